@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The two libraries (LinearAlgebra, NeuralNetwork) depend on nothing but the
+// system's OpenBLAS and LAPACKE. Only the command-line tool pulls in
+// swift-argument-parser. Benchmarks live in their own package under
+// Benchmarks/ so that this manifest carries none of their dependencies.
+let package = Package(
+  name: "BLASNet",
+  products: [
+    .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
+    .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
+    .executable(name: "blasnet", targets: ["blasnet"]),
+    .executable(name: "matrix-demo", targets: ["matrix-demo"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    .systemLibrary(
+      name: "COpenBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+    ),
+    .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
+    .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"]),
+    .target(
+      name: "BLASNetCLI",
+      dependencies: [
+        "NeuralNetwork",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      resources: [.copy("Resources/wdbc.csv")]
+    ),
+    .executableTarget(name: "blasnet", dependencies: ["BLASNetCLI"]),
+    .executableTarget(name: "matrix-demo", dependencies: ["LinearAlgebra"]),
+    .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+    .testTarget(
+      name: "NeuralNetworkTests",
+      dependencies: ["NeuralNetwork"],
+      resources: [.copy("Fixtures")]
+    ),
+    .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "blasnet"]),
+  ]
+)

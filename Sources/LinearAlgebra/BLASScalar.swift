@@ -1,0 +1,209 @@
+import COpenBLAS
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Whether BLAS should read an operand as it is stored or as its transpose.
+///
+/// Products take this flag instead of an explicitly transposed copy: BLAS reads
+/// the same memory either way, so `op(A) = Aᵀ` costs nothing extra.
+public enum Transpose: Sendable, Equatable {
+  /// Use the operand as stored.
+  case none
+  /// Use the transpose of the operand.
+  case transposed
+
+  @inlinable
+  var cblas: CBLAS_TRANSPOSE {
+    self == .none ? CblasNoTrans : CblasTrans
+  }
+
+  @inlinable
+  var lapack: CChar {
+    self == .none ? CChar(UInt8(ascii: "N")) : CChar(UInt8(ascii: "T"))
+  }
+}
+
+/// A floating-point type that BLAS and LAPACK can work on: `Float` (the `s`
+/// routines) or `Double` (the `d` routines).
+///
+/// Every static entry point forwards to exactly one C routine and is
+/// `@inlinable`, so that generic code built with `-O` specialises down to the
+/// direct C call. All pointers are column-major; leading dimensions are given
+/// explicitly. The elementary functions (`exp`, `log`, ...) are here so that the
+/// network code can stay generic without a dependency on swift-numerics.
+public protocol BLASScalar: BinaryFloatingPoint, Sendable, CustomStringConvertible, Codable
+where RawSignificand: FixedWidthInteger {
+  /// `C = alpha·op(A)·op(B) + beta·C` (column-major `?gemm`).
+  static func gemm(
+    _ transA: Transpose, _ transB: Transpose, m: Int32, n: Int32, k: Int32,
+    alpha: Self, a: UnsafePointer<Self>, lda: Int32,
+    b: UnsafePointer<Self>, ldb: Int32,
+    beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int32)
+  /// `y = alpha·op(A)·x + beta·y` (column-major `?gemv`).
+  static func gemv(
+    _ trans: Transpose, m: Int32, n: Int32, alpha: Self, a: UnsafePointer<Self>, lda: Int32,
+    x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
+  /// `Σ xᵢ·yᵢ` over `n` contiguous elements (`?dot`).
+  static func dot(n: Int32, _ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>) -> Self
+  /// `y += alpha·x` over `n` contiguous elements (`?axpy`).
+  static func axpy(n: Int32, alpha: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
+
+  /// LAPACKE `?geqrf`: Householder QR of an m×n column-major matrix in place.
+  static func geqrf(m: Int32, n: Int32, a: UnsafeMutablePointer<Self>, lda: Int32, tau: UnsafeMutablePointer<Self>)
+    -> Int32
+  /// LAPACKE `?orgqr`: forms the m×n matrix Q from `geqrf`'s reflectors in place.
+  static func orgqr(
+    m: Int32, n: Int32, k: Int32, a: UnsafeMutablePointer<Self>, lda: Int32, tau: UnsafePointer<Self>
+  ) -> Int32
+  /// LAPACKE `?gesv`: solves A·X = B by LU with partial pivoting; B is overwritten by X.
+  static func gesv(
+    n: Int32, nrhs: Int32, a: UnsafeMutablePointer<Self>, lda: Int32, ipiv: UnsafeMutablePointer<Int32>,
+    b: UnsafeMutablePointer<Self>, ldb: Int32
+  ) -> Int32
+  /// LAPACKE `?gels`: least squares min ‖A·X − B‖ by QR; the first n rows of B become X.
+  static func gels(
+    m: Int32, n: Int32, nrhs: Int32, a: UnsafeMutablePointer<Self>, lda: Int32,
+    b: UnsafeMutablePointer<Self>, ldb: Int32
+  ) -> Int32
+
+  /// eˣ
+  static func exp(_ x: Self) -> Self
+  /// Natural logarithm.
+  static func log(_ x: Self) -> Self
+  /// ln(1 + x), accurate for small x.
+  static func log1p(_ x: Self) -> Self
+  /// Hyperbolic tangent.
+  static func tanh(_ x: Self) -> Self
+}
+
+extension Float: BLASScalar {
+  @inlinable @inline(__always)
+  public static func gemm(
+    _ transA: Transpose, _ transB: Transpose, m: Int32, n: Int32, k: Int32,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int32, b: UnsafePointer<Float>, ldb: Int32,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int32
+  ) {
+    cblas_sgemm(CblasColMajor, transA.cblas, transB.cblas, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+  }
+
+  @inlinable @inline(__always)
+  public static func gemv(
+    _ trans: Transpose, m: Int32, n: Int32, alpha: Float, a: UnsafePointer<Float>, lda: Int32,
+    x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
+  ) {
+    cblas_sgemv(CblasColMajor, trans.cblas, m, n, alpha, a, lda, x, 1, beta, y, 1)
+  }
+
+  @inlinable @inline(__always)
+  public static func dot(n: Int32, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+    cblas_sdot(n, x, 1, y, 1)
+  }
+
+  @inlinable @inline(__always)
+  public static func axpy(n: Int32, alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    cblas_saxpy(n, alpha, x, 1, y, 1)
+  }
+
+  @inlinable
+  public static func geqrf(
+    m: Int32, n: Int32, a: UnsafeMutablePointer<Float>, lda: Int32, tau: UnsafeMutablePointer<Float>
+  ) -> Int32 {
+    LAPACKE_sgeqrf(LAPACK_COL_MAJOR, m, n, a, lda, tau)
+  }
+
+  @inlinable
+  public static func orgqr(
+    m: Int32, n: Int32, k: Int32, a: UnsafeMutablePointer<Float>, lda: Int32, tau: UnsafePointer<Float>
+  ) -> Int32 {
+    LAPACKE_sorgqr(LAPACK_COL_MAJOR, m, n, k, a, lda, tau)
+  }
+
+  @inlinable
+  public static func gesv(
+    n: Int32, nrhs: Int32, a: UnsafeMutablePointer<Float>, lda: Int32, ipiv: UnsafeMutablePointer<Int32>,
+    b: UnsafeMutablePointer<Float>, ldb: Int32
+  ) -> Int32 {
+    LAPACKE_sgesv(LAPACK_COL_MAJOR, n, nrhs, a, lda, ipiv, b, ldb)
+  }
+
+  @inlinable
+  public static func gels(
+    m: Int32, n: Int32, nrhs: Int32, a: UnsafeMutablePointer<Float>, lda: Int32,
+    b: UnsafeMutablePointer<Float>, ldb: Int32
+  ) -> Int32 {
+    LAPACKE_sgels(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), m, n, nrhs, a, lda, b, ldb)
+  }
+
+  @inlinable @inline(__always) public static func exp(_ x: Float) -> Float { expf(x) }
+  @inlinable @inline(__always) public static func log(_ x: Float) -> Float { logf(x) }
+  @inlinable @inline(__always) public static func log1p(_ x: Float) -> Float { log1pf(x) }
+  @inlinable @inline(__always) public static func tanh(_ x: Float) -> Float { tanhf(x) }
+}
+
+extension Double: BLASScalar {
+  @inlinable @inline(__always)
+  public static func gemm(
+    _ transA: Transpose, _ transB: Transpose, m: Int32, n: Int32, k: Int32,
+    alpha: Double, a: UnsafePointer<Double>, lda: Int32, b: UnsafePointer<Double>, ldb: Int32,
+    beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int32
+  ) {
+    cblas_dgemm(CblasColMajor, transA.cblas, transB.cblas, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+  }
+
+  @inlinable @inline(__always)
+  public static func gemv(
+    _ trans: Transpose, m: Int32, n: Int32, alpha: Double, a: UnsafePointer<Double>, lda: Int32,
+    x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
+  ) {
+    cblas_dgemv(CblasColMajor, trans.cblas, m, n, alpha, a, lda, x, 1, beta, y, 1)
+  }
+
+  @inlinable @inline(__always)
+  public static func dot(n: Int32, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>) -> Double {
+    cblas_ddot(n, x, 1, y, 1)
+  }
+
+  @inlinable @inline(__always)
+  public static func axpy(n: Int32, alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
+    cblas_daxpy(n, alpha, x, 1, y, 1)
+  }
+
+  @inlinable
+  public static func geqrf(
+    m: Int32, n: Int32, a: UnsafeMutablePointer<Double>, lda: Int32, tau: UnsafeMutablePointer<Double>
+  ) -> Int32 {
+    LAPACKE_dgeqrf(LAPACK_COL_MAJOR, m, n, a, lda, tau)
+  }
+
+  @inlinable
+  public static func orgqr(
+    m: Int32, n: Int32, k: Int32, a: UnsafeMutablePointer<Double>, lda: Int32, tau: UnsafePointer<Double>
+  ) -> Int32 {
+    LAPACKE_dorgqr(LAPACK_COL_MAJOR, m, n, k, a, lda, tau)
+  }
+
+  @inlinable
+  public static func gesv(
+    n: Int32, nrhs: Int32, a: UnsafeMutablePointer<Double>, lda: Int32, ipiv: UnsafeMutablePointer<Int32>,
+    b: UnsafeMutablePointer<Double>, ldb: Int32
+  ) -> Int32 {
+    LAPACKE_dgesv(LAPACK_COL_MAJOR, n, nrhs, a, lda, ipiv, b, ldb)
+  }
+
+  @inlinable
+  public static func gels(
+    m: Int32, n: Int32, nrhs: Int32, a: UnsafeMutablePointer<Double>, lda: Int32,
+    b: UnsafeMutablePointer<Double>, ldb: Int32
+  ) -> Int32 {
+    LAPACKE_dgels(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), m, n, nrhs, a, lda, b, ldb)
+  }
+
+  @inlinable @inline(__always) public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
+  @inlinable @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }
+  @inlinable @inline(__always) public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
+  @inlinable @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
+}

@@ -1,0 +1,91 @@
+/// Stops the program with `message`, in debug AND release builds.
+///
+/// Shape mismatches are programmer errors, so they trap rather than throw.
+/// Swift's `precondition` prints no message under `-O`; `fatalError` does, so
+/// every check in the library goes through this one function.
+@inlinable
+public func shapeFailure(_ message: @autoclosure () -> String, file: StaticString = #fileID, line: UInt = #line)
+  -> Never
+{
+  fatalError(message(), file: file, line: line)
+}
+
+/// Traps unless `rows` and `columns` are non-negative and their product, and
+/// each of them, fits the 32-bit integers that BLAS and LAPACK take.
+@inlinable
+func _checkDimensions(_ rows: Int, _ columns: Int, _ operation: @autoclosure () -> String) {
+  if rows < 0 || columns < 0 {
+    shapeFailure("\(operation()): dimensions must be non-negative, got \(rows)×\(columns)")
+  }
+  if rows > Int(Int32.max) || columns > Int(Int32.max) {
+    shapeFailure(
+      "\(operation()): \(rows)×\(columns) does not fit BLAS's 32-bit dimensions (at most \(Int32.max) rows or columns)"
+    )
+  }
+  if rows.multipliedReportingOverflow(by: columns).overflow {
+    shapeFailure("\(operation()): \(rows)×\(columns) has more elements than Int can count")
+  }
+}
+
+@inlinable
+func _checkSameShape<S>(_ a: Matrix<S>, _ b: Matrix<S>, _ operation: @autoclosure () -> String) {
+  if a.rows != b.rows || a.columns != b.columns {
+    shapeFailure(
+      "\(operation()): shapes must be equal (no implicit broadcasting); lhs is \(a.shape), rhs is \(b.shape)")
+  }
+}
+
+/// A dimension converted to BLAS's `Int32`, trapping if it does not fit.
+@inlinable
+func _blasInt(_ n: Int, _ operation: @autoclosure () -> String) -> Int32 {
+  guard let v = Int32(exactly: n) else {
+    shapeFailure("\(operation()): dimension \(n) does not fit BLAS's 32-bit integers")
+  }
+  return v
+}
+
+/// What is wrong with run-time data given to a throwing ``Matrix`` initialiser.
+public enum MatrixError: Error, Equatable, CustomStringConvertible {
+  /// Nested rows of unequal length; `row` is 0-based.
+  case raggedRow(row: Int, found: Int, expected: Int)
+  /// A flat array whose count does not fill the requested shape.
+  case countMismatch(count: Int, rows: Int, columns: Int)
+  /// A negative dimension or one that does not fit BLAS's 32-bit integers.
+  case invalidDimensions(rows: Int, columns: Int)
+  /// A nested array with no rows, or rows with no elements, where a shape cannot be inferred.
+  case empty
+
+  public var description: String {
+    switch self {
+    case .raggedRow(let row, let found, let expected):
+      return "row \(row) has \(found) elements, expected \(expected) (as row 0 has)"
+    case .countMismatch(let count, let rows, let columns):
+      return "\(count) elements cannot fill \(rows)×\(columns) (it needs \(rows * columns))"
+    case .invalidDimensions(let rows, let columns):
+      return "\(rows)×\(columns) is not a valid shape: dimensions must be between 0 and \(Int32.max)"
+    case .empty:
+      return "no rows or no columns given: the shape cannot be inferred"
+    }
+  }
+}
+
+/// A LAPACK routine that reported a failure (`info ≠ 0`) or a matrix it cannot work with.
+public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
+  /// The matrix is exactly singular: U(i, i) is zero (1-based, as LAPACK reports it).
+  case singular(routine: String, pivot: Int)
+  /// The matrix does not have full rank, so the least-squares solution is not unique.
+  case rankDeficient(routine: String, diagonal: Int)
+  /// Any other non-zero `info` from LAPACKE (negative: argument `-info` was illegal).
+  case lapackFailure(routine: String, info: Int)
+
+  public var description: String {
+    switch self {
+    case .singular(let routine, let pivot):
+      return "\(routine): the matrix is singular (U(\(pivot),\(pivot)) is exactly zero)"
+    case .rankDeficient(let routine, let diagonal):
+      return "\(routine): the matrix is rank deficient (R(\(diagonal),\(diagonal)) is exactly zero)"
+    case .lapackFailure(let routine, let info):
+      return "\(routine) failed with info = \(info)"
+    }
+  }
+}
