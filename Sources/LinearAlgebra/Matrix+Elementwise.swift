@@ -32,7 +32,7 @@ extension Matrix {
 
   @inlinable public static func += (lhs: inout Matrix, rhs: Matrix) { lhs._combine(rhs, "+=") { $0 + $1 } }
   @inlinable public static func -= (lhs: inout Matrix, rhs: Matrix) { lhs._combine(rhs, "-=") { $0 - $1 } }
-  /// Elementwise (Hadamard) product in place; for the matrix product see ``matmul(_:_:_:_:)``.
+  /// Elementwise (Hadamard) product in place; for the matrix product see ``matmul(_:_:transposeA:transposeB:)``.
   @inlinable public static func *= (lhs: inout Matrix, rhs: Matrix) { lhs._combine(rhs, "*=") { $0 * $1 } }
   @inlinable public static func /= (lhs: inout Matrix, rhs: Matrix) { lhs._combine(rhs, "/=") { $0 / $1 } }
 
@@ -46,7 +46,7 @@ extension Matrix {
     r._combine(rhs, "-") { $0 - $1 }
     return r
   }
-  /// Elementwise (Hadamard) product; for the matrix product see ``matmul(_:_:_:_:)``.
+  /// Elementwise (Hadamard) product; for the matrix product see ``matmul(_:_:transposeA:transposeB:)``.
   @inlinable public static func * (lhs: Matrix, rhs: Matrix) -> Matrix {
     var r = lhs
     r._combine(rhs, "*") { $0 * $1 }

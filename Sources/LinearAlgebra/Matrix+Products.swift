@@ -33,9 +33,11 @@ extension MatrixOperand {
 /// Traps unless `op(A)` is m×k, `op(B)` is k×n and `c` is m×n.
 @inlinable
 public func gemm<A: MatrixOperand, B: MatrixOperand>(
-  alpha: A.Scalar = 1, _ a: A, _ opA: Transpose = .none, _ b: B, _ opB: Transpose = .none,
+  alpha: A.Scalar = 1, _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false,
   beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>
 ) where B.Scalar == A.Scalar {
+  let opA: Transpose = transposeA ? .transposed : .none
+  let opB: Transpose = transposeB ? .transposed : .none
   let (m, k) = a._opShape(opA)
   let (kb, n) = b._opShape(opB)
   if k != kb {
@@ -86,8 +88,10 @@ func _gemm<A: MatrixOperand, B: MatrixOperand>(
 ///     matmul: op(A).columns (3) must equal op(B).rows (4); A is 2×3, B is 4×5
 @inlinable
 public func matmul<A: MatrixOperand, B: MatrixOperand>(
-  _ a: A, _ opA: Transpose = .none, _ b: B, _ opB: Transpose = .none
+  _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false
 ) -> Matrix<A.Scalar> where B.Scalar == A.Scalar {
+  let opA: Transpose = transposeA ? .transposed : .none
+  let opB: Transpose = transposeB ? .transposed : .none
   let (m, k) = a._opShape(opA)
   let (kb, n) = b._opShape(opB)
   if k != kb {
@@ -104,7 +108,8 @@ public func matmul<A: MatrixOperand, B: MatrixOperand>(
 ///
 /// Traps unless `x` is `op(A).columns × 1`.
 @inlinable
-public func matvec<A: MatrixOperand>(_ a: A, _ opA: Transpose = .none, _ x: Matrix<A.Scalar>) -> Matrix<A.Scalar> {
+public func matvec<A: MatrixOperand>(_ a: A, _ x: Matrix<A.Scalar>, transposeA: Bool = false) -> Matrix<A.Scalar> {
+  let opA: Transpose = transposeA ? .transposed : .none
   let (m, k) = a._opShape(opA)
   if x.columns != 1 || x.rows != k {
     shapeFailure(

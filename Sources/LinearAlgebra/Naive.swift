@@ -8,12 +8,14 @@
 /// arithmetic, as any performance-minded loop in Swift would (otherwise the
 /// bounds and overflow checks, not the arithmetic, dominate).
 public enum Naive {
-  /// `C = alpha·op(A)·op(B) + beta·C` by the triple loop, same contract as ``gemm(alpha:_:_:_:_:beta:into:)``.
+  /// `C = alpha·op(A)·op(B) + beta·C` by the triple loop, same contract as ``gemm(alpha:_:_:transposeA:transposeB:beta:into:)``.
   @inlinable
   public static func gemm<A: MatrixOperand, B: MatrixOperand>(
-    alpha: A.Scalar = 1, _ a: A, _ opA: Transpose = .none, _ b: B, _ opB: Transpose = .none,
+    alpha: A.Scalar = 1, _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false,
     beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>
   ) where B.Scalar == A.Scalar {
+  let opA: Transpose = transposeA ? .transposed : .none
+  let opB: Transpose = transposeB ? .transposed : .none
     let (m, k) = a._opShape(opA)
     let (kb, n) = b._opShape(opB)
     if k != kb || c.rows != m || c.columns != n {
@@ -51,10 +53,12 @@ public enum Naive {
   /// `op(A)·op(B)` in a new matrix, by the triple loop.
   @inlinable
   public static func matmul<A: MatrixOperand, B: MatrixOperand>(
-    _ a: A, _ opA: Transpose = .none, _ b: B, _ opB: Transpose = .none
+    _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false
   ) -> Matrix<A.Scalar> where B.Scalar == A.Scalar {
+  let opA: Transpose = transposeA ? .transposed : .none
+  let opB: Transpose = transposeB ? .transposed : .none
     var c = Matrix<A.Scalar>.zeros(a._opShape(opA).rows, b._opShape(opB).columns)
-    gemm(a, opA, b, opB, into: &c)
+    gemm(a, b, transposeA: transposeA, transposeB: transposeB, into: &c)
     return c
   }
 
