@@ -1,0 +1,98 @@
+import LinearAlgebra
+
+/// Per-feature standardisation `(x − mean) / std`, fitted on training data and
+/// applied unchanged to any other data (test, production).
+///
+/// Features are rows (n_x × m). A feature that is constant in the training
+/// data has std 0; it is divided by 1 instead, so it becomes 0, not NaN.
+public struct Standardizer: Equatable, Sendable, Codable {
+  public var means: [Double]
+  public var standardDeviations: [Double]
+
+  public init(means: [Double], standardDeviations: [Double]) {
+    self.means = means
+    self.standardDeviations = standardDeviations
+  }
+
+  /// Fits means and (population) standard deviations of each row of `x`.
+  public init<S: BLASScalar>(fitting x: Matrix<S>) {
+    if x.columns == 0 { shapeFailure("Standardizer: cannot fit on no examples (\(x.shape))") }
+    let m = Double(x.columns)
+    var means = [Double](repeating: 0, count: x.rows)
+    var sds = [Double](repeating: 0, count: x.rows)
+    for i in 0..<x.rows {
+      var s = 0.0
+      for j in 0..<x.columns { s += Double(x[i, j]) }
+      let mean = s / m
+      var v = 0.0
+      for j in 0..<x.columns { v += (Double(x[i, j]) - mean) * (Double(x[i, j]) - mean) }
+      means[i] = mean
+      sds[i] = (v / m).squareRoot()
+    }
+    self.init(means: means, standardDeviations: sds)
+  }
+
+  /// `x` standardised with the fitted statistics; traps unless x has as many rows as were fitted.
+  public func transform<S: BLASScalar>(_ x: Matrix<S>) -> Matrix<S> {
+    if x.rows != means.count {
+      shapeFailure("Standardizer.transform: fitted on \(means.count) features (rows) but X is \(x.shape)")
+    }
+    return Matrix(rows: x.rows, columns: x.columns) { i, j in
+      let sd = standardDeviations[i] > 0 ? standardDeviations[i] : 1
+      return S((Double(x[i, j]) - means[i]) / sd)
+    }
+  }
+}
+
+/// Splitting and encoding labelled data (examples are columns).
+public enum DataSplit {
+  /// Column indices for a seeded train/test split.
+  ///
+  /// With `stratifyBy` labels, each class is split separately in the same
+  /// proportion, so both parts keep the class balance. The test part gets
+  /// `round(fraction · count)` examples of each class (at least one when the
+  /// class has two or more). Traps unless 0 < fraction < 1.
+  public static func trainTestIndices(
+    count: Int, testFraction: Double, seed: UInt64, stratifyBy labels: [Int]? = nil
+  ) -> (train: [Int], test: [Int]) {
+    if !(testFraction > 0 && testFraction < 1) {
+      shapeFailure("trainTestIndices: testFraction must be in (0, 1), got \(testFraction)")
+    }
+    var g = Xoshiro256StarStar(seed: seed)
+    var groups: [[Int]]
+    if let labels {
+      if labels.count != count { shapeFailure("trainTestIndices: \(labels.count) labels for \(count) examples") }
+      var byClass: [Int: [Int]] = [:]
+      for (i, c) in labels.enumerated() { byClass[c, default: []].append(i) }
+      groups = byClass.keys.sorted().map { byClass[$0]! }
+    } else {
+      groups = [Array(0..<count)]
+    }
+    var train: [Int] = []
+    var test: [Int] = []
+    for var group in groups {
+      g.shuffle(&group)
+      var nTest = Int((testFraction * Double(group.count)).rounded())
+      if group.count >= 2 { nTest = Swift.min(Swift.max(nTest, 1), group.count - 1) }
+      test += group[..<nTest]
+      train += group[nTest...]
+    }
+    return (train.sorted(), test.sorted())
+  }
+
+  /// The columns `indices` of `x`, in that order.
+  public static func columns<S>(_ x: Matrix<S>, _ indices: [Int]) -> Matrix<S> {
+    Matrix(rows: x.rows, columns: indices.count) { i, j in x[i, indices[j]] }
+  }
+
+  /// One-hot labels: class c of example j becomes a 1 at row c of column j.
+  /// Traps for a class outside `0..<classCount`.
+  public static func oneHot<S: BLASScalar>(_ classes: [Int], classCount: Int) -> Matrix<S> {
+    var y = Matrix<S>.zeros(classCount, classes.count)
+    for (j, c) in classes.enumerated() {
+      if c < 0 || c >= classCount { shapeFailure("oneHot: class \(c) of example \(j) is outside 0..<\(classCount)") }
+      y[c, j] = 1
+    }
+    return y
+  }
+}
