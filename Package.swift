@@ -30,6 +30,7 @@ let package = Package(
         "NeuralNetwork",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
+      exclude: ["Resources/PROVENANCE.md"],
       resources: [.copy("Resources/wdbc.csv")]
     ),
     .executableTarget(name: "blasnet", dependencies: ["BLASNetCLI"]),
@@ -38,7 +39,8 @@ let package = Package(
     .testTarget(
       name: "NeuralNetworkTests",
       dependencies: ["NeuralNetwork"],
-      resources: [.copy("Fixtures")]
+      exclude: ["Fixtures/README.md"],
+      resources: [.copy("Fixtures/wdbc.csv"), .copy("Fixtures/digits.csv")]
     ),
     .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "blasnet"]),
   ]
