@@ -14,8 +14,8 @@ public enum Naive {
     alpha: A.Scalar = 1, _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false,
     beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>
   ) where B.Scalar == A.Scalar {
-  let opA: Transpose = transposeA ? .transposed : .none
-  let opB: Transpose = transposeB ? .transposed : .none
+    let opA: Transpose = transposeA ? .transposed : .none
+    let opB: Transpose = transposeB ? .transposed : .none
     let (m, k) = a._opShape(opA)
     let (kb, n) = b._opShape(opB)
     if k != kb || c.rows != m || c.columns != n {
@@ -55,8 +55,8 @@ public enum Naive {
   public static func matmul<A: MatrixOperand, B: MatrixOperand>(
     _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false
   ) -> Matrix<A.Scalar> where B.Scalar == A.Scalar {
-  let opA: Transpose = transposeA ? .transposed : .none
-  let opB: Transpose = transposeB ? .transposed : .none
+    let opA: Transpose = transposeA ? .transposed : .none
+    let opB: Transpose = transposeB ? .transposed : .none
     var c = Matrix<A.Scalar>.zeros(a._opShape(opA).rows, b._opShape(opB).columns)
     gemm(a, b, transposeA: transposeA, transposeB: transposeB, into: &c)
     return c

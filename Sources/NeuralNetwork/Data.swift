@@ -49,9 +49,10 @@ public enum DataSplit {
   /// Column indices for a seeded train/test split.
   ///
   /// With `stratifyBy` labels, each class is split separately in the same
-  /// proportion, so both parts keep the class balance. The test part gets
-  /// `round(fraction · count)` examples of each class (at least one when the
-  /// class has two or more). Traps unless 0 < fraction < 1.
+  /// proportion, so both parts keep the class balance: each class gives
+  /// `fraction · its count` examples to the test part (at least one when the
+  /// class has two or more), rounded so that the test part holds
+  /// `round(fraction · count)` in all. Traps unless 0 < fraction < 1.
   public static func trainTestIndices(
     count: Int, testFraction: Double, seed: UInt64, stratifyBy labels: [Int]? = nil
   ) -> (train: [Int], test: [Int]) {
@@ -68,11 +69,24 @@ public enum DataSplit {
     } else {
       groups = [Array(0..<count)]
     }
+    // Test counts per group by largest remainders, so that they add up to
+    // round(fraction · count) overall; every group of two or more keeps at
+    // least one example on each side.
+    let total = Int((testFraction * Double(count)).rounded())
+    let exact = groups.map { testFraction * Double($0.count) }
+    var counts = exact.map { Int($0.rounded(.down)) }
+    let remainder = groups.indices.map { exact[$0] - Double(counts[$0]) }
+    let byRemainder = groups.indices.sorted { (remainder[$0], $1) > (remainder[$1], $0) }  // ties: lower index first
+    var missing = total - counts.reduce(0, +)
+    for k in byRemainder where missing > 0 {
+      counts[k] += 1
+      missing -= 1
+    }
     var train: [Int] = []
     var test: [Int] = []
-    for var group in groups {
+    for (k, var group) in groups.enumerated() {
       g.shuffle(&group)
-      var nTest = Int((testFraction * Double(group.count)).rounded())
+      var nTest = counts[k]
       if group.count >= 2 { nTest = Swift.min(Swift.max(nTest, 1), group.count - 1) }
       test += group[..<nTest]
       train += group[nTest...]

@@ -76,7 +76,9 @@ public enum Losses {
   ) -> S {
     _checkLabels(probabilities, labels, "categoricalCrossEntropy", "probabilities")
     var total: S = 0
-    for (a, y) in zip(probabilities.elements, labels.elements) where y != 0 { total -= y * S.log(Swift.max(a, epsilon)) }
+    for (a, y) in zip(probabilities.elements, labels.elements) where y != 0 {
+      total -= y * S.log(Swift.max(a, epsilon))
+    }
     return total / S(probabilities.columns)
   }
 

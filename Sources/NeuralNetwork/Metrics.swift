@@ -8,6 +8,13 @@ public struct BinaryConfusion: Equatable, Sendable {
   public var falseNegatives = 0
 
   public var total: Int { truePositives + falsePositives + trueNegatives + falseNegatives }
+
+  public init(truePositives: Int = 0, falsePositives: Int = 0, trueNegatives: Int = 0, falseNegatives: Int = 0) {
+    self.truePositives = truePositives
+    self.falsePositives = falsePositives
+    self.trueNegatives = trueNegatives
+    self.falseNegatives = falseNegatives
+  }
 }
 
 /// Quality of a binary classifier on labelled data.
@@ -39,7 +46,8 @@ public struct BinaryMetrics: Sendable {
       }
     }
     confusion = c
-    rocAUC = BinaryMetrics.auc(scores: probabilities.elements.map { Double($0) }, positive: labels.elements.map { $0 >= 0.5 })
+    rocAUC = BinaryMetrics.auc(
+      scores: probabilities.elements.map { Double($0) }, positive: labels.elements.map { $0 >= 0.5 })
   }
 
   /// (TP + TN) / all.
@@ -54,7 +62,8 @@ public struct BinaryMetrics: Sendable {
   public var specificity: Double? { ratio(confusion.trueNegatives, confusion.trueNegatives + confusion.falsePositives) }
   /// 2·precision·recall / (precision + recall) = 2TP / (2TP + FP + FN).
   public var f1: Double? {
-    ratio(2 * confusion.truePositives, 2 * confusion.truePositives + confusion.falsePositives + confusion.falseNegatives)
+    ratio(
+      2 * confusion.truePositives, 2 * confusion.truePositives + confusion.falsePositives + confusion.falseNegatives)
   }
 
   func ratio(_ a: Int, _ b: Int) -> Double? { b == 0 ? nil : Double(a) / Double(b) }

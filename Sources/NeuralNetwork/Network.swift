@@ -202,7 +202,8 @@ public struct Network<Scalar: BLASScalar>: Equatable, Sendable, CustomStringConv
 
   /// `Network [30 → 16 ReLU → 8 ReLU → 1 sigmoid]`.
   public var description: String {
-    "Network [" + ([String(inputSize)] + layers.map { "\($0.units) \($0.activation.displayName)" }).joined(separator: " → ")
+    "Network ["
+      + ([String(inputSize)] + layers.map { "\($0.units) \($0.activation.displayName)" }).joined(separator: " → ")
       + "]"
   }
 }

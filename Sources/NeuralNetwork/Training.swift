@@ -78,7 +78,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case .invalidOption(let s): return s
     case .incompatibleLoss(let l, let o):
       return "loss \(l.rawValue) does not go with a \(o.displayName) output"
-        + (l == .categoricalCrossEntropy ? " (categorical cross-entropy needs softmax)" : " (softmax needs categorical cross-entropy)")
+        + (l == .categoricalCrossEntropy
+          ? " (categorical cross-entropy needs softmax)" : " (softmax needs categorical cross-entropy)")
     }
   }
 }

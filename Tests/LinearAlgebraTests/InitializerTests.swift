@@ -15,7 +15,8 @@ import Testing
     #expect(throws: MatrixError.raggedRow(row: 3, found: 4, expected: 5)) {
       try Matrix<Float>([[1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4], [1, 2, 3, 4, 5]])
     }
-    #expect(MatrixError.raggedRow(row: 3, found: 4, expected: 5).description.contains("row 3 has 4 elements, expected 5"))
+    #expect(
+      MatrixError.raggedRow(row: 3, found: 4, expected: 5).description.contains("row 3 has 4 elements, expected 5"))
     #expect(throws: MatrixError.empty) { try Matrix<Float>([]) }
     #expect(throws: MatrixError.empty) { try Matrix<Float>([[]]) }
   }
@@ -24,7 +25,8 @@ import Testing
     #expect(throws: MatrixError.countMismatch(count: 12, rows: 5, columns: 3)) {
       try Matrix<Float>(rows: 5, columns: 3, columnMajor: Array(repeating: 0, count: 12))
     }
-    #expect(MatrixError.countMismatch(count: 12, rows: 5, columns: 3).description.hasPrefix("12 elements cannot fill 5×3"))
+    #expect(
+      MatrixError.countMismatch(count: 12, rows: 5, columns: 3).description.hasPrefix("12 elements cannot fill 5×3"))
     #expect(throws: MatrixError.countMismatch(count: 5, rows: 2, columns: 3)) {
       try Matrix<Double>(rows: 2, columns: 3, rowMajor: [1, 2, 3, 4, 5])
     }

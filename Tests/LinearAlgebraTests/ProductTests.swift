@@ -6,15 +6,19 @@ let productShapes: [(Int, Int, Int)] = [
   (1, 1, 1), (1, 5, 3), (5, 1, 3), (3, 3, 1), (2, 3, 4), (7, 5, 3), (17, 9, 33), (64, 1, 64), (1, 64, 64),
   (130, 70, 3), (3, 129, 200), (100, 100, 100),
 ]
-let transposes: [(Transpose, Transpose)] = [(.none, .none), (.transposed, .none), (.none, .transposed), (.transposed, .transposed)]
+let transposes: [(Transpose, Transpose)] = [
+  (.none, .none), (.transposed, .none), (.none, .transposed), (.transposed, .transposed),
+]
 
 /// Stored operands for `op(A)` m×k and `op(B)` k×n.
 func operands<S: BLASScalar>(
   _ m: Int, _ n: Int, _ k: Int, _ opA: Transpose, _ opB: Transpose, seed: UInt64, as: S.Type = S.self
 ) -> (Matrix<S>, Matrix<S>) {
   var g = Xoshiro256StarStar(seed: seed)
-  let a = opA == .none ? Matrix<S>.randomUniform(m, k, in: -1..<1, using: &g) : .randomUniform(k, m, in: -1..<1, using: &g)
-  let b = opB == .none ? Matrix<S>.randomUniform(k, n, in: -1..<1, using: &g) : .randomUniform(n, k, in: -1..<1, using: &g)
+  let a =
+    opA == .none ? Matrix<S>.randomUniform(m, k, in: -1..<1, using: &g) : .randomUniform(k, m, in: -1..<1, using: &g)
+  let b =
+    opB == .none ? Matrix<S>.randomUniform(k, n, in: -1..<1, using: &g) : .randomUniform(n, k, in: -1..<1, using: &g)
   return (a, b)
 }
 
@@ -54,7 +58,8 @@ func operands<S: BLASScalar>(
       var fast = c0
       var slow = c0
       gemm(alpha: 0.5, a, b, transposeA: opA == .transposed, transposeB: opB == .transposed, beta: -2, into: &fast)
-      Naive.gemm(alpha: 0.5, a, b, transposeA: opA == .transposed, transposeB: opB == .transposed, beta: -2, into: &slow)
+      Naive.gemm(
+        alpha: 0.5, a, b, transposeA: opA == .transposed, transposeB: opB == .transposed, beta: -2, into: &slow)
       #expect(fast.isApproximatelyEqual(to: slow, absoluteTolerance: 1e-12))
       // Independent of both kernels: alpha·(AB) + beta·C0 from a plain product.
       let expected = matmul(a, b, transposeA: opA == .transposed, transposeB: opB == .transposed) * 0.5 + c0 * -2

@@ -20,7 +20,10 @@ import Testing
 
   @Test func uniformAndNormalMatchTheReference() {
     var g = Xoshiro256StarStar(seed: 7)
-    #expect([g.nextUnitDouble(), g.nextUnitDouble(), g.nextUnitDouble()] == [0.7005764821796896, 0.2787512294737843, 0.8396274618764198])
+    #expect(
+      [g.nextUnitDouble(), g.nextUnitDouble(), g.nextUnitDouble()] == [
+        0.7005764821796896, 0.2787512294737843, 0.8396274618764198,
+      ])
     var h = Xoshiro256StarStar(seed: 7)
     let normals = [h.nextStandardNormal(), h.nextStandardNormal(), h.nextStandardNormal()]
     let expected = [-0.2790239910251981, 1.8997685786889567, 2.136306014732201]

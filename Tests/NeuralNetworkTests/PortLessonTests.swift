@@ -141,7 +141,8 @@ import Testing
     var net = Network<Double>(sizes: [1, 4, 1], seed: 7)
     let x = Matrix<Double>.zeros(1, 4)
     let y = Matrix<Double>(row: [0.2, 0.8, 0.25, 0.75])
-    let h = try net.train(x: x, y: y, options: TrainingOptions(epochs: 3000, optimizer: .gradientDescent(learningRate: 0.5)))
+    let h = try net.train(
+      x: x, y: y, options: TrainingOptions(epochs: 3000, optimizer: .gradientDescent(learningRate: 0.5)))
     let p = net.predict(x)
     for j in 0..<4 { expectClose(p[0, j], 0.5, tolerance: 1e-6) }
     // J = −mean[y ln 0.5 + (1 − y) ln 0.5] = ln 2, whatever the labels.

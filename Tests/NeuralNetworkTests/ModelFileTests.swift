@@ -1,0 +1,166 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Testing
+
+@Suite struct ModelFileTests {
+  func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("blasnet-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  func sampleModel() -> SavedModel {
+    var net = Network<Float>(sizes: [3, 5, 2], outputActivation: .softmax, initializer: .orthogonal, seed: 11)
+    net.setBias(1, Matrix.randomNormal(5, 1, seed: 2))
+    return SavedModel(
+      network: net, standardizer: Standardizer(means: [1, 2, 3], standardDeviations: [0.5, 1, 2]),
+      featureNames: ["a", "b", "c"], labelName: "class", classLabels: [3, 7])
+  }
+
+  @Test func roundTripIsBitExact() throws {
+    let folder = try temporaryFolder()
+    let path = folder.appendingPathComponent("model.json").path
+    let model = sampleModel()
+    try model.save(to: path)
+    let loaded = try SavedModel.load(from: path)
+    #expect(loaded == model)
+    // Bit for bit, including values with long decimal expansions and subnormals.
+    var net = Network<Float>(sizes: [2, 2, 1], seed: 1)
+    net.setWeights(1, try Matrix([[Float.leastNonzeroMagnitude, 1 / 3], [.pi, -Float.greatestFiniteMagnitude]]))
+    let tricky = SavedModel(network: net)
+    #expect(
+      try SavedModel.decode(try tricky.encoded()).network.weights(1).elements.map(\.bitPattern)
+        == net.weights(1).elements.map(\.bitPattern))
+    // And 100 000 random bit patterns (finite ones) in one layer.
+    var g = Xoshiro256StarStar(seed: 3)
+    var values: [Float] = []
+    while values.count < 100_000 {
+      let f = Float(bitPattern: UInt32(truncatingIfNeeded: g.next()))
+      if f.isFinite { values.append(f) }
+    }
+    let wide = try Network<Float>(
+      parameters: ["W1": Matrix(rows: 1, columns: 100_000, columnMajor: values), "b1": .zeros(1, 1)],
+      activations: [.sigmoid])
+    let back = try SavedModel.decode(try SavedModel(network: wide).encoded()).network.weights(1).elements
+    #expect(back.map(\.bitPattern) == values.map(\.bitPattern))
+  }
+
+  @Test func savingReplacesAtomicallyAndLeavesNoTemporaryFiles() throws {
+    let folder = try temporaryFolder()
+    let path = folder.appendingPathComponent("model.json").path
+    try sampleModel().save(to: path)
+    var other = sampleModel()
+    other.labelName = "second"
+    try other.save(to: path)
+    #expect(try SavedModel.load(from: path).labelName == "second")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["model.json"])
+  }
+
+  @Test func aFailedSaveLeavesTheOldFileIntact() throws {
+    let folder = try temporaryFolder()
+    let path = folder.appendingPathComponent("model.json").path
+    try sampleModel().save(to: path)
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+    // A folder without write permission (as root, permissions do not stop us, so
+    // use a path whose folder does not exist for the failing case instead).
+    #expect(throws: ModelFileError.self) { try sampleModel().save(to: folder.path + "/missing/model.json") }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+  }
+
+  func write(_ text: String) throws -> String {
+    let path = try temporaryFolder().appendingPathComponent("m.json").path
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+    return path
+  }
+
+  func validJSON() throws -> String { String(decoding: try sampleModel().encoded(), as: UTF8.self) }
+
+  @Test func missingFile() {
+    #expect(throws: ModelFileError.cannotRead(path: "/nonexistent/model.json", reason: "no such file")) {
+      try SavedModel.load(from: "/nonexistent/model.json")
+    }
+  }
+
+  @Test func truncatedFile() throws {
+    let json = try validJSON()
+    let path = try write(String(json.prefix(json.count / 2)))
+    #expect {
+      try SavedModel.load(from: path)
+    } throws: { error in
+      guard case .notJSON(let p, _) = error as? ModelFileError else { return false }
+      return p == path && "\(error)".contains("truncated")
+    }
+    let empty = try write("")
+    #expect(throws: ModelFileError.notJSON(path: empty, detail: "the file is empty")) {
+      try SavedModel.load(from: empty)
+    }
+  }
+
+  @Test func notAModel() throws {
+    let path = try write(#"{"hello": "world"}"#)
+    #expect(throws: ModelFileError.notAModel(path: path)) { try SavedModel.load(from: path) }
+  }
+
+  @Test func wrongVersion() throws {
+    let path = try write(try validJSON().replacingOccurrences(of: #""version":1"#, with: #""version":99"#))
+    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 1)) {
+      try SavedModel.load(from: path)
+    }
+  }
+
+  @Test func missingParameter() throws {
+    var object = try JSONSerialization.jsonObject(with: try sampleModel().encoded()) as! [String: Any]
+    object["parameters"] = (object["parameters"] as! [[String: Any]]).filter { $0["name"] as? String != "b2" }
+    let path = try write(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+    #expect(throws: ModelFileError.invalidNetwork(path: path, .missingParameter("b2"))) {
+      try SavedModel.load(from: path)
+    }
+  }
+
+  @Test func wrongShape() throws {
+    var object = try JSONSerialization.jsonObject(with: try sampleModel().encoded()) as! [String: Any]
+    object["parameters"] = (object["parameters"] as! [[String: Any]]).map { p -> [String: Any] in
+      guard p["name"] as? String == "W2" else { return p }
+      var q = p
+      q["rows"] = 5
+      q["columns"] = 2  // 10 values either way, but W2 must be 2×5
+      return q
+    }
+    let path = try write(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+    #expect(
+      throws: ModelFileError.invalidNetwork(
+        path: path, .wrongShape(name: "W2", expected: Shape(5, 5), found: Shape(5, 2)))
+    ) {
+      try SavedModel.load(from: path)
+    }
+  }
+
+  @Test func valueCountDoesNotFillTheShape() throws {
+    var object = try JSONSerialization.jsonObject(with: try sampleModel().encoded()) as! [String: Any]
+    object["parameters"] = (object["parameters"] as! [[String: Any]]).map { p -> [String: Any] in
+      guard p["name"] as? String == "b1" else { return p }
+      var q = p
+      q["values"] = [1.0, 2.0]
+      return q
+    }
+    let path = try write(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+    #expect(
+      throws: ModelFileError.malformed(path: path, detail: "parameter b1: 2 elements cannot fill 5×1 (it needs 5)")
+    ) {
+      try SavedModel.load(from: path)
+    }
+  }
+
+  @Test func nonFiniteNumber() throws {
+    // JSON has no NaN; a number too large for Float reads as infinity and is refused.
+    let net = sampleModel().network
+    let first = net.weights(1).elements[0]
+    let json = try validJSON().replacingOccurrences(of: "[\(first),", with: "[1e39,")
+    #expect(json != (try validJSON()))
+    let path = try write(json)
+    #expect(throws: ModelFileError.invalidNetwork(path: path, .nonFinite(name: "W1", row: 0, column: 0))) {
+      try SavedModel.load(from: path)
+    }
+  }
+}
