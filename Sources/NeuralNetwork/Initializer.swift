@@ -47,10 +47,11 @@ public enum Initializer: String, Codable, Sendable, CaseIterable {
       let tall = Swift.max(fanOut, fanIn)
       let short = Swift.min(fanOut, fanIn)
       let gaussian = Matrix<Double>.randomNormal(tall, short, using: &g)
-      guard var (q, r) = try? gaussian.qr() else {
+      guard let (qr, r) = try? gaussian.qr() else {
         // A Gaussian matrix has full rank with probability 1; geqrf/orgqr do not fail on one.
         shapeFailure("Initializer.orthogonal: LAPACK QR failed on a \(tall)×\(short) Gaussian matrix")
       }
+      var q = qr
       // Fix the sign ambiguity of QR so the result is uniformly distributed.
       for j in 0..<short where r[j, j] < 0 {
         for i in 0..<tall { q[i, j] = -q[i, j] }

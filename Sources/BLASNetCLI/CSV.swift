@@ -1,0 +1,182 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A user-facing error: one line that says where (file, line, column) and what.
+public struct CLIError: Error, CustomStringConvertible, Equatable {
+  public var description: String
+
+  public init(_ description: String) { self.description = description }
+
+  /// `file:line: column N (name): message`
+  static func at(_ file: String, line: Int, column: Int? = nil, name: String? = nil, _ message: String) -> CLIError {
+    var place = "\(file):\(line):"
+    if let column {
+      place += " column \(column)"
+      if let name, !name.isEmpty { place += " (\(name))" }
+      place += ":"
+    }
+    return CLIError("\(place) \(message)")
+  }
+}
+
+/// A CSV file read into memory: the header and the records.
+///
+/// RFC 4180 with the usual leniencies: a UTF-8 byte-order mark is skipped;
+/// records end in LF or CRLF (a lone CR too); fields may be quoted with `"`,
+/// contain commas, line breaks and doubled quotes `""` inside quotes;
+/// surrounding spaces of unquoted fields are trimmed; blank lines are
+/// skipped. Fields are kept as byte ranges into the file until asked for,
+/// so a 100 MB file costs little more than its bytes.
+struct CSVFile {
+  let path: String
+  let bytes: [UInt8]
+  /// Header names, unquoted and trimmed.
+  let header: [String]
+  /// One entry per record after the header.
+  let records: [Record]
+  /// Field ranges of all records, flattened: record k has fields
+  /// `fields[records[k].firstField ..< records[k].firstField + records[k].count]`.
+  let fields: [Field]
+
+  struct Record {
+    var line: Int
+    var firstField: Int
+    var count: Int
+  }
+
+  struct Field {
+    var start: Int
+    var end: Int
+    /// Quoted with doubled quotes inside: needs unescaping when read as text.
+    var escaped: Bool
+  }
+
+  static let quote = UInt8(ascii: "\"")
+  static let comma = UInt8(ascii: ",")
+  static let lf = UInt8(ascii: "\n")
+  static let cr = UInt8(ascii: "\r")
+  static let space = UInt8(ascii: " ")
+  static let tab = UInt8(ascii: "\t")
+
+  /// Reads and splits `path`; throws ``CLIError`` for a missing or unreadable
+  /// file, an empty file, an unterminated quote, or text after a closing quote.
+  init(path: String) throws(CLIError) {
+    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CLIError("\(path): cannot read the file (is it a folder, or not readable?)")
+    }
+    try self.init(path: path, bytes: [UInt8](data))
+  }
+
+  init(path: String, bytes: [UInt8]) throws(CLIError) {
+    self.path = path
+    self.bytes = bytes
+    var fields: [Field] = []
+    var records: [Record] = []
+    let n = bytes.count
+    var i = 0
+    if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
+    var line = 1
+    try bytes.withUnsafeBufferPointer { (b) throws(CLIError) in
+      while i < n {
+        // One record.
+        let recordLine = line
+        let first = fields.count
+        var blank = true
+        while true {
+          // One field: skip leading blanks.
+          while i < n && (b[i] == CSVFile.space || b[i] == CSVFile.tab) { i += 1 }
+          if i < n && b[i] == CSVFile.quote {
+            let openLine = line
+            i += 1
+            let start = i
+            var escaped = false
+            while true {
+              if i >= n {
+                throw CLIError.at(path, line: openLine, column: fields.count - first + 1, "a quoted field is never closed")
+              }
+              if b[i] == CSVFile.quote {
+                if i + 1 < n && b[i + 1] == CSVFile.quote {
+                  escaped = true
+                  i += 2
+                  continue
+                }
+                break
+              }
+              if b[i] == CSVFile.lf { line += 1 }
+              i += 1
+            }
+            fields.append(Field(start: start, end: i, escaped: escaped))
+            i += 1
+            while i < n && (b[i] == CSVFile.space || b[i] == CSVFile.tab) { i += 1 }
+            if i < n && b[i] != CSVFile.comma && b[i] != CSVFile.lf && b[i] != CSVFile.cr {
+              throw CLIError.at(
+                path, line: line, column: fields.count - first, "unexpected text after the closing quote of a field")
+            }
+            blank = false
+          } else {
+            let start = i
+            while i < n && b[i] != CSVFile.comma && b[i] != CSVFile.lf && b[i] != CSVFile.cr { i += 1 }
+            var end = i
+            while end > start && (b[end - 1] == CSVFile.space || b[end - 1] == CSVFile.tab) { end -= 1 }
+            if end > start || (i < n && b[i] == CSVFile.comma) { blank = false }
+            fields.append(Field(start: start, end: end, escaped: false))
+          }
+          if i < n && b[i] == CSVFile.comma {
+            i += 1
+            blank = false
+            continue
+          }
+          break
+        }
+        // End of record: CRLF, LF, CR or end of file.
+        if i < n && b[i] == CSVFile.cr { i += 1 }
+        if i < n && b[i] == CSVFile.lf { i += 1 }
+        line += 1
+        if blank {
+          fields.removeLast(fields.count - first)
+        } else {
+          records.append(Record(line: recordLine, firstField: first, count: fields.count - first))
+        }
+      }
+    }
+    guard let head = records.first else { throw CLIError("\(path): the file is empty (expected a header row and data)") }
+    self.fields = fields
+    self.header = (0..<head.count).map { k in
+      CSVFile.text(bytes, fields[head.firstField + k]).trimmingCharacters(in: .whitespaces)
+    }
+    self.records = Array(records.dropFirst())
+  }
+
+  static func text(_ bytes: [UInt8], _ f: Field) -> String {
+    let s = String(decoding: bytes[f.start..<f.end], as: UTF8.self)
+    return f.escaped ? s.replacingOccurrences(of: "\"\"", with: "\"") : s
+  }
+
+  /// Field `k` of record `r` as text.
+  func text(record r: Int, field k: Int) -> String {
+    CSVFile.text(bytes, fields[records[r].firstField + k])
+  }
+
+  /// Field `k` of record `r` as a number, or nil if it is not one.
+  ///
+  /// Accepts what `strtod` accepts in full (decimal and exponent forms),
+  /// including `nan` and `inf`, which callers must refuse themselves.
+  func number(record r: Int, field k: Int) -> Double? {
+    let f = fields[records[r].firstField + k]
+    let length = f.end - f.start
+    if length == 0 || length > 63 || f.escaped { return length > 63 ? Double(text(record: r, field: k)) : nil }
+    return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> Double? in
+      bytes.withUnsafeBufferPointer { b in
+        for j in 0..<length { buffer[j] = CChar(bitPattern: b[f.start + j]) }
+      }
+      buffer[length] = 0
+      var endPointer: UnsafeMutablePointer<CChar>?
+      let value = strtod(buffer.baseAddress!, &endPointer)
+      return endPointer == buffer.baseAddress! + length ? value : nil
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+
+/// The metrics table of a model on one or more labelled data sets.
+struct Report {
+  let model: SavedModel
+
+  var classes: [Double] { model.classLabels ?? (0..<max(2, model.network.outputSize)).map(Double.init) }
+
+  /// Throws if a label is not one of the model's classes.
+  func checkLabels(_ data: Dataset) throws(CLIError) {
+    for (j, label) in data.labels!.enumerated() where !classes.contains(label) {
+      throw CLIError.at(
+        data.file, line: data.lines[j], name: nil,
+        "label \(formatLabel(label)) is not one of the model's classes \(classes.map(formatLabel))")
+    }
+  }
+
+  func probabilities(_ data: Dataset) -> Matrix<Float> {
+    model.network.predict(model.standardizer.map { $0.transform(data.x) } ?? data.x)
+  }
+
+  /// Metrics side by side for each named data set, then the confusion matrix of the last.
+  func table(_ sets: [(name: String, data: Dataset)]) -> String {
+    let nameWidth = 13
+    let columnWidth = max(9, sets.map(\.name.count).max()! + 2)
+    func row(_ title: String, _ cells: [String]) -> String {
+      title.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+        + cells.map { String(repeating: " ", count: max(0, columnWidth - $0.count)) + $0 }.joined()
+    }
+    func cell(_ v: Double?) -> String { v.map { format($0, 4) } ?? "n/a" }
+    var lines = [row("", sets.map(\.name))]
+    var confusion: [[Int]] = []
+    if model.network.outputSize == 1 {
+      let metrics = sets.map { s -> BinaryMetrics in
+        let positive = s.data.labels!.map { $0 == classes[1] ? Float(1) : 0 }
+        return BinaryMetrics(probabilities: probabilities(s.data), labels: Matrix(row: positive))
+      }
+      lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
+      lines.append(row("sensitivity", metrics.map { cell($0.sensitivity) }))
+      lines.append(row("specificity", metrics.map { cell($0.specificity) }))
+      lines.append(row("precision", metrics.map { cell($0.precision) }))
+      lines.append(row("F1", metrics.map { cell($0.f1) }))
+      lines.append(row("ROC AUC", metrics.map { cell($0.rocAUC) }))
+      let c = metrics.last!.confusion
+      confusion = [[c.trueNegatives, c.falsePositives], [c.falseNegatives, c.truePositives]]
+    } else {
+      let metrics = sets.map { s -> MulticlassMetrics in
+        MulticlassMetrics(
+          predicted: probabilities(s.data).argmaxOfEachColumn(),
+          actual: s.data.labels!.map { classes.firstIndex(of: $0)! }, classCount: classes.count)
+      }
+      lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
+      confusion = metrics.last!.confusion
+    }
+    lines.append("")
+    lines.append("Confusion matrix (\(sets.last!.name)): rows are the actual class, columns the predicted one")
+    let labels = classes.map(formatLabel)
+    let width = max(6, labels.map(\.count).max()! + 1, confusion.joined().map { String($0).count }.max()! + 1)
+    func pad(_ s: String) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+    lines.append(String(repeating: " ", count: 10) + labels.map(pad).joined())
+    for (k, r) in confusion.enumerated() {
+      lines.append(("  " + labels[k]).padding(toLength: 10, withPad: " ", startingAt: 0) + r.map { pad(String($0)) }.joined())
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+}
+
+/// Progress while training, on standard error: a bar redrawn in place on a
+/// terminal, a plain line every tenth of the run otherwise.
+struct ProgressReporter {
+  let epochs: Int
+  let quiet: Bool
+  let terminal = isatty(STDERR_FILENO) == 1
+  var lastDrawn = ContinuousClock.now - .seconds(1)
+
+  init(epochs: Int, quiet: Bool) {
+    self.epochs = epochs
+    self.quiet = quiet
+  }
+
+  mutating func report(_ p: TrainingProgress) -> TrainingControl {
+    if quiet { return .proceed }
+    if terminal {
+      let now = ContinuousClock.now
+      if now - lastDrawn < .milliseconds(50) && p.epoch != p.epochs { return .proceed }
+      lastDrawn = now
+      let width = 30
+      let done = width * p.epoch / max(1, p.epochs)
+      let bar = String(repeating: "=", count: done) + String(repeating: " ", count: width - done)
+      write("\r  epoch \(p.epoch)/\(p.epochs) [\(bar)] cost \(format(p.cost, 4))")
+    } else if p.epoch == 1 || p.epoch % max(1, epochs / 10) == 0 || p.epoch == p.epochs {
+      write("  epoch \(p.epoch)/\(p.epochs)  cost \(format(p.cost, 4))\n")
+    }
+    return .proceed
+  }
+
+  func finish() {
+    if !quiet && terminal { write("\n") }
+  }
+
+  func write(_ s: String) {
+    fflush(nil)  // flush stdout: keep the order of stdout and stderr lines when both go to one place
+    FileHandle.standardError.write(Data(s.utf8))
+  }
+}
+
+/// The cost history as a small self-contained SVG line chart.
+enum CostPlot {
+  static func svg(history: TrainingHistory, title: String) -> String {
+    let (w, h) = (640.0, 400.0)
+    let (left, right, top, bottom) = (70.0, 20.0, 40.0, 50.0)
+    let points = history.costs.filter { $0.cost.isFinite }
+    let maxEpoch = Double(max(1, points.last?.epoch ?? 1))
+    let maxCost = max(points.map(\.cost).max() ?? 1, 1e-12)
+    func x(_ e: Double) -> Double { left + (w - left - right) * e / maxEpoch }
+    func y(_ c: Double) -> Double { h - bottom - (h - top - bottom) * c / maxCost }
+    var s = """
+      <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(w))" height="\(Int(h))" viewBox="0 0 \(Int(w)) \(Int(h))" font-family="sans-serif" font-size="12">
+      <rect width="100%" height="100%" fill="white"/>
+      <text x="\(Int(w / 2))" y="22" text-anchor="middle" font-size="14">\(escape(title))</text>
+
+      """
+    for k in 0...4 {
+      let c = maxCost * Double(k) / 4
+      let yy = y(c)
+      s += "<line x1=\"\(left)\" y1=\"\(yy)\" x2=\"\(w - right)\" y2=\"\(yy)\" stroke=\"#ddd\"/>\n"
+      s += "<text x=\"\(left - 6)\" y=\"\(yy + 4)\" text-anchor=\"end\">\(format(c, 3))</text>\n"
+      let e = maxEpoch * Double(k) / 4
+      s += "<text x=\"\(x(e))\" y=\"\(h - bottom + 18)\" text-anchor=\"middle\">\(Int(e.rounded()))</text>\n"
+    }
+    s += "<line x1=\"\(left)\" y1=\"\(h - bottom)\" x2=\"\(w - right)\" y2=\"\(h - bottom)\" stroke=\"black\"/>\n"
+    s += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(h - bottom)\" stroke=\"black\"/>\n"
+    s += "<text x=\"\(Int((left + w - right) / 2))\" y=\"\(Int(h - 12))\" text-anchor=\"middle\">epoch</text>\n"
+    s += "<text x=\"16\" y=\"\(Int((top + h - bottom) / 2))\" text-anchor=\"middle\" "
+    s += "transform=\"rotate(-90 16 \(Int((top + h - bottom) / 2)))\">cost</text>\n"
+    let path = points.map { "\(format(x(Double($0.epoch)), 1)),\(format(y($0.cost), 1))" }.joined(separator: " ")
+    s += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"\(path)\"/>\n</svg>\n"
+    return s
+  }
+
+  static func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+      .replacingOccurrences(of: ">", with: "&gt;")
+  }
+}
