@@ -96,7 +96,8 @@ struct CSVFile {
             var escaped = false
             while true {
               if i >= n {
-                throw CLIError.at(path, line: openLine, column: fields.count - first + 1, "a quoted field is never closed")
+                throw CLIError.at(
+                  path, line: openLine, column: fields.count - first + 1, "a quoted field is never closed")
               }
               if b[i] == CSVFile.quote {
                 if i + 1 < n && b[i + 1] == CSVFile.quote {
@@ -143,7 +144,9 @@ struct CSVFile {
         }
       }
     }
-    guard let head = records.first else { throw CLIError("\(path): the file is empty (expected a header row and data)") }
+    guard let head = records.first else {
+      throw CLIError("\(path): the file is empty (expected a header row and data)")
+    }
     self.fields = fields
     self.header = (0..<head.count).map { k in
       CSVFile.text(bytes, fields[head.firstField + k]).trimmingCharacters(in: .whitespaces)

@@ -118,7 +118,8 @@ extension BLASNetCommand {
       var network = Network<Float>(
         sizes: sizes, hiddenActivation: settings.activation, outputActivation: binary ? .sigmoid : .softmax, seed: seed)
       let dataName = data == nil ? "built-in breast-cancer data (wdbc.csv)" : path
-      print("Data:    \(dataName): \(all.count) examples, \(all.featureNames.count) features, label \"\(all.labelName!)\"")
+      print(
+        "Data:    \(dataName): \(all.count) examples, \(all.featureNames.count) features, label \"\(all.labelName!)\"")
       print("Split:   \(train.count) train / \(test.count) test (stratified, seed \(seed))")
       print("Network: \(network)  (\(network.parameterCount) parameters)")
       let xTrain = scaler.transform(train.x)
@@ -136,7 +137,9 @@ extension BLASNetCommand {
       }
       progress.finish()
       let elapsed = ContinuousClock.now - started
-      print("Trained: \(history.epochsRun) epochs in \(formatDuration(elapsed)), final cost \(format(history.finalCost ?? .nan, 4))")
+      print(
+        "Trained: \(history.epochsRun) epochs in \(formatDuration(elapsed)), final cost \(format(history.finalCost ?? .nan, 4))"
+      )
       print()
       let model = SavedModel(
         network: network, standardizer: scaler, featureNames: all.featureNames, labelName: all.labelName,

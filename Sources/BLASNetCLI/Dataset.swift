@@ -31,7 +31,8 @@ struct Dataset {
       labelIndex = csv.header.count - 1
     }
     if csv.header.count < 2 {
-      throw CLIError("\(path): needs at least one feature column and a label column; the header has \(list(csv.header))")
+      throw CLIError(
+        "\(path): needs at least one feature column and a label column; the header has \(list(csv.header))")
     }
     let featureColumns = csv.header.indices.filter { $0 != labelIndex }
     return try read(csv, featureColumns: featureColumns, labelColumn: labelIndex)
@@ -114,7 +115,8 @@ struct Dataset {
     guard v.isFinite, Float(v).isFinite else {
       throw CLIError.at(
         csv.path, line: line, column: k + 1, name: csv.header[k],
-        "expected a finite \(what.replacingOccurrences(of: "a ", with: "")), found \"\(csv.text(record: r, field: k))\"")
+        "expected a finite \(what.replacingOccurrences(of: "a ", with: "")), found \"\(csv.text(record: r, field: k))\""
+      )
     }
     return v
   }

@@ -61,7 +61,8 @@ struct Report {
     func pad(_ s: String) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
     lines.append(String(repeating: " ", count: 10) + labels.map(pad).joined())
     for (k, r) in confusion.enumerated() {
-      lines.append(("  " + labels[k]).padding(toLength: 10, withPad: " ", startingAt: 0) + r.map { pad(String($0)) }.joined())
+      lines.append(
+        ("  " + labels[k]).padding(toLength: 10, withPad: " ", startingAt: 0) + r.map { pad(String($0)) }.joined())
     }
     return lines.joined(separator: "\n") + "\n"
   }

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// Runs the built `blasnet` executable, as a user would.
+struct CLI {
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    /// Terminated by a signal (a crash) rather than by exit().
+    var crashed: Bool
+  }
+
+  static var executable: URL {
+    // The test bundle sits next to the package's executables in the build folder.
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("blasnet")
+  }
+
+  static func run(_ arguments: [String], in folder: URL) throws -> Result {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.currentDirectoryURL = folder
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes to the end before waiting, so a full pipe cannot block the child.
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self), crashed: process.terminationReason == .uncaughtSignal)
+  }
+}
+
+/// A fresh folder, removed when `body` returns.
+func withTemporaryFolder<R>(_ body: (URL) throws -> R) throws -> R {
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent("blasnet-cli-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: url) }
+  return try body(url)
+}
+
+/// The shared data fixtures of the NeuralNetwork tests.
+let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  .appendingPathComponent("NeuralNetworkTests/Fixtures")
+
+/// The value in `column` of the metrics row `name` of a printed table.
+func metric(_ output: String, _ name: String, column: Int) -> Double? {
+  for line in output.split(separator: "\n") where line.hasPrefix(name + " ") {
+    let cells = line.dropFirst(name.count).split(separator: " ")
+    return column < cells.count ? Double(cells[column]) : nil
+  }
+  return nil
+}
+
+func write(_ text: String, _ name: String, in folder: URL) throws -> String {
+  let url = folder.appendingPathComponent(name)
+  try text.write(to: url, atomically: false, encoding: .utf8)
+  return url.path
+}
