@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds Examples/Consumer (a package that depends on BLASNet by path) in
+# release mode, runs it, and checks that a shape mismatch in that release
+# build dies with a message naming both shapes.
+set -euo pipefail
+cd "$(dirname "$0")/../Examples/Consumer"
+swift build -c release
+.build/release/Consumer
+if out=$(.build/release/Consumer mismatch 2>&1); then
+  echo "check-consumer: the mismatch run should have failed" >&2
+  exit 1
+fi
+if ! grep -q "2×3" <<<"$out" || ! grep -q "4×5" <<<"$out"; then
+  echo "check-consumer: the release-build trap message lacks the shapes:" >&2
+  echo "$out" >&2
+  exit 1
+fi
+echo "check-consumer: release trap message: $(grep -m1 'matmul' <<<"$out")"
