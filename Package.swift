@@ -12,6 +12,10 @@ let package = Package(
     .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
     .executable(name: "blasnet", targets: ["blasnet"]),
     .executable(name: "matrix-demo", targets: ["matrix-demo"]),
+    .executable(name: "blasnet-bench", targets: ["blasnet-bench"]),
+    // The reference networks and measurements shared by blasnet-bench and the
+    // package-benchmark suites in Benchmarks/.
+    .library(name: "BLASNetBenchmarkKit", targets: ["BLASNetBenchmarkKit"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -35,6 +39,8 @@ let package = Package(
     ),
     .executableTarget(name: "blasnet", dependencies: ["BLASNetCLI"]),
     .executableTarget(name: "matrix-demo", dependencies: ["LinearAlgebra"]),
+    .target(name: "BLASNetBenchmarkKit", dependencies: ["LinearAlgebra", "NeuralNetwork"]),
+    .executableTarget(name: "blasnet-bench", dependencies: ["BLASNetBenchmarkKit", "NeuralNetwork"]),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
     .testTarget(
       name: "NeuralNetworkTests",

@@ -35,7 +35,7 @@ public enum Transpose: Sendable, Equatable {
 /// direct C call. All pointers are column-major; leading dimensions are given
 /// explicitly. The elementary functions (`exp`, `log`, ...) are here so that the
 /// network code can stay generic without a dependency on swift-numerics.
-public protocol BLASScalar: BinaryFloatingPoint, Sendable, CustomStringConvertible, Codable
+public protocol BLASScalar: BinaryFloatingPoint, SIMDScalar, Sendable, CustomStringConvertible, Codable
 where RawSignificand: FixedWidthInteger {
   /// `C = alpha·op(A)·op(B) + beta·C` (column-major `?gemm`).
   static func gemm(
@@ -69,6 +69,10 @@ where RawSignificand: FixedWidthInteger {
     m: Int32, n: Int32, nrhs: Int32, a: UnsafeMutablePointer<Self>, lda: Int32,
     b: UnsafeMutablePointer<Self>, ldb: Int32
   ) -> Int32
+
+  /// `g[i] = z[i] > 0 ? g[i] : 0` for `i` in `0..<count`, exactly (NaN in z
+  /// counts as not positive), as a branch-free bit mask so that it vectorises.
+  static func keepWherePositive(_ g: UnsafeMutablePointer<Self>, _ z: UnsafePointer<Self>, count: Int)
 
   /// eˣ
   static func exp(_ x: Self) -> Self
@@ -138,6 +142,14 @@ extension Float: BLASScalar {
     LAPACKE_sgels(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), m, n, nrhs, a, lda, b, ldb)
   }
 
+  @inlinable
+  public static func keepWherePositive(_ g: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count {
+      let mask: UInt32 = z[i] > 0 ? ~0 : 0
+      g[i] = Float(bitPattern: g[i].bitPattern & mask)
+    }
+  }
+
   @inlinable @inline(__always) public static func exp(_ x: Float) -> Float { expf(x) }
   @inlinable @inline(__always) public static func log(_ x: Float) -> Float { logf(x) }
   @inlinable @inline(__always) public static func log1p(_ x: Float) -> Float { log1pf(x) }
@@ -200,6 +212,14 @@ extension Double: BLASScalar {
     b: UnsafeMutablePointer<Double>, ldb: Int32
   ) -> Int32 {
     LAPACKE_dgels(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), m, n, nrhs, a, lda, b, ldb)
+  }
+
+  @inlinable
+  public static func keepWherePositive(_ g: UnsafeMutablePointer<Double>, _ z: UnsafePointer<Double>, count: Int) {
+    for i in 0..<count {
+      let mask: UInt64 = z[i] > 0 ? ~0 : 0
+      g[i] = Double(bitPattern: g[i].bitPattern & mask)
+    }
   }
 
   @inlinable @inline(__always) public static func exp(_ x: Double) -> Double { Glibc.exp(x) }

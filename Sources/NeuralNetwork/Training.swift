@@ -204,6 +204,10 @@ public struct Trainer<Scalar: BLASScalar> {
   /// Returns the batch's cost before the update (including the L2 term).
   /// Traps unless `x` is n_x × m and `y` is n_L × m.
   @discardableResult
+  @_specialize(exported: true, where Scalar == Float, X == Matrix<Float>, Y == Matrix<Float>)
+  @_specialize(exported: true, where Scalar == Float, X == MatrixColumns<Float>, Y == MatrixColumns<Float>)
+  @_specialize(exported: true, where Scalar == Double, X == Matrix<Double>, Y == Matrix<Double>)
+  @_specialize(exported: true, where Scalar == Double, X == MatrixColumns<Double>, Y == MatrixColumns<Double>)
   public mutating func step<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(x: X, y: Y) -> Scalar {
     let cost = forwardBackward(x: x, y: y, training: true)
     update()
@@ -212,6 +216,8 @@ public struct Trainer<Scalar: BLASScalar> {
 
   /// The cost and the gradients `dW1, db1, ...` on a batch, without updating
   /// anything and without dropout: what ``GradientCheck`` compares against.
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
   public mutating func costAndGradients(x: Matrix<Scalar>, y: Matrix<Scalar>) -> (
     cost: Scalar, gradients: [String: Matrix<Scalar>]
   ) {
@@ -227,6 +233,8 @@ public struct Trainer<Scalar: BLASScalar> {
   /// Trains for ``TrainingOptions/epochs`` epochs on all of `x` (n_x × m) and `y` (n_L × m).
   ///
   /// `progress` is called after every epoch; return `.stop` to end early.
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
   public mutating func fit(
     x: Matrix<Scalar>, y: Matrix<Scalar>, progress: ((TrainingProgress) -> TrainingControl)? = nil
   ) -> TrainingHistory {
@@ -516,6 +524,8 @@ extension Network {
   /// output is refused with both shapes in the message). Throws
   /// ``TrainingError`` for options that cannot work.
   @discardableResult
+  @_specialize(exported: true, where Scalar == Float)
+  @_specialize(exported: true, where Scalar == Double)
   public mutating func train(
     x: Matrix<Scalar>, y: Matrix<Scalar>, options: TrainingOptions = TrainingOptions(),
     progress: ((TrainingProgress) -> TrainingControl)? = nil

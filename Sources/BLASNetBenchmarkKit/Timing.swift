@@ -1,0 +1,32 @@
+/// Keeps a value alive and opaque to the optimiser, so a measured computation is not removed.
+@inline(never)
+public func blackHole<T>(_ value: T) {
+  withExtendedLifetime(value) {}
+}
+
+/// Wall-clock timings of repeated runs of one piece of work.
+public struct Timing: Sendable {
+  /// Seconds per run, sorted ascending.
+  public var samples: [Double]
+
+  public var median: Double { samples[samples.count / 2] }
+  public var best: Double { samples[0] }
+
+  /// Runs `body` once to warm up, then repeatedly until `budget` seconds have
+  /// passed and at least `minimumRuns` runs are in (at most `maximumRuns`).
+  public static func measure(
+    budget: Double = 0.3, minimumRuns: Int = 5, maximumRuns: Int = 10_000, _ body: () -> Void
+  ) -> Timing {
+    let clock = ContinuousClock()
+    body()
+    var samples: [Double] = []
+    var total = 0.0
+    while samples.count < minimumRuns || (total < budget && samples.count < maximumRuns) {
+      let d = clock.measure(body)
+      let s = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+      samples.append(s)
+      total += s
+    }
+    return Timing(samples: samples.sorted())
+  }
+}

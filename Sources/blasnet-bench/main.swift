@@ -1,0 +1,121 @@
+// blasnet-bench: naive Swift loops against the BLAS path, the networks against their own
+// products, and against the NumPy reference when python3 with numpy is there.
+//
+//   swift run -c release blasnet-bench [--quick] [--no-naive] [--no-numpy]
+//                                      [--json FILE] [--svg FILE] [--threads N]
+import BLASNetBenchmarkKit
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+
+/// The command line, consumed option by option.
+struct Arguments {
+  var rest = Array(CommandLine.arguments.dropFirst())
+
+  mutating func flag(_ name: String) -> Bool {
+    guard let i = rest.firstIndex(of: name) else { return false }
+    rest.remove(at: i)
+    return true
+  }
+
+  mutating func value(_ name: String) -> String? {
+    guard let i = rest.firstIndex(of: name), i + 1 < rest.count else { return nil }
+    let v = rest[i + 1]
+    rest.removeSubrange(i...(i + 1))
+    return v
+  }
+}
+
+var arguments = Arguments()
+let quick = arguments.flag("--quick")
+let skipNaive = arguments.flag("--no-naive")
+let skipNumPy = arguments.flag("--no-numpy")
+let jsonPath = arguments.value("--json") ?? "benchmark.json"
+let svgPath = arguments.value("--svg") ?? "benchmark-gemm.svg"
+if let t = arguments.value("--threads") {
+  guard let n = Int(t), n >= 1 else {
+    FileHandle.standardError.write(Data("blasnet-bench: --threads needs a whole number ≥ 1, got \(t)\n".utf8))
+    exit(1)
+  }
+  OpenBLAS.threadCount = n
+}
+// --profile NAME: only run training steps of one reference network for about 5 s
+// (for `perf record`), then stop.
+if let name = arguments.value("--profile") {
+  guard let net = ReferenceNetwork.all.first(where: { $0.name == name }) else {
+    FileHandle.standardError.write(Data("blasnet-bench: --profile takes wdbc, cat or wide\n".utf8))
+    exit(1)
+  }
+  let (x, y) = net.data()
+  var trainer = net.trainer(path: .blas)
+  let clock = ContinuousClock()
+  let end = clock.now + .seconds(5)
+  var steps = 0
+  while clock.now < end {
+    blackHole(trainer.step(x: x, y: y))
+    steps += 1
+  }
+  print("\(steps) steps of \(name)")
+  exit(0)
+}
+if !arguments.rest.isEmpty {
+  FileHandle.standardError.write(
+    Data(
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --json F --svg F --threads N\n"
+        .utf8))
+  exit(1)
+}
+
+func log(_ s: String) { FileHandle.standardError.write(Data("  … \(s)\n".utf8)) }
+
+func cpuName() -> String {
+  guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
+  let line = text.split(separator: "\n").first { $0.hasPrefix("model name") }
+  return line.map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+}
+
+/// Runs the NumPy reference next to this executable's package, if python3 can import numpy.
+func numpyTimings(quick: Bool) -> [String: Double] {
+  let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Benchmarks/Python/numpy_reference.py")
+  guard FileManager.default.fileExists(atPath: script.path) else { return [:] }
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["python3", script.path, "--json"] + (quick ? ["--quick"] : [])
+  let out = Pipe()
+  process.standardOutput = out
+  process.standardError = FileHandle.nullDevice
+  do { try process.run() } catch { return [:] }
+  let data = out.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  guard process.terminationStatus == 0,
+    let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+    let ms = object["milliseconds_per_iteration"] as? [String: Double]
+  else { return [:] }
+  return ms
+}
+
+let suite = BenchmarkSuite(quick: quick)
+log("square sgemm sweep")
+let gemmResults = suite.gemmSweep(log: log)
+log("network products")
+let productResults = suite.networkProducts(ReferenceNetwork.all)
+var networkResults = ReferenceNetwork.all.map { suite.network($0, naive: !skipNaive, log: log) }
+if !skipNumPy {
+  log("NumPy reference (python3 Benchmarks/Python/numpy_reference.py)")
+  let numpy = numpyTimings(quick: quick)
+  if numpy.isEmpty { log("NumPy reference not run: python3 with numpy was not found") }
+  for i in networkResults.indices { networkResults[i].numpyMilliseconds = numpy[networkResults[i].name] }
+}
+let report = BenchmarkReport(
+  openBLAS: OpenBLAS.configuration, core: OpenBLAS.coreName, threads: OpenBLAS.threadCount, cpu: cpuName(),
+  gemm: gemmResults, products: productResults, networks: networkResults)
+print(report.text)
+do {
+  try AtomicFile.write(report.json, to: jsonPath)
+  try AtomicFile.write(Data(report.svg.utf8), to: svgPath)
+  print("Wrote \(jsonPath) and \(svgPath)")
+} catch {
+  FileHandle.standardError.write(Data("blasnet-bench: cannot write the results: \(error)\n".utf8))
+  exit(1)
+}
