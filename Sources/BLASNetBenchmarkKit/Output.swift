@@ -17,7 +17,8 @@ extension BenchmarkReport {
       s += "The naive loop was never beaten at every size from some n on.\n"
     }
     s += "\nReference networks, one training iteration (forward + cost + backward + update, full batch, Float)\n"
-    s += "network  sizes                    m      BLAS ms   naive ms   speedup   GFLOP/s   products ms   in BLAS   predict ms"
+    s +=
+      "network  sizes                    m      BLAS ms   naive ms   speedup   GFLOP/s   products ms   in BLAS   predict ms"
     s += numpyColumns ? "   NumPy ms   NumPy/BLASNet\n" : "\n"
     for n in networks {
       s += n.name.padding(toLength: 9, withPad: " ", startingAt: 0)
@@ -71,7 +72,8 @@ extension BenchmarkReport {
     while e <= hi {
       let v = pow(10, e)
       s += "<line x1=\"\(left)\" y1=\"\(y(v))\" x2=\"\(w - right)\" y2=\"\(y(v))\" stroke=\"#ddd\"/>\n"
-      s += "<text x=\"\(left - 6)\" y=\"\(y(v) + 4)\" text-anchor=\"end\">\(v >= 1 ? String(Int(v)) : String(v))</text>\n"
+      s +=
+        "<text x=\"\(left - 6)\" y=\"\(y(v) + 4)\" text-anchor=\"end\">\(v >= 1 ? String(Int(v)) : String(v))</text>\n"
       e += 1
     }
     for n in gemm.map(\.n) {
@@ -87,7 +89,8 @@ extension BenchmarkReport {
     for (k, (name, color, value)) in series.enumerated() {
       let points = gemm.compactMap { r in value(r).map { "\(f(x(Double(r.n)), 1)),\(f(y($0), 1))" } }
       let dash = k == 2 ? " stroke-dasharray=\"5,4\"" : ""
-      s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) points=\"\(points.joined(separator: " "))\"/>\n"
+      s +=
+        "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) points=\"\(points.joined(separator: " "))\"/>\n"
       let ly = top + 20 + Double(k) * 20
       s += "<line x1=\"\(w - right + 10)\" y1=\"\(ly)\" x2=\"\(w - right + 30)\" y2=\"\(ly)\" stroke=\"\(color)\" "
       s += "stroke-width=\"2\"\(dash)/>\n<text x=\"\(w - right + 36)\" y=\"\(ly + 4)\">\(name)</text>\n"

@@ -95,8 +95,8 @@ public struct BenchmarkSuite {
     sizes.map { n in
       let shape = GEMMShape(label: "square", m: n, n: n, k: n)
       var (a, b, c) = shape.operands()
-      let blas = Timing.measure(budget: budget) { gemm(a, b, into: &c) }
-      let direct = Timing.measure(budget: budget) { Self.direct(a, b, &c, shape) }
+      let (blas, direct) = Timing.compare(
+        budget: 2 * budget, { gemm(a, b, into: &c) }, { Self.direct(a, b, &c, shape) })
       var naive: Timing?
       if n <= naiveLimit {
         naive = Timing.measure(budget: budget, minimumRuns: n >= 512 ? 2 : 5) { Naive.gemm(a, b, into: &c) }
@@ -145,7 +145,26 @@ public struct BenchmarkSuite {
   public func network(_ net: ReferenceNetwork, naive: Bool, log: (String) -> Void) -> NetworkResult {
     let (x, y) = net.data()
     var trainer = net.trainer(path: .blas)
-    let step = Timing.measure(budget: budget * 2, minimumRuns: 10) { blackHole(trainer.step(x: x, y: y)) }
+    // The iteration and its products alone (on buffers of the same shapes, back
+    // to back), in alternation so that both see the same machine.
+    var buffers = net.products.map { $0.operands() }
+    let shapes = net.products
+    let options = trainer.options
+    let (step, products) = Timing.compare(
+      budget: budget * 4, minimumRuns: 10, { blackHole(trainer.step(x: x, y: y)) },
+      {
+        // Each product the way the trainer runs it (split across cores or not).
+        for i in buffers.indices {
+          let s = shapes[i]
+          if options.splitsProduct(rows: s.m, columns: s.n, inner: s.k) {
+            gemmSplittingColumns(
+              buffers[i].a, buffers[i].b, transposeA: s.transposeA, transposeB: s.transposeB, into: &buffers[i].c)
+          } else {
+            gemm(buffers[i].a, buffers[i].b, transposeA: s.transposeA, transposeB: s.transposeB, into: &buffers[i].c)
+          }
+        }
+      })
+    blackHole(buffers)
     log("\(net.name): BLAS iteration done")
     var naiveTiming: Timing?
     if naive {
@@ -153,17 +172,6 @@ public struct BenchmarkSuite {
       naiveTiming = Timing.measure(budget: budget, minimumRuns: quick ? 1 : 3) { blackHole(slow.step(x: x, y: y)) }
       log("\(net.name): naive iteration done")
     }
-    // The same products, on buffers of the same shapes, back to back.
-    var buffers = net.products.map { $0.operands() }
-    let shapes = net.products
-    let products = Timing.measure(budget: budget * 2, minimumRuns: 10) {
-      for i in buffers.indices {
-        gemm(
-          buffers[i].a, buffers[i].b, transposeA: shapes[i].transposeA, transposeB: shapes[i].transposeB,
-          into: &buffers[i].c)
-      }
-    }
-    blackHole(buffers)
     let model = trainer.network
     let predict = Timing.measure(budget: budget, minimumRuns: 10) { blackHole(model.predict(x)) }
     return NetworkResult(

@@ -29,4 +29,26 @@ public struct Timing: Sendable {
     }
     return Timing(samples: samples.sorted())
   }
+
+  /// Times two pieces of work in alternation (a, b, a, b, ...), so that a
+  /// change in the machine's load or clock affects both alike.
+  public static func compare(
+    budget: Double = 0.3, minimumRuns: Int = 5, _ first: () -> Void, _ second: () -> Void
+  ) -> (Timing, Timing) {
+    let clock = ContinuousClock()
+    first()
+    second()
+    var a: [Double] = []
+    var b: [Double] = []
+    var total = 0.0
+    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+    while a.count < minimumRuns || total < budget {
+      let x = seconds(clock.measure(first))
+      let y = seconds(clock.measure(second))
+      a.append(x)
+      b.append(y)
+      total += x + y
+    }
+    return (Timing(samples: a.sorted()), Timing(samples: b.sorted()))
+  }
 }

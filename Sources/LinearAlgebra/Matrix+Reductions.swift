@@ -36,6 +36,13 @@ extension Matrix {
     let c = columns
     withUnsafeBufferPointer { a in
       out.withUnsafeMutableBufferPointer { o in
+        if r == 1 {
+          // One row: its elements are contiguous; a plain running sum.
+          var s: Scalar = 0
+          for j in 0..<c { s += a[j] }
+          o[0] = s * scale
+          return
+        }
         for i in 0..<r { o[i] = 0 }
         for j in 0..<c {
           let base = j &* r

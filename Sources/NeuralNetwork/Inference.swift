@@ -4,10 +4,10 @@ extension Network {
   /// The output activations `A_L` for inputs `x` (n_x × m): probabilities for
   /// a sigmoid or softmax output. Needs no caches: each layer's result
   /// replaces the previous one. Traps unless `x` has n_x rows.
-  @_specialize(exported: true, where Scalar == Float, X == Matrix<Float>)
-  @_specialize(exported: true, where Scalar == Float, X == MatrixColumns<Float>)
-  @_specialize(exported: true, where Scalar == Double, X == Matrix<Double>)
-  @_specialize(exported: true, where Scalar == Double, X == MatrixColumns<Double>)
+  @_specialize(exported:true,where Scalar == Float, X == Matrix<Float>)
+  @_specialize(exported:true,where Scalar == Float, X == MatrixColumns<Float>)
+  @_specialize(exported:true,where Scalar == Double, X == Matrix<Double>)
+  @_specialize(exported:true,where Scalar == Double, X == MatrixColumns<Double>)
   public func predict<X: MatrixOperand<Scalar>>(_ x: X) -> Matrix<Scalar> {
     if x.rows != inputSize {
       shapeFailure(
@@ -36,8 +36,8 @@ extension Network {
 
   /// The cost of the network on `x`, `y` with the given loss (natural one by
   /// default), computed from the logits where the output allows it.
-  @_specialize(exported: true, where Scalar == Float)
-  @_specialize(exported: true, where Scalar == Double)
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func cost(x: Matrix<Scalar>, y: Matrix<Scalar>, loss: Loss? = nil, l2: Double = 0) -> Scalar {
     let loss = loss ?? Loss.natural(for: outputActivation)
     guard var trainer = try? Trainer(network: self, options: TrainingOptions(l2: l2, loss: loss)) else {

@@ -50,11 +50,17 @@ public struct TrainingOptions: Sendable {
   public var recordCostEvery: Int
   /// BLAS or the naive kernels.
   public var path: ComputePath
+  /// On the BLAS path, run large products with few output rows (≤ 64) through
+  /// ``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``, one
+  /// column block per OpenBLAS thread, instead of one OpenBLAS call that would
+  /// use a single core for them. It briefly sets OpenBLAS's process-wide
+  /// thread count to 1 around those products.
+  public var splitSkinnyProducts: Bool
 
   public init(
     epochs: Int = 1000, optimizer: Optimizer = .gradientDescent(learningRate: 0.0075), batchSize: Int? = nil,
     l2: Double = 0, keepProbability: Double = 1, loss: Loss? = nil, seed: UInt64 = 1, recordCostEvery: Int = 100,
-    path: ComputePath = .blas
+    path: ComputePath = .blas, splitSkinnyProducts: Bool = true
   ) {
     self.epochs = epochs
     self.optimizer = optimizer
@@ -65,6 +71,15 @@ public struct TrainingOptions: Sendable {
     self.seed = seed
     self.recordCostEvery = recordCostEvery
     self.path = path
+    self.splitSkinnyProducts = splitSkinnyProducts
+  }
+
+  /// Whether a BLAS-path product with a `rows × columns` result and inner
+  /// dimension `inner` goes through ``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``:
+  /// at most 64 rows and at least 2·10⁶ multiply-adds (below that, the
+  /// threads cost more than they save).
+  public func splitsProduct(rows: Int, columns: Int, inner: Int) -> Bool {
+    splitSkinnyProducts && path == .blas && rows <= 64 && rows * columns * inner >= 2_000_000
   }
 }
 
@@ -204,10 +219,10 @@ public struct Trainer<Scalar: BLASScalar> {
   /// Returns the batch's cost before the update (including the L2 term).
   /// Traps unless `x` is n_x × m and `y` is n_L × m.
   @discardableResult
-  @_specialize(exported: true, where Scalar == Float, X == Matrix<Float>, Y == Matrix<Float>)
-  @_specialize(exported: true, where Scalar == Float, X == MatrixColumns<Float>, Y == MatrixColumns<Float>)
-  @_specialize(exported: true, where Scalar == Double, X == Matrix<Double>, Y == Matrix<Double>)
-  @_specialize(exported: true, where Scalar == Double, X == MatrixColumns<Double>, Y == MatrixColumns<Double>)
+  @_specialize(exported:true,where Scalar == Float, X == Matrix<Float>, Y == Matrix<Float>)
+  @_specialize(exported:true,where Scalar == Float, X == MatrixColumns<Float>, Y == MatrixColumns<Float>)
+  @_specialize(exported:true,where Scalar == Double, X == Matrix<Double>, Y == Matrix<Double>)
+  @_specialize(exported:true,where Scalar == Double, X == MatrixColumns<Double>, Y == MatrixColumns<Double>)
   public mutating func step<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(x: X, y: Y) -> Scalar {
     let cost = forwardBackward(x: x, y: y, training: true)
     update()
@@ -216,8 +231,8 @@ public struct Trainer<Scalar: BLASScalar> {
 
   /// The cost and the gradients `dW1, db1, ...` on a batch, without updating
   /// anything and without dropout: what ``GradientCheck`` compares against.
-  @_specialize(exported: true, where Scalar == Float)
-  @_specialize(exported: true, where Scalar == Double)
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public mutating func costAndGradients(x: Matrix<Scalar>, y: Matrix<Scalar>) -> (
     cost: Scalar, gradients: [String: Matrix<Scalar>]
   ) {
@@ -233,8 +248,8 @@ public struct Trainer<Scalar: BLASScalar> {
   /// Trains for ``TrainingOptions/epochs`` epochs on all of `x` (n_x × m) and `y` (n_L × m).
   ///
   /// `progress` is called after every epoch; return `.stop` to end early.
-  @_specialize(exported: true, where Scalar == Float)
-  @_specialize(exported: true, where Scalar == Double)
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public mutating func fit(
     x: Matrix<Scalar>, y: Matrix<Scalar>, progress: ((TrainingProgress) -> TrainingControl)? = nil
   ) -> TrainingHistory {
@@ -323,6 +338,8 @@ public struct Trainer<Scalar: BLASScalar> {
     into c: inout Matrix<Scalar>
   ) {
     switch options.path {
+    case .blas where options.splitsProduct(rows: c.rows, columns: c.columns, inner: transposeA ? a.rows : a.columns):
+      gemmSplittingColumns(alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, into: &c)
     case .blas: gemm(alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, into: &c)
     case .naive: Naive.gemm(alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, into: &c)
     }
@@ -524,8 +541,8 @@ extension Network {
   /// output is refused with both shapes in the message). Throws
   /// ``TrainingError`` for options that cannot work.
   @discardableResult
-  @_specialize(exported: true, where Scalar == Float)
-  @_specialize(exported: true, where Scalar == Double)
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public mutating func train(
     x: Matrix<Scalar>, y: Matrix<Scalar>, options: TrainingOptions = TrainingOptions(),
     progress: ((TrainingProgress) -> TrainingControl)? = nil

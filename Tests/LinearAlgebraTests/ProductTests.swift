@@ -108,3 +108,36 @@ func operands<S: BLASScalar>(
     #expect(abs(dot(u, v) - Naive.dot(u, v)) < 1e-3)
   }
 }
+
+/// Everything that changes OpenBLAS's process-wide thread count, one test at a time.
+@Suite(.serialized) struct ThreadCountTests {
+  @Test func threadCountCanBeReadAndSet() {
+    let original = OpenBLAS.threadCount
+    #expect(original >= 1)
+    OpenBLAS.threadCount = 1
+    #expect(OpenBLAS.threadCount == 1)
+    OpenBLAS.threadCount = original
+    #expect(OpenBLAS.threadCount == original)
+    #expect(OpenBLAS.configuration.contains("OpenBLAS"))
+    #expect(!OpenBLAS.coreName.isEmpty)
+  }
+
+  @Test(arguments: [(20, 209, 300), (3, 1000, 7), (1, 2, 5), (5, 1, 4), (64, 77, 1)])
+  func splitProductsAgreeWithNaive(shape: (Int, Int, Int)) {
+    let (m, n, k) = shape
+    let threads = OpenBLAS.threadCount
+    OpenBLAS.threadCount = 2  // so that the columns are really split, whatever the machine
+    defer { OpenBLAS.threadCount = threads }
+    for (opA, opB) in transposes {
+      let (a, b) = operands(m, n, k, opA, opB, seed: 3, as: Double.self)
+      let c0 = Matrix<Double>.randomNormal(m, n, seed: 8)
+      var split = c0
+      var slow = c0
+      let (ta, tb) = (opA == .transposed, opB == .transposed)
+      gemmSplittingColumns(alpha: 1.5, a, b, transposeA: ta, transposeB: tb, beta: 0.5, into: &split)
+      Naive.gemm(alpha: 1.5, a, b, transposeA: ta, transposeB: tb, beta: 0.5, into: &slow)
+      #expect(split.isApproximatelyEqual(to: slow, absoluteTolerance: 1e-11), "\(m)×\(n)×\(k) \(opA)/\(opB)")
+      #expect(OpenBLAS.threadCount == 2)  // restored after the call
+    }
+  }
+}
