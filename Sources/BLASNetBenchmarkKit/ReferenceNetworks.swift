@@ -72,6 +72,15 @@ public struct GEMMShape: Sendable {
   public var transposeA = false
   public var transposeB = false
 
+  public init(label: String, m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false) {
+    self.label = label
+    self.m = m
+    self.n = n
+    self.k = k
+    self.transposeA = transposeA
+    self.transposeB = transposeB
+  }
+
   public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 
   /// `NN`, `TN`, `NT` or `TT`.

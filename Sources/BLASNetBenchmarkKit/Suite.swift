@@ -101,7 +101,7 @@ public struct BenchmarkSuite {
       if n <= naiveLimit {
         naive = Timing.measure(budget: budget, minimumRuns: n >= 512 ? 2 : 5) { Naive.gemm(a, b, into: &c) }
       }
-      blackHole(c)
+      opaqueUse(c)
       let r = GEMMResult(
         n: n, naive: naive.map { shape.flops / $0.median / 1e9 }, blas: shape.flops / blas.median / 1e9,
         direct: shape.flops / direct.median / 1e9)
@@ -133,7 +133,7 @@ public struct BenchmarkSuite {
         let t = Timing.measure(budget: budget / 2) {
           gemm(a, b, transposeA: p.transposeA, transposeB: p.transposeB, into: &c)
         }
-        blackHole(c)
+        opaqueUse(c)
         return ProductResult(
           network: net.name, label: p.label, shape: "\(p.m)×\(p.n)×\(p.k)", form: p.form,
           gflops: p.flops / t.median / 1e9)
@@ -151,7 +151,7 @@ public struct BenchmarkSuite {
     let shapes = net.products
     let options = trainer.options
     let (step, products) = Timing.compare(
-      budget: budget * 4, minimumRuns: 10, { blackHole(trainer.step(x: x, y: y)) },
+      budget: budget * 4, minimumRuns: 10, { opaqueUse(trainer.step(x: x, y: y)) },
       {
         // Each product the way the trainer runs it (split across cores or not).
         for i in buffers.indices {
@@ -164,16 +164,16 @@ public struct BenchmarkSuite {
           }
         }
       })
-    blackHole(buffers)
+    opaqueUse(buffers)
     log("\(net.name): BLAS iteration done")
     var naiveTiming: Timing?
     if naive {
       var slow = net.trainer(path: .naive)
-      naiveTiming = Timing.measure(budget: budget, minimumRuns: quick ? 1 : 3) { blackHole(slow.step(x: x, y: y)) }
+      naiveTiming = Timing.measure(budget: budget, minimumRuns: quick ? 1 : 3) { opaqueUse(slow.step(x: x, y: y)) }
       log("\(net.name): naive iteration done")
     }
     let model = trainer.network
-    let predict = Timing.measure(budget: budget, minimumRuns: 10) { blackHole(model.predict(x)) }
+    let predict = Timing.measure(budget: budget, minimumRuns: 10) { opaqueUse(model.predict(x)) }
     return NetworkResult(
       name: net.name, sizes: net.sizes, examples: net.examples, flopsPerIteration: net.iterationFLOPs,
       blasMilliseconds: step.median * 1e3, naiveMilliseconds: naiveTiming.map { $0.median * 1e3 },

@@ -1,6 +1,6 @@
 /// Keeps a value alive and opaque to the optimiser, so a measured computation is not removed.
 @inline(never)
-public func blackHole<T>(_ value: T) {
+public func opaqueUse<T>(_ value: T) {
   withExtendedLifetime(value) {}
 }
 

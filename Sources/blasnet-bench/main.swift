@@ -52,7 +52,7 @@ if let name = arguments.value("--profile") {
   let end = clock.now + .seconds(5)
   var steps = 0
   while clock.now < end {
-    blackHole(trainer.step(x: x, y: y))
+    opaqueUse(trainer.step(x: x, y: y))
     steps += 1
   }
   print("\(steps) steps of \(name)")

@@ -1,0 +1,84 @@
+// Suites: gemm.{naive,blas}.n=N (square), gemm.blas.<network>.<product> (the
+// network-shaped products in their transpose forms), train.{blas,naive}.<network>
+// (one full-batch iteration), predict.<network>, and `empty` (the harness's own
+// allocations, to subtract from the malloc counts).
+import Benchmark
+import BLASNetBenchmarkKit
+import LinearAlgebra
+import NeuralNetwork
+
+typealias Operands = (a: Matrix<Float>, b: Matrix<Float>, c: Matrix<Float>)
+
+let metrics: [BenchmarkMetric] = [.wallClock, .throughput, .mallocCountTotal]
+
+let benchmarks: @Sendable () -> Void = {
+  Benchmark.defaultConfiguration = .init(
+    metrics: metrics, warmupIterations: 2, scalingFactor: .one, maxDuration: .seconds(2), maxIterations: 1000)
+
+  Benchmark("empty") { benchmark in
+    for _ in benchmark.scaledIterations { blackHole(0) }
+  }
+
+  for n in [16, 32, 64, 128, 256, 512, 1024] {
+    let shape = GEMMShape(label: "square", m: n, n: n, k: n)
+    if n <= 512 {
+      Benchmark("gemm.naive.n=\(n)", configuration: .init(maxIterations: n >= 256 ? 10 : 200)) {
+        (benchmark: Benchmark, ops: Operands) in
+        var (a, b, c) = ops
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { Naive.gemm(a, b, into: &c) }
+        blackHole(c)
+      } setup: {
+        shape.operands()
+      }
+    }
+    Benchmark("gemm.blas.n=\(n)") { (benchmark: Benchmark, ops: Operands) in
+      var (a, b, c) = ops
+      benchmark.startMeasurement()
+      for _ in benchmark.scaledIterations { gemm(a, b, into: &c) }
+      blackHole(c)
+    } setup: {
+      shape.operands()
+    }
+  }
+
+  for net in ReferenceNetwork.all {
+    for p in net.products {
+      let name = p.label.prefix { $0 != " " }
+      Benchmark("gemm.blas.\(net.name).\(name).\(p.form)") {
+        (benchmark: Benchmark, ops: Operands) in
+        var (a, b, c) = ops
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+          gemm(a, b, transposeA: p.transposeA, transposeB: p.transposeB, into: &c)
+        }
+        blackHole(c)
+      } setup: {
+        p.operands()
+      }
+    }
+
+    for path in [ComputePath.blas, .naive] {
+      let limit = path == .naive && net.name != "wdbc" ? 3 : 1000
+      Benchmark("train.\(path.rawValue).\(net.name)", configuration: .init(maxIterations: limit)) {
+        (benchmark: Benchmark, state: (Trainer<Float>, Matrix<Float>, Matrix<Float>)) in
+        var (trainer, x, y) = state
+        // One step outside the measurement: the workspace is allocated on the first.
+        trainer.step(x: x, y: y)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(trainer.step(x: x, y: y)) }
+      } setup: {
+        let (x, y) = net.data()
+        return (net.trainer(path: path), x, y)
+      }
+    }
+
+    Benchmark("predict.\(net.name)") { (benchmark: Benchmark, state: (Network<Float>, Matrix<Float>)) in
+      let (network, x) = state
+      benchmark.startMeasurement()
+      for _ in benchmark.scaledIterations { blackHole(network.predict(x)) }
+    } setup: {
+      (net.network(), net.data().x)
+    }
+  }
+}
