@@ -55,7 +55,7 @@ extension BenchmarkReport {
   /// GFLOP/s against n on log–log axes, one line per kernel.
   public var svg: String {
     let (w, h) = (720.0, 440.0)
-    let (left, right, top, bottom) = (70.0, 150.0, 40.0, 50.0)
+    let (left, right, top, bottom) = (70.0, 170.0, 40.0, 50.0)
     let ns = gemm.map { Double($0.n) }
     let values = gemm.flatMap { [$0.naive, $0.blas, $0.direct].compactMap { $0 } }.filter { $0 > 0 }
     guard let nMin = ns.min(), let nMax = ns.max(), let vMin = values.min(), let vMax = values.max(), nMax > nMin

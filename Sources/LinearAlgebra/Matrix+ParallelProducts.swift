@@ -24,13 +24,7 @@ public func gemmSplittingColumns<A: MatrixOperand, B: MatrixOperand>(
 ) where B.Scalar == A.Scalar {
   let opA: Transpose = transposeA ? .transposed : .none
   let opB: Transpose = transposeB ? .transposed : .none
-  let (m, k) = a._opShape(opA)
-  let (kb, n) = b._opShape(opB)
-  if k != kb || c.rows != m || c.columns != n {
-    shapeFailure(
-      "gemmSplittingColumns: needs op(A) m×k, op(B) k×n and C m×n; A is \(a._describe(opA)), B is \(b._describe(opB)), C is \(c.shape)"
-    )
-  }
+  let (m, n, k) = _productShape("gemmSplittingColumns", a, opA, b, opB, output: c.shape)
   let parts = Swift.min(OpenBLAS.threadCount, n)
   if parts < 2 || m == 0 || k == 0 {
     gemm(alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, beta: beta, into: &c)

@@ -23,6 +23,28 @@ extension MatrixOperand {
   }
 }
 
+/// The dimensions `(m, n, k)` of `op(A)·op(B)`; traps, naming the operation and
+/// the shapes, unless `op(A).columns == op(B).rows` and (when given) the
+/// output is `m × n`.
+@inlinable
+func _productShape<A: MatrixOperand, B: MatrixOperand>(
+  _ operation: String, _ a: A, _ opA: Transpose, _ b: B, _ opB: Transpose, output: Shape? = nil
+) -> (m: Int, n: Int, k: Int) {
+  let (m, k) = a._opShape(opA)
+  let (kb, n) = b._opShape(opB)
+  if k != kb {
+    shapeFailure(
+      "\(operation): op(A).columns (\(k)) must equal op(B).rows (\(kb)); A is \(a._describe(opA)), B is \(b._describe(opB))"
+    )
+  }
+  if let output, output.rows != m || output.columns != n {
+    shapeFailure(
+      "\(operation): the output must be op(A).rows × op(B).columns = \(m)×\(n); C is \(output), A is \(a._describe(opA)), B is \(b._describe(opB))"
+    )
+  }
+  return (m, n, k)
+}
+
 /// `C = alpha·op(A)·op(B) + beta·C`, written into an existing `c` (BLAS `?gemm`).
 ///
 /// `op(X)` is `X` or `Xᵀ` by the ``Transpose`` flag; the transpose is read by
@@ -38,17 +60,7 @@ public func gemm<A: MatrixOperand, B: MatrixOperand>(
 ) where B.Scalar == A.Scalar {
   let opA: Transpose = transposeA ? .transposed : .none
   let opB: Transpose = transposeB ? .transposed : .none
-  let (m, k) = a._opShape(opA)
-  let (kb, n) = b._opShape(opB)
-  if k != kb {
-    shapeFailure(
-      "gemm: op(A).columns (\(k)) must equal op(B).rows (\(kb)); A is \(a._describe(opA)), B is \(b._describe(opB))")
-  }
-  if c.rows != m || c.columns != n {
-    shapeFailure(
-      "gemm: the output must be op(A).rows × op(B).columns = \(m)×\(n); C is \(c.shape), A is \(a._describe(opA)), B is \(b._describe(opB))"
-    )
-  }
+  let (m, n, k) = _productShape("gemm", a, opA, b, opB, output: c.shape)
   _gemm(alpha: alpha, a, opA, b, opB, beta: beta, m: m, n: n, k: k, into: &c)
 }
 
@@ -92,13 +104,7 @@ public func matmul<A: MatrixOperand, B: MatrixOperand>(
 ) -> Matrix<A.Scalar> where B.Scalar == A.Scalar {
   let opA: Transpose = transposeA ? .transposed : .none
   let opB: Transpose = transposeB ? .transposed : .none
-  let (m, k) = a._opShape(opA)
-  let (kb, n) = b._opShape(opB)
-  if k != kb {
-    shapeFailure(
-      "matmul: op(A).columns (\(k)) must equal op(B).rows (\(kb)); A is \(a._describe(opA)), B is \(b._describe(opB))"
-    )
-  }
+  let (m, n, k) = _productShape("matmul", a, opA, b, opB)
   var c = Matrix<A.Scalar>.zeros(m, n)
   _gemm(alpha: 1, a, opA, b, opB, beta: 0, m: m, n: n, k: k, into: &c)
   return c

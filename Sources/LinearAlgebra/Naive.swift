@@ -16,13 +16,7 @@ public enum Naive {
   ) where B.Scalar == A.Scalar {
     let opA: Transpose = transposeA ? .transposed : .none
     let opB: Transpose = transposeB ? .transposed : .none
-    let (m, k) = a._opShape(opA)
-    let (kb, n) = b._opShape(opB)
-    if k != kb || c.rows != m || c.columns != n {
-      shapeFailure(
-        "Naive.gemm: needs op(A) m×k, op(B) k×n and C m×n; A is \(a._describe(opA)), B is \(b._describe(opB)), C is \(c.shape)"
-      )
-    }
+    let (m, n, k) = _productShape("Naive.gemm", a, opA, b, opB, output: c.shape)
     let lda = a.rows
     let ldb = b.rows
     a.withUnsafeBufferPointer { ap in

@@ -1,9 +1,9 @@
+import BLASNetBenchmarkKit
 // Suites: gemm.{naive,blas}.n=N (square), gemm.blas.<network>.<product> (the
 // network-shaped products in their transpose forms), train.{blas,naive}.<network>
 // (one full-batch iteration), predict.<network>, and `empty` (the harness's own
 // allocations, to subtract from the malloc counts).
 import Benchmark
-import BLASNetBenchmarkKit
 import LinearAlgebra
 import NeuralNetwork
 
