@@ -82,7 +82,7 @@ public struct BenchmarkSuite {
   public var sizes: [Int]
   public var naiveLimit: Int
 
-  public init(quick: Bool = false, sizes: [Int] = [4, 8, 16, 32, 64, 128, 256, 512, 1024], naiveLimit: Int = 512) {
+  public init(quick: Bool = false, sizes: [Int] = [4, 8, 16, 32, 64, 128, 256, 512, 1024], naiveLimit: Int = 1024) {
     self.quick = quick
     self.sizes = sizes
     self.naiveLimit = naiveLimit
