@@ -8,9 +8,9 @@ struct Fixture {
   var x: Matrix<Float>
   var labels: [Int]
 
-  /// Reads `Fixtures/<name>.csv` (header row, numbers only, label last).
+  /// Reads the fixture `<name>.csv`, copied from `Fixtures/` into the test bundle (header row, numbers only, label last).
   static func load(_ name: String) throws -> Fixture {
-    let url = try #require(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: "csv"))
+    let url = try #require(Bundle.module.url(forResource: name, withExtension: "csv"))
     let text = try String(contentsOf: url, encoding: .utf8)
     let rows = text.split(whereSeparator: \.isNewline).dropFirst().map { line in
       line.split(separator: ",").map { Float(String($0))! }
