@@ -136,7 +136,7 @@ extension Xoshiro256StarStar {
 
   /// A uniform integer in `0..<bound` by Lemire's multiply-and-reject method.
   public mutating func nextBounded(_ bound: UInt64) -> UInt64 {
-    precondition(bound > 0, "nextBounded: bound must be positive")
+    if bound == 0 { shapeFailure("nextBounded: bound must be positive, got 0") }
     let threshold = (0 &- bound) % bound
     while true {
       let r = next().multipliedFullWidth(by: bound)

@@ -116,3 +116,28 @@ import Testing
     #expect(first != third)
   }
 }
+
+@Suite struct MiniBatchTests {
+  /// An epoch of mini-batches is: shuffle by the seeded generator, then one
+  /// step per batch in that order, the last (smaller) batch included.
+  @Test func anEpochIsSeededShuffleThenEveryBatchIncludingThePartialOne() throws {
+    let x = Matrix<Double>.randomNormal(3, 7, seed: 1)
+    let y = Matrix<Double>(row: [0, 1, 1, 0, 1, 0, 1])
+    let start = Network<Double>(sizes: [3, 4, 1], seed: 2)
+    let options = TrainingOptions(epochs: 1, optimizer: .gradientDescent(learningRate: 0.5), batchSize: 3, seed: 9)
+    var trained = start
+    let history = try trained.train(x: x, y: y, options: options)
+
+    // By hand: the same permutation, batches of 3, 3 and 1 examples.
+    var g = Xoshiro256StarStar(seed: 9)
+    let order = g.permutation(7)
+    var manual = try Trainer(network: start, options: options)
+    var weightedCost = 0.0
+    for batch in [order[0..<3], order[3..<6], order[6..<7]] {
+      let cost = manual.step(x: DataSplit.columns(x, Array(batch)), y: DataSplit.columns(y, Array(batch)))
+      weightedCost += cost * Double(batch.count)
+    }
+    #expect(trained == manual.network)
+    expectClose(try #require(history.finalCost), weightedCost / 7, tolerance: 1e-12)
+  }
+}
