@@ -153,9 +153,12 @@ final class ParameterBuffers<S: BLASScalar> {
     let (r, c) = (layer.units, layer.inputs)
     dW = .zeros(r, c)
     db = .zeros(r, 1)
-    let needsV = optimizer != .gradientDescent(learningRate: optimizer.learningRate)
-    let needsS: Bool
-    if case .adam = optimizer { needsS = true } else { needsS = false }
+    let (needsV, needsS): (Bool, Bool)
+    switch optimizer {
+    case .gradientDescent: (needsV, needsS) = (false, false)
+    case .momentum: (needsV, needsS) = (true, false)
+    case .adam: (needsV, needsS) = (true, true)
+    }
     vW = needsV ? .zeros(r, c) : .zeros(0, 0)
     vb = needsV ? .zeros(r, 1) : .zeros(0, 0)
     sW = needsS ? .zeros(r, c) : .zeros(0, 0)
@@ -183,6 +186,7 @@ public struct Trainer<Scalar: BLASScalar> {
   var batchBuffers: [Int: [BatchBuffers<Scalar>]] = [:]
   var shuffledX: Matrix<Scalar> = .zeros(0, 0)
   var shuffledY: Matrix<Scalar> = .zeros(0, 0)
+  var order: [Int] = []
   /// Adam's step counter t.
   var updates = 0
 
@@ -304,10 +308,14 @@ public struct Trainer<Scalar: BLASScalar> {
     if x.columns == 0 { shapeFailure("train: X has no examples (\(x.rows)×0)") }
   }
 
+  /// Gathers the columns of `x` and `y` in a new seeded order into buffers kept
+  /// between epochs (the same permutation as `generator.permutation(m)`).
   mutating func shuffle(x: Matrix<Scalar>, y: Matrix<Scalar>) {
-    if shuffledX.shape != x.shape { shuffledX = x }
-    if shuffledY.shape != y.shape { shuffledY = y }
-    let order = generator.permutation(x.columns)
+    if shuffledX.shape != x.shape { shuffledX = .zeros(x.rows, x.columns) }
+    if shuffledY.shape != y.shape { shuffledY = .zeros(y.rows, y.columns) }
+    if order.count != x.columns { order = Array(0..<x.columns) }
+    for i in order.indices { order[i] = i }
+    generator.shuffle(&order)
     gatherColumns(from: x, order: order, into: &shuffledX)
     gatherColumns(from: y, order: order, into: &shuffledY)
   }
