@@ -414,9 +414,13 @@ public struct Trainer<Scalar: BLASScalar> {
           top.dz.withUnsafeMutableBufferPointer { dz in
             switch (loss, output) {
             case (.binaryCrossEntropy, .sigmoid):
+              // The logit form max(z, 0) − z·y + ln(1 + e^−|z|), with the last term
+              // taken from A, already computed: ln(1 + e^−|z|) = −ln σ(|z|) = −ln max(a, 1 − a).
+              // max(a, 1 − a) ≥ 0.5, so no log(0), and no second exp per element.
               for i in 0..<dz.count {
-                cost += _bceLogit(zp[i], yp[i])
-                dz[i] = ap[i] - yp[i]
+                let (z, a, y) = (zp[i], ap[i], yp[i])
+                cost += Swift.max(z, 0) - z * y - Scalar.log(Swift.max(a, 1 - a))
+                dz[i] = a - y
               }
             case (.categoricalCrossEntropy, _):
               cost = _cceLogits(zp, yp, rows: rows, columns: m)
