@@ -123,19 +123,45 @@ public func matvec<A: MatrixOperand>(_ a: A, _ x: Matrix<A.Scalar>, transposeA: 
     )
   }
   var y = Matrix<A.Scalar>.zeros(m, 1)
-  if m == 0 { return y }
-  if k == 0 { return y }
-  let lda = _blasInt(Swift.max(1, a.rows), "matvec")
+  gemv(a, x, transposeA: transposeA, into: &y)
+  return y
+}
+
+/// `y = alpha·op(A)·x + beta·y` into an existing column vector `y` (BLAS `?gemv`).
+///
+/// `x` may be a ``Matrix`` or a ``MatrixColumns`` view with one column.
+/// Traps unless `x` is `op(A).columns × 1` and `y` is `op(A).rows × 1`.
+@inlinable
+public func gemv<A: MatrixOperand, X: MatrixOperand>(
+  alpha: A.Scalar = 1, _ a: A, _ x: X, transposeA: Bool = false, beta: A.Scalar = 0,
+  into y: inout Matrix<A.Scalar>
+) where X.Scalar == A.Scalar {
+  let opA: Transpose = transposeA ? .transposed : .none
+  let (m, k) = a._opShape(opA)
+  if x.columns != 1 || x.rows != k || y.columns != 1 || y.rows != m {
+    shapeFailure(
+      "gemv: x must be op(A).columns×1 = \(k)×1 and y op(A).rows×1 = \(m)×1; A is \(a._describe(opA)), x is \(x.rows)×\(x.columns), y is \(y.shape)"
+    )
+  }
+  if m == 0 { return }
+  if k == 0 {
+    y.withUnsafeMutableBufferPointer { yp in
+      for i in yp.indices { yp[i] = beta == 0 ? 0 : beta * yp[i] }
+    }
+    return
+  }
+  let lda = _blasInt(Swift.max(1, a.rows), "gemv")
+  let rows = _blasInt(a.rows, "gemv")
+  let columns = _blasInt(a.columns, "gemv")
   a.withUnsafeBufferPointer { ap in
     x.withUnsafeBufferPointer { xp in
       y.withUnsafeMutableBufferPointer { yp in
         A.Scalar.gemv(
-          opA, m: _blasInt(a.rows, "matvec"), n: _blasInt(a.columns, "matvec"), alpha: 1,
-          a: ap.baseAddress!, lda: lda, x: xp.baseAddress!, beta: 0, y: yp.baseAddress!)
+          opA, m: rows, n: columns, alpha: alpha, a: ap.baseAddress!, lda: lda, x: xp.baseAddress!, beta: beta,
+          y: yp.baseAddress!)
       }
     }
   }
-  return y
 }
 
 /// The dot product `Σ xᵢ·yᵢ` of two vectors of equal length (BLAS `?dot`).

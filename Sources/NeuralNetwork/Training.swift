@@ -131,8 +131,10 @@ final class BatchBuffers<S: BLASScalar> {
   var a: Matrix<S>  // Al, n_l × m
   var dz: Matrix<S>  // dZl (and dAl before the activation backward), n_l × m
   var mask: Matrix<S>  // dropout mask scaled by 1/keep, n_l × m (empty without dropout)
+  var ones: Matrix<S>  // m × 1 of ones: dbl = (1/m)·dZl·1 is one gemv
 
   init(units: Int, m: Int, dropout: Bool) {
+    ones = .ones(m, 1)
     z = .zeros(units, m)
     a = .zeros(units, m)
     dz = .zeros(units, m)
@@ -465,8 +467,12 @@ public struct Trainer<Scalar: BLASScalar> {
         product(alpha: invM, b.dz, buf[l - 1].a, transposeB: true, into: &p.dW)
       }
       if lambdaOverM > 0 { p.dW.addScaled(network.layers[l].weights, alpha: lambdaOverM) }
-      // dbl = (1/m)·Σ_columns dZl
-      b.dz.sumOfEachRow(into: &p.db, scale: invM)
+      // dbl = (1/m)·Σ_columns dZl = (1/m)·dZl·1 (BLAS gemv; the naive path sums in a loop)
+      if options.path == .blas {
+        gemv(alpha: invM, b.dz, b.ones, into: &p.db)
+      } else {
+        b.dz.sumOfEachRow(into: &p.db, scale: invM)
+      }
       // dA_{l-1} = Wlᵀ·dZl, then dZ_{l-1} = dA_{l-1} ⊙ g'(Z_{l-1}); nothing for the input layer.
       if l > 0 {
         let below = buf[l - 1]

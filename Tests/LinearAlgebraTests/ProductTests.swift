@@ -141,3 +141,16 @@ func operands<S: BLASScalar>(
     }
   }
 }
+
+@Suite struct GEMVTests {
+  @Test func gemvIntoAnExistingVector() throws {
+    let a = try Matrix<Double>([[1, 2], [3, 4], [5, 6]])
+    var y = Matrix<Double>(column: [1, 1, 1])
+    gemv(alpha: 2, a, Matrix(column: [1, -1]), beta: 3, into: &y)
+    #expect(y == Matrix(column: [1, 1, 1]))  // 2·(−1) + 3 = 1 for each row
+    var z = Matrix<Double>.zeros(2, 1)
+    let view = Matrix<Double>(column: [1, 1, 1]).allColumns
+    gemv(a, view, transposeA: true, into: &z)
+    #expect(z == Matrix(column: [9, 12]))
+  }
+}
