@@ -26,8 +26,8 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
     ),
-    .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
-    .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"]),
+    .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"], exclude: ["README.md"]),
+    .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"], exclude: ["README.md"]),
     .target(
       name: "BLASNetCLI",
       dependencies: [
