@@ -47,11 +47,20 @@ struct CSVFile {
     var count: Int
   }
 
+  /// 16 bytes a field (a 100 MB numeric file has about 16 million of them).
   struct Field {
     var start: Int
-    var end: Int
+    var length: UInt32
     /// Quoted with doubled quotes inside: needs unescaping when read as text.
     var escaped: Bool
+
+    init(start: Int, end: Int, escaped: Bool) {
+      self.start = start
+      self.length = UInt32(end - start)
+      self.escaped = escaped
+    }
+
+    var end: Int { start + Int(length) }
   }
 
   static let quote = UInt8(ascii: "\"")
@@ -65,10 +74,32 @@ struct CSVFile {
   /// file, an empty file, an unterminated quote, or text after a closing quote.
   init(path: String) throws(CLIError) {
     guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
-    guard let data = FileManager.default.contents(atPath: path) else {
+    try self.init(path: path, bytes: try CSVFile.readBytes(path))
+  }
+
+  /// The whole file in one buffer, read with one copy.
+  static func readBytes(_ path: String) throws(CLIError) -> [UInt8] {
+    let fd = open(path, O_RDONLY)
+    var info = stat()
+    guard fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+      if fd >= 0 { close(fd) }
       throw CLIError("\(path): cannot read the file (is it a folder, or not readable?)")
     }
-    try self.init(path: path, bytes: [UInt8](data))
+    defer { close(fd) }
+    // Field lengths are kept as UInt32.
+    if info.st_size > Int(UInt32.max) {
+      throw CLIError("\(path): the file is larger than 4 GiB, the most this reader takes")
+    }
+    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+    var filled = 0
+    while filled < bytes.count {
+      let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 { throw CLIError("\(path): cannot read the file: \(String(cString: strerror(errno)))") }
+      if n == 0 { break }
+      filled += n
+    }
+    return filled == bytes.count ? bytes : Array(bytes[..<filled])
   }
 
   init(path: String, bytes: [UInt8]) throws(CLIError) {
