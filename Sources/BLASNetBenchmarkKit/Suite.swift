@@ -117,7 +117,7 @@ public struct BenchmarkSuite {
       b.withUnsafeBufferPointer { bp in
         c.withUnsafeMutableBufferPointer { cp in
           Float.gemm(
-            s.transposeA ? .transposed : .none, s.transposeB ? .transposed : .none, m: Int32(s.m), n: Int32(s.n),
+            Transpose(s.transposeA), Transpose(s.transposeB), m: Int32(s.m), n: Int32(s.n),
             k: Int32(s.k), alpha: 1, a: ap.baseAddress!, lda: Int32(a.rows), b: bp.baseAddress!, ldb: Int32(b.rows),
             beta: 0, c: cp.baseAddress!, ldc: Int32(s.m))
         }

@@ -16,6 +16,12 @@ public enum Transpose: Sendable, Equatable {
   /// Use the transpose of the operand.
   case transposed
 
+  /// `.transposed` when `transposed` is true, `.none` otherwise.
+  @inlinable
+  public init(_ transposed: Bool) {
+    self = transposed ? .transposed : .none
+  }
+
   @inlinable
   var cblas: CBLAS_TRANSPOSE {
     self == .none ? CblasNoTrans : CblasTrans

@@ -22,8 +22,8 @@ public func gemmSplittingColumns<A: MatrixOperand, B: MatrixOperand>(
   alpha: A.Scalar = 1, _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false,
   beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>
 ) where B.Scalar == A.Scalar {
-  let opA: Transpose = transposeA ? .transposed : .none
-  let opB: Transpose = transposeB ? .transposed : .none
+  let opA = Transpose(transposeA)
+  let opB = Transpose(transposeB)
   let (m, n, k) = _productShape("gemmSplittingColumns", a, opA, b, opB, output: c.shape)
   let parts = Swift.min(OpenBLAS.threadCount, n)
   if parts < 2 || m == 0 || k == 0 {

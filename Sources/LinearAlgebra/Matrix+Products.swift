@@ -58,8 +58,8 @@ public func gemm<A: MatrixOperand, B: MatrixOperand>(
   alpha: A.Scalar = 1, _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false,
   beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>
 ) where B.Scalar == A.Scalar {
-  let opA: Transpose = transposeA ? .transposed : .none
-  let opB: Transpose = transposeB ? .transposed : .none
+  let opA = Transpose(transposeA)
+  let opB = Transpose(transposeB)
   let (m, n, k) = _productShape("gemm", a, opA, b, opB, output: c.shape)
   _gemm(alpha: alpha, a, opA, b, opB, beta: beta, m: m, n: n, k: k, into: &c)
 }
@@ -102,8 +102,8 @@ func _gemm<A: MatrixOperand, B: MatrixOperand>(
 public func matmul<A: MatrixOperand, B: MatrixOperand>(
   _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false
 ) -> Matrix<A.Scalar> where B.Scalar == A.Scalar {
-  let opA: Transpose = transposeA ? .transposed : .none
-  let opB: Transpose = transposeB ? .transposed : .none
+  let opA = Transpose(transposeA)
+  let opB = Transpose(transposeB)
   let (m, n, k) = _productShape("matmul", a, opA, b, opB)
   var c = Matrix<A.Scalar>.zeros(m, n)
   _gemm(alpha: 1, a, opA, b, opB, beta: 0, m: m, n: n, k: k, into: &c)
@@ -115,7 +115,7 @@ public func matmul<A: MatrixOperand, B: MatrixOperand>(
 /// Traps unless `x` is `op(A).columns × 1`.
 @inlinable
 public func matvec<A: MatrixOperand>(_ a: A, _ x: Matrix<A.Scalar>, transposeA: Bool = false) -> Matrix<A.Scalar> {
-  let opA: Transpose = transposeA ? .transposed : .none
+  let opA = Transpose(transposeA)
   let (m, k) = a._opShape(opA)
   if x.columns != 1 || x.rows != k {
     shapeFailure(
@@ -136,7 +136,7 @@ public func gemv<A: MatrixOperand, X: MatrixOperand>(
   alpha: A.Scalar = 1, _ a: A, _ x: X, transposeA: Bool = false, beta: A.Scalar = 0,
   into y: inout Matrix<A.Scalar>
 ) where X.Scalar == A.Scalar {
-  let opA: Transpose = transposeA ? .transposed : .none
+  let opA = Transpose(transposeA)
   let (m, k) = a._opShape(opA)
   if x.columns != 1 || x.rows != k || y.columns != 1 || y.rows != m {
     shapeFailure(

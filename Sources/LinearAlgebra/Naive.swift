@@ -14,8 +14,8 @@ public enum Naive {
     alpha: A.Scalar = 1, _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false,
     beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>
   ) where B.Scalar == A.Scalar {
-    let opA: Transpose = transposeA ? .transposed : .none
-    let opB: Transpose = transposeB ? .transposed : .none
+    let opA = Transpose(transposeA)
+    let opB = Transpose(transposeB)
     let (m, n, k) = _productShape("Naive.gemm", a, opA, b, opB, output: c.shape)
     let lda = a.rows
     let ldb = b.rows
@@ -49,8 +49,8 @@ public enum Naive {
   public static func matmul<A: MatrixOperand, B: MatrixOperand>(
     _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false
   ) -> Matrix<A.Scalar> where B.Scalar == A.Scalar {
-    let opA: Transpose = transposeA ? .transposed : .none
-    let opB: Transpose = transposeB ? .transposed : .none
+    let opA = Transpose(transposeA)
+    let opB = Transpose(transposeB)
     var c = Matrix<A.Scalar>.zeros(a._opShape(opA).rows, b._opShape(opB).columns)
     gemm(a, b, transposeA: transposeA, transposeB: transposeB, into: &c)
     return c
