@@ -40,7 +40,7 @@ struct Dataset {
 
   /// Reads a table for a trained model: its columns are matched to the
   /// model's feature names by name (any order); the label column may be
-  /// absent unless `requireLabel`. Extra or missing columns are an error that
+  /// absent unless `requireLabel`, and is only read when it is required. Extra or missing columns are an error that
   /// lists them.
   static func forModel(path: String, model: SavedModel, requireLabel: Bool) throws(CLIError) -> Dataset {
     let csv = try CSVFile(path: path)
@@ -65,7 +65,8 @@ struct Dataset {
         "\(path): the columns do not match the model's \(expected.count) features: " + parts.joined(separator: "; "))
     }
     let featureColumns = expected.map { csv.header.firstIndex(of: $0)! }
-    return try read(csv, featureColumns: featureColumns, labelColumn: labelIndex)
+    // Without `requireLabel` (predict) a label column that is there is skipped, not read.
+    return try read(csv, featureColumns: featureColumns, labelColumn: requireLabel ? labelIndex : nil)
   }
 
   static func checkHeader(_ csv: CSVFile) throws(CLIError) {

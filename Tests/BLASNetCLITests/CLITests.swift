@@ -218,3 +218,28 @@ import Testing
     }
   }
 }
+
+@Suite struct CLIPredictTests {
+  @Test func predictSkipsALabelColumnItDoesNotNeed() throws {
+    try withTemporaryFolder { folder in
+      let wdbc = fixtures.appendingPathComponent("wdbc.csv").path
+      #expect(
+        try CLI.run(["train", "--data", wdbc, "--quiet", "--epochs", "5", "--save", "m.json"], in: folder).status == 0)
+      // The same rows with the label spelled as text: predict does not read it.
+      let text = try String(contentsOfFile: wdbc, encoding: .utf8)
+      let relabelled = text.split(separator: "\n").enumerated().map { i, line in
+        i == 0 ? String(line) : String(line.dropLast()) + (line.hasSuffix("1") ? "M" : "B")
+      }.joined(separator: "\n")
+      let data = try write(relabelled + "\n", "text-labels.csv", in: folder)
+      let r = try CLI.run(["predict", "--model", "m.json", "--data", data], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.split(separator: "\n").count == 570)
+      // evaluate needs the label, so there the text is an error that names the place.
+      let e = try CLI.run(["evaluate", "--model", "m.json", "--data", data], in: folder)
+      #expect(e.status == 1)
+      #expect(
+        e.stderr.contains("text-labels.csv:2: column 31 (malignant): expected a numeric label, found \"M\""),
+        "\(e.stderr)")
+    }
+  }
+}
