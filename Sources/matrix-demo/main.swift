@@ -16,7 +16,7 @@ do {
 
 print("\nOpenBLAS: \(OpenBLAS.configuration), core \(OpenBLAS.coreName), \(OpenBLAS.threadCount) threads")
 print("Square sgemm, naive triple loop vs BLAS (best of 3):")
-print("    n      naive ms     BLAS ms   speedup")
+print("    n   naive triple loop   BLAS (sgemm)   speedup")
 let clock = ContinuousClock()
 func best(_ body: () -> Void) -> Double {
   var t = Double.infinity
