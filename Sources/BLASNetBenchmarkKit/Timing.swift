@@ -4,6 +4,10 @@ public func opaqueUse<T>(_ value: T) {
   withExtendedLifetime(value) {}
 }
 
+func seconds(_ d: Duration) -> Double {
+  Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
 /// Wall-clock timings of repeated runs of one piece of work.
 public struct Timing: Sendable {
   /// Seconds per run, sorted ascending.
@@ -22,8 +26,7 @@ public struct Timing: Sendable {
     var samples: [Double] = []
     var total = 0.0
     while samples.count < minimumRuns || (total < budget && samples.count < maximumRuns) {
-      let d = clock.measure(body)
-      let s = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+      let s = seconds(clock.measure(body))
       samples.append(s)
       total += s
     }
@@ -41,7 +44,6 @@ public struct Timing: Sendable {
     var a: [Double] = []
     var b: [Double] = []
     var total = 0.0
-    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
     while a.count < minimumRuns || total < budget {
       let x = seconds(clock.measure(first))
       let y = seconds(clock.measure(second))

@@ -26,11 +26,6 @@ public enum Transpose: Sendable, Equatable {
   var cblas: CBLAS_TRANSPOSE {
     self == .none ? CblasNoTrans : CblasTrans
   }
-
-  @inlinable
-  var lapack: CChar {
-    self == .none ? CChar(UInt8(ascii: "N")) : CChar(UInt8(ascii: "T"))
-  }
 }
 
 /// A floating-point type that BLAS and LAPACK can work on: `Float` (the `s`
