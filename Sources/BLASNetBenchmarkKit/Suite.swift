@@ -155,15 +155,12 @@ public struct BenchmarkSuite {
     let (step, products) = Timing.compare(
       budget: budget * 4, minimumRuns: 10, { opaqueUse(trainer.step(x: x, y: y)) },
       {
-        // Each product the way the trainer runs it (split across cores or not).
+        // Each product the way the trainer runs it (the trainer's own dispatch).
         for i in buffers.indices {
           let s = shapes[i]
-          if options.splitsProduct(rows: s.m, columns: s.n, inner: s.k) {
-            gemmSplittingColumns(
-              buffers[i].a, buffers[i].b, transposeA: s.transposeA, transposeB: s.transposeB, into: &buffers[i].c)
-          } else {
-            gemm(buffers[i].a, buffers[i].b, transposeA: s.transposeA, transposeB: s.transposeB, into: &buffers[i].c)
-          }
+          ProductDispatch.product(
+            buffers[i].a, buffers[i].b, transposeA: s.transposeA, transposeB: s.transposeB, into: &buffers[i].c,
+            path: options.path, splitSkinnyProducts: options.splitSkinnyProducts)
         }
       })
     opaqueUse(buffers)

@@ -223,8 +223,16 @@ extension Double: BLASScalar {
     }
   }
 
-  @inlinable @inline(__always) public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
-  @inlinable @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }
-  @inlinable @inline(__always) public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
-  @inlinable @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
+  @inlinable @inline(__always) public static func exp(_ x: Double) -> Double { _cExp(x) }
+  @inlinable @inline(__always) public static func log(_ x: Double) -> Double { _cLog(x) }
+  @inlinable @inline(__always) public static func log1p(_ x: Double) -> Double { _cLog1p(x) }
+  @inlinable @inline(__always) public static func tanh(_ x: Double) -> Double { _cTanh(x) }
 }
+
+// The C library's double-precision functions under names that the static
+// members above do not shadow; unqualified, so the same code builds against
+// Glibc and Darwin.
+@inlinable @inline(__always) func _cExp(_ x: Double) -> Double { exp(x) }
+@inlinable @inline(__always) func _cLog(_ x: Double) -> Double { log(x) }
+@inlinable @inline(__always) func _cLog1p(_ x: Double) -> Double { log1p(x) }
+@inlinable @inline(__always) func _cTanh(_ x: Double) -> Double { tanh(x) }

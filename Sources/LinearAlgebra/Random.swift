@@ -56,7 +56,9 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
     s3 = (s3 << 45) | (s3 >> 19)
     return result
   }
+}
 
+extension RandomNumberGenerator {
   /// A uniform `Double` in [0, 1): the top 53 bits of the next output times 2⁻⁵³.
   @inlinable
   public mutating func nextUnitDouble() -> Double {
@@ -67,18 +69,22 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
   /// transform of two uniforms, `√(−2 ln u₁)·cos(2π u₂)` with u₁ in (0, 1].
   ///
   /// It uses two outputs per sample and keeps no state between samples, so the
-  /// n-th sample depends only on the seed and n.
+  /// n-th sample depends only on the generator's state and n. Any generator
+  /// works; with ``Xoshiro256StarStar`` a seed gives the same samples everywhere.
+  @inlinable
   public mutating func nextStandardNormal() -> Double {
     let u1 = 1 - nextUnitDouble()
     let u2 = nextUnitDouble()
-    return (-2 * Glibc.log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+    return (-2 * _cLog(u1)).squareRoot() * _cCos(2 * Double.pi * u2)
   }
 }
+
+@inlinable @inline(__always) func _cCos(_ x: Double) -> Double { cos(x) }
 
 extension Matrix {
   /// A matrix of independent uniform samples in `[lower, upper)`, filled column by column.
   public static func randomUniform(
-    _ rows: Int, _ columns: Int, in range: Range<Scalar> = 0..<1, using generator: inout Xoshiro256StarStar
+    _ rows: Int, _ columns: Int, in range: Range<Scalar> = 0..<1, using generator: inout some RandomNumberGenerator
   ) -> Matrix {
     let width = Double(range.upperBound - range.lowerBound)
     let low = Double(range.lowerBound)
@@ -99,7 +105,7 @@ extension Matrix {
   /// A matrix of independent normal samples `mean + standardDeviation·N(0, 1)`, filled column by column.
   public static func randomNormal(
     _ rows: Int, _ columns: Int, mean: Scalar = 0, standardDeviation: Scalar = 1,
-    using generator: inout Xoshiro256StarStar
+    using generator: inout some RandomNumberGenerator
   ) -> Matrix {
     let mu = Double(mean)
     let sigma = Double(standardDeviation)
@@ -115,10 +121,10 @@ extension Matrix {
   }
 }
 
-extension Xoshiro256StarStar {
+extension RandomNumberGenerator {
   /// Fisher–Yates shuffle of `0..<n` driven only by this generator (no
-  /// dependence on the standard library's shuffle algorithm), so a seed gives
-  /// the same permutation everywhere.
+  /// dependence on the standard library's shuffle algorithm), so a seed of
+  /// ``Xoshiro256StarStar`` gives the same permutation everywhere.
   public mutating func permutation(_ n: Int) -> [Int] {
     var p = Array(0..<n)
     shuffle(&p)

@@ -2,9 +2,10 @@
 ///
 /// Shape mismatches are programmer errors, so they trap rather than throw.
 /// Swift's `precondition` prints no message under `-O`; `fatalError` does, so
-/// every check in the library goes through this one function.
+/// every check in the library goes through this one function. It is not
+/// public API: other packages see its messages, never the function.
 @inlinable
-public func shapeFailure(_ message: @autoclosure () -> String, file: StaticString = #fileID, line: UInt = #line)
+package func shapeFailure(_ message: @autoclosure () -> String, file: StaticString = #fileID, line: UInt = #line)
   -> Never
 {
   fatalError(message(), file: file, line: line)

@@ -63,10 +63,19 @@ func _sigmoid<S: BLASScalar>(_ z: S) -> S {
 }
 
 extension Activation {
-  /// `Z += b` (b broadcast over columns) and `A = g(Z)` in one pass over the
-  /// buffers. `z` is n×m, `bias` n×1, `a` n×m. Softmax works per column.
+  /// `Z += b` (b added to every column) and `A = g(Z)` in one pass over the
+  /// buffers: the forward kernel of a dense layer after its product.
+  ///
+  /// `z` is n×m and holds `W·A_prev` on entry, `Z` on return; `bias` is n×1;
+  /// `a` is n×m and receives `g(Z)`. Softmax works per column. Allocates
+  /// nothing. Traps unless the shapes fit, naming them.
   @inlinable
-  func biasAndActivate<S: BLASScalar>(z: inout Matrix<S>, bias: Matrix<S>, a: inout Matrix<S>) {
+  public func biasAndActivate<S: BLASScalar>(z: inout Matrix<S>, bias: Matrix<S>, a: inout Matrix<S>) {
+    if bias.rows != z.rows || bias.columns != 1 || a.shape != z.shape {
+      shapeFailure(
+        "\(rawValue) forward: bias must be Z.rows×1 and A the shape of Z; Z is \(z.shape), b is \(bias.shape), A is \(a.shape)"
+      )
+    }
     let r = z.rows
     let c = z.columns
     let kind = self
@@ -129,11 +138,20 @@ extension Activation {
     }
   }
 
-  /// `dZ = dA ⊙ g'(Z)`, in place on `gradient` (which holds dA on entry). Not
-  /// for softmax, whose backward pass is always fused with the cross-entropy.
+  /// `dZ = dA ⊙ g'(Z)`, in place: `gradient` holds dA on entry and dZ on return.
+  ///
+  /// The derivative is taken from Z (never from A, which dropout may have
+  /// scaled). ReLU's derivative is 0 wherever Z ≤ 0, including Z = 0, and
+  /// NaN in Z counts as not positive. Softmax couples the outputs of a column:
+  /// its backward pass applies the Jacobian, `dZᵢ = aᵢ·(dAᵢ − Σⱼ aⱼ·dAⱼ)` with
+  /// `a = softmax(z)` per column. Allocates nothing; traps unless the shapes are equal.
   @inlinable
-  func backward<S: BLASScalar>(gradient: inout Matrix<S>, z: Matrix<S>) {
+  public func backward<S: BLASScalar>(_ gradient: inout Matrix<S>, z: Matrix<S>) {
+    if gradient.shape != z.shape {
+      shapeFailure("\(rawValue) backward: dA and Z must have the same shape; dA is \(gradient.shape), Z is \(z.shape)")
+    }
     let kind = self
+    let rows = z.rows
     z.withUnsafeBufferPointer { zp in
       gradient.withUnsafeMutableBufferPointer { g in
         let n = g.count
@@ -141,7 +159,7 @@ extension Activation {
         // Branch-free forms: with `if z <= 0 { g = 0 }` the compiler keeps a
         // branch per element and this pass cost a tenth of a wide iteration.
         case .relu:
-          S.keepWherePositive(g.baseAddress!, zp.baseAddress!, count: n)
+          if n > 0 { S.keepWherePositive(g.baseAddress!, zp.baseAddress!, count: n) }
         case .leakyReLU:
           let slope = S(Activation.leakySlope)
           for i in 0..<n { g[i] *= zp[i] > 0 ? 1 : slope }
@@ -158,13 +176,45 @@ extension Activation {
         case .identity:
           break
         case .softmax:
-          shapeFailure("softmax backward is only defined together with categorical cross-entropy")
+          for base in stride(from: 0, to: n, by: Swift.max(rows, 1)) {
+            var mx = -S.infinity
+            for i in 0..<rows { mx = Swift.max(mx, zp[base &+ i]) }
+            var total: S = 0
+            for i in 0..<rows { total += S.exp(zp[base &+ i] - mx) }
+            var weighted: S = 0
+            for i in 0..<rows { weighted += S.exp(zp[base &+ i] - mx) / total * g[base &+ i] }
+            for i in 0..<rows {
+              let a = S.exp(zp[base &+ i] - mx) / total
+              g[base &+ i] = a * (g[base &+ i] - weighted)
+            }
+          }
         }
       }
     }
   }
 
-  /// `g(Z)` as a new matrix (inference and tests).
+  /// `dZ = dA ⊙ g'(Z)` (the Jacobian product for softmax) as a new matrix:
+  /// the course's `relu_backward(dA, cache)` / `sigmoid_backward(dA, cache)`.
+  public func backward<S: BLASScalar>(dA: Matrix<S>, z: Matrix<S>) -> Matrix<S> {
+    var g = dA
+    backward(&g, z: z)
+    return g
+  }
+
+  /// `g'(Z)` elementwise, as a new matrix: 1/0 for ReLU (0 at Z = 0), 1/0.01
+  /// for leaky ReLU (0.01 at 0), σ(z)(1 − σ(z)), 1 − tanh²(z), 1.
+  ///
+  /// Softmax has no elementwise derivative (each output depends on the whole
+  /// column), so this traps for softmax; use ``backward(dA:z:)``.
+  public func derivative<S: BLASScalar>(_ z: Matrix<S>) -> Matrix<S> {
+    if self == .softmax {
+      shapeFailure("softmax has no elementwise derivative (its Jacobian couples a column); use backward(dA:z:)")
+    }
+    return backward(dA: Matrix<S>.ones(z.rows, z.columns), z: z)
+  }
+
+  /// `g(Z)` as a new matrix (the course's `relu(Z)`, `sigmoid(Z)`). The
+  /// allocation-free form is ``biasAndActivate(z:bias:a:)``.
   public func apply<S: BLASScalar>(_ z: Matrix<S>) -> Matrix<S> {
     var zz = z
     var a = z

@@ -8,7 +8,10 @@ import LinearAlgebra
 ///     smallNormal   Wl ~ N(0, 1)·0.01                   (the course's first network)
 ///     orthogonal    Wl = gain·Q from the QR of an N(0, 1) matrix (rows or columns orthonormal)
 ///
-/// All draw from one seeded ``Xoshiro256StarStar``, layer 1 first, column by column.
+/// A network draws all layers from one generator (a seeded
+/// ``Xoshiro256StarStar`` unless another is given), layer 1 first, column by
+/// column; or takes standard-normal draws made elsewhere and scales them by
+/// the same rule (``weights(fromStandardNormal:)``).
 public enum Initializer: String, Codable, Sendable, CaseIterable {
   case he
   case xavier
@@ -28,37 +31,63 @@ public enum Initializer: String, Codable, Sendable, CaseIterable {
     }
   }
 
-  /// A `fanOut × fanIn` weight matrix.
-  public func weights<S: BLASScalar>(fanOut: Int, fanIn: Int, using g: inout Xoshiro256StarStar) -> Matrix<S> {
+  /// The standard deviation the normal rules scale N(0, 1) draws by, for a
+  /// `fanOut × fanIn` matrix: √(2/n_in), √(2/(n_in + n_out)), 1/√n_in, 0.01;
+  /// √2 (the gain applied to orthonormal rows or columns) for orthogonal.
+  public func scale(fanOut: Int, fanIn: Int) -> Double {
     let nIn = Double(fanIn)
     let nOut = Double(fanOut)
     switch self {
-    case .he:
-      return .randomNormal(fanOut, fanIn, standardDeviation: S((2 / nIn).squareRoot()), using: &g)
-    case .xavier:
-      return .randomNormal(fanOut, fanIn, standardDeviation: S((2 / (nIn + nOut)).squareRoot()), using: &g)
-    case .reference:
-      return .randomNormal(fanOut, fanIn, standardDeviation: S(1 / nIn.squareRoot()), using: &g)
-    case .smallNormal:
-      return .randomNormal(fanOut, fanIn, standardDeviation: S(0.01), using: &g)
-    case .orthogonal:
-      // QR of a tall Gaussian matrix gives orthonormal columns; for a wide
-      // layer take the transpose, so that the rows are orthonormal instead.
-      let tall = Swift.max(fanOut, fanIn)
-      let short = Swift.min(fanOut, fanIn)
-      let gaussian = Matrix<Double>.randomNormal(tall, short, using: &g)
-      guard let (qr, r) = try? gaussian.qr() else {
-        // A Gaussian matrix has full rank with probability 1; geqrf/orgqr do not fail on one.
-        shapeFailure("Initializer.orthogonal: LAPACK QR failed on a \(tall)×\(short) Gaussian matrix")
-      }
-      var q = qr
-      // Fix the sign ambiguity of QR so the result is uniformly distributed.
-      for j in 0..<short where r[j, j] < 0 {
-        for i in 0..<tall { q[i, j] = -q[i, j] }
-      }
-      let gain = 2.0.squareRoot()  // for ReLU layers, as He
-      let w = fanOut >= fanIn ? q : q.transposed
-      return Matrix<S>(rows: fanOut, columns: fanIn) { i, j in S(gain * w[i, j]) }
+    case .he: return (2 / nIn).squareRoot()
+    case .xavier: return (2 / (nIn + nOut)).squareRoot()
+    case .reference: return 1 / nIn.squareRoot()
+    case .smallNormal: return 0.01
+    case .orthogonal: return 2.0.squareRoot()  // for ReLU layers, as He
     }
+  }
+
+  /// A `fanOut × fanIn` weight matrix drawn from `generator` (any
+  /// `RandomNumberGenerator`; N(0, 1) by ``RandomNumberGenerator/nextStandardNormal()``,
+  /// column by column).
+  public func weights<S: BLASScalar>(fanOut: Int, fanIn: Int, using generator: inout some RandomNumberGenerator)
+    -> Matrix<S>
+  {
+    if self == .orthogonal {
+      // QR of a tall Gaussian matrix gives orthonormal columns.
+      let draws = Matrix<Double>.randomNormal(Swift.max(fanOut, fanIn), Swift.min(fanOut, fanIn), using: &generator)
+      return _orthogonal(draws, fanOut: fanOut, fanIn: fanIn)
+    }
+    return .randomNormal(fanOut, fanIn, standardDeviation: S(scale(fanOut: fanOut, fanIn: fanIn)), using: &generator)
+  }
+
+  /// Weights from standard-normal draws made elsewhere (NumPy's
+  /// `np.random.randn(n_l, n_prev)`, say), scaled by this rule: the draws
+  /// times ``scale(fanOut:fanIn:)``, with fanOut × fanIn the draws' shape.
+  /// For `orthogonal`, the draws' orthonormalised rows or columns (QR) times √2.
+  public func weights<S: BLASScalar>(fromStandardNormal draws: Matrix<S>) -> Matrix<S> {
+    let (fanOut, fanIn) = (draws.rows, draws.columns)
+    if self == .orthogonal {
+      let tall = fanOut >= fanIn ? draws : draws.transposed
+      let double = Matrix<Double>(rows: tall.rows, columns: tall.columns) { i, j in Double(tall[i, j]) }
+      return _orthogonal(double, fanOut: fanOut, fanIn: fanIn)
+    }
+    return draws * S(scale(fanOut: fanOut, fanIn: fanIn))
+  }
+
+  /// √2·Q from the QR of a tall (max × min) Gaussian matrix, as `fanOut × fanIn`.
+  func _orthogonal<S: BLASScalar>(_ gaussian: Matrix<Double>, fanOut: Int, fanIn: Int) -> Matrix<S> {
+    let short = Swift.min(fanOut, fanIn)
+    guard let (qr, r) = try? gaussian.qr() else {
+      // A Gaussian matrix has full rank with probability 1; geqrf/orgqr do not fail on one.
+      shapeFailure("Initializer.orthogonal: LAPACK QR failed on a \(gaussian.shape) Gaussian matrix")
+    }
+    var q = qr
+    // Fix the sign ambiguity of QR so the result is uniformly distributed.
+    for j in 0..<short where r[j, j] < 0 {
+      for i in 0..<q.rows { q[i, j] = -q[i, j] }
+    }
+    let gain = scale(fanOut: fanOut, fanIn: fanIn)
+    let w = fanOut >= fanIn ? q : q.transposed
+    return Matrix<S>(rows: fanOut, columns: fanIn) { i, j in S(gain * w[i, j]) }
   }
 }

@@ -2,14 +2,14 @@ import LinearAlgebra
 
 /// The cost a network is trained to minimise, averaged over the m examples (columns).
 ///
-///     binaryCrossEntropy      J = −(1/m) Σ [y·ln a + (1 − y)·ln(1 − a)]
-///     categoricalCrossEntropy J = −(1/m) Σⱼ Σᵢ yᵢⱼ·ln aᵢⱼ
-///     meanSquaredError        J = (1/(m·n_L)) Σ (a − y)²
+///     binaryCrossEntropy      J = −(1/m) Σⱼ wⱼ·[y·ln a + (1 − y)·ln(1 − a)]
+///     categoricalCrossEntropy J = −(1/m) Σⱼ wⱼ·Σᵢ yᵢⱼ·ln aᵢⱼ
+///     meanSquaredError        J = (1/(m·n_L)) Σⱼ wⱼ·Σᵢ (aᵢⱼ − yᵢⱼ)²
 ///
-/// With a sigmoid output and binary cross-entropy, or a softmax output and
-/// categorical cross-entropy, training evaluates the cost from the
-/// pre-activation Z (``Losses/binaryCrossEntropy(logits:labels:)``), which
-/// never takes log(0), and the output gradient is simply `dZ = A − Y`.
+/// (wⱼ = 1 unless per-example weights are given.) Binary cross-entropy goes
+/// with a sigmoid output and categorical cross-entropy with softmax; for those
+/// pairs the cost and the output gradient are computed from the logits Z
+/// (see ``Losses``), which never takes log(0), and `dZ_L = A − Y`.
 public enum Loss: String, Codable, Sendable, CaseIterable {
   case binaryCrossEntropy
   case categoricalCrossEntropy
@@ -23,92 +23,379 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
     default: return .meanSquaredError
     }
   }
-}
 
-/// The loss functions as plain functions of matrices, for use outside training.
-public enum Losses {
-  static func _checkLabels<S>(_ predictions: Matrix<S>, _ labels: Matrix<S>, _ op: String, _ what: String) {
-    if predictions.shape != labels.shape {
-      shapeFailure(
-        "\(op): \(what) are \(predictions.shape) but labels are \(labels.shape); both must be \(predictions.rows == 1 ? "1×m" : "n_L×m") (one column per example)"
-      )
+  /// Whether this loss can train a network with this output activation:
+  /// binary cross-entropy needs probabilities of one class (sigmoid),
+  /// categorical cross-entropy a distribution over classes (softmax), and
+  /// mean squared error goes with anything but softmax.
+  public func fits(output: Activation) -> Bool {
+    switch self {
+    case .binaryCrossEntropy: return output == .sigmoid
+    case .categoricalCrossEntropy: return output == .softmax
+    case .meanSquaredError: return output != .softmax
     }
-    if predictions.columns == 0 { shapeFailure("\(op): there are no examples (\(predictions.shape))") }
   }
 
-  /// The reference (clipped) binary cross-entropy: `a` is clipped to
-  /// `[ε, 1 − ε]` before the logarithms, ε = 1e-7 by default, so the cost is
-  /// finite even for a = 0 or 1. It is then at most −ln ε ≈ 16.1 per example.
-  public static func binaryCrossEntropy<S: BLASScalar>(
-    predictions: Matrix<S>, labels: Matrix<S>, epsilon: S = 1e-7
+  /// Whether the cost and `dZ_L` are computed from the logits Z_L (a
+  /// cross-entropy with its own output activation): then the forward pass
+  /// needs no A_L and the output gradient is `A − Y`.
+  public func isComputedFromLogits(output: Activation) -> Bool {
+    (self == .binaryCrossEntropy && output == .sigmoid) || (self == .categoricalCrossEntropy && output == .softmax)
+  }
+
+  /// The output layer's part of a training step: returns J and writes
+  /// `dZ_L` (of the summed loss, no 1/m) into `dz`.
+  ///
+  /// From the logits when ``isComputedFromLogits(output:)``, reading only
+  /// `z`; otherwise from `a = g(z)`: `dA_L` from the loss, then the output
+  /// activation's backward pass. Allocates nothing.
+  @inlinable
+  public func outputGradient<Y: MatrixOperand<S>, S: BLASScalar>(
+    z: Matrix<S>, a: Matrix<S>, labels: Y, weights: Matrix<S>? = nil, output: Activation, into dz: inout Matrix<S>
   ) -> S {
-    _checkLabels(predictions, labels, "binaryCrossEntropy", "predictions")
+    switch self {
+    case .binaryCrossEntropy where output == .sigmoid:
+      return Losses.binaryCrossEntropy(logits: z, labels: labels, weights: weights, gradient: &dz)
+    case .categoricalCrossEntropy where output == .softmax:
+      return Losses.categoricalCrossEntropy(logits: z, labels: labels, weights: weights, gradient: &dz)
+    case .meanSquaredError:
+      let cost = Losses.meanSquaredError(predictions: a, labels: labels, weights: weights, gradient: &dz)
+      output.backward(&dz, z: z)
+      return cost
+    default:
+      shapeFailure("loss \(rawValue) does not go with a \(output.displayName) output")
+    }
+  }
+}
+
+/// The loss functions, each with its value and its gradient: the one source
+/// of every formula (the trainer's fused kernels are the `gradient:` forms).
+///
+/// Shapes: predictions, logits and labels are n_L × m, one column per
+/// example; optional per-example `weights` are 1 × m (Keras's
+/// `sample_weight`: J = (1/m)·Σⱼ wⱼ·ℓⱼ). Values are means over the m examples;
+/// gradients are those of the *summed* loss (the course's convention: the
+/// layers divide by m), so for weights wⱼ the gradient of column j is scaled by wⱼ.
+public enum Losses {
+  @usableFromInline
+  static func _check<P: MatrixOperand, Y: MatrixOperand>(
+    _ predictions: P, _ labels: Y, _ weights: Matrix<P.Scalar>?, _ op: String, _ what: String
+  ) where P.Scalar == Y.Scalar {
+    if predictions.rows != labels.rows || predictions.columns != labels.columns {
+      shapeFailure(
+        "\(op): \(what) are \(predictions.rows)×\(predictions.columns) but labels are \(labels.rows)×\(labels.columns); both must be \(predictions.rows == 1 ? "1×m" : "n_L×m") (one column per example)"
+      )
+    }
+    if predictions.columns == 0 { shapeFailure("\(op): there are no examples (\(predictions.rows)×0)") }
+    if let weights, weights.rows != 1 || weights.columns != predictions.columns {
+      shapeFailure(
+        "\(op): weights must be 1×m = 1×\(predictions.columns), one per example; weights are \(weights.shape), \(what) \(predictions.rows)×\(predictions.columns)"
+      )
+    }
+  }
+
+  @usableFromInline
+  static func _checkGradient<S>(_ gradient: Matrix<S>, _ rows: Int, _ columns: Int, _ op: String) {
+    if gradient.rows != rows || gradient.columns != columns {
+      shapeFailure("\(op): the gradient must be \(rows)×\(columns), as the labels; it is \(gradient.shape)")
+    }
+  }
+
+  /// Calls `body` with the weights' buffer, or nil when there are none.
+  @inlinable
+  static func _withWeights<S, R>(_ weights: Matrix<S>?, _ body: (UnsafeBufferPointer<S>?) -> R) -> R {
+    if let weights { return weights.withUnsafeBufferPointer { body($0) } }
+    return body(nil)
+  }
+
+  // MARK: Binary cross-entropy
+
+  /// The reference (clipped) binary cross-entropy of probabilities `a`:
+  /// `a` is clipped to `[ε, 1 − ε]` before the logarithms (ε = 1e-7, as the
+  /// course's Keras port), so the cost is finite even for a = 0 or 1, at most
+  /// −ln ε ≈ 16.1 per example. For a sigmoid output prefer
+  /// ``binaryCrossEntropy(logits:labels:weights:)``, which is exact.
+  public static func binaryCrossEntropy<S: BLASScalar>(
+    predictions: Matrix<S>, labels: Matrix<S>, epsilon: S = 1e-7, weights: Matrix<S>? = nil
+  ) -> S {
+    _check(predictions, labels, weights, "binaryCrossEntropy", "predictions")
+    let rows = predictions.rows
     var total: S = 0
-    for (a, y) in zip(predictions.elements, labels.elements) {
+    for (k, (a, y)) in zip(predictions.elements, labels.elements).enumerated() {
       let c = Swift.min(Swift.max(a, epsilon), 1 - epsilon)
-      total -= y * S.log(c) + (1 - y) * S.log(1 - c)
+      total -= (weights?.elements[k / rows] ?? 1) * (y * S.log(c) + (1 - y) * S.log(1 - c))
     }
     return total / S(predictions.columns)
   }
 
-  /// Binary cross-entropy of `sigmoid(z)` computed from the logits z:
-  /// `max(z, 0) − z·y + ln(1 + e^(−|z|))` per element. Exact where the
-  /// clipped form is not, and finite for any finite z (|z| = 1e4 included).
-  public static func binaryCrossEntropy<S: BLASScalar>(logits: Matrix<S>, labels: Matrix<S>) -> S {
-    _checkLabels(logits, labels, "binaryCrossEntropy", "logits")
-    var total: S = 0
-    for (z, y) in zip(logits.elements, labels.elements) { total += _bceLogit(z, y) }
-    return total / S(logits.columns)
+  /// `dA_L = −(Y/A − (1 − Y)/(1 − A))`, unclipped, as the course's
+  /// `L_model_backward` starts (±∞ where A is exactly 0 or 1 against the label).
+  public static func binaryCrossEntropyGradient<S: BLASScalar>(
+    predictions: Matrix<S>, labels: Matrix<S>, weights: Matrix<S>? = nil
+  ) -> Matrix<S> {
+    _check(predictions, labels, weights, "binaryCrossEntropyGradient", "predictions")
+    let rows = predictions.rows
+    return Matrix(rows: rows, columns: predictions.columns) { i, j in
+      let (a, y) = (predictions[i, j], labels[i, j])
+      return -(y / a - (1 - y) / (1 - a)) * (weights?[0, j] ?? 1)
+    }
   }
 
+  /// Binary cross-entropy of `σ(z)` from the logits z, per element
+  /// `max(z, 0) − z·y + ln(1 + e^−|z|)`: never log(0), finite for every
+  /// finite z, and accurate for small costs (the last term is taken with
+  /// `log1p` of `e^−|z|`, not from a rounded σ(z)).
+  public static func binaryCrossEntropy<S: BLASScalar>(
+    logits: Matrix<S>, labels: Matrix<S>, weights: Matrix<S>? = nil
+  ) -> S {
+    var unused = Matrix<S>.zeros(0, 0)
+    return _bce(logits, labels, weights, gradient: &unused, writeGradient: false)
+  }
+
+  /// `dZ_L = σ(Z) − Y` (times the example's weight).
+  public static func binaryCrossEntropyGradient<S: BLASScalar>(
+    logits: Matrix<S>, labels: Matrix<S>, weights: Matrix<S>? = nil
+  ) -> Matrix<S> {
+    var dz = Matrix<S>.zeros(logits.rows, logits.columns)
+    _ = binaryCrossEntropy(logits: logits, labels: labels, weights: weights, gradient: &dz)
+    return dz
+  }
+
+  /// The value of ``binaryCrossEntropy(logits:labels:weights:)`` and
+  /// `dZ_L = σ(Z) − Y` written into `gradient`, in one pass with one `exp` and
+  /// one `log1p` per element: the trainer's output kernel. Allocates nothing.
+  @inlinable
+  public static func binaryCrossEntropy<Y: MatrixOperand<S>, S: BLASScalar>(
+    logits: Matrix<S>, labels: Y, weights: Matrix<S>? = nil, gradient: inout Matrix<S>
+  ) -> S {
+    _checkGradient(gradient, labels.rows, labels.columns, "binaryCrossEntropy")
+    return _bce(logits, labels, weights, gradient: &gradient, writeGradient: true)
+  }
+
+  @inlinable
+  static func _bce<Y: MatrixOperand<S>, S: BLASScalar>(
+    _ logits: Matrix<S>, _ labels: Y, _ weights: Matrix<S>?, gradient: inout Matrix<S>, writeGradient: Bool
+  ) -> S {
+    _check(logits, labels, weights, "binaryCrossEntropy", "logits")
+    let rows = logits.rows
+    let m = logits.columns
+    var total: S = 0
+    logits.withUnsafeBufferPointer { zp in
+      labels.withUnsafeBufferPointer { yp in
+        gradient.withUnsafeMutableBufferPointer { dz in
+          _withWeights(weights) { wp in
+            for j in 0..<m {
+              let w = wp?[j] ?? 1
+              var column: S = 0
+              for i in 0..<rows {
+                let k = j &* rows &+ i
+                let (z, y) = (zp[k], yp[k])
+                // e = e^−|z|; σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e) below,
+                // the same expression as the sigmoid of the forward pass.
+                let e = S.exp(-Swift.abs(z))
+                column += Swift.max(z, 0) - z * y + S.log1p(e)
+                if writeGradient { dz[k] = w * ((z >= 0 ? 1 : e) / (1 + e) - y) }
+              }
+              total += w * column
+            }
+          }
+        }
+      }
+    }
+    return total / S(m)
+  }
+
+  // MARK: Categorical cross-entropy
+
   /// Categorical cross-entropy of `softmax(z)` (per column) from the logits,
-  /// stable: `ln softmax(z)ᵢ = zᵢ − max z − ln Σ e^(zⱼ − max z)`.
-  public static func categoricalCrossEntropy<S: BLASScalar>(logits: Matrix<S>, labels: Matrix<S>) -> S {
-    _checkLabels(logits, labels, "categoricalCrossEntropy", "logits")
-    return logits.withUnsafeBufferPointer { z in
-      labels.withUnsafeBufferPointer { y in _cceLogits(z, y, rows: logits.rows, columns: logits.columns) }
-    } / S(logits.columns)
+  /// stable and accurate: `−ln softmax(z)ᵢ = (max z − zᵢ) + ln(1 + Σ_{j≠k} e^(zⱼ − max z))`
+  /// with k the column's largest entry, taken with `log1p`, so a confident,
+  /// correct column costs ~e^−gap instead of a rounded 0.
+  public static func categoricalCrossEntropy<S: BLASScalar>(
+    logits: Matrix<S>, labels: Matrix<S>, weights: Matrix<S>? = nil
+  ) -> S {
+    var unused = Matrix<S>.zeros(0, 0)
+    return _cce(logits, labels, weights, gradient: &unused, writeGradient: false)
+  }
+
+  /// `dZ_L = softmax(Z) − Y` (per column; times the example's weight).
+  public static func categoricalCrossEntropyGradient<S: BLASScalar>(
+    logits: Matrix<S>, labels: Matrix<S>, weights: Matrix<S>? = nil
+  ) -> Matrix<S> {
+    var dz = Matrix<S>.zeros(logits.rows, logits.columns)
+    _ = categoricalCrossEntropy(logits: logits, labels: labels, weights: weights, gradient: &dz)
+    return dz
+  }
+
+  /// The value of ``categoricalCrossEntropy(logits:labels:weights:)`` and
+  /// `dZ_L = softmax(Z) − Y` in one pass per column (one `exp` per element,
+  /// one `log1p` per column): the trainer's output kernel. Allocates nothing.
+  @inlinable
+  public static func categoricalCrossEntropy<Y: MatrixOperand<S>, S: BLASScalar>(
+    logits: Matrix<S>, labels: Y, weights: Matrix<S>? = nil, gradient: inout Matrix<S>
+  ) -> S {
+    _checkGradient(gradient, labels.rows, labels.columns, "categoricalCrossEntropy")
+    return _cce(logits, labels, weights, gradient: &gradient, writeGradient: true)
+  }
+
+  @inlinable
+  static func _cce<Y: MatrixOperand<S>, S: BLASScalar>(
+    _ logits: Matrix<S>, _ labels: Y, _ weights: Matrix<S>?, gradient: inout Matrix<S>, writeGradient: Bool
+  ) -> S {
+    _check(logits, labels, weights, "categoricalCrossEntropy", "logits")
+    let rows = logits.rows
+    let m = logits.columns
+    var total: S = 0
+    logits.withUnsafeBufferPointer { zp in
+      labels.withUnsafeBufferPointer { yp in
+        gradient.withUnsafeMutableBufferPointer { dz in
+          _withWeights(weights) { wp in
+            for j in 0..<m {
+              let base = j &* rows
+              var top = 0
+              for i in 1..<rows where zp[base &+ i] > zp[base &+ top] { top = i }
+              let mx = zp[base &+ top]
+              // Σ over the other entries only: the top one contributes exactly 1.
+              var others: S = 0
+              for i in 0..<rows where i != top {
+                let e = S.exp(zp[base &+ i] - mx)
+                others += e
+                if writeGradient { dz[base &+ i] = e }
+              }
+              let logSum = S.log1p(others)
+              var column: S = 0
+              var labelSum: S = 0
+              for i in 0..<rows {
+                let y = yp[base &+ i]
+                column += y * (mx - zp[base &+ i])
+                labelSum += y
+              }
+              let w = wp?[j] ?? 1
+              total += w * (column + labelSum * logSum)
+              if writeGradient {
+                let inv = 1 / (1 + others)
+                dz[base &+ top] = 1
+                for i in 0..<rows { dz[base &+ i] = w * (dz[base &+ i] * inv - yp[base &+ i]) }
+              }
+            }
+          }
+        }
+      }
+    }
+    return total / S(m)
   }
 
   /// Categorical cross-entropy of given probabilities, clipped at ε below.
   public static func categoricalCrossEntropy<S: BLASScalar>(
-    probabilities: Matrix<S>, labels: Matrix<S>, epsilon: S = 1e-7
+    probabilities: Matrix<S>, labels: Matrix<S>, epsilon: S = 1e-7, weights: Matrix<S>? = nil
   ) -> S {
-    _checkLabels(probabilities, labels, "categoricalCrossEntropy", "probabilities")
+    _check(probabilities, labels, weights, "categoricalCrossEntropy", "probabilities")
+    let rows = probabilities.rows
     var total: S = 0
-    for (a, y) in zip(probabilities.elements, labels.elements) where y != 0 {
-      total -= y * S.log(Swift.max(a, epsilon))
+    for (k, (a, y)) in zip(probabilities.elements, labels.elements).enumerated() where y != 0 {
+      total -= (weights?.elements[k / rows] ?? 1) * y * S.log(Swift.max(a, epsilon))
     }
     return total / S(probabilities.columns)
   }
 
-  /// Mean squared error over all outputs and examples, `(1/(m·n_L)) Σ (a − y)²`.
-  public static func meanSquaredError<S: BLASScalar>(predictions: Matrix<S>, labels: Matrix<S>) -> S {
-    _checkLabels(predictions, labels, "meanSquaredError", "predictions")
+  /// `dA_L = −Y/A` for probabilities A (unclipped); with a softmax output,
+  /// ``Activation/backward(dA:z:)`` turns it into `softmax(Z) − Y` for one-hot Y.
+  public static func categoricalCrossEntropyGradient<S: BLASScalar>(
+    probabilities: Matrix<S>, labels: Matrix<S>, weights: Matrix<S>? = nil
+  ) -> Matrix<S> {
+    _check(probabilities, labels, weights, "categoricalCrossEntropyGradient", "probabilities")
+    return Matrix(rows: probabilities.rows, columns: probabilities.columns) { i, j in
+      -labels[i, j] / probabilities[i, j] * (weights?[0, j] ?? 1)
+    }
+  }
+
+  // MARK: Mean squared error
+
+  /// Mean squared error over all outputs and examples, `(1/(m·n_L)) Σ wⱼ·(a − y)²`.
+  public static func meanSquaredError<S: BLASScalar>(
+    predictions: Matrix<S>, labels: Matrix<S>, weights: Matrix<S>? = nil
+  ) -> S {
+    var unused = Matrix<S>.zeros(0, 0)
+    return _mse(predictions, labels, weights, gradient: &unused, writeGradient: false)
+  }
+
+  /// `dA_L = (2/n_L)·(A − Y)` (times the example's weight).
+  public static func meanSquaredErrorGradient<S: BLASScalar>(
+    predictions: Matrix<S>, labels: Matrix<S>, weights: Matrix<S>? = nil
+  ) -> Matrix<S> {
+    var da = Matrix<S>.zeros(predictions.rows, predictions.columns)
+    _ = meanSquaredError(predictions: predictions, labels: labels, weights: weights, gradient: &da)
+    return da
+  }
+
+  /// The value of ``meanSquaredError(predictions:labels:weights:)`` and
+  /// `dA_L = (2/n_L)·(A − Y)` in one pass. Allocates nothing.
+  @inlinable
+  public static func meanSquaredError<Y: MatrixOperand<S>, S: BLASScalar>(
+    predictions: Matrix<S>, labels: Y, weights: Matrix<S>? = nil, gradient: inout Matrix<S>
+  ) -> S {
+    _checkGradient(gradient, labels.rows, labels.columns, "meanSquaredError")
+    return _mse(predictions, labels, weights, gradient: &gradient, writeGradient: true)
+  }
+
+  @inlinable
+  static func _mse<Y: MatrixOperand<S>, S: BLASScalar>(
+    _ predictions: Matrix<S>, _ labels: Y, _ weights: Matrix<S>?, gradient: inout Matrix<S>, writeGradient: Bool
+  ) -> S {
+    _check(predictions, labels, weights, "meanSquaredError", "predictions")
+    let rows = predictions.rows
+    let m = predictions.columns
+    let scale = 2 / S(rows)
     var total: S = 0
-    for (a, y) in zip(predictions.elements, labels.elements) { total += (a - y) * (a - y) }
-    return total / S(predictions.count)
+    predictions.withUnsafeBufferPointer { ap in
+      labels.withUnsafeBufferPointer { yp in
+        gradient.withUnsafeMutableBufferPointer { da in
+          _withWeights(weights) { wp in
+            for j in 0..<m {
+              let w = wp?[j] ?? 1
+              var column: S = 0
+              for i in 0..<rows {
+                let k = j &* rows &+ i
+                let d = ap[k] - yp[k]
+                column += d * d
+                if writeGradient { da[k] = w * scale * d }
+              }
+              total += w * column
+            }
+          }
+        }
+      }
+    }
+    return total / S(m * rows)
   }
-}
 
-/// One element of the logit form of binary cross-entropy.
-@inlinable
-func _bceLogit<S: BLASScalar>(_ z: S, _ y: S) -> S {
-  Swift.max(z, 0) - z * y + S.log1p(S.exp(-abs(z)))
-}
+  // MARK: L2 regularisation
 
-/// Σ over columns of −Σᵢ yᵢ ln softmax(z)ᵢ, for column-major buffers.
-@inlinable
-func _cceLogits<S: BLASScalar>(_ z: UnsafeBufferPointer<S>, _ y: UnsafeBufferPointer<S>, rows: Int, columns: Int) -> S {
-  var total: S = 0
-  for j in 0..<columns {
-    let base = j &* rows
-    var mx = -S.infinity
-    for i in 0..<rows { mx = Swift.max(mx, z[base &+ i]) }
-    var sum: S = 0
-    for i in 0..<rows { sum += S.exp(z[base &+ i] - mx) }
-    let logSum = S.log(sum) + mx
-    for i in 0..<rows where y[base &+ i] != 0 { total -= y[base &+ i] * (z[base &+ i] - logSum) }
+  /// The L2 penalty `(λ/2m)·Σ_l ‖W_l‖²` (Frobenius norms; biases are not
+  /// penalised), added to the data cost.
+  @inlinable
+  public static func l2Penalty<S: BLASScalar>(of network: Network<S>, lambda: Double, examples m: Int) -> S {
+    if m < 1 { shapeFailure("l2Penalty: the number of examples must be ≥ 1, got \(m)") }
+    var squares: S = 0
+    for layer in network.layers {
+      layer.weights.withUnsafeBufferPointer { w in for v in w { squares += v * v } }
+    }
+    return S(lambda) / S(2 * m) * squares
   }
-  return total
+
+  /// The penalty's gradient for one weight matrix, `(λ/m)·W`.
+  public static func l2Gradient<S: BLASScalar>(weights: Matrix<S>, lambda: Double, examples m: Int) -> Matrix<S> {
+    var g = Matrix<S>.zeros(weights.rows, weights.columns)
+    addL2Gradient(weights: weights, lambda: lambda, examples: m, to: &g)
+    return g
+  }
+
+  /// `dW += (λ/m)·W` in place (BLAS `?axpy`); allocates nothing.
+  @inlinable
+  public static func addL2Gradient<S: BLASScalar>(
+    weights: Matrix<S>, lambda: Double, examples m: Int, to dW: inout Matrix<S>
+  ) {
+    if m < 1 { shapeFailure("addL2Gradient: the number of examples must be ≥ 1, got \(m)") }
+    dW.addScaled(weights, alpha: S(lambda) / S(m))
+  }
 }

@@ -1,20 +1,5 @@
 import LinearAlgebra
 
-/// One fully connected layer `l`: `Z = W·A_{l-1} + b`, `A_l = g(Z)`.
-public struct Layer<Scalar: BLASScalar>: Equatable, Sendable {
-  /// `Wl`, n_l × n_{l-1}.
-  public var weights: Matrix<Scalar>
-  /// `bl`, n_l × 1.
-  public var bias: Matrix<Scalar>
-  /// `g`.
-  public var activation: Activation
-
-  /// Units in this layer, n_l.
-  public var units: Int { weights.rows }
-  /// Inputs to this layer, n_{l-1}.
-  public var inputs: Int { weights.columns }
-}
-
 /// What is wrong with parameters given to ``Network/init(parameters:activations:)`` or read from a file.
 public enum NetworkError: Error, Equatable, CustomStringConvertible {
   case tooFewSizes([Int])
@@ -88,17 +73,58 @@ public struct Network<Scalar: BLASScalar>: Equatable, Sendable, CustomStringConv
     sizes: [Int], hiddenActivation: Activation = .relu, outputActivation: Activation = .sigmoid,
     initializer: Initializer = .he, seed: UInt64 = 1
   ) {
-    do {
-      try Network.validate(sizes: sizes, hiddenActivation: hiddenActivation, outputActivation: outputActivation)
-    } catch {
-      shapeFailure("Network(sizes:): \(error)")
-    }
     var g = Xoshiro256StarStar(seed: seed)
+    self.init(
+      sizes: sizes, hiddenActivation: hiddenActivation, outputActivation: outputActivation, initializer: initializer,
+      using: &g)
+  }
+
+  /// A network whose weights are drawn from `generator` (any
+  /// `RandomNumberGenerator`), layer 1 first, by `initializer`; biases zero.
+  public init(
+    sizes: [Int], hiddenActivation: Activation = .relu, outputActivation: Activation = .sigmoid,
+    initializer: Initializer = .he, using generator: inout some RandomNumberGenerator
+  ) {
+    Self._validateOrTrap(sizes, hiddenActivation, outputActivation)
     layers = (1..<sizes.count).map { l in
       Layer(
-        weights: initializer.weights(fanOut: sizes[l], fanIn: sizes[l - 1], using: &g),
+        weights: initializer.weights(fanOut: sizes[l], fanIn: sizes[l - 1], using: &generator),
         bias: .zeros(sizes[l], 1),
         activation: l == sizes.count - 1 ? outputActivation : hiddenActivation)
+    }
+  }
+
+  /// A network whose weights are `initializer`'s scaling of standard-normal
+  /// draws made elsewhere (the course's `np.random.randn(n_l, n_{l-1})`, one
+  /// matrix per layer 1...L); biases zero. With `.reference` this is the
+  /// course's `initialize_parameters_deep`.
+  ///
+  /// Traps unless there is one n_l × n_{l-1} draw matrix per layer.
+  public init(
+    sizes: [Int], hiddenActivation: Activation = .relu, outputActivation: Activation = .sigmoid,
+    initializer: Initializer = .he, standardNormalDraws draws: [Matrix<Scalar>]
+  ) {
+    Self._validateOrTrap(sizes, hiddenActivation, outputActivation)
+    if draws.count != sizes.count - 1 {
+      shapeFailure("Network(standardNormalDraws:): \(draws.count) draw matrices for \(sizes.count - 1) layers")
+    }
+    layers = (1..<sizes.count).map { l in
+      if draws[l - 1].shape != Shape(sizes[l], sizes[l - 1]) {
+        shapeFailure(
+          "Network(standardNormalDraws:): the draws for W\(l) must be \(sizes[l])×\(sizes[l - 1]); they are \(draws[l - 1].shape)"
+        )
+      }
+      return Layer(
+        weights: initializer.weights(fromStandardNormal: draws[l - 1]), bias: .zeros(sizes[l], 1),
+        activation: l == sizes.count - 1 ? outputActivation : hiddenActivation)
+    }
+  }
+
+  static func _validateOrTrap(_ sizes: [Int], _ hidden: Activation, _ output: Activation) {
+    do {
+      try Network.validate(sizes: sizes, hiddenActivation: hidden, outputActivation: output)
+    } catch {
+      shapeFailure("Network(sizes:): \(error)")
     }
   }
 

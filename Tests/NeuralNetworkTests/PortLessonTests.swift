@@ -63,10 +63,10 @@ import Testing
   @Test func reluBackwardMasksExactlyWhereZIsNotPositive() throws {
     let z = try Matrix<Float>([[-2, 0, 3], [0.5, -0.0, -1e-30]])
     var g = try Matrix<Float>([[1, 2, 3], [4, 5, 6]])
-    Activation.relu.backward(gradient: &g, z: z)
+    Activation.relu.backward(&g, z: z)
     #expect(g == (try Matrix<Float>([[0, 0, 3], [4, 0, 0]])))
     var leaky = try Matrix<Float>([[1, 2, 3], [4, 5, 6]])
-    Activation.leakyReLU.backward(gradient: &leaky, z: z)
+    Activation.leakyReLU.backward(&leaky, z: z)
     #expect(leaky.isApproximatelyEqual(to: try Matrix([[0.01, 0.02, 3], [4, 0.05, 0.06]]), absoluteTolerance: 1e-7))
   }
 

@@ -1,0 +1,150 @@
+import LinearAlgebra
+
+/// One fully connected (dense) layer `l`: `Z = W·A_prev + b`, `A = g(Z)`.
+///
+/// Examples are columns: `A_prev` is n_{l-1} × m, `W` is n_l × n_{l-1}, `b` is
+/// n_l × 1 (added to every column), `Z` and `A` are n_l × m. Each step of the
+/// course's `linear_forward`, `linear_activation_forward`, `linear_backward`
+/// and `linear_activation_backward` is a method here, in two forms: one that
+/// returns new matrices, and one that writes into matrices the caller keeps
+/// (the trainer's hot path, which allocates nothing).
+///
+/// The backward pass follows the course's convention: `dZ` is the gradient of
+/// the loss *summed* over the m examples (for sigmoid + cross-entropy,
+/// `dZ = A − Y`), and the layer divides by m:
+///
+///     dW      = (1/m)·dZ·A_prevᵀ     (gemm, A_prev read transposed in place)
+///     db      = (1/m)·Σ_columns dZ
+///     dA_prev = Wᵀ·dZ                (gemm, W read transposed in place)
+public struct Layer<Scalar: BLASScalar>: Equatable, Sendable {
+  /// `Wl`, n_l × n_{l-1}.
+  public var weights: Matrix<Scalar>
+  /// `bl`, n_l × 1.
+  public var bias: Matrix<Scalar>
+  /// `g`.
+  public var activation: Activation
+
+  /// A layer from its parameters; traps unless `bias` is `weights.rows × 1`.
+  public init(weights: Matrix<Scalar>, bias: Matrix<Scalar>, activation: Activation) {
+    if bias.shape != Shape(weights.rows, 1) {
+      shapeFailure("Layer: the bias must be W.rows×1 = \(weights.rows)×1; W is \(weights.shape), b is \(bias.shape)")
+    }
+    self.weights = weights
+    self.bias = bias
+    self.activation = activation
+  }
+
+  /// Units in this layer, n_l.
+  public var units: Int { weights.rows }
+  /// Inputs to this layer, n_{l-1}.
+  public var inputs: Int { weights.columns }
+
+  @usableFromInline
+  func _checkInput<X: MatrixOperand<Scalar>>(_ aPrev: X, _ operation: String) {
+    if aPrev.rows != inputs {
+      shapeFailure(
+        "\(operation): A_prev must be n_{l-1}×m = \(inputs)×m for W of \(weights.shape); A_prev is \(aPrev.rows)×\(aPrev.columns)"
+      )
+    }
+  }
+
+  // MARK: Forward
+
+  /// `Z = W·A_prev + b` (the course's `linear_forward`).
+  public func linear<X: MatrixOperand<Scalar>>(_ aPrev: X) -> Matrix<Scalar> {
+    var z = Matrix<Scalar>.zeros(units, aPrev.columns)
+    linear(aPrev, into: &z)
+    return z
+  }
+
+  /// `Z = W·A_prev + b` into an existing n_l × m matrix: one gemm, one pass for the bias.
+  @inlinable
+  public func linear<X: MatrixOperand<Scalar>>(
+    _ aPrev: X, into z: inout Matrix<Scalar>, path: ComputePath = .blas, splitSkinnyProducts: Bool = false
+  ) {
+    _checkInput(aPrev, "Layer.linear")
+    ProductDispatch.product(weights, aPrev, into: &z, path: path, splitSkinnyProducts: splitSkinnyProducts)
+    z.addColumnToEachColumn(bias)
+  }
+
+  /// `Z = W·A_prev + b` and `A = g(Z)` (the course's `linear_activation_forward`);
+  /// `(z, a)` is what the backward pass needs besides `A_prev`.
+  public func forward<X: MatrixOperand<Scalar>>(_ aPrev: X) -> (z: Matrix<Scalar>, a: Matrix<Scalar>) {
+    var z = Matrix<Scalar>.zeros(units, aPrev.columns)
+    var a = z
+    forward(aPrev, z: &z, a: &a)
+    return (z, a)
+  }
+
+  /// `Z = W·A_prev + b`, `A = g(Z)` into existing n_l × m matrices: one gemm,
+  /// then one fused pass that adds the bias, keeps Z and writes A. Allocates
+  /// nothing when `z` and `a` are not shared.
+  ///
+  /// - Parameters:
+  ///   - path: BLAS or the naive loops.
+  ///   - splitSkinnyProducts: on the BLAS path, run a large product with few
+  ///     output rows as one single-threaded call per core (it briefly sets
+  ///     OpenBLAS's process-wide thread count to 1; see
+  ///     ``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``).
+  @inlinable
+  public func forward<X: MatrixOperand<Scalar>>(
+    _ aPrev: X, z: inout Matrix<Scalar>, a: inout Matrix<Scalar>, path: ComputePath = .blas,
+    splitSkinnyProducts: Bool = false
+  ) {
+    _checkInput(aPrev, "Layer.forward")
+    ProductDispatch.product(weights, aPrev, into: &z, path: path, splitSkinnyProducts: splitSkinnyProducts)
+    activation.biasAndActivate(z: &z, bias: bias, a: &a)
+  }
+
+  // MARK: Backward
+
+  /// `dW = (1/m)·dZ·A_prevᵀ`, `db = (1/m)·Σ_columns dZ`, `dA_prev = Wᵀ·dZ`
+  /// (the course's `linear_backward`).
+  public func backward<X: MatrixOperand<Scalar>>(dZ: Matrix<Scalar>, aPrev: X) -> (
+    dAPrev: Matrix<Scalar>, dW: Matrix<Scalar>, db: Matrix<Scalar>
+  ) {
+    var dW = Matrix<Scalar>.zeros(units, inputs)
+    var db = Matrix<Scalar>.zeros(units, 1)
+    var dAPrev = Matrix<Scalar>.zeros(inputs, dZ.columns)
+    parameterGradients(dZ: dZ, aPrev: aPrev, dW: &dW, db: &db)
+    inputGradient(dZ: dZ, into: &dAPrev)
+    return (dAPrev, dW, db)
+  }
+
+  /// `dZ = dA ⊙ g'(Z)`, then ``backward(dZ:aPrev:)`` (the course's
+  /// `linear_activation_backward`); `z` is the Z this layer's forward pass returned.
+  public func backward<X: MatrixOperand<Scalar>>(dA: Matrix<Scalar>, z: Matrix<Scalar>, aPrev: X) -> (
+    dAPrev: Matrix<Scalar>, dW: Matrix<Scalar>, db: Matrix<Scalar>
+  ) {
+    backward(dZ: activation.backward(dA: dA, z: z), aPrev: aPrev)
+  }
+
+  /// `dW = (1/m)·dZ·A_prevᵀ` (one gemm with A_prev read transposed) and
+  /// `db = (1/m)·Σ_columns dZ` (one pass), into existing matrices.
+  @inlinable
+  public func parameterGradients<X: MatrixOperand<Scalar>>(
+    dZ: Matrix<Scalar>, aPrev: X, dW: inout Matrix<Scalar>, db: inout Matrix<Scalar>, path: ComputePath = .blas,
+    splitSkinnyProducts: Bool = false
+  ) {
+    _checkInput(aPrev, "Layer.parameterGradients")
+    if dZ.rows != units || dZ.columns != aPrev.columns || dZ.columns == 0 {
+      shapeFailure(
+        "Layer.parameterGradients: dZ must be n_l×m = \(units)×\(aPrev.columns) (m ≥ 1, as A_prev); dZ is \(dZ.shape), A_prev is \(aPrev.rows)×\(aPrev.columns)"
+      )
+    }
+    let invM = 1 / Scalar(dZ.columns)
+    ProductDispatch.product(
+      alpha: invM, dZ, aPrev, transposeB: true, into: &dW, path: path, splitSkinnyProducts: splitSkinnyProducts)
+    dZ.sumOfEachRow(into: &db, scale: invM)
+  }
+
+  /// `dA_prev = Wᵀ·dZ` into an existing n_{l-1} × m matrix (one gemm, W read transposed).
+  @inlinable
+  public func inputGradient(
+    dZ: Matrix<Scalar>, into dAPrev: inout Matrix<Scalar>, path: ComputePath = .blas,
+    splitSkinnyProducts: Bool = false
+  ) {
+    ProductDispatch.product(
+      weights, dZ, transposeA: true, into: &dAPrev, path: path, splitSkinnyProducts: splitSkinnyProducts)
+  }
+}

@@ -1,0 +1,269 @@
+import LinearAlgebra
+
+// The built-in optimisers. Each update is one fused pass per parameter matrix
+// (gradient descent: one BLAS axpy), written in place: after the first update
+// nothing is allocated. Every update traps unless the gradients and the state
+// have the shapes of the network's parameters.
+
+/// Plain gradient descent, `W ← W − α·dW` (the course's `update_parameters`).
+public struct GradientDescent<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
+  public var learningRate: Double
+
+  public init(learningRate: Double) {
+    self.learningRate = learningRate
+  }
+
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
+  public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
+    gradients._checkShapes(like: network, "GradientDescent.update")
+    let step = Scalar(-learningRate)
+    for l in network.layers.indices {
+      network.layers[l].weights.addScaled(gradients.weights[l], alpha: step)
+      network.layers[l].bias.addScaled(gradients.biases[l], alpha: step)
+    }
+  }
+}
+
+/// Gradient descent with momentum in the course's form (an exponentially
+/// weighted average of the gradients):
+///
+///     v ← β·v + (1 − β)·dW;   W ← W − α·v
+public struct Momentum<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
+  public var learningRate: Double
+  /// β, default 0.9.
+  public var beta: Double
+  /// The velocity v, one matrix per parameter (`v["dW1"]`, …); starts at zero.
+  public var v: Gradients<Scalar>
+
+  /// Momentum for `network` with zero velocity.
+  public init(for network: Network<Scalar>, learningRate: Double, beta: Double = 0.9) {
+    self.learningRate = learningRate
+    self.beta = beta
+    self.v = Gradients(zerosLike: network)
+  }
+
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
+  public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
+    gradients._checkShapes(like: network, "Momentum.update")
+    v._checkShapes(like: network, "Momentum.update (v)")
+    let (a, b) = (Scalar(learningRate), Scalar(beta))
+    for l in network.layers.indices {
+      _momentumStep(&network.layers[l].weights, gradients.weights[l], &v.weights[l], a, b)
+      _momentumStep(&network.layers[l].bias, gradients.biases[l], &v.biases[l], a, b)
+    }
+  }
+}
+
+func _momentumStep<S: BLASScalar>(_ w: inout Matrix<S>, _ g: Matrix<S>, _ v: inout Matrix<S>, _ alpha: S, _ beta: S) {
+  let oneMinus = 1 - beta
+  g.withUnsafeBufferPointer { gp in
+    v.withUnsafeMutableBufferPointer { vp in
+      w.withUnsafeMutableBufferPointer { wp in
+        for i in 0..<wp.count {
+          vp[i] = beta * vp[i] + oneMinus * gp[i]
+          wp[i] -= alpha * vp[i]
+        }
+      }
+    }
+  }
+}
+
+/// Adam (Kingma and Ba, 2015) with bias correction, in the course's form:
+///
+///     t ← t + 1
+///     v ← β₁·v + (1 − β₁)·dW;   s ← β₂·s + (1 − β₂)·dW²
+///     W ← W − α·v̂ / (√ŝ + ε),   v̂ = v / (1 − β₁ᵗ),  ŝ = s / (1 − β₂ᵗ)
+///
+/// `t` counts the updates applied so far; an update increments it first, so
+/// the first update uses t = 1.
+public struct Adam<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
+  public var learningRate: Double
+  public var beta1: Double
+  public var beta2: Double
+  public var epsilon: Double
+  /// The first moment v (`v["dW1"]`, …); starts at zero.
+  public var v: Gradients<Scalar>
+  /// The second moment s (`s["dW1"]`, …); starts at zero.
+  public var s: Gradients<Scalar>
+  /// Updates applied so far.
+  public var t: Int
+
+  /// Adam for `network` with zero moments and t = 0.
+  public init(
+    for network: Network<Scalar>, learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999,
+    epsilon: Double = 1e-8
+  ) {
+    self.learningRate = learningRate
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.v = Gradients(zerosLike: network)
+    self.s = Gradients(zerosLike: network)
+    self.t = 0
+  }
+
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
+  public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
+    _adamUpdate(
+      &network, gradients, &v, &s, &t, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+      weightDecay: 0, "Adam.update")
+  }
+}
+
+/// AdamW (Loshchilov and Hutter, 2019): Adam with the weight decay decoupled
+/// from the gradient. With the same v, s and t as ``Adam``:
+///
+///     W ← W − α·(v̂ / (√ŝ + ε) + λ·W)      for the weights W1…WL
+///     b ← b − α·v̂ / (√ŝ + ε)              for the biases (not decayed)
+///
+/// (PyTorch's `AdamW` computes the same, `W·(1 − αλ)` then the Adam step.)
+/// Unlike an L2 term, the decay is not scaled by Adam's per-parameter step size.
+public struct AdamW<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
+  public var learningRate: Double
+  public var beta1: Double
+  public var beta2: Double
+  public var epsilon: Double
+  /// λ, default 0.01.
+  public var weightDecay: Double
+  public var v: Gradients<Scalar>
+  public var s: Gradients<Scalar>
+  /// Updates applied so far.
+  public var t: Int
+
+  /// AdamW for `network` with zero moments and t = 0.
+  public init(
+    for network: Network<Scalar>, learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999,
+    epsilon: Double = 1e-8, weightDecay: Double = 0.01
+  ) {
+    self.learningRate = learningRate
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.weightDecay = weightDecay
+    self.v = Gradients(zerosLike: network)
+    self.s = Gradients(zerosLike: network)
+    self.t = 0
+  }
+
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
+  public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
+    _adamUpdate(
+      &network, gradients, &v, &s, &t, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+      weightDecay: weightDecay, "AdamW.update")
+  }
+}
+
+func _adamUpdate<S: BLASScalar>(
+  _ network: inout Network<S>, _ gradients: Gradients<S>, _ v: inout Gradients<S>, _ s: inout Gradients<S>,
+  _ t: inout Int, learningRate: Double, beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double,
+  _ operation: String
+) {
+  gradients._checkShapes(like: network, operation)
+  v._checkShapes(like: network, operation + " (v)")
+  s._checkShapes(like: network, operation + " (s)")
+  t += 1
+  // The bias corrections, folded into two factors.
+  let k = _AdamConstants<S>(
+    alpha: S(learningRate), beta1: S(beta1), beta2: S(beta2), epsilon: S(epsilon),
+    invC1: S(1 / (1 - _power(beta1, t))), invC2: S(1 / (1 - _power(beta2, t))))
+  let decay = S(1 - learningRate * weightDecay)
+  for l in network.layers.indices {
+    _adamStep(&network.layers[l].weights, gradients.weights[l], &v.weights[l], &s.weights[l], k, decay: decay)
+    _adamStep(&network.layers[l].bias, gradients.biases[l], &v.biases[l], &s.biases[l], k, decay: 1)
+  }
+}
+
+/// xⁿ for a whole n ≥ 0, by repeated squaring (no libm call).
+func _power(_ x: Double, _ n: Int) -> Double {
+  var (result, base, e) = (1.0, x, n)
+  while e > 0 {
+    if e & 1 == 1 { result *= base }
+    base *= base
+    e >>= 1
+  }
+  return result
+}
+
+struct _AdamConstants<S: BLASScalar> {
+  var alpha, beta1, beta2, epsilon, invC1, invC2: S
+
+  init(alpha: S, beta1: S, beta2: S, epsilon: S, invC1: S, invC2: S) {
+    (self.alpha, self.beta1, self.beta2, self.epsilon, self.invC1, self.invC2) =
+      (alpha, beta1, beta2, epsilon, invC1, invC2)
+  }
+}
+
+func _adamStep<S: BLASScalar>(
+  _ w: inout Matrix<S>, _ g: Matrix<S>, _ v: inout Matrix<S>, _ s: inout Matrix<S>, _ k: _AdamConstants<S>,
+  decay: S
+) {
+  let (om1, om2) = (1 - k.beta1, 1 - k.beta2)
+  g.withUnsafeBufferPointer { gp in
+    v.withUnsafeMutableBufferPointer { vp in
+      s.withUnsafeMutableBufferPointer { sp in
+        w.withUnsafeMutableBufferPointer { wp in
+          for i in 0..<wp.count {
+            let gi = gp[i]
+            vp[i] = k.beta1 * vp[i] + om1 * gi
+            sp[i] = k.beta2 * sp[i] + om2 * gi * gi
+            wp[i] = decay * wp[i] - k.alpha * (vp[i] * k.invC1) / ((sp[i] * k.invC2).squareRoot() + k.epsilon)
+          }
+        }
+      }
+    }
+  }
+}
+
+/// RMSProp (Hinton's lecture 6e): a running mean of squared gradients scales
+/// each step:
+///
+///     s ← ρ·s + (1 − ρ)·dW²;   W ← W − α·dW / (√s + ε)
+///
+/// Defaults ρ = 0.9 (as the lecture and Keras), ε = 1e-8 (added after the
+/// square root, as PyTorch).
+public struct RMSProp<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
+  public var learningRate: Double
+  public var rho: Double
+  public var epsilon: Double
+  /// The running mean of squared gradients (`s["dW1"]`, …); starts at zero.
+  public var s: Gradients<Scalar>
+
+  /// RMSProp for `network` with s = 0.
+  public init(for network: Network<Scalar>, learningRate: Double = 0.001, rho: Double = 0.9, epsilon: Double = 1e-8) {
+    self.learningRate = learningRate
+    self.rho = rho
+    self.epsilon = epsilon
+    self.s = Gradients(zerosLike: network)
+  }
+
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
+  public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
+    gradients._checkShapes(like: network, "RMSProp.update")
+    s._checkShapes(like: network, "RMSProp.update (s)")
+    let (a, r, e) = (Scalar(learningRate), Scalar(rho), Scalar(epsilon))
+    for l in network.layers.indices {
+      _rmsPropStep(&network.layers[l].weights, gradients.weights[l], &s.weights[l], a, r, e)
+      _rmsPropStep(&network.layers[l].bias, gradients.biases[l], &s.biases[l], a, r, e)
+    }
+  }
+}
+
+func _rmsPropStep<S: BLASScalar>(_ w: inout Matrix<S>, _ g: Matrix<S>, _ s: inout Matrix<S>, _ a: S, _ rho: S, _ e: S) {
+  let oneMinus = 1 - rho
+  g.withUnsafeBufferPointer { gp in
+    s.withUnsafeMutableBufferPointer { sp in
+      w.withUnsafeMutableBufferPointer { wp in
+        for i in 0..<wp.count {
+          let gi = gp[i]
+          sp[i] = rho * sp[i] + oneMinus * gi * gi
+          wp[i] -= a * gi / (sp[i].squareRoot() + e)
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import LinearAlgebra
+
+/// The settings of a training run. Defaults are the course's: full batch,
+/// plain gradient descent with α = 0.0075, no regularisation.
+public struct TrainingOptions: Sendable {
+  /// Passes over the training data.
+  public var epochs: Int
+  public var optimizer: Optimizer
+  /// Examples per mini-batch; `nil` is full batch. The data is reshuffled each
+  /// epoch (from ``seed``) and a last, smaller batch is kept.
+  public var batchSize: Int?
+  /// L2 penalty λ: the cost gains (λ / 2m)·Σ‖Wl‖² and dWl gains (λ/m)·Wl
+  /// (``Losses/l2Penalty(of:lambda:examples:)``).
+  public var l2: Double
+  /// Inverted dropout on hidden layers: each unit is kept with this probability
+  /// and scaled by 1/keep. 1 disables dropout. Training only, never in `predict`.
+  public var keepProbability: Double
+  /// The cost; `nil` picks the natural one for the output activation.
+  public var loss: Loss?
+  /// Seeds shuffling and dropout (the weights have their own seed).
+  public var seed: UInt64
+  /// The history records the cost every this many epochs (and the last epoch).
+  public var recordCostEvery: Int
+  /// BLAS or the naive kernels.
+  public var path: ComputePath
+  /// On the BLAS path, run large products with few output rows (≤ 64) through
+  /// ``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``, one
+  /// column block per OpenBLAS thread, instead of one OpenBLAS call that would
+  /// use a single core for them. It briefly sets OpenBLAS's process-wide
+  /// thread count to 1 around those products.
+  public var splitSkinnyProducts: Bool
+
+  public init(
+    epochs: Int = 1000, optimizer: Optimizer = .gradientDescent(learningRate: 0.0075), batchSize: Int? = nil,
+    l2: Double = 0, keepProbability: Double = 1, loss: Loss? = nil, seed: UInt64 = 1, recordCostEvery: Int = 100,
+    path: ComputePath = .blas, splitSkinnyProducts: Bool = true
+  ) {
+    self.epochs = epochs
+    self.optimizer = optimizer
+    self.batchSize = batchSize
+    self.l2 = l2
+    self.keepProbability = keepProbability
+    self.loss = loss
+    self.seed = seed
+    self.recordCostEvery = recordCostEvery
+    self.path = path
+    self.splitSkinnyProducts = splitSkinnyProducts
+  }
+
+  /// The loss these options train `output` with, or the reason they cannot.
+  public func validatedLoss(output: Activation) throws(TrainingError) -> Loss {
+    let loss = self.loss ?? Loss.natural(for: output)
+    if epochs < 0 { throw .invalidOption("epochs must be ≥ 0, got \(epochs)") }
+    if let problem = optimizer.problem { throw .invalidOption(problem) }
+    if let b = batchSize, b < 1 { throw .invalidOption("the batch size must be ≥ 1, got \(b)") }
+    if !(l2 >= 0) || !l2.isFinite { throw .invalidOption("l2 must be ≥ 0, got \(l2)") }
+    if !(keepProbability > 0 && keepProbability <= 1) {
+      throw .invalidOption("the keep probability must be in (0, 1], got \(keepProbability)")
+    }
+    if recordCostEvery < 1 { throw .invalidOption("recordCostEvery must be ≥ 1, got \(recordCostEvery)") }
+    if !loss.fits(output: output) { throw .incompatibleLoss(loss: loss, output: output) }
+    return loss
+  }
+}
+
+/// Settings that cannot work, found before training starts.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+  case invalidOption(String)
+  case incompatibleLoss(loss: Loss, output: Activation)
+
+  public var description: String {
+    switch self {
+    case .invalidOption(let s): return s
+    case .incompatibleLoss(let l, let o):
+      let why: String
+      switch l {
+      case .binaryCrossEntropy: why = "binary cross-entropy needs a sigmoid output"
+      case .categoricalCrossEntropy: why = "categorical cross-entropy needs softmax"
+      case .meanSquaredError: why = "softmax needs categorical cross-entropy"
+      }
+      return "loss \(l.rawValue) does not go with a \(o.displayName) output (\(why))"
+    }
+  }
+}
+
+/// What the progress callback sees after each epoch.
+public struct TrainingProgress: Sendable {
+  public var epoch: Int
+  public var epochs: Int
+  /// The mean cost over the epoch's batches (measured before each batch's update).
+  public var cost: Double
+}
+
+/// What the progress callback answers.
+public enum TrainingControl: Sendable {
+  case proceed
+  case stop
+}
+
+/// The costs recorded while training.
+public struct TrainingHistory: Sendable {
+  /// `(epoch, cost)` every `recordCostEvery` epochs and at the last epoch run.
+  public var costs: [(epoch: Int, cost: Double)] = []
+  /// Epochs completed.
+  public var epochsRun = 0
+  /// Whether the callback stopped training early.
+  public var stoppedEarly = false
+  /// The last recorded cost.
+  public var finalCost: Double? { costs.last?.cost }
+}
