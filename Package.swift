@@ -18,7 +18,10 @@ let package = Package(
     .library(name: "BLASNetBenchmarkKit", targets: ["BLASNetBenchmarkKit"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // Only for `swift package generate-documentation` (scripts/docs.sh); no
+    // target depends on it, and packages that depend on BLASNet never fetch it.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     .systemLibrary(

@@ -75,6 +75,12 @@ where RawSignificand: FixedWidthInteger {
   /// counts as not positive), as a branch-free bit mask so that it vectorises.
   static func keepWherePositive(_ g: UnsafeMutablePointer<Self>, _ z: UnsafePointer<Self>, count: Int)
 
+  /// Each lane of `v` where it is > 0, and `slope · v` elsewhere (NaN counts
+  /// as not positive): ReLU for slope 0, leaky ReLU otherwise. A requirement
+  /// with concrete implementations because generic SIMD comparisons do not
+  /// compile to vector instructions (measured 30× slower than `SIMD8<Float>`'s).
+  static func positivePart(_ v: SIMD8<Self>, slope: Self) -> SIMD8<Self>
+
   /// eˣ
   static func exp(_ x: Self) -> Self
   /// Natural logarithm.
@@ -141,6 +147,11 @@ extension Float: BLASScalar {
     b: UnsafeMutablePointer<Float>, ldb: Int32
   ) -> Int32 {
     LAPACKE_sgels(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), m, n, nrhs, a, lda, b, ldb)
+  }
+
+  @inlinable @inline(__always)
+  public static func positivePart(_ v: SIMD8<Float>, slope: Float) -> SIMD8<Float> {
+    (v * slope).replacing(with: v, where: v .> 0)
   }
 
   @inlinable
@@ -213,6 +224,11 @@ extension Double: BLASScalar {
     b: UnsafeMutablePointer<Double>, ldb: Int32
   ) -> Int32 {
     LAPACKE_dgels(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), m, n, nrhs, a, lda, b, ldb)
+  }
+
+  @inlinable @inline(__always)
+  public static func positivePart(_ v: SIMD8<Double>, slope: Double) -> SIMD8<Double> {
+    (v * slope).replacing(with: v, where: v .> 0)
   }
 
   @inlinable

@@ -98,6 +98,12 @@ extension Matrix {
     let c = columns
     column.withUnsafeBufferPointer { b in
       withUnsafeMutableBufferPointer { a in
+        if r == 1 {
+          // One row (an output layer's Z): a flat pass that vectorises.
+          let v = b[0]
+          for k in 0..<c { a[k] += v }
+          return
+        }
         for j in 0..<c {
           let base = j &* r
           for i in 0..<r { a[base &+ i] += b[i] }

@@ -36,19 +36,12 @@ extension Matrix {
     let c = columns
     withUnsafeBufferPointer { a in
       out.withUnsafeMutableBufferPointer { o in
-        if r == 1 {
-          // One row: its elements are contiguous; a plain running sum.
-          var s: Scalar = 0
-          for j in 0..<c { s += a[j] }
-          o[0] = s * scale
+        guard let result = o.baseAddress else { return }  // no rows
+        guard c > 0, let base = a.baseAddress else {
+          for i in 0..<r { result[i] = 0 }
           return
         }
-        for i in 0..<r { o[i] = 0 }
-        for j in 0..<c {
-          let base = j &* r
-          for i in 0..<r { o[i] += a[base &+ i] }
-        }
-        for i in 0..<r { o[i] *= scale }
+        _rowSums(base, rows: r, columns: c, scale: scale, into: result)
       }
     }
   }
@@ -102,5 +95,76 @@ extension Matrix {
       for x in p { s += x * x }
       return s.squareRoot()
     }
+  }
+}
+
+/// `out[i] = scale · Σⱼ a[i + j·rows]`: row sums of a column-major matrix,
+/// with explicit SIMD accumulators (the plain loop did not vectorise: 4× slower
+/// than a BLAS gemv against a ones vector at 16×455). Short columns: rows in
+/// blocks of 8 and 4 lanes held in registers, each summed over the columns in
+/// order; tall columns (≥ 32 rows): each column added into the sums in turn;
+/// a single row (a contiguous run): 8 interleaved partial sums.
+@inlinable
+func _rowSums<S: BLASScalar>(
+  _ a: UnsafePointer<S>, rows r: Int, columns c: Int, scale: S, into out: UnsafeMutablePointer<S>
+) {
+  let raw = UnsafeRawPointer(a)
+  let stride = MemoryLayout<S>.stride
+  if r == 1 {
+    var acc = SIMD8<S>(repeating: 0)
+    var j = 0
+    while j &+ 8 <= c {
+      acc += raw.loadUnaligned(fromByteOffset: j &* stride, as: SIMD8<S>.self)
+      j &+= 8
+    }
+    var total = acc.sum()
+    while j < c {
+      total += a[j]
+      j &+= 1
+    }
+    out[0] = total * scale
+    return
+  }
+  if r >= 32 {
+    // Tall columns: add each column into the sums in turn (one pass over the
+    // matrix, the sums staying in cache) instead of one pass per 8 rows.
+    for i in 0..<r { out[i] = 0 }
+    let sums = UnsafeMutableRawPointer(out)
+    for j in 0..<c {
+      var i = 0
+      while i &+ 8 <= r {
+        let o = i &* stride
+        let v =
+          sums.loadUnaligned(fromByteOffset: o, as: SIMD8<S>.self)
+          + raw.loadUnaligned(fromByteOffset: (j &* r &+ i) &* stride, as: SIMD8<S>.self)
+        sums.storeBytes(of: v, toByteOffset: o, as: SIMD8<S>.self)
+        i &+= 8
+      }
+      while i < r {
+        out[i] += a[j &* r &+ i]
+        i &+= 1
+      }
+    }
+    for i in 0..<r { out[i] *= scale }
+    return
+  }
+  var i = 0
+  while i &+ 8 <= r {
+    var acc = SIMD8<S>(repeating: 0)
+    for j in 0..<c { acc += raw.loadUnaligned(fromByteOffset: (j &* r &+ i) &* stride, as: SIMD8<S>.self) }
+    for k in 0..<8 { out[i &+ k] = acc[k] * scale }
+    i &+= 8
+  }
+  if i &+ 4 <= r {
+    var acc = SIMD4<S>(repeating: 0)
+    for j in 0..<c { acc += raw.loadUnaligned(fromByteOffset: (j &* r &+ i) &* stride, as: SIMD4<S>.self) }
+    for k in 0..<4 { out[i &+ k] = acc[k] * scale }
+    i &+= 4
+  }
+  while i < r {
+    var total: S = 0
+    for j in 0..<c { total += a[j &* r &+ i] }
+    out[i] = total * scale
+    i &+= 1
   }
 }
