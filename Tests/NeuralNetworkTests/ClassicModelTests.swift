@@ -255,7 +255,8 @@ func updateParameters(_ network: inout Network<Double>, _ grads: Gradients<Doubl
       }
       let code = line.trimmingCharacters(in: .whitespaces)
       guard inSwift, !code.isEmpty, !code.hasPrefix("//") else { continue }
-      #expect(sourceLines.contains(code), "the article's line \"\(code)\" is not in ClassicModelTests.swift")
+      let present = sourceLines.contains(code)
+      #expect(present, "the article's line \"\(code)\" is not in ClassicModelTests.swift")
       checked += 1
     }
     #expect(checked > 30, "the article should show the notebook's functions (\(checked) lines checked)")

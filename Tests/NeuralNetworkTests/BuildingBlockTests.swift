@@ -1,0 +1,426 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Testing
+
+/// Central differences of `f` with respect to every element of `at`.
+func numericalGradient(of f: (Matrix<Double>) -> Double, at x: Matrix<Double>, epsilon: Double = 1e-6) -> Matrix<Double>
+{
+  var g = Matrix<Double>.zeros(x.rows, x.columns)
+  for i in 0..<x.rows {
+    for j in 0..<x.columns {
+      var plus = x
+      var minus = x
+      plus[i, j] += epsilon
+      minus[i, j] -= epsilon
+      g[i, j] = (f(plus) - f(minus)) / (2 * epsilon)
+    }
+  }
+  return g
+}
+
+func expectMatrixClose(
+  _ observed: Matrix<Double>, _ expected: Matrix<Double>, tolerance: Double, _ what: String,
+  sourceLocation: SourceLocation = #_sourceLocation
+) {
+  let d = observed.maxAbsoluteDifference(expected)
+  #expect(d <= tolerance, "\(what): max difference \(d) > \(tolerance)", sourceLocation: sourceLocation)
+}
+
+@Suite struct LayerTests {
+  /// W = [[1, −1, 2], [0.5, 0, −1]], b = [0.1, −0.2], A_prev 3×2, dZ 2×2, all by hand.
+  @Test func backwardFromDZMatchesHandComputation() throws {
+    let layer = Layer<Double>(
+      weights: try Matrix([[1, -1, 2], [0.5, 0, -1]]), bias: Matrix(column: [0.1, -0.2]), activation: .relu)
+    let aPrev = try Matrix<Double>([[1, 2], [0, -1], [3, 1]])
+    let dZ = try Matrix<Double>([[0.5, -1], [2, 1]])
+    let (dAPrev, dW, db) = layer.backward(dZ: dZ, aPrev: aPrev)
+    // dW = (1/2)·dZ·A_prevᵀ: row 1 = ½(0.5·(1, 0, 3) − 1·(2, −1, 1)) = (−0.75, 0.5, 0.25)
+    //                        row 2 = ½(2·(1, 0, 3) + 1·(2, −1, 1)) = (2, −0.5, 3.5)
+    #expect(dW == (try Matrix([[-0.75, 0.5, 0.25], [2, -0.5, 3.5]])))
+    #expect(db == Matrix(column: [-0.25, 1.5]))
+    // dA_prev = Wᵀ·dZ: column 1 = 0.5·(1, −1, 2) + 2·(0.5, 0, −1) = (1.5, −0.5, −1)
+    //                  column 2 = −1·(1, −1, 2) + 1·(0.5, 0, −1) = (−0.5, 1, −3)
+    #expect(dAPrev == (try Matrix([[1.5, -0.5], [-0.5, 1], [-1, -3]])))
+    // Forward: Z = W·A_prev + b.
+    let (z, a) = layer.forward(aPrev)
+    #expect(z == (try Matrix([[7.1, 5.1], [-2.7, -0.2]])))
+    #expect(a == (try Matrix([[7.1, 5.1], [0, 0]])))
+    #expect(layer.linear(aPrev) == z)
+  }
+
+  /// For J = (1/m)·Σ dA ⊙ g(W·A_prev + b), backprop from dA must give ∂J/∂W, ∂J/∂b
+  /// and m·∂J/∂A_prev (the summed-loss convention): checked by finite differences.
+  @Test(arguments: [Activation.relu, .leakyReLU, .sigmoid, .tanh, .identity, .softmax])
+  func backwardFromDAMatchesFiniteDifferences(activation: Activation) throws {
+    let w = Matrix<Double>.randomNormal(3, 4, seed: 1)
+    let b = Matrix<Double>.randomNormal(3, 1, standardDeviation: 0.5, seed: 2)
+    let aPrev = Matrix<Double>.randomNormal(4, 5, seed: 3)
+    let dA = Matrix<Double>.randomNormal(3, 5, seed: 4)
+    let m = 5.0
+    func j(_ w: Matrix<Double>, _ b: Matrix<Double>, _ aPrev: Matrix<Double>) -> Double {
+      let a = Layer(weights: w, bias: b, activation: activation).forward(aPrev).a
+      return (dA * a).sum() / m
+    }
+    let layer = Layer(weights: w, bias: b, activation: activation)
+    let z = layer.forward(aPrev).z
+    let (dAPrev, dW, db) = layer.backward(dA: dA, z: z, aPrev: aPrev)
+    expectMatrixClose(dW, numericalGradient(of: { j($0, b, aPrev) }, at: w), tolerance: 1e-8, "dW, \(activation)")
+    expectMatrixClose(db, numericalGradient(of: { j(w, $0, aPrev) }, at: b), tolerance: 1e-8, "db, \(activation)")
+    expectMatrixClose(
+      dAPrev, numericalGradient(of: { j(w, b, $0) }, at: aPrev) * m, tolerance: 1e-7, "dA_prev, \(activation)")
+  }
+
+  @Test func derivativesAtZero() {
+    let z = Matrix<Double>.zeros(1, 1)
+    #expect(Activation.relu.derivative(z)[0, 0] == 0)
+    #expect(Activation.leakyReLU.derivative(z)[0, 0] == 0.01)
+    #expect(Activation.sigmoid.derivative(z)[0, 0] == 0.25)
+    #expect(Activation.tanh.derivative(z)[0, 0] == 1)
+    #expect(Activation.identity.derivative(z)[0, 0] == 1)
+    // And away from zero, against the formulas.
+    let x = Matrix<Double>(row: [-2, 0.5])
+    #expect(Activation.relu.derivative(x) == Matrix(row: [0, 1]))
+    #expect(Activation.leakyReLU.derivative(x) == Matrix(row: [0.01, 1]))
+    let s = 1 / (1 + exp(2.0))
+    expectClose(Activation.sigmoid.derivative(x)[0, 0], s * (1 - s), tolerance: 1e-16)
+    expectClose(Activation.tanh.derivative(x)[0, 1], 1 - tanh(0.5) * tanh(0.5), tolerance: 1e-16)
+  }
+
+  @Test func softmaxHasNoElementwiseDerivative() async {
+    await #expect(processExitsWith: .failure) {
+      _ = Activation.softmax.derivative(Matrix<Double>.zeros(2, 1))
+    }
+  }
+}
+
+@Suite struct LossTests {
+  static let m = 4
+
+  static func data(rows: Int) -> (a: Matrix<Double>, z: Matrix<Double>, y: Matrix<Double>, w: Matrix<Double>) {
+    let z = Matrix<Double>.randomNormal(rows, m, seed: 5)
+    let a = Activation.sigmoid.apply(z)
+    let y: Matrix<Double> =
+      rows == 1 ? Matrix(row: [1, 0, 1, 0]) : DataSplit.oneHot([0, 2, 1, 2], classCount: rows)
+    return (a, z, y, Matrix(row: [1, 0.5, 2, 0.25]))
+  }
+
+  /// Each gradient is that of the summed loss, m·J, with the weights applied.
+  @Test(arguments: [false, true])
+  func gradientsMatchFiniteDifferences(weighted: Bool) {
+    let m = Double(Self.m)
+    let (a, z, y, w0) = Self.data(rows: 1)
+    let w: Matrix<Double>? = weighted ? w0 : nil
+    expectMatrixClose(
+      Losses.binaryCrossEntropyGradient(predictions: a, labels: y, weights: w),
+      numericalGradient(of: { m * Losses.binaryCrossEntropy(predictions: $0, labels: y, weights: w) }, at: a),
+      tolerance: 1e-6, "BCE dA")
+    expectMatrixClose(
+      Losses.binaryCrossEntropyGradient(logits: z, labels: y, weights: w),
+      numericalGradient(of: { m * Losses.binaryCrossEntropy(logits: $0, labels: y, weights: w) }, at: z),
+      tolerance: 1e-8, "BCE dZ")
+    let (_, zk, yk, _) = Self.data(rows: 3)
+    let probabilities = Activation.softmax.apply(zk)
+    expectMatrixClose(
+      Losses.categoricalCrossEntropyGradient(logits: zk, labels: yk, weights: w),
+      numericalGradient(of: { m * Losses.categoricalCrossEntropy(logits: $0, labels: yk, weights: w) }, at: zk),
+      tolerance: 1e-8, "CCE dZ")
+    expectMatrixClose(
+      Losses.categoricalCrossEntropyGradient(probabilities: probabilities, labels: yk, weights: w),
+      numericalGradient(
+        of: { m * Losses.categoricalCrossEntropy(probabilities: $0, labels: yk, weights: w) }, at: probabilities),
+      tolerance: 1e-6, "CCE dA")
+    let targets = Matrix<Double>.randomNormal(3, Self.m, seed: 6)
+    expectMatrixClose(
+      Losses.meanSquaredErrorGradient(predictions: zk, labels: targets, weights: w),
+      numericalGradient(of: { m * Losses.meanSquaredError(predictions: $0, labels: targets, weights: w) }, at: zk),
+      tolerance: 1e-8, "MSE dA")
+  }
+
+  @Test func valuesMatchTheirFormulas() {
+    let (a, z, y, w) = Self.data(rows: 1)
+    var bce = 0.0
+    var weighted = 0.0
+    for j in 0..<Self.m {
+      let term = -(y[0, j] * log(a[0, j]) + (1 - y[0, j]) * log(1 - a[0, j]))
+      bce += term
+      weighted += w[0, j] * term
+    }
+    expectClose(Losses.binaryCrossEntropy(predictions: a, labels: y), bce / 4, tolerance: 1e-12)
+    expectClose(Losses.binaryCrossEntropy(logits: z, labels: y), bce / 4, tolerance: 1e-12)
+    expectClose(Losses.binaryCrossEntropy(logits: z, labels: y, weights: w), weighted / 4, tolerance: 1e-12)
+    // dZ = A − Y, and the clipped gradient form's chain through σ' gives the same.
+    expectMatrixClose(Losses.binaryCrossEntropyGradient(logits: z, labels: y), a - y, tolerance: 1e-15, "A − Y")
+    let chained = Activation.sigmoid.backward(dA: Losses.binaryCrossEntropyGradient(predictions: a, labels: y), z: z)
+    expectMatrixClose(chained, a - y, tolerance: 1e-14, "dA ⊙ σ'(Z)")
+    // Softmax + CCE: dZ = softmax(Z) − Y.
+    let (_, zk, yk, _) = Self.data(rows: 3)
+    expectMatrixClose(
+      Losses.categoricalCrossEntropyGradient(logits: zk, labels: yk), Activation.softmax.apply(zk) - yk,
+      tolerance: 1e-15, "softmax − Y")
+    // MSE: (1/(m·n)) Σ (a − y)².
+    let d = zk - yk
+    expectClose(Losses.meanSquaredError(predictions: zk, labels: yk), (d * d).sum() / 12, tolerance: 1e-15)
+  }
+
+  @Test func l2PenaltyAndGradient() throws {
+    let network = try Network<Double>(
+      parameters: [
+        "W1": Matrix([[1, -2], [3, 0]]), "b1": Matrix(column: [5, 5]), "W2": Matrix([[0.5, -1]]),
+        "b2": Matrix(column: [7]),
+      ], activations: [.relu, .sigmoid])
+    // (λ/2m)·(1 + 4 + 9 + 0.25 + 1) with λ = 0.6, m = 3; biases are not penalised.
+    expectClose(Losses.l2Penalty(of: network, lambda: 0.6, examples: 3), 0.1 * 15.25, tolerance: 1e-14)
+    expectMatrixClose(
+      Losses.l2Gradient(weights: network.weights(1), lambda: 0.6, examples: 3), network.weights(1) * 0.2,
+      tolerance: 1e-15, "(λ/m)·W1")
+    var dW = Matrix<Double>.ones(1, 2)
+    Losses.addL2Gradient(weights: network.weights(2), lambda: 0.6, examples: 3, to: &dW)
+    expectMatrixClose(dW, Matrix(row: [1.1, 0.8]), tolerance: 1e-15, "dW + (λ/m)·W2")
+  }
+
+  /// Logits of magnitude 20 with matching labels: the exact cost is
+  /// ln(1 + e^−20) ≈ 2.06e-9 per example; reported in Float within 1e-3.
+  @Test func smallCostsKeepTheirRelativeAccuracyInFloat() throws {
+    let exact = log1p(exp(-20.0))
+    let z = Matrix<Float>(row: [20, -20, 20, -20])
+    let y = Matrix<Float>(row: [1, 0, 1, 0])
+    let bce = Double(Losses.binaryCrossEntropy(logits: z, labels: y))
+    #expect(abs(bce - exact) <= 1e-3 * exact, "BCE \(bce) vs \(exact)")
+    // The same through the network and the trainer: W = 20, b = 0, x = ±1.
+    let network = try Network<Float>(
+      parameters: ["W1": Matrix([[20]]), "b1": Matrix(column: [0])], activations: [.sigmoid])
+    let x = Matrix<Float>(row: [1, -1, 1, -1])
+    let viaNetwork = Double(network.cost(x: x, y: y))
+    #expect(abs(viaNetwork - exact) <= 1e-3 * exact, "Network.cost \(viaNetwork) vs \(exact)")
+    var trainer = try Trainer(network: network)
+    let viaTrainer = Double(trainer.step(x: x, y: y))
+    #expect(abs(viaTrainer - exact) <= 1e-3 * exact, "Trainer.step \(viaTrainer) vs \(exact)")
+    // Softmax: the true class 20 above the others.
+    let zk = try Matrix<Float>([[20, 0], [0, 20], [0, 0]])
+    let yk = try Matrix<Float>([[1, 0], [0, 1], [0, 0]])
+    let exactK = log1p(2 * exp(-20.0))
+    let cce = Double(Losses.categoricalCrossEntropy(logits: zk, labels: yk))
+    #expect(abs(cce - exactK) <= 1e-3 * exactK, "CCE \(cce) vs \(exactK)")
+  }
+}
+
+@Suite struct OptimizerUpdateTests {
+  /// A one-layer network W = [[1, −2]], b = [0.5], gradients dW = [[0.1, −0.2]], db = [0.3].
+  func setUp() throws -> (Network<Double>, Gradients<Double>) {
+    let network = try Network<Double>(
+      parameters: ["W1": Matrix([[1, -2]]), "b1": Matrix(column: [0.5])], activations: [.sigmoid])
+    return (network, Gradients(weights: [try Matrix([[0.1, -0.2]])], biases: [Matrix(column: [0.3])]))
+  }
+
+  func parameters(_ n: Network<Double>) -> [Double] { n.weights(1).elements + n.bias(1).elements }
+  let gradient = [0.1, -0.2, 0.3]
+
+  func expectParameters(_ n: Network<Double>, _ expected: [Double], sourceLocation: SourceLocation = #_sourceLocation) {
+    for (o, e) in zip(parameters(n), expected) {
+      #expect(abs(o - e) <= 1e-15 * max(1, abs(e)), "\(o) vs \(e)", sourceLocation: sourceLocation)
+    }
+  }
+
+  @Test func gradientDescent() throws {
+    var (n, g) = try setUp()
+    var gd = GradientDescent<Double>(learningRate: 0.1)
+    gd.update(&n, with: g)
+    expectParameters(n, [1 - 0.01, -2 + 0.02, 0.5 - 0.03])
+  }
+
+  @Test func momentumFromAGivenVelocity() throws {
+    var (n, g) = try setUp()
+    var momentum = Momentum(for: n, learningRate: 0.1, beta: 0.9)
+    momentum.v = Gradients(weights: [try Matrix([[0.05, 0]])], biases: [Matrix(column: [-0.1])])
+    momentum.update(&n, with: g)
+    let v = [0.05, 0, -0.1].enumerated().map { k, v0 in 0.9 * v0 + (1 - 0.9) * gradient[k] }
+    expectMatrixClose(momentum.v.dW(1), Matrix(row: [v[0], v[1]]), tolerance: 1e-16, "v")
+    expectParameters(n, [1 - 0.1 * v[0], -2 - 0.1 * v[1], 0.5 - 0.1 * v[2]])
+  }
+
+  /// Adam with t = 1 already done and zero moments: this update uses t = 2.
+  @Test func adamAtStepTwoOnZeroMoments() throws {
+    var (n, g) = try setUp()
+    var adam = Adam(for: n, learningRate: 0.01)
+    adam.t = 1
+    adam.update(&n, with: g)
+    #expect(adam.t == 2)
+    let start = [1.0, -2, 0.5]
+    var expected: [Double] = []
+    for (p, d) in zip(start, gradient) {
+      let v = 0.1 * d
+      let s = 0.001 * d * d
+      let vHat = v / (1 - 0.9 * 0.9)
+      let sHat = s / (1 - 0.999 * 0.999)
+      expected.append(p - 0.01 * vHat / (sHat.squareRoot() + 1e-8))
+    }
+    expectParameters(n, expected)
+    expectClose(adam.s.db(1)[0, 0], 0.001 * 0.09, tolerance: 1e-18)
+  }
+
+  @Test func adamFromGivenMoments() throws {
+    var (n, g) = try setUp()
+    var adam = Adam(for: n, learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6)
+    adam.v = Gradients(weights: [try Matrix([[0.2, 0.1]])], biases: [Matrix(column: [-0.05])])
+    adam.s = Gradients(weights: [try Matrix([[0.04, 0.01]])], biases: [Matrix(column: [0.02])])
+    adam.t = 4
+    adam.update(&n, with: g)
+    let (v0, s0) = ([0.2, 0.1, -0.05], [0.04, 0.01, 0.02])
+    var expected: [Double] = []
+    for k in 0..<3 {
+      let v = 0.8 * v0[k] + 0.2 * gradient[k]
+      let s = 0.99 * s0[k] + 0.01 * gradient[k] * gradient[k]
+      let step = (v / (1 - pow(0.8, 5))) / ((s / (1 - pow(0.99, 5))).squareRoot() + 1e-6)
+      expected.append([1.0, -2, 0.5][k] - 0.01 * step)
+    }
+    expectParameters(n, expected)
+  }
+
+  /// RMSProp (Hinton, lecture 6e): s ← ρs + (1 − ρ)g², θ ← θ − α·g/(√s + ε).
+  @Test func rmsPropFollowsItsPublishedRule() throws {
+    var (n, g) = try setUp()
+    var rms = RMSProp(for: n, learningRate: 0.01, rho: 0.9, epsilon: 1e-8)
+    rms.s = Gradients(weights: [try Matrix([[0.5, 0.1]])], biases: [Matrix(column: [0])])
+    rms.update(&n, with: g)
+    let s0 = [0.5, 0.1, 0]
+    var expected: [Double] = []
+    for k in 0..<3 {
+      let s = 0.9 * s0[k] + 0.1 * gradient[k] * gradient[k]
+      expected.append([1.0, -2, 0.5][k] - 0.01 * gradient[k] / (s.squareRoot() + 1e-8))
+    }
+    expectParameters(n, expected)
+  }
+
+  /// AdamW (Loshchilov and Hutter; PyTorch's form): θ ← θ·(1 − αλ), then Adam's step;
+  /// biases are not decayed.
+  @Test func adamWFollowsItsPublishedRule() throws {
+    var (n, g) = try setUp()
+    var adamW = AdamW(for: n, learningRate: 0.01, weightDecay: 0.1)
+    adamW.update(&n, with: g)
+    adamW.update(&n, with: g)
+    var expected: [Double] = []
+    for k in 0..<3 {
+      var theta = [1.0, -2, 0.5][k]
+      var (v, s) = (0.0, 0.0)
+      for t in 1...2 {
+        if k < 2 { theta *= 1 - 0.01 * 0.1 }
+        v = 0.9 * v + 0.1 * gradient[k]
+        s = 0.999 * s + 0.001 * gradient[k] * gradient[k]
+        let vHat = v / (1 - pow(0.9, Double(t)))
+        let sHat = s / (1 - pow(0.999, Double(t)))
+        theta -= 0.01 * vHat / (sHat.squareRoot() + 1e-8)
+      }
+      expected.append(theta)
+    }
+    expectParameters(n, expected)
+    // Without decay it is Adam exactly.
+    var (a, _) = try setUp()
+    var (b, _) = try setUp()
+    var plain = Adam(for: a, learningRate: 0.01)
+    var noDecay = AdamW(for: b, learningRate: 0.01, weightDecay: 0)
+    plain.update(&a, with: g)
+    noDecay.update(&b, with: g)
+    #expect(a == b)
+  }
+
+  @Test func theTrainerRunsEveryOptimizerAndKeepsItsState() throws {
+    let x = Matrix<Float>.randomNormal(3, 20, seed: 1)
+    let y = Matrix<Float>(rows: 1, columns: 20) { _, j in x[0, j] > 0 ? 1 : 0 }
+    for optimizer in [
+      Optimizer.gradientDescent(learningRate: 0.5), .momentum(learningRate: 0.5), .adam(learningRate: 0.05),
+      .rmsProp(learningRate: 0.01), .adamW(learningRate: 0.05, weightDecay: 0.01),
+    ] {
+      var trainer = try Trainer(
+        network: Network<Float>(sizes: [3, 4, 1], seed: 2), options: TrainingOptions(epochs: 40, optimizer: optimizer))
+      let history = trainer.fit(x: x, y: y)
+      #expect(history.costs.last!.cost < 0.6 * history.costs.first!.cost, "\(optimizer): \(history.costs)")
+      #expect(trainer.optimizer.learningRate == optimizer.learningRate)
+      switch trainer.optimizer {
+      case .adam(let state): #expect(state.t == 40)
+      case .adamW(let state): #expect(state.t == 40)
+      default: break
+      }
+    }
+    #expect(throws: TrainingError.self) {
+      try Trainer(
+        network: Network<Float>(sizes: [3, 1]), options: TrainingOptions(optimizer: .adam(learningRate: 0.1, beta1: 1)))
+    }
+  }
+}
+
+@Suite struct MiniBatchAndInitializerTests {
+  @Test func batchesAreConsecutiveBlocksOfThePermutedColumns() {
+    let x = Matrix<Double>(rows: 2, columns: 7) { i, j in Double(10 * j + i) }
+    let y = Matrix<Double>(rows: 1, columns: 7) { _, j in Double(j) }
+    let order = [3, 6, 0, 5, 1, 2, 4]
+    let batches = MiniBatches(x: x, y: y, batchSize: 3, order: order)
+    #expect(batches.count == 3)
+    #expect(batches.map { $0.x.columns } == [3, 3, 1])
+    var seen: [Double] = []
+    for batch in batches {
+      for j in 0..<batch.x.columns {
+        #expect(batch.x[1, j] == batch.y[0, j] * 10 + 1)
+        seen.append(batch.y[0, j])
+      }
+    }
+    #expect(seen == order.map(Double.init))
+    // No order: views of x itself, in stored order.
+    let plain = MiniBatches(x: x, y: y, batchSize: 4)
+    #expect(plain[1].x.copy() == DataSplit.columns(x, [4, 5, 6]))
+    #expect(plain.orderedX == x)
+    // The seeded form is the permutation drawn from the same generator.
+    var g1 = Xoshiro256StarStar(seed: 3)
+    var g2 = Xoshiro256StarStar(seed: 3)
+    let shuffled = MiniBatches(x: x, y: y, batchSize: 2, shuffledBy: &g1)
+    #expect(shuffled.orderedY.elements == g2.permutation(7).map(Double.init))
+  }
+
+  @Test func initialisationFromAnyGeneratorAndFromGivenDraws() throws {
+    // The seed form is the generator form with xoshiro256**.
+    var g = Xoshiro256StarStar(seed: 5)
+    #expect(
+      Network<Float>(sizes: [4, 3, 1], seed: 5) == Network<Float>(sizes: [4, 3, 1], using: &g))
+    // Another generator gives other weights, reproducibly.
+    var s1 = SplitMix64(seed: 9)
+    var s2 = SplitMix64(seed: 9)
+    let a = Network<Float>(sizes: [4, 3, 1], initializer: .xavier, using: &s1)
+    #expect(a == Network<Float>(sizes: [4, 3, 1], initializer: .xavier, using: &s2))
+    #expect(a != Network<Float>(sizes: [4, 3, 1], initializer: .xavier, seed: 9))
+    // Given draws are scaled by each rule.
+    let draws = [Matrix<Double>.randomNormal(3, 4, seed: 1), Matrix<Double>.randomNormal(1, 3, seed: 2)]
+    for (rule, scale) in [
+      (Initializer.he, (2.0 / 4).squareRoot()), (.xavier, (2.0 / 7).squareRoot()), (.reference, 0.5),
+      (.smallNormal, 0.01),
+    ] {
+      let n = Network<Double>(sizes: [4, 3, 1], initializer: rule, standardNormalDraws: draws)
+      #expect(n.weights(1) == draws[0] * scale, "\(rule)")
+      #expect(n.bias(2) == .zeros(1, 1))
+    }
+    let orthogonal = Network<Double>(sizes: [4, 3, 1], initializer: .orthogonal, standardNormalDraws: draws)
+    let w = orthogonal.weights(1)  // 3×4: orthogonal rows scaled by √2
+    let gram = matmul(w, w, transposeB: true)
+    #expect(gram.isApproximatelyEqual(to: Matrix<Double>.identity(3) * 2, absoluteTolerance: 1e-12))
+  }
+
+  @Test func gradientsHaveTheCourseNames() throws {
+    let network = Network<Double>(sizes: [3, 4, 2, 1], seed: 4)
+    let x = Matrix<Double>.randomNormal(3, 6, seed: 5)
+    let y = Matrix<Double>(row: [1, 0, 0, 1, 1, 0])
+    let g = network.gradients(x: x, y: y, keepIntermediates: true)
+    #expect(
+      Set(g.named.keys)
+        == ["dW1", "db1", "dW2", "db2", "dW3", "db3", "dZ1", "dZ2", "dZ3", "dA0", "dA1", "dA2"])
+    #expect(g["dW2"] == g.dW(2))
+    #expect(g["W2"] == g.dW(2))
+    #expect(g["db3"] == g.db(3))
+    #expect(g["dW9"] == nil)
+    // dA0 is m·∂J/∂X, checked by finite differences.
+    let dA0 = try #require(g["dA0"])
+    expectMatrixClose(dA0, numericalGradient(of: { network.cost(x: $0, y: y) }, at: x) * 6, tolerance: 1e-7, "dA0")
+    // Without intermediates there are none, and the parameter gradients are the same.
+    let lean = network.gradients(x: x, y: y)
+    #expect(lean.intermediates.isEmpty)
+    #expect(lean.weights == g.weights && lean.biases == g.biases)
+  }
+}
