@@ -4,24 +4,6 @@ import Foundation
   import Glibc
 #endif
 
-/// A user-facing error: one line that says where (file, line, column) and what.
-public struct CLIError: Error, CustomStringConvertible, Equatable {
-  public var description: String
-
-  public init(_ description: String) { self.description = description }
-
-  /// `file:line: column N (name): message`
-  static func at(_ file: String, line: Int, column: Int? = nil, name: String? = nil, _ message: String) -> CLIError {
-    var place = "\(file):\(line):"
-    if let column {
-      place += " column \(column)"
-      if let name, !name.isEmpty { place += " (\(name))" }
-      place += ":"
-    }
-    return CLIError("\(place) \(message)")
-  }
-}
-
 /// A CSV file read into memory: the header and the records.
 ///
 /// RFC 4180 with the usual leniencies: a UTF-8 byte-order mark is skipped;

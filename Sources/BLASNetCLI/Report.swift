@@ -6,14 +6,15 @@ import NeuralNetwork
 struct Report {
   let model: SavedModel
 
-  var classes: [Double] { model.classLabels ?? (0..<max(2, model.network.outputSize)).map(Double.init) }
+  var classes: ClassLabels { ClassLabels(model: model) }
 
   /// Throws if a label is not one of the model's classes.
   func checkLabels(_ data: Dataset) throws(CLIError) {
-    for (j, label) in data.labels!.enumerated() where !classes.contains(label) {
+    let classes = self.classes
+    for (j, label) in data.labels!.enumerated() where classes.index(of: label) == nil {
       throw CLIError.at(
         data.file, line: data.lines[j], name: nil,
-        "label \(formatLabel(label)) is not one of the model's classes \(classes.map(formatLabel))")
+        "label \(formatLabel(label)) is not one of the model's classes \(classes.values.map(formatLabel))")
     }
   }
 
@@ -34,8 +35,7 @@ struct Report {
     var confusion: [[Int]] = []
     if model.network.outputSize == 1 {
       let metrics = sets.map { s -> BinaryMetrics in
-        let positive = s.data.labels!.map { $0 == classes[1] ? Float(1) : 0 }
-        return BinaryMetrics(probabilities: probabilities(s.data), labels: Matrix(row: positive))
+        BinaryMetrics(probabilities: probabilities(s.data), labels: classes.targets(s.data.labels!))
       }
       lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
       lines.append(row("sensitivity", metrics.map { cell($0.sensitivity) }))
@@ -49,14 +49,14 @@ struct Report {
       let metrics = sets.map { s -> MulticlassMetrics in
         MulticlassMetrics(
           predicted: probabilities(s.data).argmaxOfEachColumn(),
-          actual: s.data.labels!.map { classes.firstIndex(of: $0)! }, classCount: classes.count)
+          actual: classes.indices(s.data.labels!), classCount: classes.count)
       }
       lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
       confusion = metrics.last!.confusion
     }
     lines.append("")
     lines.append("Confusion matrix (\(sets.last!.name)): rows are the actual class, columns the predicted one")
-    let labels = classes.map(formatLabel)
+    let labels = (0..<classes.count).map(classes.name)
     let width = max(6, labels.map(\.count).max()! + 1, confusion.joined().map { String($0).count }.max()! + 1)
     func pad(_ s: String) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
     lines.append(String(repeating: " ", count: 10) + labels.map(pad).joined())

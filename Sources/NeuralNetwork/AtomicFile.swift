@@ -2,21 +2,29 @@ import Foundation
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// A failed file operation, with the system's reason.
-public struct FileWriteError: Error, Equatable {
-  public var reason: String
+package struct FileWriteError: Error, Equatable {
+  package var reason: String
 }
 
-/// Whole-file writes that never leave a partial file behind.
-public enum AtomicFile {
+/// `write(2)` under a name that ``AtomicFile/write(_:to:)`` does not shadow.
+private func writeBytes(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+  write(fd, bytes, count)
+}
+
+/// Whole-file writes that never leave a partial file behind. Not public API:
+/// the model files, the CLI and the benchmark write through it.
+package enum AtomicFile {
   /// Writes `data` to `path` so that `path` holds either its old contents or
   /// all of `data`, never a mixture: the bytes go to a temporary file in the
   /// same folder, are flushed with `fsync`, and the temporary file is renamed
   /// over `path` (rename is atomic within a file system). On any failure the
   /// temporary file is removed and `path` is untouched.
-  public static func write(_ data: Data, to path: String) throws(FileWriteError) {
+  package static func write(_ data: Data, to path: String) throws(FileWriteError) {
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent().path
     let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -26,7 +34,7 @@ public enum AtomicFile {
     data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
       var offset = 0
       while offset < raw.count {
-        let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+        let n = writeBytes(fd, raw.baseAddress! + offset, raw.count - offset)
         if n < 0 {
           if errno == EINTR { continue }
           failure = String(cString: strerror(errno))

@@ -4,7 +4,7 @@ import LinearAlgebra
 public enum ComputePath: String, Sendable, Codable {
   /// OpenBLAS `?gemm` (the default).
   case blas
-  /// The textbook loops of ``Naive``: same step, same numbers up to rounding, no BLAS.
+  /// The textbook loops of `Naive`: same step, same numbers up to rounding, no BLAS.
   case naive
 }
 
@@ -15,7 +15,7 @@ public enum ComputePath: String, Sendable, Codable {
 @usableFromInline
 package enum ProductDispatch {
   /// Whether a BLAS-path product with a `rows × columns` result and inner
-  /// dimension `inner` is split across cores by ``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``:
+  /// dimension `inner` is split across cores by `gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)`:
   /// at most 64 rows and at least 2·10⁶ multiply-adds. OpenBLAS 0.3.21 runs
   /// such skinny products on one core; below that size the threads cost more
   /// than they save.

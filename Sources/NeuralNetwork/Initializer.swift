@@ -9,7 +9,7 @@ import LinearAlgebra
 ///     orthogonal    Wl = gain·Q from the QR of an N(0, 1) matrix (rows or columns orthonormal)
 ///
 /// A network draws all layers from one generator (a seeded
-/// ``Xoshiro256StarStar`` unless another is given), layer 1 first, column by
+/// `Xoshiro256StarStar` unless another is given), layer 1 first, column by
 /// column; or takes standard-normal draws made elsewhere and scales them by
 /// the same rule (``weights(fromStandardNormal:)``).
 public enum Initializer: String, Codable, Sendable, CaseIterable {
@@ -47,7 +47,7 @@ public enum Initializer: String, Codable, Sendable, CaseIterable {
   }
 
   /// A `fanOut × fanIn` weight matrix drawn from `generator` (any
-  /// `RandomNumberGenerator`; N(0, 1) by ``RandomNumberGenerator/nextStandardNormal()``,
+  /// `RandomNumberGenerator`; N(0, 1) by `nextStandardNormal()`,
   /// column by column).
   public func weights<S: BLASScalar>(fanOut: Int, fanIn: Int, using generator: inout some RandomNumberGenerator)
     -> Matrix<S>

@@ -81,11 +81,14 @@ public struct Layer<Scalar: BLASScalar>: Equatable, Sendable {
   /// nothing when `z` and `a` are not shared.
   ///
   /// - Parameters:
+  ///   - aPrev: A_{l-1}, n_{l-1} × m (a matrix or a view of its columns).
+  ///   - z: n_l × m; receives Z.
+  ///   - a: n_l × m; receives A.
   ///   - path: BLAS or the naive loops.
   ///   - splitSkinnyProducts: on the BLAS path, run a large product with few
   ///     output rows as one single-threaded call per core (it briefly sets
   ///     OpenBLAS's process-wide thread count to 1; see
-  ///     ``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``).
+  ///     `gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)`).
   @inlinable
   public func forward<X: MatrixOperand<Scalar>>(
     _ aPrev: X, z: inout Matrix<Scalar>, a: inout Matrix<Scalar>, path: ComputePath = .blas,

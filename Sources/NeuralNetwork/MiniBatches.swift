@@ -10,12 +10,12 @@ import LinearAlgebra
 ///       ...
 ///     }
 ///
-/// Each batch is a pair of ``MatrixColumns`` views: no copy. Without an order
+/// Each batch is a pair of `MatrixColumns` views: no copy. Without an order
 /// the views are of `x` and `y` themselves; with one, the columns are gathered
 /// once, in that order, into ``orderedX`` and ``orderedY`` (one copy of the
 /// data per epoch), and the batches are views of those. The trainer's
 /// mini-batch epoch is exactly this, with `order` drawn from its seeded
-/// generator by ``RandomNumberGenerator/permutation(_:)``.
+/// generator by `RandomNumberGenerator.permutation(_:)`.
 public struct MiniBatches<Scalar: BLASScalar>: RandomAccessCollection, Sendable {
   /// x with its columns in batch order (n_x × m).
   public let orderedX: Matrix<Scalar>

@@ -68,7 +68,7 @@ public struct Network<Scalar: BLASScalar>: Equatable, Sendable, CustomStringConv
   ///   - seed: the weights depend only on this.
   ///
   /// Traps on invalid sizes (a programmer error); use
-  /// ``validate(sizes:outputActivation:)`` first for sizes that come from a user.
+  /// ``validate(sizes:hiddenActivation:outputActivation:)`` first for sizes that come from a user.
   public init(
     sizes: [Int], hiddenActivation: Activation = .relu, outputActivation: Activation = .sigmoid,
     initializer: Initializer = .he, seed: UInt64 = 1

@@ -24,7 +24,7 @@ public struct TrainingOptions: Sendable {
   /// BLAS or the naive kernels.
   public var path: ComputePath
   /// On the BLAS path, run large products with few output rows (≤ 64) through
-  /// ``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``, one
+  /// `gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)`, one
   /// column block per OpenBLAS thread, instead of one OpenBLAS call that would
   /// use a single core for them. It briefly sets OpenBLAS's process-wide
   /// thread count to 1 around those products.

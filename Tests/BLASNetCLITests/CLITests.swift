@@ -178,7 +178,7 @@ import Testing
   }
 
   @Test func badOptions() throws {
-    try expectError(["train", "--optimizer", "rmsprop"], ["--optimizer must be gd, momentum or adam"])
+    try expectError(["train", "--optimizer", "adagrad"], ["--optimizer", "adagrad", "rmsprop", "adamw"])
     try expectError(["train", "--keep-prob", "0"], ["--keep-prob"])
     try expectError(["train", "--activation", "softmax"], ["--activation"])
     try expectError(["train", "--threads", "0"], ["--threads must be at least 1"])

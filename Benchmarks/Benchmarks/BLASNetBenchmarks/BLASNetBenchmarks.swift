@@ -1,7 +1,8 @@
 import BLASNetBenchmarkKit
 // Suites: gemm.{naive,blas}.n=N (square), gemm.blas.<network>.<product> (the
 // network-shaped products in their transpose forms), train.{blas,naive}.<network>
-// (one full-batch iteration), predict.<network>, and `empty` (the harness's own
+// (one full-batch iteration), train.adam.<network> (an Adam step on the full batch
+// and one on a 64-example view), predict.<network>, and `empty` (the harness's own
 // allocations, to subtract from the malloc counts).
 import Benchmark
 import LinearAlgebra
@@ -71,6 +72,25 @@ let benchmarks: @Sendable () -> Void = {
         let (x, y) = net.data()
         return (net.trainer(path: path), x, y)
       }
+    }
+
+    // Adam (the optimiser state moved through OptimizerState) on the full
+    // batch and on a 64-example view, as a mini-batch epoch runs it.
+    Benchmark("train.adam.\(net.name)") {
+      (benchmark: Benchmark, state: (Trainer<Float>, Matrix<Float>, Matrix<Float>)) in
+      var (trainer, x, y) = state
+      let (bx, by) = (x.columnRange(0..<64), y.columnRange(0..<64))
+      trainer.step(x: x, y: y)
+      trainer.step(x: bx, y: by)
+      benchmark.startMeasurement()
+      for _ in benchmark.scaledIterations {
+        blackHole(trainer.step(x: x, y: y))
+        blackHole(trainer.step(x: bx, y: by))
+      }
+    } setup: {
+      let (x, y) = net.data()
+      let trainer = try! Trainer(network: net.network(), options: TrainingOptions(optimizer: .adam(learningRate: 0.001)))
+      return (trainer, x, y)
     }
 
     Benchmark("predict.\(net.name)") { (benchmark: Benchmark, state: (Network<Float>, Matrix<Float>)) in

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+
+/// `blasnet`: train, evaluate and predict with dense networks on CSV files.
+public struct BLASNetCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "blasnet",
+    abstract: "Train, evaluate and run dense neural networks on CSV data, on OpenBLAS.",
+    discussion: """
+      With no --data, `blasnet train` uses the built-in Wisconsin breast-cancer data set
+      (569 examples, 30 features, label "malignant").
+      """,
+    subcommands: [Train.self, Evaluate.self, Predict.self])
+
+  public init() {}
+
+  /// Parses `arguments` and runs the command. Any error, ArgumentParser's own
+  /// included, becomes one line on stderr and exit status 1; `--help` prints
+  /// the help and exits 0.
+  public static func run(arguments: [String]? = nil) -> Never {
+    do {
+      var command = try parseAsRoot(arguments)
+      try command.run()
+      Foundation.exit(0)
+    } catch let error as CLIError {
+      fail(error.description)
+    } catch {
+      if exitCode(for: error) == .success { exit(withError: error) }
+      fail(oneLine(error))
+    }
+  }
+
+  static func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("blasnet: error: \(message)\n".utf8))
+    Foundation.exit(1)
+  }
+}
+
+/// Options shared by the commands that read a model.
+struct ModelOptions: ParsableArguments {
+  @Option(help: "The model file written by `blasnet train --save`.")
+  var model: String
+
+  @Option(help: "The CSV file: a header row, then one example per row.")
+  var data: String
+
+  @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
+  var threads: Int?
+
+  func validate() throws {
+    try validateThreads(threads)
+  }
+
+  func load() throws(CLIError) -> SavedModel {
+    applyThreads(threads)
+    do {
+      return try SavedModel.load(from: model)
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+}
+
+func validateThreads(_ threads: Int?) throws {
+  if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+}
+
+func applyThreads(_ threads: Int?) {
+  if let threads { OpenBLAS.threadCount = threads }
+}
+
+/// Writes text so that `path` holds either its old contents or all of the new.
+func writeAtomically(_ text: String, to path: String) throws(CLIError) {
+  do {
+    try AtomicFile.write(Data(text.utf8), to: path)
+  } catch {
+    throw CLIError("\(path): cannot write the file: \(error.reason)")
+  }
+}
+
+/// `1` for 1.0, `2.5` for 2.5.
+func formatLabel(_ v: Double) -> String {
+  v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
+}
+
+func format(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
+
+func formatDuration(_ d: Duration) -> String {
+  let s = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+  return s < 1 ? "\(Int((s * 1000).rounded())) ms" : format(s, 2) + " s"
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+
+extension BLASNetCommand {
+  struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Print a trained model's metrics on a labelled CSV file.")
+
+    @OptionGroup var options: ModelOptions
+
+    func run() throws {
+      let model = try options.load()
+      let data = try Dataset.forModel(path: options.data, model: model, requireLabel: true)
+      let report = Report(model: model)
+      try report.checkLabels(data)
+      print("Model: \(model.network) from \(options.model)")
+      print(report.table([(URL(fileURLWithPath: options.data).lastPathComponent, data)]))
+    }
+  }
+}

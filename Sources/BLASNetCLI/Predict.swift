@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+
+extension BLASNetCommand {
+  struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write one prediction (class and probability) per row of a CSV file.")
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(help: "Where to write the predictions as CSV (default: standard output).")
+    var output: String?
+
+    func run() throws {
+      let model = try options.load()
+      let data = try Dataset.forModel(path: options.data, model: model, requireLabel: false)
+      let x = model.standardizer.map { $0.transform(data.x) } ?? data.x
+      let p = model.network.predict(x)
+      let classes = ClassLabels(model: model)
+      var csv = ""
+      if p.rows == 1 {
+        csv += "probability,class\n"
+        for j in 0..<p.columns {
+          csv += "\(p[0, j]),\(classes.name(p[0, j] >= 0.5 ? 1 : 0))\n"
+        }
+      } else {
+        csv += "class,probability," + (0..<classes.count).map { "p_\(classes.name($0))" }.joined(separator: ",") + "\n"
+        let best = p.argmaxOfEachColumn()
+        for j in 0..<p.columns {
+          csv += "\(classes.name(best[j])),\(p[best[j], j]),"
+          csv += (0..<p.rows).map { "\(p[$0, j])" }.joined(separator: ",") + "\n"
+        }
+      }
+      if let output {
+        try writeAtomically(csv, to: output)
+        FileHandle.standardError.write(Data("blasnet: wrote \(p.columns) predictions to \(output)\n".utf8))
+      } else {
+        print(csv, terminator: "")
+      }
+    }
+  }
+}
