@@ -60,7 +60,9 @@ public struct Trainer<Scalar: BLASScalar> {
     self.gradientBuffers = Gradients(zerosLike: network)
   }
 
-  /// The gradients of the last step (or of ``costAndGradients(x:y:)``).
+  /// The gradients of the last step (or of ``costAndGradients(x:y:)``). A
+  /// copy that shares storage with the trainer's buffers: keeping it while
+  /// stepping on makes the next step copy them (once) instead of writing in place.
   public var gradients: Gradients<Scalar> { gradientBuffers }
 
   // MARK: - Public steps
