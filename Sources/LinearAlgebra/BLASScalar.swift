@@ -71,6 +71,32 @@ where RawSignificand: FixedWidthInteger {
     b: UnsafeMutablePointer<Self>, ldb: Int32
   ) -> Int32
 
+  /// LAPACKE `?gesdd`: SVD by divide and conquer; `jobz` is `A`, `S` or `N` (U and Vᵀ may be nil for `N`).
+  static func gesdd(
+    jobz: UInt8, m: Int32, n: Int32, a: UnsafeMutablePointer<Self>, lda: Int32, s: UnsafeMutablePointer<Self>,
+    u: UnsafeMutablePointer<Self>?, ldu: Int32, vt: UnsafeMutablePointer<Self>?, ldvt: Int32
+  ) -> Int32
+  /// LAPACKE `?gesvd`: SVD by QR iteration; `job` (for U and Vᵀ alike) is `A`, `S` or `N`.
+  static func gesvd(
+    job: UInt8, m: Int32, n: Int32, a: UnsafeMutablePointer<Self>, lda: Int32, s: UnsafeMutablePointer<Self>,
+    u: UnsafeMutablePointer<Self>?, ldu: Int32, vt: UnsafeMutablePointer<Self>?, ldvt: Int32,
+    superb: UnsafeMutablePointer<Self>
+  ) -> Int32
+  /// LAPACKE `?syevd` on the lower triangle: eigenvalues ascending in `w`, eigenvectors in `a` for `jobz` = `V`.
+  static func syevd(jobz: UInt8, n: Int32, a: UnsafeMutablePointer<Self>, lda: Int32, w: UnsafeMutablePointer<Self>)
+    -> Int32
+  /// LAPACKE `?potrf`: the Cholesky factor L (lower triangle) in place.
+  static func potrf(n: Int32, a: UnsafeMutablePointer<Self>, lda: Int32) -> Int32
+  /// LAPACKE `?potrs`: solves A·X = B from the lower Cholesky factor of A; B is overwritten by X.
+  static func potrs(
+    n: Int32, nrhs: Int32, a: UnsafePointer<Self>, lda: Int32, b: UnsafeMutablePointer<Self>, ldb: Int32
+  ) -> Int32
+  /// LAPACKE `?getrf`: LU with partial pivoting in place; `ipiv` is 1-based.
+  static func getrf(m: Int32, n: Int32, a: UnsafeMutablePointer<Self>, lda: Int32, ipiv: UnsafeMutablePointer<Int32>)
+    -> Int32
+  /// LAPACKE `?getri`: the inverse from `getrf`'s factors, in place.
+  static func getri(n: Int32, a: UnsafeMutablePointer<Self>, lda: Int32, ipiv: UnsafePointer<Int32>) -> Int32
+
   /// `g[i] = z[i] > 0 ? g[i] : 0` for `i` in `0..<count`, exactly (NaN in z
   /// counts as not positive), as a branch-free bit mask so that it vectorises.
   static func keepWherePositive(_ g: UnsafeMutablePointer<Self>, _ z: UnsafePointer<Self>, count: Int)
@@ -149,6 +175,54 @@ extension Float: BLASScalar {
     LAPACKE_sgels(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), m, n, nrhs, a, lda, b, ldb)
   }
 
+  @inlinable
+  public static func gesdd(
+    jobz: UInt8, m: Int32, n: Int32, a: UnsafeMutablePointer<Float>, lda: Int32, s: UnsafeMutablePointer<Float>,
+    u: UnsafeMutablePointer<Float>?, ldu: Int32, vt: UnsafeMutablePointer<Float>?, ldvt: Int32
+  ) -> Int32 {
+    LAPACKE_sgesdd(LAPACK_COL_MAJOR, CChar(jobz), m, n, a, lda, s, u, ldu, vt, ldvt)
+  }
+
+  @inlinable
+  public static func gesvd(
+    job: UInt8, m: Int32, n: Int32, a: UnsafeMutablePointer<Float>, lda: Int32, s: UnsafeMutablePointer<Float>,
+    u: UnsafeMutablePointer<Float>?, ldu: Int32, vt: UnsafeMutablePointer<Float>?, ldvt: Int32,
+    superb: UnsafeMutablePointer<Float>
+  ) -> Int32 {
+    LAPACKE_sgesvd(LAPACK_COL_MAJOR, CChar(job), CChar(job), m, n, a, lda, s, u, ldu, vt, ldvt, superb)
+  }
+
+  @inlinable
+  public static func syevd(
+    jobz: UInt8, n: Int32, a: UnsafeMutablePointer<Float>, lda: Int32, w: UnsafeMutablePointer<Float>
+  ) -> Int32 {
+    LAPACKE_ssyevd(LAPACK_COL_MAJOR, CChar(jobz), CChar(UInt8(ascii: "L")), n, a, lda, w)
+  }
+
+  @inlinable
+  public static func potrf(n: Int32, a: UnsafeMutablePointer<Float>, lda: Int32) -> Int32 {
+    LAPACKE_spotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
+  }
+
+  @inlinable
+  public static func potrs(
+    n: Int32, nrhs: Int32, a: UnsafePointer<Float>, lda: Int32, b: UnsafeMutablePointer<Float>, ldb: Int32
+  ) -> Int32 {
+    LAPACKE_spotrs(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), n, nrhs, a, lda, b, ldb)
+  }
+
+  @inlinable
+  public static func getrf(
+    m: Int32, n: Int32, a: UnsafeMutablePointer<Float>, lda: Int32, ipiv: UnsafeMutablePointer<Int32>
+  ) -> Int32 {
+    LAPACKE_sgetrf(LAPACK_COL_MAJOR, m, n, a, lda, ipiv)
+  }
+
+  @inlinable
+  public static func getri(n: Int32, a: UnsafeMutablePointer<Float>, lda: Int32, ipiv: UnsafePointer<Int32>) -> Int32 {
+    LAPACKE_sgetri(LAPACK_COL_MAJOR, n, a, lda, ipiv)
+  }
+
   @inlinable @inline(__always)
   public static func positivePart(_ v: SIMD8<Float>, slope: Float) -> SIMD8<Float> {
     (v * slope).replacing(with: v, where: v .> 0)
@@ -224,6 +298,54 @@ extension Double: BLASScalar {
     b: UnsafeMutablePointer<Double>, ldb: Int32
   ) -> Int32 {
     LAPACKE_dgels(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), m, n, nrhs, a, lda, b, ldb)
+  }
+
+  @inlinable
+  public static func gesdd(
+    jobz: UInt8, m: Int32, n: Int32, a: UnsafeMutablePointer<Double>, lda: Int32, s: UnsafeMutablePointer<Double>,
+    u: UnsafeMutablePointer<Double>?, ldu: Int32, vt: UnsafeMutablePointer<Double>?, ldvt: Int32
+  ) -> Int32 {
+    LAPACKE_dgesdd(LAPACK_COL_MAJOR, CChar(jobz), m, n, a, lda, s, u, ldu, vt, ldvt)
+  }
+
+  @inlinable
+  public static func gesvd(
+    job: UInt8, m: Int32, n: Int32, a: UnsafeMutablePointer<Double>, lda: Int32, s: UnsafeMutablePointer<Double>,
+    u: UnsafeMutablePointer<Double>?, ldu: Int32, vt: UnsafeMutablePointer<Double>?, ldvt: Int32,
+    superb: UnsafeMutablePointer<Double>
+  ) -> Int32 {
+    LAPACKE_dgesvd(LAPACK_COL_MAJOR, CChar(job), CChar(job), m, n, a, lda, s, u, ldu, vt, ldvt, superb)
+  }
+
+  @inlinable
+  public static func syevd(
+    jobz: UInt8, n: Int32, a: UnsafeMutablePointer<Double>, lda: Int32, w: UnsafeMutablePointer<Double>
+  ) -> Int32 {
+    LAPACKE_dsyevd(LAPACK_COL_MAJOR, CChar(jobz), CChar(UInt8(ascii: "L")), n, a, lda, w)
+  }
+
+  @inlinable
+  public static func potrf(n: Int32, a: UnsafeMutablePointer<Double>, lda: Int32) -> Int32 {
+    LAPACKE_dpotrf(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), n, a, lda)
+  }
+
+  @inlinable
+  public static func potrs(
+    n: Int32, nrhs: Int32, a: UnsafePointer<Double>, lda: Int32, b: UnsafeMutablePointer<Double>, ldb: Int32
+  ) -> Int32 {
+    LAPACKE_dpotrs(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), n, nrhs, a, lda, b, ldb)
+  }
+
+  @inlinable
+  public static func getrf(
+    m: Int32, n: Int32, a: UnsafeMutablePointer<Double>, lda: Int32, ipiv: UnsafeMutablePointer<Int32>
+  ) -> Int32 {
+    LAPACKE_dgetrf(LAPACK_COL_MAJOR, m, n, a, lda, ipiv)
+  }
+
+  @inlinable
+  public static func getri(n: Int32, a: UnsafeMutablePointer<Double>, lda: Int32, ipiv: UnsafePointer<Int32>) -> Int32 {
+    LAPACKE_dgetri(LAPACK_COL_MAJOR, n, a, lda, ipiv)
   }
 
   @inlinable @inline(__always)

@@ -13,8 +13,9 @@ extension Matrix {
     self.init(_unchecked: rows, columns, elements: elements)
   }
 
-  /// A matrix from row-major elements (NumPy's default order): `elements[i·columns + j]`
-  /// becomes element `(i, j)`.
+  /// A matrix from row-major elements (C's and NumPy's default order):
+  /// `elements[i·columns + j]` becomes element `(i, j)`. The data is transposed
+  /// once, in cache-sized tiles; ``rowMajorElements`` gives it back.
   ///
   /// - Throws: as ``init(rows:columns:columnMajor:)``.
   public init(rows: Int, columns: Int, rowMajor elements: [Scalar]) throws(MatrixError) {
@@ -22,7 +23,16 @@ extension Matrix {
     guard elements.count == rows * columns else {
       throw .countMismatch(count: elements.count, rows: rows, columns: columns)
     }
-    self.init(rows: rows, columns: columns) { i, j in elements[i * columns + j] }
+    var e = [Scalar](repeating: 0, count: rows * columns)
+    if !e.isEmpty {
+      // Row-major rows × columns is column-major columns × rows: transpose it, in tiles.
+      elements.withUnsafeBufferPointer { src in
+        e.withUnsafeMutableBufferPointer { dst in
+          _transposeTiles(src.baseAddress!, rows: columns, columns: rows, into: dst.baseAddress!)
+        }
+      }
+    }
+    self.init(_unchecked: rows, columns, elements: e)
   }
 
   /// A matrix from nested rows, as written on paper: `[[1, 2, 3], [4, 5, 6]]` is 2×3.

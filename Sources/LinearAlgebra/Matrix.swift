@@ -157,17 +157,7 @@ public struct Matrix<Scalar: BLASScalar> {
   ///
   /// Products never need this: pass ``Transpose/transposed`` instead.
   public var transposed: Matrix {
-    var out = [Scalar](repeating: 0, count: count)
-    let r = rows
-    let c = columns
-    elements.withUnsafeBufferPointer { src in
-      out.withUnsafeMutableBufferPointer { dst in
-        for j in 0..<c {
-          for i in 0..<r { dst[j &+ i &* c] = src[i &+ j &* r] }
-        }
-      }
-    }
-    return Matrix(_unchecked: c, r, elements: out)
+    Matrix(_unchecked: columns, rows, elements: rowMajorElements)
   }
 
   /// The same elements read as a matrix of another shape with the same count

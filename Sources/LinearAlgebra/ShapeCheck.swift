@@ -76,6 +76,16 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
   case singular(routine: String, pivot: Int)
   /// The matrix does not have full rank, so the least-squares solution is not unique.
   case rankDeficient(routine: String, diagonal: Int)
+  /// The matrix is not (numerically) positive definite: the leading minor of
+  /// order `minor` is not positive (LAPACK `?potrf`'s `info`).
+  case notPositiveDefinite(routine: String, minor: Int)
+  /// An iterative routine did not converge (`info` > 0 from `?gesdd`/`?gesvd`/`?syevd`).
+  case noConvergence(routine: String, info: Int)
+  /// A matrix that must be symmetric is not: `|A(i, j) − A(j, i)|` exceeds the
+  /// tolerance at `(row, column)` (0-based).
+  case notSymmetric(row: Int, column: Int, difference: Double, tolerance: Double)
+  /// The matrix holds NaN or ±∞ at `(row, column)` (0-based), which LAPACK cannot work with.
+  case nonFinite(routine: String, row: Int, column: Int)
   /// Any other non-zero `info` from LAPACKE (negative: argument `-info` was illegal).
   case lapackFailure(routine: String, info: Int)
 
@@ -85,6 +95,15 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
       return "\(routine): the matrix is singular (U(\(pivot),\(pivot)) is exactly zero)"
     case .rankDeficient(let routine, let diagonal):
       return "\(routine): the matrix is rank deficient (R(\(diagonal),\(diagonal)) is exactly zero)"
+    case .notPositiveDefinite(let routine, let minor):
+      return "\(routine): the matrix is not positive definite (its leading minor of order \(minor) is not positive)"
+    case .noConvergence(let routine, let info):
+      return "\(routine): the iteration did not converge (info = \(info))"
+    case .notSymmetric(let row, let column, let difference, let tolerance):
+      return
+        "the matrix is not symmetric: A(\(row),\(column)) and A(\(column),\(row)) differ by \(difference), more than the tolerance \(tolerance)"
+    case .nonFinite(let routine, let row, let column):
+      return "\(routine): element (\(row), \(column)) is not a finite number"
     case .lapackFailure(let routine, let info):
       return "\(routine) failed with info = \(info)"
     }
