@@ -8,6 +8,11 @@ same FLOPs) as BLASNet's Trainer.step: Zl = Wl·A(l-1), dWl = dZl·A(l-1)ᵀ / m
 dA(l-1) = Wlᵀ·dZl (not for l = 1). Optional: blasnet-bench runs it when numpy imports.
 
     python3 Benchmarks/Python/numpy_reference.py [--json] [--quick]
+    python3 Benchmarks/Python/numpy_reference.py --linalg [--json] [--quick]
+
+With --linalg it times numpy.linalg's svd (thin), eigh, cholesky and solve on n×n float64
+matrices, n = 256 and 1024, shaped as blasnet-bench --linalg's: a Gaussian matrix for svd
+and solve (one right-hand side), B·Bᵀ + n·I for eigh and cholesky.
 """
 import json
 import sys
@@ -62,8 +67,46 @@ def iteration(params, X, Y, depth, learning_rate):
     return cost
 
 
+def median_ms(body, budget, runs):
+    body()
+    samples = []
+    total = 0.0
+    while len(samples) < runs or total < budget:
+        t = time.perf_counter()
+        body()
+        d = time.perf_counter() - t
+        samples.append(d)
+        total += d
+    samples.sort()
+    return samples[len(samples) // 2] * 1e3
+
+
+def linalg(quick):
+    rng = np.random.default_rng(11)
+    results = {}
+    for n in (256, 1024):
+        a = rng.standard_normal((n, n))
+        rhs = rng.standard_normal((n, 1))
+        spd = a @ a.T + n * np.eye(n)
+        budget = 0.05 if quick else 1.0
+        runs = 3 if n >= 1024 else 5
+        results[f"svd.{n}"] = median_ms(lambda: np.linalg.svd(a, full_matrices=False), budget, runs)
+        results[f"eigh.{n}"] = median_ms(lambda: np.linalg.eigh(spd), budget, runs)
+        results[f"cholesky.{n}"] = median_ms(lambda: np.linalg.cholesky(spd), budget, runs)
+        results[f"solve.{n}"] = median_ms(lambda: np.linalg.solve(a, rhs), budget, runs)
+    return results
+
+
 def main():
     quick = "--quick" in sys.argv
+    if "--linalg" in sys.argv:
+        results = linalg(quick)
+        if "--json" in sys.argv:
+            print(json.dumps({"numpy": np.__version__, "milliseconds_per_iteration": results}))
+        else:
+            for name, ms in results.items():
+                print(f"{name:14s} {ms:9.3f} ms (numpy {np.__version__})")
+        return
     rng = np.random.default_rng(1)
     results = {}
     for name, sizes, m in NETWORKS:

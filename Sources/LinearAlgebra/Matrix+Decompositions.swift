@@ -83,6 +83,8 @@ extension Matrix {
   /// - Throws: ``LinearAlgebraError/nonFinite(routine:row:column:)`` for NaN
   ///   or ∞, ``LinearAlgebraError/noConvergence(routine:info:)`` if both
   ///   routines fail.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func svd(full: Bool = false) throws(LinearAlgebraError) -> SingularValueDecomposition<Scalar> {
     try _checkFinite("gesdd")
     let (m, n) = (rows, columns)
@@ -105,6 +107,8 @@ extension Matrix {
 
   /// The singular values alone, descending (`?gesdd` without vectors, about
   /// a third of the cost of ``svd(full:)``).
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func singularValues() throws(LinearAlgebraError) -> [Scalar] {
     try _checkFinite("gesdd")
     let k = Swift.min(rows, columns)
@@ -155,6 +159,8 @@ extension Matrix {
   /// `relativeCutoff · σ_max` count as zero. The default cutoff is
   /// `max(m, n)·ε` (ε the scalar's machine epsilon), NumPy's `pinv` default.
   /// A⁺ satisfies the four Penrose conditions up to rounding.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func pseudoInverse(relativeCutoff: Scalar? = nil) throws(LinearAlgebraError) -> Matrix {
     let d = try svd()
     let k = d.singularValues.count
@@ -170,6 +176,8 @@ extension Matrix {
 
   /// The numerical rank: the number of singular values above `tolerance`,
   /// by default `σ_max·max(m, n)·ε` (NumPy's `matrix_rank` default).
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func rank(tolerance: Scalar? = nil) throws(LinearAlgebraError) -> Int {
     let s = try singularValues()
     guard let top = s.first else { return 0 }
@@ -178,6 +186,8 @@ extension Matrix {
   }
 
   /// The 2-norm condition number `σ_max / σ_min` (+∞ for a rank-deficient matrix).
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func conditionNumber() throws(LinearAlgebraError) -> Scalar {
     let s = try singularValues()
     guard let top = s.first, let bottom = s.last else { return 0 }
@@ -199,6 +209,8 @@ extension Matrix {
   /// - Throws: ``LinearAlgebraError/notSymmetric(row:column:difference:tolerance:)``,
   ///   ``LinearAlgebraError/nonFinite(routine:row:column:)``,
   ///   ``LinearAlgebraError/noConvergence(routine:info:)``.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func symmetricEigen(symmetryTolerance: Scalar? = nil) throws(LinearAlgebraError)
     -> SymmetricEigendecomposition<Scalar>
   {
@@ -207,6 +219,8 @@ extension Matrix {
   }
 
   /// The eigenvalues of a symmetric matrix alone, ascending (`?syevd` without vectors).
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func symmetricEigenvalues(symmetryTolerance: Scalar? = nil) throws(LinearAlgebraError) -> [Scalar] {
     try _syevd(wantVectors: false, symmetryTolerance).0
   }
@@ -216,13 +230,21 @@ extension Matrix {
     try _checkFinite("syevd")
     let n = rows
     if n == 0 { return ([], .zeros(0, 0)) }
-    let largest = elements.reduce(Scalar(0)) { Swift.max($0, abs($1)) }
-    let tol = tolerance ?? 4 * Scalar(Swift.max(n, 16)) * .ulpOfOne * largest
-    for j in 0..<n {
-      for i in (j + 1)..<Swift.max(n, j + 1) {
-        let d = abs(self[i, j] - self[j, i])
-        if d > tol { throw .notSymmetric(row: i, column: j, difference: Double(d), tolerance: Double(tol)) }
+    let asymmetry: (row: Int, column: Int, difference: Scalar, tolerance: Scalar)? = withUnsafeBufferPointer { p in
+      var largest: Scalar = 0
+      for v in p { largest = Swift.max(largest, abs(v)) }
+      let tol = tolerance ?? 4 * Scalar(Swift.max(n, 16)) * .ulpOfOne * largest
+      for j in 0..<n {
+        for i in (j &+ 1)..<Swift.max(n, j &+ 1) {
+          let d = abs(p[i &+ j &* n] - p[j &+ i &* n])
+          if d > tol { return (i, j, d, tol) }
+        }
       }
+      return nil
+    }
+    if let a = asymmetry {
+      throw .notSymmetric(
+        row: a.row, column: a.column, difference: Double(a.difference), tolerance: Double(a.tolerance))
     }
     var a = elements
     var w = [Scalar](repeating: 0, count: n)
@@ -247,6 +269,8 @@ extension Matrix {
   ///
   /// - Throws: ``LinearAlgebraError/notPositiveDefinite(routine:minor:)``
   ///   naming the first leading minor that is not positive.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func cholesky() throws(LinearAlgebraError) -> Matrix {
     _checkSquare("cholesky")
     try _checkFinite("potrf")
@@ -269,6 +293,8 @@ extension Matrix {
 
   /// Solves `A·X = B` for a symmetric positive definite A (self) by its
   /// Cholesky factor (`?potrf` then `?potrs`): about half the cost of ``solve(_:)``.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func choleskySolve(_ b: Matrix) throws(LinearAlgebraError) -> Matrix {
     _checkSquare("choleskySolve")
     if b.rows != rows {
@@ -283,6 +309,8 @@ extension Matrix {
   /// Solves `A·X = B` given the lower Cholesky factor L of A (from
   /// ``cholesky()``), by two triangular solves (`?potrs`), so that one
   /// factorisation serves many right-hand sides.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public static func solve(choleskyFactor l: Matrix, _ b: Matrix) -> Matrix {
     l._checkSquare("solve(choleskyFactor:)")
     if b.rows != l.rows {
@@ -306,6 +334,8 @@ extension Matrix {
   /// The LU factorisation with partial pivoting, `A = P·L·U` (LAPACK
   /// `?getrf`), for any m×n A; a singular A factors too (U then has a zero on
   /// its diagonal). Cost about 2n³/3 for n×n.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func lu() -> LUDecomposition<Scalar> {
     let (a, pivots, _) = _getrf("lu")
     let (m, n) = (rows, columns)
@@ -339,6 +369,8 @@ extension Matrix {
   /// - Throws: ``LinearAlgebraError/singular(routine:pivot:)`` for an exactly
   ///   singular matrix. A nearly singular one is inverted without a throw;
   ///   see ``conditionNumber()``.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func inverse() throws(LinearAlgebraError) -> Matrix {
     _checkSquare("inverse")
     try _checkFinite("getrf")
@@ -358,6 +390,8 @@ extension Matrix {
   /// The determinant, from the LU factorisation: the product of U's diagonal
   /// times the permutation's sign (0 for a singular matrix). It overflows or
   /// underflows easily for large n; ``logDeterminant()`` does not.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func determinant() -> Scalar {
     let (sign, logAbs) = logDeterminant()
     if sign == 0 { return 0 }
@@ -374,6 +408,8 @@ extension Matrix {
   /// The determinant as `sign · e^logAbs` (NumPy's `slogdet`): `sign` is +1,
   /// −1, or 0 for a singular matrix (then `logAbs` is −∞). Stable for large
   /// matrices: the log of each pivot is summed instead of the pivots multiplied.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func logDeterminant() -> (sign: Scalar, logAbs: Scalar) {
     _checkSquare("logDeterminant")
     if rows == 0 { return (1, 0) }

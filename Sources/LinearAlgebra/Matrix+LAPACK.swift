@@ -6,6 +6,8 @@ extension Matrix {
   /// triangular. The signs of R's diagonal are LAPACK's (they may be negative).
   /// Traps if m < n (a shape error); throws ``LinearAlgebraError`` if LAPACK
   /// reports a failure.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func qr() throws(LinearAlgebraError) -> (q: Matrix, r: Matrix) {
     if rows < columns {
       shapeFailure("qr: needs rows ≥ columns (the reduced QR of a tall or square matrix); matrix is \(shape)")
@@ -39,6 +41,8 @@ extension Matrix {
   /// ``LinearAlgebraError/singular(routine:pivot:)`` for an exactly singular A.
   /// A nearly singular A gives a solution with a large error and no throw;
   /// check the residual `A·X − B` when that matters.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func solve(_ b: Matrix) throws(LinearAlgebraError) -> Matrix {
     if rows != columns || b.rows != rows {
       shapeFailure("solve: A must be square and B must have A's \(rows) rows; A is \(shape), B is \(b.shape)")
@@ -66,6 +70,8 @@ extension Matrix {
   ///
   /// Traps unless m ≥ n and B has m rows. Throws
   /// ``LinearAlgebraError/rankDeficient(routine:diagonal:)`` if A lacks full rank.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func leastSquares(_ b: Matrix) throws(LinearAlgebraError) -> Matrix {
     if rows < columns || b.rows != rows {
       shapeFailure(

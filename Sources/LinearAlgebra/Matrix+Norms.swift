@@ -27,6 +27,8 @@ extension Matrix {
   ///
   /// The 2-norm is NaN when the matrix holds NaN or ∞ (LAPACK cannot take
   /// it); the others follow IEEE arithmetic. An empty matrix has norm 0.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func norm(_ kind: MatrixNorm) -> Scalar {
     if count == 0 { return 0 }
     let r = rows
@@ -53,6 +55,8 @@ extension Matrix {
   }
 
   /// A vector norm of an n×1 or 1×n matrix; traps for any other shape.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func vectorNorm(_ kind: VectorNorm) -> Scalar {
     if rows != 1 && columns != 1 {
       shapeFailure("vectorNorm: the matrix must be a vector (n×1 or 1×n); it is \(shape)")

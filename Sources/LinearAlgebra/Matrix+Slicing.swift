@@ -12,11 +12,15 @@ extension Matrix {
   }
 
   /// Rows `range` (all columns) as a new matrix: one contiguous copy per column.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func rows(_ range: Range<Int>) -> Matrix {
     submatrix(rows: range, columns: 0..<columns)
   }
 
   /// The block `rows × columns` as a new matrix (NumPy's `a[r0:r1, c0:c1].copy()`).
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func submatrix(rows rowRange: Range<Int>, columns columnRange: Range<Int>) -> Matrix {
     _checkRange(rowRange, rows, "rows", "submatrix")
     _checkRange(columnRange, columns, "columns", "submatrix")
@@ -36,6 +40,8 @@ extension Matrix {
 
   /// The columns at `indices`, in that order, as a new matrix (a gather;
   /// NumPy's `a[:, indices]`). Indices may repeat; each is checked.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func columns(at indices: [Int]) -> Matrix {
     let r = rows
     var out = Matrix.zeros(r, indices.count)
@@ -55,6 +61,8 @@ extension Matrix {
 
   /// Matrices side by side, `[A B C]` (NumPy's `hstack`); all need the same
   /// row count. Column-major storage makes this one copy of each buffer.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public static func hcat(_ parts: [Matrix]) -> Matrix {
     guard let first = parts.first else { return .zeros(0, 0) }
     if let bad = parts.first(where: { $0.rows != first.rows }) {
@@ -71,6 +79,8 @@ extension Matrix {
 
   /// Matrices stacked, A above B above C (NumPy's `vstack`); all need the
   /// same column count. One contiguous copy per column of each part.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public static func vcat(_ parts: [Matrix]) -> Matrix {
     guard let first = parts.first else { return .zeros(0, 0) }
     if let bad = parts.first(where: { $0.columns != first.columns }) {
@@ -108,6 +118,8 @@ extension Matrix {
   }
 
   /// The sum of the diagonal of a square matrix; traps for a non-square one.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func trace() -> Scalar {
     _checkSquare("trace")
     return diagonal.reduce(0, +)
@@ -115,6 +127,7 @@ extension Matrix {
 
   /// The elements in row-major order (C's and NumPy's default): element
   /// `(i, j)` at `i·columns + j`. Transposed once, in cache-sized tiles.
+  @inlinable
   public var rowMajorElements: [Scalar] {
     var out = [Scalar](repeating: 0, count: count)
     withUnsafeBufferPointer { src in
@@ -129,7 +142,7 @@ extension Matrix {
 /// Writes the transpose of the column-major `rows × columns` array `src` into
 /// `dst` (column-major `columns × rows`, i.e. `src` in row-major order), in
 /// 32×32 tiles.
-@usableFromInline
+@inlinable
 func _transposeTiles<S>(_ src: UnsafePointer<S>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<S>) {
   let tile = 32
   var j0 = 0

@@ -3,6 +3,8 @@
 //
 //   swift run -c release blasnet-bench [--quick] [--no-naive] [--no-numpy]
 //                                      [--json FILE] [--svg FILE] [--threads N]
+//   swift run -c release blasnet-bench --linalg [--quick] [--no-numpy] [--json FILE]
+//     (SVD, symmetric eigen, Cholesky and solve at n = 256 and 1024 against numpy.linalg)
 import BLASNetBenchmarkKit
 import Foundation
 import LinearAlgebra
@@ -28,6 +30,7 @@ struct Arguments {
 
 var arguments = Arguments()
 let quick = arguments.flag("--quick")
+let linalg = arguments.flag("--linalg")
 let skipNaive = arguments.flag("--no-naive")
 let skipNumPy = arguments.flag("--no-numpy")
 let jsonPath = arguments.value("--json") ?? "benchmark.json"
@@ -61,7 +64,7 @@ if let name = arguments.value("--profile") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --json F --svg F --threads N\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --linalg --json F --svg F --threads N\n"
         .utf8))
   exit(1)
 }
@@ -75,13 +78,13 @@ func cpuName() -> String {
 }
 
 /// Runs the NumPy reference next to this executable's package, if python3 can import numpy.
-func numpyTimings(quick: Bool) -> [String: Double] {
+func numpyTimings(quick: Bool, mode: String? = nil) -> [String: Double] {
   let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Benchmarks/Python/numpy_reference.py")
   guard FileManager.default.fileExists(atPath: script.path) else { return [:] }
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3", script.path, "--json"] + (quick ? ["--quick"] : [])
+  process.arguments = ["python3", script.path, "--json"] + (quick ? ["--quick"] : []) + (mode.map { [$0] } ?? [])
   let out = Pipe()
   process.standardOutput = out
   process.standardError = FileHandle.nullDevice
@@ -93,6 +96,30 @@ func numpyTimings(quick: Bool) -> [String: Double] {
     let ms = object["milliseconds_per_iteration"] as? [String: Double]
   else { return [:] }
   return ms
+}
+
+if linalg {
+  log("LAPACK routines (Double)")
+  var results = linalgTimings(quick: quick)
+  if !skipNumPy {
+    log("NumPy reference (python3 Benchmarks/Python/numpy_reference.py --linalg)")
+    let numpy = numpyTimings(quick: quick, mode: "--linalg")
+    if numpy.isEmpty { log("NumPy reference not run: python3 with numpy was not found") }
+    for i in results.indices { results[i].numpyMilliseconds = numpy["\(results[i].operation).\(results[i].n)"] }
+  }
+  let header =
+    "OpenBLAS: \(OpenBLAS.configuration)\ncore: \(OpenBLAS.coreName), threads: \(OpenBLAS.threadCount), CPU: \(cpuName())"
+  print(linalgTable(results, header: header))
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  do {
+    try AtomicFile.write(try encoder.encode(results), to: jsonPath)
+    print("Wrote \(jsonPath)")
+  } catch {
+    FileHandle.standardError.write(Data("blasnet-bench: cannot write the results: \(error)\n".utf8))
+    exit(1)
+  }
+  exit(0)
 }
 
 let suite = BenchmarkSuite(quick: quick)
