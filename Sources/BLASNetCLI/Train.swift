@@ -163,6 +163,12 @@ extension BLASNetCommand {
         history = try network.train(
           x: scaler.transform(train.x), y: classes.targets(train.labels!), options: options
         ) { progress.report($0) }
+      } catch .diverged(let epoch, let batch, let cost, let initialCost) {
+        progress.finish()
+        let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
+        throw CLIError(
+          "training diverged at \(place) (cost \(format(cost, 4)), first \(format(initialCost, 4))): lower --learning-rate (now \(learningRate)) or --l2 (now \(l2)); nothing was saved"
+        )
       } catch {
         throw CLIError("\(error)")
       }

@@ -101,8 +101,9 @@ where RawSignificand: FixedWidthInteger {
   /// counts as not positive), as a branch-free bit mask so that it vectorises.
   static func keepWherePositive(_ g: UnsafeMutablePointer<Self>, _ z: UnsafePointer<Self>, count: Int)
 
-  /// Each lane of `v` where it is > 0, and `slope · v` elsewhere (NaN counts
-  /// as not positive): ReLU for slope 0, leaky ReLU otherwise. A requirement
+  /// Each lane of `v` that is ≤ 0 becomes `slope · v` (exactly 0 for slope 0);
+  /// positive lanes and NaN stay as they are, so NaN is never turned into a
+  /// valid number: ReLU for slope 0, leaky ReLU otherwise. A requirement
   /// with concrete implementations because generic SIMD comparisons do not
   /// compile to vector instructions (measured 30× slower than `SIMD8<Float>`'s).
   static func positivePart(_ v: SIMD8<Self>, slope: Self) -> SIMD8<Self>
@@ -225,7 +226,7 @@ extension Float: BLASScalar {
 
   @inlinable @inline(__always)
   public static func positivePart(_ v: SIMD8<Float>, slope: Float) -> SIMD8<Float> {
-    (v * slope).replacing(with: v, where: v .> 0)
+    v.replacing(with: slope == 0 ? .zero : v * slope, where: v .<= 0)
   }
 
   @inlinable
@@ -350,7 +351,7 @@ extension Double: BLASScalar {
 
   @inlinable @inline(__always)
   public static func positivePart(_ v: SIMD8<Double>, slope: Double) -> SIMD8<Double> {
-    (v * slope).replacing(with: v, where: v .> 0)
+    v.replacing(with: slope == 0 ? .zero : v * slope, where: v .<= 0)
   }
 
   @inlinable

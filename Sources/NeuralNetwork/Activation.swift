@@ -3,7 +3,7 @@ import LinearAlgebra
 
 /// The function a layer applies to its pre-activation `Z = W·A + b`.
 ///
-///     relu(z)      = max(0, z)
+///     relu(z)      = max(0, z)             (NaN stays NaN)
 ///     leakyReLU(z) = z if z > 0, else 0.01·z
 ///     sigmoid(z)   = 1 / (1 + e⁻ᶻ)
 ///     tanh(z)      = (eᶻ − e⁻ᶻ) / (eᶻ + e⁻ᶻ)
@@ -117,12 +117,12 @@ extension Activation {
             switch kind {
             case .relu:
               _biasColumn(zp, ap, b, base, r, { S.positivePart($0, slope: 0) }) {
-                $0 > 0 ? $0 : 0
+                $0 <= 0 ? 0 : $0
               }
             case .leakyReLU:
               let slope = S(Activation.leakySlope)
               _biasColumn(zp, ap, b, base, r, { S.positivePart($0, slope: slope) }) {
-                $0 > 0 ? $0 : slope * $0
+                $0 <= 0 ? slope * $0 : $0
               }
             case .sigmoid:
               for i in 0..<r {

@@ -223,6 +223,16 @@ public struct Network<Scalar: BLASScalar>: Equatable, Sendable, CustomStringConv
   /// Parameter names in order: `["W1", "b1", ..., "WL", "bL"]`.
   public var parameterNames: [String] { (1...depth).flatMap { ["W\($0)", "b\($0)"] } }
 
+  /// The first parameter value that is NaN or ±∞ (layer 1 first), or nil.
+  public var firstNonFiniteParameter: Double? {
+    for layer in layers {
+      for m in [layer.weights, layer.bias] {
+        if let bad = m.withUnsafeBufferPointer({ p in p.first { !$0.isFinite } }) { return Double(bad) }
+      }
+    }
+    return nil
+  }
+
   /// Total number of trainable scalars.
   public var parameterCount: Int { layers.reduce(0) { $0 + $1.weights.count + $1.bias.count } }
 

@@ -99,26 +99,48 @@ public struct Trainer<Scalar: BLASScalar> {
   /// drawn from the trainer's generator (seeded with ``TrainingOptions/seed``;
   /// the same generator then draws the dropout masks). `progress` is called
   /// after every epoch; return `.stop` to end early.
+  ///
+  /// - Throws: ``TrainingError/diverged(epoch:batch:cost:initialCost:)`` at the
+  ///   first batch whose cost is not finite or exceeds 10⁴·(the first batch's
+  ///   cost + 1), or after an epoch that left a parameter non-finite (unless
+  ///   ``TrainingOptions/stopOnDivergence`` is false); the progress callback
+  ///   never sees that epoch.
   @_specialize(exported:true,where Scalar == Float)
   @_specialize(exported:true,where Scalar == Double)
   public mutating func fit(
     x: Matrix<Scalar>, y: Matrix<Scalar>, progress: ((TrainingProgress) -> TrainingControl)? = nil
-  ) -> TrainingHistory {
+  ) throws(TrainingError) -> TrainingHistory {
     checkData(x: x, y: y)
     var history = TrainingHistory()
     let m = x.columns
     let batch = Swift.min(options.batchSize ?? m, m)
+    let guarded = options.stopOnDivergence
+    var initialCost: Double?
+    /// Throws if `cost`, the cost of batch `b` of `epoch`, shows a divergence.
+    func check(_ cost: Double, _ epoch: Int, _ b: Int) throws(TrainingError) {
+      let first = initialCost ?? cost
+      initialCost = first
+      if guarded && (!cost.isFinite || cost > 1e4 * (Swift.abs(first) + 1)) {
+        throw .diverged(epoch: epoch, batch: b, cost: cost, initialCost: first)
+      }
+    }
     for epoch in 1...Swift.max(options.epochs, 1) where options.epochs > 0 {
       var total = 0.0
       if batch >= m {
         total = Double(step(x: x, y: y))
+        try check(total, epoch, 1)
       } else {
         let batches = shuffledBatches(x: x, y: y, batchSize: batch)
         for i in batches.indices {
           let (bx, by) = batches[i]
-          total += Double(step(x: bx, y: by)) * Double(bx.columns)
+          let cost = Double(step(x: bx, y: by))
+          try check(cost, epoch, i + 1)
+          total += cost * Double(bx.columns)
         }
         total /= Double(m)
+      }
+      if guarded, let bad = network.firstNonFiniteParameter {
+        throw .diverged(epoch: epoch, batch: nil, cost: bad, initialCost: initialCost ?? .nan)
       }
       history.epochsRun = epoch
       let last = epoch == options.epochs
@@ -257,7 +279,8 @@ extension Network {
   ///
   /// Traps unless `x` is n_x × m and `y` is n_L × m (a 1×1 `y` for a 1×m
   /// output is refused with both shapes in the message). Throws
-  /// ``TrainingError`` for options that cannot work.
+  /// ``TrainingError`` for options that cannot work and when training
+  /// diverges; the network is then left as it was before the call.
   @discardableResult
   @_specialize(exported:true,where Scalar == Float)
   @_specialize(exported:true,where Scalar == Double)
@@ -266,7 +289,7 @@ extension Network {
     progress: ((TrainingProgress) -> TrainingControl)? = nil
   ) throws(TrainingError) -> TrainingHistory {
     var trainer = try Trainer(network: self, options: options)
-    let history = trainer.fit(x: x, y: y, progress: progress)
+    let history = try trainer.fit(x: x, y: y, progress: progress)
     self = trainer.network
     return history
   }

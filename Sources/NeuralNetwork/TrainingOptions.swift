@@ -29,11 +29,17 @@ public struct TrainingOptions: Sendable {
   /// use a single core for them. It briefly sets OpenBLAS's process-wide
   /// thread count to 1 around those products.
   public var splitSkinnyProducts: Bool
+  /// Whether ``Trainer/fit(x:y:progress:)`` stops with ``TrainingError/diverged(epoch:batch:cost:initialCost:)``
+  /// when training diverges: a batch cost that is not finite or exceeds
+  /// 10⁴·(the first batch's cost + 1) (checked after every step), or a
+  /// parameter that is not finite (checked after every epoch). Default true;
+  /// set false to keep going anyway (to study a divergence).
+  public var stopOnDivergence: Bool
 
   public init(
     epochs: Int = 1000, optimizer: Optimizer = .gradientDescent(learningRate: 0.0075), batchSize: Int? = nil,
     l2: Double = 0, keepProbability: Double = 1, loss: Loss? = nil, seed: UInt64 = 1, recordCostEvery: Int = 100,
-    path: ComputePath = .blas, splitSkinnyProducts: Bool = true
+    path: ComputePath = .blas, splitSkinnyProducts: Bool = true, stopOnDivergence: Bool = true
   ) {
     self.epochs = epochs
     self.optimizer = optimizer
@@ -45,6 +51,7 @@ public struct TrainingOptions: Sendable {
     self.recordCostEvery = recordCostEvery
     self.path = path
     self.splitSkinnyProducts = splitSkinnyProducts
+    self.stopOnDivergence = stopOnDivergence
   }
 
   /// The loss these options train `output` with, or the reason they cannot.
@@ -67,6 +74,12 @@ public struct TrainingOptions: Sendable {
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
   case invalidOption(String)
   case incompatibleLoss(loss: Loss, output: Activation)
+  /// Training diverged on batch `batch` (1-based) of epoch `epoch`: its cost
+  /// was not finite or had grown beyond 10⁴·(`initialCost` + 1); or, with
+  /// `batch` nil, a parameter was not finite (`cost` is that value) by the
+  /// end of the epoch. The usual causes: a learning rate (or L2 λ) too large,
+  /// or inputs that were not scaled.
+  case diverged(epoch: Int, batch: Int?, cost: Double, initialCost: Double)
 
   public var description: String {
     switch self {
@@ -79,6 +92,13 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
       case .meanSquaredError: why = "softmax needs categorical cross-entropy"
       }
       return "loss \(l.rawValue) does not go with a \(o.displayName) output (\(why))"
+    case .diverged(let epoch, let batch, let cost, let initialCost):
+      let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
+      let what =
+        batch == nil
+        ? "a parameter became \(cost)" : "the cost became \(cost) (it started at \(initialCost))"
+      return
+        "training diverged: \(what) at \(place); lower the learning rate (or the L2 λ), and check that the inputs are scaled"
     }
   }
 }

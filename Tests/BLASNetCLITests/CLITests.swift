@@ -182,6 +182,9 @@ import Testing
     try expectError(["train", "--keep-prob", "0"], ["--keep-prob"])
     try expectError(["train", "--activation", "softmax"], ["--activation"])
     try expectError(["train", "--threads", "0"], ["--threads must be at least 1"])
+    try expectError(
+      ["train", "--learning-rate", "1e6", "--epochs", "5"],
+      ["training diverged at batch", "of epoch 1", "lower --learning-rate (now 1000000.0)", "nothing was saved"])
   }
 
   @Test func unclosedQuote() throws {

@@ -333,7 +333,7 @@ func expectMatrixClose(
     ] {
       var trainer = try Trainer(
         network: Network<Float>(sizes: [3, 4, 1], seed: 2), options: TrainingOptions(epochs: 40, optimizer: optimizer))
-      let history = trainer.fit(x: x, y: y)
+      let history = try trainer.fit(x: x, y: y)
       #expect(history.costs.last!.cost < 0.6 * history.costs.first!.cost, "\(optimizer): \(history.costs)")
       #expect(trainer.optimizer.learningRate == optimizer.learningRate)
       switch trainer.optimizer {
@@ -422,5 +422,50 @@ func expectMatrixClose(
     let lean = network.gradients(x: x, y: y)
     #expect(lean.intermediates.isEmpty)
     #expect(lean.weights == g.weights && lean.biases == g.biases)
+  }
+}
+
+@Suite struct DivergenceTests {
+  let x = Matrix<Float>.randomNormal(4, 60, seed: 1)
+  var y: Matrix<Float> { Matrix(rows: 3, columns: 60) { i, j in j % 3 == i ? 1 : 0 } }
+
+  @Test func aDivergingRunThrowsAndLeavesTheNetworkAsItWas() throws {
+    let start = Network<Float>(sizes: [4, 8, 3], outputActivation: .softmax, seed: 2)
+    var network = start
+    let options = TrainingOptions(epochs: 20, optimizer: .gradientDescent(learningRate: 1e6), batchSize: 16)
+    #expect {
+      try network.train(x: x, y: y, options: options)
+    } throws: { error in
+      guard case .diverged(let epoch, let batch, let cost, let first) = error as? TrainingError else { return false }
+      return epoch == 1 && batch != nil && (!cost.isFinite || cost > 1e4 * (first + 1))
+    }
+    #expect(network == start)
+    // A caller who wants to watch the divergence can keep going.
+    var research = start
+    var keepGoing = options
+    keepGoing.stopOnDivergence = false
+    let history = try research.train(x: x, y: y, options: keepGoing)
+    #expect(history.epochsRun == 20)
+    #expect(history.costs.contains { !$0.cost.isFinite || $0.cost > 1e4 })
+  }
+
+  @Test func aHealthyRunIsNotStopped() throws {
+    var network = Network<Float>(sizes: [4, 8, 3], outputActivation: .softmax, seed: 2)
+    let history = try network.train(
+      x: x, y: y, options: TrainingOptions(epochs: 50, optimizer: .adam(learningRate: 0.05), batchSize: 16))
+    #expect(history.epochsRun == 50)
+  }
+
+  /// NaN is never turned into a valid number by an activation (SIMD rows and the scalar tail alike).
+  @Test(arguments: [Activation.relu, .leakyReLU, .identity, .sigmoid, .tanh])
+  func nanPropagatesThroughActivations(activation: Activation) {
+    for rows in [3, 8, 11] {
+      var z = Matrix<Float>(rows: rows, columns: 2) { i, j in i == rows - 1 || j == 0 && i == 0 ? .nan : -1 }
+      var a = z
+      activation.biasAndActivate(z: &z, bias: .zeros(rows, 1), a: &a)
+      #expect(a[rows - 1, 0].isNaN && a[rows - 1, 1].isNaN && a[0, 0].isNaN, "\(activation), \(rows) rows")
+      #expect(!a[1, 1].isNaN)
+    }
+    #expect(Activation.relu.apply(Matrix<Float>(row: [-2, 0, 3])) == Matrix(row: [0, 0, 3]))
   }
 }

@@ -147,7 +147,7 @@ func updateParameters(_ network: inout Network<Double>, _ grads: Gradients<Doubl
       network: initializeParametersDeep(Self.sizes, draws: draws),
       options: TrainingOptions(epochs: 50, optimizer: .gradientDescent(learningRate: learningRate)))
     var fitCosts: [Double] = []
-    _ = trainer.fit(x: x, y: y) { p in
+    _ = try trainer.fit(x: x, y: y) { p in
       fitCosts.append(p.cost)
       return .proceed
     }
@@ -185,7 +185,7 @@ func updateParameters(_ network: inout Network<Double>, _ grads: Gradients<Doubl
       options: TrainingOptions(
         epochs: 50, optimizer: .gradientDescent(learningRate: learningRate), batchSize: 16, l2: lambda, seed: seed))
     var fitCosts: [Double] = []
-    _ = trainer.fit(x: x, y: y) { p in
+    _ = try trainer.fit(x: x, y: y) { p in
       fitCosts.append(p.cost)
       return .proceed
     }
@@ -215,7 +215,7 @@ func updateParameters(_ network: inout Network<Double>, _ grads: Gradients<Doubl
     let options = TrainingOptions(epochs: 50, optimizer: .adam(learningRate: 0.02))
     var trainer = try Trainer(network: start, options: options)
     var fitCosts: [Double] = []
-    _ = trainer.fit(x: x, y: y) { p in
+    _ = try trainer.fit(x: x, y: y) { p in
       fitCosts.append(p.cost)
       return .proceed
     }
@@ -228,7 +228,7 @@ func updateParameters(_ network: inout Network<Double>, _ grads: Gradients<Doubl
     var resumed = try Trainer(
       network: middle, options: TrainingOptions(epochs: 25, optimizer: .adam(learningRate: 0.02)))
     resumed.optimizer = .adam(state)
-    _ = resumed.fit(x: x, y: y)
+    _ = try resumed.fit(x: x, y: y)
     expectSameParameters(network, resumed.network, relative: 1e-6)
     guard case .adam(let final) = resumed.optimizer else {
       Issue.record("the trainer's optimiser is not Adam")

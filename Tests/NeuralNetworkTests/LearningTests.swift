@@ -86,7 +86,7 @@ import Testing
     let y = Matrix<Float>(row: (0..<50).map { Float($0 % 3 == 0 ? 1 : 0) })
     var trainer = try Trainer(network: Network<Float>(sizes: [12, 10, 6, 1], seed: 9), options: options)
     var costs: [Double] = []
-    _ = trainer.fit(x: x, y: y) { p in
+    _ = try trainer.fit(x: x, y: y) { p in
       costs.append(p.cost)
       return p.epoch == iterations ? .stop : .proceed
     }
