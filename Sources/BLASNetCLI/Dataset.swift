@@ -64,7 +64,9 @@ struct Dataset {
       throw CLIError(
         "\(path): the columns do not match the model's \(expected.count) features: " + parts.joined(separator: "; "))
     }
-    let featureColumns = expected.map { csv.header.firstIndex(of: $0)! }
+    // One hash lookup per feature: matching 10⁶ columns stays linear.
+    let position = Dictionary(csv.header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    let featureColumns = expected.map { position[$0]! }
     // Without `requireLabel` (predict) a label column that is there is skipped, not read.
     return try read(csv, featureColumns: featureColumns, labelColumn: requireLabel ? labelIndex : nil)
   }

@@ -149,7 +149,13 @@ public struct Network<Scalar: BLASScalar>: Equatable, Sendable, CustomStringConv
     let depth = activations.count
     guard depth >= 1 else { throw .tooFewSizes([]) }
     for name in parameters.keys {
-      let valid = (1...depth).contains { "W\($0)" == name || "b\($0)" == name }
+      // W or b, then a layer number written as "\(l)" (no sign, no leading zero) in 1...L:
+      // constant work per name, so a deep model loads in linear time.
+      let number = name.dropFirst()
+      let valid =
+        (name.first == "W" || name.first == "b")
+        && Int(number).map { (1...depth).contains($0) && "\($0)" == number }
+          == true
       if !valid { throw .unexpectedParameter(name) }
     }
     var layers: [Layer<Scalar>] = []

@@ -164,3 +164,18 @@ import Testing
     }
   }
 }
+
+@Suite struct ParameterNameTests {
+  @Test func onlyCanonicalLayerNamesAreAccepted() throws {
+    let w = Matrix<Float>.ones(1, 1)
+    let b = Matrix<Float>.zeros(1, 1)
+    let ok = try Network<Float>(parameters: ["W1": w, "b1": b, "W2": w, "b2": b], activations: [.relu, .sigmoid])
+    #expect(ok.depth == 2)
+    for bad in ["W0", "W3", "W01", "W+1", "x1", "W", "Wone", "B1"] {
+      #expect(throws: NetworkError.unexpectedParameter(bad)) {
+        try Network<Float>(
+          parameters: ["W1": w, "b1": b, "W2": w, "b2": b, bad: w], activations: [.relu, .sigmoid])
+      }
+    }
+  }
+}
