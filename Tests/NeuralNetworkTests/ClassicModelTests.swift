@@ -94,6 +94,16 @@ func updateParameters(_ network: inout Network<Double>, _ grads: Gradients<Doubl
     }
   }
 
+  /// `trainer.fit`, returning the cost of every epoch.
+  func costsOfFit(_ trainer: inout Trainer<Double>, _ x: Matrix<Double>, _ y: Matrix<Double>) throws -> [Double] {
+    var costs: [Double] = []
+    _ = try trainer.fit(x: x, y: y) { p in
+      costs.append(p.cost)
+      return .proceed
+    }
+    return costs
+  }
+
   func expectSameCosts(_ mine: [Double], _ trainer: [Double], relative: Double) {
     #expect(mine.count == trainer.count)
     for (k, (u, v)) in zip(mine, trainer).enumerated() {
@@ -146,11 +156,7 @@ func updateParameters(_ network: inout Network<Double>, _ grads: Gradients<Doubl
     var trainer = try Trainer(
       network: initializeParametersDeep(Self.sizes, draws: draws),
       options: TrainingOptions(epochs: 50, optimizer: .gradientDescent(learningRate: learningRate)))
-    var fitCosts: [Double] = []
-    _ = try trainer.fit(x: x, y: y) { p in
-      fitCosts.append(p.cost)
-      return .proceed
-    }
+    let fitCosts = try costsOfFit(&trainer, x, y)
     expectSameCosts(costs, fitCosts, relative: 1e-6)
     expectSameParameters(network, trainer.network, relative: 1e-6)
     #expect(costs.last! < 0.6 * costs.first!, "the loop should learn: \(costs.first!) → \(costs.last!)")
@@ -184,11 +190,7 @@ func updateParameters(_ network: inout Network<Double>, _ grads: Gradients<Doubl
       network: initializeParametersDeep(Self.sizes, draws: draws),
       options: TrainingOptions(
         epochs: 50, optimizer: .gradientDescent(learningRate: learningRate), batchSize: 16, l2: lambda, seed: seed))
-    var fitCosts: [Double] = []
-    _ = try trainer.fit(x: x, y: y) { p in
-      fitCosts.append(p.cost)
-      return .proceed
-    }
+    let fitCosts = try costsOfFit(&trainer, x, y)
     expectSameCosts(epochCosts, fitCosts, relative: 1e-6)
     expectSameParameters(network, trainer.network, relative: 1e-6)
   }
@@ -214,11 +216,7 @@ func updateParameters(_ network: inout Network<Double>, _ grads: Gradients<Doubl
 
     let options = TrainingOptions(epochs: 50, optimizer: .adam(learningRate: 0.02))
     var trainer = try Trainer(network: start, options: options)
-    var fitCosts: [Double] = []
-    _ = try trainer.fit(x: x, y: y) { p in
-      fitCosts.append(p.cost)
-      return .proceed
-    }
+    let fitCosts = try costsOfFit(&trainer, x, y)
     expectSameCosts(costs, fitCosts, relative: 1e-6)
     expectSameParameters(network, trainer.network, relative: 1e-6)
 
