@@ -5,12 +5,15 @@ import NeuralNetwork
 /// The metrics table of a model on one or more labelled data sets.
 struct Report {
   let model: SavedModel
+  let classes: ClassLabels
 
-  var classes: ClassLabels { ClassLabels(model: model) }
+  init(model: SavedModel) {
+    self.model = model
+    self.classes = ClassLabels(model: model)
+  }
 
   /// Throws if a label is not one of the model's classes.
   func checkLabels(_ data: Dataset) throws(CLIError) {
-    let classes = self.classes
     for (j, label) in data.labels!.enumerated() where classes.index(of: label) == nil {
       throw CLIError.at(
         data.file, line: data.lines[j], name: nil,

@@ -16,12 +16,11 @@ public struct SingularValueDecomposition<Scalar: BLASScalar>: Equatable, Sendabl
   /// `U·diag(σ)·Vᵀ` from the first k columns of U and rows of Vᵀ: A again, up to rounding.
   public var reconstructed: Matrix<Scalar> {
     let k = singularValues.count
-    var scaled = Matrix<Scalar>(rows: u.rows, columns: k) { i, j in u[i, j] * singularValues[j] }
-    if k == 0 { scaled = .zeros(u.rows, 0) }
-    var out = Matrix<Scalar>.zeros(u.rows, vt.columns)
-    let vk = Matrix<Scalar>(rows: k, columns: vt.columns) { i, j in vt[i, j] }
-    gemm(scaled, vk, into: &out)
-    return out
+    var scaled = u.submatrix(rows: 0..<u.rows, columns: 0..<k)
+    scaled.withUnsafeMutableBufferPointer { p in
+      for (j, s) in singularValues.enumerated() { for i in 0..<u.rows { p[i &+ j &* u.rows] *= s } }
+    }
+    return matmul(scaled, vt.rows(0..<k))
   }
 }
 
@@ -388,21 +387,16 @@ extension Matrix {
   }
 
   /// The determinant, from the LU factorisation: the product of U's diagonal
-  /// times the permutation's sign (0 for a singular matrix). It overflows or
-  /// underflows easily for large n; ``logDeterminant()`` does not.
+  /// times the permutation's sign (0 for a singular matrix). The pivots are
+  /// multiplied directly; only when that product overflows or underflows on
+  /// the way is it taken as `sign·e^logAbs` instead. A determinant beyond the
+  /// scalar's range is still ±∞ or 0; ``logDeterminant()`` is not.
   @_specialize(exported:true,where Scalar == Float)
   @_specialize(exported:true,where Scalar == Double)
   public func determinant() -> Scalar {
-    let (sign, logAbs) = logDeterminant()
+    let (sign, logAbs, product) = _determinant("determinant")
     if sign == 0 { return 0 }
-    // Multiply directly when it is safe, for the last bits of accuracy.
-    if logAbs.isFinite && abs(logAbs) < 80 {
-      let (a, pivots, _) = _getrf("determinant")
-      var d: Scalar = 1
-      for i in 0..<rows { d *= a[i &+ i &* rows] }
-      return pivots.enumerated().reduce(d) { p, e in e.element == e.offset ? p : -p }
-    }
-    return sign * Scalar.exp(logAbs)
+    return product.isFinite && product != 0 ? product : sign * Scalar.exp(logAbs)
   }
 
   /// The determinant as `sign · e^logAbs` (NumPy's `slogdet`): `sign` is +1,
@@ -411,18 +405,27 @@ extension Matrix {
   @_specialize(exported:true,where Scalar == Float)
   @_specialize(exported:true,where Scalar == Double)
   public func logDeterminant() -> (sign: Scalar, logAbs: Scalar) {
-    _checkSquare("logDeterminant")
-    if rows == 0 { return (1, 0) }
-    let (a, pivots, _) = _getrf("logDeterminant")
+    let (sign, logAbs, _) = _determinant("logDeterminant")
+    return (sign, logAbs)
+  }
+
+  /// One `?getrf`, then the sign, the log of |det| and the direct signed product of the pivots.
+  func _determinant(_ operation: String) -> (sign: Scalar, logAbs: Scalar, product: Scalar) {
+    _checkSquare(operation)
+    if rows == 0 { return (1, 0, 1) }
+    let (a, pivots, _) = _getrf(operation)
     var sign: Scalar = 1
     var logAbs: Scalar = 0
+    var product: Scalar = 1
     for i in 0..<rows {
       let u = a[i &+ i &* rows]
-      if u == 0 { return (0, -.infinity) }
+      if u == 0 { return (0, -.infinity, 0) }
       if u < 0 { sign = -sign }
       if pivots[i] != i { sign = -sign }
       logAbs += Scalar.log(abs(u))
+      product *= abs(u)
     }
-    return (sign, logAbs)
+    return (sign, logAbs, sign * product)
   }
+
 }

@@ -19,10 +19,7 @@ public enum GradientCheck {
   }
 
   static func check(_ network: Network<Double>, _ loss: Loss?) throws(TrainingError) {
-    let loss = loss ?? Loss.natural(for: network.outputActivation)
-    if !loss.fits(output: network.outputActivation) {
-      throw .incompatibleLoss(loss: loss, output: network.outputActivation)
-    }
+    _ = try TrainingOptions(loss: loss).validatedLoss(output: network.outputActivation)
   }
 
   /// `(J(θ + ε) − J(θ − ε)) / 2ε` for every scalar θ of every parameter, each
