@@ -71,15 +71,6 @@ func applyThreads(_ threads: Int?) {
   if let threads { OpenBLAS.threadCount = threads }
 }
 
-/// Writes text so that `path` holds either its old contents or all of the new.
-func writeAtomically(_ text: String, to path: String) throws(CLIError) {
-  do {
-    try AtomicFile.write(Data(text.utf8), to: path)
-  } catch {
-    throw CLIError("\(path): cannot write the file: \(error.reason)")
-  }
-}
-
 /// `1` for 1.0, `2.5` for 2.5.
 func formatLabel(_ v: Double) -> String {
   v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)

@@ -30,3 +30,14 @@ extension BLASNetCommand {
       .filter { !$0.isEmpty }.joined(separator: " ")
   }
 }
+
+/// `s` in double quotes for an error line, cut to at most 80 characters (a
+/// 2 GB field must not become a 2 GB error line).
+func quoted(_ s: some StringProtocol) -> String {
+  s.count <= 80 ? "\"\(s)\"" : "\"\(s.prefix(79))…\" (\(s.utf8.count) bytes)"
+}
+
+/// One line on standard error: `blasnet: warning: …`.
+func warn(_ message: String) {
+  FileHandle.standardError.write(Data("blasnet: warning: \(message)\n".utf8))
+}

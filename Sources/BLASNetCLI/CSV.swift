@@ -52,6 +52,10 @@ struct CSVFile {
   static let space = UInt8(ascii: " ")
   static let tab = UInt8(ascii: "\t")
 
+  /// The longest field this reader takes (1 MiB): a longer one is an error
+  /// at its line, found before the rest of the field is scanned.
+  static let maxFieldBytes = 1 << 20
+
   /// Reads and splits `path`; throws ``CLIError`` for a missing or unreadable
   /// file, an empty file, an unterminated quote, or text after a closing quote.
   init(path: String) throws(CLIError) {
@@ -91,8 +95,12 @@ struct CSVFile {
     var records: [Record] = []
     let n = bytes.count
     var i = 0
+    try CSVFile.checkEncoding(path, bytes)
     if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
     var line = 1
+    // Fields a record may have: unlimited for the header, then the header's
+    // count, so a runaway row is refused without keeping its fields.
+    var width = Int.max
     try bytes.withUnsafeBufferPointer { (b) throws(CLIError) in
       while i < n {
         // One record.
@@ -111,6 +119,12 @@ struct CSVFile {
               if i >= n {
                 throw CLIError.at(
                   path, line: openLine, column: fields.count - first + 1, "a quoted field is never closed")
+              }
+              if i - start > CSVFile.maxFieldBytes {
+                throw CLIError.at(
+                  path, line: openLine, column: fields.count - first + 1,
+                  "a field is longer than \(CSVFile.maxFieldBytes) bytes, the most this reader takes (a quote never closed?)"
+                )
               }
               if b[i] == CSVFile.quote {
                 if i + 1 < n && b[i + 1] == CSVFile.quote {
@@ -133,7 +147,14 @@ struct CSVFile {
             blank = false
           } else {
             let start = i
-            while i < n && b[i] != CSVFile.comma && b[i] != CSVFile.lf && b[i] != CSVFile.cr { i += 1 }
+            while i < n && b[i] != CSVFile.comma && b[i] != CSVFile.lf && b[i] != CSVFile.cr {
+              i += 1
+              if i - start > CSVFile.maxFieldBytes {
+                throw CLIError.at(
+                  path, line: line, column: fields.count - first + 1,
+                  "a field is longer than \(CSVFile.maxFieldBytes) bytes, the most this reader takes")
+              }
+            }
             var end = i
             while end > start && (b[end - 1] == CSVFile.space || b[end - 1] == CSVFile.tab) { end -= 1 }
             if end > start || (i < n && b[i] == CSVFile.comma) { blank = false }
@@ -142,6 +163,10 @@ struct CSVFile {
           if i < n && b[i] == CSVFile.comma {
             i += 1
             blank = false
+            if fields.count - first >= width {
+              throw CLIError.at(
+                path, line: recordLine, "this row has more than \(width) fields, expected \(width) (as the header has)")
+            }
             continue
           }
           break
@@ -154,6 +179,7 @@ struct CSVFile {
           fields.removeLast(fields.count - first)
         } else {
           records.append(Record(line: recordLine, firstField: first, count: fields.count - first))
+          if records.count == 1 { width = fields.count }
         }
       }
     }
@@ -165,6 +191,29 @@ struct CSVFile {
       CSVFile.text(bytes, fields[head.firstField + k]).trimmingCharacters(in: .whitespaces)
     }
     self.records = Array(records.dropFirst())
+  }
+
+  /// Refuses UTF-16 and UTF-32 text (by its byte-order mark, or by the NUL
+  /// bytes that UTF-16 puts in every ASCII character) and other binary files,
+  /// which would otherwise fail later as numbers that look fine when printed.
+  static func checkEncoding(_ path: String, _ bytes: [UInt8]) throws(CLIError) {
+    let head = bytes.prefix(4)
+    let marks: [([UInt8], String)] = [
+      ([0xFF, 0xFE, 0, 0], "UTF-32"), ([0, 0, 0xFE, 0xFF], "UTF-32"), ([0xFF, 0xFE], "UTF-16"),
+      ([0xFE, 0xFF], "UTF-16"),
+    ]
+    let convert = "BLASNet reads UTF-8 CSV; convert it first, e.g. iconv -f %@ -t UTF-8"
+    for (mark, name) in marks where head.starts(with: mark) {
+      throw CLIError(
+        "\(path): the file is \(name) text (it starts with a \(name) byte-order mark); "
+          + convert.replacingOccurrences(of: "%@", with: name))
+    }
+    if let k = bytes.prefix(4096).firstIndex(of: 0) {
+      let line = bytes[..<k].reduce(1) { $1 == CSVFile.lf ? $0 + 1 : $0 }
+      throw CLIError(
+        "\(path):\(line): the file has a NUL byte at byte offset \(k): it is UTF-16 text without a byte-order mark, or not text at all; "
+          + convert.replacingOccurrences(of: "%@", with: "UTF-16LE"))
+    }
   }
 
   static func text(_ bytes: [UInt8], _ f: Field) -> String {

@@ -13,6 +13,8 @@ struct Dataset {
   var labels: [Double]?
   /// The file line of each example, for messages.
   var lines: [Int]
+  /// The file column (1-based) of each feature, for messages.
+  var columns: [Int]
 
   var count: Int { x.columns }
 
@@ -50,7 +52,7 @@ struct Dataset {
     let labelIndex = labelName.flatMap { csv.header.firstIndex(of: $0) }
     if requireLabel && labelIndex == nil {
       throw CLIError(
-        "\(path): the label column \"\(labelName ?? "?")\" the model was trained on is missing; the columns are \(list(csv.header))"
+        "\(path): the label column \(quoted(labelName ?? "?")) the model was trained on is missing; the columns are \(list(csv.header))"
       )
     }
     let present = Set(csv.header)
@@ -77,7 +79,7 @@ struct Dataset {
       if name.isEmpty { throw CLIError.at(csv.path, line: 1, column: k + 1, "the header has an empty column name") }
       if let first = seen[name] {
         throw CLIError.at(
-          csv.path, line: 1, column: k + 1, "column name \"\(name)\" appears twice (also column \(first + 1))")
+          csv.path, line: 1, column: k + 1, "column name \(quoted(name)) appears twice (also column \(first + 1))")
       }
       seen[name] = k
     }
@@ -104,7 +106,8 @@ struct Dataset {
     let x = try! Matrix<Float>(rows: featureColumns.count, columns: m, columnMajor: values)
     return Dataset(
       file: csv.path, featureNames: featureColumns.map { csv.header[$0] },
-      labelName: labelColumn.map { csv.header[$0] }, x: x, labels: labels, lines: csv.records.map(\.line))
+      labelName: labelColumn.map { csv.header[$0] }, x: x, labels: labels, lines: csv.records.map(\.line),
+      columns: featureColumns.map { $0 + 1 })
   }
 
   static func number(_ csv: CSVFile, _ r: Int, _ k: Int, what: String) throws(CLIError) -> Double {
@@ -113,27 +116,74 @@ struct Dataset {
       let found = csv.text(record: r, field: k)
       throw CLIError.at(
         csv.path, line: line, column: k + 1, name: csv.header[k],
-        found.isEmpty ? "expected \(what), found an empty field" : "expected \(what), found \"\(found.prefix(40))\"")
+        found.isEmpty ? "expected \(what), found an empty field" : "expected \(what), found \(quoted(found))")
     }
     guard v.isFinite, Float(v).isFinite else {
       throw CLIError.at(
         csv.path, line: line, column: k + 1, name: csv.header[k],
-        "expected a finite \(what.replacingOccurrences(of: "a ", with: "")), found \"\(csv.text(record: r, field: k))\""
+        "expected a finite \(what.replacingOccurrences(of: "a ", with: "")), found \(quoted(csv.text(record: r, field: k)))"
       )
     }
     return v
   }
 
+  /// The features as the model's network takes them: standardised with the
+  /// model's statistics. A value that is finite in the file but not once
+  /// standardised (1e38 in a column of small spread) is an error naming its
+  /// line and column; values more than 10 standard deviations from the
+  /// training mean get one warning line on standard error.
+  func inputs(for model: SavedModel, warnFarValues: Bool = true) throws(CLIError) -> Matrix<Float> {
+    guard let scaler = model.standardizer else { return x }
+    let scaled: Matrix<Float>
+    do {
+      scaled = try scaler.checkedTransform(x)
+    } catch {
+      let i = error.feature
+      throw CLIError.at(
+        file, line: lines[error.example], column: columns[i], name: featureNames[i],
+        "\(Float(error.value)) is \(Float(error.standardized)) once standardised with the training mean \(format(scaler.means[i], 4)) and standard deviation \(format(scaler.standardDeviations[i], 4)): the network cannot take it"
+      )
+    }
+    let far = warnFarValues ? scaler.outliers(in: scaled, beyond: Dataset.outlierDeviations) : []
+    if let first = far.first {
+      let i = first.feature
+      let more = far.count > 1 ? " (and \(far.count - 1) more values)" : ""
+      let place = "\(file):\(lines[first.example]): column \(columns[i]) (\(featureNames[i]))"
+      warn(
+        "\(place): \(x[i, first.example]) lies \(format(Swift.abs(Double(scaled[i, first.example])), 1)) standard deviations from the training mean\(more); predictions this far outside the training data are extrapolations"
+      )
+    }
+    return scaled
+  }
+
+  /// The model's output for every example (a column each): a non-finite
+  /// output is an error naming the example's line, never a printed NaN.
+  func predictions(of model: SavedModel, warnFarValues: Bool = true) throws(CLIError) -> Matrix<Float> {
+    let p = model.network.predict(try inputs(for: model, warnFarValues: warnFarValues))
+    let bad = p.withUnsafeBufferPointer { b in b.firstIndex { !$0.isFinite } }
+    if let k = bad {
+      throw CLIError.at(
+        file, line: lines[k / p.rows],
+        "the network's output for this row is \(p[k % p.rows, k / p.rows]), not a probability (an overflow inside the network: are the inputs on the training scale?)"
+      )
+    }
+    return p
+  }
+
+  /// Standard deviations from the training mean past which an input is
+  /// reported as far outside the training data.
+  static let outlierDeviations = 10.0
+
   /// The columns `indices` of this data set.
   func subset(_ indices: [Int]) -> Dataset {
     Dataset(
       file: file, featureNames: featureNames, labelName: labelName, x: DataSplit.columns(x, indices),
-      labels: labels.map { l in indices.map { l[$0] } }, lines: indices.map { lines[$0] })
+      labels: labels.map { l in indices.map { l[$0] } }, lines: indices.map { lines[$0] }, columns: columns)
   }
 }
 
 /// `"a", "b", "c"` (at most 12 names, then how many more).
 func list(_ names: [String]) -> String {
-  let shown = names.prefix(12).map { "\"\($0)\"" }.joined(separator: ", ")
+  let shown = names.prefix(12).map { quoted($0) }.joined(separator: ", ")
   return names.count > 12 ? shown + " and \(names.count - 12) more" : shown
 }

@@ -14,7 +14,7 @@ extension BLASNetCommand {
       let report = Report(model: model)
       try report.checkLabels(data)
       print("Model: \(model.network) from \(options.model)")
-      print(report.table([(URL(fileURLWithPath: options.data).lastPathComponent, data)]))
+      print(try report.table([(URL(fileURLWithPath: options.data).lastPathComponent, data)]))
     }
   }
 }

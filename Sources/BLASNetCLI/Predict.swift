@@ -8,14 +8,17 @@ extension BLASNetCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(help: "Where to write the predictions as CSV (default: standard output).")
+    @Option(help: "Where to write the predictions as CSV (default, or -: standard output).")
     var output: String?
 
     func run() throws {
+      if let output {
+        try OutputPaths.check(
+          outputs: [("--output", output)], inputs: [("--data", options.data), ("--model", options.model)])
+      }
       let model = try options.load()
       let data = try Dataset.forModel(path: options.data, model: model, requireLabel: false)
-      let x = model.standardizer.map { $0.transform(data.x) } ?? data.x
-      let p = model.network.predict(x)
+      let p = try data.predictions(of: model)
       let classes = ClassLabels(model: model)
       var csv = ""
       if p.rows == 1 {
@@ -31,8 +34,8 @@ extension BLASNetCommand {
           csv += (0..<p.rows).map { "\(p[$0, j])" }.joined(separator: ",") + "\n"
         }
       }
-      if let output {
-        try writeAtomically(csv, to: output)
+      if let output, output != "-" {
+        try OutputPaths.write(Data(csv.utf8), to: output)
         FileHandle.standardError.write(Data("blasnet: wrote \(p.columns) predictions to \(output)\n".utf8))
       } else {
         print(csv, terminator: "")

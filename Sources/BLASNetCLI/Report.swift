@@ -6,9 +6,13 @@ import NeuralNetwork
 struct Report {
   let model: SavedModel
   let classes: ClassLabels
+  /// Whether inputs far outside the training data get a warning line (not
+  /// for the training run's own report on its own split).
+  let warnFarValues: Bool
 
-  init(model: SavedModel) {
+  init(model: SavedModel, warnFarValues: Bool = true) {
     self.model = model
+    self.warnFarValues = warnFarValues
     self.classes = ClassLabels(model: model)
   }
 
@@ -21,12 +25,12 @@ struct Report {
     }
   }
 
-  func probabilities(_ data: Dataset) -> Matrix<Float> {
-    model.network.predict(model.standardizer.map { $0.transform(data.x) } ?? data.x)
+  func probabilities(_ data: Dataset) throws(CLIError) -> Matrix<Float> {
+    try data.predictions(of: model, warnFarValues: warnFarValues)
   }
 
   /// Metrics side by side for each named data set, then the confusion matrix of the last.
-  func table(_ sets: [(name: String, data: Dataset)]) -> String {
+  func table(_ sets: [(name: String, data: Dataset)]) throws(CLIError) -> String {
     let nameWidth = 13
     let columnWidth = max(9, sets.map(\.name.count).max()! + 2)
     func row(_ title: String, _ cells: [String]) -> String {
@@ -37,8 +41,9 @@ struct Report {
     var lines = [row("", sets.map(\.name))]
     var confusion: [[Int]] = []
     if model.network.outputSize == 1 {
-      let metrics = sets.map { s -> BinaryMetrics in
-        BinaryMetrics(probabilities: probabilities(s.data), labels: classes.targets(s.data.labels!))
+      var metrics: [BinaryMetrics] = []
+      for s in sets {
+        metrics.append(BinaryMetrics(probabilities: try probabilities(s.data), labels: classes.targets(s.data.labels!)))
       }
       lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
       lines.append(row("sensitivity", metrics.map { cell($0.sensitivity) }))
@@ -49,10 +54,12 @@ struct Report {
       let c = metrics.last!.confusion
       confusion = [[c.trueNegatives, c.falsePositives], [c.falseNegatives, c.truePositives]]
     } else {
-      let metrics = sets.map { s -> MulticlassMetrics in
-        MulticlassMetrics(
-          predicted: probabilities(s.data).argmaxOfEachColumn(),
-          actual: classes.indices(s.data.labels!), classCount: classes.count)
+      var metrics: [MulticlassMetrics] = []
+      for s in sets {
+        metrics.append(
+          MulticlassMetrics(
+            predicted: try probabilities(s.data).argmaxOfEachColumn(),
+            actual: classes.indices(s.data.labels!), classCount: classes.count))
       }
       lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
       confusion = metrics.last!.confusion

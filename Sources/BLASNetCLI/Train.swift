@@ -100,9 +100,9 @@ extension BLASNetCommand {
     var testFraction: Double = 0.2
     @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
     var threads: Int?
-    @Option(help: "Where to save the model (written atomically).")
+    @Option(help: "Where to save the model (written atomically; - for standard output).")
     var save: String = "blasnet-model.json"
-    @Option(help: "Where to draw the cost curve (SVG).")
+    @Option(help: "Where to draw the cost curve (SVG; - for standard output).")
     var plot: String = "blasnet-cost.svg"
     @Flag(help: "No progress output.")
     var quiet = false
@@ -131,6 +131,16 @@ extension BLASNetCommand {
     func run() throws {
       applyThreads(threads)
       let path = try data ?? Self.builtInDataPath()
+      try OutputPaths.check(outputs: [("--save", save), ("--plot", plot)], inputs: [("--data", path)])
+      // With the model or the plot on standard output, the report goes to standard error.
+      let toStandardError = save == "-" || plot == "-"
+      func say(_ text: String = "") {
+        if toStandardError {
+          FileHandle.standardError.write(Data((text + "\n").utf8))
+        } else {
+          print(text)
+        }
+      }
       let all = try Dataset.forTraining(path: path, label: label)
       let classes = try ClassLabels(training: all)
       let split = DataSplit.trainTestIndices(
@@ -144,25 +154,34 @@ extension BLASNetCommand {
       let scaler = Standardizer(fitting: train.x)
       let binary = classes.count == 2
       let sizes = [all.featureNames.count] + layers.sizes + [binary ? 1 : classes.count]
+      let chosen = optimizer.optimizer(learningRate: learningRate, weightDecay: weightDecay)
+      let memory = TrainingMemory(
+        sizes: sizes, batchSize: batchSize == 0 ? train.count : min(batchSize, train.count), optimizer: chosen,
+        dropout: keepProb < 1)
+      if let available = availableMemory(), memory.total > available {
+        throw CLIError(
+          "the network \(sizes.map(String.init).joined(separator: " → ")) needs about \(memory) to train, but \(TrainingMemory.format(available)) of memory is available; use smaller --layers (or a smaller --batch-size)"
+        )
+      }
       var network = Network<Float>(
         sizes: sizes, hiddenActivation: activation.activation, outputActivation: binary ? .sigmoid : .softmax,
         seed: seed)
       let dataName = data == nil ? "built-in breast-cancer data (wdbc.csv)" : path
-      print(
+      say(
         "Data:    \(dataName): \(all.count) examples, \(all.featureNames.count) features, label \"\(all.labelName!)\"")
-      print("Split:   \(train.count) train / \(test.count) test (stratified, seed \(seed))")
-      print("Network: \(network)  (\(network.parameterCount) parameters)")
+      say("Split:   \(train.count) train / \(test.count) test (stratified, seed \(seed))")
+      say("Network: \(network)  (\(network.parameterCount) parameters)")
       let options = TrainingOptions(
-        epochs: epochs, optimizer: optimizer.optimizer(learningRate: learningRate, weightDecay: weightDecay),
+        epochs: epochs, optimizer: chosen,
         batchSize: batchSize == 0 ? nil : batchSize, l2: l2, keepProbability: keepProb, seed: seed,
         recordCostEvery: max(1, epochs / 100))
+      let (xTrain, yTrain) = (scaler.transform(train.x), classes.targets(train.labels!))
+      try checkL2(network: network, x: xTrain, y: yTrain)
       var progress = ProgressReporter(epochs: epochs, quiet: quiet)
       let started = ContinuousClock.now
       let history: TrainingHistory
       do {
-        history = try network.train(
-          x: scaler.transform(train.x), y: classes.targets(train.labels!), options: options
-        ) { progress.report($0) }
+        history = try network.train(x: xTrain, y: yTrain, options: options) { progress.report($0) }
       } catch .diverged(let epoch, let batch, let cost, let initialCost) {
         progress.finish()
         let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
@@ -174,22 +193,41 @@ extension BLASNetCommand {
       }
       progress.finish()
       let elapsed = ContinuousClock.now - started
-      print(
+      say(
         "Trained: \(history.epochsRun) epochs in \(formatDuration(elapsed)), final cost \(format(history.finalCost ?? .nan, 4))"
       )
-      print()
+      say()
       let model = SavedModel(
         network: network, standardizer: scaler, featureNames: all.featureNames, labelName: all.labelName,
         classLabels: classes.values)
-      print(Report(model: model).table([("train", train), ("test", test)]))
+      say(try Report(model: model, warnFarValues: false).table([("train", train), ("test", test)]))
+      let encoded: Data
       do {
-        try model.save(to: save)
+        encoded = try model.encoded()
       } catch {
         throw CLIError("\(error)")
       }
-      print("Saved the model to \(save)")
-      try writeAtomically(CostPlot.svg(history: history, title: "Training cost — \(network)"), to: plot)
-      print("Drew the cost curve in \(plot)")
+      try OutputPaths.write(encoded, to: save)
+      say(save == "-" ? "Wrote the model to standard output" : "Saved the model to \(save)")
+      try OutputPaths.write(Data(CostPlot.svg(history: history, title: "Training cost — \(network)").utf8), to: plot)
+      say(plot == "-" ? "Wrote the cost curve to standard output" : "Drew the cost curve in \(plot)")
+    }
+
+    /// Refuses an `--l2` so large that its penalty outweighs the data's cost
+    /// a million times over at the start: training could then do nothing but
+    /// shrink the weights towards zero (with Adam the cost stays astronomical
+    /// but finite, so the divergence check would not see it).
+    func checkL2(network: Network<Float>, x: Matrix<Float>, y: Matrix<Float>) throws(CLIError) {
+      guard l2 > 0 else { return }
+      let dataCost = Double(network.cost(x: x, y: y))
+      let squares = Double(Losses.l2Penalty(of: network, lambda: 2, examples: 1))
+      let penalty = l2 * squares / (2 * Double(x.columns))
+      if !(penalty <= 1e6 * Swift.max(dataCost, 1e-3)) {
+        let balance = dataCost * 2 * Double(x.columns) / squares
+        throw CLIError(
+          "--l2 \(l2) makes the L2 penalty at the start (\(String(format: "%.3g", penalty))) outweigh the data's cost (\(format(dataCost, 4))) more than a million times: training could only shrink the weights to zero; use a far smaller --l2 (at \(String(format: "%.2g", balance)) the two are equal)"
+        )
+      }
     }
 
     static func builtInDataPath() throws(CLIError) -> String {

@@ -15,7 +15,9 @@ import Dispatch
 ///
 /// While it runs, OpenBLAS's thread count is set to 1 and then restored: that
 /// setting is process-wide, so a BLAS call made meanwhile from another thread
-/// also runs single-threaded. Results equal those of `gemm` up to rounding
+/// also runs single-threaded. Concurrent callers are safe: the count is
+/// restored when the last of them is done, and ``OpenBLAS/threadCount``
+/// reports (and sets) the configured count throughout. Results equal those of `gemm` up to rounding
 /// (each element is computed by the same kind of kernel, on the same data).
 @inlinable
 public func gemmSplittingColumns<A: MatrixOperand, B: MatrixOperand>(
@@ -34,9 +36,8 @@ public func gemmSplittingColumns<A: MatrixOperand, B: MatrixOperand>(
   let ldb = _blasInt(b.rows, "gemmSplittingColumns")
   let m32 = _blasInt(m, "gemmSplittingColumns")
   let k32 = _blasInt(k, "gemmSplittingColumns")
-  let saved = openblas_get_num_threads()
-  openblas_set_num_threads(1)
-  defer { openblas_set_num_threads(saved) }
+  _SingleThreadedSections.enter()
+  defer { _SingleThreadedSections.leave() }
   a.withUnsafeBufferPointer { ap in
     b.withUnsafeBufferPointer { bp in
       c.withUnsafeMutableBufferPointer { cp in

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Synchronization
 
 /// The OpenBLAS library the package is linked against, and its threads.
 ///
@@ -8,11 +9,15 @@ import COpenBLAS
 /// once, before work starts, not from concurrent tasks.
 public enum OpenBLAS {
   /// The number of threads OpenBLAS uses for one call.
+  ///
+  /// While ``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``
+  /// runs its single-threaded parts, this still reports (and a new value
+  /// still sets) the count that applies once they are done.
   public static var threadCount: Int {
-    get { Int(openblas_get_num_threads()) }
+    get { _SingleThreadedSections.configuredThreadCount }
     set {
       if newValue < 1 { shapeFailure("OpenBLAS.threadCount: must be at least 1, got \(newValue)") }
-      openblas_set_num_threads(Int32(clamping: newValue))
+      _SingleThreadedSections.setThreadCount(Int32(clamping: newValue))
     }
   }
 
@@ -29,5 +34,50 @@ public enum OpenBLAS {
   public static var coreName: String {
     guard let p = openblas_get_corename() else { return "unknown" }
     return String(cString: p)
+  }
+}
+
+/// Stretches of time in which OpenBLAS must run single-threaded, possibly
+/// overlapping (concurrent callers of `gemmSplittingColumns`). The first to
+/// enter sets OpenBLAS to one thread and remembers the configured count; the
+/// last to leave restores it. A count set meanwhile is remembered and applied
+/// when the last one leaves. Without this, two overlapping callers could
+/// restore each other's "1" and leave the process single-threaded for good.
+@usableFromInline
+enum _SingleThreadedSections {
+  struct State {
+    var depth = 0
+    var configured: Int32 = 0
+  }
+
+  static let state = Mutex(State())
+
+  @usableFromInline
+  static func enter() {
+    state.withLock { s in
+      if s.depth == 0 {
+        s.configured = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+      }
+      s.depth += 1
+    }
+  }
+
+  @usableFromInline
+  static func leave() {
+    state.withLock { s in
+      s.depth -= 1
+      if s.depth == 0 { openblas_set_num_threads(s.configured) }
+    }
+  }
+
+  static var configuredThreadCount: Int {
+    state.withLock { s in Int(s.depth > 0 ? s.configured : openblas_get_num_threads()) }
+  }
+
+  static func setThreadCount(_ n: Int32) {
+    state.withLock { s in
+      if s.depth > 0 { s.configured = n } else { openblas_set_num_threads(n) }
+    }
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -9,6 +10,12 @@ import Foundation
 /// A failed file operation, with the system's reason.
 package struct FileWriteError: Error, Equatable {
   package var reason: String
+
+  package init(reason: String) { self.reason = reason }
+
+  static func system(_ what: String = "") -> FileWriteError {
+    FileWriteError(reason: what + String(cString: strerror(errno)))
+  }
 }
 
 /// `write(2)` under a name that ``AtomicFile/write(_:to:)`` does not shadow.
@@ -16,24 +23,79 @@ private func writeBytes(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) ->
   write(fd, bytes, count)
 }
 
+/// The temporary file of the save in progress, for the signal handler; nil
+/// when no save is under way. Only touched under ``AtomicFile/saving``.
+nonisolated(unsafe) private var pendingTemporary: UnsafeMutablePointer<CChar>? = nil
+
+/// SIGINT/SIGTERM during a save: remove its temporary file, then die of the
+/// signal as the process would have without this handler.
+private func removeTemporaryAndDie(_ signal: Int32) {
+  if let path = pendingTemporary { unlink(path) }
+  _ = Glibc.signal(signal, SIG_DFL)
+  raise(signal)
+}
+
 /// Whole-file writes that never leave a partial file behind. Not public API:
 /// the model files, the CLI and the benchmark write through it.
 package enum AtomicFile {
+  /// One save at a time holds the signal handlers and ``pendingTemporary``.
+  static let saving = Mutex(())
+
+  /// Marks BLASNet's temporary files: `.NAME.tmp-PID-RANDOM`.
+  static let temporaryMarker = ".tmp-"
+
   /// Writes `data` to `path` so that `path` holds either its old contents or
   /// all of `data`, never a mixture: the bytes go to a temporary file in the
   /// same folder, are flushed with `fsync`, and the temporary file is renamed
   /// over `path` (rename is atomic within a file system). On any failure the
   /// temporary file is removed and `path` is untouched.
+  ///
+  /// - A symbolic link is followed: its final target is replaced, the link
+  ///   stays a link.
+  /// - An existing file keeps its permission bits; a new one gets 0666 less
+  ///   the umask, as any program's new file does.
+  /// - A folder, device, FIFO or socket at `path` is refused, never replaced.
+  /// - Temporary files of this pattern left in the folder by processes that
+  ///   no longer run (a SIGKILL mid-save) are removed first.
+  /// - A SIGINT or SIGTERM that arrives while the file is written removes the
+  ///   temporary file before the process ends (when the signal would end the
+  ///   process anyway; a program that handles the signal itself keeps its handler).
   package static func write(_ data: Data, to path: String) throws(FileWriteError) {
-    let url = URL(fileURLWithPath: path)
+    let target = try finalTarget(of: path)
+    var info = stat()
+    var mode: mode_t? = nil
+    if stat(target, &info) == 0 {
+      if let kind = notARegularFile(info.st_mode) { throw FileWriteError(reason: "\(target) is \(kind), not a file") }
+      mode = info.st_mode & 0o7777
+    }
+    let url = URL(fileURLWithPath: target)
     let folder = url.deletingLastPathComponent().path
-    let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-    if fd < 0 { throw FileWriteError(reason: String(cString: strerror(errno))) }
+    removeStaleTemporaries(in: folder)
+    let temporary =
+      folder + "/." + url.lastPathComponent + temporaryMarker + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    try saving.withLock { _ throws(FileWriteError) in
+      let handled = installSignalHandlers(removing: temporary)
+      defer { removeSignalHandlers(handled) }
+      try writeThenRename(data, temporary: temporary, target: target, mode: mode)
+    }
+    // Make the rename itself durable.
+    let folderFD = open(folder, O_RDONLY | O_DIRECTORY)
+    if folderFD >= 0 {
+      _ = fsync(folderFD)
+      close(folderFD)
+    }
+  }
+
+  private static func writeThenRename(_ data: Data, temporary: String, target: String, mode: mode_t?)
+    throws(FileWriteError)
+  {
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+    if fd < 0 { throw .system() }
     var failure: String?
+    if let mode, fchmod(fd, mode) != 0 { failure = String(cString: strerror(errno)) }
     data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
       var offset = 0
-      while offset < raw.count {
+      while failure == nil && offset < raw.count {
         let n = writeBytes(fd, raw.baseAddress! + offset, raw.count - offset)
         if n < 0 {
           if errno == EINTR { continue }
@@ -45,10 +107,113 @@ package enum AtomicFile {
     }
     if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
     if close(fd) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
-    if failure == nil && rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+    if failure == nil && rename(temporary, target) != 0 { failure = String(cString: strerror(errno)) }
     if let failure {
       unlink(temporary)
       throw FileWriteError(reason: failure)
     }
+  }
+
+  /// `path` with every symbolic link along its last component followed: the
+  /// file a write to `path` should replace. A path that does not exist (yet)
+  /// is its own target.
+  package static func finalTarget(of path: String) throws(FileWriteError) -> String {
+    var current = path
+    for _ in 0..<40 {
+      var info = stat()
+      if lstat(current, &info) != 0 {
+        if errno == ENOENT { return current }
+        throw .system()
+      }
+      if (info.st_mode & S_IFMT) != S_IFLNK { return current }
+      var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+      let n = readlink(current, &buffer, buffer.count - 1)
+      if n < 0 { throw .system() }
+      let destination = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      if destination.hasPrefix("/") {
+        current = destination
+      } else {
+        current = URL(fileURLWithPath: current).deletingLastPathComponent().path + "/" + destination
+      }
+    }
+    throw FileWriteError(reason: "too many levels of symbolic links")
+  }
+
+  /// "a folder", "a device", … for a mode that is not a regular file's; nil
+  /// for a regular file.
+  package static func notARegularFile(_ mode: mode_t) -> String? {
+    switch mode & S_IFMT {
+    case S_IFREG: return nil
+    case S_IFDIR: return "a folder"
+    case S_IFCHR, S_IFBLK: return "a device"
+    case S_IFIFO: return "a FIFO (named pipe)"
+    case S_IFSOCK: return "a socket"
+    default: return "not a regular file"
+    }
+  }
+
+  /// Removes the temporary files that saves into `folder` left behind when
+  /// their process was killed: BLASNet's naming pattern, last modified before
+  /// this process started, and written by a process that no longer runs (or
+  /// whose process ID has since been reused by a younger process).
+  package static func removeStaleTemporaries(in folder: String) {
+    let me = getpid()
+    guard let started = processStartTime(me),
+      let names = try? FileManager.default.contentsOfDirectory(atPath: folder)
+    else { return }
+    for name in names where name.hasPrefix(".") {
+      guard let marker = name.range(of: temporaryMarker, options: .backwards) else { continue }
+      let tail = name[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+      guard tail.count == 2, let pid = Int32(tail[0]), UInt32(tail[1]) != nil, pid != me else { continue }
+      let path = folder + "/" + name
+      var info = stat()
+      guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+      let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+      guard modified < started else { continue }
+      if kill(pid, 0) == 0 || errno == EPERM {
+        // That process ID runs: stale only if it was started after the file was written.
+        guard let writerStarted = processStartTime(pid), writerStarted > modified else { continue }
+      }
+      unlink(path)
+    }
+  }
+
+  /// When process `pid` started, in seconds since 1970 (Linux's /proc), or
+  /// nil where that cannot be read.
+  static func processStartTime(_ pid: Int32) -> Double? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.range(of: ")", options: .backwards)
+    else { return nil }
+    // Fields after the command name start at field 3; the start time is field 22,
+    // in clock ticks since boot.
+    let fields = stat[close.upperBound...].split(separator: " ")
+    guard fields.count > 19, let ticks = Double(fields[19]) else { return nil }
+    // The moment of boot on the wall clock, to the nanosecond (/proc/stat's btime is whole seconds).
+    var now = timespec()
+    var sinceBoot = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    clock_gettime(CLOCK_BOOTTIME, &sinceBoot)
+    let boot = Double(now.tv_sec - sinceBoot.tv_sec) + Double(now.tv_nsec - sinceBoot.tv_nsec) / 1e9
+    return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+  }
+
+  /// Installs ``removeTemporaryAndDie(_:)`` for SIGINT and SIGTERM where they
+  /// would end the process; returns the signals it took over.
+  private static func installSignalHandlers(removing temporary: String) -> [Int32] {
+    pendingTemporary = strdup(temporary)
+    var taken: [Int32] = []
+    for signal in [SIGINT, SIGTERM] {
+      var current = sigaction()
+      guard sigaction(signal, nil, &current) == 0, current.__sigaction_handler.sa_handler == nil else { continue }
+      _ = Glibc.signal(signal, removeTemporaryAndDie)
+      taken.append(signal)
+    }
+    return taken
+  }
+
+  private static func removeSignalHandlers(_ signals: [Int32]) {
+    for signal in signals { _ = Glibc.signal(signal, SIG_DFL) }
+    free(pendingTemporary)
+    pendingTemporary = nil
   }
 }

@@ -42,6 +42,55 @@ public struct Standardizer: Equatable, Sendable, Codable {
       return S((Double(x[i, j]) - means[i]) / sd)
     }
   }
+
+  /// ``transform(_:)``, but a value that is not finite once standardised
+  /// (NaN or ±∞ in `x`, or a finite value such as 1e38 that overflows the
+  /// scalar type after scaling by a small standard deviation) is thrown as
+  /// ``NonFiniteInputError`` instead of being passed on: a network fed NaN
+  /// predicts NaN, and ReLU would even turn it into a plausible 0.
+  public func checkedTransform<S: BLASScalar>(_ x: Matrix<S>) throws(NonFiniteInputError) -> Matrix<S> {
+    let scaled = transform(x)
+    let bad = scaled.withUnsafeBufferPointer { p in p.firstIndex { !$0.isFinite } }
+    if let k = bad {
+      let (i, j) = (k % x.rows, k / x.rows)
+      throw NonFiniteInputError(feature: i, example: j, value: Double(x[i, j]), standardized: Double(scaled[i, j]))
+    }
+    return scaled
+  }
+
+  /// The standardised values of `scaled` (the output of ``transform(_:)``)
+  /// more than `deviations` standard deviations from the fitted mean, in
+  /// column-major order: inputs this far outside the fitted data make a
+  /// prediction an extrapolation.
+  public func outliers<S: BLASScalar>(in scaled: Matrix<S>, beyond deviations: Double) -> [(feature: Int, example: Int)]
+  {
+    let rows = scaled.rows
+    return scaled.withUnsafeBufferPointer { p in
+      p.indices.filter { Swift.abs(Double(p[$0])) > deviations }.map { (feature: $0 % rows, example: $0 / rows) }
+    }
+  }
+}
+
+/// A feature value that is not a finite number once standardised, thrown by
+/// ``Standardizer/checkedTransform(_:)``.
+public struct NonFiniteInputError: Error, Equatable, CustomStringConvertible {
+  /// Row of `x` (the feature) and column (the example).
+  public var feature: Int
+  public var example: Int
+  /// The value as given, and what standardising made of it.
+  public var value: Double
+  public var standardized: Double
+
+  public init(feature: Int, example: Int, value: Double, standardized: Double) {
+    self.feature = feature
+    self.example = example
+    self.value = value
+    self.standardized = standardized
+  }
+
+  public var description: String {
+    "feature \(feature) of example \(example): \(value) becomes \(standardized) once standardised"
+  }
 }
 
 /// Splitting and encoding labelled data (examples are columns).

@@ -40,4 +40,61 @@ import Testing
       try parse("x,y\n\"a\"b,1\n")
     }
   }
+
+  func refusal(_ bytes: [UInt8]) -> String {
+    do {
+      _ = try CSVFile(path: "t.csv", bytes: bytes)
+      return "accepted"
+    } catch {
+      return error.description
+    }
+  }
+
+  @Test func aRowWiderThanTheHeaderStopsAtTheFirstExtraField() throws {
+    // 3 fields in the header, then a row of a million: refused at its line,
+    // and its fields are never kept (the error comes before the 4th).
+    let row = Array(repeating: "1", count: 1_000_000).joined(separator: ",")
+    let message = refusal(Array("a,b,c\n1,2,3\n\(row)\n".utf8))
+    #expect(message == "t.csv:3: this row has more than 3 fields, expected 3 (as the header has)")
+  }
+
+  @Test func aFieldPastOneMebibyteIsAnErrorAtItsLine() throws {
+    let long = String(repeating: "7", count: CSVFile.maxFieldBytes + 1)
+    #expect(
+      refusal(Array("a,b\n1,2\n3,\(long)\n".utf8))
+        == "t.csv:3: column 2: a field is longer than 1048576 bytes, the most this reader takes")
+    #expect(
+      refusal(Array("a,b\n\"\(long)\",2\n".utf8))
+        == "t.csv:2: column 1: a field is longer than 1048576 bytes, the most this reader takes (a quote never closed?)"
+    )
+    // Exactly the limit is still a field.
+    let limit = String(repeating: "7", count: CSVFile.maxFieldBytes)
+    #expect(refusal(Array("a,b\n1,\(limit)\n".utf8)) == "accepted")
+  }
+
+  @Test func utf16AndBinaryFilesAreNamedAsSuch() throws {
+    let text = "a,b\n17.99,1\n"
+    var le: [UInt8] = [0xFF, 0xFE]
+    var be: [UInt8] = [0xFE, 0xFF]
+    var bare: [UInt8] = []
+    for unit in text.utf16 {
+      le += [UInt8(unit & 0xFF), UInt8(unit >> 8)]
+      be += [UInt8(unit >> 8), UInt8(unit & 0xFF)]
+      bare += [UInt8(unit & 0xFF), UInt8(unit >> 8)]
+    }
+    #expect(
+      refusal(le)
+        == "t.csv: the file is UTF-16 text (it starts with a UTF-16 byte-order mark); BLASNet reads UTF-8 CSV; convert it first, e.g. iconv -f UTF-16 -t UTF-8"
+    )
+    #expect(refusal(be).hasPrefix("t.csv: the file is UTF-16 text"))
+    #expect(refusal([0xFF, 0xFE, 0, 0] + Array("a".utf8)).hasPrefix("t.csv: the file is UTF-32 text"))
+    #expect(refusal(bare).hasPrefix("t.csv:1: the file has a NUL byte at byte offset 1: it is UTF-16 text without"))
+  }
+
+  @Test func quotedValuesInMessagesAreCappedAt80Characters() {
+    #expect(quoted("abc") == "\"abc\"")
+    let long = String(repeating: "x", count: 5000)
+    let q = quoted(long)
+    #expect(q == "\"" + String(repeating: "x", count: 79) + "…\" (5000 bytes)")
+  }
 }

@@ -1,4 +1,6 @@
+import Dispatch
 import LinearAlgebra
+import Synchronization
 import Testing
 
 /// Shapes (m, n, k) that cover 1×1, odd sizes, tall, wide and a size past BLAS's blocking.
@@ -152,5 +154,29 @@ func operands<S: BLASScalar>(
     let view = Matrix<Double>(column: [1, 1, 1]).allColumns
     gemv(a, view, transposeA: true, into: &z)
     #expect(z == Matrix(column: [9, 12]))
+  }
+}
+
+@Suite(.serialized) struct ConcurrentSplitProductTests {
+  /// Overlapping gemmSplittingColumns calls from many threads leave OpenBLAS
+  /// with the thread count it had, and each result equals plain gemm's.
+  @Test func overlappingCallersRestoreTheThreadCount() throws {
+    let saved = OpenBLAS.threadCount
+    defer { OpenBLAS.threadCount = saved }
+    OpenBLAS.threadCount = 2
+    let a = Matrix<Float>.randomUniform(8, 300, in: -1..<1, seed: 3)
+    let b = Matrix<Float>.randomUniform(300, 64, in: -1..<1, seed: 4)
+    var product = Matrix<Float>.zeros(8, 64)
+    gemm(a, b, into: &product)
+    let expected = product
+    let mismatches = Mutex(0)
+    DispatchQueue.concurrentPerform(iterations: 400) { _ in
+      var c = Matrix<Float>.zeros(8, 64)
+      gemmSplittingColumns(a, b, into: &c)
+      if !c.isApproximatelyEqual(to: expected, absoluteTolerance: 1e-4) { mismatches.withLock { $0 += 1 } }
+      #expect(OpenBLAS.threadCount == 2)
+    }
+    #expect(mismatches.withLock { $0 } == 0)
+    #expect(OpenBLAS.threadCount == 2)
   }
 }
