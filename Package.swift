@@ -52,5 +52,10 @@ let package = Package(
       resources: [.copy("Fixtures/wdbc.csv"), .copy("Fixtures/digits.csv")]
     ),
     .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "blasnet"]),
+    // libFuzzer targets for the CSV reader and the model-file loader; built
+    // with sanitizers and run by scripts/fuzz.sh, plain builds replay files.
+    .target(name: "FuzzDriver", dependencies: ["BLASNetCLI"], path: "Tests/Fuzz/FuzzDriver"),
+    .executableTarget(name: "fuzz-csv", dependencies: ["BLASNetCLI", "FuzzDriver"], path: "Tests/Fuzz/fuzz-csv"),
+    .executableTarget(name: "fuzz-model", dependencies: ["BLASNetCLI", "FuzzDriver"], path: "Tests/Fuzz/fuzz-model"),
   ]
 )

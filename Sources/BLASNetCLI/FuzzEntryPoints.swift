@@ -1,0 +1,47 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+
+/// What the fuzz targets in Tests/Fuzz drive: the whole path from bytes to
+/// a data set or a model, as `blasnet train` and `predict` take it. Any input
+/// must end in a value or a ``CLIError``/``ModelFileError``: a trap, a crash
+/// or a sanitizer report is a bug.
+package enum FuzzEntryPoints {
+  /// CSV bytes read as a training table (the last column the label), then
+  /// split into classes and standardised.
+  package static func trainingTable(_ bytes: [UInt8]) {
+    do {
+      let csv = try CSVFile(path: "fuzz.csv", bytes: bytes)
+      try Dataset.checkHeader(csv)
+      guard csv.header.count >= 2 else { return }
+      let data = try Dataset.read(
+        csv, featureColumns: Array(0..<(csv.header.count - 1)), labelColumn: csv.header.count - 1)
+      let classes = try ClassLabels(training: data)
+      _ = classes.targets(data.labels!)
+      _ = Standardizer(fitting: data.x).transform(data.x)
+    } catch {
+      _ = error.description
+    }
+  }
+
+  /// Model-file bytes decoded and validated; a model that loads predicts
+  /// one all-zero example.
+  package static func modelFile(_ bytes: [UInt8]) {
+    do {
+      let model = try SavedModel.decode(Data(bytes), path: "fuzz.json")
+      let x = Matrix<Float>.zeros(model.network.inputSize, 1)
+      _ = model.network.predict(model.standardizer.map { $0.transform(x) } ?? x)
+    } catch {
+      _ = error.description
+    }
+  }
+
+  /// Runs `entry` on the contents of each file in `paths` (a crash input the
+  /// fuzzer saved, say), printing each path as it is done.
+  package static func replay(_ paths: some Sequence<String>, through entry: ([UInt8]) -> Void) throws {
+    for path in paths {
+      entry(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+      print("replayed \(path)")
+    }
+  }
+}
