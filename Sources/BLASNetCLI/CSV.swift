@@ -56,6 +56,10 @@ struct CSVFile {
   /// at its line, found before the rest of the field is scanned.
   static let maxFieldBytes = 1 << 20
 
+  /// The most columns a header may have (ten million: far beyond any dense
+  /// network's input, and 160 MB of field ranges per row).
+  static let maxColumns = 10_000_000
+
   /// Reads and splits `path`; throws ``CLIError`` for a missing or unreadable
   /// file, an empty file, an unterminated quote, or text after a closing quote.
   init(path: String) throws(CLIError) {
@@ -163,7 +167,12 @@ struct CSVFile {
           if i < n && b[i] == CSVFile.comma {
             i += 1
             blank = false
-            if fields.count - first >= width {
+            if fields.count - first >= Swift.min(width, CSVFile.maxColumns) {
+              if width == Int.max {
+                throw CLIError.at(
+                  path, line: recordLine,
+                  "the header has more than \(CSVFile.maxColumns) columns, the most this reader takes")
+              }
               throw CLIError.at(
                 path, line: recordLine, "this row has more than \(width) fields, expected \(width) (as the header has)")
             }

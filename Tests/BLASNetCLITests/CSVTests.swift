@@ -58,6 +58,12 @@ import Testing
     #expect(message == "t.csv:3: this row has more than 3 fields, expected 3 (as the header has)")
   }
 
+  @Test func aHeaderWiderThanTenMillionColumnsIsRefused() throws {
+    var bytes = [UInt8](repeating: UInt8(ascii: ","), count: CSVFile.maxColumns + 1)
+    bytes += Array("\n1\n".utf8)
+    #expect(refusal(bytes) == "t.csv:1: the header has more than 10000000 columns, the most this reader takes")
+  }
+
   @Test func aFieldPastOneMebibyteIsAnErrorAtItsLine() throws {
     let long = String(repeating: "7", count: CSVFile.maxFieldBytes + 1)
     #expect(
