@@ -95,6 +95,32 @@ public struct NonFiniteInputError: Error, Equatable, CustomStringConvertible {
 
 /// Splitting and encoding labelled data (examples are columns).
 public enum DataSplit {
+  /// scikit-learn's `class_weight="balanced"`: class k weighs
+  /// m / (K · count_k), so every class carries the same total weight and the
+  /// mean weight over the examples is 1. A class with no examples gets 0.
+  public static func balancedClassWeights(classIndices: [Int], classCount: Int) -> [Double] {
+    var counts = [Int](repeating: 0, count: classCount)
+    for c in classIndices {
+      if !(0..<classCount).contains(c) { shapeFailure("balancedClassWeights: class \(c) is outside 0..<\(classCount)") }
+      counts[c] += 1
+    }
+    let m = Double(classIndices.count)
+    return counts.map { $0 == 0 ? 0 : m / (Double(classCount) * Double($0)) }
+  }
+
+  /// Per-example weights (1 × m) from per-class weights: example j weighs
+  /// `classWeights[classIndices[j]]`. Pass them as `weights:` to training or
+  /// a loss.
+  public static func exampleWeights<S: BLASScalar>(classIndices: [Int], classWeights: [Double]) -> Matrix<S> {
+    Matrix(rows: 1, columns: classIndices.count) { _, j in
+      let c = classIndices[j]
+      if !classWeights.indices.contains(c) {
+        shapeFailure("exampleWeights: class \(c) has no weight (\(classWeights.count) class weights)")
+      }
+      return S(classWeights[c])
+    }
+  }
+
   /// Column indices for a seeded train/test split.
   ///
   /// With `stratifyBy` labels, each class is split separately in the same

@@ -117,3 +117,111 @@ public struct MulticlassMetrics: Sendable {
     return total == 0 ? 0 : Double(correct) / Double(total)
   }
 }
+
+extension MulticlassMetrics {
+  /// Precision, recall, F1 and support of one class (scikit-learn's
+  /// `classification_report` row); a ratio with a zero denominator is nil.
+  public struct ClassReport: Equatable, Sendable {
+    public var precision: Double?
+    public var recall: Double?
+    public var f1: Double?
+    /// Examples of this class among the labels.
+    public var support: Int
+  }
+
+  /// One report per class, in class order.
+  public var perClass: [ClassReport] {
+    confusion.indices.map { k in
+      let truePositives = confusion[k][k]
+      let predicted = confusion.indices.reduce(0) { $0 + confusion[$1][k] }
+      let support = confusion[k].reduce(0, +)
+      let precision = predicted == 0 ? nil : Double(truePositives) / Double(predicted)
+      let recall = support == 0 ? nil : Double(truePositives) / Double(support)
+      let f1 = (predicted + support) == 0 ? nil : 2 * Double(truePositives) / Double(predicted + support)
+      return ClassReport(precision: precision, recall: recall, f1: f1, support: support)
+    }
+  }
+
+  /// The unweighted mean over classes of precision, recall and F1 (a class
+  /// whose ratio is undefined counts as 0, as scikit-learn's default does).
+  public var macroAverage: (precision: Double, recall: Double, f1: Double) {
+    let r = perClass
+    let n = Double(Swift.max(r.count, 1))
+    return (
+      r.reduce(0) { $0 + ($1.precision ?? 0) } / n, r.reduce(0) { $0 + ($1.recall ?? 0) } / n,
+      r.reduce(0) { $0 + ($1.f1 ?? 0) } / n
+    )
+  }
+
+  /// The mean over classes weighted by support.
+  public var weightedAverage: (precision: Double, recall: Double, f1: Double) {
+    let r = perClass
+    let total = Double(Swift.max(r.reduce(0) { $0 + $1.support }, 1))
+    func mean(_ value: (ClassReport) -> Double?) -> Double {
+      r.reduce(0) { $0 + (value($1) ?? 0) * Double($1.support) } / total
+    }
+    return (mean(\.precision), mean(\.recall), mean(\.f1))
+  }
+}
+
+/// The ROC curve of binary scores: one point per distinct threshold, from
+/// the highest threshold (nothing predicted positive: (0, 0)) to the lowest
+/// (everything positive: (1, 1)). A threshold t predicts positive when the
+/// score is ≥ t.
+public struct ROCCurve: Sendable {
+  public struct Point: Equatable, Sendable {
+    /// Scores ≥ this are predicted positive (+∞ for the first point).
+    public var threshold: Double
+    /// False-positive rate (1 − specificity) and true-positive rate (sensitivity).
+    public var falsePositiveRate: Double
+    public var truePositiveRate: Double
+    public var specificity: Double { 1 - falsePositiveRate }
+    public var sensitivity: Double { truePositiveRate }
+  }
+
+  public let points: [Point]
+
+  /// The curve of `scores` against `positive`; nil unless both classes occur.
+  public init?(scores: [Double], positive: [Bool]) {
+    if scores.count != positive.count {
+      shapeFailure("ROCCurve: \(scores.count) scores but \(positive.count) labels; they must be equal")
+    }
+    let nPos = positive.filter { $0 }.count
+    let nNeg = positive.count - nPos
+    if nPos == 0 || nNeg == 0 { return nil }
+    let order = scores.indices.sorted { scores[$0] > scores[$1] }
+    var points = [Point(threshold: .infinity, falsePositiveRate: 0, truePositiveRate: 0)]
+    var (tp, fp) = (0, 0)
+    var i = 0
+    while i < order.count {
+      let t = scores[order[i]]
+      while i < order.count && scores[order[i]] == t {
+        if positive[order[i]] { tp += 1 } else { fp += 1 }
+        i += 1
+      }
+      points.append(
+        Point(threshold: t, falsePositiveRate: Double(fp) / Double(nNeg), truePositiveRate: Double(tp) / Double(nPos)))
+    }
+    self.points = points
+  }
+
+  /// The area under the curve by the trapezoid rule (equal to
+  /// ``BinaryMetrics/auc(scores:positive:)``, ties counting one half).
+  public var area: Double {
+    zip(points, points.dropFirst()).reduce(0) {
+      $0 + ($1.1.falsePositiveRate - $1.0.falsePositiveRate) * ($1.0.truePositiveRate + $1.1.truePositiveRate) / 2
+    }
+  }
+
+  /// The highest threshold whose sensitivity is at least `target`: the most
+  /// specific operating point that still finds that share of the positives.
+  public func threshold(forSensitivity target: Double) -> Point {
+    points.first { $0.truePositiveRate >= target - 1e-12 } ?? points[points.count - 1]
+  }
+
+  /// The lowest threshold whose specificity is at least `target`: the most
+  /// sensitive operating point that keeps false alarms that rare.
+  public func threshold(forSpecificity target: Double) -> Point {
+    points.last { $0.specificity >= target - 1e-12 } ?? points[0]
+  }
+}

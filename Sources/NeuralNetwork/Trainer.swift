@@ -48,6 +48,8 @@ public struct Trainer<Scalar: BLASScalar> {
   var batchBuffers: [Int: [BatchBuffers<Scalar>]] = [:]
   var shuffledX: Matrix<Scalar> = .zeros(0, 0)
   var shuffledY: Matrix<Scalar> = .zeros(0, 0)
+  var shuffledWeights: Matrix<Scalar> = .zeros(0, 0)
+  var weightBuffers: [Int: Matrix<Scalar>] = [:]
   var order: [Int] = []
 
   /// A trainer for `network`; throws for options that cannot work.
@@ -70,14 +72,17 @@ public struct Trainer<Scalar: BLASScalar> {
   /// One training iteration on a batch: forward, cost, backward, update.
   ///
   /// Returns the batch's cost before the update (including the L2 term).
-  /// Traps unless `x` is n_x × m and `y` is n_L × m.
+  /// Optional per-example `weights` (1 × m) weight each example's loss and
+  /// gradient (``Losses``). Traps unless `x` is n_x × m and `y` is n_L × m.
   @discardableResult
   @_specialize(exported:true,where Scalar == Float, X == Matrix<Float>, Y == Matrix<Float>)
   @_specialize(exported:true,where Scalar == Float, X == MatrixColumns<Float>, Y == MatrixColumns<Float>)
   @_specialize(exported:true,where Scalar == Double, X == Matrix<Double>, Y == Matrix<Double>)
   @_specialize(exported:true,where Scalar == Double, X == MatrixColumns<Double>, Y == MatrixColumns<Double>)
-  public mutating func step<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(x: X, y: Y) -> Scalar {
-    let cost = forwardBackward(x: x, y: y, training: true)
+  public mutating func step<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(
+    x: X, y: Y, weights: Matrix<Scalar>? = nil
+  ) -> Scalar {
+    let cost = forwardBackward(x: x, y: y, weights: weights, training: true)
     optimizer.update(&network, with: gradientBuffers)
     return cost
   }
@@ -89,7 +94,7 @@ public struct Trainer<Scalar: BLASScalar> {
   public mutating func costAndGradients(x: Matrix<Scalar>, y: Matrix<Scalar>) -> (
     cost: Scalar, gradients: Gradients<Scalar>
   ) {
-    let cost = forwardBackward(x: x, y: y, training: false)
+    let cost = forwardBackward(x: x, y: y, weights: nil, training: false)
     return (cost, gradientBuffers)
   }
 
@@ -100,17 +105,37 @@ public struct Trainer<Scalar: BLASScalar> {
   /// the same generator then draws the dropout masks). `progress` is called
   /// after every epoch; return `.stop` to end early.
   ///
+  /// - Parameters:
+  ///   - weights: per-example weights (1 × m), e.g. from
+  ///     ``DataSplit/exampleWeights(classIndices:classWeights:)`` for class
+  ///     weights; they follow their examples through the shuffling.
+  ///   - validation: examples to report the cost (and accuracy) on after
+  ///     every epoch; needed for ``TrainingOptions/earlyStopping``.
+  ///   - checkpoint: called with the network after every epoch whose
+  ///     validation cost is the best so far (to save it to a file, say).
   /// - Throws: ``TrainingError/diverged(epoch:batch:cost:initialCost:)`` at the
   ///   first batch whose cost is not finite or exceeds 10⁴·(the first batch's
   ///   cost + 1), or after an epoch that left a parameter non-finite (unless
   ///   ``TrainingOptions/stopOnDivergence`` is false); the progress callback
-  ///   never sees that epoch.
+  ///   never sees that epoch. ``TrainingError/invalidOption(_:)`` for early
+  ///   stopping without validation data.
   @_specialize(exported:true,where Scalar == Float)
   @_specialize(exported:true,where Scalar == Double)
   public mutating func fit(
-    x: Matrix<Scalar>, y: Matrix<Scalar>, progress: ((TrainingProgress) -> TrainingControl)? = nil
+    x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>? = nil, validation: ValidationData<Scalar>? = nil,
+    progress: ((TrainingProgress) -> TrainingControl)? = nil,
+    checkpoint: ((Network<Scalar>, TrainingProgress) -> Void)? = nil
   ) throws(TrainingError) -> TrainingHistory {
     checkData(x: x, y: y)
+    Self.checkWeights(weights, examples: x.columns, "train")
+    if let validation {
+      checkData(x: validation.x, y: validation.y, "validation")
+      Self.checkWeights(validation.weights, examples: validation.x.columns, "validation")
+    }
+    let stopping = options.earlyStopping
+    if stopping != nil && validation == nil {
+      throw .invalidOption("early stopping needs validation data to watch; pass validation: to fit/train")
+    }
     var history = TrainingHistory()
     let m = x.columns
     let batch = Swift.min(options.batchSize ?? m, m)
@@ -124,16 +149,18 @@ public struct Trainer<Scalar: BLASScalar> {
         throw .diverged(epoch: epoch, batch: b, cost: cost, initialCost: first)
       }
     }
+    var best: (epoch: Int, cost: Double, network: Network<Scalar>?)?
+    var epochsWithoutImprovement = 0
     for epoch in 1...Swift.max(options.epochs, 1) where options.epochs > 0 {
       var total = 0.0
       if batch >= m {
-        total = Double(step(x: x, y: y))
+        total = Double(step(x: x, y: y, weights: weights))
         try check(total, epoch, 1)
       } else {
-        let batches = shuffledBatches(x: x, y: y, batchSize: batch)
+        let batches = shuffledBatches(x: x, y: y, weights: weights, batchSize: batch)
         for i in batches.indices {
           let (bx, by) = batches[i]
-          let cost = Double(step(x: bx, y: by))
+          let cost = Double(step(x: bx, y: by, weights: batchWeights(i, batchSize: batch, count: bx.columns)))
           try check(cost, epoch, i + 1)
           total += cost * Double(bx.columns)
         }
@@ -143,40 +170,88 @@ public struct Trainer<Scalar: BLASScalar> {
         throw .diverged(epoch: epoch, batch: nil, cost: bad, initialCost: initialCost ?? .nan)
       }
       history.epochsRun = epoch
-      let last = epoch == options.epochs
-      if epoch % options.recordCostEvery == 0 || last || epoch == 1 {
-        history.costs.append((epoch, total))
+      var report = TrainingProgress(epoch: epoch, epochs: options.epochs, cost: total)
+      if let validation {
+        (report.validationCost, report.validationAccuracy) = evaluate(validation)
+        let cost = report.validationCost!
+        report.improved = best.map { cost < $0.cost - (stopping?.minDelta ?? 0) } ?? cost.isFinite
+        if report.improved {
+          best = (epoch, cost, stopping?.restoreBestWeights == true ? network : nil)
+          epochsWithoutImprovement = 0
+          checkpoint?(network, report)
+        } else {
+          epochsWithoutImprovement += 1
+        }
       }
-      if let progress, progress(TrainingProgress(epoch: epoch, epochs: options.epochs, cost: total)) == .stop {
-        if !last && history.costs.last?.epoch != epoch { history.costs.append((epoch, total)) }
+      let last = epoch == options.epochs
+      let patienceRanOut = stopping.map { epochsWithoutImprovement >= $0.patience } ?? false
+      let stopped = progress.map { $0(report) == .stop } ?? false
+      if epoch % options.recordCostEvery == 0 || last || epoch == 1 || stopped || patienceRanOut {
+        history.record(report)
+      }
+      if stopped || patienceRanOut {
         history.stoppedEarly = !last
+        history.stoppedByEarlyStopping = patienceRanOut && !stopped && !last
         break
+      }
+    }
+    if let best {
+      history.bestEpoch = best.epoch
+      history.bestValidationCost = best.cost
+      if let kept = best.network, best.epoch != history.epochsRun {
+        network = kept
+        history.restoredBestWeights = true
       }
     }
     return history
   }
 
+  /// The validation cost (the loss without the L2 term) and accuracy of the network as it is.
+  func evaluate(_ v: ValidationData<Scalar>) -> (cost: Double, accuracy: Double?) {
+    let cost = Double(network.cost(x: v.x, y: v.y, loss: loss, l2: 0, weights: v.weights))
+    let output = network.outputActivation
+    guard (output == .sigmoid && network.outputSize == 1) || output == .softmax else { return (cost, nil) }
+    let p = network.predict(v.x)
+    var right = 0
+    if output == .sigmoid {
+      for j in 0..<p.columns where (p[0, j] >= 0.5) == (v.y[0, j] >= 0.5) { right += 1 }
+    } else {
+      let predicted = p.argmaxOfEachColumn()
+      let actual = v.y.argmaxOfEachColumn()
+      for j in 0..<p.columns where predicted[j] == actual[j] { right += 1 }
+    }
+    return (cost, Double(right) / Double(p.columns))
+  }
+
+  static func checkWeights(_ weights: Matrix<Scalar>?, examples m: Int, _ what: String) {
+    if let w = weights, w.rows != 1 || w.columns != m {
+      shapeFailure("\(what): weights must be 1×m = 1×\(m), one per example; weights are \(w.shape)")
+    }
+  }
+
   // MARK: - The step, piece by piece
 
-  func checkData<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(x: X, y: Y) {
+  func checkData<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(x: X, y: Y, _ what: String = "train") {
     let nx = network.inputSize
     let nl = network.outputSize
     if x.rows != nx {
       shapeFailure(
-        "train: X must be n_x×m = \(nx)×m (features as rows, examples as columns); X is \(x.rows)×\(x.columns)"
+        "\(what): X must be n_x×m = \(nx)×m (features as rows, examples as columns); X is \(x.rows)×\(x.columns)"
           + (x.columns == nx ? " — it looks transposed" : ""))
     }
     if y.rows != nl || y.columns != x.columns {
       shapeFailure(
-        "train: labels are \(y.rows)×\(y.columns) but the output is \(nl)×\(x.columns); Y must be \(nl)×m with one column per example of X"
+        "\(what): labels are \(y.rows)×\(y.columns) but the output is \(nl)×\(x.columns); Y must be \(nl)×m with one column per example of X"
       )
     }
-    if x.columns == 0 { shapeFailure("train: X has no examples (\(x.rows)×0)") }
+    if x.columns == 0 { shapeFailure("\(what): X has no examples (\(x.rows)×0)") }
   }
 
   /// This epoch's mini-batches: the columns of x and y gathered, in an order
   /// drawn from the generator, into buffers kept between epochs.
-  mutating func shuffledBatches(x: Matrix<Scalar>, y: Matrix<Scalar>, batchSize: Int) -> MiniBatches<Scalar> {
+  mutating func shuffledBatches(
+    x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>?, batchSize: Int
+  ) -> MiniBatches<Scalar> {
     if shuffledX.shape != x.shape { shuffledX = .zeros(x.rows, x.columns) }
     if shuffledY.shape != y.shape { shuffledY = .zeros(y.rows, y.columns) }
     if order.count != x.columns { order = Array(0..<x.columns) }
@@ -184,7 +259,28 @@ public struct Trainer<Scalar: BLASScalar> {
     generator.shuffle(&order)  // the same permutation as generator.permutation(m)
     MiniBatches.gatherColumns(of: x, order: order, into: &shuffledX)
     MiniBatches.gatherColumns(of: y, order: order, into: &shuffledY)
+    if let weights {
+      if shuffledWeights.shape != weights.shape { shuffledWeights = .zeros(1, weights.columns) }
+      MiniBatches.gatherColumns(of: weights, order: order, into: &shuffledWeights)
+    } else {
+      shuffledWeights = .zeros(0, 0)
+    }
     return MiniBatches(orderedX: shuffledX, orderedY: shuffledY, batchSize: batchSize)
+  }
+
+  /// The weights of batch `i` of this epoch's shuffled batches (nil when
+  /// training is unweighted), copied into a buffer kept per batch size.
+  mutating func batchWeights(_ i: Int, batchSize: Int, count: Int) -> Matrix<Scalar>? {
+    guard shuffledWeights.columns > 0 else { return nil }
+    var buffer = weightBuffers[count] ?? .zeros(1, count)
+    weightBuffers[count] = nil  // keep the buffer uniquely referenced while it is written
+    shuffledWeights.withUnsafeBufferPointer { all in
+      buffer.withUnsafeMutableBufferPointer { part in
+        for k in 0..<count { part[k] = all[i * batchSize + k] }
+      }
+    }
+    weightBuffers[count] = buffer
+    return buffer
   }
 
   mutating func buffers(for m: Int) -> [BatchBuffers<Scalar>] {
@@ -196,7 +292,7 @@ public struct Trainer<Scalar: BLASScalar> {
   }
 
   mutating func forwardBackward<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(
-    x: X, y: Y, training: Bool
+    x: X, y: Y, weights: Matrix<Scalar>?, training: Bool
   ) -> Scalar {
     checkData(x: x, y: y)
     let m = x.columns
@@ -224,7 +320,7 @@ public struct Trainer<Scalar: BLASScalar> {
     }
     // The cost and dZ_L.
     let top = buf[depth - 1]
-    var cost = loss.outputGradient(z: top.z, a: top.a, labels: y, output: output, into: &top.dz)
+    var cost = loss.outputGradient(z: top.z, a: top.a, labels: y, weights: weights, output: output, into: &top.dz)
     if options.l2 > 0 { cost += Losses.l2Penalty(of: network, lambda: options.l2, examples: m) }
     // Backward.
     for l in stride(from: depth - 1, through: 0, by: -1) {
@@ -280,16 +376,20 @@ extension Network {
   /// Traps unless `x` is n_x × m and `y` is n_L × m (a 1×1 `y` for a 1×m
   /// output is refused with both shapes in the message). Throws
   /// ``TrainingError`` for options that cannot work and when training
-  /// diverges; the network is then left as it was before the call.
+  /// diverges; the network is then left as it was before the call. The
+  /// per-example `weights`, `validation` data (and with it early stopping)
+  /// and `checkpoint` are those of ``Trainer/fit(x:y:weights:validation:progress:checkpoint:)``.
   @discardableResult
   @_specialize(exported:true,where Scalar == Float)
   @_specialize(exported:true,where Scalar == Double)
   public mutating func train(
-    x: Matrix<Scalar>, y: Matrix<Scalar>, options: TrainingOptions = TrainingOptions(),
-    progress: ((TrainingProgress) -> TrainingControl)? = nil
+    x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>? = nil, validation: ValidationData<Scalar>? = nil,
+    options: TrainingOptions = TrainingOptions(), progress: ((TrainingProgress) -> TrainingControl)? = nil,
+    checkpoint: ((Network<Scalar>, TrainingProgress) -> Void)? = nil
   ) throws(TrainingError) -> TrainingHistory {
     var trainer = try Trainer(network: self, options: options)
-    let history = try trainer.fit(x: x, y: y, progress: progress)
+    let history = try trainer.fit(
+      x: x, y: y, weights: weights, validation: validation, progress: progress, checkpoint: checkpoint)
     self = trainer.network
     return history
   }

@@ -35,11 +35,16 @@ public struct TrainingOptions: Sendable {
   /// parameter that is not finite (checked after every epoch). Default true;
   /// set false to keep going anyway (to study a divergence).
   public var stopOnDivergence: Bool
+  /// Stop when the validation cost has not improved for a while, and keep
+  /// the best epoch's weights; needs validation data in ``Trainer/fit(x:y:weights:validation:progress:checkpoint:)``.
+  /// `nil` (the default) trains for all ``epochs``.
+  public var earlyStopping: EarlyStopping?
 
   public init(
     epochs: Int = 1000, optimizer: Optimizer = .gradientDescent(learningRate: 0.0075), batchSize: Int? = nil,
     l2: Double = 0, keepProbability: Double = 1, loss: Loss? = nil, seed: UInt64 = 1, recordCostEvery: Int = 100,
-    path: ComputePath = .blas, splitSkinnyProducts: Bool = true, stopOnDivergence: Bool = true
+    path: ComputePath = .blas, splitSkinnyProducts: Bool = true, stopOnDivergence: Bool = true,
+    earlyStopping: EarlyStopping? = nil
   ) {
     self.epochs = epochs
     self.optimizer = optimizer
@@ -52,6 +57,7 @@ public struct TrainingOptions: Sendable {
     self.path = path
     self.splitSkinnyProducts = splitSkinnyProducts
     self.stopOnDivergence = stopOnDivergence
+    self.earlyStopping = earlyStopping
   }
 
   /// The loss these options train `output` with, or the reason they cannot.
@@ -65,8 +71,49 @@ public struct TrainingOptions: Sendable {
       throw .invalidOption("the keep probability must be in (0, 1], got \(keepProbability)")
     }
     if recordCostEvery < 1 { throw .invalidOption("recordCostEvery must be ≥ 1, got \(recordCostEvery)") }
+    if let e = earlyStopping {
+      if e.patience < 1 { throw .invalidOption("early stopping's patience must be ≥ 1 epoch, got \(e.patience)") }
+      if !(e.minDelta >= 0) || !e.minDelta.isFinite {
+        throw .invalidOption("early stopping's minimum improvement must be ≥ 0, got \(e.minDelta)")
+      }
+    }
     if !loss.fits(output: output) { throw .incompatibleLoss(loss: loss, output: output) }
     return loss
+  }
+}
+
+/// Keras's `EarlyStopping(monitor="val_loss", patience=…, min_delta=…,
+/// restore_best_weights=…)`: after each epoch the validation cost is
+/// compared with the best so far; it improves when it is lower than the best
+/// by more than ``minDelta``. After ``patience`` epochs in a row without an
+/// improvement, training stops. With ``restoreBestWeights`` the network ends
+/// with the weights of the best epoch, whether training stopped early or ran
+/// all its epochs.
+public struct EarlyStopping: Equatable, Sendable {
+  public var patience: Int
+  public var minDelta: Double
+  public var restoreBestWeights: Bool
+
+  public init(patience: Int, minDelta: Double = 0, restoreBestWeights: Bool = true) {
+    self.patience = patience
+    self.minDelta = minDelta
+    self.restoreBestWeights = restoreBestWeights
+  }
+}
+
+/// Held-out examples whose cost (and accuracy) training reports after every
+/// epoch without learning from them: X is n_x × m, Y n_L × m, optional
+/// per-example weights 1 × m (the validation cost is then weighted as the
+/// training cost is).
+public struct ValidationData<Scalar: BLASScalar>: Sendable {
+  public var x: Matrix<Scalar>
+  public var y: Matrix<Scalar>
+  public var weights: Matrix<Scalar>?
+
+  public init(x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>? = nil) {
+    self.x = x
+    self.y = y
+    self.weights = weights
   }
 }
 
@@ -109,6 +156,17 @@ public struct TrainingProgress: Sendable {
   public var epochs: Int
   /// The mean cost over the epoch's batches (measured before each batch's update).
   public var cost: Double
+  /// The cost on the validation data after the epoch (data term only, no
+  /// L2 penalty; weighted when the validation data has weights); nil without
+  /// validation data.
+  public var validationCost: Double? = nil
+  /// The share of validation examples classified right (sigmoid output: p ≥ 0.5;
+  /// softmax: the largest probability); nil without validation data or for
+  /// another output.
+  public var validationAccuracy: Double? = nil
+  /// Whether this epoch's validation cost is the best so far (by more than
+  /// the early-stopping ``EarlyStopping/minDelta`` when early stopping is on).
+  public var improved: Bool = false
 }
 
 /// What the progress callback answers.
@@ -123,8 +181,25 @@ public struct TrainingHistory: Sendable {
   public var costs: [(epoch: Int, cost: Double)] = []
   /// Epochs completed.
   public var epochsRun = 0
-  /// Whether the callback stopped training early.
+  /// Whether training ended before its last epoch (the callback or early stopping).
   public var stoppedEarly = false
+  /// `(epoch, cost)` on the validation data, at the same epochs as ``costs``.
+  public var validationCosts: [(epoch: Int, cost: Double)] = []
+  /// `(epoch, accuracy)` on the validation data, at the same epochs, when it has one.
+  public var validationAccuracies: [(epoch: Int, accuracy: Double)] = []
+  /// The epoch with the lowest validation cost, and that cost.
+  public var bestEpoch: Int?
+  public var bestValidationCost: Double?
+  /// Whether the network was set back to the weights of ``bestEpoch``.
+  public var restoredBestWeights = false
+  /// Whether early stopping (not the callback) ended training.
+  public var stoppedByEarlyStopping = false
   /// The last recorded cost.
   public var finalCost: Double? { costs.last?.cost }
+
+  mutating func record(_ p: TrainingProgress) {
+    costs.append((p.epoch, p.cost))
+    if let c = p.validationCost { validationCosts.append((p.epoch, c)) }
+    if let a = p.validationAccuracy { validationAccuracies.append((p.epoch, a)) }
+  }
 }
