@@ -54,4 +54,31 @@ struct ClassLabels {
 
   /// How class k is printed: `1` for 1.0, `2.5` for 2.5.
   func name(_ k: Int) -> String { formatLabel(values[k]) }
+
+  /// The per-class weights that `--class-weight` asks for: nil for `none`;
+  /// scikit-learn's `balanced` (m / (K · count) on the training part); or
+  /// `CLASS=W,...`, classes not named weighing 1.
+  func weights(_ option: String, training: Dataset) throws(CLIError) -> [Double]? {
+    switch option.lowercased() {
+    case "none": return nil
+    case "balanced": return DataSplit.balancedClassWeights(classIndices: indices(training.labels!), classCount: count)
+    default: break
+    }
+    var weights = [Double](repeating: 1, count: count)
+    for part in option.split(separator: ",") {
+      let pieces = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+      let names = (0..<count).map(name)
+      guard pieces.count == 2, let k = names.firstIndex(of: pieces[0]) else {
+        throw CLIError(
+          "--class-weight: \(quoted(part)) is not CLASS=WEIGHT for one of the classes \(list(names)) (or use balanced or none)"
+        )
+      }
+      guard let w = Double(pieces[1]), w >= 0, w.isFinite else {
+        throw CLIError(
+          "--class-weight: the weight of class \(pieces[0]) must be a number ≥ 0, got \(quoted(pieces[1]))")
+      }
+      weights[k] = w
+    }
+    return weights
+  }
 }

@@ -100,11 +100,16 @@ struct ProgressReporter {
       let width = 30
       let done = width * p.epoch / max(1, p.epochs)
       let bar = String(repeating: "=", count: done) + String(repeating: " ", count: width - done)
-      write("\r  epoch \(p.epoch)/\(p.epochs) [\(bar)] cost \(format(p.cost, 4))")
+      write("\r  epoch \(p.epoch)/\(p.epochs) [\(bar)] cost \(format(p.cost, 4))\(validation(p))")
     } else if p.epoch == 1 || p.epoch % max(1, epochs / 10) == 0 || p.epoch == p.epochs {
-      write("  epoch \(p.epoch)/\(p.epochs)  cost \(format(p.cost, 4))\n")
+      write("  epoch \(p.epoch)/\(p.epochs)  cost \(format(p.cost, 4))\(validation(p))\n")
     }
     return .proceed
+  }
+
+  func validation(_ p: TrainingProgress) -> String {
+    guard let c = p.validationCost else { return "" }
+    return "  validation \(format(c, 4))" + (p.validationAccuracy.map { " (accuracy \(format($0, 4)))" } ?? "")
   }
 
   func finish() {
@@ -117,14 +122,21 @@ struct ProgressReporter {
   }
 }
 
-/// The cost history as a small self-contained SVG line chart.
+/// The cost history as a small self-contained SVG line chart: the training
+/// cost and, when there is one, the validation cost, with a legend, labelled
+/// axes and ticks at round values.
 enum CostPlot {
   static func svg(history: TrainingHistory, title: String) -> String {
     let (w, h) = (640.0, 400.0)
     let (left, right, top, bottom) = (70.0, 20.0, 40.0, 50.0)
-    let points = history.costs.filter { $0.cost.isFinite }
-    let maxEpoch = Double(max(1, points.last?.epoch ?? 1))
-    let maxCost = max(points.map(\.cost).max() ?? 1, 1e-12)
+    let series = [
+      (name: "training", color: "#1f77b4", points: history.costs.filter { $0.cost.isFinite }),
+      (name: "validation", color: "#ff7f0e", points: history.validationCosts.filter { $0.cost.isFinite }),
+    ].filter { !$0.points.isEmpty }
+    let all = series.flatMap(\.points)
+    let xTicks = niceTicks(upTo: Double(max(1, all.map(\.epoch).max() ?? 1)))
+    let yTicks = niceTicks(upTo: max(all.map(\.cost).max() ?? 1, 1e-12))
+    let (maxEpoch, maxCost) = (xTicks.last!, yTicks.last!)
     func x(_ e: Double) -> Double { left + (w - left - right) * e / maxEpoch }
     func y(_ c: Double) -> Double { h - bottom - (h - top - bottom) * c / maxCost }
     var s = """
@@ -133,22 +145,54 @@ enum CostPlot {
       <text x="\(Int(w / 2))" y="22" text-anchor="middle" font-size="14">\(escape(title))</text>
 
       """
-    for k in 0...4 {
-      let c = maxCost * Double(k) / 4
-      let yy = y(c)
+    for c in yTicks {
+      let yy = format(y(c), 1)
       s += "<line x1=\"\(left)\" y1=\"\(yy)\" x2=\"\(w - right)\" y2=\"\(yy)\" stroke=\"#ddd\"/>\n"
-      s += "<text x=\"\(left - 6)\" y=\"\(yy + 4)\" text-anchor=\"end\">\(format(c, 3))</text>\n"
-      let e = maxEpoch * Double(k) / 4
-      s += "<text x=\"\(x(e))\" y=\"\(h - bottom + 18)\" text-anchor=\"middle\">\(Int(e.rounded()))</text>\n"
+      s += "<text x=\"\(left - 6)\" y=\"\(format(y(c) + 4, 1))\" text-anchor=\"end\">\(tickLabel(c))</text>\n"
+    }
+    for e in xTicks {
+      let xx = format(x(e), 1)
+      s += "<line x1=\"\(xx)\" y1=\"\(h - bottom)\" x2=\"\(xx)\" y2=\"\(h - bottom + 5)\" stroke=\"black\"/>\n"
+      s += "<text x=\"\(xx)\" y=\"\(h - bottom + 18)\" text-anchor=\"middle\">\(tickLabel(e))</text>\n"
     }
     s += "<line x1=\"\(left)\" y1=\"\(h - bottom)\" x2=\"\(w - right)\" y2=\"\(h - bottom)\" stroke=\"black\"/>\n"
     s += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(h - bottom)\" stroke=\"black\"/>\n"
     s += "<text x=\"\(Int((left + w - right) / 2))\" y=\"\(Int(h - 12))\" text-anchor=\"middle\">epoch</text>\n"
     s += "<text x=\"16\" y=\"\(Int((top + h - bottom) / 2))\" text-anchor=\"middle\" "
     s += "transform=\"rotate(-90 16 \(Int((top + h - bottom) / 2)))\">cost</text>\n"
-    let path = points.map { "\(format(x(Double($0.epoch)), 1)),\(format(y($0.cost), 1))" }.joined(separator: " ")
-    s += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"\(path)\"/>\n</svg>\n"
-    return s
+    for (k, line) in series.enumerated() {
+      let path = line.points.map { "\(format(x(Double($0.epoch)), 1)),\(format(y($0.cost), 1))" }
+        .joined(separator: " ")
+      s += "<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
+      // The legend, top right.
+      let ly = top + 14 + 18 * Double(k)
+      let lx = w - right - 130
+      s +=
+        "<line x1=\"\(lx)\" y1=\"\(ly)\" x2=\"\(lx + 24)\" y2=\"\(ly)\" stroke=\"\(line.color)\" stroke-width=\"2\"/>\n"
+      s += "<text x=\"\(lx + 30)\" y=\"\(ly + 4)\">\(line.name) cost</text>\n"
+    }
+    if let best = history.bestEpoch, history.restoredBestWeights || history.stoppedByEarlyStopping {
+      let bx = format(x(Double(best)), 1)
+      s +=
+        "<line x1=\"\(bx)\" y1=\"\(top)\" x2=\"\(bx)\" y2=\"\(h - bottom)\" stroke=\"#2ca02c\" stroke-dasharray=\"4 3\"/>\n"
+      s += "<text x=\"\(bx)\" y=\"\(top - 4)\" text-anchor=\"middle\" fill=\"#2ca02c\">best, epoch \(best)</text>\n"
+    }
+    return s + "</svg>\n"
+  }
+
+  /// Ticks from 0 at a round step (1, 2 or 5 × 10ᵏ), about four of them,
+  /// the last at or above `maximum`.
+  static func niceTicks(upTo maximum: Double) -> [Double] {
+    let raw = maximum / 4
+    let magnitude = pow(10, floor(log10(raw)))
+    let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+    let count = Int((maximum / step - 1e-9).rounded(.up))
+    return (0...max(1, count)).map { Double($0) * step }
+  }
+
+  /// `0`, `0.25`, `200`, `1e-05`: the shortest form of a tick value.
+  static func tickLabel(_ v: Double) -> String {
+    v == 0 ? "0" : String(format: "%.6g", v)
   }
 
   static func escape(_ s: String) -> String {

@@ -98,6 +98,22 @@ extension BLASNetCommand {
     var seed: UInt64 = 42
     @Option(name: .customLong("test-fraction"), help: "Share of the examples held out for testing, in (0, 1).")
     var testFraction: Double = 0.2
+    @Option(
+      name: .customLong("validation-fraction"),
+      help: "Share of the training split held out (stratified) to watch the validation cost each epoch; 0: none.")
+    var validationFraction: Double = 0.2
+    @Option(
+      help: "Stop after this many epochs without improvement of the validation cost; keep the best epoch's weights.")
+    var patience: Int?
+    @Option(
+      name: .customLong("min-delta"), help: "The least decrease of the validation cost that counts as an improvement.")
+    var minDelta: Double = 0
+    @Option(
+      name: .customLong("class-weight"),
+      help: ArgumentHelp(
+        "Weights of the classes in the training cost: balanced, none, or CLASS=W,... (e.g. 1=5).", valueName: "weights")
+    )
+    var classWeight: String = "none"
     @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
     var threads: Int?
     @Option(help: "Where to save the model (written atomically; - for standard output).")
@@ -125,6 +141,18 @@ extension BLASNetCommand {
       guard keepProb > 0 && keepProb <= 1 else {
         throw ValidationError("--keep-prob must be in (0, 1], got \(keepProb)")
       }
+      guard validationFraction >= 0 && validationFraction < 1 else {
+        throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)")
+      }
+      if let patience {
+        guard patience >= 1 else { throw ValidationError("--patience must be at least 1 epoch, got \(patience)") }
+        guard validationFraction > 0 else {
+          throw ValidationError("--patience watches the validation cost: it needs --validation-fraction above 0")
+        }
+      }
+      guard minDelta >= 0 && minDelta.isFinite else {
+        throw ValidationError("--min-delta must be ≥ 0, got \(minDelta)")
+      }
       try validateThreads(threads)
     }
 
@@ -149,8 +177,23 @@ extension BLASNetCommand {
         throw CLIError(
           "\(path): \(all.count) examples are too few to hold out \(Int(testFraction * 100)) % for testing")
       }
-      let train = all.subset(split.train)
+      var train = all.subset(split.train)
       let test = all.subset(split.test)
+      // The validation part comes out of the training split, never the test split.
+      var validation: Dataset?
+      if validationFraction > 0 {
+        let inner = DataSplit.trainTestIndices(
+          count: train.count, testFraction: validationFraction, seed: seed &+ 1,
+          stratifyBy: classes.indices(train.labels!))
+        if inner.train.isEmpty || inner.test.isEmpty {
+          throw CLIError(
+            "\(path): \(train.count) training examples are too few to hold out \(Int(validationFraction * 100)) % for validation; use --validation-fraction 0"
+          )
+        }
+        validation = train.subset(inner.test)
+        train = train.subset(inner.train)
+      }
+      let weightsOfClasses = try classes.weights(classWeight, training: train)
       let scaler = Standardizer(fitting: train.x)
       let binary = classes.count == 2
       let sizes = [all.featureNames.count] + layers.sizes + [binary ? 1 : classes.count]
@@ -169,19 +212,33 @@ extension BLASNetCommand {
       let dataName = data == nil ? "built-in breast-cancer data (wdbc.csv)" : path
       say(
         "Data:    \(dataName): \(all.count) examples, \(all.featureNames.count) features, label \"\(all.labelName!)\"")
-      say("Split:   \(train.count) train / \(test.count) test (stratified, seed \(seed))")
+      let held = validation.map { " / \($0.count) validation" } ?? ""
+      say("Split:   \(train.count) train\(held) / \(test.count) test (stratified, seed \(seed))")
+      if let weightsOfClasses {
+        let shown = weightsOfClasses.enumerated().map { "\(classes.name($0)) → \(format($1, 3))" }
+        say("Weights: \(shown.joined(separator: ", ")) (class weights in the training cost)")
+      }
       say("Network: \(network)  (\(network.parameterCount) parameters)")
       let options = TrainingOptions(
         epochs: epochs, optimizer: chosen,
         batchSize: batchSize == 0 ? nil : batchSize, l2: l2, keepProbability: keepProb, seed: seed,
-        recordCostEvery: max(1, epochs / 100))
+        recordCostEvery: max(1, epochs / 100),
+        earlyStopping: patience.map { EarlyStopping(patience: $0, minDelta: minDelta) })
       let (xTrain, yTrain) = (scaler.transform(train.x), classes.targets(train.labels!))
       try checkL2(network: network, x: xTrain, y: yTrain)
+      let exampleWeights: Matrix<Float>? = weightsOfClasses.map {
+        DataSplit.exampleWeights(classIndices: classes.indices(train.labels!), classWeights: $0)
+      }
+      let validationData = validation.map {
+        ValidationData(x: scaler.transform($0.x), y: classes.targets($0.labels!))
+      }
       var progress = ProgressReporter(epochs: epochs, quiet: quiet)
       let started = ContinuousClock.now
       let history: TrainingHistory
       do {
-        history = try network.train(x: xTrain, y: yTrain, options: options) { progress.report($0) }
+        history = try network.train(
+          x: xTrain, y: yTrain, weights: exampleWeights, validation: validationData, options: options
+        ) { progress.report($0) }
       } catch .diverged(let epoch, let batch, let cost, let initialCost) {
         progress.finish()
         let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
@@ -196,11 +253,21 @@ extension BLASNetCommand {
       say(
         "Trained: \(history.epochsRun) epochs in \(formatDuration(elapsed)), final cost \(format(history.finalCost ?? .nan, 4))"
       )
+      if history.stoppedByEarlyStopping, let best = history.bestEpoch {
+        say(
+          "Stopped: early at epoch \(history.epochsRun), after \(patience ?? 0) epochs without an improvement of the validation cost; kept the weights of epoch \(best) (validation cost \(format(history.bestValidationCost ?? .nan, 4)))"
+        )
+      } else if history.restoredBestWeights, let best = history.bestEpoch {
+        say(
+          "Kept:    the weights of epoch \(best), the best validation cost (\(format(history.bestValidationCost ?? .nan, 4)))"
+        )
+      }
       say()
       let model = SavedModel(
         network: network, standardizer: scaler, featureNames: all.featureNames, labelName: all.labelName,
         classLabels: classes.values)
-      say(try Report(model: model, warnFarValues: false).table([("train", train), ("test", test)]))
+      let sets = [("train", train)] + (validation.map { [("validation", $0)] } ?? []) + [("test", test)]
+      say(try Report(model: model, warnFarValues: false).table(sets))
       let encoded: Data
       do {
         encoded = try model.encoded()
@@ -209,7 +276,7 @@ extension BLASNetCommand {
       }
       try OutputPaths.write(encoded, to: save)
       say(save == "-" ? "Wrote the model to standard output" : "Saved the model to \(save)")
-      try OutputPaths.write(Data(CostPlot.svg(history: history, title: "Training cost — \(network)").utf8), to: plot)
+      try OutputPaths.write(Data(CostPlot.svg(history: history, title: "Cost — \(network)").utf8), to: plot)
       say(plot == "-" ? "Wrote the cost curve to standard output" : "Drew the cost curve in \(plot)")
     }
 

@@ -106,11 +106,14 @@ public struct Trainer<Scalar: BLASScalar> {
   /// after every epoch; return `.stop` to end early.
   ///
   /// - Parameters:
+  ///   - x: the inputs, n_x × m.
+  ///   - y: the labels, n_L × m.
   ///   - weights: per-example weights (1 × m), e.g. from
   ///     ``DataSplit/exampleWeights(classIndices:classWeights:)`` for class
   ///     weights; they follow their examples through the shuffling.
   ///   - validation: examples to report the cost (and accuracy) on after
   ///     every epoch; needed for ``TrainingOptions/earlyStopping``.
+  ///   - progress: called after every epoch; return `.stop` to end training.
   ///   - checkpoint: called with the network after every epoch whose
   ///     validation cost is the best so far (to save it to a file, say).
   /// - Throws: ``TrainingError/diverged(epoch:batch:cost:initialCost:)`` at the

@@ -21,6 +21,8 @@ public struct TrainingMemory: Equatable, Sendable, CustomStringConvertible {
   /// - Parameters:
   ///   - sizes: `[n_x, n_1, …, n_L]`.
   ///   - batchSize: examples per step (the training-set size for full batch).
+  ///   - optimizer: decides how many copies of the parameters its state holds.
+  ///   - dropout: whether dropout masks are kept (one per hidden activation).
   ///   - scalarBytes: 4 for `Float`, 8 for `Double`.
   public init(
     sizes: [Int], batchSize: Int, optimizer: Optimizer, dropout: Bool = false, scalarBytes: Int = 4

@@ -29,7 +29,7 @@ public struct TrainingOptions: Sendable {
   /// use a single core for them. It briefly sets OpenBLAS's process-wide
   /// thread count to 1 around those products.
   public var splitSkinnyProducts: Bool
-  /// Whether ``Trainer/fit(x:y:progress:)`` stops with ``TrainingError/diverged(epoch:batch:cost:initialCost:)``
+  /// Whether ``Trainer/fit(x:y:weights:validation:progress:checkpoint:)`` stops with ``TrainingError/diverged(epoch:batch:cost:initialCost:)``
   /// when training diverges: a batch cost that is not finite or exceeds
   /// 10⁴·(the first batch's cost + 1) (checked after every step), or a
   /// parameter that is not finite (checked after every epoch). Default true;

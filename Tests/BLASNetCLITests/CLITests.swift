@@ -7,8 +7,8 @@ import Testing
       let r = try CLI.run(["train", "--quiet"], in: folder)
       #expect(r.status == 0, "\(r.stderr)")
       #expect(r.stdout.contains("Network [30 → 16 ReLU → 8 ReLU → 1 sigmoid]"))
-      #expect(r.stdout.contains("455 train / 114 test"))
-      let accuracy = try #require(metric(r.stdout, "accuracy", column: 1))
+      #expect(r.stdout.contains("364 train / 91 validation / 114 test"))
+      let accuracy = try #require(metric(r.stdout, "accuracy", column: 2))
       #expect(accuracy >= 0.95, "\(r.stdout)")
       for row in ["sensitivity", "specificity", "precision", "F1", "ROC AUC"] {
         #expect(metric(r.stdout, row, column: 1) != nil, "row \(row) missing: \(r.stdout)")
@@ -17,7 +17,8 @@ import Testing
       let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
       #expect(files == ["blasnet-cost.svg", "blasnet-model.json"])
       let svg = try String(contentsOf: folder.appendingPathComponent("blasnet-cost.svg"), encoding: .utf8)
-      #expect(svg.hasPrefix("<svg") && svg.contains("<polyline"))
+      #expect(svg.hasPrefix("<svg") && svg.components(separatedBy: "<polyline").count == 3, "two curves")
+      #expect(svg.contains(">training cost</text>") && svg.contains(">validation cost</text>"), "a legend")
     }
   }
 
@@ -39,7 +40,7 @@ import Testing
         in: folder)
       #expect(r.status == 0, "\(r.stderr)")
       #expect(r.stdout.contains("Network [64 → 32 ReLU → 10 softmax]"))
-      let accuracy = try #require(metric(r.stdout, "accuracy", column: 1))
+      let accuracy = try #require(metric(r.stdout, "accuracy", column: 2))
       #expect(accuracy >= 0.90, "\(r.stdout)")
     }
   }

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+@testable import BLASNetCLI
+
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+/// Issue 10: validation split, early stopping, class weights, the two-curve plot.
+@Suite(.serialized) struct ValidationCLITests {
+  @Test func patienceStopsEarlyAndKeepsTheBestEpoch() throws {
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(
+        ["train", "--quiet", "--patience", "5", "--learning-rate", "0.01", "--epochs", "500"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      let stopped = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("Stopped: early at epoch ") })
+      let numbers = stopped.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+      // "Stopped: early at epoch E, after 5 epochs …; kept the weights of epoch B (validation cost 0.0618)"
+      let (last, patience, best) = (numbers[0], numbers[1], numbers[2])
+      #expect(patience == 5 && last == best + 5 && last < 500, "\(stopped)")
+      #expect(r.stdout.contains("Trained: \(last) epochs"))
+      let svg = try String(contentsOf: folder.appendingPathComponent("blasnet-cost.svg"), encoding: .utf8)
+      #expect(svg.contains(">best, epoch \(best)</text>"))
+      #expect(try #require(metric(r.stdout, "accuracy", column: 2)) >= 0.93)
+    }
+  }
+
+  @Test func noValidationSplitMeansOneCurveAndNoPatience() throws {
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(["train", "--quiet", "--epochs", "5", "--validation-fraction", "0"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("455 train / 114 test (stratified"))
+      let svg = try String(contentsOf: folder.appendingPathComponent("blasnet-cost.svg"), encoding: .utf8)
+      #expect(svg.components(separatedBy: "<polyline").count == 2)
+      let refused = try CLI.run(["train", "--validation-fraction", "0", "--patience", "3"], in: folder)
+      #expect(
+        errorLine(refused).contains("--patience watches the validation cost: it needs --validation-fraction above 0"))
+      #expect(
+        errorLine(try CLI.run(["train", "--validation-fraction", "1"], in: folder)).contains(
+          "--validation-fraction must be in [0, 1)"))
+    }
+  }
+
+  @Test func classWeightsBalancedNamedAndRefused() throws {
+    try withTemporaryFolder { folder in
+      let balanced = try CLI.run(["train", "--quiet", "--epochs", "3", "--class-weight", "balanced"], in: folder)
+      #expect(balanced.status == 0, "\(balanced.stderr)")
+      let line = try #require(balanced.stdout.split(separator: "\n").first { $0.hasPrefix("Weights: ") })
+      // "Weights: 0 → 0.798, 1 → 1.338 (…)": w_k = m / (2 · count_k), so the counts come back and add up to m = 364.
+      let w = line.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .punctuationCharacters)) }
+        .filter { $0 != 0 && $0 != 1 }
+      #expect(w.count == 2, "\(line)")
+      let counts = w.map { 364 / (2 * $0) }
+      #expect(Swift.abs(counts[0] + counts[1] - 364) < 1, "\(line)")
+      #expect(counts.allSatisfy { Swift.abs($0 - $0.rounded()) < 0.3 }, "\(line)")
+      let named = try CLI.run(["train", "--quiet", "--epochs", "3", "--class-weight", "1=5"], in: folder)
+      #expect(named.stdout.contains("Weights: 0 → 1.000, 1 → 5.000"), "\(named.stdout)")
+      #expect(
+        errorLine(try CLI.run(["train", "--class-weight", "2=1"], in: folder))
+          == "blasnet: error: --class-weight: \"2=1\" is not CLASS=WEIGHT for one of the classes \"0\", \"1\" (or use balanced or none)"
+      )
+      #expect(
+        errorLine(try CLI.run(["train", "--class-weight", "1=-3"], in: folder)).contains(
+          "the weight of class 1 must be a number ≥ 0, got \"-3\""))
+    }
+  }
+
+  @Test func thePlotIsWellFormedXMLWithRoundTicks() throws {
+    try withTemporaryFolder { folder in
+      #expect(try CLI.run(["train", "--quiet", "--epochs", "40"], in: folder).status == 0)
+      let data = try Data(contentsOf: folder.appendingPathComponent("blasnet-cost.svg"))
+      let parser = XMLParser(data: data)
+      #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+    }
+    #expect(CostPlot.niceTicks(upTo: 0.77) == [0, 0.2, 0.4, 0.6000000000000001, 0.8])
+    #expect(CostPlot.niceTicks(upTo: 300) == [0, 100, 200, 300])
+    #expect(CostPlot.niceTicks(upTo: 7) == [0, 2, 4, 6, 8])
+    #expect(CostPlot.niceTicks(upTo: 1) == [0, 0.5, 1])
+    #expect(CostPlot.tickLabel(0.6000000000000001) == "0.6" && CostPlot.tickLabel(0) == "0")
+  }
+}
