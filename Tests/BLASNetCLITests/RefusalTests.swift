@@ -80,27 +80,37 @@ func errorLine(_ r: CLI.Result, sourceLocation: SourceLocation = #_sourceLocatio
     try withTemporaryFolder { folder in
       try FileManager.default.createDirectory(
         at: folder.appendingPathComponent("sub"), withIntermediateDirectories: false)
-      let cases: [([String], String)] = [
+      // Devices of the test's own, never the system's: a regression must not
+      // replace /dev/null. A FIFO always; as root also a character device
+      // with /dev/null's numbers (major 1, minor 3: Linux encodes them as 1 << 8 | 3), made in the test folder.
+      #expect(mkfifo(folder.path + "/fifo", 0o600) == 0)
+      let root = getuid() == 0
+      if root { #expect(mknod(folder.path + "/null", S_IFCHR | 0o666, dev_t(1 << 8 | 3)) == 0) }
+      var cases: [([String], String)] = [
         (
-          ["--plot", "/dev/null"],
-          "--plot /dev/null: is a device, not a file; give a file path (or - for standard output)"
-        ),
-        (
-          ["--save", "/dev/zero"],
-          "--save /dev/zero: is a device, not a file; give a file path (or - for standard output)"
+          ["--plot", "fifo"],
+          "--plot fifo: is a FIFO (named pipe), not a file; give a file path (or - for standard output)"
         ),
         (["--save", "sub"], "--save sub: is a folder, not a file; give a file name in it"),
         (["--plot", "nowhere/c.svg"], "--plot nowhere/c.svg: the folder \(folder.path)/nowhere does not exist"),
         (["--save", ""], "--save: the path is empty"),
       ]
+      if root {
+        cases.append(
+          (["--save", "null"], "--save null: is a device, not a file; give a file path (or - for standard output)"))
+      }
       for (options, message) in cases {
         let r = try CLI.run(quick + options, in: folder)
         #expect(errorLine(r) == "blasnet: error: " + message)
         #expect(!r.stdout.contains("Trained"), "refused before training: \(r.stdout)")
       }
       var info = stat()
-      #expect(stat("/dev/null", &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR, "/dev/null is still a device")
-      #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["sub"], "nothing was written")
+      #expect(lstat(folder.path + "/fifo", &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO, "still a FIFO")
+      if root {
+        #expect(lstat(folder.path + "/null", &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR, "still a device")
+      }
+      let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+      #expect(left == (root ? ["fifo", "null", "sub"] : ["fifo", "sub"]), "nothing was written")
     }
   }
 
