@@ -100,14 +100,20 @@ extension Network {
     let loss = _loss(loss, "cost")
     _checkLabels(x, y, "cost")
     let (z, a) = _output(x, "cost")
-    var j: Scalar
-    switch loss {
-    case .binaryCrossEntropy: j = Losses.binaryCrossEntropy(logits: z, labels: y, weights: weights)
-    case .categoricalCrossEntropy: j = Losses.categoricalCrossEntropy(logits: z, labels: y, weights: weights)
-    case .meanSquaredError: j = Losses.meanSquaredError(predictions: a, labels: y, weights: weights)
-    }
+    var j = _dataCost(z: z, a: a, y: y, loss: loss, weights: weights)
     if l2 > 0 { j += Losses.l2Penalty(of: self, lambda: l2, examples: x.columns) }
     return j
+  }
+
+  /// The loss's value from the output layer's `z` and `a` (cross-entropy from the logits).
+  func _dataCost(z: Matrix<Scalar>, a: Matrix<Scalar>, y: Matrix<Scalar>, loss: Loss, weights: Matrix<Scalar>?)
+    -> Scalar
+  {
+    switch loss {
+    case .binaryCrossEntropy: return Losses.binaryCrossEntropy(logits: z, labels: y, weights: weights)
+    case .categoricalCrossEntropy: return Losses.categoricalCrossEntropy(logits: z, labels: y, weights: weights)
+    case .meanSquaredError: return Losses.meanSquaredError(predictions: a, labels: y, weights: weights)
+    }
   }
 
   func _loss(_ loss: Loss?, _ operation: String) -> Loss {

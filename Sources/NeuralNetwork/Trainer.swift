@@ -209,12 +209,13 @@ public struct Trainer<Scalar: BLASScalar> {
     return history
   }
 
-  /// The validation cost (the loss without the L2 term) and accuracy of the network as it is.
+  /// The validation cost (the loss without the L2 term) and accuracy of the
+  /// network as it is, from one forward pass.
   func evaluate(_ v: ValidationData<Scalar>) -> (cost: Double, accuracy: Double?) {
-    let cost = Double(network.cost(x: v.x, y: v.y, loss: loss, l2: 0, weights: v.weights))
+    let (z, p) = network._output(v.x, "validation")
+    let cost = Double(network._dataCost(z: z, a: p, y: v.y, loss: loss, weights: v.weights))
     let output = network.outputActivation
     guard (output == .sigmoid && network.outputSize == 1) || output == .softmax else { return (cost, nil) }
-    let p = network.predict(v.x)
     var right = 0
     if output == .sigmoid {
       for j in 0..<p.columns where (p[0, j] >= 0.5) == (v.y[0, j] >= 0.5) { right += 1 }
