@@ -51,7 +51,7 @@ let package = Package(
       exclude: ["Fixtures/README.md"],
       resources: [.copy("Fixtures/wdbc.csv"), .copy("Fixtures/digits.csv")]
     ),
-    .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "blasnet"]),
+    .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "blasnet"], exclude: ["Fixtures"]),
     // libFuzzer targets for the CSV reader and the model-file loader; built
     // with sanitizers and run by scripts/fuzz.sh, plain builds replay files.
     .target(name: "FuzzDriver", dependencies: ["BLASNetCLI"], path: "Tests/Fuzz/FuzzDriver"),

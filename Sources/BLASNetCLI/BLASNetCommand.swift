@@ -49,17 +49,35 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
   var threads: Int?
 
+  @Option(help: "Decision threshold of a two-class model (default: the one stored in the model, else 0.5).")
+  var threshold: Double?
+
   func validate() throws {
     try validateThreads(threads)
+    if let threshold { try validateThreshold(threshold) }
   }
 
   func load() throws(CLIError) -> SavedModel {
     applyThreads(threads)
     do {
-      return try SavedModel.load(from: model)
+      let loaded = try SavedModel.load(from: model)
+      if threshold != nil && loaded.network.outputSize != 1 {
+        throw CLIError(
+          "--threshold is for a two-class model; \(model) has \(loaded.network.outputSize) classes (the most probable one is predicted)"
+        )
+      }
+      return loaded
+    } catch let error as CLIError {
+      throw error
     } catch {
       throw CLIError("\(error)")
     }
+  }
+}
+
+func validateThreshold(_ threshold: Double) throws {
+  guard threshold > 0 && threshold <= 1 else {
+    throw ValidationError("--threshold must be in (0, 1], got \(threshold)")
   }
 }
 
@@ -69,11 +87,6 @@ func validateThreads(_ threads: Int?) throws {
 
 func applyThreads(_ threads: Int?) {
   if let threads { OpenBLAS.threadCount = threads }
-}
-
-/// `1` for 1.0, `2.5` for 2.5.
-func formatLabel(_ v: Double) -> String {
-  v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
 }
 
 func format(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }

@@ -1,74 +1,113 @@
 import LinearAlgebra
 import NeuralNetwork
 
-/// The one place where label values become class indices and back: the
-/// classes are the distinct label values, sorted; class k is `values[k]`.
-/// Two classes train a sigmoid output (class 1 is the positive one), more a
-/// softmax output.
+/// The one place where label values become class indices and back.
+///
+/// The classes are the distinct labels: numbers when every label is one
+/// (sorted by value, and `1`, `1.0` and `1e0` are the same class), text
+/// otherwise (sorted as text). Two classes train a sigmoid output whose
+/// positive class is class 1: by default the larger number or the second
+/// name in sorted order, or the one `--positive-class` names. More classes
+/// train a softmax output.
 struct ClassLabels {
-  /// The label value of each class, ascending.
-  let values: [Double]
-  private let index: [Double: Int]
+  /// The name of each class, in output order.
+  let names: [String]
+  /// Whether the classes are numbers (labels are then matched by value).
+  let numeric: Bool
+  private let index: [String: Int]
 
-  init(values: [Double]) {
-    self.values = values
-    self.index = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, $0) })
+  init(names: [String]) {
+    self.names = names
+    self.numeric = names.allSatisfy { Double($0) != nil }
+    self.index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
   }
 
-  /// The classes of a training set: 2 to 100 distinct labels.
-  init(training data: Dataset) throws(CLIError) {
-    let values = Array(Set(data.labels!)).sorted()
-    let name = data.labelName!
-    if values.count < 2 {
+  /// The classes of a training table (``checkCount(_:)`` checks that there
+  /// are 2 to 100 of them).
+  init(training table: TrainingTable, positive: String?) throws(CLIError) {
+    let numeric = table.labels.allSatisfy { Double($0) != nil }
+    var names: [String]
+    if numeric {
+      names = Set(table.labels.map { SavedModel.className(Double($0)!) }).sorted { Double($0)! < Double($1)! }
+    } else {
+      names = Set(table.labels).sorted()
+    }
+    let name = table.labelName
+    if let positive, names.count >= 2 {
+      guard names.count == 2 else {
+        throw CLIError("--positive-class: the label \"\(name)\" has \(names.count) classes; it is for two classes only")
+      }
+      let key = numeric ? Double(positive).map(SavedModel.className) : positive
+      guard let k = names.firstIndex(where: { $0 == key }) else {
+        throw CLIError("--positive-class: \(quoted(positive)) is not one of the classes \(list(names))")
+      }
+      if k == 0 { names.swapAt(0, 1) }
+    }
+    self.init(names: names)
+  }
+
+  /// Throws unless there are 2 to 100 classes (checked after the features,
+  /// so that a bad field is reported before a count it may have caused).
+  func checkCount(_ table: TrainingTable) throws(CLIError) {
+    let name = table.labelName
+    if count < 2 {
       throw CLIError(
-        "\(data.file): the label column \"\(name)\" has a single class (\(formatLabel(values[0]))); a classifier needs at least two"
+        "\(table.path): the label column \"\(name)\" has a single class (\(names[0])); a classifier needs at least two")
+    }
+    if count > 100 {
+      throw CLIError(
+        "\(table.path): the label column \"\(name)\" has \(count) distinct values; blasnet trains classifiers with 2 to 100 classes"
       )
     }
-    if values.count > 100 {
-      throw CLIError(
-        "\(data.file): the label column \"\(name)\" has \(values.count) distinct values; blasnet trains classifiers with 2 to 100 classes"
-      )
-    }
-    self.init(values: values)
   }
 
   /// The classes a model was trained on (0, 1, … for a model file that names none).
   init(model: SavedModel) {
-    self.init(values: model.classLabels ?? (0..<max(2, model.network.outputSize)).map(Double.init))
+    self.init(names: model.classNames ?? (0..<max(2, model.network.outputSize)).map(String.init))
   }
 
-  var count: Int { values.count }
+  var count: Int { names.count }
 
-  /// The class index of a label value, nil for a value that is not a class.
-  func index(of label: Double) -> Int? { index[label] }
+  /// The class index of a label as it stands in a file, nil for one that is not a class.
+  func index(of label: String) -> Int? {
+    if numeric, let v = Double(label) { return index[SavedModel.className(v)] }
+    return index[label]
+  }
 
   /// The class index of each label; every label must be a class.
-  func indices(_ labels: [Double]) -> [Int] { labels.map { index[$0]! } }
+  func indices(_ labels: [String]) -> [Int] { labels.map { index(of: $0)! } }
+
+  /// The strata of a stratified split: each label's class in sorted order,
+  /// so that the split is the same whichever class is the positive one.
+  func strata(_ labels: [String]) -> [Int] {
+    let sorted = numeric ? names.sorted { Double($0)! < Double($1)! } : names.sorted()
+    let rank = names.map { sorted.firstIndex(of: $0)! }
+    return indices(labels).map { rank[$0] }
+  }
 
   /// The network's targets: 1 × m of 0/1 for two classes, one-hot K × m for more.
-  func targets(_ labels: [Double]) -> Matrix<Float> {
+  func targets(_ labels: [String]) -> Matrix<Float> {
     let k = indices(labels)
     if count == 2 { return Matrix(row: k.map(Float.init)) }
     return DataSplit.oneHot(k, classCount: count)
   }
 
-  /// How class k is printed: `1` for 1.0, `2.5` for 2.5.
-  func name(_ k: Int) -> String { formatLabel(values[k]) }
+  /// How class k is printed.
+  func name(_ k: Int) -> String { names[k] }
 
   /// The per-class weights that `--class-weight` asks for: nil for `none`;
   /// scikit-learn's `balanced` (m / (K · count) on the training part); or
   /// `CLASS=W,...`, classes not named weighing 1.
-  func weights(_ option: String, training: Dataset) throws(CLIError) -> [Double]? {
+  func weights(_ option: String, training labels: [String]) throws(CLIError) -> [Double]? {
     switch option.lowercased() {
     case "none": return nil
-    case "balanced": return DataSplit.balancedClassWeights(classIndices: indices(training.labels!), classCount: count)
+    case "balanced": return DataSplit.balancedClassWeights(classIndices: indices(labels), classCount: count)
     default: break
     }
     var weights = [Double](repeating: 1, count: count)
     for part in option.split(separator: ",") {
       let pieces = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-      let names = (0..<count).map(name)
-      guard pieces.count == 2, let k = names.firstIndex(of: pieces[0]) else {
+      guard pieces.count == 2, let k = index(of: pieces[0]) else {
         throw CLIError(
           "--class-weight: \(quoted(part)) is not CLASS=WEIGHT for one of the classes \(list(names)) (or use balanced or none)"
         )

@@ -1,53 +1,51 @@
+import Foundation
 import LinearAlgebra
 import NeuralNetwork
 
-/// A numeric CSV table split into features (n_x × m, examples as columns) and
-/// an optional label column.
+/// A CSV file's rows as the raw table that the encoder reads.
+extension CSVFile: RawTable {
+  var rowCount: Int { records.count }
+  func number(row: Int, column: Int) -> Double? { number(record: row, field: column) }
+  func text(row: Int, column: Int) -> String { text(record: row, field: column) }
+}
+
+/// A CSV table as the network sees it: the encoded inputs (n_x × m,
+/// examples as columns, not yet standardised) and the label column's text.
 struct Dataset {
   var file: String
+  /// The network's inputs (`age`, `sex=F`, `sex=M`, …).
   var featureNames: [String]
   var labelName: String?
-  /// n_x × m.
+  /// n_x × m, encoded (missing values filled, text one-hot), unscaled.
   var x: Matrix<Float>
-  /// One label per example, when the table has the label column.
-  var labels: [Double]?
+  /// The label of each example as it stands in the file, when the table has the label column.
+  var labels: [String]?
   /// The file line of each example, for messages.
   var lines: [Int]
-  /// The file column (1-based) of each feature, for messages.
+  /// The file column (1-based) of each input, for messages.
   var columns: [Int]
 
   var count: Int { x.columns }
 
-  /// Reads a table for training: every column is a number; the label is the
-  /// column named `label`, or the last one when `label` is nil.
-  static func forTraining(path: String, label: String?) throws(CLIError) -> Dataset {
-    let csv = try CSVFile(path: path)
-    try checkHeader(csv)
-    let labelIndex: Int
-    if let label {
-      guard let k = csv.header.firstIndex(of: label) else {
-        throw CLIError("\(path): label column \"\(label)\" does not exist; the columns are \(list(csv.header))")
-      }
-      labelIndex = k
-    } else {
-      labelIndex = csv.header.count - 1
-    }
-    if csv.header.count < 2 {
-      throw CLIError(
-        "\(path): needs at least one feature column and a label column; the header has \(list(csv.header))")
-    }
-    let featureColumns = csv.header.indices.filter { $0 != labelIndex }
-    return try read(csv, featureColumns: featureColumns, labelColumn: labelIndex)
+  /// The columns `indices` of this data set.
+  func subset(_ indices: [Int]) -> Dataset {
+    Dataset(
+      file: file, featureNames: featureNames, labelName: labelName, x: DataSplit.columns(x, indices),
+      labels: labels.map { l in indices.map { l[$0] } }, lines: indices.map { lines[$0] }, columns: columns)
   }
 
   /// Reads a table for a trained model: its columns are matched to the
-  /// model's feature names by name (any order); the label column may be
-  /// absent unless `requireLabel`, and is only read when it is required. Extra or missing columns are an error that
-  /// lists them.
+  /// model's raw columns by name (any order), its fields encoded as in
+  /// training (missing values filled, categories one-hot; an unseen
+  /// category is one warning line per column). The label column may be
+  /// absent unless `requireLabel`, and is only read when it is required;
+  /// columns the model ignored in training are skipped. Extra or missing
+  /// columns are an error that lists them.
   static func forModel(path: String, model: SavedModel, requireLabel: Bool) throws(CLIError) -> Dataset {
     let csv = try CSVFile(path: path)
     try checkHeader(csv)
-    let expected = model.featureNames ?? (1...model.network.inputSize).map { "x\($0)" }
+    let encoder = model.inputEncoder
+    let expected = encoder.columns.map(\.name)
     let labelName = model.labelName
     let labelIndex = labelName.flatMap { csv.header.firstIndex(of: $0) }
     if requireLabel && labelIndex == nil {
@@ -57,20 +55,37 @@ struct Dataset {
     }
     let present = Set(csv.header)
     let missing = expected.filter { !present.contains($0) }
-    let known = Set(expected + (labelName.map { [$0] } ?? []))
+    let known = Set(expected + encoder.ignoredColumns + (labelName.map { [$0] } ?? []))
     let extra = csv.header.filter { !known.contains($0) }
     if !missing.isEmpty || !extra.isEmpty {
       var parts: [String] = []
       if !missing.isEmpty { parts.append("missing \(list(missing))") }
       if !extra.isEmpty { parts.append("unexpected \(list(extra))") }
       throw CLIError(
-        "\(path): the columns do not match the model's \(expected.count) features: " + parts.joined(separator: "; "))
+        "\(path): the columns do not match the model's \(expected.count) input columns: "
+          + parts.joined(separator: "; "))
     }
-    // One hash lookup per feature: matching 10⁶ columns stays linear.
+    try checkWidths(csv)
+    // One hash lookup per column: matching 10⁶ columns stays linear.
     let position = Dictionary(csv.header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     let featureColumns = expected.map { position[$0]! }
     // Without `requireLabel` (predict) a label column that is there is skipped, not read.
-    return try read(csv, featureColumns: featureColumns, labelColumn: requireLabel ? labelIndex : nil)
+    let labels = try requireLabel ? readLabels(csv, column: labelIndex!, markers: encoder) : nil
+    let (data, notes) = try encode(
+      csv, encoder: encoder, columns: featureColumns, labelName: labels == nil ? nil : labelName, labels: labels,
+      fitted: true)
+    for u in notes.unseen {
+      let column = featureColumns[u.column]
+      let more = u.count > 1 ? " (and \(u.count - 1) more rows)" : ""
+      warn(
+        "\(path):\(csv.records[u.firstRow].line): column \(column + 1) (\(csv.header[column])): category \(quoted(u.firstValue)) was not seen in training\(more); encoded as no category (all zeros)"
+      )
+    }
+    if !notes.filled.isEmpty {
+      FileHandle.standardError.write(
+        Data("blasnet: \(filledSummary(notes, encoder: encoder)) (the model's --missing \(encoder.missing))\n".utf8))
+    }
+    return data
   }
 
   static func checkHeader(_ csv: CSVFile) throws(CLIError) {
@@ -86,45 +101,90 @@ struct Dataset {
     if csv.records.isEmpty { throw CLIError("\(csv.path): the file has a header but no data rows") }
   }
 
-  static func read(_ csv: CSVFile, featureColumns: [Int], labelColumn: Int?) throws(CLIError) -> Dataset {
-    let m = csv.records.count
+  /// Every row has as many fields as the header.
+  static func checkWidths(_ csv: CSVFile) throws(CLIError) {
     let width = csv.header.count
-    var values = [Float](repeating: 0, count: featureColumns.count * m)
-    var labels: [Double]? = labelColumn == nil ? nil : []
-    labels?.reserveCapacity(m)
-    for r in 0..<m {
-      let record = csv.records[r]
-      if record.count != width {
-        throw CLIError.at(
-          csv.path, line: record.line, "this row has \(record.count) fields, expected \(width) (as the header has)")
-      }
-      for (i, k) in featureColumns.enumerated() {
-        values[r * featureColumns.count + i] = Float(try number(csv, r, k, what: "a number"))
-      }
-      if let labelColumn { labels!.append(try number(csv, r, labelColumn, what: "a numeric label")) }
+    if let bad = csv.records.first(where: { $0.count != width }) {
+      throw CLIError.at(
+        csv.path, line: bad.line, "this row has \(bad.count) fields, expected \(width) (as the header has)")
     }
-    let x = try! Matrix<Float>(rows: featureColumns.count, columns: m, columnMajor: values)
-    return Dataset(
-      file: csv.path, featureNames: featureColumns.map { csv.header[$0] },
-      labelName: labelColumn.map { csv.header[$0] }, x: x, labels: labels, lines: csv.records.map(\.line),
-      columns: featureColumns.map { $0 + 1 })
   }
 
-  static func number(_ csv: CSVFile, _ r: Int, _ k: Int, what: String) throws(CLIError) -> Double {
-    let line = csv.records[r].line
-    guard let v = csv.number(record: r, field: k) else {
-      let found = csv.text(record: r, field: k)
-      throw CLIError.at(
-        csv.path, line: line, column: k + 1, name: csv.header[k],
-        found.isEmpty ? "expected \(what), found an empty field" : "expected \(what), found \(quoted(found))")
+  /// The label of every row, trimmed; a missing label is an error.
+  static func readLabels(_ csv: CSVFile, column k: Int, markers: TabularEncoder) throws(CLIError) -> [String] {
+    var labels: [String] = []
+    labels.reserveCapacity(csv.records.count)
+    for r in csv.records.indices {
+      let text = csv.text(record: r, field: k).trimmingCharacters(in: .whitespaces)
+      if markers.isMissing(text) {
+        throw CLIError.at(
+          csv.path, line: csv.records[r].line, column: k + 1, name: csv.header[k],
+          "the label is missing (\(text.isEmpty ? "an empty field" : quoted(text))); every example needs one: remove the row or fill it in"
+        )
+      }
+      labels.append(text)
     }
-    guard v.isFinite, Float(v).isFinite else {
-      throw CLIError.at(
-        csv.path, line: line, column: k + 1, name: csv.header[k],
-        "expected a finite \(what.replacingOccurrences(of: "a ", with: "")), found \(quoted(csv.text(record: r, field: k)))"
+    return labels
+  }
+
+  /// The rows of `csv` encoded by `encoder` (its column k read from
+  /// `columns[k]`), with any encoding error named by file, line and column.
+  /// `fitted`: the encoder comes from a model (the hints then name the model,
+  /// not the training options).
+  static func encode(
+    _ csv: CSVFile, encoder: TabularEncoder, columns featureColumns: [Int], labelName: String?, labels: [String]?,
+    fitted: Bool
+  ) throws(CLIError) -> (Dataset, TabularEncoder.Notes) {
+    let encoded: (x: Matrix<Float>, notes: TabularEncoder.Notes)
+    do {
+      encoded = try encoder.encode(csv, columns: featureColumns)
+    } catch {
+      throw describe(error, csv, fitted: fitted)
+    }
+    let fileColumns = encoder.sourceColumns.map { featureColumns[$0] + 1 }
+    let data = Dataset(
+      file: csv.path, featureNames: encoder.featureNames, labelName: labelName, x: encoded.x, labels: labels,
+      lines: csv.records.map(\.line), columns: fileColumns)
+    return (data, encoded.notes)
+  }
+
+  /// A ``TabularError`` as the user's one line: file, line, column, and what to do.
+  static func describe(_ error: TabularError, _ csv: CSVFile, fitted: Bool) -> CLIError {
+    func at(_ r: Int, _ c: Int, _ message: String) -> CLIError {
+      CLIError.at(csv.path, line: csv.records[r].line, column: c + 1, name: csv.header[c], message)
+    }
+    func found(_ text: String) -> String { text.isEmpty ? "an empty field" : quoted(text) }
+    switch error {
+    case .missingValue(let r, let c, let marker):
+      let hint =
+        fitted
+        ? "the model was trained with --missing error, so it has no value to fill in; fill the field in or remove the row"
+        : "fill missing values in with --missing mean, median or zero (from the training split), or remove the row"
+      return at(r, c, "a missing value (\(found(marker))); \(hint)")
+    case .notANumber(let r, let c, let text):
+      let why = fitted ? " (the column was numeric in training)" : " (the column's other values are numbers)"
+      return at(r, c, "expected a number, found \(found(text))\(why)")
+    case .notFinite(let r, let c, let text):
+      return at(r, c, "expected a finite number, found \(quoted(text))")
+    case .tooManyCategories(let c, let count, let limit):
+      return CLIError.at(
+        csv.path, line: 1, column: c + 1, name: csv.header[c],
+        "a text column with \(count) distinct values in the training split, more than --max-categories \(limit): an identifier? leave it out with --ignore \(csv.header[c]), or raise --max-categories"
+      )
+    case .noTrainingValues(let c):
+      return CLIError.at(
+        csv.path, line: 1, column: c + 1, name: csv.header[c],
+        "no value in the training split to fill missing values from; leave the column out with --ignore \(csv.header[c])"
       )
     }
-    return v
+  }
+
+  /// `filled 3 missing values (age: 2, bmi: 1)`.
+  static func filledSummary(_ notes: TabularEncoder.Notes, encoder: TabularEncoder) -> String {
+    let total = notes.filled.reduce(0) { $0 + $1.count }
+    let each = notes.filled.map { "\(encoder.columns[$0.column].name): \($0.count)" }
+    return
+      "filled \(total) missing value\(total == 1 ? "" : "s") (\(each.prefix(8).joined(separator: ", "))\(each.count > 8 ? ", …" : ""))"
   }
 
   /// The features as the model's network takes them: standardised with the
@@ -173,12 +233,81 @@ struct Dataset {
   /// Standard deviations from the training mean past which an input is
   /// reported as far outside the training data.
   static let outlierDeviations = 10.0
+}
 
-  /// The columns `indices` of this data set.
-  func subset(_ indices: [Int]) -> Dataset {
-    Dataset(
-      file: file, featureNames: featureNames, labelName: labelName, x: DataSplit.columns(x, indices),
-      labels: labels.map { l in indices.map { l[$0] } }, lines: indices.map { lines[$0] }, columns: columns)
+/// A CSV file opened for training: which column is the label, which are
+/// left out, and the labels; the features are encoded once the training
+/// rows are known (everything the encoder learns comes from them).
+struct TrainingTable {
+  let csv: CSVFile
+  let labelColumn: Int
+  /// The columns the network reads, in file order.
+  let featureColumns: [Int]
+  let ignored: [String]
+  /// The label of each row, trimmed.
+  let labels: [String]
+  let markers: [String]
+
+  var path: String { csv.path }
+  var labelName: String { csv.header[labelColumn] }
+  var count: Int { csv.records.count }
+
+  /// Reads `path`; the label is the column named `label`, or the last one;
+  /// the columns named in `ignore` are left out.
+  init(path: String, label: String?, ignore: [String], markers: [String]) throws(CLIError) {
+    try self.init(csv: try CSVFile(path: path), label: label, ignore: ignore, markers: markers)
+  }
+
+  init(csv: CSVFile, label: String?, ignore: [String], markers: [String]) throws(CLIError) {
+    let path = csv.path
+    try Dataset.checkHeader(csv)
+    var labelColumn = csv.header.count - 1
+    if let label {
+      guard let k = csv.header.firstIndex(of: label) else {
+        throw CLIError("\(path): label column \"\(label)\" does not exist; the columns are \(list(csv.header))")
+      }
+      labelColumn = k
+    }
+    for name in ignore {
+      guard let k = csv.header.firstIndex(of: name) else {
+        throw CLIError("--ignore: \(path) has no column \(quoted(name)); the columns are \(list(csv.header))")
+      }
+      if k == labelColumn { throw CLIError("--ignore: \(quoted(name)) is the label column") }
+    }
+    let left = Set(ignore)
+    let featureColumns = csv.header.indices.filter { $0 != labelColumn && !left.contains(csv.header[$0]) }
+    if featureColumns.isEmpty {
+      throw CLIError(
+        "\(path): needs at least one feature column and a label column; the header has \(list(csv.header))"
+          + (ignore.isEmpty ? "" : " and --ignore leaves out \(list(ignore))"))
+    }
+    try Dataset.checkWidths(csv)
+    let encoder = TabularEncoder(columns: [], missingMarkers: markers)
+    labels = try Dataset.readLabels(csv, column: labelColumn, markers: encoder)
+    self.csv = csv
+    self.labelColumn = labelColumn
+    self.featureColumns = featureColumns
+    self.ignored = ignore
+    self.markers = markers
+  }
+
+  /// The encoder fitted on `trainingRows`.
+  func fitEncoder(trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int) throws(CLIError)
+    -> TabularEncoder
+  {
+    do {
+      return try TabularEncoder(
+        fitting: csv, columns: featureColumns, names: featureColumns.map { csv.header[$0] }, trainingRows: trainingRows,
+        missing: missing, maxCategories: maxCategories, missingMarkers: markers, ignoredColumns: ignored)
+    } catch {
+      throw Dataset.describe(error, csv, fitted: false)
+    }
+  }
+
+  /// Every row encoded by `encoder`.
+  func dataset(_ encoder: TabularEncoder) throws(CLIError) -> (Dataset, TabularEncoder.Notes) {
+    try Dataset.encode(
+      csv, encoder: encoder, columns: featureColumns, labelName: labelName, labels: labels, fitted: false)
   }
 }
 

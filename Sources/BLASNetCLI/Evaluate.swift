@@ -11,10 +11,11 @@ extension BLASNetCommand {
     func run() throws {
       let model = try options.load()
       let data = try Dataset.forModel(path: options.data, model: model, requireLabel: true)
-      let report = Report(model: model)
+      let report = Report(model: model, threshold: options.threshold)
       try report.checkLabels(data)
       print("Model: \(model.network) from \(options.model)")
-      print(try report.table([(URL(fileURLWithPath: options.data).lastPathComponent, data)]))
+      let how = options.threshold == nil ? nil : "--threshold"
+      print(try report.table([(URL(fileURLWithPath: options.data).lastPathComponent, data)], thresholdNote: how))
     }
   }
 }

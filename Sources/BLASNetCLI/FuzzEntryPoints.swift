@@ -7,18 +7,21 @@ import NeuralNetwork
 /// must end in a value or a ``CLIError``/``ModelFileError``: a trap, a crash
 /// or a sanitizer report is a bug.
 package enum FuzzEntryPoints {
-  /// CSV bytes read as a training table (the last column the label), then
-  /// split into classes and standardised.
+  /// CSV bytes read as a training table (the last column the label), its
+  /// classes found, its encoder fitted on every other row (median fills,
+  /// one-hot text) and applied to all rows, then standardised.
   package static func trainingTable(_ bytes: [UInt8]) {
     do {
       let csv = try CSVFile(path: "fuzz.csv", bytes: bytes)
-      try Dataset.checkHeader(csv)
-      guard csv.header.count >= 2 else { return }
-      let data = try Dataset.read(
-        csv, featureColumns: Array(0..<(csv.header.count - 1)), labelColumn: csv.header.count - 1)
-      let classes = try ClassLabels(training: data)
-      _ = classes.targets(data.labels!)
-      _ = Standardizer(fitting: data.x).transform(data.x)
+      let table = try TrainingTable(
+        csv: csv, label: nil, ignore: [], markers: TabularEncoder.defaultMissingMarkers)
+      let classes = try ClassLabels(training: table, positive: nil)
+      _ = classes.targets(table.labels)
+      _ = classes.strata(table.labels)
+      let rows = Array(stride(from: 0, to: table.count, by: 2))
+      let encoder = try table.fitEncoder(trainingRows: rows, missing: .median, maxCategories: 20)
+      let (data, _) = try table.dataset(encoder)
+      _ = encoder.standardizer(fitting: data.subset(rows).x).transform(data.x)
     } catch {
       _ = error.description
     }

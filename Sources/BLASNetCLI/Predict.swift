@@ -22,15 +22,19 @@ extension BLASNetCommand {
       let classes = ClassLabels(model: model)
       var csv = ""
       if p.rows == 1 {
+        // The probability of the positive class; the class at the model's threshold (or --threshold).
+        let threshold = Float(options.threshold ?? model.decisionThreshold)
         csv += "probability,class\n"
         for j in 0..<p.columns {
-          csv += "\(p[0, j]),\(classes.name(p[0, j] >= 0.5 ? 1 : 0))\n"
+          csv += "\(p[0, j]),\(csvField(classes.name(p[0, j] >= threshold ? 1 : 0)))\n"
         }
       } else {
-        csv += "class,probability," + (0..<classes.count).map { "p_\(classes.name($0))" }.joined(separator: ",") + "\n"
+        csv +=
+          "class,probability," + (0..<classes.count).map { csvField("p_\(classes.name($0))") }.joined(separator: ",")
+          + "\n"
         let best = p.argmaxOfEachColumn()
         for j in 0..<p.columns {
-          csv += "\(classes.name(best[j])),\(p[best[j], j]),"
+          csv += "\(csvField(classes.name(best[j]))),\(p[best[j], j]),"
           csv += (0..<p.rows).map { "\(p[$0, j])" }.joined(separator: ",") + "\n"
         }
       }
@@ -42,4 +46,11 @@ extension BLASNetCommand {
       }
     }
   }
+}
+
+/// `text` as one CSV field: quoted (with doubled quotes) when it has a comma,
+/// a quote or a line break.
+func csvField(_ text: String) -> String {
+  text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline })
+    ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
 }

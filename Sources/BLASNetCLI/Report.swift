@@ -6,12 +6,15 @@ import NeuralNetwork
 struct Report {
   let model: SavedModel
   let classes: ClassLabels
+  /// A binary model's decision threshold: the model's, unless overridden.
+  let threshold: Double
   /// Whether inputs far outside the training data get a warning line (not
   /// for the training run's own report on its own split).
   let warnFarValues: Bool
 
-  init(model: SavedModel, warnFarValues: Bool = true) {
+  init(model: SavedModel, threshold: Double? = nil, warnFarValues: Bool = true) {
     self.model = model
+    self.threshold = threshold ?? model.decisionThreshold
     self.warnFarValues = warnFarValues
     self.classes = ClassLabels(model: model)
   }
@@ -21,7 +24,7 @@ struct Report {
     for (j, label) in data.labels!.enumerated() where classes.index(of: label) == nil {
       throw CLIError.at(
         data.file, line: data.lines[j], name: nil,
-        "label \(formatLabel(label)) is not one of the model's classes \(classes.values.map(formatLabel))")
+        "label \(quoted(label)) is not one of the model's classes \(list(classes.names))")
     }
   }
 
@@ -29,8 +32,32 @@ struct Report {
     try data.predictions(of: model, warnFarValues: warnFarValues)
   }
 
-  /// Metrics side by side for each named data set, then the confusion matrix of the last.
-  func table(_ sets: [(name: String, data: Dataset)]) throws(CLIError) -> String {
+  /// The ROC curve of a binary model's outputs on `data`.
+  func rocCurve(_ data: Dataset, positive k: Int = 1) throws(CLIError) -> ROCCurve? {
+    let p = try probabilities(data)
+    let actual = classes.indices(data.labels!)
+    let row = p.rows == 1 ? 0 : k
+    return ROCCurve(scores: (0..<p.columns).map { Double(p[row, $0]) }, positive: actual.map { $0 == k })
+  }
+
+  /// The threshold on `data` (the validation split) that reaches `target`
+  /// sensitivity (or specificity) with the best specificity (or sensitivity).
+  func operatingPoint(on data: Dataset, target: Double, bySensitivity: Bool) throws(CLIError) -> ROCCurve.Point {
+    guard let curve = try rocCurve(data) else {
+      throw CLIError(
+        "the validation split has examples of one class only, so no threshold can be chosen on it; use a larger --validation-fraction or --threshold"
+      )
+    }
+    var point = bySensitivity ? curve.threshold(forSensitivity: target) : curve.threshold(forSpecificity: target)
+    // The most specific point is "nothing positive" (threshold +∞) when the
+    // target allows it; no output reaches a threshold just above 1 either.
+    if !(point.threshold <= 1) { point.threshold = 1 }
+    return point
+  }
+
+  /// Metrics side by side for each named data set, then the confusion
+  /// matrix of the last (and for several classes, its per-class report).
+  func table(_ sets: [(name: String, data: Dataset)], thresholdNote: String? = nil) throws(CLIError) -> String {
     let nameWidth = 13
     let columnWidth = max(9, sets.map(\.name.count).max()! + 2)
     func row(_ title: String, _ cells: [String]) -> String {
@@ -40,10 +67,14 @@ struct Report {
     func cell(_ v: Double?) -> String { v.map { format($0, 4) } ?? "n/a" }
     var lines = [row("", sets.map(\.name))]
     var confusion: [[Int]] = []
+    var perClass: MulticlassMetrics?
     if model.network.outputSize == 1 {
       var metrics: [BinaryMetrics] = []
       for s in sets {
-        metrics.append(BinaryMetrics(probabilities: try probabilities(s.data), labels: classes.targets(s.data.labels!)))
+        metrics.append(
+          BinaryMetrics(
+            probabilities: try probabilities(s.data), labels: classes.targets(s.data.labels!),
+            threshold: Float(threshold)))
       }
       lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
       lines.append(row("sensitivity", metrics.map { cell($0.sensitivity) }))
@@ -51,6 +82,10 @@ struct Report {
       lines.append(row("precision", metrics.map { cell($0.precision) }))
       lines.append(row("F1", metrics.map { cell($0.f1) }))
       lines.append(row("ROC AUC", metrics.map { cell($0.rocAUC) }))
+      lines.append("")
+      lines.append(
+        "Threshold: \(format(threshold, 4)) (\(thresholdNote ?? (model.threshold == nil ? "the default" : "the model's"))): an output ≥ it predicts \(classes.name(1))"
+      )
       let c = metrics.last!.confusion
       confusion = [[c.trueNegatives, c.falsePositives], [c.falseNegatives, c.truePositives]]
     } else {
@@ -62,19 +97,73 @@ struct Report {
             actual: classes.indices(s.data.labels!), classCount: classes.count))
       }
       lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
+      lines.append(row("macro F1", metrics.map { cell($0.macroAverage.f1) }))
+      lines.append(row("weighted F1", metrics.map { cell($0.weightedAverage.f1) }))
       confusion = metrics.last!.confusion
+      perClass = metrics.last!
     }
     lines.append("")
     lines.append("Confusion matrix (\(sets.last!.name)): rows are the actual class, columns the predicted one")
     let labels = (0..<classes.count).map(classes.name)
     let width = max(6, labels.map(\.count).max()! + 1, confusion.joined().map { String($0).count }.max()! + 1)
+    let margin = max(10, labels.map(\.count).max()! + 4)
     func pad(_ s: String) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
-    lines.append(String(repeating: " ", count: 10) + labels.map(pad).joined())
+    lines.append(String(repeating: " ", count: margin) + labels.map(pad).joined())
     for (k, r) in confusion.enumerated() {
       lines.append(
-        ("  " + labels[k]).padding(toLength: 10, withPad: " ", startingAt: 0) + r.map { pad(String($0)) }.joined())
+        ("  " + labels[k]).padding(toLength: margin, withPad: " ", startingAt: 0) + r.map { pad(String($0)) }.joined())
+    }
+    if let perClass {
+      lines.append("")
+      lines.append(contentsOf: classReport(perClass, labels: labels, name: sets.last!.name))
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// scikit-learn's `classification_report`: precision, recall, F1 and
+  /// support per class, then the macro and weighted averages.
+  func classReport(_ m: MulticlassMetrics, labels: [String], name: String) -> [String] {
+    let title = "Per class (\(name))"
+    let first = max(title.count + 1, labels.map(\.count).max()! + 4, 16)
+    func row(_ title: String, _ cells: [String]) -> String {
+      title.padding(toLength: first, withPad: " ", startingAt: 0)
+        + cells.map { String(repeating: " ", count: max(0, 11 - $0.count)) + $0 }.joined()
+    }
+    func cell(_ v: Double?) -> String { v.map { format($0, 4) } ?? "n/a" }
+    var lines = [row(title, ["precision", "recall", "F1", "support"])]
+    for (k, r) in m.perClass.enumerated() {
+      lines.append(row("  " + labels[k], [cell(r.precision), cell(r.recall), cell(r.f1), String(r.support)]))
+    }
+    let total = String(m.perClass.reduce(0) { $0 + $1.support })
+    for (title, a) in [("  macro avg", m.macroAverage), ("  weighted avg", m.weightedAverage)] {
+      lines.append(row(title, [cell(a.precision), cell(a.recall), cell(a.f1), total]))
+    }
+    return lines
+  }
+
+  /// The ROC curve of `data` as SVG: one curve for a binary model, with its
+  /// operating point at the threshold; one-vs-rest curves for several classes.
+  func rocPlot(_ data: Dataset, title: String) throws(CLIError) -> String {
+    var curves: [(name: String, curve: ROCCurve)] = []
+    let ks = model.network.outputSize == 1 ? [1] : Array(0..<classes.count)
+    for k in ks {
+      if let c = try rocCurve(data, positive: k) {
+        curves.append((ks.count == 1 ? "\(classes.name(k)) (positive)" : "\(classes.name(k)) vs rest", c))
+      }
+    }
+    if curves.isEmpty {
+      throw CLIError("--roc: the test split has examples of one class only, so it has no ROC curve")
+    }
+    var operating: (fpr: Double, tpr: Double, label: String)?
+    if model.network.outputSize == 1 {
+      let m = BinaryMetrics(
+        probabilities: try probabilities(data), labels: classes.targets(data.labels!), threshold: Float(threshold))
+      operating = (
+        1 - (m.specificity ?? 0), m.sensitivity ?? 0,
+        "threshold \(format(threshold, 3)): sensitivity \(format(m.sensitivity ?? 0, 3)), specificity \(format(m.specificity ?? 0, 3))"
+      )
+    }
+    return ROCPlot.svg(curves: curves, operatingPoint: operating, title: title)
   }
 }
 
@@ -122,63 +211,78 @@ struct ProgressReporter {
   }
 }
 
-/// The cost history as a small self-contained SVG line chart: the training
-/// cost and, when there is one, the validation cost, with a legend, labelled
-/// axes and ticks at round values.
-enum CostPlot {
-  static func svg(history: TrainingHistory, title: String) -> String {
-    let (w, h) = (640.0, 400.0)
-    let (left, right, top, bottom) = (70.0, 20.0, 40.0, 50.0)
-    let series = [
-      (name: "training", color: "#1f77b4", points: history.costs.filter { $0.cost.isFinite }),
-      (name: "validation", color: "#ff7f0e", points: history.validationCosts.filter { $0.cost.isFinite }),
-    ].filter { !$0.points.isEmpty }
-    let all = series.flatMap(\.points)
-    let xTicks = niceTicks(upTo: Double(max(1, all.map(\.epoch).max() ?? 1)))
-    let yTicks = niceTicks(upTo: max(all.map(\.cost).max() ?? 1, 1e-12))
-    let (maxEpoch, maxCost) = (xTicks.last!, yTicks.last!)
-    func x(_ e: Double) -> Double { left + (w - left - right) * e / maxEpoch }
-    func y(_ c: Double) -> Double { h - bottom - (h - top - bottom) * c / maxCost }
-    var s = """
+/// A small self-contained SVG line chart: a title, labelled axes with ticks
+/// at round values, grid lines, polylines and a legend.
+struct Chart {
+  let width = 640.0
+  let height = 400.0
+  let left = 70.0
+  let right = 20.0
+  let top = 40.0
+  let bottom = 50.0
+  let xTicks: [Double]
+  let yTicks: [Double]
+  /// The legend's corner: top right, or (given its number of entries)
+  /// bottom right, where ROC curves leave room.
+  let legendRowsAtBottom: Int?
+  private(set) var body = ""
+  private var legendEntries = 0
+
+  init(
+    title: String, xLabel: String, yLabel: String, xTicks: [Double], yTicks: [Double],
+    legendRowsAtBottom: Int? = nil
+  ) {
+    self.xTicks = xTicks
+    self.yTicks = yTicks
+    self.legendRowsAtBottom = legendRowsAtBottom
+    let (w, h) = (width, height)
+    body = """
       <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(w))" height="\(Int(h))" viewBox="0 0 \(Int(w)) \(Int(h))" font-family="sans-serif" font-size="12">
       <rect width="100%" height="100%" fill="white"/>
-      <text x="\(Int(w / 2))" y="22" text-anchor="middle" font-size="14">\(escape(title))</text>
+      <text x="\(Int(w / 2))" y="22" text-anchor="middle" font-size="14">\(Chart.escape(title))</text>
 
       """
     for c in yTicks {
       let yy = format(y(c), 1)
-      s += "<line x1=\"\(left)\" y1=\"\(yy)\" x2=\"\(w - right)\" y2=\"\(yy)\" stroke=\"#ddd\"/>\n"
-      s += "<text x=\"\(left - 6)\" y=\"\(format(y(c) + 4, 1))\" text-anchor=\"end\">\(tickLabel(c))</text>\n"
+      body += "<line x1=\"\(left)\" y1=\"\(yy)\" x2=\"\(w - right)\" y2=\"\(yy)\" stroke=\"#ddd\"/>\n"
+      body += "<text x=\"\(left - 6)\" y=\"\(format(y(c) + 4, 1))\" text-anchor=\"end\">\(Chart.tickLabel(c))</text>\n"
     }
     for e in xTicks {
       let xx = format(x(e), 1)
-      s += "<line x1=\"\(xx)\" y1=\"\(h - bottom)\" x2=\"\(xx)\" y2=\"\(h - bottom + 5)\" stroke=\"black\"/>\n"
-      s += "<text x=\"\(xx)\" y=\"\(h - bottom + 18)\" text-anchor=\"middle\">\(tickLabel(e))</text>\n"
+      body += "<line x1=\"\(xx)\" y1=\"\(h - bottom)\" x2=\"\(xx)\" y2=\"\(h - bottom + 5)\" stroke=\"black\"/>\n"
+      body += "<text x=\"\(xx)\" y=\"\(h - bottom + 18)\" text-anchor=\"middle\">\(Chart.tickLabel(e))</text>\n"
     }
-    s += "<line x1=\"\(left)\" y1=\"\(h - bottom)\" x2=\"\(w - right)\" y2=\"\(h - bottom)\" stroke=\"black\"/>\n"
-    s += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(h - bottom)\" stroke=\"black\"/>\n"
-    s += "<text x=\"\(Int((left + w - right) / 2))\" y=\"\(Int(h - 12))\" text-anchor=\"middle\">epoch</text>\n"
-    s += "<text x=\"16\" y=\"\(Int((top + h - bottom) / 2))\" text-anchor=\"middle\" "
-    s += "transform=\"rotate(-90 16 \(Int((top + h - bottom) / 2)))\">cost</text>\n"
-    for (k, line) in series.enumerated() {
-      let path = line.points.map { "\(format(x(Double($0.epoch)), 1)),\(format(y($0.cost), 1))" }
-        .joined(separator: " ")
-      s += "<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
-      // The legend, top right.
-      let ly = top + 14 + 18 * Double(k)
-      let lx = w - right - 130
-      s +=
-        "<line x1=\"\(lx)\" y1=\"\(ly)\" x2=\"\(lx + 24)\" y2=\"\(ly)\" stroke=\"\(line.color)\" stroke-width=\"2\"/>\n"
-      s += "<text x=\"\(lx + 30)\" y=\"\(ly + 4)\">\(line.name) cost</text>\n"
-    }
-    if let best = history.bestEpoch, history.restoredBestWeights || history.stoppedByEarlyStopping {
-      let bx = format(x(Double(best)), 1)
-      s +=
-        "<line x1=\"\(bx)\" y1=\"\(top)\" x2=\"\(bx)\" y2=\"\(h - bottom)\" stroke=\"#2ca02c\" stroke-dasharray=\"4 3\"/>\n"
-      s += "<text x=\"\(bx)\" y=\"\(top - 4)\" text-anchor=\"middle\" fill=\"#2ca02c\">best, epoch \(best)</text>\n"
-    }
-    return s + "</svg>\n"
+    body += "<line x1=\"\(left)\" y1=\"\(h - bottom)\" x2=\"\(w - right)\" y2=\"\(h - bottom)\" stroke=\"black\"/>\n"
+    body += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(h - bottom)\" stroke=\"black\"/>\n"
+    body +=
+      "<text x=\"\(Int((left + w - right) / 2))\" y=\"\(Int(h - 12))\" text-anchor=\"middle\">\(Chart.escape(xLabel))</text>\n"
+    body += "<text x=\"16\" y=\"\(Int((top + h - bottom) / 2))\" text-anchor=\"middle\" "
+    body += "transform=\"rotate(-90 16 \(Int((top + h - bottom) / 2)))\">\(Chart.escape(yLabel))</text>\n"
   }
+
+  /// The SVG x of data value `v`.
+  func x(_ v: Double) -> Double { left + (width - left - right) * v / xTicks.last! }
+  /// The SVG y of data value `v`.
+  func y(_ v: Double) -> Double { height - bottom - (height - top - bottom) * v / yTicks.last! }
+
+  /// A line through `points`, with an entry `name` in the legend (top right).
+  mutating func line(_ points: [(x: Double, y: Double)], name: String, color: String, dash: String? = nil) {
+    let path = points.map { "\(format(x($0.x), 1)),\(format(y($0.y), 1))" }.joined(separator: " ")
+    let dashing = dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
+    body += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dashing) points=\"\(path)\"/>\n"
+    let row = Double(legendEntries - (legendRowsAtBottom ?? 0))
+    let ly = (legendRowsAtBottom == nil ? top + 14 : height - bottom - 14) + 18 * row
+    let lx = width - right - 170
+    body +=
+      "<line x1=\"\(lx)\" y1=\"\(ly)\" x2=\"\(lx + 24)\" y2=\"\(ly)\" stroke=\"\(color)\" stroke-width=\"2\"\(dashing)/>\n"
+    body += "<text x=\"\(lx + 30)\" y=\"\(ly + 4)\">\(Chart.escape(name))</text>\n"
+    legendEntries += 1
+  }
+
+  /// SVG elements added as they are.
+  mutating func add(_ svg: String) { body += svg }
+
+  var svg: String { body + "</svg>\n" }
 
   /// Ticks from 0 at a round step (1, 2 or 5 × 10ᵏ), about four of them,
   /// the last at or above `maximum`.
@@ -198,5 +302,67 @@ enum CostPlot {
   static func escape(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
       .replacingOccurrences(of: ">", with: "&gt;")
+  }
+}
+
+/// The cost history as a chart: the training cost and, when there is one,
+/// the validation cost, with the kept epoch marked.
+enum CostPlot {
+  static func svg(history: TrainingHistory, title: String) -> String {
+    let series = [
+      (name: "training cost", color: "#1f77b4", points: history.costs.filter { $0.cost.isFinite }),
+      (name: "validation cost", color: "#ff7f0e", points: history.validationCosts.filter { $0.cost.isFinite }),
+    ].filter { !$0.points.isEmpty }
+    let all = series.flatMap(\.points)
+    var chart = Chart(
+      title: title, xLabel: "epoch", yLabel: "cost",
+      xTicks: Chart.niceTicks(upTo: Double(max(1, all.map(\.epoch).max() ?? 1))),
+      yTicks: Chart.niceTicks(upTo: max(all.map(\.cost).max() ?? 1, 1e-12)))
+    for s in series {
+      chart.line(s.points.map { (Double($0.epoch), $0.cost) }, name: s.name, color: s.color)
+    }
+    if let best = history.bestEpoch, history.restoredBestWeights || history.stoppedByEarlyStopping {
+      let bx = format(chart.x(Double(best)), 1)
+      let (top, bottom) = (chart.top, chart.height - chart.bottom)
+      chart.add(
+        "<line x1=\"\(bx)\" y1=\"\(top)\" x2=\"\(bx)\" y2=\"\(bottom)\" stroke=\"#2ca02c\" stroke-dasharray=\"4 3\"/>\n"
+      )
+      chart.add(
+        "<text x=\"\(bx)\" y=\"\(top - 4)\" text-anchor=\"middle\" fill=\"#2ca02c\">best, epoch \(best)</text>\n")
+    }
+    return chart.svg
+  }
+}
+
+/// ROC curves as a chart: sensitivity against 1 − specificity, the AUC of
+/// each curve in the legend, the chance diagonal, and a binary model's
+/// operating point.
+enum ROCPlot {
+  static let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+
+  static func svg(
+    curves: [(name: String, curve: ROCCurve)], operatingPoint: (fpr: Double, tpr: Double, label: String)?,
+    title: String
+  ) -> String {
+    let ticks = [0, 0.2, 0.4, 0.6, 0.8, 1]
+    var chart = Chart(
+      title: title, xLabel: "1 − specificity (false-positive rate)", yLabel: "sensitivity (true-positive rate)",
+      xTicks: ticks, yTicks: ticks, legendRowsAtBottom: curves.count)
+    chart.line([(0, 0), (1, 1)], name: "chance (AUC 0.5)", color: "#999", dash: "4 3")
+    for (k, c) in curves.enumerated() {
+      chart.line(
+        c.curve.points.map { ($0.falsePositiveRate, $0.truePositiveRate) },
+        name: "\(c.name) (AUC \(format(c.curve.area, 3)))", color: colors[k % colors.count])
+    }
+    if let p = operatingPoint {
+      let (px, py) = (format(chart.x(p.fpr), 1), format(chart.y(p.tpr), 1))
+      chart.add("<circle cx=\"\(px)\" cy=\"\(py)\" r=\"5\" fill=\"#d62728\"/>\n")
+      let anchor = p.fpr > 0.5 ? "end" : "start"
+      let dx = p.fpr > 0.5 ? -8.0 : 8.0
+      chart.add(
+        "<text x=\"\(format(chart.x(p.fpr) + dx, 1))\" y=\"\(format(chart.y(p.tpr) + 16, 1))\" text-anchor=\"\(anchor)\" fill=\"#d62728\">\(Chart.escape(p.label))</text>\n"
+      )
+    }
+    return chart.svg
   }
 }

@@ -66,6 +66,13 @@ enum OptimizerChoice: String, CaseIterable, ExpressibleByArgument {
   }
 }
 
+/// `--missing`.
+enum MissingValueChoice: String, CaseIterable, ExpressibleByArgument {
+  case error, mean, median, zero
+
+  var strategy: MissingValueStrategy { MissingValueStrategy(rawValue: rawValue)! }
+}
+
 extension BLASNetCommand {
   struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -114,12 +121,46 @@ extension BLASNetCommand {
         "Weights of the classes in the training cost: balanced, none, or CLASS=W,... (e.g. 1=5).", valueName: "weights")
     )
     var classWeight: String = "none"
+    @Option(
+      help: ArgumentHelp(
+        "Columns to leave out (an id, say), comma-separated or repeated; a model file remembers them, so predict skips them too.",
+        valueName: "columns"))
+    var ignore: [String] = []
+    @Option(
+      name: .customLong("positive-class"),
+      help: "The positive class of a two-class label (default: the larger number, or the second name in sorted order).")
+    var positiveClass: String?
+    @Option(
+      help: "Missing values in feature columns: error, mean, median or zero (statistics from the training split).")
+    var missing: MissingValueChoice = .error
+    @Option(
+      name: .customLong("missing-markers"),
+      help: ArgumentHelp(
+        "Fields read as missing, comma-separated, case-insensitive (an empty field always is).",
+        valueName: "markers"))
+    var missingMarkers: String = TabularEncoder.defaultMissingMarkers.filter { !$0.isEmpty }.joined(separator: ",")
+    @Option(
+      name: .customLong("max-categories"),
+      help: "The most categories a text column may have in the training split before it is refused as an identifier.")
+    var maxCategories: Int = 50
+    @Option(help: "Decision threshold of a two-class model: an output ≥ it predicts the positive class.")
+    var threshold: Double?
+    @Option(
+      name: .customLong("target-sensitivity"),
+      help: "Choose the threshold on the validation split: the most specific one with at least this sensitivity.")
+    var targetSensitivity: Double?
+    @Option(
+      name: .customLong("target-specificity"),
+      help: "Choose the threshold on the validation split: the most sensitive one with at least this specificity.")
+    var targetSpecificity: Double?
     @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
     var threads: Int?
     @Option(help: "Where to save the model (written atomically; - for standard output).")
     var save: String = "blasnet-model.json"
     @Option(help: "Where to draw the cost curve (SVG; - for standard output).")
     var plot: String = "blasnet-cost.svg"
+    @Option(help: "Where to draw the ROC curve of the test split (SVG; - for standard output; default: none).")
+    var roc: String?
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -153,15 +194,42 @@ extension BLASNetCommand {
       guard minDelta >= 0 && minDelta.isFinite else {
         throw ValidationError("--min-delta must be ≥ 0, got \(minDelta)")
       }
+      guard maxCategories >= 1 else {
+        throw ValidationError("--max-categories must be at least 1, got \(maxCategories)")
+      }
+      let choices = [threshold, targetSensitivity, targetSpecificity].compactMap { $0 }
+      guard choices.count <= 1 else {
+        throw ValidationError("--threshold, --target-sensitivity and --target-specificity exclude each other: give one")
+      }
+      if let threshold { try validateThreshold(threshold) }
+      for (name, target) in [("--target-sensitivity", targetSensitivity), ("--target-specificity", targetSpecificity)] {
+        guard let target else { continue }
+        guard target > 0 && target <= 1 else { throw ValidationError("\(name) must be in (0, 1], got \(target)") }
+        guard validationFraction > 0 else {
+          throw ValidationError(
+            "\(name) chooses the threshold on the validation split: it needs --validation-fraction above 0")
+        }
+      }
       try validateThreads(threads)
+    }
+
+    /// The fields read as missing: the empty field and `--missing-markers`.
+    var markers: [String] {
+      [""] + missingMarkers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// `--ignore a,b --ignore c` → a, b, c.
+    var ignoredColumns: [String] {
+      ignore.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
     }
 
     func run() throws {
       applyThreads(threads)
       let path = try data ?? Self.builtInDataPath()
-      try OutputPaths.check(outputs: [("--save", save), ("--plot", plot)], inputs: [("--data", path)])
-      // With the model or the plot on standard output, the report goes to standard error.
-      let toStandardError = save == "-" || plot == "-"
+      let outputs = [("--save", save), ("--plot", plot)] + (roc.map { [("--roc", $0)] } ?? [])
+      try OutputPaths.check(outputs: outputs, inputs: [("--data", path)])
+      // With the model or a plot on standard output, the report goes to standard error.
+      let toStandardError = outputs.contains { $0.1 == "-" }
       func say(_ text: String = "") {
         if toStandardError {
           FileHandle.standardError.write(Data((text + "\n").utf8))
@@ -169,34 +237,50 @@ extension BLASNetCommand {
           print(text)
         }
       }
-      let all = try Dataset.forTraining(path: path, label: label)
-      let classes = try ClassLabels(training: all)
+      let table = try TrainingTable(path: path, label: label, ignore: ignoredColumns, markers: markers)
+      let classes = try ClassLabels(training: table, positive: positiveClass)
+      let strata = classes.strata(table.labels)
       let split = DataSplit.trainTestIndices(
-        count: all.count, testFraction: testFraction, seed: seed, stratifyBy: classes.indices(all.labels!))
+        count: table.count, testFraction: testFraction, seed: seed, stratifyBy: strata)
+      // The validation part comes out of the training split, never the test split.
+      var trainRows = split.train
+      var validationRows: [Int]?
+      var inner: (train: [Int], test: [Int])?
+      if validationFraction > 0 {
+        let outer = split.train
+        let part = DataSplit.trainTestIndices(
+          count: outer.count, testFraction: validationFraction, seed: seed &+ 1, stratifyBy: outer.map { strata[$0] })
+        validationRows = part.test.map { outer[$0] }
+        trainRows = part.train.map { outer[$0] }
+        inner = part
+      }
+      // Everything the encoder and the scaler learn comes from the training
+      // rows. Every field is checked here, before the counts below.
+      let encoder = try table.fitEncoder(
+        trainingRows: trainRows, missing: missing.strategy, maxCategories: maxCategories)
+      let (all, notes) = try table.dataset(encoder)
+      try classes.checkCount(table)
+      let binary = classes.count == 2
+      if !binary && (threshold ?? targetSensitivity ?? targetSpecificity) != nil {
+        throw CLIError(
+          "a decision threshold is for two classes; the label \"\(table.labelName)\" has \(classes.count) (the class with the highest probability is predicted)"
+        )
+      }
       if split.train.isEmpty || split.test.isEmpty {
         throw CLIError(
-          "\(path): \(all.count) examples are too few to hold out \(Int(testFraction * 100)) % for testing")
+          "\(path): \(table.count) examples are too few to hold out \(Int(testFraction * 100)) % for testing")
       }
-      var train = all.subset(split.train)
+      if let inner, inner.train.isEmpty || inner.test.isEmpty {
+        throw CLIError(
+          "\(path): \(split.train.count) training examples are too few to hold out \(Int(validationFraction * 100)) % for validation; use --validation-fraction 0"
+        )
+      }
+      let train = all.subset(trainRows)
+      let validation = validationRows.map { all.subset($0) }
       let test = all.subset(split.test)
-      // The validation part comes out of the training split, never the test split.
-      var validation: Dataset?
-      if validationFraction > 0 {
-        let inner = DataSplit.trainTestIndices(
-          count: train.count, testFraction: validationFraction, seed: seed &+ 1,
-          stratifyBy: classes.indices(train.labels!))
-        if inner.train.isEmpty || inner.test.isEmpty {
-          throw CLIError(
-            "\(path): \(train.count) training examples are too few to hold out \(Int(validationFraction * 100)) % for validation; use --validation-fraction 0"
-          )
-        }
-        validation = train.subset(inner.test)
-        train = train.subset(inner.train)
-      }
-      let weightsOfClasses = try classes.weights(classWeight, training: train)
-      let scaler = Standardizer(fitting: train.x)
-      let binary = classes.count == 2
-      let sizes = [all.featureNames.count] + layers.sizes + [binary ? 1 : classes.count]
+      let weightsOfClasses = try classes.weights(classWeight, training: train.labels!)
+      let scaler = encoder.standardizer(fitting: train.x)
+      let sizes = [encoder.width] + layers.sizes + [binary ? 1 : classes.count]
       let chosen = optimizer.optimizer(learningRate: learningRate, weightDecay: weightDecay)
       let memory = TrainingMemory(
         sizes: sizes, batchSize: batchSize == 0 ? train.count : min(batchSize, train.count), optimizer: chosen,
@@ -210,8 +294,37 @@ extension BLASNetCommand {
         sizes: sizes, hiddenActivation: activation.activation, outputActivation: binary ? .sigmoid : .softmax,
         seed: seed)
       let dataName = data == nil ? "built-in breast-cancer data (wdbc.csv)" : path
-      say(
-        "Data:    \(dataName): \(all.count) examples, \(all.featureNames.count) features, label \"\(all.labelName!)\"")
+      let columnsRead = encoder.columns.count
+      let features =
+        encoder.width == columnsRead
+        ? "\(columnsRead) features" : "\(columnsRead) feature columns → \(encoder.width) inputs"
+      say("Data:    \(dataName): \(all.count) examples, \(features), label \"\(table.labelName)\"")
+      if !table.ignored.isEmpty { say("Ignored: \(table.ignored.joined(separator: ", "))") }
+      let oneHot = encoder.columns.compactMap { c -> String? in
+        guard case .oneHot(let categories) = c.encoding else { return nil }
+        return
+          "\(c.name) (\(categories.count): \(categories.prefix(6).joined(separator: ", "))\(categories.count > 6 ? ", …" : ""))"
+      }
+      if !oneHot.isEmpty { say("Encoded: one-hot \(oneHot.joined(separator: "; "))") }
+      if !notes.filled.isEmpty {
+        say("Missing: \(Dataset.filledSummary(notes, encoder: encoder)) with the training split's \(missing.rawValue)")
+      }
+      if binary {
+        say(
+          "Classes: \(classes.name(0)) (negative), \(classes.name(1)) (positive\(positiveClass == nil ? "; --positive-class to choose" : ""))"
+        )
+      } else {
+        say(
+          "Classes: \(classes.count): \(classes.names.prefix(12).joined(separator: ", "))\(classes.count > 12 ? ", …" : "")"
+        )
+      }
+      for u in notes.unseen {
+        let c = encoder.columns[u.column].name
+        let rows = u.count == 1 ? "1 row" : "\(u.count) rows"
+        say(
+          "Unseen:  \(c) = \(quoted(u.firstValue))\(u.count > 1 ? " and others" : "") in \(rows) outside the training split: encoded as no category (all zeros)"
+        )
+      }
       let held = validation.map { " / \($0.count) validation" } ?? ""
       say("Split:   \(train.count) train\(held) / \(test.count) test (stratified, seed \(seed))")
       if let weightsOfClasses {
@@ -262,12 +375,22 @@ extension BLASNetCommand {
           "Kept:    the weights of epoch \(best), the best validation cost (\(format(history.bestValidationCost ?? .nan, 4)))"
         )
       }
+      var model = SavedModel(
+        network: network, encoder: encoder, standardizer: scaler, labelName: table.labelName,
+        classNames: classes.names, threshold: binary ? threshold : nil)
+      let report = Report(model: model, warnFarValues: false)
+      var chosenHow = threshold == nil ? "the default" : "--threshold"
+      if let validation, let target = targetSensitivity ?? targetSpecificity {
+        let bySensitivity = targetSensitivity != nil
+        let point = try report.operatingPoint(
+          on: validation, target: target, bySensitivity: bySensitivity)
+        model.threshold = point.threshold
+        chosenHow =
+          "chosen on the validation split for \(bySensitivity ? "sensitivity" : "specificity") ≥ \(target): there sensitivity \(format(point.sensitivity, 4)), specificity \(format(point.specificity, 4))"
+      }
       say()
-      let model = SavedModel(
-        network: network, standardizer: scaler, featureNames: all.featureNames, labelName: all.labelName,
-        classLabels: classes.values)
       let sets = [("train", train)] + (validation.map { [("validation", $0)] } ?? []) + [("test", test)]
-      say(try Report(model: model, warnFarValues: false).table(sets))
+      say(try Report(model: model, warnFarValues: false).table(sets, thresholdNote: chosenHow))
       let encoded: Data
       do {
         encoded = try model.encoded()
@@ -278,6 +401,11 @@ extension BLASNetCommand {
       say(save == "-" ? "Wrote the model to standard output" : "Saved the model to \(save)")
       try OutputPaths.write(Data(CostPlot.svg(history: history, title: "Cost — \(network)").utf8), to: plot)
       say(plot == "-" ? "Wrote the cost curve to standard output" : "Drew the cost curve in \(plot)")
+      if let roc {
+        let svg = try Report(model: model, warnFarValues: false).rocPlot(test, title: "ROC (test split) — \(network)")
+        try OutputPaths.write(Data(svg.utf8), to: roc)
+        say(roc == "-" ? "Wrote the ROC curve to standard output" : "Drew the ROC curve in \(roc)")
+      }
     }
 
     /// Refuses an `--l2` so large that its penalty outweighs the data's cost

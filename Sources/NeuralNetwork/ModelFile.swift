@@ -1,16 +1,17 @@
 import Foundation
 import LinearAlgebra
 
-/// A trained network with what is needed to use it on raw data: the
-/// standardisation fitted on the training set, the feature names (CSV header)
-/// and the label's name and classes.
+/// A trained network with everything needed to use it on raw data: the
+/// encoding of the raw columns (missing values, text categories, ignored
+/// columns), the standardisation fitted on the training set, the feature
+/// names, the label's name and class names, and the decision threshold.
 ///
-/// ## File format (version 1)
+/// ## File format (version 2)
 /// One JSON object, UTF-8:
 ///
 ///     {
 ///       "format": "blasnet-model",
-///       "version": 1,
+///       "version": 2,
 ///       "sizes": [30, 16, 8, 1],
 ///       "activations": ["relu", "relu", "sigmoid"],      // layers 1...L
 ///       "parameters": [                                   // W1, b1, ..., WL, bL
@@ -18,10 +19,22 @@ import LinearAlgebra
 ///         ...
 ///       ],
 ///       "standardizer": {"means": [...], "standardDeviations": [...]},  // optional
-///       "featureNames": ["mean_radius", ...],                           // optional
-///       "labelName": "malignant",                                       // optional
-///       "classLabels": [0, 1]                                           // optional
+///       "featureNames": ["mean_radius", ...],      // optional: the network's inputs
+///       "encoder": {                               // optional: raw columns → inputs
+///         "missing": "median", "missingMarkers": ["", "NA", ...], "ignoredColumns": ["id"],
+///         "columns": [
+///           {"name": "age", "kind": "numeric", "fill": 54, "allowsMissing": true},
+///           {"name": "sex", "kind": "one-hot", "categories": ["F", "M"], "allowsMissing": true}
+///         ]
+///       },
+///       "labelName": "diagnosis",                  // optional
+///       "classNames": ["B", "M"],                  // optional: [negative, positive] when binary
+///       "threshold": 0.31                          // optional: binary decision threshold
 ///     }
+///
+/// Version 1 files (no encoder, numeric `classLabels` instead of
+/// `classNames`, no threshold) still load: their inputs are plain numeric
+/// columns and their threshold is 0.5.
 ///
 /// Values are written in Swift's shortest round-trip form, so `Float`
 /// parameters load back bit for bit. Saving is atomic: the file is written
@@ -30,26 +43,68 @@ import LinearAlgebra
 /// existing model is replaced only by a complete one.
 public struct SavedModel: Equatable, Sendable {
   /// The format version this library writes and reads.
-  public static let currentVersion = 1
+  public static let currentVersion = 2
+  /// The versions this library reads.
+  public static let readableVersions = 1...2
   static let formatName = "blasnet-model"
 
   public var network: Network<Float>
+  /// How the raw columns become the network's inputs; nil: the inputs are
+  /// the columns ``featureNames`` as plain numbers.
+  public var encoder: TabularEncoder?
   public var standardizer: Standardizer?
+  /// The names of the network's inputs (after encoding).
   public var featureNames: [String]?
   public var labelName: String?
-  /// The label values the output classes stand for (output unit k ↔ classLabels[k];
-  /// for a binary network, [negative, positive]).
-  public var classLabels: [Double]?
+  /// The classes the outputs stand for (output unit k ↔ classNames[k]; for a
+  /// binary network, [negative, positive]).
+  public var classNames: [String]?
+  /// A binary model's decision threshold: an output ≥ it predicts the
+  /// positive class. nil means 0.5.
+  public var threshold: Double?
 
   public init(
-    network: Network<Float>, standardizer: Standardizer? = nil, featureNames: [String]? = nil,
-    labelName: String? = nil, classLabels: [Double]? = nil
+    network: Network<Float>, encoder: TabularEncoder? = nil, standardizer: Standardizer? = nil,
+    featureNames: [String]? = nil, labelName: String? = nil, classNames: [String]? = nil, threshold: Double? = nil
   ) {
     self.network = network
+    self.encoder = encoder
     self.standardizer = standardizer
-    self.featureNames = featureNames
+    self.featureNames = featureNames ?? encoder?.featureNames
     self.labelName = labelName
-    self.classLabels = classLabels
+    self.classNames = classNames
+    self.threshold = threshold
+  }
+
+  /// A model whose classes are numbers (as version 1 files have them).
+  public init(
+    network: Network<Float>, standardizer: Standardizer? = nil, featureNames: [String]? = nil,
+    labelName: String? = nil, classLabels: [Double]?
+  ) {
+    self.init(
+      network: network, standardizer: standardizer, featureNames: featureNames, labelName: labelName,
+      classNames: classLabels?.map(SavedModel.className))
+  }
+
+  /// The classes as numbers, when every class name is one (nil otherwise).
+  public var classLabels: [Double]? {
+    guard let classNames else { return nil }
+    let values = classNames.compactMap(Double.init)
+    return values.count == classNames.count ? values : nil
+  }
+
+  /// The threshold in force: ``threshold``, or 0.5.
+  public var decisionThreshold: Double { threshold ?? 0.5 }
+
+  /// The encoder in force: ``encoder``, or plain numeric columns named by
+  /// ``featureNames`` (`x1`, `x2`, … when the file names none).
+  public var inputEncoder: TabularEncoder {
+    encoder ?? TabularEncoder(numericColumns: featureNames ?? (1...network.inputSize).map { "x\($0)" })
+  }
+
+  /// How a numeric class is named: `1` for 1.0, `2.5` for 2.5.
+  public static func className(_ value: Double) -> String {
+    value == value.rounded() && Swift.abs(value) < 1e15 ? String(Int(value)) : String(value)
   }
 }
 
@@ -74,7 +129,7 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
     case .notJSON(let p, let d): return "\(p): not a valid model file (truncated or not JSON): \(d)"
     case .notAModel(let p): return "\(p): this JSON file is not a BLASNet model (no \"format\": \"blasnet-model\")"
     case .unsupportedVersion(let p, let f, let s):
-      return "\(p): model file version \(f) is not supported; this build reads version \(s)"
+      return "\(p): model file version \(f) is not supported; this build reads versions 1 to \(s)"
     case .malformed(let p, let d): return "\(p): malformed model file: \(d)"
     case .invalidNetwork(let p, let e): return "\(p): invalid model: \(e)"
     }
@@ -118,8 +173,73 @@ struct ModelRecord: Codable {
   var parameters: [Parameter]
   var standardizer: Standardizer?
   var featureNames: [String]?
+  var encoder: EncoderRecord?
   var labelName: String?
+  /// Version 1's numeric classes.
   var classLabels: [Double]?
+  var classNames: [String]?
+  var threshold: Double?
+}
+
+struct EncoderRecord: Codable {
+  struct Column: Codable {
+    var name: String
+    /// "numeric" or "one-hot".
+    var kind: String
+    var fill: Double?
+    var categories: [String]?
+    var allowsMissing: Bool
+  }
+  var missing: String
+  var missingMarkers: [String]
+  var ignoredColumns: [String]
+  var columns: [Column]
+
+  init(_ e: TabularEncoder) {
+    missing = e.missing.rawValue
+    missingMarkers = e.missingMarkers
+    ignoredColumns = e.ignoredColumns
+    columns = e.columns.map { c in
+      switch c.encoding {
+      case .numeric(let fill):
+        return Column(name: c.name, kind: "numeric", fill: fill, categories: nil, allowsMissing: c.allowsMissing)
+      case .oneHot(let categories):
+        return Column(name: c.name, kind: "one-hot", fill: nil, categories: categories, allowsMissing: c.allowsMissing)
+      }
+    }
+  }
+
+  func encoder(path: String) throws(ModelFileError) -> TabularEncoder {
+    guard let strategy = MissingValueStrategy(rawValue: missing) else {
+      throw .malformed(path: path, detail: "encoder: unknown missing-value strategy \"\(missing)\"")
+    }
+    var result: [FeatureColumn] = []
+    var names = Set<String>()
+    for (k, c) in columns.enumerated() {
+      let place = "encoder column \(k + 1) (\(c.name))"
+      guard names.insert(c.name).inserted else { throw .malformed(path: path, detail: "\(place) appears twice") }
+      switch c.kind {
+      case "numeric":
+        if let fill = c.fill, !fill.isFinite || !Float(fill).isFinite {
+          throw .malformed(path: path, detail: "\(place) has a non-finite fill value")
+        }
+        if c.allowsMissing && c.fill == nil {
+          throw .malformed(path: path, detail: "\(place) allows missing values but has no fill value")
+        }
+        result.append(FeatureColumn(name: c.name, encoding: .numeric(fill: c.fill), allowsMissing: c.allowsMissing))
+      case "one-hot":
+        guard let categories = c.categories, !categories.isEmpty, Set(categories).count == categories.count else {
+          throw .malformed(path: path, detail: "\(place) needs a list of distinct categories")
+        }
+        result.append(
+          FeatureColumn(name: c.name, encoding: .oneHot(categories: categories), allowsMissing: c.allowsMissing))
+      default:
+        throw .malformed(path: path, detail: "\(place) has an unknown kind \"\(c.kind)\"")
+      }
+    }
+    return TabularEncoder(
+      columns: result, missing: strategy, missingMarkers: missingMarkers, ignoredColumns: ignoredColumns)
+  }
 }
 
 /// Only the header fields, read first so that a wrong format or version is
@@ -140,7 +260,8 @@ extension SavedModel {
         let m = name.hasPrefix("W") ? network.weights(l) : network.bias(l)
         return .init(name: name, rows: m.rows, columns: m.columns, values: m.elements)
       },
-      standardizer: standardizer, featureNames: featureNames, labelName: labelName, classLabels: classLabels)
+      standardizer: standardizer, featureNames: featureNames, encoder: encoder.map(EncoderRecord.init),
+      labelName: labelName, classLabels: nil, classNames: classNames, threshold: threshold)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     do {
@@ -163,7 +284,7 @@ extension SavedModel {
     }
     guard header.format == formatName else { throw .notAModel(path: path) }
     guard let version = header.version else { throw .malformed(path: path, detail: "the \"version\" field is missing") }
-    guard version == currentVersion else {
+    guard readableVersions.contains(version) else {
       throw .unsupportedVersion(path: path, found: version, supported: currentVersion)
     }
     let record: ModelRecord
@@ -223,9 +344,24 @@ extension SavedModel {
     if let f = record.featureNames, f.count != network.inputSize {
       throw .malformed(path: path, detail: "\(f.count) feature names for \(network.inputSize) inputs")
     }
+    let encoder = try record.encoder.map { e throws(ModelFileError) in try e.encoder(path: path) }
+    if let encoder, encoder.width != network.inputSize {
+      throw .malformed(path: path, detail: "the encoder makes \(encoder.width) inputs for \(network.inputSize)")
+    }
+    if let encoder, let f = record.featureNames, f != encoder.featureNames {
+      throw .malformed(path: path, detail: "the feature names are not those the encoder makes")
+    }
+    let classNames = record.classNames ?? record.classLabels?.map(className)
+    if let c = classNames, c.count != Swift.max(2, network.outputSize) || Set(c).count != c.count {
+      throw .malformed(
+        path: path, detail: "\(c.count) class names for \(network.outputSize) outputs (they must be distinct)")
+    }
+    if let t = record.threshold, !(t > 0 && t <= 1) || network.outputSize != 1 {
+      throw .malformed(path: path, detail: "a threshold (\(t)) must lie in (0, 1] and belongs to a binary model")
+    }
     return SavedModel(
-      network: network, standardizer: record.standardizer, featureNames: record.featureNames,
-      labelName: record.labelName, classLabels: record.classLabels)
+      network: network, encoder: encoder, standardizer: record.standardizer, featureNames: record.featureNames,
+      labelName: record.labelName, classNames: classNames, threshold: record.threshold)
   }
 
   /// Writes the model to `path` atomically (temporary file, fsync, rename).

@@ -146,18 +146,22 @@ import Testing
 
   @Test func emptyField() throws {
     try expectError(
-      ["train", "--data", "e.csv"], ["e.csv:2: column 2 (b): expected a number, found an empty field"],
+      ["train", "--data", "e.csv"],
+      [
+        "e.csv:2: column 2 (b): a missing value (an empty field); fill missing values in with --missing mean, median or zero"
+      ],
       files: ["e.csv": header + "1,,0\n"])
   }
 
-  @Test func labelColumnMissingOrNotNumeric() throws {
+  @Test func labelColumnMissingOrMissingALabel() throws {
     try expectError(
       ["train", "--data", "d.csv", "--label", "target"],
       ["label column \"target\" does not exist", "\"a\", \"b\", \"label\""],
       files: ["d.csv": header + "1,2,0\n"])
     try expectError(
-      ["train", "--data", "d.csv"], ["d.csv:2: column 3 (label): expected a numeric label, found \"M\""],
-      files: ["d.csv": header + "1,2,M\n"])
+      ["train", "--data", "d.csv"],
+      ["d.csv:3: column 3 (label): the label is missing (\"NA\"); every example needs one"],
+      files: ["d.csv": header + "1,2,M\n3,4,NA\n"])
   }
 
   @Test func singleClassLabel() throws {
@@ -213,7 +217,7 @@ import Testing
       let r = try CLI.run(
         ["predict", "--model", "model.json", "--data", fixtures.appendingPathComponent("digits.csv").path], in: folder)
       #expect(r.status == 1 && !r.crashed)
-      #expect(r.stderr.contains("the columns do not match the model's 30 features"), "\(r.stderr)")
+      #expect(r.stderr.contains("the columns do not match the model's 30 input columns"), "\(r.stderr)")
       #expect(r.stderr.contains("missing \"mean_radius\""), "\(r.stderr)")
       #expect(r.stderr.contains("unexpected \"pixel_0_0\""), "\(r.stderr)")
       let e = try CLI.run(
@@ -242,7 +246,7 @@ import Testing
       let e = try CLI.run(["evaluate", "--model", "m.json", "--data", data], in: folder)
       #expect(e.status == 1)
       #expect(
-        e.stderr.contains("text-labels.csv:2: column 31 (malignant): expected a numeric label, found \"M\""),
+        e.stderr.contains("text-labels.csv:2: label \"M\" is not one of the model's classes \"0\", \"1\""),
         "\(e.stderr)")
     }
   }

@@ -73,10 +73,10 @@ import Testing
       let parser = XMLParser(data: data)
       #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
     }
-    #expect(CostPlot.niceTicks(upTo: 0.77) == [0, 0.2, 0.4, 0.6000000000000001, 0.8])
-    #expect(CostPlot.niceTicks(upTo: 300) == [0, 100, 200, 300])
-    #expect(CostPlot.niceTicks(upTo: 7) == [0, 2, 4, 6, 8])
-    #expect(CostPlot.niceTicks(upTo: 1) == [0, 0.5, 1])
-    #expect(CostPlot.tickLabel(0.6000000000000001) == "0.6" && CostPlot.tickLabel(0) == "0")
+    #expect(Chart.niceTicks(upTo: 0.77) == [0, 0.2, 0.4, 0.6000000000000001, 0.8])
+    #expect(Chart.niceTicks(upTo: 300) == [0, 100, 200, 300])
+    #expect(Chart.niceTicks(upTo: 7) == [0, 2, 4, 6, 8])
+    #expect(Chart.niceTicks(upTo: 1) == [0, 0.5, 1])
+    #expect(Chart.tickLabel(0.6000000000000001) == "0.6" && Chart.tickLabel(0) == "0")
   }
 }

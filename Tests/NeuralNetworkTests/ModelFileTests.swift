@@ -103,8 +103,8 @@ import Testing
   }
 
   @Test func wrongVersion() throws {
-    let path = try write(try validJSON().replacingOccurrences(of: #""version":1"#, with: #""version":99"#))
-    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 1)) {
+    let path = try write(try validJSON().replacingOccurrences(of: #""version":2"#, with: #""version":99"#))
+    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 2)) {
       try SavedModel.load(from: path)
     }
   }

@@ -1,0 +1,405 @@
+import Foundation
+import LinearAlgebra
+
+/// A table of raw fields, row by row, as read from a file: what
+/// ``TabularEncoder`` fits and encodes. Rows are examples; columns are
+/// addressed by their index in the table.
+///
+/// Conform a CSV reader, a database cursor or plain arrays (``TextTable``)
+/// to it. `number(row:column:)` is asked first for every field; `text` only
+/// for the fields that are not numbers, so a numeric table never builds a
+/// `String` per field.
+public protocol RawTable {
+  /// The number of rows (examples).
+  var rowCount: Int { get }
+  /// The field as a number, or nil when it is not one (text, or empty).
+  func number(row: Int, column: Int) -> Double?
+  /// The field as text, as it stands in the table (unquoted).
+  func text(row: Int, column: Int) -> String
+}
+
+/// A ``RawTable`` held as text, one array of fields per column: for small
+/// tables built in code and for tests.
+public struct TextTable: RawTable, Sendable {
+  /// `columns[k][r]` is the field of row r in column k.
+  public var columns: [[String]]
+
+  /// Traps unless every column has as many fields as the first.
+  public init(columns: [[String]]) {
+    if let first = columns.first, let k = columns.firstIndex(where: { $0.count != first.count }) {
+      shapeFailure("TextTable: column \(k + 1) has \(columns[k].count) fields but column 1 has \(first.count)")
+    }
+    self.columns = columns
+  }
+
+  public var rowCount: Int { columns.first?.count ?? 0 }
+
+  public func number(row: Int, column: Int) -> Double? {
+    Double(columns[column][row].trimmingCharacters(in: .whitespaces))
+  }
+
+  public func text(row: Int, column: Int) -> String { columns[column][row] }
+}
+
+/// What to do with a missing value in a feature column.
+public enum MissingValueStrategy: String, Codable, Sendable, CaseIterable {
+  /// A missing value is an error that names its row and column (the default:
+  /// nothing is filled in behind the user's back).
+  case error
+  /// Numbers: the mean of the column's training values.
+  case mean
+  /// Numbers: the median of the column's training values (robust to outliers).
+  case median
+  /// Numbers: 0.
+  case zero
+}
+
+/// One raw column of a table and how it becomes network inputs.
+public struct FeatureColumn: Equatable, Sendable {
+  public enum Encoding: Equatable, Sendable {
+    /// A number, taken as it is. `fill` replaces a missing value (the
+    /// training mean or median, or 0); nil when missing values are an error.
+    case numeric(fill: Double?)
+    /// Text, one-hot encoded: one input per category, in this order (sorted,
+    /// from the training rows). A value that is not among them, or a missing
+    /// value when missing values are allowed, encodes as all zeros.
+    case oneHot(categories: [String])
+  }
+
+  /// The column's name (its header).
+  public var name: String
+  public var encoding: Encoding
+  /// Whether a missing value is filled in (numeric) or encoded as no
+  /// category (one-hot), rather than being an error.
+  public var allowsMissing: Bool
+
+  public init(name: String, encoding: Encoding, allowsMissing: Bool) {
+    self.name = name
+    self.encoding = encoding
+    self.allowsMissing = allowsMissing
+  }
+
+  /// The number of network inputs the column becomes: 1, or one per category.
+  public var width: Int {
+    switch encoding {
+    case .numeric: return 1
+    case .oneHot(let categories): return categories.count
+    }
+  }
+
+  /// The inputs' names: the column's name, or `name=category` for each category.
+  public var featureNames: [String] {
+    switch encoding {
+    case .numeric: return [name]
+    case .oneHot(let categories): return categories.map { "\(name)=\($0)" }
+    }
+  }
+
+  public var isNumeric: Bool {
+    if case .numeric = encoding { return true }
+    return false
+  }
+}
+
+/// Why a table could not be fitted or encoded. Rows and columns are the
+/// table's (0-based); the caller turns them into file lines and columns.
+public enum TabularError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// A missing value under ``MissingValueStrategy/error``; `found` is the marker.
+  case missingValue(row: Int, column: Int, found: String)
+  /// Text in a column whose other values are numbers (or that was numeric in training).
+  case notANumber(row: Int, column: Int, found: String)
+  /// A number that is not finite in `Float` (inf, 1e39).
+  case notFinite(row: Int, column: Int, found: String)
+  /// A text column with more categories in the training rows than allowed:
+  /// an identifier, most likely.
+  case tooManyCategories(column: Int, count: Int, limit: Int)
+  /// A numeric column with no value in the training rows to fill missing ones from.
+  case noTrainingValues(column: Int)
+
+  public var description: String {
+    switch self {
+    case .missingValue(let r, let c, let f):
+      return "row \(r), column \(c): a missing value (\(f.isEmpty ? "an empty field" : "\"\(f)\""))"
+    case .notANumber(let r, let c, let f): return "row \(r), column \(c): expected a number, found \"\(f)\""
+    case .notFinite(let r, let c, let f): return "row \(r), column \(c): \"\(f)\" is not a finite number"
+    case .tooManyCategories(let c, let n, let limit):
+      return "column \(c): text with \(n) distinct values in the training rows, more than \(limit)"
+    case .noTrainingValues(let c): return "column \(c): no value in the training rows"
+    }
+  }
+}
+
+/// Turns the raw columns of a table into the network's inputs (features ×
+/// examples): numbers pass through, missing numbers are filled in, text
+/// columns are one-hot encoded. Everything it learns comes from the training
+/// rows only and is kept, so that the same encoding applies unchanged to
+/// validation, test and production data (scikit-learn's
+/// `SimpleImputer` + `OneHotEncoder(handle_unknown="ignore")` in a
+/// `ColumnTransformer`). Scaling is the ``Standardizer``'s job, after this.
+///
+/// A column is numeric when at least one of its fields is a number; then
+/// any other text in it (that is not a missing marker) is an error, since a
+/// column that mixes the two is nearly always a typo. A column with no
+/// numbers is text.
+///
+///     let table = TextTable(columns: [["61", "NA", "47"], ["F", "M", "F"]])
+///     let encoder = try TabularEncoder(
+///       fitting: table, columns: [0, 1], names: ["age", "sex"], trainingRows: [0, 1, 2], missing: .median)
+///     let (x, _) = try encoder.encode(table, columns: [0, 1])
+///     // x is 3 × 3: age (NA → 54), sex=F, sex=M
+public struct TabularEncoder: Equatable, Sendable {
+  /// The fields that mean "missing" unless told otherwise (compared
+  /// case-insensitively, after trimming spaces): an empty field, `NA`, `N/A`,
+  /// `NaN`, `?` and `null`.
+  public static let defaultMissingMarkers = ["", "NA", "N/A", "NaN", "?", "null"]
+
+  /// The encoded columns, in input order.
+  public var columns: [FeatureColumn]
+  /// The strategy the numeric fills come from.
+  public var missing: MissingValueStrategy
+  /// The fields read as missing.
+  public var missingMarkers: [String]
+  /// Columns of the training table that were left out on purpose (an id):
+  /// a table to encode may have them, and they are skipped.
+  public var ignoredColumns: [String]
+
+  private var markerSet: Set<String>
+
+  public init(
+    columns: [FeatureColumn], missing: MissingValueStrategy = .error,
+    missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = []
+  ) {
+    self.columns = columns
+    self.missing = missing
+    self.missingMarkers = missingMarkers
+    self.ignoredColumns = ignoredColumns
+    self.markerSet = Set(missingMarkers.map { $0.lowercased() })
+  }
+
+  /// An encoder that takes every named column as a plain number, missing
+  /// values being an error (what a model file of version 1 did).
+  public init(numericColumns names: [String]) {
+    self.init(columns: names.map { FeatureColumn(name: $0, encoding: .numeric(fill: nil), allowsMissing: false) })
+  }
+
+  /// Fits the encoding of `columns` of `table` (named `names`) on
+  /// `trainingRows`: which columns are text, their categories, and the fill
+  /// value of each numeric column. Every row is checked, not only the
+  /// training rows: a bad field anywhere is thrown as a ``TabularError``
+  /// (the first in row order within the first column that has one).
+  public init(
+    fitting table: some RawTable, columns: [Int], names: [String], trainingRows: [Int],
+    missing: MissingValueStrategy = .error, maxCategories: Int = 50,
+    missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = []
+  ) throws(TabularError) {
+    if names.count != columns.count {
+      shapeFailure("TabularEncoder: \(names.count) names for \(columns.count) columns; they must be equal")
+    }
+    self.init(columns: [], missing: missing, missingMarkers: missingMarkers, ignoredColumns: ignoredColumns)
+    let isTraining = Self.membership(trainingRows, count: table.rowCount)
+    for (k, c) in columns.enumerated() {
+      self.columns.append(
+        try fitColumn(table, column: c, name: names[k], isTraining: isTraining, maxCategories: maxCategories))
+    }
+  }
+
+  /// The number of network inputs: the sum of the columns' widths.
+  public var width: Int { columns.reduce(0) { $0 + $1.width } }
+
+  /// The inputs' names, in order (`age`, `sex=F`, `sex=M`, …).
+  public var featureNames: [String] { columns.flatMap(\.featureNames) }
+
+  /// The encoded column each input comes from.
+  public var sourceColumns: [Int] { columns.indices.flatMap { k in Array(repeating: k, count: columns[k].width) } }
+
+  /// Values that were encoded as no category because training never saw
+  /// them, for one column: how many rows, and the first.
+  public struct UnseenCategories: Equatable, Sendable {
+    /// The encoder's column (index into ``columns``).
+    public var column: Int
+    public var count: Int
+    public var firstRow: Int
+    public var firstValue: String
+
+    public init(column: Int, count: Int, firstRow: Int, firstValue: String) {
+      self.column = column
+      self.count = count
+      self.firstRow = firstRow
+      self.firstValue = firstValue
+    }
+  }
+
+  /// Values filled in, for one column.
+  public struct FilledValues: Equatable, Sendable {
+    public var column: Int
+    public var count: Int
+
+    public init(column: Int, count: Int) {
+      self.column = column
+      self.count = count
+    }
+  }
+
+  /// What ``encode(_:columns:)`` did besides plain encoding.
+  public struct Notes: Equatable, Sendable {
+    public var unseen: [UnseenCategories] = []
+    public var filled: [FilledValues] = []
+  }
+
+  /// The inputs (``width`` × rows, unscaled) for every row of `table`;
+  /// `columns[k]` is the table column that holds encoder column k.
+  public func encode(_ table: some RawTable, columns tableColumns: [Int]) throws(TabularError) -> (
+    x: Matrix<Float>, notes: Notes
+  ) {
+    if tableColumns.count != columns.count {
+      shapeFailure("TabularEncoder.encode: \(tableColumns.count) table columns for \(columns.count) encoded ones")
+    }
+    let m = table.rowCount
+    let n = width
+    var values = [Float](repeating: 0, count: n * m)
+    var notes = Notes()
+    var row0 = 0
+    for (k, column) in columns.enumerated() {
+      let c = tableColumns[k]
+      switch column.encoding {
+      case .numeric(let fill):
+        var filled = 0
+        for r in 0..<m {
+          switch field(table, r, c) {
+          case .number(let v):
+            guard Float(v).isFinite else { throw .notFinite(row: r, column: c, found: table.text(row: r, column: c)) }
+            values[r * n + row0] = Float(v)
+          case .missing(let marker):
+            guard let fill, column.allowsMissing else { throw .missingValue(row: r, column: c, found: marker) }
+            values[r * n + row0] = Float(fill)
+            filled += 1
+          case .text(let t):
+            throw .notANumber(row: r, column: c, found: t)
+          }
+        }
+        if filled > 0 { notes.filled.append(FilledValues(column: k, count: filled)) }
+      case .oneHot(let categories):
+        let index = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
+        var unseen: UnseenCategories?
+        for r in 0..<m {
+          let value: String
+          switch field(table, r, c) {
+          case .missing(let marker):
+            guard column.allowsMissing else { throw .missingValue(row: r, column: c, found: marker) }
+            continue
+          case .number: value = trimmed(table.text(row: r, column: c))
+          case .text(let t): value = t
+          }
+          if let i = index[value] {
+            values[r * n + row0 + i] = 1
+          } else if unseen == nil {
+            unseen = UnseenCategories(column: k, count: 1, firstRow: r, firstValue: value)
+          } else {
+            unseen!.count += 1
+          }
+        }
+        if let unseen { notes.unseen.append(unseen) }
+      }
+      row0 += column.width
+    }
+    return (try! Matrix(rows: n, columns: m, columnMajor: values), notes)
+  }
+
+  /// A ``Standardizer`` for this encoder's inputs fitted on `x` (the encoded
+  /// training rows): numeric inputs get their mean and standard deviation,
+  /// one-hot inputs mean 0 and standard deviation 1, so that they stay 0 or
+  /// 1 and an unseen category stays all zeros.
+  public func standardizer(fitting x: Matrix<Float>) -> Standardizer {
+    if x.rows != width { shapeFailure("TabularEncoder.standardizer: \(width) inputs but X is \(x.shape)") }
+    var s = Standardizer(fitting: x)
+    for (i, k) in sourceColumns.enumerated() where !columns[k].isNumeric {
+      s.means[i] = 0
+      s.standardDeviations[i] = 1
+    }
+    return s
+  }
+
+  /// Whether `text` is one of the missing markers.
+  public func isMissing(_ text: String) -> Bool { markerSet.contains(trimmed(text).lowercased()) }
+
+  // MARK: - Fitting
+
+  enum Field {
+    case number(Double)
+    case text(String)
+    case missing(String)
+  }
+
+  func field(_ table: some RawTable, _ r: Int, _ c: Int) -> Field {
+    if let v = table.number(row: r, column: c), !v.isNaN { return .number(v) }
+    let t = trimmed(table.text(row: r, column: c))
+    if markerSet.contains(t.lowercased()) { return .missing(t) }
+    return .text(t)
+  }
+
+  func fitColumn(
+    _ table: some RawTable, column c: Int, name: String, isTraining: [Bool], maxCategories: Int
+  ) throws(TabularError) -> FeatureColumn {
+    let m = table.rowCount
+    var numbers: [Double] = []
+    var firstText: (row: Int, text: String)?
+    var firstMissing: (row: Int, marker: String)?
+    var categories = Set<String>()
+    var numbersSeen = false
+    for r in 0..<m {
+      switch field(table, r, c) {
+      case .number(let v):
+        guard Float(v).isFinite else { throw .notFinite(row: r, column: c, found: table.text(row: r, column: c)) }
+        if isTraining[r] { numbers.append(v) }
+        numbersSeen = true
+      case .text(let t):
+        if firstText == nil { firstText = (r, t) }
+        if isTraining[r] { categories.insert(t) }
+      case .missing(let marker):
+        if firstMissing == nil { firstMissing = (r, marker) }
+      }
+      // A number and a text in one column: the text is the odd one out.
+      if numbersSeen, let t = firstText { throw .notANumber(row: t.row, column: c, found: t.text) }
+    }
+    if let missingAt = firstMissing, missing == .error {
+      throw .missingValue(row: missingAt.row, column: c, found: missingAt.marker)
+    }
+    if firstText == nil {
+      var fill: Double?
+      if firstMissing != nil || missing != .error {
+        if missing != .zero && numbers.isEmpty { throw .noTrainingValues(column: c) }
+        fill = Self.fill(numbers, missing)
+      }
+      return FeatureColumn(name: name, encoding: .numeric(fill: fill), allowsMissing: missing != .error)
+    }
+    if categories.count > maxCategories {
+      throw .tooManyCategories(column: c, count: categories.count, limit: maxCategories)
+    }
+    return FeatureColumn(
+      name: name, encoding: .oneHot(categories: categories.sorted()), allowsMissing: missing != .error)
+  }
+
+  /// The fill value of `strategy` for `values` (nil for `.error`).
+  static func fill(_ values: [Double], _ strategy: MissingValueStrategy) -> Double? {
+    switch strategy {
+    case .error: return nil
+    case .zero: return 0
+    case .mean: return values.reduce(0, +) / Double(values.count)
+    case .median:
+      let sorted = values.sorted()
+      let h = sorted.count / 2
+      return sorted.count % 2 == 1 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2
+    }
+  }
+
+  static func membership(_ rows: [Int], count: Int) -> [Bool] {
+    var member = [Bool](repeating: false, count: count)
+    for r in rows {
+      if !(0..<count).contains(r) { shapeFailure("TabularEncoder: training row \(r) is outside 0..<\(count)") }
+      member[r] = true
+    }
+    return member
+  }
+}
+
+func trimmed(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces) }

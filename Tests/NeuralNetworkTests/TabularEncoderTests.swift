@@ -1,0 +1,179 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Testing
+
+/// Issue 10: missing values, text features and the model file that carries them.
+@Suite struct TabularEncoderTests {
+  /// age (numeric with a missing value), sex (text), bmi (numeric, complete).
+  let table = TextTable(columns: [
+    ["61", "NA", "47", "", "30", "52"],
+    ["F", "M", "F", "M", "X", "null"],
+    ["22.5", "31", "27", "24", "19.5", "26"],
+  ])
+  let names = ["age", "sex", "bmi"]
+  /// Rows 0...3 train; rows 4 and 5 are "new" data.
+  let training = [0, 1, 2, 3]
+
+  func fitted(_ missing: MissingValueStrategy) throws -> TabularEncoder {
+    try TabularEncoder(fitting: table, columns: [0, 1, 2], names: names, trainingRows: training, missing: missing)
+  }
+
+  @Test func fillsComeFromTheTrainingRowsOnly() throws {
+    // Training ages are 61 and 47 (rows 1 and 3 are missing; row 4's 30 is not training data).
+    let expected: [MissingValueStrategy: Double] = [.mean: 54, .median: 54, .zero: 0]
+    for (strategy, fill) in expected {
+      let encoder = try fitted(strategy)
+      #expect(encoder.columns[0].encoding == .numeric(fill: fill), "\(strategy)")
+      #expect(encoder.columns[0].allowsMissing)
+      let (x, notes) = try encoder.encode(table, columns: [0, 1, 2])
+      #expect(x.rows == 4 && x.columns == 6)
+      #expect((0..<6).map { x[0, $0] } == [61, Float(fill), 47, Float(fill), 30, 52], "\(strategy)")
+      #expect(notes.filled == [TabularEncoder.FilledValues(column: 0, count: 2)])
+    }
+    // A median differs from the mean on skewed values: 1, 2, 10 → median 2, mean 13/3.
+    let skewed = TextTable(columns: [["1", "2", "10", "?"]])
+    let median = try TabularEncoder(
+      fitting: skewed, columns: [0], names: ["v"], trainingRows: [0, 1, 2, 3], missing: .median)
+    let mean = try TabularEncoder(
+      fitting: skewed, columns: [0], names: ["v"], trainingRows: [0, 1, 2, 3], missing: .mean)
+    #expect(median.columns[0].encoding == .numeric(fill: 2))
+    #expect(mean.columns[0].encoding == .numeric(fill: 13.0 / 3))
+    // An even count takes the middle two: 1, 2, 10, 20 → 6.
+    let even = TextTable(columns: [["20", "1", "10", "2", ""]])
+    #expect(
+      try TabularEncoder(fitting: even, columns: [0], names: ["v"], trainingRows: [0, 1, 2, 3, 4], missing: .median)
+        .columns[0].encoding == .numeric(fill: 6))
+  }
+
+  @Test func textColumnsAreOneHotWithCategoriesFromTraining() throws {
+    let encoder = try fitted(.median)
+    // "X" (row 4) is not a training row, so it is no category; "null" is missing.
+    #expect(encoder.columns[1].encoding == .oneHot(categories: ["F", "M"]))
+    #expect(encoder.featureNames == ["age", "sex=F", "sex=M", "bmi"])
+    #expect(encoder.width == 4)
+    let (x, notes) = try encoder.encode(table, columns: [0, 1, 2])
+    #expect((0..<6).map { x[1, $0] } == [1, 0, 1, 0, 0, 0])
+    #expect((0..<6).map { x[2, $0] } == [0, 1, 0, 1, 0, 0])
+    #expect((0..<6).map { x[3, $0] } == [22.5, 31, 27, 24, 19.5, 26])
+    #expect(notes.unseen == [TabularEncoder.UnseenCategories(column: 1, count: 1, firstRow: 4, firstValue: "X")])
+    // The columns of the table to encode may come in another order.
+    let shuffled = TextTable(columns: [table.columns[2], table.columns[0], table.columns[1]])
+    #expect(try encoder.encode(shuffled, columns: [1, 2, 0]).x == x)
+  }
+
+  @Test func theStandardizerLeavesOneHotInputsAsTheyAre() throws {
+    let encoder = try fitted(.median)
+    let (x, _) = try encoder.encode(table, columns: [0, 1, 2])
+    let s = encoder.standardizer(fitting: DataSplit.columns(x, training))
+    #expect(s.means[1] == 0 && s.standardDeviations[1] == 1 && s.means[2] == 0 && s.standardDeviations[2] == 1)
+    // bmi over the training rows: 22.5, 31, 27, 24 → mean 26.125.
+    #expect(Swift.abs(s.means[3] - 26.125) < 1e-12)
+    let deviations: [Double] = [22.5 - 26.125, 31 - 26.125, 27 - 26.125, 24 - 26.125]
+    let variance = deviations.map { $0 * $0 }.reduce(0, +) / 4
+    #expect(Swift.abs(s.standardDeviations[3] - variance.squareRoot()) < 1e-12)
+    let scaled = s.transform(x)
+    #expect((0..<6).map { scaled[1, $0] } == [1, 0, 1, 0, 0, 0])
+  }
+
+  @Test func errorsNameTheRowAndColumn() throws {
+    #expect(throws: TabularError.missingValue(row: 1, column: 0, found: "NA")) { try fitted(.error) }
+    let mixed = TextTable(columns: [["1", "2", "abc", "4"]])
+    #expect(throws: TabularError.notANumber(row: 2, column: 0, found: "abc")) {
+      try TabularEncoder(fitting: mixed, columns: [0], names: ["v"], trainingRows: [0, 1])
+    }
+    // Text first, then a number: still the text is the odd one out.
+    let textFirst = TextTable(columns: [["n/a?", "2"]])
+    #expect(throws: TabularError.notANumber(row: 0, column: 0, found: "n/a?")) {
+      try TabularEncoder(fitting: textFirst, columns: [0], names: ["v"], trainingRows: [0, 1])
+    }
+    let huge = TextTable(columns: [["1", "1e39"]])
+    #expect(throws: TabularError.notFinite(row: 1, column: 0, found: "1e39")) {
+      try TabularEncoder(fitting: huge, columns: [0], names: ["v"], trainingRows: [0, 1])
+    }
+    let ids = TextTable(columns: [["p1", "p2", "p3", "p4"]])
+    #expect(throws: TabularError.tooManyCategories(column: 0, count: 4, limit: 3)) {
+      try TabularEncoder(fitting: ids, columns: [0], names: ["id"], trainingRows: [0, 1, 2, 3], maxCategories: 3)
+    }
+    let empty = TextTable(columns: [["", "NA", "5"]])
+    #expect(throws: TabularError.noTrainingValues(column: 0)) {
+      try TabularEncoder(fitting: empty, columns: [0], names: ["v"], trainingRows: [0, 1], missing: .mean)
+    }
+    // NaN is a missing marker by default; without it, it is text, never a NaN input.
+    let nan = TextTable(columns: [["1", "NaN"]])
+    #expect(throws: TabularError.notANumber(row: 1, column: 0, found: "NaN")) {
+      try TabularEncoder(fitting: nan, columns: [0], names: ["v"], trainingRows: [0, 1], missingMarkers: [""])
+    }
+    // An encoder fitted without missing values refuses one later.
+    let complete = try TabularEncoder(fitting: table, columns: [2], names: ["bmi"], trainingRows: training)
+    let later = TextTable(columns: [["1", ""]])
+    #expect(throws: TabularError.missingValue(row: 1, column: 0, found: "")) {
+      try complete.encode(later, columns: [0])
+    }
+  }
+
+  @Test func markersAreCaseInsensitiveAndConfigurable() throws {
+    let t = TextTable(columns: [["1", "na", " N/A ", "NULL", "-", "3"]])
+    let byDefault = TabularEncoder(numericColumns: ["v"])
+    #expect(["", "na", " N/A ", "NULL", "nan", "?"].allSatisfy(byDefault.isMissing))
+    #expect(!byDefault.isMissing("-") && !byDefault.isMissing("0"))
+    let dash = try TabularEncoder(
+      fitting: t, columns: [0], names: ["v"], trainingRows: [0, 5], missing: .zero,
+      missingMarkers: ["", "na", "n/a", "null", "-"])
+    #expect(try dash.encode(t, columns: [0]).notes.filled == [TabularEncoder.FilledValues(column: 0, count: 4)])
+  }
+
+  @Test func theModelFileCarriesThePipelineAndVersion1StillLoads() throws {
+    let encoder = try TabularEncoder(
+      fitting: table, columns: [0, 1, 2], names: names, trainingRows: training, missing: .median,
+      ignoredColumns: ["id"])
+    let (x, _) = try encoder.encode(table, columns: [0, 1, 2])
+    let model = SavedModel(
+      network: Network<Float>(sizes: [4, 3, 1], seed: 5), encoder: encoder,
+      standardizer: encoder.standardizer(fitting: x), labelName: "diagnosis", classNames: ["B", "M"],
+      threshold: 0.3125)
+    let back = try SavedModel.decode(try model.encoded())
+    #expect(back == model)
+    #expect(back.featureNames == ["age", "sex=F", "sex=M", "bmi"])
+    #expect(back.encoder?.ignoredColumns == ["id"] && back.decisionThreshold == 0.3125)
+    #expect(back.classLabels == nil)
+
+    // A file written by the version-1 build (blasnet train, before this change).
+    let v1 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("BLASNetCLITests/Fixtures/model-v1.json")
+    let old = try SavedModel.load(from: v1.path)
+    #expect(old.encoder == nil && old.threshold == nil && old.decisionThreshold == 0.5)
+    #expect(old.classNames == ["0", "1"] && old.classLabels == [0, 1])
+    #expect(old.inputEncoder == TabularEncoder(numericColumns: ["a", "b"]))
+    #expect(old.network.sizes == [2, 3, 1])
+  }
+
+  @Test func aBadEncoderInAModelFileIsAnError() throws {
+    let encoder = TabularEncoder(columns: [
+      FeatureColumn(name: "sex", encoding: .oneHot(categories: ["F", "M"]), allowsMissing: false)
+    ])
+    let model = SavedModel(network: Network<Float>(sizes: [2, 1], seed: 1), encoder: encoder, classNames: ["a", "b"])
+    let text = String(decoding: try model.encoded(), as: UTF8.self)
+    func decode(_ s: String) throws { _ = try SavedModel.decode(Data(s.utf8), path: "m.json") }
+    #expect(
+      throws: ModelFileError.malformed(path: "m.json", detail: "encoder column 1 (sex) has an unknown kind \"magic\"")
+    ) {
+      try decode(text.replacingOccurrences(of: "\"one-hot\"", with: "\"magic\""))
+    }
+    #expect(throws: ModelFileError.malformed(path: "m.json", detail: "the encoder makes 3 inputs for 2")) {
+      try decode(text.replacingOccurrences(of: #"["F","M"]"#, with: #"["F","M","X"]"#))
+    }
+    #expect(
+      throws: ModelFileError.malformed(
+        path: "m.json", detail: "encoder column 1 (sex) needs a list of distinct categories")
+    ) {
+      try decode(text.replacingOccurrences(of: #"["F","M"]"#, with: #"["F","F"]"#))
+    }
+    #expect(
+      throws: ModelFileError.malformed(
+        path: "m.json", detail: "a threshold (1.5) must lie in (0, 1] and belongs to a binary model")
+    ) {
+      try decode(text.replacingOccurrences(of: #""sizes""#, with: #""threshold":1.5,"sizes""#))
+    }
+  }
+}
