@@ -1,28 +1,34 @@
 #!/usr/bin/env bash
 # Installs what BLASNet links against (OpenBLAS, LAPACKE, pkg-config) with apt,
 # but only when it is missing. Uses sudo when not run as root.
+#   --tests   also what the test suite uses: rsvg-convert (librsvg2-bin), which
+#             renders the SVG plots to PNG in a test.
 set -euo pipefail
 
-have_deps() {
-  command -v pkg-config >/dev/null 2>&1 &&
-    pkg-config --exists openblas lapacke 2>/dev/null &&
-    [ -e /usr/include/lapacke.h ]
-}
+packages=()
+if ! { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openblas lapacke 2>/dev/null &&
+  [ -e /usr/include/lapacke.h ]; }; then
+  packages+=(libopenblas-dev liblapacke-dev pkg-config)
+fi
+if [ "${1:-}" = "--tests" ] && ! command -v rsvg-convert >/dev/null 2>&1; then
+  packages+=(librsvg2-bin)
+fi
 
-if have_deps; then
+if [ ${#packages[@]} -eq 0 ]; then
   exit 0
 fi
 
-echo "BLASNet: installing libopenblas-dev liblapacke-dev pkg-config with apt-get ..." >&2
+echo "BLASNet: installing ${packages[*]} with apt-get ..." >&2
 if [ "$(id -u)" -eq 0 ]; then
   SUDO=()
 elif command -v sudo >/dev/null 2>&1; then
   SUDO=(sudo)
 else
-  echo "BLASNet: not root and no sudo; please install libopenblas-dev liblapacke-dev pkg-config yourself" >&2
+  echo "BLASNet: not root and no sudo; please install ${packages[*]} yourself" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq libopenblas-dev liblapacke-dev pkg-config >/dev/null
-have_deps || { echo "BLASNet: OpenBLAS/LAPACKE still not found after apt-get install" >&2; exit 1; }
+"${SUDO[@]}" apt-get install -y -qq "${packages[@]}" >/dev/null
+pkg-config --exists openblas lapacke 2>/dev/null ||
+  { echo "BLASNet: OpenBLAS/LAPACKE still not found after apt-get install" >&2; exit 1; }

@@ -148,7 +148,7 @@ struct Report {
     let ks = model.network.outputSize == 1 ? [1] : Array(0..<classes.count)
     for k in ks {
       if let c = try rocCurve(data, positive: k) {
-        curves.append((ks.count == 1 ? "\(classes.name(k)) (positive)" : "\(classes.name(k)) vs rest", c))
+        curves.append((ks.count == 1 ? "\(classes.name(k)), positive" : "\(classes.name(k)) vs rest", c))
       }
     }
     if curves.isEmpty {
@@ -272,7 +272,7 @@ struct Chart {
     body += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dashing) points=\"\(path)\"/>\n"
     let row = Double(legendEntries - (legendRowsAtBottom ?? 0))
     let ly = (legendRowsAtBottom == nil ? top + 14 : height - bottom - 14) + 18 * row
-    let lx = width - right - 170
+    let lx = width - right - 190
     body +=
       "<line x1=\"\(lx)\" y1=\"\(ly)\" x2=\"\(lx + 24)\" y2=\"\(ly)\" stroke=\"\(color)\" stroke-width=\"2\"\(dashing)/>\n"
     body += "<text x=\"\(lx + 30)\" y=\"\(ly + 4)\">\(Chart.escape(name))</text>\n"

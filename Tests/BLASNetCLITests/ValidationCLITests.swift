@@ -66,12 +66,38 @@ import Testing
     }
   }
 
-  @Test func thePlotIsWellFormedXMLWithRoundTicks() throws {
+  @Test func thePlotsAreWellFormedXMLThatRendersWithRoundTicks() throws {
     try withTemporaryFolder { folder in
-      #expect(try CLI.run(["train", "--quiet", "--epochs", "40"], in: folder).status == 0)
-      let data = try Data(contentsOf: folder.appendingPathComponent("blasnet-cost.svg"))
-      let parser = XMLParser(data: data)
-      #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+      #expect(try CLI.run(["train", "--quiet", "--epochs", "40", "--roc", "roc.svg"], in: folder).status == 0)
+      for name in ["blasnet-cost.svg", "roc.svg"] {
+        let data = try Data(contentsOf: folder.appendingPathComponent(name))
+        let parser = XMLParser(data: data)
+        #expect(parser.parse(), "\(name): \(parser.parserError.map { "\($0)" } ?? "")")
+        // Rendered by librsvg (scripts/test.sh installs rsvg-convert) into a 640 × 400 PNG.
+        guard
+          let rsvg = ["/usr/bin/rsvg-convert", "/usr/local/bin/rsvg-convert"].first(where: {
+            FileManager.default.isExecutableFile(atPath: $0)
+          })
+        else {
+          #expect(
+            ProcessInfo.processInfo.environment["CI"] == nil,
+            "CI must have rsvg-convert (scripts/ensure-deps.sh --tests)")
+          continue
+        }
+        let render = Process()
+        render.executableURL = URL(fileURLWithPath: rsvg)
+        render.arguments = [
+          folder.appendingPathComponent(name).path, "-o", folder.appendingPathComponent(name + ".png").path,
+        ]
+        try render.run()
+        render.waitUntilExit()
+        #expect(render.terminationStatus == 0, "\(name)")
+        let png = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name + ".png")))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(name): not a PNG")
+        // IHDR: width and height, big-endian, at bytes 16 and 20.
+        let size = [16, 20].map { o in png[o..<(o + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        #expect(size == [640, 400], "\(name)")
+      }
     }
     #expect(Chart.niceTicks(upTo: 0.77) == [0, 0.2, 0.4, 0.6000000000000001, 0.8])
     #expect(Chart.niceTicks(upTo: 300) == [0, 100, 200, 300])

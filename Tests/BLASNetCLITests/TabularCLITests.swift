@@ -1,0 +1,309 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Testing
+
+@testable import BLASNetCLI
+
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+/// A CSV of well-separated blobs: one per class name, in two features `x1`,
+/// `x2`, with `extra` columns (name → value of row r) before the label.
+func blobs(
+  _ classes: [String], perClass: Int, label: String = "label", seed: UInt64 = 7,
+  extra: [(name: String, value: (Int) -> String)] = []
+) -> String {
+  var g = Xoshiro256StarStar(seed: seed)
+  var lines = [(["x1", "x2"] + extra.map(\.name) + [label]).joined(separator: ",")]
+  var r = 0
+  for (k, name) in classes.enumerated() {
+    let angle = 2 * Double.pi * Double(k) / Double(classes.count)
+    for _ in 0..<perClass {
+      let x1 = 4 * cos(angle) + g.nextStandardNormal()
+      let x2 = 4 * sin(angle) + g.nextStandardNormal()
+      lines.append(([format(x1, 4), format(x2, 4)] + extra.map { $0.value(r) } + [name]).joined(separator: ","))
+      r += 1
+    }
+  }
+  return lines.joined(separator: "\n") + "\n"
+}
+
+/// The lines of `text` that start with `prefix`.
+func lines(_ text: String, startingWith prefix: String) -> [Substring] {
+  text.split(separator: "\n").filter { $0.hasPrefix(prefix) }
+}
+
+/// Issue 10: text labels, missing values, text features, ignored columns,
+/// thresholds, ROC curves and the multi-class report, as a user runs them.
+@Suite(.serialized) struct TabularCLITests {
+  let quick = ["--quiet", "--epochs", "40", "--learning-rate", "0.01", "--batch-size", "32"]
+
+  @Test func textLabelsAreClassesAndPredictWritesTheirNames() throws {
+    try withTemporaryFolder { folder in
+      let data = try write(blobs(["no", "yes"], perClass: 60), "yn.csv", in: folder)
+      let r = try CLI.run(["train", "--data", data] + quick, in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("Classes: no (negative), yes (positive; --positive-class to choose)"), "\(r.stdout)")
+      #expect(try #require(metric(r.stdout, "accuracy", column: 2)) >= 0.95)
+      let p = try CLI.run(["predict", "--model", "blasnet-model.json", "--data", data], in: folder)
+      let rows = p.stdout.split(separator: "\n")
+      #expect(rows.count == 121 && rows[0] == "probability,class")
+      // The first 60 rows are "no", the last 60 "yes": the predicted names follow.
+      let names = rows.dropFirst().map { $0.split(separator: ",")[1] }
+      #expect(names.prefix(60).filter { $0 == "no" }.count >= 57 && names.suffix(60).filter { $0 == "yes" }.count >= 57)
+      // evaluate reads the names.
+      let e = try CLI.run(["evaluate", "--model", "blasnet-model.json", "--data", data], in: folder)
+      #expect(e.status == 0 && e.stdout.contains("  no ") && e.stdout.contains("  yes "), "\(e.stdout)\(e.stderr)")
+
+      // The other class as the positive one: the same split, the order of the classes swapped.
+      let swapped = try CLI.run(
+        ["train", "--data", data, "--positive-class", "no", "--save", "s.json"] + quick, in: folder)
+      #expect(swapped.stdout.contains("Classes: yes (negative), no (positive)"), "\(swapped.stdout)")
+      #expect(lines(swapped.stdout, startingWith: "Split:") == lines(r.stdout, startingWith: "Split:"))
+      let model = try SavedModel.load(from: folder.appendingPathComponent("s.json").path)
+      #expect(model.classNames == ["yes", "no"])
+      #expect(
+        errorLine(try CLI.run(["train", "--data", data, "--positive-class", "maybe"], in: folder))
+          == "blasnet: error: --positive-class: \"maybe\" is not one of the classes \"no\", \"yes\"")
+    }
+  }
+
+  @Test func numericLabelsMatchByValue() throws {
+    try withTemporaryFolder { folder in
+      let data = try write(blobs(["0", "1"], perClass: 30), "n.csv", in: folder)
+      #expect(try CLI.run(["train", "--data", data, "--positive-class", "0.0"] + quick, in: folder).status == 0)
+      let model = try SavedModel.load(from: folder.appendingPathComponent("blasnet-model.json").path)
+      #expect(model.classNames == ["1", "0"] && model.classLabels == [1, 0])
+      // "1.0" in a file is class 1.
+      let relabelled = blobs(["0.0", "1.0"], perClass: 30)
+      let e = try CLI.run(
+        ["evaluate", "--model", "blasnet-model.json", "--data", try write(relabelled, "r.csv", in: folder)], in: folder)
+      #expect(e.status == 0, "\(e.stderr)")
+      #expect(try #require(metric(e.stdout, "accuracy", column: 0)) >= 0.95, "\(e.stdout)")
+    }
+  }
+
+  @Test func severalTextClassesGetAPerClassReport() throws {
+    try withTemporaryFolder { folder in
+      let classes = ["setosa", "versicolor", "virginica"]
+      let data = try write(blobs(classes, perClass: 50, label: "species"), "iris.csv", in: folder)
+      let r = try CLI.run(["train", "--data", data, "--roc", "roc.svg"] + quick, in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("Classes: 3: setosa, versicolor, virginica"))
+      #expect(r.stdout.contains("Network [2 → 16 ReLU → 8 ReLU → 3 softmax]"))
+      // 150 examples: 30 test, 10 of each class (stratified).
+      #expect(r.stdout.contains("96 train / 24 validation / 30 test"), "\(r.stdout)")
+      let header = try #require(lines(r.stdout, startingWith: "Per class (test)").first)
+      #expect(header.split(separator: " ").suffix(4) == ["precision", "recall", "F1", "support"])
+      for name in classes {
+        let row = try #require(lines(r.stdout, startingWith: "  \(name) ").last, "\(r.stdout)")
+        let cells = row.split(separator: " ").dropFirst().compactMap { Double($0) }
+        #expect(cells.count == 4 && cells[3] == 10, "\(row)")
+        #expect(cells[0] >= 0.8 && cells[1] >= 0.8, "\(row)")
+      }
+      let macro = try #require(lines(r.stdout, startingWith: "  macro avg").first)
+      let weighted = try #require(lines(r.stdout, startingWith: "  weighted avg").first)
+      #expect(macro.hasSuffix(" 30") && weighted.hasSuffix(" 30"))
+      // Equal supports: macro and weighted averages are the same numbers.
+      #expect(macro.split(separator: " ").suffix(4) == weighted.split(separator: " ").suffix(4))
+      // The confusion matrix is labelled with the names.
+      let confusionHeader = try #require(
+        r.stdout.split(separator: "\n").drop { !$0.hasPrefix("Confusion matrix") }.dropFirst().first)
+      #expect(confusionHeader.split(separator: " ") == ["setosa", "versicolor", "virginica"])
+      // One-vs-rest ROC curves, one per class, and the chance line.
+      let svg = try Data(contentsOf: folder.appendingPathComponent("roc.svg"))
+      #expect(XMLParser(data: svg).parse())
+      let text = String(decoding: svg, as: UTF8.self)
+      #expect(text.components(separatedBy: "<polyline").count == 5)
+      for name in classes { #expect(text.contains(">\(name) vs rest (AUC ")) }
+      let p = try CLI.run(["predict", "--model", "blasnet-model.json", "--data", data], in: folder)
+      #expect(p.stdout.hasPrefix("class,probability,p_setosa,p_versicolor,p_virginica\n"))
+      #expect(p.stdout.split(separator: "\n")[1].hasPrefix("setosa,"))
+      #expect(
+        errorLine(try CLI.run(["train", "--data", data, "--threshold", "0.3"], in: folder)).contains(
+          "a decision threshold is for two classes; the label \"species\" has 3"))
+    }
+  }
+
+  /// `age` is 50 wherever it is given, so every strategy's fill is known: 50
+  /// for mean and median, 0 for zero.
+  @Test func missingValuesUnderEachPolicy() throws {
+    try withTemporaryFolder { folder in
+      let markers = ["", "NA", "n/a", "?", "NULL", "nan"]
+      let csv = blobs(
+        ["healthy", "ill"], perClass: 40,
+        extra: [("age", { r in r % 7 == 3 ? markers[r % markers.count] : "50" })])
+      let data = try write(csv, "m.csv", in: folder)
+      let refused = errorLine(try CLI.run(["train", "--data", data] + quick, in: folder))
+      #expect(
+        refused.hasPrefix(
+          "blasnet: error: \(data):5: column 3 (age): a missing value (\"?\"); fill missing values in with --missing mean, median or zero"
+        ),
+        "\(refused)")
+      let raw = try write("x1,x2,age\n3.5,0.2,NA\n3.5,0.2,50\n3.5,0.2,0\n", "raw.csv", in: folder)
+      for (strategy, fill) in [("mean", 50.0), ("median", 50), ("zero", 0)] {
+        let r = try CLI.run(
+          ["train", "--data", data, "--missing", strategy, "--save", "\(strategy).json"] + quick, in: folder)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(
+          r.stdout.contains("Missing: filled 11 missing values (age: 11) with the training split's \(strategy)"),
+          "\(r.stdout)")
+        let model = try SavedModel.load(from: folder.appendingPathComponent("\(strategy).json").path)
+        #expect(model.encoder?.columns[2].encoding == .numeric(fill: fill))
+        // predict fills the raw file's NA with the stored value: row 1 predicts as the row holding that value.
+        let p = try CLI.run(["predict", "--model", "\(strategy).json", "--data", raw], in: folder)
+        #expect(p.status == 0, "\(p.stderr)")
+        #expect(p.stderr.contains("blasnet: filled 1 missing value (age: 1) (the model's --missing \(strategy))"))
+        let out = p.stdout.split(separator: "\n")
+        #expect(out[1] == out[fill == 50 ? 2 : 3], "\(p.stdout)")
+      }
+      // The markers can be chosen: with "-" only, "NA" is text in a numeric column.
+      let dash = errorLine(
+        try CLI.run(["train", "--data", data, "--missing", "mean", "--missing-markers", "-"] + quick, in: folder))
+      #expect(
+        dash.contains("column 3 (age): expected a number, found \"?\" (the column's other values are numbers)"),
+        "\(dash)")
+    }
+  }
+
+  @Test func textFeaturesAreOneHotAndAnUnseenCategoryWarns() throws {
+    try withTemporaryFolder { folder in
+      let csv = blobs(["B", "M"], perClass: 40, extra: [("smoker", { r in r % 3 == 0 ? "yes" : "no" })])
+      let data = try write(csv, "s.csv", in: folder)
+      let r = try CLI.run(["train", "--data", data] + quick, in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("80 examples, 3 feature columns → 4 inputs"), "\(r.stdout)")
+      #expect(r.stdout.contains("Encoded: one-hot smoker (2: no, yes)"))
+      #expect(r.stdout.contains("Network [4 → 16 ReLU"))
+      let raw = try write("smoker,x2,x1\nmaybe,0.1,4\nyes,0.1,4\nperhaps,0,-4\n", "new.csv", in: folder)
+      let p = try CLI.run(["predict", "--model", "blasnet-model.json", "--data", raw], in: folder)
+      #expect(p.status == 0, "\(p.stderr)")
+      #expect(p.stdout.split(separator: "\n").count == 4)
+      let warnings = p.stderr.split(separator: "\n").filter { $0.hasPrefix("blasnet: warning:") }
+      #expect(
+        warnings == [
+          "blasnet: warning: \(raw):2: column 1 (smoker): category \"maybe\" was not seen in training (and 1 more rows); encoded as no category (all zeros)"
+        ], "\(p.stderr)")
+      let refused = errorLine(try CLI.run(["train", "--data", data, "--max-categories", "1"] + quick, in: folder))
+      #expect(
+        refused.contains(
+          "column 3 (smoker): a text column with 2 distinct values in the training split, more than --max-categories 1")
+      )
+    }
+  }
+
+  @Test func anIdColumnIsRefusedUntilIgnoredAndPredictSkipsIt() throws {
+    try withTemporaryFolder { folder in
+      let csv = blobs(["B", "M"], perClass: 40, extra: [("patient", { "P\(1000 + $0)" })])
+      let data = try write(csv, "ids.csv", in: folder)
+      // 80 examples: 16 test, 13 validation, 51 training rows, each with its own id.
+      #expect(
+        errorLine(try CLI.run(["train", "--data", data, "--max-categories", "20"] + quick, in: folder))
+          == "blasnet: error: \(data):1: column 3 (patient): a text column with 51 distinct values in the training split, more than --max-categories 20: an identifier? leave it out with --ignore patient, or raise --max-categories"
+      )
+      let r = try CLI.run(["train", "--data", data, "--ignore", "patient"] + quick, in: folder)
+      #expect(r.status == 0 && r.stdout.contains("Ignored: patient"), "\(r.stderr)")
+      let p = try CLI.run(["predict", "--model", "blasnet-model.json", "--data", data], in: folder)
+      #expect(p.status == 0 && p.stdout.split(separator: "\n").count == 81, "\(p.stderr)")
+      #expect(
+        errorLine(try CLI.run(["train", "--data", data, "--ignore", "nope"], in: folder)).hasPrefix(
+          "blasnet: error: --ignore: \(data) has no column \"nope\""))
+      #expect(
+        errorLine(try CLI.run(["train", "--data", data, "--ignore", "label"], in: folder))
+          == "blasnet: error: --ignore: \"label\" is the label column")
+    }
+  }
+
+  @Test func theOriginalWisconsinFileTrainsWithIgnoreAndATextLabel() throws {
+    try withTemporaryFolder { folder in
+      // The UCI layout: id, diagnosis (M/B), then the 30 measurements.
+      let text = try String(contentsOf: fixtures.appendingPathComponent("wdbc.csv"), encoding: .utf8)
+      let rows = text.split(separator: "\n").enumerated().map { i, line -> String in
+        var fields = line.split(separator: ",").map(String.init)
+        let label = fields.removeLast()
+        if i == 0 { return (["id", "diagnosis"] + fields).joined(separator: ",") }
+        return (["\(842_000 + i)", label == "1" ? "M" : "B"] + fields).joined(separator: ",")
+      }
+      let data = try write(rows.joined(separator: "\n") + "\n", "wdbc.data.csv", in: folder)
+      let r = try CLI.run(["train", "--data", data, "--label", "diagnosis", "--ignore", "id", "--quiet"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("569 examples, 30 features, label \"diagnosis\""))
+      #expect(r.stdout.contains("Classes: B (negative), M (positive"))
+      #expect(try #require(metric(r.stdout, "accuracy", column: 2)) >= 0.95, "\(r.stdout)")
+    }
+  }
+
+  @Test func aTargetSensitivityChoosesTheThresholdOnTheValidationSplit() throws {
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(
+        ["train", "--quiet", "--epochs", "60", "--target-sensitivity", "0.99", "--roc", "roc.svg"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      let line = try #require(lines(r.stdout, startingWith: "Threshold: ").first)
+      #expect(line.contains("chosen on the validation split for sensitivity ≥ 0.99"), "\(line)")
+      let printed = try #require(Double(line.dropFirst("Threshold: ".count).prefix { $0 != " " }))
+      // Reached on the validation split (column 1), at the stored threshold.
+      #expect(try #require(metric(r.stdout, "sensitivity", column: 1)) >= 0.99, "\(r.stdout)")
+      let model = try SavedModel.load(from: folder.appendingPathComponent("blasnet-model.json").path)
+      let stored = try #require(model.threshold)
+      #expect(Swift.abs(stored - printed) < 5e-5)
+      // The stored threshold is the highest one that reaches the target: the
+      // validation sensitivity drops below it just above.
+      let wdbc = fixtures.appendingPathComponent("wdbc.csv").path
+      let e = try CLI.run(["evaluate", "--model", "blasnet-model.json", "--data", wdbc], in: folder)
+      #expect(e.stdout.contains("Threshold: \(format(stored, 4)) (the model's)"), "\(e.stdout)")
+      let strict = try CLI.run(
+        ["evaluate", "--model", "blasnet-model.json", "--data", wdbc, "--threshold", "0.999"], in: folder)
+      #expect(strict.stdout.contains("Threshold: 0.9990 (--threshold)"))
+      let loose = try #require(metric(e.stdout, "sensitivity", column: 0))
+      #expect(try #require(metric(strict.stdout, "sensitivity", column: 0)) < loose)
+      // predict uses the same threshold: as many positives as evaluate's confusion matrix shows.
+      func positives(_ arguments: [String]) throws -> Int {
+        let p = try CLI.run(["predict", "--model", "blasnet-model.json", "--data", wdbc] + arguments, in: folder)
+        return p.stdout.split(separator: "\n").dropFirst().filter { $0.hasSuffix(",1") }.count
+      }
+      let matrix = e.stdout.split(separator: "\n").drop { !$0.hasPrefix("Confusion matrix") }.dropFirst(2)
+      let predictedPositive = matrix.prefix(2).map { Int($0.split(separator: " ").last!)! }.reduce(0, +)
+      #expect(try positives([]) == predictedPositive)
+      #expect(try positives(["--threshold", "0.999"]) < predictedPositive)
+      // The ROC plot: one curve, the chance line, the operating point.
+      let svg = try Data(contentsOf: folder.appendingPathComponent("roc.svg"))
+      #expect(XMLParser(data: svg).parse())
+      let text = String(decoding: svg, as: UTF8.self)
+      #expect(text.contains(">1, positive (AUC 0.") || text.contains(">1, positive (AUC 1.000)"))
+      #expect(text.contains("<circle ") && text.contains(">threshold \(format(stored, 3)): sensitivity "))
+    }
+  }
+
+  @Test func thresholdOptionsAreChecked() throws {
+    try withTemporaryFolder { folder in
+      #expect(
+        errorLine(try CLI.run(["train", "--threshold", "0.3", "--target-sensitivity", "0.9"], in: folder)).contains(
+          "--threshold, --target-sensitivity and --target-specificity exclude each other"))
+      #expect(
+        errorLine(try CLI.run(["train", "--threshold", "1.5"], in: folder)).contains("--threshold must be in (0, 1]"))
+      #expect(
+        errorLine(try CLI.run(["train", "--target-specificity", "0.9", "--validation-fraction", "0"], in: folder))
+          .contains(
+            "--target-specificity chooses the threshold on the validation split: it needs --validation-fraction above 0"
+          ))
+      let r = try CLI.run(["train", "--quiet", "--epochs", "30", "--target-specificity", "0.98"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(try #require(metric(r.stdout, "specificity", column: 1)) >= 0.98, "\(r.stdout)")
+    }
+  }
+
+  @Test func aVersion1ModelPredictsExactlyAsTheVersion1BuildDid() throws {
+    let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(
+        [
+          "predict", "--model", here.appendingPathComponent("model-v1.json").path, "--data",
+          here.appendingPathComponent("small.csv").path,
+        ], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout == (try String(contentsOf: here.appendingPathComponent("pred-v1.csv"), encoding: .utf8)))
+    }
+  }
+}
