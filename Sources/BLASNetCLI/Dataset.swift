@@ -24,6 +24,8 @@ struct Dataset {
   var lines: [Int]
   /// The file column (1-based) of each input, for messages.
   var columns: [Int]
+  /// Columns copied through as text (`predict --keep`): their names and, per column, a field per row.
+  var kept: [(name: String, fields: [String])] = []
 
   var count: Int { x.columns }
 
@@ -41,9 +43,18 @@ struct Dataset {
   /// absent unless `requireLabel`, and is only read when it is required;
   /// columns the model ignored in training are skipped. Extra or missing
   /// columns are an error that lists them.
-  static func forModel(path: String, model: SavedModel, requireLabel: Bool) throws(CLIError) -> Dataset {
+  static func forModel(path: String, model: SavedModel, requireLabel: Bool, keep: [String] = []) throws(CLIError)
+    -> Dataset
+  {
     let csv = try CSVFile(path: path)
     try checkHeader(csv)
+    var keptColumns: [Int] = []
+    for name in keep {
+      guard let k = csv.header.firstIndex(of: name) else {
+        throw CLIError("--keep: \(path) has no column \(quoted(name)); the columns are \(list(csv.header))")
+      }
+      keptColumns.append(k)
+    }
     let encoder = model.inputEncoder
     let expected = encoder.columns.map(\.name)
     let labelName = model.labelName
@@ -71,9 +82,10 @@ struct Dataset {
     let featureColumns = expected.map { position[$0]! }
     // Without `requireLabel` (predict) a label column that is there is skipped, not read.
     let labels = try requireLabel ? readLabels(csv, column: labelIndex!, markers: encoder) : nil
-    let (data, notes) = try encode(
+    var (data, notes) = try encode(
       csv, encoder: encoder, columns: featureColumns, labelName: labels == nil ? nil : labelName, labels: labels,
       fitted: true)
+    data.kept = keptColumns.map { k in (csv.header[k], csv.records.indices.map { csv.text(record: $0, field: k) }) }
     for u in notes.unseen {
       let column = featureColumns[u.column]
       let more = u.count > 1 ? " (and \(u.count - 1) more rows)" : ""

@@ -205,8 +205,18 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
       )
       let r = try CLI.run(["train", "--data", data, "--ignore", "patient"] + quick, in: folder)
       #expect(r.status == 0 && r.stdout.contains("Ignored: patient"), "\(r.stderr)")
-      let p = try CLI.run(["predict", "--model", "blasnet-model.json", "--data", data], in: folder)
+      let p = try CLI.run(
+        ["predict", "--model", "blasnet-model.json", "--data", data, "--keep", "patient"], in: folder)
       #expect(p.status == 0 && p.stdout.split(separator: "\n").count == 81, "\(p.stderr)")
+      // --keep copies the id into the output, row for row.
+      let out = p.stdout.split(separator: "\n")
+      #expect(out[0] == "patient,probability,class")
+      #expect(out.dropFirst().enumerated().allSatisfy { $1.hasPrefix("P\(1000 + $0),") })
+      #expect(
+        errorLine(
+          try CLI.run(["predict", "--model", "blasnet-model.json", "--data", data, "--keep", "who"], in: folder)
+        )
+        .hasPrefix("blasnet: error: --keep: \(data) has no column \"who\""))
       #expect(
         errorLine(try CLI.run(["train", "--data", data, "--ignore", "nope"], in: folder)).hasPrefix(
           "blasnet: error: --ignore: \(data) has no column \"nope\""))
