@@ -48,7 +48,7 @@ struct ClassLabels {
 
   /// Throws unless there are 2 to 100 classes (checked after the features,
   /// so that a bad field is reported before a count it may have caused).
-  func checkCount(_ table: TrainingTable) throws(CLIError) {
+  func checkCount(_ table: TableSummary) throws(CLIError) {
     let name = table.labelName
     if count < 2 {
       throw CLIError(

@@ -186,7 +186,7 @@ struct Dataset {
     case .noTrainingValues(let c):
       return CLIError.at(
         csv.path, line: 1, column: c + 1, name: csv.header[c],
-        "no value in the training split to fill missing values from; leave the column out with --ignore \(csv.header[c])"
+        "no value in the training split (to fill missing values from, or to take categories from); leave the column out with --ignore \(csv.header[c])"
       )
     }
   }
@@ -303,23 +303,41 @@ struct TrainingTable {
     self.markers = markers
   }
 
-  /// The encoder fitted on `trainingRows`.
-  func fitEncoder(trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int) throws(CLIError)
-    -> TabularEncoder
-  {
+  /// The encoder fitted on `trainingRows`, and every row encoded by it
+  /// (each numeric field parsed once).
+  func fitAndEncode(trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int) throws(CLIError) -> (
+    TabularEncoder, Dataset, TabularEncoder.Notes
+  ) {
+    let fitted: (encoder: TabularEncoder, x: Matrix<Float>, notes: TabularEncoder.Notes)
     do {
-      return try TabularEncoder(
-        fitting: csv, columns: featureColumns, names: featureColumns.map { csv.header[$0] }, trainingRows: trainingRows,
+      fitted = try TabularEncoder.fitAndEncode(
+        csv, columns: featureColumns, names: featureColumns.map { csv.header[$0] }, trainingRows: trainingRows,
         missing: missing, maxCategories: maxCategories, missingMarkers: markers, ignoredColumns: ignored)
     } catch {
       throw Dataset.describe(error, csv, fitted: false)
     }
+    let data = Dataset(
+      file: csv.path, featureNames: fitted.encoder.featureNames, labelName: labelName, x: fitted.x, labels: labels,
+      lines: csv.records.map(\.line), columns: fitted.encoder.sourceColumns.map { featureColumns[$0] + 1 })
+    return (fitted.encoder, data, fitted.notes)
   }
 
   /// Every row encoded by `encoder`.
   func dataset(_ encoder: TabularEncoder) throws(CLIError) -> (Dataset, TabularEncoder.Notes) {
     try Dataset.encode(
       csv, encoder: encoder, columns: featureColumns, labelName: labelName, labels: labels, fitted: false)
+  }
+}
+
+/// What the training run keeps of its table once the file is freed.
+struct TableSummary {
+  let path: String
+  let labelName: String
+  let ignored: [String]
+  let count: Int
+
+  init(_ table: TrainingTable) {
+    (path, labelName, ignored, count) = (table.path, table.labelName, table.ignored, table.count)
   }
 }
 

@@ -9,7 +9,8 @@ import NeuralNetwork
 package enum FuzzEntryPoints {
   /// CSV bytes read as a training table (the last column the label), its
   /// classes found, its encoder fitted on every other row (median fills,
-  /// one-hot text) and applied to all rows, then standardised.
+  /// one-hot text) while encoding all rows, the rows encoded again by the
+  /// fitted encoder (which must agree), then standardised.
   package static func trainingTable(_ bytes: [UInt8]) {
     do {
       let csv = try CSVFile(path: "fuzz.csv", bytes: bytes)
@@ -19,8 +20,10 @@ package enum FuzzEntryPoints {
       _ = classes.targets(table.labels)
       _ = classes.strata(table.labels)
       let rows = Array(stride(from: 0, to: table.count, by: 2))
-      let encoder = try table.fitEncoder(trainingRows: rows, missing: .median, maxCategories: 20)
-      let (data, _) = try table.dataset(encoder)
+      let (encoder, data, _) = try table.fitAndEncode(trainingRows: rows, missing: .median, maxCategories: 20)
+      // Encoding again with the fitted encoder (as predict does) gives the same inputs.
+      let (again, _) = try table.dataset(encoder)
+      if again.x != data.x { fatalError("fitAndEncode and encode disagree") }
       _ = encoder.standardizer(fitting: data.subset(rows).x).transform(data.x)
     } catch {
       _ = error.description

@@ -237,28 +237,7 @@ extension BLASNetCommand {
           print(text)
         }
       }
-      let table = try TrainingTable(path: path, label: label, ignore: ignoredColumns, markers: markers)
-      let classes = try ClassLabels(training: table, positive: positiveClass)
-      let strata = classes.strata(table.labels)
-      let split = DataSplit.trainTestIndices(
-        count: table.count, testFraction: testFraction, seed: seed, stratifyBy: strata)
-      // The validation part comes out of the training split, never the test split.
-      var trainRows = split.train
-      var validationRows: [Int]?
-      var inner: (train: [Int], test: [Int])?
-      if validationFraction > 0 {
-        let outer = split.train
-        let part = DataSplit.trainTestIndices(
-          count: outer.count, testFraction: validationFraction, seed: seed &+ 1, stratifyBy: outer.map { strata[$0] })
-        validationRows = part.test.map { outer[$0] }
-        trainRows = part.train.map { outer[$0] }
-        inner = part
-      }
-      // Everything the encoder and the scaler learn comes from the training
-      // rows. Every field is checked here, before the counts below.
-      let encoder = try table.fitEncoder(
-        trainingRows: trainRows, missing: missing.strategy, maxCategories: maxCategories)
-      let (all, notes) = try table.dataset(encoder)
+      let (table, classes, split, trainRows, validationRows, inner, encoder, all, notes) = try load(path)
       try classes.checkCount(table)
       let binary = classes.count == 2
       if !binary && (threshold ?? targetSensitivity ?? targetSpecificity) != nil {
@@ -406,6 +385,38 @@ extension BLASNetCommand {
         try OutputPaths.write(Data(svg.utf8), to: roc)
         say(roc == "-" ? "Wrote the ROC curve to standard output" : "Drew the ROC curve in \(roc)")
       }
+    }
+
+    /// The table read and encoded: the classes, the split, the encoder
+    /// fitted on the training rows and every row encoded. The CSV file's
+    /// bytes and field ranges are freed when this returns.
+    func load(_ path: String) throws(CLIError) -> (
+      table: TableSummary, classes: ClassLabels, split: (train: [Int], test: [Int]), trainRows: [Int],
+      validationRows: [Int]?, inner: (train: [Int], test: [Int])?, encoder: TabularEncoder, all: Dataset,
+      notes: TabularEncoder.Notes
+    ) {
+      let table = try TrainingTable(path: path, label: label, ignore: ignoredColumns, markers: markers)
+      let classes = try ClassLabels(training: table, positive: positiveClass)
+      let strata = classes.strata(table.labels)
+      let split = DataSplit.trainTestIndices(
+        count: table.count, testFraction: testFraction, seed: seed, stratifyBy: strata)
+      // The validation part comes out of the training split, never the test split.
+      var trainRows = split.train
+      var validationRows: [Int]?
+      var inner: (train: [Int], test: [Int])?
+      if validationFraction > 0 {
+        let outer = split.train
+        let part = DataSplit.trainTestIndices(
+          count: outer.count, testFraction: validationFraction, seed: seed &+ 1, stratifyBy: outer.map { strata[$0] })
+        validationRows = part.test.map { outer[$0] }
+        trainRows = part.train.map { outer[$0] }
+        inner = part
+      }
+      // Everything the encoder and the scaler learn comes from the training
+      // rows. Every field is checked here, before the counts in run().
+      let (encoder, all, notes) = try table.fitAndEncode(
+        trainingRows: trainRows, missing: missing.strategy, maxCategories: maxCategories)
+      return (TableSummary(table), classes, split, trainRows, validationRows, inner, encoder, all, notes)
     }
 
     /// Refuses an `--l2` so large that its penalty outweighs the data's cost

@@ -113,7 +113,8 @@ public enum TabularError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A text column with more categories in the training rows than allowed:
   /// an identifier, most likely.
   case tooManyCategories(column: Int, count: Int, limit: Int)
-  /// A numeric column with no value in the training rows to fill missing ones from.
+  /// A numeric column with no value in the training rows to fill missing
+  /// ones from, or a text column with no category in them.
   case noTrainingValues(column: Int)
 
   public var description: String {
@@ -192,14 +193,57 @@ public struct TabularEncoder: Equatable, Sendable {
     missing: MissingValueStrategy = .error, maxCategories: Int = 50,
     missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = []
   ) throws(TabularError) {
-    if names.count != columns.count {
-      shapeFailure("TabularEncoder: \(names.count) names for \(columns.count) columns; they must be equal")
-    }
     self.init(columns: [], missing: missing, missingMarkers: missingMarkers, ignoredColumns: ignoredColumns)
+    var unused: [Float]?
+    var notes = Notes()
+    try fit(table, columns, names, trainingRows, maxCategories, encodingInto: &unused, notes: &notes)
+  }
+
+  /// ``init(fitting:columns:names:trainingRows:missing:maxCategories:missingMarkers:ignoredColumns:)``
+  /// and ``encode(_:columns:)`` of the same table in one pass over its
+  /// numeric fields (each is parsed once).
+  public static func fitAndEncode(
+    _ table: some RawTable, columns: [Int], names: [String], trainingRows: [Int],
+    missing: MissingValueStrategy = .error, maxCategories: Int = 50,
+    missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = []
+  ) throws(TabularError) -> (encoder: TabularEncoder, x: Matrix<Float>, notes: Notes) {
+    var encoder = TabularEncoder(
+      columns: [], missing: missing, missingMarkers: missingMarkers, ignoredColumns: ignoredColumns)
+    var featureMajor: [Float]? = []
+    var notes = Notes()
+    try encoder.fit(table, columns, names, trainingRows, maxCategories, encodingInto: &featureMajor, notes: &notes)
+    return (encoder, try! Matrix(rows: encoder.width, columns: table.rowCount, rowMajor: featureMajor!), notes)
+  }
+
+  /// Fits every column; with `out`, also appends each input's values for
+  /// every row to it (feature-major: input i's m values at i·m).
+  private mutating func fit(
+    _ table: some RawTable, _ tableColumns: [Int], _ names: [String], _ trainingRows: [Int], _ maxCategories: Int,
+    encodingInto out: inout [Float]?, notes: inout Notes
+  ) throws(TabularError) {
+    if names.count != tableColumns.count {
+      shapeFailure("TabularEncoder: \(names.count) names for \(tableColumns.count) columns; they must be equal")
+    }
     let isTraining = Self.membership(trainingRows, count: table.rowCount)
-    for (k, c) in columns.enumerated() {
-      self.columns.append(
-        try fitColumn(table, column: c, name: names[k], isTraining: isTraining, maxCategories: maxCategories))
+    out?.reserveCapacity(tableColumns.count * table.rowCount)
+    for (k, c) in tableColumns.enumerated() {
+      let column = try fitColumn(
+        table, column: c, name: names[k], isTraining: isTraining, maxCategories: maxCategories,
+        keep: out != nil)
+      columns.append(column.feature)
+      guard out != nil else { continue }
+      if var values = column.values {
+        // Numeric: the values kept by the scan, missing ones filled in.
+        if case .numeric(let fill) = column.feature.encoding, let fill {
+          for r in column.missingRows { values[r] = Float(fill) }
+        }
+        if !column.missingRows.isEmpty {
+          notes.filled.append(FilledValues(column: k, count: column.missingRows.count))
+        }
+        out!.append(contentsOf: values)
+      } else {
+        try append(table, k, c, into: &out!, notes: &notes)
+      }
     }
   }
 
@@ -254,55 +298,65 @@ public struct TabularEncoder: Equatable, Sendable {
     if tableColumns.count != columns.count {
       shapeFailure("TabularEncoder.encode: \(tableColumns.count) table columns for \(columns.count) encoded ones")
     }
-    let m = table.rowCount
-    let n = width
-    var values = [Float](repeating: 0, count: n * m)
+    // Feature-major (each input's values contiguous, read down one table
+    // column at a time), then transposed once in tiles.
+    var featureMajor: [Float] = []
+    featureMajor.reserveCapacity(width * table.rowCount)
     var notes = Notes()
-    var row0 = 0
-    for (k, column) in columns.enumerated() {
-      let c = tableColumns[k]
-      switch column.encoding {
-      case .numeric(let fill):
-        var filled = 0
-        for r in 0..<m {
-          switch field(table, r, c) {
-          case .number(let v):
-            guard Float(v).isFinite else { throw .notFinite(row: r, column: c, found: table.text(row: r, column: c)) }
-            values[r * n + row0] = Float(v)
-          case .missing(let marker):
-            guard let fill, column.allowsMissing else { throw .missingValue(row: r, column: c, found: marker) }
-            values[r * n + row0] = Float(fill)
-            filled += 1
-          case .text(let t):
-            throw .notANumber(row: r, column: c, found: t)
-          }
-        }
-        if filled > 0 { notes.filled.append(FilledValues(column: k, count: filled)) }
-      case .oneHot(let categories):
-        let index = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
-        var unseen: UnseenCategories?
-        for r in 0..<m {
-          let value: String
-          switch field(table, r, c) {
-          case .missing(let marker):
-            guard column.allowsMissing else { throw .missingValue(row: r, column: c, found: marker) }
-            continue
-          case .number: value = trimmed(table.text(row: r, column: c))
-          case .text(let t): value = t
-          }
-          if let i = index[value] {
-            values[r * n + row0 + i] = 1
-          } else if unseen == nil {
-            unseen = UnseenCategories(column: k, count: 1, firstRow: r, firstValue: value)
-          } else {
-            unseen!.count += 1
-          }
-        }
-        if let unseen { notes.unseen.append(unseen) }
-      }
-      row0 += column.width
+    for (k, c) in tableColumns.enumerated() {
+      try append(table, k, c, into: &featureMajor, notes: &notes)
     }
-    return (try! Matrix(rows: n, columns: m, columnMajor: values), notes)
+    return (try! Matrix(rows: width, columns: table.rowCount, rowMajor: featureMajor), notes)
+  }
+
+  /// Appends the inputs of encoder column `k`, read from table column `c`,
+  /// for every row: one run of m values per input.
+  private func append(_ table: some RawTable, _ k: Int, _ c: Int, into out: inout [Float], notes: inout Notes)
+    throws(TabularError)
+  {
+    let m = table.rowCount
+    let column = columns[k]
+    let start = out.count
+    out.append(contentsOf: repeatElement(0, count: column.width * m))
+    switch column.encoding {
+    case .numeric(let fill):
+      var filled = 0
+      for r in 0..<m {
+        switch field(table, r, c) {
+        case .number(let v):
+          guard Float(v).isFinite else { throw .notFinite(row: r, column: c, found: table.text(row: r, column: c)) }
+          out[start + r] = Float(v)
+        case .missing(let marker):
+          guard let fill, column.allowsMissing else { throw .missingValue(row: r, column: c, found: marker) }
+          out[start + r] = Float(fill)
+          filled += 1
+        case .text(let t):
+          throw .notANumber(row: r, column: c, found: t)
+        }
+      }
+      if filled > 0 { notes.filled.append(FilledValues(column: k, count: filled)) }
+    case .oneHot(let categories):
+      let index = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
+      var unseen: UnseenCategories?
+      for r in 0..<m {
+        let value: String
+        switch field(table, r, c) {
+        case .missing(let marker):
+          guard column.allowsMissing else { throw .missingValue(row: r, column: c, found: marker) }
+          continue
+        case .number: value = trimmed(table.text(row: r, column: c))
+        case .text(let t): value = t
+        }
+        if let i = index[value] {
+          out[start + i * m + r] = 1
+        } else if unseen == nil {
+          unseen = UnseenCategories(column: k, count: 1, firstRow: r, firstValue: value)
+        } else {
+          unseen!.count += 1
+        }
+      }
+      if let unseen { notes.unseen.append(unseen) }
+    }
   }
 
   /// A ``Standardizer`` for this encoder's inputs fitted on `x` (the encoded
@@ -337,10 +391,20 @@ public struct TabularEncoder: Equatable, Sendable {
     return .text(t)
   }
 
+  /// A fitted column and, when `keep` and the column is numeric, its value
+  /// in every row (0 where missing) with the rows that are missing.
+  struct FittedColumn {
+    var feature: FeatureColumn
+    var values: [Float]?
+    var missingRows: [Int]
+  }
+
   func fitColumn(
-    _ table: some RawTable, column c: Int, name: String, isTraining: [Bool], maxCategories: Int
-  ) throws(TabularError) -> FeatureColumn {
+    _ table: some RawTable, column c: Int, name: String, isTraining: [Bool], maxCategories: Int, keep: Bool = false
+  ) throws(TabularError) -> FittedColumn {
     let m = table.rowCount
+    var kept = keep ? [Float](repeating: 0, count: m) : []
+    var missingRows: [Int] = []
     var numbers: [Double] = []
     var firstText: (row: Int, text: String)?
     var firstMissing: (row: Int, marker: String)?
@@ -351,12 +415,14 @@ public struct TabularEncoder: Equatable, Sendable {
       case .number(let v):
         guard Float(v).isFinite else { throw .notFinite(row: r, column: c, found: table.text(row: r, column: c)) }
         if isTraining[r] { numbers.append(v) }
+        if keep { kept[r] = Float(v) }
         numbersSeen = true
       case .text(let t):
         if firstText == nil { firstText = (r, t) }
         if isTraining[r] { categories.insert(t) }
       case .missing(let marker):
         if firstMissing == nil { firstMissing = (r, marker) }
+        if keep { missingRows.append(r) }
       }
       // A number and a text in one column: the text is the odd one out.
       if numbersSeen, let t = firstText { throw .notANumber(row: t.row, column: c, found: t.text) }
@@ -370,13 +436,17 @@ public struct TabularEncoder: Equatable, Sendable {
         if missing != .zero && numbers.isEmpty { throw .noTrainingValues(column: c) }
         fill = Self.fill(numbers, missing)
       }
-      return FeatureColumn(name: name, encoding: .numeric(fill: fill), allowsMissing: missing != .error)
+      let feature = FeatureColumn(name: name, encoding: .numeric(fill: fill), allowsMissing: missing != .error)
+      return FittedColumn(feature: feature, values: keep ? kept : nil, missingRows: missingRows)
     }
+    // Text outside the training rows only: nothing to learn categories from.
+    if categories.isEmpty { throw .noTrainingValues(column: c) }
     if categories.count > maxCategories {
       throw .tooManyCategories(column: c, count: categories.count, limit: maxCategories)
     }
-    return FeatureColumn(
+    let feature = FeatureColumn(
       name: name, encoding: .oneHot(categories: categories.sorted()), allowsMissing: missing != .error)
+    return FittedColumn(feature: feature, values: nil, missingRows: [])
   }
 
   /// The fill value of `strategy` for `values` (nil for `.error`).

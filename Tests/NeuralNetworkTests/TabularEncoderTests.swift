@@ -62,6 +62,21 @@ import Testing
     #expect(try encoder.encode(shuffled, columns: [1, 2, 0]).x == x)
   }
 
+  @Test func fittingWhileEncodingGivesWhatFittingThenEncodingGives() throws {
+    for strategy in [MissingValueStrategy.mean, .median, .zero] {
+      let encoder = try fitted(strategy)
+      let (x, notes) = try encoder.encode(table, columns: [0, 1, 2])
+      let both = try TabularEncoder.fitAndEncode(
+        table, columns: [0, 1, 2], names: names, trainingRows: training, missing: strategy)
+      #expect(both.encoder == encoder && both.x == x && both.notes.filled == notes.filled)
+      // Both meet row 4's "X", which the training rows never had.
+      #expect(both.notes.unseen == notes.unseen)
+    }
+    #expect(throws: TabularError.missingValue(row: 1, column: 0, found: "NA")) {
+      try TabularEncoder.fitAndEncode(table, columns: [0, 1, 2], names: names, trainingRows: training)
+    }
+  }
+
   @Test func theStandardizerLeavesOneHotInputsAsTheyAre() throws {
     let encoder = try fitted(.median)
     let (x, _) = try encoder.encode(table, columns: [0, 1, 2])
@@ -98,6 +113,11 @@ import Testing
     let empty = TextTable(columns: [["", "NA", "5"]])
     #expect(throws: TabularError.noTrainingValues(column: 0)) {
       try TabularEncoder(fitting: empty, columns: [0], names: ["v"], trainingRows: [0, 1], missing: .mean)
+    }
+    // Text only outside the training rows: no category to learn.
+    let late = TextTable(columns: [["", "NA", "x"]])
+    #expect(throws: TabularError.noTrainingValues(column: 0)) {
+      try TabularEncoder(fitting: late, columns: [0], names: ["v"], trainingRows: [0, 1], missing: .zero)
     }
     // NaN is a missing marker by default; without it, it is text, never a NaN input.
     let nan = TextTable(columns: [["1", "NaN"]])
