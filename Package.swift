@@ -40,7 +40,7 @@ let package = Package(
       exclude: ["Resources/PROVENANCE.md"],
       resources: [.copy("Resources/wdbc.csv")]
     ),
-    .executableTarget(name: "blasnet", dependencies: ["BLASNetCLI"]),
+    .executableTarget(name: "blasnet", dependencies: ["BLASNetCLI", "LinearAlgebra"]),
     .executableTarget(name: "matrix-demo", dependencies: ["LinearAlgebra"]),
     .target(name: "BLASNetBenchmarkKit", dependencies: ["LinearAlgebra", "NeuralNetwork"]),
     .executableTarget(name: "blasnet-bench", dependencies: ["BLASNetBenchmarkKit", "NeuralNetwork"]),

@@ -86,7 +86,7 @@ func validateThreads(_ threads: Int?) throws {
 }
 
 func applyThreads(_ threads: Int?) {
-  if let threads { OpenBLAS.threadCount = threads }
+  if let threads { BLAS.threadCount = threads }
 }
 
 func format(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }

@@ -311,6 +311,7 @@ extension BLASNetCommand {
         say("Weights: \(shown.joined(separator: ", ")) (class weights in the training cost)")
       }
       say("Network: \(network)  (\(network.parameterCount) parameters)")
+      say("BLAS:    \(BLAS.summary)")
       let options = TrainingOptions(
         epochs: epochs, optimizer: chosen,
         batchSize: batchSize == 0 ? nil : batchSize, l2: l2, keepProbability: keepProb, seed: seed,

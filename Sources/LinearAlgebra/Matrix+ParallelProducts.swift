@@ -16,7 +16,7 @@ import Dispatch
 /// While it runs, OpenBLAS's thread count is set to 1 and then restored: that
 /// setting is process-wide, so a BLAS call made meanwhile from another thread
 /// also runs single-threaded. Concurrent callers are safe: the count is
-/// restored when the last of them is done, and ``OpenBLAS/threadCount``
+/// restored when the last of them is done, and ``BLAS/threadCount``
 /// reports (and sets) the configured count throughout. Results equal those of `gemm` up to rounding
 /// (each element is computed by the same kind of kernel, on the same data).
 @inlinable
@@ -27,7 +27,7 @@ public func gemmSplittingColumns<A: MatrixOperand, B: MatrixOperand>(
   let opA = Transpose(transposeA)
   let opB = Transpose(transposeB)
   let (m, n, k) = _productShape("gemmSplittingColumns", a, opA, b, opB, output: c.shape)
-  let parts = Swift.min(OpenBLAS.threadCount, n)
+  let parts = Swift.min(BLAS.threadCount, n)
   if parts < 2 || m == 0 || k == 0 {
     gemm(alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, beta: beta, into: &c)
     return

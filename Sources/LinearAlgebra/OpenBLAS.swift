@@ -1,24 +1,14 @@
 import COpenBLAS
 import Synchronization
 
-/// The OpenBLAS library the package is linked against, and its threads.
-///
-/// OpenBLAS starts as many threads as the machine has cores (or as the
-/// environment variable `OPENBLAS_NUM_THREADS` says). Setting ``threadCount``
-/// changes it for the whole process from then on; it is global state, so set it
-/// once, before work starts, not from concurrent tasks.
+/// The OpenBLAS library the package is linked against: what only OpenBLAS
+/// has. ``BLAS`` has what every backend has (name, version, kernel, threads).
 public enum OpenBLAS {
   /// The number of threads OpenBLAS uses for one call.
-  ///
-  /// While ``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``
-  /// runs its single-threaded parts, this still reports (and a new value
-  /// still sets) the count that applies once they are done.
+  @available(*, deprecated, renamed: "BLAS.threadCount")
   public static var threadCount: Int {
-    get { _SingleThreadedSections.configuredThreadCount }
-    set {
-      if newValue < 1 { shapeFailure("OpenBLAS.threadCount: must be at least 1, got \(newValue)") }
-      _SingleThreadedSections.setThreadCount(Int32(clamping: newValue))
-    }
+    get { BLAS.threadCount }
+    set { BLAS.threadCount = newValue }
   }
 
   /// The number of processors OpenBLAS sees.

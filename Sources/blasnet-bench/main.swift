@@ -10,6 +10,8 @@ import Foundation
 import LinearAlgebra
 import NeuralNetwork
 
+BLAS.restartWithMatchingKernelsIfNeeded { FileHandle.standardError.write(Data("blasnet-bench: note: \($0)\n".utf8)) }
+
 /// The command line, consumed option by option.
 struct Arguments {
   var rest = Array(CommandLine.arguments.dropFirst())
@@ -40,7 +42,7 @@ if let t = arguments.value("--threads") {
     FileHandle.standardError.write(Data("blasnet-bench: --threads needs a whole number ≥ 1, got \(t)\n".utf8))
     exit(1)
   }
-  OpenBLAS.threadCount = n
+  BLAS.threadCount = n
 }
 // --profile NAME: only run training steps of one reference network for about 5 s
 // (for `perf record`), then stop.
@@ -108,7 +110,7 @@ if linalg {
     for i in results.indices { results[i].numpyMilliseconds = numpy["\(results[i].operation).\(results[i].n)"] }
   }
   let header =
-    "OpenBLAS: \(OpenBLAS.configuration)\ncore: \(OpenBLAS.coreName), threads: \(OpenBLAS.threadCount), CPU: \(cpuName())"
+    "OpenBLAS: \(OpenBLAS.configuration)\ncore: \(OpenBLAS.coreName), threads: \(BLAS.threadCount), CPU: \(cpuName())"
   print(linalgTable(results, header: header))
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -135,7 +137,7 @@ if !skipNumPy {
   for i in networkResults.indices { networkResults[i].numpyMilliseconds = numpy[networkResults[i].name] }
 }
 let report = BenchmarkReport(
-  openBLAS: OpenBLAS.configuration, core: OpenBLAS.coreName, threads: OpenBLAS.threadCount, cpu: cpuName(),
+  openBLAS: OpenBLAS.configuration, core: OpenBLAS.coreName, threads: BLAS.threadCount, cpu: cpuName(),
   gemm: gemmResults, products: productResults, networks: networkResults)
 print(report.text)
 do {

@@ -1,6 +1,9 @@
 // A short tour of the Matrix API and a naive-versus-BLAS timing, for a first look.
 // Run with: swift run -c release matrix-demo
+import Foundation
 import LinearAlgebra
+
+BLAS.restartWithMatchingKernelsIfNeeded { FileHandle.standardError.write(Data("matrix-demo: note: \($0)\n".utf8)) }
 
 let a = try Matrix<Float>([[1, 2, 3], [4, 5, 6]])
 let b = try Matrix<Float>([[7, 8], [9, 10], [11, 12]])
@@ -14,7 +17,7 @@ do {
   print("Ragged rows are refused:", error)
 }
 
-print("\nOpenBLAS: \(OpenBLAS.configuration), core \(OpenBLAS.coreName), \(OpenBLAS.threadCount) threads")
+print("\nBLAS: \(BLAS.summary) (\(OpenBLAS.configuration)); CPU: \(BLAS.CPUFeatures.current.modelName)")
 print("Square sgemm, naive triple loop vs BLAS (best of 3):")
 print("    n   naive triple loop   BLAS (sgemm)   speedup")
 let clock = ContinuousClock()

@@ -9,6 +9,10 @@ struct CLI {
     var stderr: String
     /// Terminated by a signal (a crash) rather than by exit().
     var crashed: Bool
+    /// The note of a restart with matching BLAS kernels (on a CPU that
+    /// OpenBLAS does not know), taken out of `stderr` so that the other tests
+    /// read the same lines on every machine.
+    var kernelNotes: [String] = []
   }
 
   static var executable: URL {
@@ -16,11 +20,14 @@ struct CLI {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("blasnet")
   }
 
-  static func run(_ arguments: [String], in folder: URL) throws -> Result {
+  static func run(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Result {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
     process.currentDirectoryURL = folder
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
@@ -30,9 +37,13 @@ struct CLI {
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    var stderr = String(decoding: errData, as: UTF8.self)
+    let note = "blasnet: note: OpenBLAS chose its "
+    let notes = stderr.split(separator: "\n").filter { $0.hasPrefix(note) }.map(String.init)
+    for n in notes { stderr = stderr.replacingOccurrences(of: n + "\n", with: "") }
     return Result(
-      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self), crashed: process.terminationReason == .uncaughtSignal)
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr,
+      crashed: process.terminationReason == .uncaughtSignal, kernelNotes: notes)
   }
 }
 

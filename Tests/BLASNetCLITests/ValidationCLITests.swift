@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 import Testing
 
 @testable import BLASNetCLI
@@ -104,5 +105,36 @@ import Testing
     #expect(Chart.niceTicks(upTo: 7) == [0, 2, 4, 6, 8])
     #expect(Chart.niceTicks(upTo: 1) == [0, 0.5, 1])
     #expect(Chart.tickLabel(0.6000000000000001) == "0.6" && Chart.tickLabel(0) == "0")
+  }
+
+  /// Issue 11: on a CPU whose AVX2 or AVX-512 OpenBLAS's kernels do not use,
+  /// blasnet restarts once with OPENBLAS_CORETYPE set. Faked here by telling
+  /// it that OpenBLAS chose its generic Prescott kernels.
+  @Test func genericKernelsMakeBlasnetRestartOnceWithMatchingOnes() throws {
+    let cpu = BLAS.CPUFeatures.current
+    let expected = BLAS.suggestedCoreType(kernel: "Prescott", cpu: cpu)
+    let preset = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(
+        ["train", "--quiet", "--epochs", "2"], in: folder, environment: [BLAS.simulatedKernelVariable: "Prescott"])
+      #expect(r.status == 0, "\(r.stderr)")
+      let header = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("BLAS:    ") })
+      if let expected, preset == nil {
+        #expect(
+          r.kernelNotes == [
+            "blasnet: note: OpenBLAS chose its Prescott kernels, which do not use this CPU's \(cpu.avx512 ? "AVX-512" : "AVX2 and FMA"); restarting with OPENBLAS_CORETYPE=\(expected) (set OPENBLAS_CORETYPE yourself to choose)"
+          ])
+        // The restarted process runs the kernels it was told to.
+        #expect(header.contains("kernel \(expected),"), "\(header)")
+      } else {
+        // No AVX2 to use, or the user's own OPENBLAS_CORETYPE: no restart.
+        #expect(r.kernelNotes.isEmpty)
+      }
+      // A user's OPENBLAS_CORETYPE is kept as it is.
+      let kept = try CLI.run(
+        ["train", "--quiet", "--epochs", "2"], in: folder,
+        environment: [BLAS.simulatedKernelVariable: "Prescott", "OPENBLAS_CORETYPE": preset ?? "Prescott"])
+      #expect(kept.status == 0 && kept.kernelNotes.isEmpty, "\(kept.stderr)")
+    }
   }
 }

@@ -114,12 +114,12 @@ func operands<S: BLASScalar>(
 /// Everything that changes OpenBLAS's process-wide thread count, one test at a time.
 @Suite(.serialized) struct ThreadCountTests {
   @Test func threadCountCanBeReadAndSet() {
-    let original = OpenBLAS.threadCount
+    let original = BLAS.threadCount
     #expect(original >= 1)
-    OpenBLAS.threadCount = 1
-    #expect(OpenBLAS.threadCount == 1)
-    OpenBLAS.threadCount = original
-    #expect(OpenBLAS.threadCount == original)
+    BLAS.threadCount = 1
+    #expect(BLAS.threadCount == 1)
+    BLAS.threadCount = original
+    #expect(BLAS.threadCount == original)
     #expect(OpenBLAS.configuration.contains("OpenBLAS"))
     #expect(!OpenBLAS.coreName.isEmpty)
   }
@@ -127,9 +127,9 @@ func operands<S: BLASScalar>(
   @Test(arguments: [(20, 209, 300), (3, 1000, 7), (1, 2, 5), (5, 1, 4), (64, 77, 1)])
   func splitProductsAgreeWithNaive(shape: (Int, Int, Int)) {
     let (m, n, k) = shape
-    let threads = OpenBLAS.threadCount
-    OpenBLAS.threadCount = 2  // so that the columns are really split, whatever the machine
-    defer { OpenBLAS.threadCount = threads }
+    let threads = BLAS.threadCount
+    BLAS.threadCount = 2  // so that the columns are really split, whatever the machine
+    defer { BLAS.threadCount = threads }
     for (opA, opB) in transposes {
       let (a, b) = operands(m, n, k, opA, opB, seed: 3, as: Double.self)
       let c0 = Matrix<Double>.randomNormal(m, n, seed: 8)
@@ -139,7 +139,7 @@ func operands<S: BLASScalar>(
       gemmSplittingColumns(alpha: 1.5, a, b, transposeA: ta, transposeB: tb, beta: 0.5, into: &split)
       Naive.gemm(alpha: 1.5, a, b, transposeA: ta, transposeB: tb, beta: 0.5, into: &slow)
       #expect(split.isApproximatelyEqual(to: slow, absoluteTolerance: 1e-11), "\(m)×\(n)×\(k) \(opA)/\(opB)")
-      #expect(OpenBLAS.threadCount == 2)  // restored after the call
+      #expect(BLAS.threadCount == 2)  // restored after the call
     }
   }
 }
@@ -161,9 +161,9 @@ func operands<S: BLASScalar>(
   /// Overlapping gemmSplittingColumns calls from many threads leave OpenBLAS
   /// with the thread count it had, and each result equals plain gemm's.
   @Test func overlappingCallersRestoreTheThreadCount() throws {
-    let saved = OpenBLAS.threadCount
-    defer { OpenBLAS.threadCount = saved }
-    OpenBLAS.threadCount = 2
+    let saved = BLAS.threadCount
+    defer { BLAS.threadCount = saved }
+    BLAS.threadCount = 2
     let a = Matrix<Float>.randomUniform(8, 300, in: -1..<1, seed: 3)
     let b = Matrix<Float>.randomUniform(300, 64, in: -1..<1, seed: 4)
     var product = Matrix<Float>.zeros(8, 64)
@@ -174,9 +174,9 @@ func operands<S: BLASScalar>(
       var c = Matrix<Float>.zeros(8, 64)
       gemmSplittingColumns(a, b, into: &c)
       if !c.isApproximatelyEqual(to: expected, absoluteTolerance: 1e-4) { mismatches.withLock { $0 += 1 } }
-      #expect(OpenBLAS.threadCount == 2)
+      #expect(BLAS.threadCount == 2)
     }
     #expect(mismatches.withLock { $0 } == 0)
-    #expect(OpenBLAS.threadCount == 2)
+    #expect(BLAS.threadCount == 2)
   }
 }
