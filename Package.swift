@@ -1,8 +1,9 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // The two libraries (LinearAlgebra, NeuralNetwork) depend on nothing but the
-// system's OpenBLAS and LAPACKE. Only the command-line tool pulls in
+// system's BLAS and LAPACKE: OpenBLAS by default, BLIS with the BLIS trait
+// (`swift build --traits BLIS`; a consumer: `.package(..., traits: ["BLIS"])`). Only the command-line tool pulls in
 // swift-argument-parser. Benchmarks live in their own package under
 // Benchmarks/ so that this manifest carries none of their dependencies.
 let package = Package(
@@ -17,6 +18,13 @@ let package = Package(
     // package-benchmark suites in Benchmarks/.
     .library(name: "BLASNetBenchmarkKit", targets: ["BLASNetBenchmarkKit"]),
   ],
+  traits: [
+    .trait(name: "OpenBLAS", description: "BLAS from OpenBLAS (Debian: libopenblas-dev); the default."),
+    .trait(
+      name: "BLIS",
+      description: "BLAS from BLIS with OpenMP threads (Debian: libblis-openmp-dev) instead of OpenBLAS."),
+    .default(enabledTraits: ["OpenBLAS"]),
+  ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     // Only for `swift package generate-documentation` (scripts/docs.sh); no
@@ -29,7 +37,15 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
     ),
-    .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"], exclude: ["README.md"]),
+    .systemLibrary(name: "CBLIS", providers: [.apt(["libblis-openmp-dev", "liblapacke-dev"])]),
+    .target(
+      name: "LinearAlgebra",
+      dependencies: [
+        .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"])),
+        .target(name: "CBLIS", condition: .when(traits: ["BLIS"])),
+      ],
+      exclude: ["README.md"]
+    ),
     .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"], exclude: ["README.md"]),
     .target(
       name: "BLASNetCLI",

@@ -2,11 +2,25 @@
 # Builds Examples/Consumer (a package that depends on BLASNet by path) in
 # release mode, runs it, and checks that a shape mismatch in that release
 # build dies with a message naming both shapes.
+#   --blis   the same on BLASNet's BLIS backend (the consumer enables the
+#            BLIS trait), checking that the products run in libblis.
 set -euo pipefail
 cd "$(dirname "$0")/../Examples/Consumer"
-swift build -c release
-.build/release/Consumer
-if out=$(.build/release/Consumer mismatch 2>&1); then
+scratch=.build
+expected=openblas
+if [ "${1:-}" = "--blis" ]; then
+  export BLASNET_BACKEND=BLIS
+  scratch=.build-blis
+  expected=libblis
+fi
+swift build -c release --scratch-path "$scratch"
+out=$("$scratch/release/Consumer")
+echo "$out"
+if ! grep -q "^BLAS: .*products in .*$expected" <<<"$out"; then
+  echo "check-consumer: the products should run in $expected" >&2
+  exit 1
+fi
+if out=$("$scratch/release/Consumer" mismatch 2>&1); then
   echo "check-consumer: the mismatch run should have failed" >&2
   exit 1
 fi

@@ -3,6 +3,8 @@
 # but only when it is missing. Uses sudo when not run as root.
 #   --tests   also what the test suite uses: rsvg-convert (librsvg2-bin), which
 #             renders the SVG plots to PNG in a test.
+#   --blis    also BLIS with OpenMP threads (libblis-openmp-dev), for builds
+#             with the BLIS trait (`swift build --traits BLIS`).
 set -euo pipefail
 
 packages=()
@@ -10,9 +12,14 @@ if ! { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openblas lap
   [ -e /usr/include/lapacke.h ]; }; then
   packages+=(libopenblas-dev liblapacke-dev pkg-config)
 fi
-if [ "${1:-}" = "--tests" ] && ! command -v rsvg-convert >/dev/null 2>&1; then
-  packages+=(librsvg2-bin)
-fi
+for option in "$@"; do
+  case "$option" in
+    --tests) command -v rsvg-convert >/dev/null 2>&1 || packages+=(librsvg2-bin) ;;
+    --blis) [ -e /usr/include/x86_64-linux-gnu/blis-openmp/cblas.h ] ||
+      [ -e /usr/include/aarch64-linux-gnu/blis-openmp/cblas.h ] || packages+=(libblis-openmp-dev) ;;
+    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis)" >&2; exit 2 ;;
+  esac
+done
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

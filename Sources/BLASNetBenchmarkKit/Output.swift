@@ -3,7 +3,7 @@ import Foundation
 extension BenchmarkReport {
   /// The tables a person reads at a glance.
   public var text: String {
-    var s = "OpenBLAS: \(openBLAS)\ncore: \(core), threads: \(threads), CPU: \(cpu)\n\n"
+    var s = "BLAS: \(blas)\nkernel: \(kernel), threads: \(threads), CPU: \(cpu)\n\n"
     s += "Square sgemm (GFLOP/s; median of repeated runs)\n"
     s += "      n     naive      BLAS   direct cblas   API/direct   BLAS/naive\n"
     for r in gemm {
@@ -67,7 +67,7 @@ extension BenchmarkReport {
     var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" "
     s += "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     s += "<text x=\"\(Int((left + w - right) / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">"
-    s += "Square sgemm: GFLOP/s against n (\(core), \(threads) threads)</text>\n"
+    s += "Square sgemm: GFLOP/s against n (\(kernel), \(threads) threads)</text>\n"
     var e = lo
     while e <= hi {
       let v = pow(10, e)

@@ -47,8 +47,9 @@ public struct NetworkResult: Codable, Sendable {
 
 /// Everything one run of the benchmark measured.
 public struct BenchmarkReport: Codable, Sendable {
-  public var openBLAS: String
-  public var core: String
+  /// The backend's build (``BLAS/configuration``) and kernels (``BLAS/kernel``).
+  public var blas: String
+  public var kernel: String
   public var threads: Int
   public var cpu: String
   public var gemm: [GEMMResult]
@@ -56,11 +57,11 @@ public struct BenchmarkReport: Codable, Sendable {
   public var networks: [NetworkResult]
 
   public init(
-    openBLAS: String, core: String, threads: Int, cpu: String, gemm: [GEMMResult], products: [ProductResult],
+    blas: String, kernel: String, threads: Int, cpu: String, gemm: [GEMMResult], products: [ProductResult],
     networks: [NetworkResult]
   ) {
-    self.openBLAS = openBLAS
-    self.core = core
+    self.blas = blas
+    self.kernel = kernel
     self.threads = threads
     self.cpu = cpu
     self.gemm = gemm

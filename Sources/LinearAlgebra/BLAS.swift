@@ -1,5 +1,10 @@
-import COpenBLAS
 import Foundation
+
+#if BLIS
+  import CBLIS
+#else
+  import COpenBLAS
+#endif
 
 #if canImport(Glibc)
   import Glibc
@@ -9,18 +14,16 @@ import Foundation
 /// version, kernels and threads, and whether its kernels use what the CPU can
 /// do.
 public enum BLAS {
-  /// The backend's name: `OpenBLAS`.
-  public static var name: String { "OpenBLAS" }
+  /// The backend's name: `OpenBLAS`, or `BLIS` in a build with the BLIS trait.
+  public static var name: String { _Backend.name }
 
-  /// The backend's version, e.g. `0.3.21` (from OpenBLAS's build configuration).
-  public static var version: String {
-    let words = OpenBLAS.configuration.split(separator: " ")
-    return words.count > 1 && words[0] == "OpenBLAS" ? String(words[1]) : "unknown"
-  }
+  /// The backend's version, e.g. `0.3.21` (OpenBLAS) or `0.9.0` (BLIS).
+  public static var version: String { _Backend.version }
 
-  /// The kernel family chosen for this CPU, e.g. `Haswell`, `SkylakeX`,
-  /// `Zen`, or the generic `Prescott`.
-  public static var kernel: String { OpenBLAS.coreName }
+  /// The kernels chosen for this CPU: OpenBLAS's core (`Haswell`,
+  /// `SkylakeX`, `Zen`, or the generic `Prescott`) or BLIS's configuration
+  /// (`skx`, `zen3`, `haswell`, `generic`).
+  public static var kernel: String { _Backend.kernel }
 
   /// The number of threads one BLAS call uses.
   ///
@@ -36,6 +39,54 @@ public enum BLAS {
       if newValue < 1 { shapeFailure("BLAS.threadCount: must be at least 1, got \(newValue)") }
       _SingleThreadedSections.setThreadCount(Int32(clamping: newValue))
     }
+  }
+
+  /// The backend's own description of its build: OpenBLAS's configuration
+  /// string (`OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Haswell
+  /// MAX_THREADS=64`), or `BLIS 0.9.0 (OpenMP), configuration zen3`.
+  public static var configuration: String {
+    #if BLIS
+      "BLIS \(version) (OpenMP), configuration \(kernel)"
+    #else
+      OpenBLAS.configuration
+    #endif
+  }
+
+  /// The file of the shared library that the process's `cblas_sgemm` comes
+  /// from, e.g. `/lib/x86_64-linux-gnu/libblis.so.4`: which BLAS really runs
+  /// the products (LAPACKE loads OpenBLAS's LAPACK even in a BLIS build, and
+  /// both export `cblas_*`). "unknown" when the dynamic linker cannot say.
+  public static var productLibrary: String {
+    // A null handle is glibc's RTLD_DEFAULT: the symbol the process binds to.
+    guard let symbol = dlsym(nil, "cblas_sgemm"), let maps = readProcFile("/proc/self/maps") else {
+      return "unknown"
+    }
+    let address = UInt(bitPattern: symbol)
+    // Lines read `start-end perms offset device inode path`, addresses in hex.
+    for line in maps.split(separator: "\n") {
+      let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+      let range = fields.first?.split(separator: "-") ?? []
+      guard fields.count >= 6, range.count == 2, let start = UInt(range[0], radix: 16),
+        let end = UInt(range[1], radix: 16)
+      else { continue }
+      if start <= address && address < end { return String(fields[5]) }
+    }
+    return "unknown"
+  }
+
+  /// The whole text of a file under /proc, whose size stat reports as 0.
+  static func readProcFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY)
+    if fd < 0 { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+      if n <= 0 { break }
+      bytes += chunk[..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   /// `OpenBLAS 0.3.21, kernel Haswell, 2 threads`.
@@ -80,8 +131,7 @@ public enum BLAS {
     }
 
     /// This machine's CPU (Linux: `/proc/cpuinfo`; no features elsewhere).
-    public static let current = CPUFeatures(
-      cpuinfo: (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+    public static let current = CPUFeatures(cpuinfo: readProcFile("/proc/cpuinfo") ?? "")
   }
 
   /// OpenBLAS's kernel families that use AVX-512 and that use AVX2 with FMA
@@ -103,7 +153,19 @@ public enum BLAS {
   /// has (AVX-512, else AVX2 with FMA). OpenBLAS 0.3.21 does not know some
   /// newer CPUs (Intel family 6 model 207, for one) and then runs its generic
   /// `Prescott` kernels, several times slower.
-  public static var kernelsMatchCPU: Bool { suggestedCoreType(kernel: kernel, cpu: .current) == nil }
+  ///
+  /// With the BLIS trait: whether BLIS chose a configuration for this CPU's
+  /// vector instructions rather than its generic one.
+  public static var kernelsMatchCPU: Bool {
+    #if BLIS
+      let cpu = CPUFeatures.current
+      if cpu.avx512 { return ["skx", "knl", "zen4"].contains(kernel) }
+      if cpu.avx2 && cpu.fma { return ["haswell", "zen", "zen2", "zen3", "zen4", "skx", "knl"].contains(kernel) }
+      return true
+    #else
+      return suggestedCoreType(kernel: kernel, cpu: .current) == nil
+    #endif
+  }
 
   /// The environment variable that marks a process as restarted by
   /// ``restartWithMatchingKernelsIfNeeded(announce:)``, so it restarts once at most.
@@ -126,7 +188,15 @@ public enum BLAS {
   /// A consumer executable can call it the same way, or check
   /// ``kernelsMatchCPU`` and tell its users to set `OPENBLAS_CORETYPE`
   /// (``suggestedCoreType(kernel:cpu:)`` says to what).
+  /// With the BLIS trait it does nothing: BLIS chooses its configuration
+  /// from the CPU's features, not from a list of models.
   public static func restartWithMatchingKernelsIfNeeded(announce: (String) -> Void) {
+    #if !BLIS
+      restartWithCoreType(announce: announce)
+    #endif
+  }
+
+  static func restartWithCoreType(announce: (String) -> Void) {
     let environment = ProcessInfo.processInfo.environment
     if environment["OPENBLAS_CORETYPE"] != nil || environment[restartMarker] != nil { return }
     let chosen = environment[simulatedKernelVariable] ?? kernel

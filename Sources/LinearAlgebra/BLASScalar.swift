@@ -1,4 +1,8 @@
-import COpenBLAS
+#if BLIS
+  import CBLIS
+#else
+  import COpenBLAS
+#endif
 
 #if canImport(Glibc)
   import Glibc
@@ -125,6 +129,9 @@ extension Float: BLASScalar {
     alpha: Float, a: UnsafePointer<Float>, lda: Int32, b: UnsafePointer<Float>, ldb: Int32,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int32
   ) {
+    #if BLIS
+      _ = _Backend.ready
+    #endif
     cblas_sgemm(CblasColMajor, transA.cblas, transB.cblas, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
   }
 
@@ -133,6 +140,9 @@ extension Float: BLASScalar {
     _ trans: Transpose, m: Int32, n: Int32, alpha: Float, a: UnsafePointer<Float>, lda: Int32,
     x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
   ) {
+    #if BLIS
+      _ = _Backend.ready
+    #endif
     cblas_sgemv(CblasColMajor, trans.cblas, m, n, alpha, a, lda, x, 1, beta, y, 1)
   }
 
@@ -250,6 +260,9 @@ extension Double: BLASScalar {
     alpha: Double, a: UnsafePointer<Double>, lda: Int32, b: UnsafePointer<Double>, ldb: Int32,
     beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int32
   ) {
+    #if BLIS
+      _ = _Backend.ready
+    #endif
     cblas_dgemm(CblasColMajor, transA.cblas, transB.cblas, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
   }
 
@@ -258,6 +271,9 @@ extension Double: BLASScalar {
     _ trans: Transpose, m: Int32, n: Int32, alpha: Double, a: UnsafePointer<Double>, lda: Int32,
     x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
   ) {
+    #if BLIS
+      _ = _Backend.ready
+    #endif
     cblas_dgemv(CblasColMajor, trans.cblas, m, n, alpha, a, lda, x, 1, beta, y, 1)
   }
 

@@ -1,5 +1,10 @@
-import COpenBLAS
 import Dispatch
+
+#if BLIS
+  import CBLIS
+#else
+  import COpenBLAS
+#endif
 
 /// `C = alpha·op(A)·op(B) + beta·C` with the columns of C split into one part
 /// per OpenBLAS thread, each part computed concurrently by a single-threaded

@@ -110,7 +110,7 @@ if linalg {
     for i in results.indices { results[i].numpyMilliseconds = numpy["\(results[i].operation).\(results[i].n)"] }
   }
   let header =
-    "OpenBLAS: \(OpenBLAS.configuration)\ncore: \(OpenBLAS.coreName), threads: \(BLAS.threadCount), CPU: \(cpuName())"
+    "BLAS: \(BLAS.configuration)\nkernel: \(BLAS.kernel), threads: \(BLAS.threadCount), CPU: \(cpuName())"
   print(linalgTable(results, header: header))
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -137,7 +137,7 @@ if !skipNumPy {
   for i in networkResults.indices { networkResults[i].numpyMilliseconds = numpy[networkResults[i].name] }
 }
 let report = BenchmarkReport(
-  openBLAS: OpenBLAS.configuration, core: OpenBLAS.coreName, threads: BLAS.threadCount, cpu: cpuName(),
+  blas: BLAS.configuration, kernel: BLAS.kernel, threads: BLAS.threadCount, cpu: cpuName(),
   gemm: gemmResults, products: productResults, networks: networkResults)
 print(report.text)
 do {

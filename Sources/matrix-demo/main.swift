@@ -17,7 +17,9 @@ do {
   print("Ragged rows are refused:", error)
 }
 
-print("\nBLAS: \(BLAS.summary) (\(OpenBLAS.configuration)); CPU: \(BLAS.CPUFeatures.current.modelName)")
+print(
+  "\nBLAS: \(BLAS.summary) (\(BLAS.configuration)); products in \(BLAS.productLibrary); CPU: \(BLAS.CPUFeatures.current.modelName)"
+)
 print("Square sgemm, naive triple loop vs BLAS (best of 3):")
 print("    n   naive triple loop   BLAS (sgemm)   speedup")
 let clock = ContinuousClock()

@@ -42,12 +42,23 @@ import Testing
     #expect(BLAS.suggestedCoreType(kernel: "Prescott", cpu: old) == nil)
   }
 
-  @Test func theBackendDescribesItself() {
-    #expect(BLAS.name == "OpenBLAS")
+  @Test func theBackendDescribesItselfAndRunsTheProducts() {
+    #if BLIS
+      let (name, library) = ("BLIS", "libblis")
+      #expect(BLAS.configuration == "BLIS \(BLAS.version) (OpenMP), configuration \(BLAS.kernel)")
+    #else
+      let (name, library) = ("OpenBLAS", "openblas")
+      #expect(BLAS.configuration.hasPrefix("OpenBLAS \(BLAS.version) "))
+    #endif
+    #expect(BLAS.name == name)
+    // The products really run in the backend's library, not in another BLAS loaded beside it.
+    #expect(BLAS.productLibrary.contains(library), "\(BLAS.productLibrary)")
     #expect(BLAS.version.split(separator: ".").count == 3, "\(BLAS.version)")
     #expect(!BLAS.kernel.isEmpty)
     let threads = BLAS.threadCount == 1 ? "1 thread" : "\(BLAS.threadCount) threads"
-    #expect(BLAS.summary == "OpenBLAS \(BLAS.version), kernel \(BLAS.kernel), \(threads)")
-    #expect(BLAS.kernelsMatchCPU == (BLAS.suggestedCoreType(kernel: BLAS.kernel, cpu: .current) == nil))
+    #expect(BLAS.summary == "\(name) \(BLAS.version), kernel \(BLAS.kernel), \(threads)")
+    #if !BLIS
+      #expect(BLAS.kernelsMatchCPU == (BLAS.suggestedCoreType(kernel: BLAS.kernel, cpu: .current) == nil))
+    #endif
   }
 }

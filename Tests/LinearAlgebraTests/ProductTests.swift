@@ -120,8 +120,8 @@ func operands<S: BLASScalar>(
     #expect(BLAS.threadCount == 1)
     BLAS.threadCount = original
     #expect(BLAS.threadCount == original)
-    #expect(OpenBLAS.configuration.contains("OpenBLAS"))
-    #expect(!OpenBLAS.coreName.isEmpty)
+    #expect(BLAS.configuration.contains(BLAS.name))
+    #expect(!BLAS.kernel.isEmpty)
   }
 
   @Test(arguments: [(20, 209, 300), (3, 1000, 7), (1, 2, 5), (5, 1, 4), (64, 77, 1)])

@@ -4,6 +4,7 @@
 import LinearAlgebra
 import NeuralNetwork
 
+print("BLAS: \(BLAS.summary); products in \(BLAS.productLibrary)")
 let a = try Matrix<Float>([[1, 2, 3], [4, 5, 6]])
 if CommandLine.arguments.dropFirst().first == "mismatch" {
   _ = matmul(a, Matrix<Float>.zeros(4, 5))
