@@ -58,7 +58,9 @@ let package = Package(
     ),
     .executableTarget(name: "blasnet", dependencies: ["BLASNetCLI", "LinearAlgebra"]),
     .executableTarget(name: "matrix-demo", dependencies: ["LinearAlgebra"]),
-    .target(name: "BLASNetBenchmarkKit", dependencies: ["LinearAlgebra", "NeuralNetwork"]),
+    // An FMA-throughput probe in C (function-level target attributes, no flags).
+    .target(name: "CPeakProbe"),
+    .target(name: "BLASNetBenchmarkKit", dependencies: ["LinearAlgebra", "NeuralNetwork", "CPeakProbe"]),
     .executableTarget(name: "blasnet-bench", dependencies: ["BLASNetBenchmarkKit", "NeuralNetwork"]),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
     .testTarget(

@@ -3,7 +3,12 @@ import Foundation
 extension BenchmarkReport {
   /// The tables a person reads at a glance.
   public var text: String {
-    var s = "BLAS: \(blas)\nkernel: \(kernel), threads: \(threads), CPU: \(cpu)\n\n"
+    var s = "BLAS: \(blas)\nkernel: \(kernel), threads: \(threads), CPU: \(cpu)\n"
+    if let peak {
+      s +=
+        "FMA peak, measured: \(f(peak.gflops, 1)) GFLOP/s (\(peak.instructions) FMA chains on \(peak.threads) threads)\n"
+    }
+    s += "\n"
     s += "Square sgemm (GFLOP/s; median of repeated runs)\n"
     s += "      n     naive      BLAS   direct cblas   API/direct   BLAS/naive\n"
     for r in gemm {
@@ -19,6 +24,7 @@ extension BenchmarkReport {
     s += "\nReference networks, one training iteration (forward + cost + backward + update, full batch, Float)\n"
     s +=
       "network  sizes                    m      BLAS ms   naive ms   speedup   GFLOP/s   products ms   in BLAS   predict ms"
+    s += peak == nil ? "" : "   of peak"
     s += numpyColumns ? "   NumPy ms   NumPy/BLASNet\n" : "\n"
     for n in networks {
       s += n.name.padding(toLength: 9, withPad: " ", startingAt: 0)
@@ -28,6 +34,7 @@ extension BenchmarkReport {
       s += pad(n.naiveMilliseconds.map { "×" + f($0 / n.blasMilliseconds, 0) } ?? "—", 10)
       s += pad(f(n.achievedGFLOPs, 1), 10) + pad(f(n.gemmMilliseconds, 3), 14)
       s += pad(f(100 * n.blasShare, 1) + " %", 10) + pad(f(n.predictMilliseconds, 3), 13)
+      if let peak { s += pad(f(100 * n.achievedGFLOPs / peak.gflops, 1) + " %", 10) }
       if numpyColumns {
         s += pad(n.numpyMilliseconds.map { f($0, 3) } ?? "—", 11)
         s += pad(n.numpyMilliseconds.map { "×" + f($0 / n.blasMilliseconds, 2) } ?? "—", 16)
@@ -102,3 +109,48 @@ extension BenchmarkReport {
 func f(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
 
 func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+
+extension BenchmarkReport {
+  /// Several runs of blasnet-bench (one backend or more, in alternation)
+  /// side by side: per network and backend, the median over that backend's
+  /// runs of the iteration, its products alone, their ratio, GFLOP/s and the
+  /// share of the measured FMA peak, with NumPy's iteration from the same runs.
+  public static func sideBySide(_ reports: [BenchmarkReport]) -> String {
+    func median(_ values: [Double]) -> Double? {
+      let v = values.sorted()
+      return v.isEmpty ? nil : v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+    }
+    var backends: [String] = []
+    for r in reports where !backends.contains(r.backendLabel) { backends.append(r.backendLabel) }
+    let runs = backends.map { b in reports.filter { $0.backendLabel == b }.count }
+    var s = "CPU: \(reports.first?.cpu ?? "unknown"), \(reports.first?.threads ?? 0) threads; "
+    s += zip(backends, runs).map { "\($0) × \($1) runs" }.joined(separator: ", ") + "\n"
+    let peaks = reports.compactMap(\.peak)
+    let peak = median(peaks.map(\.gflops))
+    if let peak, let p = peaks.first {
+      s += "FMA peak, measured: \(f(peak, 1)) GFLOP/s (\(p.instructions), median of \(peaks.count) runs)\n"
+    }
+    s += "\nnetwork  backend                 iteration ms   products ms   iteration/products   GFLOP/s   of peak"
+    s += "   NumPy ms   NumPy/BLASNet\n"
+    let names = reports.first?.networks.map(\.name) ?? []
+    for name in names {
+      let numpy = median(reports.compactMap { $0.networks.first { $0.name == name }?.numpyMilliseconds })
+      for b in backends {
+        let results = reports.filter { $0.backendLabel == b }.compactMap { $0.networks.first { $0.name == name } }
+        guard let first = results.first, let iteration = median(results.map(\.blasMilliseconds)),
+          let products = median(results.map(\.gemmMilliseconds))
+        else { continue }
+        let gflops = first.flopsPerIteration / (iteration * 1e6)
+        s +=
+          name.padding(toLength: 9, withPad: " ", startingAt: 0) + b.padding(toLength: 22, withPad: " ", startingAt: 0)
+        s += pad(f(iteration, 3), 14) + pad(f(products, 3), 14) + pad(f(iteration / products, 2) + "×", 21)
+        s += pad(f(gflops, 1), 10) + pad(peak.map { f(100 * gflops / $0, 1) + " %" } ?? "—", 10)
+        s += pad(numpy.map { f($0, 3) } ?? "—", 11) + pad(numpy.map { "×" + f($0 / iteration, 2) } ?? "—", 16) + "\n"
+      }
+    }
+    return s
+  }
+
+  /// `OpenBLAS SkylakeX`, `BLIS haswell`: the backend and its kernels.
+  var backendLabel: String { "\(blas.split(separator: " ").first ?? "?") \(kernel)" }
+}

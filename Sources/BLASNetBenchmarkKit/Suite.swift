@@ -55,11 +55,14 @@ public struct BenchmarkReport: Codable, Sendable {
   public var gemm: [GEMMResult]
   public var products: [ProductResult]
   public var networks: [NetworkResult]
+  /// This machine's measured FMA throughput, when the CPU has AVX2 or AVX-512.
+  public var peak: PeakProbe?
 
   public init(
     blas: String, kernel: String, threads: Int, cpu: String, gemm: [GEMMResult], products: [ProductResult],
-    networks: [NetworkResult]
+    networks: [NetworkResult], peak: PeakProbe? = nil
   ) {
+    self.peak = peak
     self.blas = blas
     self.kernel = kernel
     self.threads = threads

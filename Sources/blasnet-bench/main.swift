@@ -4,6 +4,7 @@
 //   swift run -c release blasnet-bench [--quick] [--no-naive] [--no-numpy]
 //                                      [--json FILE] [--svg FILE] [--threads N]
 //   swift run -c release blasnet-bench --linalg [--quick] [--no-numpy] [--json FILE]
+//   blasnet-bench --side-by-side RUN.json... (scripts/compare-backends.sh: both backends in one table)
 //     (SVD, symmetric eigen, Cholesky and solve at n = 256 and 1024 against numpy.linalg)
 import BLASNetBenchmarkKit
 import Foundation
@@ -31,6 +32,22 @@ struct Arguments {
 }
 
 var arguments = Arguments()
+// --side-by-side FILE.json...: the reports of earlier runs (scripts/compare-backends.sh), one table.
+if arguments.flag("--side-by-side") {
+  let decoder = JSONDecoder()
+  var reports: [BenchmarkReport] = []
+  for path in arguments.rest {
+    guard let data = FileManager.default.contents(atPath: path),
+      let report = try? decoder.decode(BenchmarkReport.self, from: data)
+    else {
+      FileHandle.standardError.write(Data("blasnet-bench: \(path) is not a blasnet-bench JSON report\n".utf8))
+      exit(1)
+    }
+    reports.append(report)
+  }
+  print(BenchmarkReport.sideBySide(reports), terminator: "")
+  exit(0)
+}
 let quick = arguments.flag("--quick")
 let linalg = arguments.flag("--linalg")
 let skipNaive = arguments.flag("--no-naive")
@@ -124,6 +141,8 @@ if linalg {
   exit(0)
 }
 
+log("FMA peak probe")
+let peak = PeakProbe.measure(threads: BLAS.threadCount)
 let suite = BenchmarkSuite(quick: quick)
 log("square sgemm sweep")
 let gemmResults = suite.gemmSweep(log: log)
@@ -138,7 +157,7 @@ if !skipNumPy {
 }
 let report = BenchmarkReport(
   blas: BLAS.configuration, kernel: BLAS.kernel, threads: BLAS.threadCount, cpu: cpuName(),
-  gemm: gemmResults, products: productResults, networks: networkResults)
+  gemm: gemmResults, products: productResults, networks: networkResults, peak: peak)
 print(report.text)
 do {
   try AtomicFile.write(report.json, to: jsonPath)
