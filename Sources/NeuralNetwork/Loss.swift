@@ -185,7 +185,18 @@ public enum Losses {
       labels.withUnsafeBufferPointer { yp in
         gradient.withUnsafeMutableBufferPointer { dz in
           _withWeights(weights) { wp in
-            for j in 0..<m {
+            // A sigmoid output in Float (the trainer's case): eight examples at a time.
+            var j0 = 0
+            if rows == 1 && S.self == Float.self {
+              let vectorColumns = m & ~7
+              total = S(
+                _bceSingleRowFloat(
+                  UnsafeRawPointer(zp.baseAddress!), UnsafeRawPointer(yp.baseAddress!),
+                  wp.map { UnsafeRawPointer($0.baseAddress!) }, UnsafeMutableRawPointer(dz.baseAddress),
+                  count: vectorColumns, writeGradient: writeGradient))
+              j0 = vectorColumns
+            }
+            for j in j0..<m {
               let w = wp?[j] ?? 1
               var column: S = 0
               for i in 0..<rows {
@@ -411,4 +422,95 @@ public enum Losses {
 func _log1pSmall<S: BLASScalar>(_ x: S) -> S {
   let u = 1 + x
   return u == 1 ? x : S.log(u) * (x / (u - 1))
+}
+
+/// The binary cross-entropy kernel of ``Losses/binaryCrossEntropy(logits:labels:weights:gradient:)``
+/// for one row of Float logits, eight at a time: the weighted sum of
+/// `max(z, 0) − z·y + ln(1 + e^−|z|)` over `count` examples (a multiple of
+/// 8), and `dZ = w·(σ(z) − y)` when `writeGradient`. e^−|z| and
+/// ln(1 + e) are polynomials in SIMD lanes (see ``_expNonPositive(_:)`` and
+/// ``_log1pUnit(_:)``); a chunk with a NaN or an infinite logit takes the
+/// scalar formulas, so that NaN still propagates.
+@inlinable
+func _bceSingleRowFloat(
+  _ z: UnsafeRawPointer, _ y: UnsafeRawPointer, _ w: UnsafeRawPointer?, _ dz: UnsafeMutableRawPointer?,
+  count: Int, writeGradient: Bool
+) -> Float {
+  var sum = SIMD8<Float>.zero
+  var scalarSum: Float = 0
+  var k = 0
+  while k < count {
+    let offset = k &* 4
+    let zv = z.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+    let yv = y.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+    let wv = w?.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) ?? SIMD8(repeating: 1)
+    let magnitude = zv.replacing(with: -zv, where: zv .< 0)
+    if any(.!(magnitude .<= Float.greatestFiniteMagnitude)) {
+      // NaN or ±∞ among the eight: the scalar formulas, lane by lane.
+      for i in 0..<8 {
+        let (zi, yi, wi) = (zv[i], yv[i], wv[i])
+        let e = Float.exp(-Swift.abs(zi))
+        scalarSum += wi * (Swift.max(zi, 0) - zi * yi + _log1pSmall(e))
+        if writeGradient {
+          dz!.storeBytes(of: wi * ((zi >= 0 ? 1 : e) / (1 + e) - yi), toByteOffset: offset &+ 4 &* i, as: Float.self)
+        }
+      }
+    } else {
+      let e = _expNonPositive(-magnitude)
+      let positive = zv.replacing(with: 0, where: zv .< 0)
+      sum += wv * (positive - zv * yv + _log1pUnit(e))
+      if writeGradient {
+        let numerator = SIMD8<Float>(repeating: 1).replacing(with: e, where: zv .< 0)
+        dz!.storeBytes(of: wv * (numerator / (1 + e) - yv), toByteOffset: offset, as: SIMD8<Float>.self)
+      }
+    }
+    k &+= 8
+  }
+  return sum.sum() + scalarSum
+}
+
+/// eˣ for finite x ≤ 0 in eight Float lanes, within about 2 ulps: x = n·ln 2
+/// + r with |r| ≤ ln(2)/2 (ln 2 in two parts, so that r is exact), eʳ by its
+/// Taylor polynomial to r⁷ (truncation below 1e-8), times 2ⁿ built from the
+/// exponent bits. Below −87.3 (where eˣ is no longer a normal Float) the
+/// result is e^−87.3 ≈ 1.2e-38 instead of a subnormal or 0.
+@inlinable @inline(__always)
+func _expNonPositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
+  let clamped = x.replacing(with: -87.3, where: x .< -87.3)
+  // n = round(x / ln 2) by adding 1.5·2²³: the sum's low mantissa bits are
+  // n itself (|n| ≤ 126), with no rounding instruction (SSE2 has none).
+  let shifter: Float = 12_582_912
+  let shifted = clamped * 1.442_695_04 + shifter
+  let n = shifted - shifter
+  // ln 2 = 0.693359375 − 2.12194440e-4: the first part has few bits, so n times it is exact.
+  let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4
+  var p = SIMD8<Float>(repeating: 1.0 / 5040)
+  p = p * r + 1.0 / 720
+  p = p * r + 1.0 / 120
+  p = p * r + 1.0 / 24
+  p = p * r + 1.0 / 6
+  p = p * r + 0.5
+  p = p * r + 1
+  p = p * r + 1
+  let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(shifter, to: Int32.self)
+  let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
+  return p * scale
+}
+
+/// ln(1 + e) for e in [0, 1] in eight Float lanes, within about 2 ulps:
+/// 2·atanh(t) with t = e/(2 + e) ≤ 1/3, by its series to t¹³ (the next term
+/// is below 2e-8 of the result). t is formed without cancellation, so small e
+/// keep their precision (ln(1 + e) ≈ e).
+@inlinable @inline(__always)
+func _log1pUnit(_ e: SIMD8<Float>) -> SIMD8<Float> {
+  let t = e / (2 + e)
+  let t2 = t * t
+  var p = SIMD8<Float>(repeating: 1.0 / 13)
+  p = p * t2 + 1.0 / 11
+  p = p * t2 + 1.0 / 9
+  p = p * t2 + 1.0 / 7
+  p = p * t2 + 1.0 / 5
+  p = p * t2 + 1.0 / 3
+  p = p * t2 + 1
+  return 2 * t * p
 }
