@@ -28,11 +28,14 @@ public struct ReferenceNetwork: Sendable {
   /// The network with He initialisation (seed 3).
   public func network() -> Network<Float> { Network(sizes: sizes, seed: 3) }
 
-  /// A full-batch plain-gradient-descent trainer on the given path.
-  public func trainer(path: ComputePath) -> Trainer<Float> {
+  /// A full-batch plain-gradient-descent trainer on the given path (and
+  /// with or without the trainer's own column split of skinny products).
+  public func trainer(path: ComputePath, splitSkinnyProducts: Bool = true) -> Trainer<Float> {
     // The options are valid by construction.
     try! Trainer(
-      network: network(), options: TrainingOptions(optimizer: .gradientDescent(learningRate: 0.0075), path: path))
+      network: network(),
+      options: TrainingOptions(
+        optimizer: .gradientDescent(learningRate: 0.0075), path: path, splitSkinnyProducts: splitSkinnyProducts))
   }
 
   /// The products of one training iteration, in order: forward `Zl = Wl·A_{l-1}`

@@ -85,6 +85,10 @@ public struct BenchmarkSuite {
   public var quick: Bool
   public var sizes: [Int]
   public var naiveLimit: Int
+  /// Whether the trainers split skinny products across cores themselves
+  /// (``TrainingOptions/splitSkinnyProducts``, on by default), or leave
+  /// every product to the BLAS's own threads.
+  public var splitSkinnyProducts = true
 
   public init(quick: Bool = false, sizes: [Int] = [4, 8, 16, 32, 64, 128, 256, 512, 1024], naiveLimit: Int = 1024) {
     self.quick = quick
@@ -148,7 +152,7 @@ public struct BenchmarkSuite {
   /// One training iteration on each path, the products alone, and inference.
   public func network(_ net: ReferenceNetwork, naive: Bool, log: (String) -> Void) -> NetworkResult {
     let (x, y) = net.data()
-    var trainer = net.trainer(path: .blas)
+    var trainer = net.trainer(path: .blas, splitSkinnyProducts: splitSkinnyProducts)
     // The iteration and its products alone (on buffers of the same shapes, back
     // to back), in alternation so that both see the same machine.
     var buffers = net.products.map { $0.operands() }

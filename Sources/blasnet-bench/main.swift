@@ -1,7 +1,7 @@
 // blasnet-bench: naive Swift loops against the BLAS path, the networks against their own
 // products, and against the NumPy reference when python3 with numpy is there.
 //
-//   swift run -c release blasnet-bench [--quick] [--no-naive] [--no-numpy]
+//   swift run -c release blasnet-bench [--quick] [--no-naive] [--no-numpy] [--no-split]
 //                                      [--json FILE] [--svg FILE] [--threads N]
 //   swift run -c release blasnet-bench --linalg [--quick] [--no-numpy] [--json FILE]
 //   blasnet-bench --side-by-side RUN.json... (scripts/compare-backends.sh: both backends in one table)
@@ -52,6 +52,7 @@ let quick = arguments.flag("--quick")
 let linalg = arguments.flag("--linalg")
 let skipNaive = arguments.flag("--no-naive")
 let skipNumPy = arguments.flag("--no-numpy")
+let noSplit = arguments.flag("--no-split")
 let jsonPath = arguments.value("--json") ?? "benchmark.json"
 let svgPath = arguments.value("--svg") ?? "benchmark-gemm.svg"
 if let t = arguments.value("--threads") {
@@ -83,7 +84,7 @@ if let name = arguments.value("--profile") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --linalg --json F --svg F --threads N\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --json F --svg F --threads N\n"
         .utf8))
   exit(1)
 }
@@ -143,7 +144,8 @@ if linalg {
 
 log("FMA peak probe")
 let peak = PeakProbe.measure(threads: BLAS.threadCount)
-let suite = BenchmarkSuite(quick: quick)
+var suite = BenchmarkSuite(quick: quick)
+suite.splitSkinnyProducts = !noSplit
 log("square sgemm sweep")
 let gemmResults = suite.gemmSweep(log: log)
 log("network products")
