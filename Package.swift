@@ -22,7 +22,9 @@ let package = Package(
     .trait(name: "OpenBLAS", description: "BLAS from OpenBLAS (Debian: libopenblas-dev); the default."),
     .trait(
       name: "BLIS",
-      description: "BLAS from BLIS with OpenMP threads (Debian: libblis-openmp-dev) instead of OpenBLAS."),
+      description:
+        "BLAS from BLIS with OpenMP threads (Debian: libblis-openmp-dev) instead of OpenBLAS; enable it alone (--traits BLIS), with OpenBLAS also enabled the code uses OpenBLAS."
+    ),
     .default(enabledTraits: ["OpenBLAS"]),
   ],
   dependencies: [

@@ -286,7 +286,8 @@ extension BLASNetCommand {
       }
       if !oneHot.isEmpty { say("Encoded: one-hot \(oneHot.joined(separator: "; "))") }
       if !notes.filled.isEmpty {
-        say("Missing: \(Dataset.filledSummary(notes, encoder: encoder)) with the training split's \(missing.rawValue)")
+        let with = missing == .zero ? "0" : "the training split's \(missing.rawValue)"
+        say("Missing: \(Dataset.filledSummary(notes, encoder: encoder)) with \(with)")
       }
       if binary {
         say(

@@ -6,6 +6,14 @@
 #ifndef BLASNET_CBLIS_SHIM_H
 #define BLASNET_CBLIS_SHIM_H
 
+// BLIS's cblas.h defines _POSIX_C_SOURCE when it is not defined, which
+// narrows glibc's declarations (struct tm loses tm_gmtoff and tm_zone) and
+// then clashes with Swift's Glibc module. _DEFAULT_SOURCE keeps glibc's
+// default set, the one the Glibc module was built with.
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE 1
+#endif
+
 #if defined(__x86_64__)
 #include <x86_64-linux-gnu/blis-openmp/cblas.h>
 #elif defined(__aarch64__)

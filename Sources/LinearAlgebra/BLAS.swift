@@ -1,6 +1,6 @@
 import Foundation
 
-#if BLIS
+#if BLIS && !OpenBLAS
   import CBLIS
 #else
   import COpenBLAS
@@ -29,7 +29,7 @@ public enum BLAS {
   ///
   /// It is process-wide state: set it once, before work starts, not from
   /// concurrent tasks. While
-  /// ``Matrix/gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``
+  /// ``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``
   /// runs its single-threaded parts, this still reports (and a new value
   /// still sets) the count that applies once they are done. Traps for a
   /// value below 1.
@@ -45,7 +45,7 @@ public enum BLAS {
   /// string (`OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Haswell
   /// MAX_THREADS=64`), or `BLIS 0.9.0 (OpenMP), configuration zen3`.
   public static var configuration: String {
-    #if BLIS
+    #if BLIS && !OpenBLAS
       "BLIS \(version) (OpenMP), configuration \(kernel)"
     #else
       OpenBLAS.configuration
@@ -157,7 +157,7 @@ public enum BLAS {
   /// With the BLIS trait: whether BLIS chose a configuration for this CPU's
   /// vector instructions rather than its generic one.
   public static var kernelsMatchCPU: Bool {
-    #if BLIS
+    #if BLIS && !OpenBLAS
       let cpu = CPUFeatures.current
       if cpu.avx512 { return ["skx", "knl", "zen4"].contains(kernel) }
       if cpu.avx2 && cpu.fma { return ["haswell", "zen", "zen2", "zen3", "zen4", "skx", "knl"].contains(kernel) }
@@ -191,7 +191,7 @@ public enum BLAS {
   /// With the BLIS trait it does nothing: BLIS chooses its configuration
   /// from the CPU's features, not from a list of models.
   public static func restartWithMatchingKernelsIfNeeded(announce: (String) -> Void) {
-    #if !BLIS
+    #if !BLIS || OpenBLAS
       restartWithCoreType(announce: announce)
     #endif
   }

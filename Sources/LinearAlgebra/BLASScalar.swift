@@ -1,4 +1,4 @@
-#if BLIS
+#if BLIS && !OpenBLAS
   import CBLIS
 #else
   import COpenBLAS
@@ -129,7 +129,7 @@ extension Float: BLASScalar {
     alpha: Float, a: UnsafePointer<Float>, lda: Int32, b: UnsafePointer<Float>, ldb: Int32,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int32
   ) {
-    #if BLIS
+    #if BLIS && !OpenBLAS
       _ = _Backend.ready
     #endif
     cblas_sgemm(CblasColMajor, transA.cblas, transB.cblas, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -140,7 +140,7 @@ extension Float: BLASScalar {
     _ trans: Transpose, m: Int32, n: Int32, alpha: Float, a: UnsafePointer<Float>, lda: Int32,
     x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
   ) {
-    #if BLIS
+    #if BLIS && !OpenBLAS
       _ = _Backend.ready
     #endif
     cblas_sgemv(CblasColMajor, trans.cblas, m, n, alpha, a, lda, x, 1, beta, y, 1)
@@ -260,7 +260,7 @@ extension Double: BLASScalar {
     alpha: Double, a: UnsafePointer<Double>, lda: Int32, b: UnsafePointer<Double>, ldb: Int32,
     beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int32
   ) {
-    #if BLIS
+    #if BLIS && !OpenBLAS
       _ = _Backend.ready
     #endif
     cblas_dgemm(CblasColMajor, transA.cblas, transB.cblas, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -271,7 +271,7 @@ extension Double: BLASScalar {
     _ trans: Transpose, m: Int32, n: Int32, alpha: Double, a: UnsafePointer<Double>, lda: Int32,
     x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
   ) {
-    #if BLIS
+    #if BLIS && !OpenBLAS
       _ = _Backend.ready
     #endif
     cblas_dgemv(CblasColMajor, trans.cblas, m, n, alpha, a, lda, x, 1, beta, y, 1)

@@ -1,6 +1,6 @@
 import Dispatch
 
-#if BLIS
+#if BLIS && !OpenBLAS
   import CBLIS
 #else
   import COpenBLAS

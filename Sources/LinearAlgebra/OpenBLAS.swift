@@ -1,13 +1,13 @@
 import Foundation
 import Synchronization
 
-#if BLIS
+#if BLIS && !OpenBLAS
   import CBLIS
 #else
   import COpenBLAS
 #endif
 
-#if !BLIS
+#if !BLIS || OpenBLAS
   /// The OpenBLAS library the package is linked against: what only OpenBLAS
   /// has. ``BLAS`` has what every backend has (name, version, kernel, threads).
   public enum OpenBLAS {
@@ -83,7 +83,7 @@ enum _SingleThreadedSections {
 /// The calls that differ between the backends.
 @usableFromInline
 enum _Backend {
-  #if BLIS
+  #if BLIS && !OpenBLAS
     static let name = "BLIS"
     static var version: String { String(cString: bli_info_get_version_str()) }
     /// BLIS's configuration for this CPU (`skx`, `zen3`, `haswell`, `generic`).

@@ -23,7 +23,7 @@ package enum ProductDispatch {
   /// on OpenBLAS 1.9–2.0 split against 2.8–3.3 unsplit).
   @inlinable
   package static func splits(rows: Int, columns: Int, inner: Int) -> Bool {
-    #if BLIS
+    #if BLIS && !OpenBLAS
       false
     #else
       rows <= 64 && rows * columns * inner >= 2_000_000

@@ -492,7 +492,7 @@ func _expNonPositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
   p = p * r + 0.5
   p = p * r + 1
   p = p * r + 1
-  let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(shifter, to: Int32.self)
+  let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- Int32(bitPattern: shifter.bitPattern)
   let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
   return p * scale
 }
