@@ -91,12 +91,6 @@ if !arguments.rest.isEmpty {
 
 func log(_ s: String) { FileHandle.standardError.write(Data("  … \(s)\n".utf8)) }
 
-func cpuName() -> String {
-  guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
-  let line = text.split(separator: "\n").first { $0.hasPrefix("model name") }
-  return line.map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown"
-}
-
 /// Runs the NumPy reference next to this executable's package, if python3 can import numpy.
 func numpyTimings(quick: Bool, mode: String? = nil) -> [String: Double] {
   let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -128,7 +122,7 @@ if linalg {
     for i in results.indices { results[i].numpyMilliseconds = numpy["\(results[i].operation).\(results[i].n)"] }
   }
   let header =
-    "BLAS: \(BLAS.configuration)\nkernel: \(BLAS.kernel), threads: \(BLAS.threadCount), CPU: \(cpuName())"
+    "BLAS: \(BLAS.configuration)\nkernel: \(BLAS.kernel), threads: \(BLAS.threadCount), CPU: \(BLAS.CPUFeatures.current.modelName)"
   print(linalgTable(results, header: header))
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -158,7 +152,7 @@ if !skipNumPy {
   for i in networkResults.indices { networkResults[i].numpyMilliseconds = numpy[networkResults[i].name] }
 }
 let report = BenchmarkReport(
-  blas: BLAS.configuration, kernel: BLAS.kernel, threads: BLAS.threadCount, cpu: cpuName(),
+  blas: BLAS.configuration, kernel: BLAS.kernel, threads: BLAS.threadCount, cpu: BLAS.CPUFeatures.current.modelName,
   gemm: gemmResults, products: productResults, networks: networkResults, peak: peak)
 print(report.text)
 do {
