@@ -153,10 +153,8 @@ struct Dataset {
     } catch {
       throw describe(error, csv, fitted: fitted)
     }
-    let fileColumns = encoder.sourceColumns.map { featureColumns[$0] + 1 }
     let data = Dataset(
-      file: csv.path, featureNames: encoder.featureNames, labelName: labelName, x: encoded.x, labels: labels,
-      lines: csv.records.map(\.line), columns: fileColumns)
+      csv, encoder: encoder, x: encoded.x, columns: featureColumns, labelName: labelName, labels: labels)
     return (data, encoded.notes)
   }
 
@@ -247,6 +245,18 @@ struct Dataset {
   static let outlierDeviations = 10.0
 }
 
+extension Dataset {
+  /// The rows of `csv` as `encoder` encoded them into `x`, encoder column k
+  /// having come from table column `columns[k]`.
+  init(
+    _ csv: CSVFile, encoder: TabularEncoder, x: Matrix<Float>, columns: [Int], labelName: String?, labels: [String]?
+  ) {
+    self.init(
+      file: csv.path, featureNames: encoder.featureNames, labelName: labelName, x: x, labels: labels,
+      lines: csv.records.map(\.line), columns: encoder.sourceColumns.map { columns[$0] + 1 })
+  }
+}
+
 /// A CSV file opened for training: which column is the label, which are
 /// left out, and the labels; the features are encoded once the training
 /// rows are known (everything the encoder learns comes from them).
@@ -317,8 +327,7 @@ struct TrainingTable {
       throw Dataset.describe(error, csv, fitted: false)
     }
     let data = Dataset(
-      file: csv.path, featureNames: fitted.encoder.featureNames, labelName: labelName, x: fitted.x, labels: labels,
-      lines: csv.records.map(\.line), columns: fitted.encoder.sourceColumns.map { featureColumns[$0] + 1 })
+      csv, encoder: fitted.encoder, x: fitted.x, columns: featureColumns, labelName: labelName, labels: labels)
     return (fitted.encoder, data, fitted.notes)
   }
 

@@ -32,10 +32,10 @@ struct Report {
     try data.predictions(of: model, warnFarValues: warnFarValues)
   }
 
-  /// The ROC curve of a binary model's outputs on `data`.
-  func rocCurve(_ data: Dataset, positive k: Int = 1) throws(CLIError) -> ROCCurve? {
-    let p = try probabilities(data)
-    let actual = classes.indices(data.labels!)
+  /// The ROC curve of class `k` against the rest, from the outputs `p` on
+  /// examples labelled `labels` (a binary model's single row scores class 1).
+  func rocCurve(_ p: Matrix<Float>, labels: [String], positive k: Int = 1) -> ROCCurve? {
+    let actual = classes.indices(labels)
     let row = p.rows == 1 ? 0 : k
     return ROCCurve(scores: (0..<p.columns).map { Double(p[row, $0]) }, positive: actual.map { $0 == k })
   }
@@ -43,7 +43,7 @@ struct Report {
   /// The threshold on `data` (the validation split) that reaches `target`
   /// sensitivity (or specificity) with the best specificity (or sensitivity).
   func operatingPoint(on data: Dataset, target: Double, bySensitivity: Bool) throws(CLIError) -> ROCCurve.Point {
-    guard let curve = try rocCurve(data) else {
+    guard let curve = rocCurve(try probabilities(data), labels: data.labels!) else {
       throw CLIError(
         "the validation split has examples of one class only, so no threshold can be chosen on it; use a larger --validation-fraction or --threshold"
       )
@@ -144,10 +144,12 @@ struct Report {
   /// The ROC curve of `data` as SVG: one curve for a binary model, with its
   /// operating point at the threshold; one-vs-rest curves for several classes.
   func rocPlot(_ data: Dataset, title: String) throws(CLIError) -> String {
+    // One forward pass for every curve and the operating point.
+    let p = try probabilities(data)
     var curves: [(name: String, curve: ROCCurve)] = []
     let ks = model.network.outputSize == 1 ? [1] : Array(0..<classes.count)
     for k in ks {
-      if let c = try rocCurve(data, positive: k) {
+      if let c = rocCurve(p, labels: data.labels!, positive: k) {
         curves.append((ks.count == 1 ? "\(classes.name(k)), positive" : "\(classes.name(k)) vs rest", c))
       }
     }
@@ -156,8 +158,7 @@ struct Report {
     }
     var operating: (fpr: Double, tpr: Double, label: String)?
     if model.network.outputSize == 1 {
-      let m = BinaryMetrics(
-        probabilities: try probabilities(data), labels: classes.targets(data.labels!), threshold: Float(threshold))
+      let m = BinaryMetrics(probabilities: p, labels: classes.targets(data.labels!), threshold: Float(threshold))
       operating = (
         1 - (m.specificity ?? 0), m.sensitivity ?? 0,
         "threshold \(format(threshold, 3)): sensitivity \(format(m.sensitivity ?? 0, 3)), specificity \(format(m.specificity ?? 0, 3))"
