@@ -64,7 +64,8 @@ let package = Package(
     .target(name: "CPeakProbe"),
     .target(name: "BLASNetBenchmarkKit", dependencies: ["LinearAlgebra", "NeuralNetwork", "CPeakProbe"]),
     .executableTarget(name: "blasnet-bench", dependencies: ["BLASNetBenchmarkKit", "NeuralNetwork"]),
-    .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+    .testTarget(
+      name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"], resources: [.copy("Fixtures/npy")]),
     .testTarget(
       name: "NeuralNetworkTests",
       dependencies: ["NeuralNetwork"],

@@ -5,6 +5,8 @@
 #             renders the SVG plots to PNG in a test.
 #   --blis    also BLIS with OpenMP threads (libblis-openmp-dev), for builds
 #             with the BLIS trait (`swift build --traits BLIS`).
+#   --mpi     also Open MPI (libopenmpi-dev, openmpi-bin), for the Distributed/
+#             package and its blasnet-mpi (`mpirun -np N blasnet-mpi train`).
 set -euo pipefail
 
 packages=()
@@ -17,7 +19,9 @@ for option in "$@"; do
     --tests) command -v rsvg-convert >/dev/null 2>&1 || packages+=(librsvg2-bin) ;;
     --blis) [ -e /usr/include/x86_64-linux-gnu/blis-openmp/cblas.h ] ||
       [ -e /usr/include/aarch64-linux-gnu/blis-openmp/cblas.h ] || packages+=(libblis-openmp-dev) ;;
-    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis)" >&2; exit 2 ;;
+    --mpi) { command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi-c 2>/dev/null; } ||
+      packages+=(libopenmpi-dev openmpi-bin) ;;
+    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis, --mpi)" >&2; exit 2 ;;
   esac
 done
 
