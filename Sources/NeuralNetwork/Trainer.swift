@@ -82,9 +82,30 @@ public struct Trainer<Scalar: BLASScalar> {
   public mutating func step<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(
     x: X, y: Y, weights: Matrix<Scalar>? = nil
   ) -> Scalar {
-    let cost = forwardBackward(x: x, y: y, weights: weights, training: true)
-    optimizer.update(&network, with: gradientBuffers)
+    let cost = computeGradients(x: x, y: y, weights: weights)
+    update(with: gradientBuffers)
     return cost
+  }
+
+  /// The first half of ``step(x:y:weights:)``: forward (with dropout), cost
+  /// and backward on a batch, leaving the gradients in ``gradients`` and the
+  /// network as it is. Returns the batch's cost (including the L2 term).
+  ///
+  /// With ``update(with:)`` this is a step with something in between: the
+  /// gradients of several processes summed, say.
+  @discardableResult
+  @_specialize(exported:true,where Scalar == Float, X == Matrix<Float>, Y == Matrix<Float>)
+  @_specialize(exported:true,where Scalar == Double, X == Matrix<Double>, Y == Matrix<Double>)
+  public mutating func computeGradients<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(
+    x: X, y: Y, weights: Matrix<Scalar>? = nil
+  ) -> Scalar {
+    forwardBackward(x: x, y: y, weights: weights, training: true)
+  }
+
+  /// The second half of ``step(x:y:weights:)``: one update of the network by
+  /// the optimiser with `gradients` (shaped like the network's parameters).
+  public mutating func update(with gradients: Gradients<Scalar>) {
+    optimizer.update(&network, with: gradients)
   }
 
   /// The cost and the gradients `dW1, db1, …` on a batch, without updating
@@ -135,83 +156,39 @@ public struct Trainer<Scalar: BLASScalar> {
       checkData(x: validation.x, y: validation.y, "validation")
       Self.checkWeights(validation.weights, examples: validation.x.columns, "validation")
     }
-    let stopping = options.earlyStopping
-    if stopping != nil && validation == nil {
+    if options.earlyStopping != nil && validation == nil {
       throw .invalidOption("early stopping needs validation data to watch; pass validation: to fit/train")
     }
-    var history = TrainingHistory()
+    var monitor = TrainingMonitor<Scalar>(options: options)
     let m = x.columns
     let batch = Swift.min(options.batchSize ?? m, m)
-    let guarded = options.stopOnDivergence
-    var initialCost: Double?
-    /// Throws if `cost`, the cost of batch `b` of `epoch`, shows a divergence.
-    func check(_ cost: Double, _ epoch: Int, _ b: Int) throws(TrainingError) {
-      let first = initialCost ?? cost
-      initialCost = first
-      if guarded && (!cost.isFinite || cost > 1e4 * (Swift.abs(first) + 1)) {
-        throw .diverged(epoch: epoch, batch: b, cost: cost, initialCost: first)
-      }
-    }
-    var best: (epoch: Int, cost: Double, network: Network<Scalar>?)?
-    var epochsWithoutImprovement = 0
     for epoch in 1...Swift.max(options.epochs, 1) where options.epochs > 0 {
       var total = 0.0
       if batch >= m {
         total = Double(step(x: x, y: y, weights: weights))
-        try check(total, epoch, 1)
+        try monitor.checkBatch(cost: total, epoch: epoch, batch: 1)
       } else {
         let batches = shuffledBatches(x: x, y: y, weights: weights, batchSize: batch)
         for i in batches.indices {
           let (bx, by) = batches[i]
           let cost = Double(step(x: bx, y: by, weights: batchWeights(i, batchSize: batch, count: bx.columns)))
-          try check(cost, epoch, i + 1)
+          try monitor.checkBatch(cost: cost, epoch: epoch, batch: i + 1)
           total += cost * Double(bx.columns)
         }
         total /= Double(m)
       }
-      if guarded, let bad = network.firstNonFiniteParameter {
-        throw .diverged(epoch: epoch, batch: nil, cost: bad, initialCost: initialCost ?? .nan)
-      }
-      history.epochsRun = epoch
-      var report = TrainingProgress(epoch: epoch, epochs: options.epochs, cost: total)
-      if let validation {
-        (report.validationCost, report.validationAccuracy) = evaluate(validation)
-        let cost = report.validationCost!
-        report.improved = best.map { cost < $0.cost - (stopping?.minDelta ?? 0) } ?? cost.isFinite
-        if report.improved {
-          best = (epoch, cost, stopping?.restoreBestWeights == true ? network : nil)
-          epochsWithoutImprovement = 0
-          checkpoint?(network, report)
-        } else {
-          epochsWithoutImprovement += 1
-        }
-      }
-      let last = epoch == options.epochs
-      let patienceRanOut = stopping.map { epochsWithoutImprovement >= $0.patience } ?? false
-      let stopped = progress.map { $0(report) == .stop } ?? false
-      if epoch % options.recordCostEvery == 0 || last || epoch == 1 || stopped || patienceRanOut {
-        history.record(report)
-      }
-      if stopped || patienceRanOut {
-        history.stoppedEarly = !last
-        history.stoppedByEarlyStopping = patienceRanOut && !stopped && !last
-        break
-      }
+      let stop = try monitor.endEpoch(
+        epoch, cost: total, network: network, validation: validation.map { evaluate($0) }, progress: progress,
+        checkpoint: checkpoint)
+      if stop { break }
     }
-    if let best {
-      history.bestEpoch = best.epoch
-      history.bestValidationCost = best.cost
-      if let kept = best.network, best.epoch != history.epochsRun {
-        network = kept
-        history.restoredBestWeights = true
-      }
-    }
-    return history
+    return monitor.finish(restoringInto: &network)
   }
 
   /// The validation cost (the loss without the L2 term) and accuracy of the
-  /// network as it is, from one forward pass.
-  func evaluate(_ v: ValidationData<Scalar>) -> (cost: Double, accuracy: Double?) {
+  /// network as it is, from one forward pass: what ``fit(x:y:weights:validation:progress:checkpoint:)``
+  /// reports after each epoch.
+  public func evaluate(_ v: ValidationData<Scalar>) -> (cost: Double, accuracy: Double?) {
     let (z, p) = network._output(v.x, "validation")
     let cost = Double(network._dataCost(z: z, a: p, y: v.y, loss: loss, weights: v.weights))
     let output = network.outputActivation
