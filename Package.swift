@@ -11,6 +11,8 @@ let package = Package(
   products: [
     .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
     .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
+    // The command line of blasnet, for Distributed/'s blasnet-mpi.
+    .library(name: "BLASNetCLI", targets: ["BLASNetCLI"]),
     .executable(name: "blasnet", targets: ["blasnet"]),
     .executable(name: "matrix-demo", targets: ["matrix-demo"]),
     .executable(name: "blasnet-bench", targets: ["blasnet-bench"]),

@@ -26,6 +26,8 @@ public struct BLASNetCommand: ParsableCommand {
       Foundation.exit(0)
     } catch let error as CLIError {
       fail(error.description)
+    } catch let failure as ProcessFailure {
+      fail(failure.error.description)
     } catch {
       if exitCode(for: error) == .success { exit(withError: error) }
       fail(oneLine(error))
@@ -91,7 +93,9 @@ func applyThreads(_ threads: Int?) {
 
 func format(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
 
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+
 func formatDuration(_ d: Duration) -> String {
-  let s = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+  let s = seconds(d)
   return s < 1 ? "\(Int((s * 1000).rounded())) ms" : format(s, 2) + " s"
 }

@@ -37,7 +37,12 @@ func quoted(_ s: some StringProtocol) -> String {
   s.count <= 80 ? "\"\(s)\"" : "\"\(s.prefix(79))…\" (\(s.utf8.count) bytes)"
 }
 
+/// Set on every process but the first of a group, so that a warning about
+/// the data (which every process reads) is printed once.
+nonisolated(unsafe) var warningsAreQuiet = false
+
 /// One line on standard error: `blasnet: warning: …`.
 func warn(_ message: String) {
+  if warningsAreQuiet { return }
   FileHandle.standardError.write(Data("blasnet: warning: \(message)\n".utf8))
 }

@@ -223,21 +223,35 @@ extension BLASNetCommand {
       ignore.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
     }
 
-    func run() throws {
+    func run() throws { try run(group: SingleProcess()) }
+
+    /// Trains on the processes of `group`: one (`blasnet train`), or
+    /// several started by mpirun (`blasnet-mpi train`), data-parallel. Every
+    /// process reads and encodes the data; process 0 alone prints the report
+    /// and writes the files. Every process must call this with the same arguments.
+    func run(group: any ProcessGroup) throws {
       applyThreads(threads)
-      let path = try data ?? Self.builtInDataPath()
+      let reporter = group.rank == 0
       let outputs = [("--save", save), ("--plot", plot)] + (roc.map { [("--roc", $0)] } ?? [])
-      try OutputPaths.check(outputs: outputs, inputs: [("--data", path)])
+      // Up to training, a failure on one process stops them all (none waits
+      // for the others in a collective call that never comes).
+      let (path, loaded) = try ProcessFailure.agree(group) { () throws(CLIError) in
+        var path = data ?? ""
+        if data == nil { path = try Self.builtInDataPath() }
+        if reporter { try OutputPaths.check(outputs: outputs, inputs: [("--data", path)]) }
+        return (path, try load(path))
+      }
       // With the model or a plot on standard output, the report goes to standard error.
       let toStandardError = outputs.contains { $0.1 == "-" }
       func say(_ text: String = "") {
+        if !reporter { return }
         if toStandardError {
           FileHandle.standardError.write(Data((text + "\n").utf8))
         } else {
           print(text)
         }
       }
-      let (table, classes, split, trainRows, validationRows, inner, encoder, all, notes) = try load(path)
+      let (table, classes, split, trainRows, validationRows, inner, encoder, all, notes) = loaded
       try classes.checkCount(table)
       let binary = classes.count == 2
       if !binary && (threshold ?? targetSensitivity ?? targetSpecificity) != nil {
@@ -326,13 +340,31 @@ extension BLASNetCommand {
       let validationData = validation.map {
         ValidationData(x: scaler.transform($0.x), y: classes.targets($0.labels!))
       }
-      var progress = ProgressReporter(epochs: epochs, quiet: quiet)
+      if group.size > 1 {
+        say(
+          "Processes: \(group.size) (MPI, data-parallel: each computes the gradients of its \(train.count / group.size)-odd training examples; one allreduce per step)"
+        )
+      }
+      var progress = ProgressReporter(epochs: epochs, quiet: quiet || !reporter)
       let started = ContinuousClock.now
       let history: TrainingHistory
+      var allreduce: (time: Duration, calls: Int)?
+      var replicasAgree = true
       do {
-        history = try network.train(
-          x: xTrain, y: yTrain, weights: exampleWeights, validation: validationData, options: options
-        ) { progress.report($0) }
+        if group.size == 1 {
+          history = try network.train(
+            x: xTrain, y: yTrain, weights: exampleWeights, validation: validationData, options: options
+          ) { progress.report($0) }
+        } else {
+          var parallel = try DataParallelTrainer(network: network, options: options, group: group)
+          history = try parallel.fit(
+            LabelledExamples(xTrain, labels: yTrain, weights: exampleWeights),
+            validation: validationData.map { LabelledExamples($0.x, labels: $0.y) }
+          ) { progress.report($0) }
+          network = parallel.network
+          allreduce = (parallel.allreduceTime, parallel.allreduceCalls)
+          replicasAgree = parallel.parametersAgree()
+        }
       } catch .diverged(let epoch, let batch, let cost, let initialCost) {
         progress.finish()
         let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
@@ -344,9 +376,19 @@ extension BLASNetCommand {
       }
       progress.finish()
       let elapsed = ContinuousClock.now - started
+      guard reporter else { return }
       say(
         "Trained: \(history.epochsRun) epochs in \(formatDuration(elapsed)), final cost \(format(history.finalCost ?? .nan, 4))"
       )
+      if let allreduce, allreduce.calls > 0 {
+        let share = allreduce.time / elapsed * 100
+        say(
+          "Replicas: \(replicasAgree ? "every process holds the same parameters (compared bit for bit)" : "the processes' parameters differ (compared bit for bit); the model saved is process 0's")"
+        )
+        say(
+          "Allreduce: \(allreduce.calls) calls of \(network.parameterCount + 1) floats, \(format(seconds(allreduce.time / allreduce.calls) * 1e6, 0)) µs each on average on process 0 (\(format(share, 1)) % of the training time, waiting for the others included)"
+        )
+      }
       if history.stoppedByEarlyStopping, let best = history.bestEpoch {
         say(
           "Stopped: early at epoch \(history.epochsRun), after \(patience ?? 0) epochs without an improvement of the validation cost; kept the weights of epoch \(best) (validation cost \(format(history.bestValidationCost ?? .nan, 4)))"

@@ -107,4 +107,30 @@ import Testing
     #expect(history.validationCosts.map(\.cost) == expected.validationCosts.map(\.cost))
     #expect(mine == fitted)
   }
+
+  /// With one process, the data-parallel trainer reading from a source is fit.
+  @Test(arguments: [16, nil] as [Int?])
+  func theDataParallelTrainerOnOneProcessIsFit(batchSize: Int?) throws {
+    let x = Matrix<Float>(rows: 4, columns: 50) { i, j in Float(sin(Double(7 * j + i))) }
+    let y = Matrix<Float>(rows: 1, columns: 50) { _, j in sin(Double(7 * j)) + cos(Double(7 * j + 1)) > 0 ? 1 : 0 }
+    let weights = Matrix<Float>(rows: 1, columns: 50) { _, j in j % 4 == 0 ? 2 : 1 }
+    let vx = Matrix<Float>(rows: 4, columns: 20) { i, j in Float(cos(Double(5 * j + i))) }
+    let vy = Matrix<Float>(rows: 1, columns: 20) { _, j in cos(Double(5 * j)) > 0 ? 1 : 0 }
+    let options = TrainingOptions(
+      epochs: 40, optimizer: .adam(learningRate: 0.05), batchSize: batchSize, l2: 0.01, seed: 9, recordCostEvery: 1,
+      earlyStopping: EarlyStopping(patience: 5))
+    let start = Network<Float>(sizes: [4, 6, 1], seed: 2)
+    var fitted = start
+    let expected = try fitted.train(
+      x: x, y: y, weights: weights, validation: ValidationData(x: vx, y: vy), options: options)
+
+    var parallel = try DataParallelTrainer(network: start, options: options, group: SingleProcess())
+    let history = try parallel.fit(
+      LabelledExamples(x, labels: y, weights: weights), validation: LabelledExamples(vx, labels: vy))
+    #expect(history.epochsRun == expected.epochsRun && history.bestEpoch == expected.bestEpoch)
+    #expect(history.costs.map(\.cost) == expected.costs.map(\.cost))
+    for (a, b) in zip(history.validationCosts, expected.validationCosts) { #expect(abs(a.cost - b.cost) < 1e-12) }
+    #expect(parallel.network == fitted)
+    #expect(parallel.allreduceCalls == expected.epochsRun * (batchSize == nil ? 1 : 4))
+  }
 }

@@ -1,0 +1,197 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Testing
+
+/// Runs the built blasnet-mpi under mpirun, as a user would, and compares
+/// what N processes train with what one process trains.
+struct MPIRun {
+  var status: Int32
+  var stdout: String
+  var stderr: String
+  var timedOut: Bool
+
+  static var executable: String {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("blasnet-mpi")
+      .path
+  }
+
+  /// The wdbc.csv fixture of the root package's tests.
+  static let wdbc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Tests/NeuralNetworkTests/Fixtures/wdbc.csv").path
+
+  /// `mpirun` with `launcher` arguments, killed after `timeout` seconds (a hang is a failure, not a stuck CI).
+  static func run(
+    _ launcher: [String], in folder: URL, environment: [String: String] = [:], timeout: Double = 240
+  ) throws -> MPIRun {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = launcher
+    process.currentDirectoryURL = folder
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let killed = Flag()
+    let killer = DispatchWorkItem {
+      killed.set()
+      process.terminate()
+    }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    killer.cancel()
+    // The note of a restart with matching BLAS kernels depends on the machine, not on the run.
+    let stderr = String(decoding: errData, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+      .filter { !$0.hasPrefix("blasnet-mpi: note: OpenBLAS chose its ") }.joined(separator: "\n")
+    return MPIRun(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr,
+      timedOut: killed.value)
+  }
+
+  /// `mpirun -np N blasnet-mpi arguments` (root may run it; more processes than cores are allowed).
+  static func train(_ processes: Int, _ arguments: [String], in folder: URL) throws -> MPIRun {
+    try run(
+      ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "\(processes)", executable, "train"] + arguments,
+      in: folder)
+  }
+}
+
+final class Flag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var raised = false
+  func set() { lock.withLock { raised = true } }
+  var value: Bool { lock.withLock { raised } }
+}
+
+func withFolder<R>(_ body: (URL) throws -> R) throws -> R {
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent("blasnet-mpi-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: url) }
+  return try body(url)
+}
+
+/// max |a − b| / max |b| over each parameter matrix, the largest over the network.
+func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
+  var worst = 0.0
+  for l in 1...b.depth {
+    for (x, y) in [(a.weights(l), b.weights(l)), (a.bias(l), b.bias(l))] {
+      let scale = y.elements.map { abs(Double($0)) }.max() ?? 0
+      worst = max(worst, Double(x.maxAbsoluteDifference(y)) / max(scale, 1e-30))
+    }
+  }
+  return worst
+}
+
+@Suite(.serialized) struct DistributedTrainingTests {
+  @Test func fullBatchGradientDescentOnNProcessesGivesOneProcesssParameters() throws {
+    try withFolder { folder in
+      let common = [
+        "--data", MPIRun.wdbc, "--optimizer", "gd", "--learning-rate", "0.1", "--batch-size", "0", "--epochs", "50",
+        "--validation-fraction", "0", "--quiet",
+      ]
+      let one = try MPIRun.train(1, common + ["--save", "m1.json", "--plot", "c1.svg"], in: folder)
+      #expect(one.status == 0, "\(one.stderr)")
+      let reference = try SavedModel.load(from: folder.appendingPathComponent("m1.json").path).network
+      for n in [2, 3] {
+        let run = try MPIRun.train(n, common + ["--save", "m\(n).json", "--plot", "c\(n).svg"], in: folder)
+        #expect(run.status == 0 && !run.timedOut, "\(run.stderr)")
+        #expect(run.stdout.contains("Processes: \(n) (MPI, data-parallel"))
+        #expect(run.stdout.contains("Replicas: every process holds the same parameters (compared bit for bit)"))
+        #expect(run.stdout.contains("Allreduce: 50 calls of 642 floats"))
+        let model = try SavedModel.load(from: folder.appendingPathComponent("m\(n).json").path).network
+        let difference = relativeDifference(model, reference)
+        #expect(difference <= 1e-5, "\(n) processes: relative difference \(difference)")
+        // Fifty steps moved the parameters far from where they started.
+        let start = Network<Float>(sizes: [30, 16, 8, 1], seed: 42)
+        #expect(relativeDifference(model, start) > 0.01)
+      }
+    }
+  }
+
+  @Test func miniBatchesAreTheSameForAnyNumberOfProcesses() throws {
+    try withFolder { folder in
+      let common = [
+        "--data", MPIRun.wdbc, "--optimizer", "adam", "--learning-rate", "0.01", "--batch-size", "32", "--epochs", "6",
+        "--patience", "3", "--quiet",
+      ]
+      let one = try MPIRun.train(1, common + ["--save", "m1.json", "--plot", "c1.svg"], in: folder)
+      let two = try MPIRun.train(2, common + ["--save", "m2.json", "--plot", "c2.svg"], in: folder)
+      #expect(one.status == 0 && two.status == 0, "\(one.stderr)\(two.stderr)")
+      // 364 training examples in batches of 32: 12 steps an epoch.
+      #expect(two.stdout.contains("Allreduce: 72 calls of 642 floats"))
+      let a = try SavedModel.load(from: folder.appendingPathComponent("m1.json").path).network
+      let b = try SavedModel.load(from: folder.appendingPathComponent("m2.json").path).network
+      let difference = relativeDifference(b, a)
+      #expect(difference <= 1e-5, "relative difference \(difference)")
+      func line(_ run: MPIRun, _ prefix: String) -> String? {
+        run.stdout.split(separator: "\n").first { $0.hasPrefix(prefix) }.map(String.init)
+      }
+      // The same final cost and the same test accuracy to the digits printed.
+      #expect(
+        line(one, "Trained:")?.components(separatedBy: "final cost").last
+          == line(two, "Trained:")?.components(separatedBy: "final cost").last)
+      #expect(line(one, "accuracy") == line(two, "accuracy") && line(one, "accuracy") != nil)
+    }
+  }
+
+  @Test func aProcessThatCannotReadItsDataStopsEveryProcess() throws {
+    try withFolder { folder in
+      let missing = folder.appendingPathComponent("missing.csv").path
+      let exe = MPIRun.executable
+      // Process 0 reads wdbc.csv, process 1 a file that is not there.
+      let run = try MPIRun.run(
+        [
+          "mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "1", exe, "train", "--data", MPIRun.wdbc,
+          "--quiet", ":", "-np", "1", exe, "train", "--data", missing, "--quiet",
+        ], in: folder, timeout: 120)
+      #expect(!run.timedOut)
+      #expect(run.status != 0)
+      let lines = run.stderr.split(separator: "\n").filter { $0.hasPrefix("blasnet-mpi: error:") }
+      #expect(
+        lines.contains { $0.hasPrefix("blasnet-mpi: error: process 1 of 2: ") && $0.contains(missing) }, "\(run.stderr)"
+      )
+      #expect(
+        lines.contains {
+          $0
+            == "blasnet-mpi: error: process 1 of 2 has failed before training (its message says why); every process stops"
+        }, "\(run.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("blasnet-model.json").path))
+    }
+  }
+
+  @Test func anErrorEveryProcessHasIsPrintedOnce() throws {
+    try withFolder { folder in
+      let run = try MPIRun.train(2, ["--data", MPIRun.wdbc, "--label", "nope"], in: folder)
+      #expect(run.status != 0 && !run.timedOut)
+      let lines = run.stderr.split(separator: "\n").filter { $0.hasPrefix("blasnet-mpi: error:") }
+      #expect(lines.count == 1 && lines[0].contains("nope"), "\(run.stderr)")
+      let predict = try MPIRun.run(
+        ["mpirun", "--allow-run-as-root", "-np", "1", MPIRun.executable, "predict", "--model", "m", "--data", "d"],
+        in: folder)
+      #expect(predict.stderr.contains("blasnet-mpi: error: blasnet-mpi runs `train` only"))
+    }
+  }
+
+  @Test func withoutMpirunTheHintIsOneLine() throws {
+    try withFolder { folder in
+      let alone = try MPIRun.run([MPIRun.executable, "train"], in: folder)
+      #expect(alone.status == 1)
+      #expect(
+        alone.stderr.hasPrefix(
+          "blasnet-mpi: error: not started by mpirun; start it with mpirun: mpirun -np 2 blasnet-mpi")
+      )
+      #expect(alone.stderr.split(separator: "\n").count == 1)
+      let noMPI = try MPIRun.run(
+        [MPIRun.executable, "train"], in: folder, environment: ["PATH": folder.appendingPathComponent("bin").path])
+      #expect(
+        noMPI.stderr
+          == "blasnet-mpi: error: not started by mpirun; mpirun was not found: install Open MPI (bash scripts/ensure-deps.sh --mpi, or apt-get install openmpi-bin libopenmpi-dev), then mpirun -np 2 blasnet-mpi train --data FILE.csv\n"
+      )
+    }
+  }
+}
