@@ -18,28 +18,94 @@ public struct Standardizer: Equatable, Sendable, Codable {
   public init<S: BLASScalar>(fitting x: Matrix<S>) {
     if x.columns == 0 { shapeFailure("Standardizer: cannot fit on no examples (\(x.shape))") }
     let m = Double(x.columns)
-    var means = [Double](repeating: 0, count: x.rows)
-    var sds = [Double](repeating: 0, count: x.rows)
-    for i in 0..<x.rows {
-      var s = 0.0
-      for j in 0..<x.columns { s += Double(x[i, j]) }
-      let mean = s / m
-      var v = 0.0
-      for j in 0..<x.columns { v += (Double(x[i, j]) - mean) * (Double(x[i, j]) - mean) }
-      means[i] = mean
-      sds[i] = (v / m).squareRoot()
+    let n = x.rows
+    var means = [Double](repeating: 0, count: n)
+    var sds = [Double](repeating: 0, count: n)
+    // Two passes down the columns (contiguous), each feature's sum in Double.
+    x.withUnsafeBufferPointer { p in
+      means.withUnsafeMutableBufferPointer { mean in
+        var k = 0
+        while k < p.count {
+          for i in 0..<n { mean[i] += Double(p[k + i]) }
+          k += n
+        }
+        for i in 0..<n { mean[i] /= m }
+        sds.withUnsafeMutableBufferPointer { v in
+          var k = 0
+          while k < p.count {
+            for i in 0..<n {
+              let d = Double(p[k + i]) - mean[i]
+              v[i] += d * d
+            }
+            k += n
+          }
+          for i in 0..<n { v[i] = (v[i] / m).squareRoot() }
+        }
+      }
     }
     self.init(means: means, standardDeviations: sds)
   }
 
   /// `x` standardised with the fitted statistics; traps unless x has as many rows as were fitted.
   public func transform<S: BLASScalar>(_ x: Matrix<S>) -> Matrix<S> {
+    var out = x
+    transform(inPlace: &out)
+    return out
+  }
+
+  /// ``transform(_:)`` in place: one pass down each column, in Double.
+  public func transform<S: BLASScalar>(inPlace x: inout Matrix<S>) {
     if x.rows != means.count {
       shapeFailure("Standardizer.transform: fitted on \(means.count) features (rows) but X is \(x.shape)")
     }
-    return Matrix(rows: x.rows, columns: x.columns) { i, j in
-      let sd = standardDeviations[i] > 0 ? standardDeviations[i] : 1
-      return S((Double(x[i, j]) - means[i]) / sd)
+    let n = x.rows
+    let sds = standardDeviations.map { $0 > 0 ? $0 : 1 }
+    means.withUnsafeBufferPointer { mean in
+      sds.withUnsafeBufferPointer { sd in
+        x.withUnsafeMutableBufferPointer { p in
+          var k = 0
+          while k < p.count {
+            for i in 0..<n { p[k + i] = S((Double(p[k + i]) - mean[i]) / sd[i]) }
+            k += n
+          }
+        }
+      }
+    }
+  }
+
+  /// Means and standard deviations gathered a batch of examples at a time
+  /// (batches merged as Chan, Golub and LeVeque's pairwise update does), for
+  /// data that is never in memory at once; ``standardizer`` gives the result.
+  public struct Accumulator: Sendable {
+    public private(set) var count = 0
+    var means: [Double]
+    var squares: [Double]  // Σ (x − mean)² per feature
+
+    public init(features: Int) {
+      means = [Double](repeating: 0, count: features)
+      squares = [Double](repeating: 0, count: features)
+    }
+
+    /// Adds the examples (columns) of `x`.
+    public mutating func add<S: BLASScalar>(_ x: Matrix<S>) {
+      if x.rows != means.count { shapeFailure("Standardizer.Accumulator: \(means.count) features but X is \(x.shape)") }
+      let m = x.columns
+      guard m > 0 else { return }
+      let batch = Standardizer(fitting: x)
+      let total = Double(count + m)
+      for i in means.indices {
+        let delta = batch.means[i] - means[i]
+        let batchSquares = batch.standardDeviations[i] * batch.standardDeviations[i] * Double(m)
+        squares[i] += batchSquares + delta * delta * Double(count) * Double(m) / total
+        means[i] += delta * Double(m) / total
+      }
+      count += m
+    }
+
+    /// The population means and standard deviations of everything added.
+    public var standardizer: Standardizer {
+      let n = Double(Swift.max(count, 1))
+      return Standardizer(means: means, standardDeviations: squares.map { ($0 / n).squareRoot() })
     }
   }
 

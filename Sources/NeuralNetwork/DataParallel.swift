@@ -12,6 +12,13 @@ public protocol ExampleSource<Scalar> {
   /// Copies examples `indices` (in that order) into the columns of `x`,
   /// which is `featureCount × indices.count`.
   func gatherExamples(_ indices: ArraySlice<Int>, into x: inout Matrix<Scalar>)
+  /// Lets go of memory that reading has taken and that can be read again
+  /// (the pages of a mapped file); nothing for examples in memory.
+  func releaseResidentPages()
+}
+
+extension ExampleSource {
+  public func releaseResidentPages() {}
 }
 
 extension Matrix: ExampleSource {
@@ -51,6 +58,58 @@ public struct NPYExamples<Scalar: BLASScalar>: ExampleSource {
   public func gatherExamples(_ indices: ArraySlice<Int>, into x: inout Matrix<Scalar>) {
     array.gatherColumns(indices, transposed: examplesAsRows, into: &x)
   }
+
+  public func releaseResidentPages() { array.releaseResidentPages() }
+}
+
+/// Some examples of another source, in a given order: example j is example
+/// `indices[j]` of `base` (a split of a data set, say).
+public struct ExampleSubset<Base: ExampleSource>: ExampleSource {
+  public let base: Base
+  public let indices: [Int]
+
+  public init(_ base: Base, indices: [Int]) {
+    if let bad = indices.first(where: { $0 < 0 || $0 >= base.exampleCount }) {
+      shapeFailure("ExampleSubset: example \(bad) is outside 0..<\(base.exampleCount)")
+    }
+    self.base = base
+    self.indices = indices
+  }
+
+  public var featureCount: Int { base.featureCount }
+  public var exampleCount: Int { indices.count }
+
+  public func gatherExamples(_ positions: ArraySlice<Int>, into x: inout Matrix<Base.Scalar>) {
+    base.gatherExamples(positions.map { indices[$0] }[...], into: &x)
+  }
+
+  public func releaseResidentPages() { base.releaseResidentPages() }
+}
+
+/// Examples standardised as they are read: `(x − mean) / sd` feature by feature.
+public struct StandardizedExamples<Base: ExampleSource>: ExampleSource {
+  public let base: Base
+  public let standardizer: Standardizer
+
+  public init(_ base: Base, standardizer: Standardizer) {
+    if standardizer.means.count != base.featureCount {
+      shapeFailure(
+        "StandardizedExamples: the standardizer has \(standardizer.means.count) features, the examples \(base.featureCount)"
+      )
+    }
+    self.base = base
+    self.standardizer = standardizer
+  }
+
+  public var featureCount: Int { base.featureCount }
+  public var exampleCount: Int { base.exampleCount }
+
+  public func gatherExamples(_ indices: ArraySlice<Int>, into x: inout Matrix<Base.Scalar>) {
+    base.gatherExamples(indices, into: &x)
+    standardizer.transform(inPlace: &x)
+  }
+
+  public func releaseResidentPages() { base.releaseResidentPages() }
 }
 
 /// Examples with their labels (n_L × m, in memory) and optional weights (1 × m).
@@ -152,6 +211,8 @@ public struct DataParallelTrainer<Scalar: BLASScalar> {
   var batchX: [Int: Matrix<Scalar>] = [:]
   var batchY: [Int: Matrix<Scalar>] = [:]
   var batchW: [Int: Matrix<Scalar>] = [:]
+  /// Bytes of examples gathered since the source last let go of its pages.
+  var gatheredBytes = 0
 
   /// The network as it is now (the same on every process).
   public var network: Network<Scalar> { local.network }
@@ -286,6 +347,11 @@ public struct DataParallelTrainer<Scalar: BLASScalar> {
         }
       }
       Self.gather(train.labels, indices, into: &y)
+      gatheredBytes += mr * train.source.featureCount * MemoryLayout<Scalar>.size
+      if gatheredBytes > 1 << 26 {
+        train.source.releaseResidentPages()
+        gatheredBytes = 0
+      }
       var w: Matrix<Scalar>? = nil
       if train.weights != nil || width != mr {
         var buffer = batchW[width] ?? .zeros(1, width)

@@ -133,4 +133,33 @@ import Testing
     #expect(parallel.network == fitted)
     #expect(parallel.allreduceCalls == expected.epochsRun * (batchSize == nil ? 1 : 4))
   }
+
+  @Test func statisticsGatheredInBatchesAreThoseOfTheWhole() throws {
+    let x = Matrix<Float>(rows: 3, columns: 1000) { i, j in Float(sin(Double(j * (i + 1)))) * 100 + Float(i * 1000) }
+    let whole = Standardizer(fitting: x)
+    var accumulator = Standardizer.Accumulator(features: 3)
+    for range in [0..<1, 1..<333, 333..<334, 334..<1000] { accumulator.add(DataSplit.columns(x, Array(range))) }
+    #expect(accumulator.count == 1000)
+    let merged = accumulator.standardizer
+    for i in 0..<3 {
+      #expect(abs(merged.means[i] - whole.means[i]) <= 1e-12 * abs(whole.means[i]))
+      #expect(abs(merged.standardDeviations[i] - whole.standardDeviations[i]) <= 1e-10 * whole.standardDeviations[i])
+    }
+    // By hand: 1, 2, 3, 6 has mean 3 and population variance (4 + 1 + 0 + 9) / 4 = 3.5.
+    var small = Standardizer.Accumulator(features: 1)
+    small.add(try Matrix<Double>([[1, 2]]))
+    small.add(try Matrix<Double>([[3, 6]]))
+    #expect(small.standardizer.means == [3] && abs(small.standardizer.standardDeviations[0] - 3.5.squareRoot()) < 1e-15)
+  }
+
+  @Test func subsetsAndStandardisationCompose() throws {
+    let x = try Matrix<Double>([[1, 2, 3, 4], [10, 20, 30, 40]])
+    let subset = ExampleSubset(x, indices: [3, 1])
+    #expect(subset.exampleCount == 2 && subset.featureCount == 2)
+    let scaled = StandardizedExamples(subset, standardizer: Standardizer(means: [2, 20], standardDeviations: [2, 0]))
+    var out = Matrix<Double>.zeros(2, 3)
+    scaled.gatherExamples([1, 0, 1], into: &out)
+    // Column 1 of x is (2, 20) → (0, 0); column 3 is (4, 40) → (1, 20) (sd 0 divides by 1).
+    #expect(out == (try Matrix([[0, 1, 0], [0, 20, 0]])))
+  }
 }
