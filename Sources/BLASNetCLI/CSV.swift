@@ -22,6 +22,8 @@ struct CSVFile {
   /// Field ranges of all records, flattened: record k has fields
   /// `fields[records[k].firstField ..< records[k].firstField + records[k].count]`.
   let fields: [Field]
+  /// The line after the last record (where a following chunk begins).
+  let endLine: Int
 
   struct Record {
     var line: Int
@@ -92,19 +94,30 @@ struct CSVFile {
     return filled == bytes.count ? bytes : Array(bytes[..<filled])
   }
 
-  init(path: String, bytes: [UInt8]) throws(CLIError) {
+  /// Where a chunk of a file read piece by piece begins: after the header,
+  /// at `line`.
+  struct Continuation {
+    var header: [String]
+    var line: Int
+  }
+
+  /// Splits `bytes`, the whole file, or with `continuing` a chunk of whole
+  /// records that follows the header (no header row in it then).
+  init(path: String, bytes: [UInt8], continuing: Continuation? = nil) throws(CLIError) {
     self.path = path
     self.bytes = bytes
     var fields: [Field] = []
     var records: [Record] = []
     let n = bytes.count
     var i = 0
-    try CSVFile.checkEncoding(path, bytes)
-    if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
-    var line = 1
+    if continuing == nil {
+      try CSVFile.checkEncoding(path, bytes)
+      if n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { i = 3 }
+    }
+    var line = continuing?.line ?? 1
     // Fields a record may have: unlimited for the header, then the header's
     // count, so a runaway row is refused without keeping its fields.
-    var width = Int.max
+    var width = continuing?.header.count ?? Int.max
     try bytes.withUnsafeBufferPointer { (b) throws(CLIError) in
       while i < n {
         // One record.
@@ -188,14 +201,20 @@ struct CSVFile {
           fields.removeLast(fields.count - first)
         } else {
           records.append(Record(line: recordLine, firstField: first, count: fields.count - first))
-          if records.count == 1 { width = fields.count }
+          if records.count == 1 && continuing == nil { width = fields.count }
         }
       }
+    }
+    endLine = line
+    self.fields = fields
+    if let continuing {
+      self.header = continuing.header
+      self.records = records
+      return
     }
     guard let head = records.first else {
       throw CLIError("\(path): the file is empty (expected a header row and data)")
     }
-    self.fields = fields
     self.header = (0..<head.count).map { k in
       CSVFile.text(bytes, fields[head.firstField + k]).trimmingCharacters(in: .whitespaces)
     }
@@ -252,5 +271,118 @@ struct CSVFile {
       let value = strtod(buffer.baseAddress!, &endPointer)
       return endPointer == buffer.baseAddress! + length ? value : nil
     }
+  }
+}
+
+/// A CSV file read a chunk of whole records at a time (about `chunkBytes`
+/// each), for files larger than memory: the header, then ``next()`` until
+/// it returns nil. Record boundaries are found by a scan that follows
+/// quotes, so a quoted field with line breaks never straddles two chunks.
+struct CSVChunkReader {
+  let path: String
+  let chunkBytes: Int
+  private(set) var header: [String] = []
+  private let fd: Int32
+  private var pending: [UInt8] = []
+  private var atEnd = false
+  private var line = 1
+  private var first: CSVFile?
+
+  /// The most bytes one record may take before it is refused (a quote never closed, say).
+  static let maxRecordBytes = 64 << 20
+
+  init(path: String, chunkBytes: Int = 8 << 20) throws(CLIError) {
+    self.path = path
+    self.chunkBytes = chunkBytes
+    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
+    var info = stat()
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+      if fd >= 0 { Glibc.close(fd) }
+      throw CLIError("\(path): cannot read the file (is it a folder, or not readable?)")
+    }
+    self.fd = fd
+    // The first chunk carries the header (and is checked for its encoding).
+    let bytes = try nextBytes()
+    let head = try CSVFile(path: path, bytes: bytes)
+    header = head.header
+    line = head.endLine
+    first = head
+  }
+
+  /// Closes the file.
+  func close() { _ = Glibc.close(fd) }
+
+  /// The next chunk of records (the first one holds the header's first
+  /// records too), or nil at the end of the file.
+  mutating func next() throws(CLIError) -> CSVFile? {
+    if let head = first {
+      first = nil
+      return head
+    }
+    let bytes = try nextBytes()
+    if bytes.isEmpty { return nil }
+    let chunk = try CSVFile(path: path, bytes: bytes, continuing: .init(header: header, line: line))
+    line = chunk.endLine
+    return chunk
+  }
+
+  /// Bytes up to the last record boundary in about `chunkBytes` more of the
+  /// file, or the rest of the file.
+  private mutating func nextBytes() throws(CLIError) -> [UInt8] {
+    while true {
+      if !atEnd { try readMore() }
+      if atEnd {
+        defer { pending = [] }
+        return pending
+      }
+      if let cut = Self.lastBoundary(pending) {
+        let chunk = Array(pending[..<cut])
+        pending.removeFirst(cut)
+        return chunk
+      }
+      // No whole record yet: read on, up to a limit.
+      if pending.count > Self.maxRecordBytes {
+        throw CLIError.at(
+          path, line: line,
+          "a record longer than \(Self.maxRecordBytes >> 20) MiB starts here (a quoted field that is never closed?)")
+      }
+    }
+  }
+
+  /// Appends up to `chunkBytes` of the file to `pending`; sets `atEnd` at its end.
+  private mutating func readMore() throws(CLIError) {
+    let start = pending.count
+    pending.append(contentsOf: repeatElement(0, count: chunkBytes))
+    var filled = start
+    while filled < pending.count {
+      let n = pending.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 { throw CLIError("\(path): cannot read the file: \(String(cString: strerror(errno)))") }
+      if n == 0 {
+        atEnd = true
+        break
+      }
+      filled += n
+    }
+    pending.removeLast(pending.count - filled)
+  }
+
+  /// The index after the last line break outside quotes (a LF, or a CR not
+  /// followed by a LF), scanning from a record's start; nil if there is none.
+  static func lastBoundary(_ b: [UInt8]) -> Int? {
+    var inQuotes = false
+    var last: Int?
+    b.withUnsafeBufferPointer { p in
+      for i in 0..<p.count {
+        let c = p[i]
+        if c == CSVFile.quote {
+          inQuotes.toggle()
+        } else if !inQuotes {
+          if c == CSVFile.lf || (c == CSVFile.cr && i + 1 < p.count && p[i + 1] != CSVFile.lf) { last = i + 1 }
+        }
+      }
+    }
+    return last
   }
 }

@@ -472,6 +472,19 @@ struct HeaderParser {
 }
 
 extension Matrix {
+  /// The magic, version 1.0 and the header of a `rows × columns` array of
+  /// this scalar, padded to a multiple of 64 bytes as NumPy pads it.
+  static func npyHeader(rows: Int, columns: Int, fortranOrder: Bool) -> [UInt8] {
+    let descr = Scalar.self == Float.self ? "<f4" : "<f8"
+    var header =
+      "{'descr': '\(descr)', 'fortran_order': \(fortranOrder ? "True" : "False"), 'shape': (\(rows), \(columns)), }"
+    // Magic (6) + version (2) + length (2) + header + "\n", padded to 64 bytes.
+    let unpadded = 10 + header.utf8.count + 1
+    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    let length = header.utf8.count
+    return [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8)
+  }
+
   /// Reads a `.npy` file written by NumPy (`np.save`): 2-D as it is, 1-D as a
   /// row, `transposed: true` for its transpose (e.g. an `m × n_x` array of
   /// examples as rows, read as `n_x × m`). Types and errors are those of
@@ -489,25 +502,74 @@ extension Matrix {
   /// reader never sees half a file; a destination that exists and is not a
   /// regular file (a device, a folder) is refused.
   public func write(npyFile path: String, fortranOrder: Bool = true) throws(NPYError) {
-    func fail(_ reason: String) -> NPYError { NPYError(path: path, problem: .cannotWrite(reason)) }
+    let writer = try NPYWriter<Scalar>(path: path, rows: rows, columns: columns, fortranOrder: fortranOrder)
+    // In C order the file holds the rows one after the other: the storage of the transpose.
+    let stored = fortranOrder ? self : transposed
+    try writer.appendRaw(stored)
+    writer.written = columns
+    try writer.finish()
+  }
+}
+
+/// Writes a `.npy` file of a known shape a block of columns at a time (in
+/// Fortran order), for a matrix that is never in memory whole: ``append(_:)``
+/// the columns in order, then ``finish()``, which renames the file into
+/// place. Until then the data is in `path.part-PID`, removed if the writer
+/// is dropped unfinished.
+public final class NPYWriter<Scalar: BLASScalar> {
+  public let path: String
+  public let rows: Int
+  public let columns: Int
+  public internal(set) var written = 0
+  let temporary: String
+  var fd: Int32
+  var buffer: [UInt8] = []
+
+  /// Creates the file's temporary and writes the header of a `rows × columns` array.
+  public convenience init(path: String, rows: Int, columns: Int) throws(NPYError) {
+    try self.init(path: path, rows: rows, columns: columns, fortranOrder: true)
+  }
+
+  init(path: String, rows: Int, columns: Int, fortranOrder: Bool) throws(NPYError) {
+    self.path = path
+    self.rows = rows
+    self.columns = columns
+    temporary = path + ".part-\(getpid())"
     var info = stat()
     if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
-      throw fail("it exists and is not a regular file; refusing to replace it")
+      throw NPYError(path: path, problem: .cannotWrite("it exists and is not a regular file; refusing to replace it"))
     }
-    let descr = Scalar.self == Float.self ? "<f4" : "<f8"
-    var header =
-      "{'descr': '\(descr)', 'fortran_order': \(fortranOrder ? "True" : "False"), 'shape': (\(rows), \(columns)), }"
-    // Magic (6) + version (2) + length (2) + header + "\n", padded to 64 bytes.
-    let unpadded = 10 + header.utf8.count + 1
-    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-    var bytes: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
-    let length = header.utf8.count
-    bytes += [UInt8(length & 0xFF), UInt8(length >> 8)]
-    bytes += Array(header.utf8)
-    let temporary = path + ".part-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    if fd < 0 { throw fail(String(cString: strerror(errno))) }
-    func writeAll(_ p: UnsafeRawBufferPointer) -> Bool {
+    fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    if fd < 0 { throw NPYError(path: path, problem: .cannotWrite(String(cString: strerror(errno)))) }
+    buffer = Matrix<Scalar>.npyHeader(rows: rows, columns: columns, fortranOrder: fortranOrder)
+  }
+
+  deinit {
+    if fd >= 0 {
+      close(fd)
+      unlink(temporary)
+    }
+  }
+
+  /// Appends the columns of `block` (which has ``rows`` rows).
+  public func append(_ block: Matrix<Scalar>) throws(NPYError) {
+    if block.rows != rows || written + block.columns > columns {
+      shapeFailure(
+        "NPYWriter.append: a block of \(block.shape) after \(written) of \(columns) columns of \(rows) rows does not fit"
+      )
+    }
+    try appendRaw(block)
+    written += block.columns
+  }
+
+  /// Appends the storage of `block` as it is.
+  func appendRaw(_ block: Matrix<Scalar>) throws(NPYError) {
+    block.withUnsafeBufferPointer { buffer.append(contentsOf: UnsafeRawBufferPointer($0)) }
+    if buffer.count >= 1 << 22 { try flush() }
+  }
+
+  func flush() throws(NPYError) {
+    let ok = buffer.withUnsafeBytes { p in
       var done = 0
       while done < p.count {
         let n = Glibc.write(fd, p.baseAddress! + done, p.count - done)
@@ -517,20 +579,21 @@ extension Matrix {
       }
       return true
     }
-    var ok = bytes.withUnsafeBytes { writeAll($0) }
-    if ok {
-      if fortranOrder {
-        ok = withUnsafeBufferPointer { writeAll(UnsafeRawBufferPointer($0)) }
-      } else {
-        ok = transposed.withUnsafeBufferPointer { writeAll(UnsafeRawBufferPointer($0)) }
-      }
-    }
-    let reason = String(cString: strerror(errno))
-    if close(fd) != 0 { ok = false }
-    guard ok, rename(temporary, path) == 0 else {
-      let why = ok ? String(cString: strerror(errno)) : reason
+    if !ok { throw NPYError(path: path, problem: .cannotWrite(String(cString: strerror(errno)))) }
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  /// Writes what is left and renames the file into place; traps unless
+  /// every column was appended.
+  public func finish() throws(NPYError) {
+    if written != columns { shapeFailure("NPYWriter.finish: \(written) of \(columns) columns were appended") }
+    try flush()
+    let closed = close(fd)
+    fd = -1
+    guard closed == 0, rename(temporary, path) == 0 else {
+      let reason = String(cString: strerror(errno))
       unlink(temporary)
-      throw fail(why)
+      throw NPYError(path: path, problem: .cannotWrite(reason))
     }
   }
 }

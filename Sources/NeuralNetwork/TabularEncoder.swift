@@ -473,3 +473,109 @@ public struct TabularEncoder: Equatable, Sendable {
 }
 
 func trimmed(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces) }
+
+extension TabularEncoder {
+  /// ``init(fitting:columns:names:trainingRows:missing:maxCategories:missingMarkers:ignoredColumns:)``
+  /// for a table read a chunk of rows at a time: ``add(_:firstRow:isTraining:)``
+  /// each chunk in file order, then ``finish()``. What it keeps does not grow
+  /// with the rows: per column, a sum, a count, the first text and missing
+  /// field, and at most `maxCategories + 1` categories. Errors name rows of
+  /// the whole table (`firstRow +` the chunk's row).
+  ///
+  /// The median needs every value: ``MissingValueStrategy/median`` is refused (a precondition).
+  public struct StreamingFit: Sendable {
+    struct Column: Sendable {
+      var numbersSeen = false
+      var firstText: (row: Int, text: String)?
+      var firstMissing: (row: Int, marker: String)?
+      var categories = Set<String>()
+      var sum = 0.0
+      var count = 0
+    }
+
+    let prototype: TabularEncoder
+    let tableColumns: [Int]
+    let names: [String]
+    let maxCategories: Int
+    var state: [Column]
+
+    public init(
+      columns: [Int], names: [String], missing: MissingValueStrategy = .error, maxCategories: Int = 50,
+      missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = []
+    ) {
+      if missing == .median { shapeFailure("TabularEncoder.StreamingFit: the median needs every value in memory") }
+      if names.count != columns.count {
+        shapeFailure(
+          "TabularEncoder.StreamingFit: \(names.count) names for \(columns.count) columns; they must be equal")
+      }
+      prototype = TabularEncoder(
+        columns: [], missing: missing, missingMarkers: missingMarkers, ignoredColumns: ignoredColumns)
+      tableColumns = columns
+      self.names = names
+      self.maxCategories = maxCategories
+      state = Array(repeating: Column(), count: columns.count)
+    }
+
+    /// Scans the rows of `table`, rows `firstRow…` of the whole table;
+    /// `isTraining[firstRow + r]` tells whether row r is a training row.
+    /// Throws a ``TabularError`` at the first bad field (its row in the whole table).
+    public mutating func add(_ table: some RawTable, firstRow: Int, isTraining: [Bool]) throws(TabularError) {
+      let m = table.rowCount
+      for (k, c) in tableColumns.enumerated() {
+        var s = state[k]
+        for r in 0..<m {
+          switch prototype.field(table, r, c) {
+          case .number(let v):
+            guard Float(v).isFinite else {
+              throw .notFinite(row: firstRow + r, column: c, found: table.text(row: r, column: c))
+            }
+            if isTraining[firstRow + r] {
+              s.sum += v
+              s.count += 1
+            }
+            s.numbersSeen = true
+          case .text(let t):
+            if s.firstText == nil { s.firstText = (firstRow + r, t) }
+            if isTraining[firstRow + r] && s.categories.count <= maxCategories { s.categories.insert(t) }
+          case .missing(let marker):
+            if s.firstMissing == nil { s.firstMissing = (firstRow + r, marker) }
+            if prototype.missing == .error { throw .missingValue(row: firstRow + r, column: c, found: marker) }
+          }
+          if s.numbersSeen, let t = s.firstText {
+            throw .notANumber(row: t.row, column: c, found: t.text)
+          }
+        }
+        state[k] = s
+      }
+    }
+
+    /// The fitted encoder. Throws ``TabularError/tooManyCategories(column:count:limit:)``
+    /// (with a count of `maxCategories + 1`: counting stops there) and
+    /// ``TabularError/noTrainingValues(column:)``.
+    public func finish() throws(TabularError) -> TabularEncoder {
+      var encoder = prototype
+      let missing = prototype.missing
+      for (k, s) in state.enumerated() {
+        let c = tableColumns[k]
+        if s.firstText == nil {
+          var fill: Double?
+          if s.firstMissing != nil || missing != .error {
+            if missing != .zero && s.count == 0 { throw .noTrainingValues(column: c) }
+            fill = missing == .zero ? 0 : s.sum / Double(s.count)
+          }
+          encoder.columns.append(
+            FeatureColumn(name: names[k], encoding: .numeric(fill: fill), allowsMissing: missing != .error))
+        } else {
+          if s.categories.isEmpty { throw .noTrainingValues(column: c) }
+          if s.categories.count > maxCategories {
+            throw .tooManyCategories(column: c, count: s.categories.count, limit: maxCategories)
+          }
+          encoder.columns.append(
+            FeatureColumn(
+              name: names[k], encoding: .oneHot(categories: s.categories.sorted()), allowsMissing: missing != .error))
+        }
+      }
+      return encoder
+    }
+  }
+}

@@ -174,4 +174,27 @@ import Testing
       try m.write(npyFile: unwritable)
     }
   }
+
+  @Test func aWriterAppendsBlocksOfColumns() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("npy-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let whole = Matrix<Float>(rows: 3, columns: 10) { i, j in Float(10 * j + i) + 0.5 }
+    let path = folder.appendingPathComponent("x.npy").path
+    let writer = try NPYWriter<Float>(path: path, rows: 3, columns: 10)
+    for range in [0..<4, 4..<5, 5..<10] {
+      try writer.append(Matrix(rows: 3, columns: range.count) { i, j in whole[i, range.lowerBound + j] })
+    }
+    #expect(!FileManager.default.fileExists(atPath: path))  // not before finish()
+    try writer.finish()
+    #expect(try Matrix<Float>(npyFile: path) == whole)
+    #expect(try NPYArray(path: path).fortranOrder)
+    // A writer dropped unfinished leaves nothing behind.
+    do {
+      let unfinished = try NPYWriter<Float>(path: folder.appendingPathComponent("y.npy").path, rows: 3, columns: 10)
+      try unfinished.append(whole)
+      _ = unfinished
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["x.npy"])
+  }
 }
