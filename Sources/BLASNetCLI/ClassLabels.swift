@@ -25,14 +25,20 @@ struct ClassLabels {
   /// The classes of a training table (``checkCount(_:)`` checks that there
   /// are 2 to 100 of them).
   init(training table: TrainingTable, positive: String?) throws(CLIError) {
-    let numeric = table.labels.allSatisfy { Double($0) != nil }
+    try self.init(labels: table.labels, labelName: table.labelName, positive: positive)
+  }
+
+  /// The classes of the labels of a training table (column `labelName`).
+  init(labels: [String], labelName name: String, positive: String?) throws(CLIError) {
+    // The distinct labels first: a table of millions of rows has few.
+    let distinct = Set(labels)
+    let numeric = distinct.allSatisfy { Double($0) != nil }
     var names: [String]
     if numeric {
-      names = Set(table.labels.map { SavedModel.className(Double($0)!) }).sorted { Double($0)! < Double($1)! }
+      names = Set(distinct.map { SavedModel.className(Double($0)!) }).sorted { Double($0)! < Double($1)! }
     } else {
-      names = Set(table.labels).sorted()
+      names = distinct.sorted()
     }
-    let name = table.labelName
     if let positive, names.count >= 2 {
       guard names.count == 2 else {
         throw CLIError("--positive-class: the label \"\(name)\" has \(names.count) classes; it is for two classes only")

@@ -26,14 +26,61 @@ struct Dataset {
   var columns: [Int]
   /// Columns copied through as text (`predict --keep`): their names and, per column, a field per row.
   var kept: [(name: String, fields: [String])] = []
+  /// For data larger than memory: the examples are columns `rows` of a
+  /// mapped `.npy` file (encoded, unscaled), and `x` is empty.
+  var mapped: MappedRows?
 
-  var count: Int { x.columns }
+  struct MappedRows {
+    var examples: NPYExamples<Float>
+    var rows: [Int]
+    var source: ExampleSubset<NPYExamples<Float>> { ExampleSubset(examples, indices: rows) }
+  }
+
+  var count: Int { mapped?.rows.count ?? x.columns }
 
   /// The columns `indices` of this data set.
   func subset(_ indices: [Int]) -> Dataset {
     Dataset(
-      file: file, featureNames: featureNames, labelName: labelName, x: DataSplit.columns(x, indices),
-      labels: labels.map { l in indices.map { l[$0] } }, lines: indices.map { lines[$0] }, columns: columns)
+      file: file, featureNames: featureNames, labelName: labelName,
+      x: mapped == nil ? DataSplit.columns(x, indices) : .zeros(0, 0),
+      labels: labels.map { l in indices.map { l[$0] } },
+      lines: indices.map { lines[$0] }, columns: columns,
+      mapped: mapped.map { m in MappedRows(examples: m.examples, rows: indices.map { m.rows[$0] }) })
+  }
+
+  /// Examples a chunk at a time: at most `size` columns of x (unscaled), with
+  /// the index of the first; one chunk of all of x in memory.
+  func forEachChunk(size: Int = 8192, _ body: (Int, Matrix<Float>) throws(CLIError) -> Void) throws(CLIError) {
+    guard let mapped else {
+      try body(0, x)
+      return
+    }
+    var start = 0
+    while start < mapped.rows.count {
+      let end = Swift.min(start + size, mapped.rows.count)
+      var chunk = Matrix<Float>.zeros(mapped.examples.featureCount, end - start)
+      mapped.examples.gatherExamples(mapped.rows[start..<end], into: &chunk)
+      try body(start, chunk)
+      start = end
+    }
+    mapped.examples.releaseResidentPages()
+  }
+
+  /// At most `count` of the first examples, standardised (to look at the scale of the cost).
+  func sample(_ scaler: Standardizer, count: Int = 4096) -> Matrix<Float> {
+    guard let mapped else { return scaler.transform(DataSplit.columns(x, Array(0..<Swift.min(count, x.columns)))) }
+    var out = Matrix<Float>.zeros(mapped.examples.featureCount, Swift.min(count, mapped.rows.count))
+    mapped.examples.gatherExamples(mapped.rows[0..<out.columns], into: &out)
+    scaler.transform(inPlace: &out)
+    return out
+  }
+
+  /// The standardizer of `encoder` fitted on these examples (the training split).
+  func standardizer(_ encoder: TabularEncoder) -> Standardizer {
+    if mapped == nil { return encoder.standardizer(fitting: x) }
+    var accumulator = Standardizer.Accumulator(features: encoder.width)
+    try! forEachChunk { (_, chunk) throws(CLIError) in accumulator.add(chunk) }
+    return encoder.standardizer(adjusting: accumulator.standardizer)
   }
 
   /// Reads a table for a trained model: its columns are matched to the
@@ -160,8 +207,16 @@ struct Dataset {
 
   /// A ``TabularError`` as the user's one line: file, line, column, and what to do.
   static func describe(_ error: TabularError, _ csv: CSVFile, fitted: Bool) -> CLIError {
+    describe(error, path: csv.path, header: csv.header, line: { csv.records[$0].line }, fitted: fitted)
+  }
+
+  /// ``describe(_:_:fitted:)`` for a file read in chunks: `line(r)` is the line of row r.
+  static func describe(
+    _ error: TabularError, path: String, header: [String], line: (Int) -> Int, fitted: Bool
+  ) -> CLIError {
+    let csv = (path: path, header: header)
     func at(_ r: Int, _ c: Int, _ message: String) -> CLIError {
-      CLIError.at(csv.path, line: csv.records[r].line, column: c + 1, name: csv.header[c], message)
+      CLIError.at(csv.path, line: line(r), column: c + 1, name: csv.header[c], message)
     }
     func found(_ text: String) -> String { text.isEmpty ? "an empty field" : quoted(text) }
     switch error {
@@ -229,11 +284,35 @@ struct Dataset {
   /// The model's output for every example (a column each): a non-finite
   /// output is an error naming the example's line, never a printed NaN.
   func predictions(of model: SavedModel, warnFarValues: Bool = true) throws(CLIError) -> Matrix<Float> {
-    let p = model.network.predict(try inputs(for: model, warnFarValues: warnFarValues))
+    guard let mapped else {
+      return try Self.checkedOutputs(model, try inputs(for: model, warnFarValues: warnFarValues), self, 0)
+    }
+    var p = Matrix<Float>.zeros(model.network.outputSize, mapped.rows.count)
+    try forEachChunk { (start, chunk) throws(CLIError) in
+      var part = self
+      part.x = chunk
+      part.mapped = nil
+      part.lines = Array(lines[start..<(start + chunk.columns)])
+      let out = try Self.checkedOutputs(model, try part.inputs(for: model, warnFarValues: false), part, 0)
+      let rows = p.rows
+      p.withUnsafeMutableBufferPointer { t in
+        out.withUnsafeBufferPointer { s in (t.baseAddress! + start * rows).update(from: s.baseAddress!, count: s.count)
+        }
+      }
+    }
+    return p
+  }
+
+  /// The network's outputs for `inputs`, an error naming the line of the first that is not finite.
+  static func checkedOutputs(_ model: SavedModel, _ inputs: Matrix<Float>, _ data: Dataset, _ offset: Int)
+    throws(CLIError)
+    -> Matrix<Float>
+  {
+    let p = model.network.predict(inputs)
     let bad = p.withUnsafeBufferPointer { b in b.firstIndex { !$0.isFinite } }
     if let k = bad {
       throw CLIError.at(
-        file, line: lines[k / p.rows],
+        data.file, line: data.lines[offset + k / p.rows],
         "the network's output for this row is \(p[k % p.rows, k / p.rows]), not a probability (an overflow inside the network: are the inputs on the training scale?)"
       )
     }
@@ -347,6 +426,10 @@ struct TableSummary {
 
   init(_ table: TrainingTable) {
     (path, labelName, ignored, count) = (table.path, table.labelName, table.ignored, table.count)
+  }
+
+  init(path: String, labelName: String, ignored: [String], count: Int) {
+    (self.path, self.labelName, self.ignored, self.count) = (path, labelName, ignored, count)
   }
 }
 

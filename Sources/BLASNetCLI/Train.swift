@@ -80,6 +80,27 @@ extension BLASNetCommand {
 
     @Option(help: "The CSV file (default: the built-in breast-cancer data set).")
     var data: String?
+    @Option(
+      help: ArgumentHelp(
+        "Inputs saved by NumPy (np.save): a 2-D .npy array, n_x × m (examples as columns) unless --examples-as-rows; with --y instead of --data.",
+        valueName: "X.npy"))
+    var x: String?
+    @Option(
+      help: ArgumentHelp("The class of each example of --x, a .npy vector of m values.", valueName: "Y.npy"))
+    var y: String?
+    @Flag(
+      name: .customLong("examples-as-rows"), help: "--x holds one example per row (m × n_x, scikit-learn's layout).")
+    var examplesAsRows = false
+    @Flag(
+      help:
+        "Read --data in a stream and train from a cache of the encoded rows (the default for files of \(Train.streamingThreshold >> 20) MiB or more)."
+    )
+    var stream = false
+    @Option(
+      help: ArgumentHelp(
+        "The folder of the data cache of a streamed --data (default: FILE.blasnet-cache next to it); implies --stream.",
+        valueName: "folder"))
+    var cache: String?
     @Option(help: "The label column's name (default: the last column).")
     var label: String?
     @Option(
@@ -211,6 +232,28 @@ extension BLASNetCommand {
         }
       }
       try validateThreads(threads)
+      if x != nil || y != nil {
+        guard x != nil, y != nil else { throw ValidationError("--x and --y go together: the inputs and their classes") }
+        guard data == nil, !stream, cache == nil else {
+          throw ValidationError(
+            "--x/--y replace --data: give one or the other (they are already arrays; no cache is made)")
+        }
+        guard label == nil, ignoredColumns.isEmpty, missing == .error else {
+          throw ValidationError("--label, --ignore and --missing are for CSV columns; --x/--y are arrays of numbers")
+        }
+      } else if examplesAsRows {
+        throw ValidationError("--examples-as-rows describes --x; without --x it means nothing")
+      }
+    }
+
+    /// Files of this size or more are read in a stream unless they are read in memory anyway.
+    static let streamingThreshold = 256 << 20
+
+    /// Whether `path` is read in a stream (and through the cache).
+    func streams(_ path: String) -> Bool {
+      if stream || cache != nil { return true }
+      let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+      return size >= Self.streamingThreshold
     }
 
     /// The fields read as missing: the empty field and `--missing-markers`.
@@ -235,12 +278,28 @@ extension BLASNetCommand {
       let outputs = [("--save", save), ("--plot", plot)] + (roc.map { [("--roc", $0)] } ?? [])
       // Up to training, a failure on one process stops them all (none waits
       // for the others in a collective call that never comes).
-      let (path, loaded) = try ProcessFailure.agree(group) { () throws(CLIError) in
-        var path = data ?? ""
-        if data == nil { path = try Self.builtInDataPath() }
-        if reporter { try OutputPaths.check(outputs: outputs, inputs: [("--data", path)]) }
-        return (path, try load(path))
+      var path = data ?? x ?? ""
+      let streaming = data != nil && streams(path)
+      if streaming && group.size > 1 {
+        // Process 0 reads the file and writes the cache; the others then read the cache.
+        _ = try ProcessFailure.agree(group) { () throws(CLIError) in
+          if reporter {
+            try OutputPaths.check(outputs: outputs, inputs: [("--data", path)])
+            _ = try loadStreaming(path, mayBuild: true)
+          }
+        }
       }
+      let loadStarted = ContinuousClock.now
+      let loaded = try ProcessFailure.agree(group) { () throws(CLIError) in
+        if data == nil && x == nil { path = try Self.builtInDataPath() }
+        if reporter {
+          let inputs = x.map { [("--x", $0), ("--y", y!)] } ?? [("--data", path)]
+          try OutputPaths.check(outputs: outputs, inputs: inputs)
+        }
+        if x != nil { return try loadArrays() }
+        return streaming ? try loadStreaming(path, mayBuild: reporter) : try load(path)
+      }
+      let preparation = ContinuousClock.now - loadStarted
       // With the model or a plot on standard output, the report goes to standard error.
       let toStandardError = outputs.contains { $0.1 == "-" }
       func say(_ text: String = "") {
@@ -272,7 +331,7 @@ extension BLASNetCommand {
       let validation = validationRows.map { all.subset($0) }
       let test = all.subset(split.test)
       let weightsOfClasses = try classes.weights(classWeight, training: train.labels!)
-      let scaler = encoder.standardizer(fitting: train.x)
+      let scaler = train.standardizer(encoder)
       let sizes = [encoder.width] + layers.sizes + [binary ? 1 : classes.count]
       let chosen = optimizer.optimizer(learningRate: learningRate, weightDecay: weightDecay)
       let memory = TrainingMemory(
@@ -286,12 +345,18 @@ extension BLASNetCommand {
       var network = Network<Float>(
         sizes: sizes, hiddenActivation: activation.activation, outputActivation: binary ? .sigmoid : .softmax,
         seed: seed)
-      let dataName = data == nil ? "built-in breast-cancer data (wdbc.csv)" : path
+      let dataName =
+        data == nil && x == nil ? "built-in breast-cancer data (wdbc.csv)" : x.map { "\($0) and \(y!)" } ?? path
       let columnsRead = encoder.columns.count
       let features =
         encoder.width == columnsRead
         ? "\(columnsRead) features" : "\(columnsRead) feature columns → \(encoder.width) inputs"
       say("Data:    \(dataName): \(all.count) examples, \(features), label \"\(table.labelName)\"")
+      if streaming {
+        say(
+          "Cache:   \(DataCache.folder(for: path, cache)) (\(formatDuration(preparation)) to read\(group.size > 1 ? " on this process" : "")); training reads the encoded rows from it batch by batch"
+        )
+      }
       if !table.ignored.isEmpty { say("Ignored: \(table.ignored.joined(separator: ", "))") }
       let oneHot = encoder.columns.compactMap { c -> String? in
         guard case .oneHot(let categories) = c.encoding else { return nil }
@@ -332,13 +397,14 @@ extension BLASNetCommand {
         batchSize: batchSize == 0 ? nil : batchSize, l2: l2, keepProbability: keepProb, seed: seed,
         recordCostEvery: max(1, epochs / 100),
         earlyStopping: patience.map { EarlyStopping(patience: $0, minDelta: minDelta) })
-      let (xTrain, yTrain) = (scaler.transform(train.x), classes.targets(train.labels!))
-      try checkL2(network: network, x: xTrain, y: yTrain)
+      let yTrain = classes.targets(train.labels!)
+      let xTrain = train.mapped == nil ? scaler.transform(train.x) : .zeros(0, 0)
+      try checkL2(network: network, x: train.mapped == nil ? xTrain : train.sample(scaler), y: yTrain)
       let exampleWeights: Matrix<Float>? = weightsOfClasses.map {
         DataSplit.exampleWeights(classIndices: classes.indices(train.labels!), classWeights: $0)
       }
       let validationData = validation.map {
-        ValidationData(x: scaler.transform($0.x), y: classes.targets($0.labels!))
+        ValidationData(x: $0.mapped == nil ? scaler.transform($0.x) : .zeros(0, 0), y: classes.targets($0.labels!))
       }
       if group.size > 1 {
         say(
@@ -351,16 +417,28 @@ extension BLASNetCommand {
       var allreduce: (time: Duration, calls: Int)?
       var replicasAgree = true
       do {
-        if group.size == 1 {
+        if group.size == 1 && train.mapped == nil {
           history = try network.train(
             x: xTrain, y: yTrain, weights: exampleWeights, validation: validationData, options: options
           ) { progress.report($0) }
         } else {
           var parallel = try DataParallelTrainer(network: network, options: options, group: group)
-          history = try parallel.fit(
-            LabelledExamples(xTrain, labels: yTrain, weights: exampleWeights),
-            validation: validationData.map { LabelledExamples($0.x, labels: $0.y) }
-          ) { progress.report($0) }
+          if let rows = train.mapped {
+            // Batches read from the mapped file and standardised as they are read.
+            history = try parallel.fit(
+              LabelledExamples(
+                StandardizedExamples(rows.source, standardizer: scaler), labels: yTrain, weights: exampleWeights),
+              validation: validation.map {
+                LabelledExamples(
+                  StandardizedExamples($0.mapped!.source, standardizer: scaler), labels: validationData!.y)
+              }
+            ) { progress.report($0) }
+          } else {
+            history = try parallel.fit(
+              LabelledExamples(xTrain, labels: yTrain, weights: exampleWeights),
+              validation: validationData.map { LabelledExamples($0.x, labels: $0.y) }
+            ) { progress.report($0) }
+          }
           network = parallel.network
           allreduce = (parallel.allreduceTime, parallel.allreduceCalls)
           replicasAgree = parallel.parametersAgree()
@@ -380,7 +458,7 @@ extension BLASNetCommand {
       say(
         "Trained: \(history.epochsRun) epochs in \(formatDuration(elapsed)), final cost \(format(history.finalCost ?? .nan, 4))"
       )
-      if let allreduce, allreduce.calls > 0 {
+      if let allreduce, allreduce.calls > 0, group.size > 1 {
         let share = allreduce.time / elapsed * 100
         say(
           "Replicas: \(replicasAgree ? "every process holds the same parameters (compared bit for bit)" : "the processes' parameters differ (compared bit for bit); the model saved is process 0's")"
@@ -434,17 +512,32 @@ extension BLASNetCommand {
     /// The table read and encoded: the classes, the split, the encoder
     /// fitted on the training rows and every row encoded. The CSV file's
     /// bytes and field ranges are freed when this returns.
-    func load(_ path: String) throws(CLIError) -> (
+    func load(_ path: String) throws(CLIError) -> Loaded {
+      let table = try TrainingTable(path: path, label: label, ignore: ignoredColumns, markers: markers)
+      let (classes, split, trainRows, validationRows, inner) = try splitRows(table.labels, labelName: table.labelName)
+      // Everything the encoder and the scaler learn comes from the training
+      // rows. Every field is checked here, before the counts in run().
+      let (encoder, all, notes) = try table.fitAndEncode(
+        trainingRows: trainRows, missing: missing.strategy, maxCategories: maxCategories)
+      return (TableSummary(table), classes, split, trainRows, validationRows, inner, encoder, all, notes)
+    }
+
+    typealias Loaded = (
       table: TableSummary, classes: ClassLabels, split: (train: [Int], test: [Int]), trainRows: [Int],
       validationRows: [Int]?, inner: (train: [Int], test: [Int])?, encoder: TabularEncoder, all: Dataset,
       notes: TabularEncoder.Notes
+    )
+
+    /// The classes of `labels`, and the stratified split: test rows, then
+    /// the validation rows out of the training split (never the test split).
+    func splitRows(_ labels: [String], labelName: String) throws(CLIError) -> (
+      classes: ClassLabels, split: (train: [Int], test: [Int]), trainRows: [Int], validationRows: [Int]?,
+      inner: (train: [Int], test: [Int])?
     ) {
-      let table = try TrainingTable(path: path, label: label, ignore: ignoredColumns, markers: markers)
-      let classes = try ClassLabels(training: table, positive: positiveClass)
-      let strata = classes.strata(table.labels)
+      let classes = try ClassLabels(labels: labels, labelName: labelName, positive: positiveClass)
+      let strata = classes.strata(labels)
       let split = DataSplit.trainTestIndices(
-        count: table.count, testFraction: testFraction, seed: seed, stratifyBy: strata)
-      // The validation part comes out of the training split, never the test split.
+        count: labels.count, testFraction: testFraction, seed: seed, stratifyBy: strata)
       var trainRows = split.train
       var validationRows: [Int]?
       var inner: (train: [Int], test: [Int])?
@@ -456,11 +549,48 @@ extension BLASNetCommand {
         trainRows = part.train.map { outer[$0] }
         inner = part
       }
-      // Everything the encoder and the scaler learn comes from the training
-      // rows. Every field is checked here, before the counts in run().
-      let (encoder, all, notes) = try table.fitAndEncode(
-        trainingRows: trainRows, missing: missing.strategy, maxCategories: maxCategories)
-      return (TableSummary(table), classes, split, trainRows, validationRows, inner, encoder, all, notes)
+      return (classes, split, trainRows, validationRows, inner)
+    }
+
+    /// ``load(_:)`` for a file read in a stream: the rows' labels, the split,
+    /// the encoder and the encoded rows from the cache, made first if they are
+    /// not there (`mayBuild`) or not current.
+    func loadStreaming(_ path: String, mayBuild: Bool) throws(CLIError) -> Loaded {
+      if missing == .median {
+        throw CLIError(
+          "--missing median needs every value of a column in memory, and \(path) is read in a stream (--stream, --cache, or a file of \(Self.streamingThreshold >> 20) MiB or more): use --missing mean or zero"
+        )
+      }
+      let cache = try DataCache(csv: path, folder: self.cache)
+      if mayBuild { try cache.create() }
+      let rows = try StreamedRows.read(
+        path: path, label: label, ignore: ignoredColumns, markers: markers, cache: cache, mayBuild: mayBuild)
+      let table = TableSummary(path: path, labelName: rows.labelName, ignored: rows.ignored, count: rows.count)
+      let (classes, split, trainRows, validationRows, inner) = try splitRows(rows.labels, labelName: rows.labelName)
+      let (encoder, notes, examples) = try rows.encode(
+        trainingRows: trainRows, missing: missing.strategy, maxCategories: maxCategories, cache: cache,
+        mayBuild: mayBuild)
+      let all = Dataset(
+        file: path, featureNames: encoder.featureNames, labelName: rows.labelName, x: .zeros(0, 0), labels: rows.labels,
+        lines: rows.lines, columns: encoder.sourceColumns.map { rows.featureColumns[$0] + 1 },
+        mapped: Dataset.MappedRows(examples: examples, rows: Array(0..<rows.count)))
+      return (table, classes, split, trainRows, validationRows, inner, encoder, all, notes)
+    }
+
+    /// ``load(_:)`` for `--x` and `--y`: X mapped, Y read, every input a number.
+    func loadArrays() throws(CLIError) -> Loaded {
+      let arrays = try NPYTable(x: x!, y: y!, examplesAsRows: examplesAsRows)
+      try arrays.checkFinite()
+      let m = arrays.labels.count
+      let labelName = URL(fileURLWithPath: y!).deletingPathExtension().lastPathComponent
+      let table = TableSummary(path: x!, labelName: labelName, ignored: [], count: m)
+      let (classes, split, trainRows, validationRows, inner) = try splitRows(arrays.labels, labelName: labelName)
+      let encoder = TabularEncoder(numericColumns: (1...arrays.examples.featureCount).map { "x\($0)" })
+      let all = Dataset(
+        file: x!, featureNames: encoder.featureNames, labelName: labelName, x: .zeros(0, 0), labels: arrays.labels,
+        lines: Array(1...m), columns: Array(1...encoder.width),
+        mapped: Dataset.MappedRows(examples: arrays.examples, rows: Array(0..<m)))
+      return (table, classes, split, trainRows, validationRows, inner, encoder, all, TabularEncoder.Notes())
     }
 
     /// Refuses an `--l2` so large that its penalty outweighs the data's cost

@@ -398,3 +398,24 @@ extension SavedModel {
     return context.debugDescription
   }
 }
+
+extension TabularEncoder {
+  /// The encoder as the JSON object a model file keeps it in (to store it
+  /// beside a data cache, say); ``init(json:path:)`` reads it back.
+  public func json() -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return try! encoder.encode(EncoderRecord(self))
+  }
+
+  /// An encoder from ``json()``'s object; `path` names the file in errors.
+  public init(json: Data, path: String) throws(ModelFileError) {
+    let record: EncoderRecord
+    do {
+      record = try JSONDecoder().decode(EncoderRecord.self, from: json)
+    } catch {
+      throw .malformed(path: path, detail: "encoder: \(error)")
+    }
+    self = try record.encoder(path: path)
+  }
+}

@@ -288,6 +288,11 @@ public struct TabularEncoder: Equatable, Sendable {
   public struct Notes: Equatable, Sendable {
     public var unseen: [UnseenCategories] = []
     public var filled: [FilledValues] = []
+
+    public init(unseen: [UnseenCategories] = [], filled: [FilledValues] = []) {
+      self.unseen = unseen
+      self.filled = filled
+    }
   }
 
   /// The inputs (``width`` × rows, unscaled) for every row of `table`;
@@ -365,7 +370,16 @@ public struct TabularEncoder: Equatable, Sendable {
   /// 1 and an unseen category stays all zeros.
   public func standardizer(fitting x: Matrix<Float>) -> Standardizer {
     if x.rows != width { shapeFailure("TabularEncoder.standardizer: \(width) inputs but X is \(x.shape)") }
-    var s = Standardizer(fitting: x)
+    return standardizer(adjusting: Standardizer(fitting: x))
+  }
+
+  /// `fitted` (statistics of the encoded training rows, gathered elsewhere)
+  /// with every one-hot input set to mean 0 and standard deviation 1.
+  public func standardizer(adjusting fitted: Standardizer) -> Standardizer {
+    if fitted.means.count != width {
+      shapeFailure("TabularEncoder.standardizer: \(width) inputs but \(fitted.means.count) fitted")
+    }
+    var s = fitted
     for (i, k) in sourceColumns.enumerated() where !columns[k].isNumeric {
       s.means[i] = 0
       s.standardDeviations[i] = 1

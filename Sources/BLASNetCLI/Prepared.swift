@@ -1,0 +1,360 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+// Data larger than memory. A CSV file is read in three streaming passes: the
+// labels (for the classes and the split), the encoder's statistics on the
+// training rows, then every row encoded once into a Float32 `.npy` file,
+// examples as columns, which training maps and reads batch by batch. The
+// passes' results are kept in a cache folder and reused while the file and
+// the options that shape them are unchanged. A `.npy` pair from NumPy
+// (`--x`, `--y`) is mapped as it is.
+
+/// The rows of a training table read in a stream: the columns, and each
+/// row's label and line (what the split needs; nothing else is kept).
+struct StreamedRows {
+  var path: String
+  var header: [String]
+  var labelColumn: Int
+  var featureColumns: [Int]
+  var ignored: [String]
+  var markers: [String]
+  var labels: [String]
+  var lines: [Int]
+  var labelName: String { header[labelColumn] }
+  var count: Int { labels.count }
+}
+
+/// The cache of one CSV file: `FILE.csv.blasnet-cache/` unless `--cache` names a folder.
+struct DataCache {
+  let folder: String
+  /// Identifies the file's version: size, modification time, inode.
+  let identity: String
+
+  init(csv path: String, folder: String?) throws(CLIError) {
+    var info = stat()
+    guard stat(path, &info) == 0 else { throw CLIError("\(path): no such file") }
+    identity = "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)-\(info.st_ino)"
+    self.folder = Self.folder(for: path, folder)
+  }
+
+  /// Creates the folder; an error names it and suggests --cache.
+  func create() throws(CLIError) {
+    do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    } catch {
+      throw CLIError(
+        "cannot create the cache folder \(folder): \(error.localizedDescription); name a writable one with --cache FOLDER"
+      )
+    }
+  }
+
+  func file(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+
+  /// The folder a run uses for `path`.
+  static func folder(for path: String, _ folder: String?) -> String { folder ?? path + ".blasnet-cache" }
+
+  /// A short hash (FNV-1a, 64 bits) of the parts, to name cache files by what made them.
+  static func key(_ parts: [String]) -> String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for part in parts {
+      for b in part.utf8 + [0] {
+        h ^= UInt64(b)
+        h = h &* 0x100_0000_01b3
+      }
+    }
+    let hex = String(h, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+  }
+
+  /// The labels and lines of pass 1, as stored.
+  struct RowsRecord: Codable {
+    var identity: String
+    var header: [String]
+    var labelColumn: Int
+    var featureColumns: [Int]
+    var ignored: [String]
+    var labelNames: [String]
+  }
+
+  /// The encoder of passes 2 and 3, and their notes.
+  struct EncodedRecord: Codable {
+    var identity: String
+    var encoder: Data
+    var filled: [[Int]]
+    var unseen: [UnseenRecord]
+    var rows: Int
+  }
+
+  struct UnseenRecord: Codable {
+    var column: Int
+    var count: Int
+    var firstRow: Int
+    var firstValue: String
+  }
+
+  func read<T: Decodable>(_ type: T.Type, _ name: String) -> T? {
+    guard let data = FileManager.default.contents(atPath: file(name)) else { return nil }
+    return try? JSONDecoder().decode(type, from: data)
+  }
+
+  func write(_ value: some Encodable, _ name: String) throws(CLIError) {
+    do {
+      try JSONEncoder().encode(value).write(to: URL(fileURLWithPath: file(name)), options: .atomic)
+    } catch {
+      throw CLIError("cannot write \(file(name)): \(error.localizedDescription); name another folder with --cache")
+    }
+  }
+}
+
+extension StreamedRows {
+  /// Pass 1 (or its cached result): the header checks, the label column,
+  /// the columns left out, and every row's label and line.
+  static func read(
+    path: String, label: String?, ignore: [String], markers: [String], cache: DataCache, mayBuild: Bool
+  ) throws(CLIError) -> StreamedRows {
+    let key = DataCache.key([
+      "rows", cache.identity, label ?? "", ignore.joined(separator: ","), markers.joined(separator: ","),
+    ])
+    if let record = cache.read(DataCache.RowsRecord.self, "rows-\(key).json"), record.identity == cache.identity,
+      let indices = try? Matrix<Float>(npyFile: cache.file("rows-\(key)-labels.npy")),
+      let lines = try? Matrix<Double>(npyFile: cache.file("rows-\(key)-lines.npy")),
+      indices.count == lines.count,
+      indices.elements.allSatisfy({ Int($0) >= 0 && Int($0) < record.labelNames.count })
+    {
+      return StreamedRows(
+        path: path, header: record.header, labelColumn: record.labelColumn, featureColumns: record.featureColumns,
+        ignored: record.ignored, markers: markers, labels: indices.elements.map { record.labelNames[Int($0)] },
+        lines: lines.elements.map { Int($0) })
+    }
+    guard mayBuild else {
+      throw CLIError(
+        "the data cache \(cache.folder) has no rows for \(path) as process 0 wrote them: with several machines, --cache must name a folder they share"
+      )
+    }
+    var reader = try CSVChunkReader(path: path)
+    defer { reader.close() }
+    var rows: StreamedRows?
+    var names: [String: Int] = [:]
+    var order: [String] = []
+    var indices: [Float] = []
+    while let chunk = try reader.next() {
+      if rows == nil {
+        // The first chunk settles the columns, as a table read whole does.
+        let table = try TrainingTable(csv: chunk, label: label, ignore: ignore, markers: markers)
+        rows = StreamedRows(
+          path: path, header: chunk.header, labelColumn: table.labelColumn, featureColumns: table.featureColumns,
+          ignored: ignore, markers: markers, labels: [], lines: [])
+      } else {
+        try Dataset.checkWidths(chunk)
+      }
+      let labels = try Dataset.readLabels(
+        chunk, column: rows!.labelColumn, markers: TabularEncoder(columns: [], missingMarkers: markers))
+      for (r, label) in labels.enumerated() {
+        var k = names[label]
+        if k == nil {
+          if order.count >= 100_000 {
+            throw CLIError.at(
+              path, line: chunk.records[r].line,
+              "the label column \"\(rows!.labelName)\" has more than 100000 distinct values; blasnet trains classifiers with 2 to 100 classes"
+            )
+          }
+          k = order.count
+          names[label] = k
+          order.append(label)
+        }
+        indices.append(Float(k!))
+        rows!.labels.append(label)
+        rows!.lines.append(chunk.records[r].line)
+      }
+    }
+    guard let rows else { throw CLIError("\(path): the file is empty (expected a header row and data)") }
+    try cache.create()
+    do {
+      try Matrix(row: indices).write(npyFile: cache.file("rows-\(key)-labels.npy"))
+      try Matrix(row: rows.lines.map(Double.init)).write(npyFile: cache.file("rows-\(key)-lines.npy"))
+    } catch {
+      throw CLIError("\(error); name another folder with --cache")
+    }
+    try cache.write(
+      DataCache.RowsRecord(
+        identity: cache.identity, header: rows.header, labelColumn: rows.labelColumn,
+        featureColumns: rows.featureColumns, ignored: rows.ignored, labelNames: order), "rows-\(key).json")
+    return rows
+  }
+
+  /// Passes 2 and 3 (or their cached result): the encoder fitted on
+  /// `trainingRows`, and every row encoded into a mapped `.npy` file.
+  func encode(
+    trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int, cache: DataCache, mayBuild: Bool
+  ) throws(CLIError) -> (encoder: TabularEncoder, notes: TabularEncoder.Notes, examples: NPYExamples<Float>) {
+    let key = DataCache.key(
+      [
+        "x", cache.identity, header.joined(separator: ","), "\(labelColumn)",
+        featureColumns.map(String.init).joined(separator: ","),
+        markers.joined(separator: ","), missing.rawValue, "\(maxCategories)",
+        DataCache.key(trainingRows.map(String.init)),
+      ])
+    let xPath = cache.file("x-\(key).npy")
+    if let record = cache.read(DataCache.EncodedRecord.self, "x-\(key).json"), record.identity == cache.identity,
+      record.rows == count, let encoder = try? TabularEncoder(json: record.encoder, path: cache.file("x-\(key).json")),
+      let array = try? NPYArray(path: xPath), array.shape == [encoder.width, count], array.dataType == .float32
+    {
+      var notes = TabularEncoder.Notes()
+      notes.filled = record.filled.map { TabularEncoder.FilledValues(column: $0[0], count: $0[1]) }
+      notes.unseen = record.unseen.map {
+        TabularEncoder.UnseenCategories(
+          column: $0.column, count: $0.count, firstRow: $0.firstRow, firstValue: $0.firstValue)
+      }
+      return (encoder, notes, NPYExamples(array))
+    }
+    guard mayBuild else {
+      throw CLIError(
+        "the data cache \(cache.folder) has no encoded rows for \(path) as process 0 wrote them: with several machines, --cache must name a folder they share"
+      )
+    }
+    let lines = self.lines
+    func describe(_ error: TabularError) -> CLIError {
+      Dataset.describe(error, path: path, header: header, line: { lines[$0] }, fitted: false)
+    }
+    // Pass 2: what the encoder learns, from the training rows.
+    var isTraining = [Bool](repeating: false, count: count)
+    for r in trainingRows { isTraining[r] = true }
+    var fit = TabularEncoder.StreamingFit(
+      columns: featureColumns, names: featureColumns.map { header[$0] }, missing: missing,
+      maxCategories: maxCategories, missingMarkers: markers, ignoredColumns: ignored)
+    var reader = try CSVChunkReader(path: path)
+    var first = 0
+    while let chunk = try reader.next() {
+      do {
+        try fit.add(chunk, firstRow: first, isTraining: isTraining)
+      } catch {
+        reader.close()
+        throw describe(error)
+      }
+      first += chunk.records.count
+    }
+    reader.close()
+    let encoder: TabularEncoder
+    do {
+      encoder = try fit.finish()
+    } catch {
+      throw describe(error)
+    }
+    // Pass 3: every row encoded, written a chunk of columns at a time.
+    try cache.create()
+    var notes = TabularEncoder.Notes()
+    var filled = [Int](repeating: 0, count: encoder.columns.count)
+    do {
+      let writer = try NPYWriter<Float>(path: xPath, rows: encoder.width, columns: count)
+      reader = try CSVChunkReader(path: path)
+      defer { reader.close() }
+      first = 0
+      while let chunk = try reader.next() {
+        let encoded: (x: Matrix<Float>, notes: TabularEncoder.Notes)
+        do {
+          encoded = try encoder.encode(chunk, columns: featureColumns)
+        } catch {
+          throw Dataset.describe(error, chunk, fitted: false)
+        }
+        try writer.append(encoded.x)
+        for f in encoded.notes.filled { filled[f.column] += f.count }
+        for u in encoded.notes.unseen {
+          if let k = notes.unseen.firstIndex(where: { $0.column == u.column }) {
+            notes.unseen[k].count += u.count
+          } else {
+            notes.unseen.append(
+              TabularEncoder.UnseenCategories(
+                column: u.column, count: u.count, firstRow: first + u.firstRow, firstValue: u.firstValue))
+          }
+        }
+        first += chunk.records.count
+      }
+      try writer.finish()
+    } catch let error as CLIError {
+      throw error
+    } catch {
+      throw CLIError("\(error); name another folder with --cache")
+    }
+    notes.filled = filled.indices.filter { filled[$0] > 0 }.map {
+      TabularEncoder.FilledValues(column: $0, count: filled[$0])
+    }
+    try cache.write(
+      DataCache.EncodedRecord(
+        identity: cache.identity, encoder: encoder.json(), filled: notes.filled.map { [$0.column, $0.count] },
+        unseen: notes.unseen.map {
+          DataCache.UnseenRecord(column: $0.column, count: $0.count, firstRow: $0.firstRow, firstValue: $0.firstValue)
+        }, rows: count), "x-\(key).json")
+    do {
+      return (encoder, notes, NPYExamples(try NPYArray(path: xPath)))
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+}
+
+/// `--x X.npy --y Y.npy`: arrays saved by NumPy as the data set.
+struct NPYTable {
+  var xPath: String
+  var yPath: String
+  var examples: NPYExamples<Float>
+  var labels: [String]
+
+  init(x xPath: String, y yPath: String, examplesAsRows: Bool) throws(CLIError) {
+    let array: NPYArray
+    let y: Matrix<Double>
+    do {
+      array = try NPYArray(path: xPath)
+      y = try Matrix<Double>(npyFile: yPath)
+    } catch {
+      throw CLIError("\(error)")
+    }
+    guard array.shape.count == 2 else {
+      throw CLIError(
+        "\(xPath): X has shape \(array.shape.map(String.init).joined(separator: "×")); it must be 2-D: n_x × m (examples as columns), or m × n_x with --examples-as-rows"
+      )
+    }
+    examples = NPYExamples(array, examplesAsRows: examplesAsRows)
+    let m = examples.exampleCount
+    guard y.rows == 1 || y.columns == 1, y.count == m else {
+      let layout = examplesAsRows ? "rows" : "columns"
+      throw CLIError(
+        "\(yPath): Y is \(y.rows)×\(y.columns) but X (\(xPath)) has \(m) examples as \(layout): Y must hold one class value per example, shape (\(m),), (1, \(m)) or (\(m), 1)"
+          + (y.count == examples.featureCount && !examplesAsRows ? "; is X m × n_x? then add --examples-as-rows" : ""))
+    }
+    if let k = y.elements.firstIndex(where: { !$0.isFinite }) {
+      throw CLIError(
+        "\(yPath): the label of example \(k + 1) is \(y.elements[k]); every example needs a finite class value")
+    }
+    self.xPath = xPath
+    self.yPath = yPath
+    labels = y.elements.map(SavedModel.className)
+  }
+
+  /// Throws for the first element of X that is not finite, naming its place in the file.
+  func checkFinite() throws(CLIError) {
+    let n = examples.featureCount
+    var start = 0
+    let all = Array(0..<examples.exampleCount)
+    while start < all.count {
+      let end = Swift.min(start + 8192, all.count)
+      var chunk = Matrix<Float>.zeros(n, end - start)
+      examples.gatherExamples(all[start..<end], into: &chunk)
+      if let k = chunk.withUnsafeBufferPointer({ p in p.firstIndex { !$0.isFinite } }) {
+        let (feature, example) = (k % n, start + k / n)
+        let place =
+          examples.examplesAsRows
+          ? "row \(example + 1), column \(feature + 1)" : "row \(feature + 1), column \(example + 1)"
+        throw CLIError(
+          "\(xPath): the element at \(place) (feature \(feature + 1) of example \(example + 1), counting from 1) is \(chunk.elements[k]); the network needs finite inputs"
+        )
+      }
+      start = end
+    }
+    examples.releaseResidentPages()
+  }
+}
