@@ -1,0 +1,172 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Testing
+
+/// Issue 12: a CSV file read in a stream through the cache, and arrays saved
+/// by NumPy, train the model that the file read whole trains.
+@Suite(.serialized) struct StreamingCLITests {
+  let quick = ["--quiet", "--epochs", "25", "--batch-size", "32", "--patience", "5"]
+
+  func model(_ folder: URL, _ name: String) throws -> SavedModel {
+    try SavedModel.load(from: folder.appendingPathComponent(name).path)
+  }
+
+  func line(_ output: String, _ prefix: String) -> String? {
+    output.split(separator: "\n").first { $0.hasPrefix(prefix) }.map(String.init)
+  }
+
+  func copyWDBC(into folder: URL) throws -> String {
+    let path = folder.appendingPathComponent("w.csv").path
+    try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent("wdbc.csv").path, toPath: path)
+    return path
+  }
+
+  @Test func aStreamedFileTrainsTheModelOfTheFileReadWhole() throws {
+    try withTemporaryFolder { folder in
+      let data = try copyWDBC(into: folder)
+      let whole = try CLI.run(["train", "--data", data, "--save", "a.json", "--plot", "a.svg"] + quick, in: folder)
+      let streamed = try CLI.run(
+        ["train", "--data", data, "--stream", "--save", "b.json", "--plot", "b.svg"] + quick, in: folder)
+      #expect(whole.status == 0 && streamed.status == 0, "\(whole.stderr)\(streamed.stderr)")
+      #expect(line(streamed.stdout, "Cache:")?.hasPrefix("Cache:   \(data).blasnet-cache (") == true)
+      #expect(try model(folder, "b.json") == model(folder, "a.json"))
+      for prefix in ["Split:", "Trained:", "accuracy", "ROC AUC"] {
+        let a = line(whole.stdout, prefix)?.replacingOccurrences(
+          of: #"in \d+ ms"#, with: "", options: .regularExpression)
+        let b = line(streamed.stdout, prefix)?.replacingOccurrences(
+          of: #"in \d+ ms"#, with: "", options: .regularExpression)
+        #expect(a != nil && a == b, "\(prefix)")
+      }
+      // A second run reads the cache as it is; a changed file makes a new one.
+      let cache = URL(fileURLWithPath: data + ".blasnet-cache")
+      func encodedFiles() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: cache.path).filter {
+          $0.hasPrefix("x-") && $0.hasSuffix(".npy")
+        }
+      }
+      let files = try encodedFiles()
+      #expect(files.count == 1)
+      let written =
+        try FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent(files[0]).path)[
+          .modificationDate] as? Date
+      let again = try CLI.run(
+        ["train", "--data", data, "--stream", "--save", "c.json", "--plot", "c.svg"] + quick, in: folder)
+      #expect(again.status == 0)
+      #expect(try model(folder, "c.json") == model(folder, "a.json"))
+      #expect(
+        try FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent(files[0]).path)[.modificationDate]
+          as? Date == written)
+      let text = try String(contentsOfFile: data, encoding: .utf8)
+      try (text + text.split(separator: "\n")[1] + "\n").write(toFile: data, atomically: false, encoding: .utf8)
+      let changed = try CLI.run(
+        ["train", "--data", data, "--stream", "--save", "d.json", "--plot", "d.svg"] + quick, in: folder)
+      #expect(changed.status == 0)
+      #expect(changed.stdout.contains("570 examples"))
+      #expect(try encodedFiles().count == 2)
+    }
+  }
+
+  @Test func aClinicalTableStreamsWithItsCategoriesAndFills() throws {
+    try withTemporaryFolder { folder in
+      let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Examples/clinical/breast-masses.csv")
+      let data = folder.appendingPathComponent("masses.csv").path
+      try FileManager.default.copyItem(atPath: examples.path, toPath: data)
+      let options = [
+        "--data", data, "--label", "diagnosis", "--ignore", "patient_id", "--missing", "mean", "--positive-class", "M",
+      ]
+      let whole = try CLI.run(["train"] + options + ["--save", "a.json", "--plot", "a.svg"] + quick, in: folder)
+      let streamed = try CLI.run(
+        ["train"] + options + ["--cache", "cache", "--save", "b.json", "--plot", "b.svg"] + quick, in: folder)
+      #expect(whole.status == 0 && streamed.status == 0, "\(whole.stderr)\(streamed.stderr)")
+      #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("cache").path))
+      for prefix in ["Encoded:", "Missing:", "Classes:", "accuracy"] {
+        #expect(line(whole.stdout, prefix) != nil && line(whole.stdout, prefix) == line(streamed.stdout, prefix))
+      }
+      #expect(try model(folder, "b.json") == model(folder, "a.json"))
+      // The median needs every value at once.
+      let median = try CLI.run(["train"] + options.dropLast(4) + ["--missing", "median", "--stream"], in: folder)
+      #expect(
+        errorLine(median).hasPrefix(
+          "blasnet: error: --missing median needs every value of a column in memory, and \(data) is read in a stream"))
+      // A bad field is named at its line, as when the file is read whole.
+      var rows = try String(contentsOfFile: data, encoding: .utf8).split(
+        separator: "\n", omittingEmptySubsequences: false)
+      var cells = rows[300].split(separator: ",", omittingEmptySubsequences: false)
+      cells[3] = "12,5"
+      rows[300] = cells.joined(separator: ",")[...]
+      try rows.joined(separator: "\n").write(toFile: data, atomically: false, encoding: .utf8)
+      let bad = try CLI.run(["train"] + options + ["--stream"], in: folder)
+      let same = try CLI.run(["train"] + options, in: folder)
+      #expect(errorLine(bad) == errorLine(same))
+      #expect(errorLine(bad).hasPrefix("blasnet: error: \(data):301: this row has more than 33 fields, expected 33"))
+    }
+  }
+
+  /// wdbc.csv as NumPy would hold it: X (n_x × m) and y.
+  func arrays() throws -> (x: Matrix<Float>, y: Matrix<Double>) {
+    let text = try String(contentsOf: fixtures.appendingPathComponent("wdbc.csv"), encoding: .utf8)
+    let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+    let x = Matrix<Float>(rows: rows[0].count - 1, columns: rows.count) { i, j in Float(rows[j][i]) }
+    return (x, Matrix(row: rows.map { $0.last! }))
+  }
+
+  @Test func arraysSavedByNumPyTrainTheModelOfTheirCSV() throws {
+    try withTemporaryFolder { folder in
+      let (x, y) = try arrays()
+      try x.write(npyFile: folder.appendingPathComponent("X.npy").path)
+      try x.transposed.write(npyFile: folder.appendingPathComponent("rows.npy").path, fortranOrder: false)
+      try y.write(npyFile: folder.appendingPathComponent("y.npy").path)
+      let data = try copyWDBC(into: folder)
+      let csv = try CLI.run(["train", "--data", data, "--save", "a.json", "--plot", "a.svg"] + quick, in: folder)
+      let npy = try CLI.run(
+        ["train", "--x", "X.npy", "--y", "y.npy", "--save", "b.json", "--plot", "b.svg"] + quick, in: folder)
+      let rows = try CLI.run(
+        ["train", "--x", "rows.npy", "--y", "y.npy", "--examples-as-rows", "--save", "c.json", "--plot", "c.svg"]
+          + quick, in: folder)
+      #expect(csv.status == 0 && npy.status == 0 && rows.status == 0, "\(npy.stderr)\(rows.stderr)")
+      #expect(line(npy.stdout, "Data:") == "Data:    X.npy and y.npy: 569 examples, 30 features, label \"y\"")
+      let reference = try model(folder, "a.json").network
+      #expect(try model(folder, "b.json").network == reference)
+      #expect(try model(folder, "c.json").network == reference)
+      #expect(line(npy.stdout, "accuracy") == line(csv.stdout, "accuracy"))
+    }
+  }
+
+  @Test func badArraysAreClearErrors() throws {
+    try withTemporaryFolder { folder in
+      var (x, y) = try arrays()
+      try y.write(npyFile: folder.appendingPathComponent("y.npy").path)
+      // A NaN at feature 4 of example 10.
+      x[3, 9] = .nan
+      try x.write(npyFile: folder.appendingPathComponent("nan.npy").path)
+      #expect(
+        errorLine(try CLI.run(["train", "--x", "nan.npy", "--y", "y.npy"], in: folder))
+          == "blasnet: error: nan.npy: the element at row 4, column 10 (feature 4 of example 10, counting from 1) is nan; the network needs finite inputs"
+      )
+      // Examples as rows given without the flag.
+      try x.transposed.write(npyFile: folder.appendingPathComponent("rows.npy").path)
+      #expect(
+        errorLine(try CLI.run(["train", "--x", "rows.npy", "--y", "y.npy"], in: folder)).hasSuffix(
+          "is X m × n_x? then add --examples-as-rows"))
+      // A truncated file and a missing label file.
+      let full = try Data(contentsOf: folder.appendingPathComponent("y.npy"))
+      try full.prefix(full.count - 8).write(to: folder.appendingPathComponent("short.npy"))
+      let short = folder.appendingPathComponent("short.npy").path
+      #expect(
+        errorLine(try CLI.run(["train", "--x", "nan.npy", "--y", short], in: folder))
+          == "blasnet: error: \(short): truncated: the header promises 4552 bytes of elements from byte 128, the file has 4544"
+      )
+      #expect(
+        errorLine(try CLI.run(["train", "--x", "nan.npy", "--y", "none.npy"], in: folder))
+          == "blasnet: error: none.npy: cannot read it: No such file or directory")
+      #expect(
+        errorLine(try CLI.run(["train", "--x", "nan.npy"], in: folder))
+          == "blasnet: error: --x and --y go together: the inputs and their classes")
+      #expect(
+        errorLine(try CLI.run(["train", "--x", "nan.npy", "--y", "y.npy", "--label", "y"], in: folder))
+          == "blasnet: error: --label, --ignore and --missing are for CSV columns; --x/--y are arrays of numbers")
+    }
+  }
+}
