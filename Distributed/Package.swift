@@ -20,6 +20,12 @@ let package = Package(
       dependencies: [
         "MPI", .product(name: "BLASNetCLI", package: "BLASNet"), .product(name: "LinearAlgebra", package: "BLASNet"),
       ]),
+    // The measurements of Distributed/README.md (scripts/bench-distributed.sh).
+    .executableTarget(
+      name: "blasnet-mpi-bench",
+      dependencies: [
+        "MPI", .product(name: "NeuralNetwork", package: "BLASNet"), .product(name: "LinearAlgebra", package: "BLASNet"),
+      ]),
     .testTarget(
       name: "DistributedTests",
       dependencies: ["MPI", "blasnet-mpi", .product(name: "NeuralNetwork", package: "BLASNet")]),

@@ -196,15 +196,24 @@ public struct SingleProcess: ProcessGroup, Sendable {
 ///
 /// With one process (``SingleProcess``) this is ``Trainer/fit(x:y:weights:validation:progress:checkpoint:)``
 /// reading its examples from any source, a file larger than memory included.
-public struct DataParallelTrainer<Scalar: BLASScalar> {
+public struct DataParallelTrainer {
+  /// The scalar it trains in (the one blasnet trains in).
+  public typealias Scalar = Float
+
   /// The trainer of this process's gradients (without the L2 term, which is added after the sum).
-  public private(set) var local: Trainer<Scalar>
+  public var local: Trainer<Scalar> { _local }
   public let options: TrainingOptions
   public let group: any ProcessGroup
   /// Time spent in the allreduce calls, and their count.
-  public private(set) var allreduceTime: Duration = .zero
-  public private(set) var allreduceCalls = 0
+  public var allreduceTime: Duration { _allreduceTime }
+  public var allreduceCalls: Int { _allreduceCalls }
 
+  // Float only, not generic: so that its calls into Trainer are compiled
+  // specialised here, whatever module calls it (a generic DataParallelTrainer
+  // used from another module ran Trainer's unspecialised passes, 3× slower).
+  var _local: Trainer<Scalar>
+  var _allreduceTime: Duration = .zero
+  var _allreduceCalls = 0
   var generator: Xoshiro256StarStar
   var packed: [Scalar]
   var summed: Gradients<Scalar>
@@ -231,7 +240,7 @@ public struct DataParallelTrainer<Scalar: BLASScalar> {
     localOptions.l2 = 0
     // Dropout masks are this process's own draws.
     localOptions.seed = options.seed &+ UInt64(group.rank)
-    local = try Trainer(network: start, options: localOptions)
+    _local = try Trainer(network: start, options: localOptions)
     self.options = options
     self.group = group
     generator = Xoshiro256StarStar(seed: options.seed)
@@ -313,7 +322,7 @@ public struct DataParallelTrainer<Scalar: BLASScalar> {
     }
     var final = network
     let history = monitor.finish(restoringInto: &final)
-    if final != network { self.local = try Trainer(network: final, options: self.local.options) }
+    if final != network { _local = try Trainer(network: final, options: _local.options) }
     return history
   }
 
@@ -322,7 +331,6 @@ public struct DataParallelTrainer<Scalar: BLASScalar> {
   mutating func step<T: ExampleSource>(
     _ train: LabelledExamples<T>, _ indices: ArraySlice<Int>, globalCount: Int, pad: Bool
   ) -> Scalar where T.Scalar == Scalar {
-    let count = network.parameterCount
     let mr = indices.count
     if mr == 0 {
       for k in packed.indices { packed[k] = 0 }
@@ -362,22 +370,35 @@ public struct DataParallelTrainer<Scalar: BLASScalar> {
         }
         w = buffer
       }
-      let cost = self.local.computeGradients(x: x, y: y, weights: w)
-      let scale = Scalar(width) / Scalar(globalCount)
-      let gradients = self.local.gradients
-      packed.withUnsafeMutableBufferPointer { p in
-        gradients.pack(into: UnsafeMutableBufferPointer(rebasing: p[0..<count]), scale: scale)
-        p[count] = scale * cost
-      }
+      computeAndPack(x: x, y: y, weights: w, scale: Scalar(width) / Scalar(globalCount))
       batchX[width] = x
       batchY[width] = y
       if let w { batchW[width] = w }
     }
+    return reduceAndUpdate(globalCount: globalCount)
+  }
+
+  /// The local gradients and cost, packed times `scale` into the buffer of
+  /// the allreduce (a function of its own so that it runs specialised for
+  /// Float and Double whatever the example source).
+  mutating func computeAndPack(x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>?, scale: Scalar) {
+    let cost = _local.computeGradients(x: x, y: y, weights: weights)
+    let count = network.parameterCount
+    let gradients = self._local.gradients
+    packed.withUnsafeMutableBufferPointer { p in
+      gradients.pack(into: UnsafeMutableBufferPointer(rebasing: p[0..<count]), scale: scale)
+      p[count] = scale * cost
+    }
+  }
+
+  /// The allreduce of the packed buffer, the L2 term, and the update; the global batch's cost.
+  mutating func reduceAndUpdate(globalCount: Int) -> Scalar {
+    let count = network.parameterCount
     let group = self.group
     let started = ContinuousClock.now
     packed.withUnsafeMutableBufferPointer { group.allreduceSum(scalars: $0) }
-    allreduceTime += ContinuousClock.now - started
-    allreduceCalls += 1
+    _allreduceTime += ContinuousClock.now - started
+    _allreduceCalls += 1
     packed.withUnsafeBufferPointer { summed.unpack(from: UnsafeBufferPointer(rebasing: $0[0..<count])) }
     var cost = packed[count]
     if options.l2 > 0 {
@@ -387,7 +408,7 @@ public struct DataParallelTrainer<Scalar: BLASScalar> {
       }
       cost += Losses.l2Penalty(of: network, lambda: options.l2, examples: globalCount)
     }
-    self.local.update(with: summed)
+    self._local.update(with: summed)
     return cost
   }
 
@@ -421,7 +442,7 @@ public struct DataParallelTrainer<Scalar: BLASScalar> {
       let w = v.weights.map { all in
         Matrix<Scalar>(rows: 1, columns: part.count) { _, j in all.elements[part[part.startIndex + j]] }
       }
-      let (cost, accuracy) = local.evaluate(ValidationData(x: x, y: y, weights: w))
+      let (cost, accuracy) = _local.evaluate(ValidationData(x: x, y: y, weights: w))
       sums[0] += cost * Double(part.count)
       sums[1] += (accuracy ?? 0) * Double(part.count)
       start += part.count

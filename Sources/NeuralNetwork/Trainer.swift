@@ -94,16 +94,29 @@ public struct Trainer<Scalar: BLASScalar> {
   /// With ``update(with:)`` this is a step with something in between: the
   /// gradients of several processes summed, say.
   @discardableResult
-  @_specialize(exported:true,where Scalar == Float, X == Matrix<Float>, Y == Matrix<Float>)
-  @_specialize(exported:true,where Scalar == Double, X == Matrix<Double>, Y == Matrix<Double>)
+  @_specialize(exported:true,where Scalar == Float, X == MatrixColumns<Float>, Y == MatrixColumns<Float>)
+  @_specialize(exported:true,where Scalar == Double, X == MatrixColumns<Double>, Y == MatrixColumns<Double>)
   public mutating func computeGradients<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(
     x: X, y: Y, weights: Matrix<Scalar>? = nil
   ) -> Scalar {
     forwardBackward(x: x, y: y, weights: weights, training: true)
   }
 
+  /// ``computeGradients(x:y:weights:)`` on matrices. (Generic only in the
+  /// scalar, so that a caller in another module reaches its Float and Double
+  /// specialisations.)
+  @discardableResult
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
+  public mutating func computeGradients(x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>? = nil) -> Scalar
+  {
+    forwardBackward(x: x, y: y, weights: weights, training: true)
+  }
+
   /// The second half of ``step(x:y:weights:)``: one update of the network by
   /// the optimiser with `gradients` (shaped like the network's parameters).
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public mutating func update(with gradients: Gradients<Scalar>) {
     optimizer.update(&network, with: gradients)
   }
@@ -188,6 +201,8 @@ public struct Trainer<Scalar: BLASScalar> {
   /// The validation cost (the loss without the L2 term) and accuracy of the
   /// network as it is, from one forward pass: what ``fit(x:y:weights:validation:progress:checkpoint:)``
   /// reports after each epoch.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
   public func evaluate(_ v: ValidationData<Scalar>) -> (cost: Double, accuracy: Double?) {
     let (z, p) = network._output(v.x, "validation")
     let cost = Double(network._dataCost(z: z, a: p, y: v.y, loss: loss, weights: v.weights))

@@ -139,6 +139,26 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
     }
   }
 
+  @Test func aStreamedFileTrainsOnNProcessesFromTheCacheProcess0Writes() throws {
+    try withFolder { folder in
+      let data = folder.appendingPathComponent("w.csv").path
+      try FileManager.default.copyItem(atPath: MPIRun.wdbc, toPath: data)
+      let common = [
+        "--data", data, "--optimizer", "adam", "--learning-rate", "0.01", "--batch-size", "32", "--epochs", "6",
+        "--quiet",
+      ]
+      let one = try MPIRun.train(1, common + ["--save", "m1.json", "--plot", "c1.svg"], in: folder)
+      let two = try MPIRun.train(2, common + ["--stream", "--save", "m2.json", "--plot", "c2.svg"], in: folder)
+      #expect(one.status == 0 && two.status == 0 && !two.timedOut, "\(one.stderr)\(two.stderr)")
+      #expect(two.stdout.contains("Cache:   \(data).blasnet-cache ("))
+      #expect(two.stdout.contains("Replicas: every process holds the same parameters (compared bit for bit)"))
+      let a = try SavedModel.load(from: folder.appendingPathComponent("m1.json").path).network
+      let b = try SavedModel.load(from: folder.appendingPathComponent("m2.json").path).network
+      let difference = relativeDifference(b, a)
+      #expect(difference <= 1e-5, "relative difference \(difference)")
+    }
+  }
+
   @Test func aProcessThatCannotReadItsDataStopsEveryProcess() throws {
     try withFolder { folder in
       let missing = folder.appendingPathComponent("missing.csv").path
