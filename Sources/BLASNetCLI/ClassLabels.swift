@@ -127,3 +127,45 @@ struct ClassLabels {
     return weights
   }
 }
+
+/// A label per row kept as a code into the distinct labels: 2 bytes a row
+/// rather than a string's 16, for tables of millions of rows.
+struct LabelColumn {
+  /// The distinct labels, in the order they first appear.
+  private(set) var names: [String] = []
+  private(set) var codes: [UInt16] = []
+  private var lookup: [String: UInt16] = [:]
+
+  /// The most distinct labels a column may have.
+  static let maxDistinct = Int(UInt16.max)
+
+  init() {}
+
+  init(_ labels: [String]) {
+    codes.reserveCapacity(labels.count)
+    for label in labels { _ = append(label) }
+  }
+
+  init(names: [String], codes: [UInt16]) {
+    self.names = names
+    self.codes = codes
+    for (k, name) in names.enumerated() { lookup[name] = UInt16(k) }
+  }
+
+  /// Appends `label`; false (and nothing appended) past ``maxDistinct`` distinct labels.
+  mutating func append(_ label: String) -> Bool {
+    if let k = lookup[label] {
+      codes.append(k)
+      return true
+    }
+    guard names.count < Self.maxDistinct else { return false }
+    lookup[label] = UInt16(names.count)
+    codes.append(UInt16(names.count))
+    names.append(label)
+    return true
+  }
+
+  var count: Int { codes.count }
+
+  subscript(row: Int) -> String { names[Int(codes[row])] }
+}

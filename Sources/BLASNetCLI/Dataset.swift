@@ -18,9 +18,10 @@ struct Dataset {
   var labelName: String?
   /// n_x × m, encoded (missing values filled, text one-hot), unscaled.
   var x: Matrix<Float>
-  /// The label of each example as it stands in the file, when the table has the label column.
-  var labels: [String]?
-  /// The file line of each example, for messages.
+  /// The label of each example as it stands in the file, when the table has
+  /// the label column (in memory; ``labels`` also for mapped rows).
+  var textLabels: [String]?
+  /// The file line of each example, for messages (in memory; ``line(_:)`` also for mapped rows).
   var lines: [Int]
   /// The file column (1-based) of each input, for messages.
   var columns: [Int]
@@ -30,22 +31,43 @@ struct Dataset {
   /// mapped `.npy` file (encoded, unscaled), and `x` is empty.
   var mapped: MappedRows?
 
+  /// Rows `rows` of a mapped table, with the whole table's labels and lines.
   struct MappedRows {
     var examples: NPYExamples<Float>
-    var rows: [Int]
-    var source: ExampleSubset<NPYExamples<Float>> { ExampleSubset(examples, indices: rows) }
+    /// The table's rows in this data set (nil: all of them, in order).
+    var rows: [Int]?
+    var labels: LabelColumn
+    var lines: [Int32]
+    var count: Int { rows?.count ?? labels.count }
+    func row(_ k: Int) -> Int { rows?[k] ?? k }
+    var source: ExampleSubset<NPYExamples<Float>> { ExampleSubset(examples, indices: rows ?? Array(0..<count)) }
   }
 
-  var count: Int { mapped?.rows.count ?? x.columns }
+  var count: Int { mapped?.count ?? x.columns }
+
+  /// The label of each example (made from the codes for mapped rows).
+  var labels: [String]? {
+    guard let mapped else { return textLabels }
+    return (0..<mapped.count).map { mapped.labels[mapped.row($0)] }
+  }
+
+  /// The file line of example k.
+  func line(_ k: Int) -> Int {
+    guard let mapped else { return lines[k] }
+    return Int(mapped.lines[mapped.row(k)])
+  }
 
   /// The columns `indices` of this data set.
   func subset(_ indices: [Int]) -> Dataset {
-    Dataset(
-      file: file, featureNames: featureNames, labelName: labelName,
-      x: mapped == nil ? DataSplit.columns(x, indices) : .zeros(0, 0),
-      labels: labels.map { l in indices.map { l[$0] } },
-      lines: indices.map { lines[$0] }, columns: columns,
-      mapped: mapped.map { m in MappedRows(examples: m.examples, rows: indices.map { m.rows[$0] }) })
+    guard var mapped else {
+      return Dataset(
+        file: file, featureNames: featureNames, labelName: labelName, x: DataSplit.columns(x, indices),
+        textLabels: textLabels.map { l in indices.map { l[$0] } }, lines: indices.map { lines[$0] }, columns: columns)
+    }
+    mapped.rows = mapped.rows.map { rows in indices.map { rows[$0] } } ?? indices
+    return Dataset(
+      file: file, featureNames: featureNames, labelName: labelName, x: .zeros(0, 0), textLabels: nil, lines: [],
+      columns: columns, mapped: mapped)
   }
 
   /// Examples a chunk at a time: at most `size` columns of x (unscaled), with
@@ -56,10 +78,10 @@ struct Dataset {
       return
     }
     var start = 0
-    while start < mapped.rows.count {
-      let end = Swift.min(start + size, mapped.rows.count)
+    while start < mapped.count {
+      let end = Swift.min(start + size, mapped.count)
       var chunk = Matrix<Float>.zeros(mapped.examples.featureCount, end - start)
-      mapped.examples.gatherExamples(mapped.rows[start..<end], into: &chunk)
+      mapped.examples.gatherExamples((start..<end).map(mapped.row)[...], into: &chunk)
       try body(start, chunk)
       start = end
     }
@@ -69,8 +91,8 @@ struct Dataset {
   /// At most `count` of the first examples, standardised (to look at the scale of the cost).
   func sample(_ scaler: Standardizer, count: Int = 4096) -> Matrix<Float> {
     guard let mapped else { return scaler.transform(DataSplit.columns(x, Array(0..<Swift.min(count, x.columns)))) }
-    var out = Matrix<Float>.zeros(mapped.examples.featureCount, Swift.min(count, mapped.rows.count))
-    mapped.examples.gatherExamples(mapped.rows[0..<out.columns], into: &out)
+    var out = Matrix<Float>.zeros(mapped.examples.featureCount, Swift.min(count, mapped.count))
+    mapped.examples.gatherExamples((0..<out.columns).map(mapped.row)[...], into: &out)
     scaler.transform(inPlace: &out)
     return out
   }
@@ -265,7 +287,7 @@ struct Dataset {
     } catch {
       let i = error.feature
       throw CLIError.at(
-        file, line: lines[error.example], column: columns[i], name: featureNames[i],
+        file, line: line(error.example), column: columns[i], name: featureNames[i],
         "\(Float(error.value)) is \(Float(error.standardized)) once standardised with the training mean \(format(scaler.means[i], 4)) and standard deviation \(format(scaler.standardDeviations[i], 4)): the network cannot take it"
       )
     }
@@ -273,7 +295,7 @@ struct Dataset {
     if let first = far.first {
       let i = first.feature
       let more = far.count > 1 ? " (and \(far.count - 1) more values)" : ""
-      let place = "\(file):\(lines[first.example]): column \(columns[i]) (\(featureNames[i]))"
+      let place = "\(file):\(line(first.example)): column \(columns[i]) (\(featureNames[i]))"
       warn(
         "\(place): \(x[i, first.example]) lies \(format(Swift.abs(Double(scaled[i, first.example])), 1)) standard deviations from the training mean\(more); predictions this far outside the training data are extrapolations"
       )
@@ -287,12 +309,12 @@ struct Dataset {
     guard let mapped else {
       return try Self.checkedOutputs(model, try inputs(for: model, warnFarValues: warnFarValues), self, 0)
     }
-    var p = Matrix<Float>.zeros(model.network.outputSize, mapped.rows.count)
+    var p = Matrix<Float>.zeros(model.network.outputSize, mapped.count)
     try forEachChunk { (start, chunk) throws(CLIError) in
       var part = self
       part.x = chunk
       part.mapped = nil
-      part.lines = Array(lines[start..<(start + chunk.columns)])
+      part.lines = (start..<(start + chunk.columns)).map(line)
       let out = try Self.checkedOutputs(model, try part.inputs(for: model, warnFarValues: false), part, 0)
       let rows = p.rows
       p.withUnsafeMutableBufferPointer { t in
@@ -312,7 +334,7 @@ struct Dataset {
     let bad = p.withUnsafeBufferPointer { b in b.firstIndex { !$0.isFinite } }
     if let k = bad {
       throw CLIError.at(
-        data.file, line: data.lines[offset + k / p.rows],
+        data.file, line: data.line(offset + k / p.rows),
         "the network's output for this row is \(p[k % p.rows, k / p.rows]), not a probability (an overflow inside the network: are the inputs on the training scale?)"
       )
     }
@@ -331,7 +353,7 @@ extension Dataset {
     _ csv: CSVFile, encoder: TabularEncoder, x: Matrix<Float>, columns: [Int], labelName: String?, labels: [String]?
   ) {
     self.init(
-      file: csv.path, featureNames: encoder.featureNames, labelName: labelName, x: x, labels: labels,
+      file: csv.path, featureNames: encoder.featureNames, labelName: labelName, x: x, textLabels: labels,
       lines: csv.records.map(\.line), columns: encoder.sourceColumns.map { columns[$0] + 1 })
   }
 }

@@ -23,8 +23,8 @@ struct StreamedRows {
   var featureColumns: [Int]
   var ignored: [String]
   var markers: [String]
-  var labels: [String]
-  var lines: [Int]
+  var labels: LabelColumn
+  var lines: [Int32]
   var labelName: String { header[labelColumn] }
   var count: Int { labels.count }
 }
@@ -121,15 +121,16 @@ extension StreamedRows {
       "rows", cache.identity, label ?? "", ignore.joined(separator: ","), markers.joined(separator: ","),
     ])
     if let record = cache.read(DataCache.RowsRecord.self, "rows-\(key).json"), record.identity == cache.identity,
-      let indices = try? Matrix<Float>(npyFile: cache.file("rows-\(key)-labels.npy")),
+      let codes = try? Matrix<Float>(npyFile: cache.file("rows-\(key)-labels.npy")),
       let lines = try? Matrix<Double>(npyFile: cache.file("rows-\(key)-lines.npy")),
-      indices.count == lines.count,
-      indices.elements.allSatisfy({ Int($0) >= 0 && Int($0) < record.labelNames.count })
+      codes.count == lines.count,
+      codes.elements.allSatisfy({ Int($0) >= 0 && Int($0) < record.labelNames.count })
     {
       return StreamedRows(
         path: path, header: record.header, labelColumn: record.labelColumn, featureColumns: record.featureColumns,
-        ignored: record.ignored, markers: markers, labels: indices.elements.map { record.labelNames[Int($0)] },
-        lines: lines.elements.map { Int($0) })
+        ignored: record.ignored, markers: markers,
+        labels: LabelColumn(names: record.labelNames, codes: codes.elements.map { UInt16($0) }),
+        lines: lines.elements.map { Int32($0) })
     }
     guard mayBuild else {
       throw CLIError(
@@ -139,43 +140,32 @@ extension StreamedRows {
     var reader = try CSVChunkReader(path: path)
     defer { reader.close() }
     var rows: StreamedRows?
-    var names: [String: Int] = [:]
-    var order: [String] = []
-    var indices: [Float] = []
     while let chunk = try reader.next() {
       if rows == nil {
         // The first chunk settles the columns, as a table read whole does.
         let table = try TrainingTable(csv: chunk, label: label, ignore: ignore, markers: markers)
         rows = StreamedRows(
           path: path, header: chunk.header, labelColumn: table.labelColumn, featureColumns: table.featureColumns,
-          ignored: ignore, markers: markers, labels: [], lines: [])
+          ignored: ignore, markers: markers, labels: LabelColumn(), lines: [])
       } else {
         try Dataset.checkWidths(chunk)
       }
       let labels = try Dataset.readLabels(
         chunk, column: rows!.labelColumn, markers: TabularEncoder(columns: [], missingMarkers: markers))
       for (r, label) in labels.enumerated() {
-        var k = names[label]
-        if k == nil {
-          if order.count >= 100_000 {
-            throw CLIError.at(
-              path, line: chunk.records[r].line,
-              "the label column \"\(rows!.labelName)\" has more than 100000 distinct values; blasnet trains classifiers with 2 to 100 classes"
-            )
-          }
-          k = order.count
-          names[label] = k
-          order.append(label)
+        guard rows!.labels.append(label) else {
+          throw CLIError.at(
+            path, line: chunk.records[r].line,
+            "the label column \"\(rows!.labelName)\" has more than \(LabelColumn.maxDistinct) distinct values; blasnet trains classifiers with 2 to 100 classes"
+          )
         }
-        indices.append(Float(k!))
-        rows!.labels.append(label)
-        rows!.lines.append(chunk.records[r].line)
+        rows!.lines.append(Int32(clamping: chunk.records[r].line))
       }
     }
     guard let rows else { throw CLIError("\(path): the file is empty (expected a header row and data)") }
     try cache.create()
     do {
-      try Matrix(row: indices).write(npyFile: cache.file("rows-\(key)-labels.npy"))
+      try Matrix(row: rows.labels.codes.map(Float.init)).write(npyFile: cache.file("rows-\(key)-labels.npy"))
       try Matrix(row: rows.lines.map(Double.init)).write(npyFile: cache.file("rows-\(key)-lines.npy"))
     } catch {
       throw CLIError("\(error); name another folder with --cache")
@@ -183,7 +173,8 @@ extension StreamedRows {
     try cache.write(
       DataCache.RowsRecord(
         identity: cache.identity, header: rows.header, labelColumn: rows.labelColumn,
-        featureColumns: rows.featureColumns, ignored: rows.ignored, labelNames: order), "rows-\(key).json")
+        featureColumns: rows.featureColumns, ignored: rows.ignored, labelNames: rows.labels.names),
+      "rows-\(key).json")
     return rows
   }
 
@@ -219,7 +210,7 @@ extension StreamedRows {
     }
     let lines = self.lines
     func describe(_ error: TabularError) -> CLIError {
-      Dataset.describe(error, path: path, header: header, line: { lines[$0] }, fitted: false)
+      Dataset.describe(error, path: path, header: header, line: { Int(lines[$0]) }, fitted: false)
     }
     // Pass 2: what the encoder learns, from the training rows.
     var isTraining = [Bool](repeating: false, count: count)
@@ -302,7 +293,7 @@ struct NPYTable {
   var xPath: String
   var yPath: String
   var examples: NPYExamples<Float>
-  var labels: [String]
+  var labels: LabelColumn
 
   init(x xPath: String, y yPath: String, examplesAsRows: Bool) throws(CLIError) {
     let array: NPYArray
@@ -332,7 +323,7 @@ struct NPYTable {
     }
     self.xPath = xPath
     self.yPath = yPath
-    labels = y.elements.map(SavedModel.className)
+    labels = LabelColumn(y.elements.map(SavedModel.className))
   }
 
   /// Throws for the first element of X that is not finite, naming its place in the file.

@@ -23,7 +23,7 @@ struct Report {
   func checkLabels(_ data: Dataset) throws(CLIError) {
     for (j, label) in data.labels!.enumerated() where classes.index(of: label) == nil {
       throw CLIError.at(
-        data.file, line: data.lines[j], name: nil,
+        data.file, line: data.line(j), name: nil,
         "label \(quoted(label)) is not one of the model's classes \(list(classes.names))")
     }
   }

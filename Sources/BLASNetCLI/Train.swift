@@ -514,7 +514,8 @@ extension BLASNetCommand {
     /// bytes and field ranges are freed when this returns.
     func load(_ path: String) throws(CLIError) -> Loaded {
       let table = try TrainingTable(path: path, label: label, ignore: ignoredColumns, markers: markers)
-      let (classes, split, trainRows, validationRows, inner) = try splitRows(table.labels, labelName: table.labelName)
+      let (classes, split, trainRows, validationRows, inner) = try splitRows(
+        LabelColumn(table.labels), labelName: table.labelName)
       // Everything the encoder and the scaler learn comes from the training
       // rows. Every field is checked here, before the counts in run().
       let (encoder, all, notes) = try table.fitAndEncode(
@@ -530,12 +531,13 @@ extension BLASNetCommand {
 
     /// The classes of `labels`, and the stratified split: test rows, then
     /// the validation rows out of the training split (never the test split).
-    func splitRows(_ labels: [String], labelName: String) throws(CLIError) -> (
+    func splitRows(_ labels: LabelColumn, labelName: String) throws(CLIError) -> (
       classes: ClassLabels, split: (train: [Int], test: [Int]), trainRows: [Int], validationRows: [Int]?,
       inner: (train: [Int], test: [Int])?
     ) {
-      let classes = try ClassLabels(labels: labels, labelName: labelName, positive: positiveClass)
-      let strata = classes.strata(labels)
+      let classes = try ClassLabels(labels: labels.names, labelName: labelName, positive: positiveClass)
+      let stratumOfCode = classes.strata(labels.names)
+      let strata = labels.codes.map { stratumOfCode[Int($0)] }
       let split = DataSplit.trainTestIndices(
         count: labels.count, testFraction: testFraction, seed: seed, stratifyBy: strata)
       var trainRows = split.train
@@ -571,9 +573,9 @@ extension BLASNetCommand {
         trainingRows: trainRows, missing: missing.strategy, maxCategories: maxCategories, cache: cache,
         mayBuild: mayBuild)
       let all = Dataset(
-        file: path, featureNames: encoder.featureNames, labelName: rows.labelName, x: .zeros(0, 0), labels: rows.labels,
-        lines: rows.lines, columns: encoder.sourceColumns.map { rows.featureColumns[$0] + 1 },
-        mapped: Dataset.MappedRows(examples: examples, rows: Array(0..<rows.count)))
+        file: path, featureNames: encoder.featureNames, labelName: rows.labelName, x: .zeros(0, 0), textLabels: nil,
+        lines: [], columns: encoder.sourceColumns.map { rows.featureColumns[$0] + 1 },
+        mapped: Dataset.MappedRows(examples: examples, rows: nil, labels: rows.labels, lines: rows.lines))
       return (table, classes, split, trainRows, validationRows, inner, encoder, all, notes)
     }
 
@@ -587,9 +589,10 @@ extension BLASNetCommand {
       let (classes, split, trainRows, validationRows, inner) = try splitRows(arrays.labels, labelName: labelName)
       let encoder = TabularEncoder(numericColumns: (1...arrays.examples.featureCount).map { "x\($0)" })
       let all = Dataset(
-        file: x!, featureNames: encoder.featureNames, labelName: labelName, x: .zeros(0, 0), labels: arrays.labels,
-        lines: Array(1...m), columns: Array(1...encoder.width),
-        mapped: Dataset.MappedRows(examples: arrays.examples, rows: Array(0..<m)))
+        file: x!, featureNames: encoder.featureNames, labelName: labelName, x: .zeros(0, 0), textLabels: nil,
+        lines: [], columns: Array(1...encoder.width),
+        mapped: Dataset.MappedRows(
+          examples: arrays.examples, rows: nil, labels: arrays.labels, lines: (1...Int32(clamping: m)).map { $0 }))
       return (table, classes, split, trainRows, validationRows, inner, encoder, all, TabularEncoder.Notes())
     }
 

@@ -133,28 +133,63 @@ public struct NPYError: Error, Equatable, CustomStringConvertible {
 final class MappedFile: @unchecked Sendable {
   let base: UnsafeRawPointer?
   let count: Int
+  /// The file, kept open for `pread` of scattered columns.
+  let fd: Int32
+  /// Bytes of pages mapped in by reads since they were last given back (an estimate).
+  var touched = 0
+  /// Past this many, ``NPYArray/gatherColumns(_:transposed:into:)`` gives the pages back.
+  static let residentLimit = 128 << 20
 
   init(path: String) throws(NPYError) {
     func failure(_ reason: String) -> NPYError { NPYError(path: path, problem: .cannotOpen(reason)) }
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { throw failure(String(cString: strerror(errno))) }
-    defer { close(fd) }
     var info = stat()
-    if fstat(fd, &info) != 0 { throw failure(String(cString: strerror(errno))) }
-    if (info.st_mode & S_IFMT) != S_IFREG { throw failure("not a regular file") }
+    if fstat(fd, &info) != 0 || (info.st_mode & S_IFMT) != S_IFREG {
+      let reason = (info.st_mode & S_IFMT) != S_IFREG ? "not a regular file" : String(cString: strerror(errno))
+      close(fd)
+      throw failure(reason)
+    }
+    self.fd = fd
     count = Int(info.st_size)
     if count == 0 {
       base = nil
       return
     }
     guard let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+      close(fd)
       throw failure(String(cString: strerror(errno)))
     }
     base = UnsafeRawPointer(p)
+    // Reads jump about (shuffled batches): no read-ahead.
+    madvise(p, count, MADV_RANDOM)
+  }
+
+  /// Notes `bytes` more of pages mapped in; gives all of them back past the limit.
+  func noteRead(_ bytes: Int) {
+    touched += bytes
+    if touched > Self.residentLimit, let base {
+      madvise(UnsafeMutableRawPointer(mutating: base), count, MADV_DONTNEED)
+      touched = 0
+    }
   }
 
   deinit {
     if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+    close(fd)
+  }
+
+  /// Reads `count` bytes at `offset` into `target` with `pread` (from the
+  /// page cache, mapping nothing in); false if the read falls short.
+  func read(_ target: UnsafeMutableRawPointer, count: Int, at offset: Int) -> Bool {
+    var done = 0
+    while done < count {
+      let n = pread(fd, target + done, count - done, off_t(offset + done))
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return false }
+      done += n
+    }
+    return true
   }
 }
 
@@ -250,6 +285,7 @@ public struct NPYArray: Sendable {
   /// larger than memory a batch at a time keeps the resident set small this way.
   public func releaseResidentPages() {
     if let base = file.base { madvise(UnsafeMutableRawPointer(mutating: base), file.count, MADV_DONTNEED) }
+    file.touched = 0
   }
 
   /// Rows of the array seen as a matrix (before any transposition).
@@ -274,7 +310,10 @@ public struct NPYArray: Sendable {
   /// Copies the columns `indices` (in that order) of the array seen as a
   /// matrix (or of its transpose) into the columns of `out`, which must have
   /// as many rows as that matrix and one column per index. Only the pages of
-  /// the file that hold those columns are read.
+  /// the file that hold those columns are read, and once reads have mapped
+  /// in 128 MB of them they are given back (`madvise(MADV_DONTNEED)`; they
+  /// stay in the page cache), so reading a file larger than memory keeps the
+  /// process small.
   public func gatherColumns<S: BLASScalar, C: Collection<Int>>(
     _ indices: C, transposed: Bool = false, into out: inout Matrix<S>
   ) {
@@ -291,15 +330,55 @@ public struct NPYArray: Sendable {
       transposed ? (storedColumnStride, storedRowStride) : (storedRowStride, storedColumnStride)
     guard let base = file.base, r > 0 else { return }
     let data = base + dataOffset
+    // What a read maps in: a fault maps the 64 KB around it (Linux's fault-around),
+    // so a column far from the last one read costs 64 KB at least, and a
+    // column read element by element a page or more per element.
+    let size = dataType.size
+    let far = rowStride == 1 ? Swift.max(r * size, 1 << 16) : r * Swift.max(rowStride * size, 1 << 16)
+    let near = rowStride == 1 ? r * size : far
+    var mapped = 0
+    // Columns of the scalar's own type stored in one run are read with pread,
+    // each run of consecutive columns in one call: from the page cache,
+    // mapping nothing in (a fault would map 64 KB to take a few hundred bytes).
+    let direct =
+      rowStride == 1 && MemoryLayout<S>.size == size && (S.self == Float.self) == (dataType == .float32)
+      && (S.self == Double.self) == (dataType == .float64)
     out.withUnsafeMutableBufferPointer { dst in
       var k = 0
+      var run: (first: Int, column: Int, count: Int)?
+      func flush() {
+        guard let r0 = run else { return }
+        let target = dst.baseAddress! + r0.column * r
+        if !file.read(target, count: r0.count * r * size, at: dataOffset + r0.first * columnStride * size) {
+          // A file cut short since it was opened: read what is there through the mapping (it traps past its end).
+          for i in 0..<r0.count {
+            Self.convert(
+              dataType, data + (r0.first + i) * columnStride * size, stride: 1, count: r, into: target + i * r)
+          }
+        }
+        run = nil
+      }
+      var previous = Int.min
       for j in indices {
         if j < 0 || j >= c { shapeFailure("NPYArray.gatherColumns: column \(j) is outside 0..<\(c)") }
-        let column = dst.baseAddress! + k * r
-        Self.convert(dataType, data + j * columnStride * dataType.size, stride: rowStride, count: r, into: column)
+        if direct {
+          if let r0 = run, j == r0.first + r0.count {
+            run!.count += 1
+          } else {
+            flush()
+            run = (j, k, 1)
+          }
+        } else {
+          let column = dst.baseAddress! + k * r
+          Self.convert(dataType, data + j * columnStride * size, stride: rowStride, count: r, into: column)
+          mapped += j == previous + 1 ? near : far
+        }
+        previous = j
         k += 1
       }
+      flush()
     }
+    file.noteRead(mapped)
   }
 
   /// Converts `count` elements `stride` elements apart, starting at `source`.

@@ -220,8 +220,6 @@ public struct DataParallelTrainer {
   var batchX: [Int: Matrix<Scalar>] = [:]
   var batchY: [Int: Matrix<Scalar>] = [:]
   var batchW: [Int: Matrix<Scalar>] = [:]
-  /// Bytes of examples gathered since the source last let go of its pages.
-  var gatheredBytes = 0
 
   /// The network as it is now (the same on every process).
   public var network: Network<Scalar> { local.network }
@@ -286,7 +284,7 @@ public struct DataParallelTrainer {
     }
     var monitor = TrainingMonitor<Scalar>(options: options)
     let batch = Swift.min(options.batchSize ?? m, m)
-    let mine = owned(m)
+    let mine = batch >= m ? owned(m) : []  // the full batch's local part
     var order = Array(0..<m)
     var local: [Int] = []
     local.reserveCapacity(batch)
@@ -355,11 +353,6 @@ public struct DataParallelTrainer {
         }
       }
       Self.gather(train.labels, indices, into: &y)
-      gatheredBytes += mr * train.source.featureCount * MemoryLayout<Scalar>.size
-      if gatheredBytes > 1 << 26 {
-        train.source.releaseResidentPages()
-        gatheredBytes = 0
-      }
       var w: Matrix<Scalar>? = nil
       if train.weights != nil || width != mr {
         var buffer = batchW[width] ?? .zeros(1, width)
