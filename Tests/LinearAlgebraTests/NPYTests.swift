@@ -197,4 +197,55 @@ import Testing
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["x.npy"])
   }
+
+  /// Scattered columns are read with pread, so the mapping stays out of the
+  /// resident set (shuffled batches of a file larger than memory); the
+  /// values are those of the file.
+  @Test func scatteredColumnsAreReadWithoutMappingTheFileIn() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("npy-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("big.npy").path
+    let (rows, columns) = (256, 32768)  // 32 MiB
+    let writer = try NPYWriter<Float>(path: path, rows: rows, columns: columns)
+    for block in 0..<32 {
+      try writer.append(Matrix(rows: rows, columns: 1024) { i, j in Float((block * 1024 + j) * rows + i) })
+    }
+    try writer.finish()
+    let file = try NPYArray(path: path)
+    var order = Array(0..<columns)
+    var generator = Xoshiro256StarStar(seed: 4)
+    generator.shuffle(&order)
+    var batch = Matrix<Float>.zeros(rows, 512)
+    var start = 0
+    while start < columns {
+      file.gatherColumns(order[start..<(start + 512)], into: &batch)
+      #expect(batch[7, 3] == Float(order[start + 3] * rows + 7))
+      start += 512
+    }
+    // Runs of consecutive columns too, in one read each.
+    var runs = Matrix<Float>.zeros(rows, 5)
+    file.gatherColumns([5, 6, 7, 100, 101], into: &runs)
+    #expect((0..<5).map { runs[1, $0] } == [5, 6, 7, 100, 101].map { Float($0 * rows + 1) })
+    // The mapping's resident size, from /proc/self/smaps: next to nothing
+    // (reading the columns through the mapping instead left 2 MiB to 32 MiB
+    // of it resident here, depending on the page sizes the kernel maps).
+    // (/proc files report a size of 0: read them to the end.)
+    let smaps = try withExtendedLifetime(file) {
+      let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+      defer { try? handle.close() }
+      return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+    }
+    var resident: Int?
+    for (k, line) in smaps.enumerated() where line.hasSuffix(path) {
+      for detail in smaps[(k + 1)...] {
+        if detail.hasPrefix("Rss:") {
+          resident = Int(detail.split(separator: " ", omittingEmptySubsequences: true)[1])
+          break
+        }
+      }
+    }
+    let kilobytes = try #require(resident, "\(path) is not mapped")
+    #expect(kilobytes < 1024, "\(kilobytes) kB of the file resident")
+  }
 }
