@@ -368,19 +368,38 @@ struct CSVChunkReader {
     pending.removeLast(pending.count - filled)
   }
 
-  /// The index after the last line break outside quotes (a LF, or a CR not
-  /// followed by a LF), scanning from a record's start; nil if there is none.
+  /// The index after the last record boundary in `b` (a LF, or a CR not
+  /// followed by a LF), scanning from a record's start with the reader's
+  /// own rules: a quote opens a quoted field only at a field's start (after
+  /// blanks), `""` inside one is a quote; nil if there is none.
   static func lastBoundary(_ b: [UInt8]) -> Int? {
-    var inQuotes = false
     var last: Int?
     b.withUnsafeBufferPointer { p in
-      for i in 0..<p.count {
+      var inQuotes = false
+      var atFieldStart = true
+      var i = 0
+      while i < p.count {
         let c = p[i]
-        if c == CSVFile.quote {
-          inQuotes.toggle()
-        } else if !inQuotes {
-          if c == CSVFile.lf || (c == CSVFile.cr && i + 1 < p.count && p[i + 1] != CSVFile.lf) { last = i + 1 }
+        if inQuotes {
+          if c == CSVFile.quote {
+            if i + 1 < p.count && p[i + 1] == CSVFile.quote {
+              i += 1
+            } else {
+              inQuotes = false
+            }
+          }
+        } else if c == CSVFile.quote && atFieldStart {
+          inQuotes = true
+          atFieldStart = false
+        } else if c == CSVFile.comma {
+          atFieldStart = true
+        } else if c == CSVFile.lf || (c == CSVFile.cr && i + 1 < p.count && p[i + 1] != CSVFile.lf) {
+          last = i + 1
+          atFieldStart = true
+        } else if c != CSVFile.space && c != CSVFile.tab && c != CSVFile.cr {
+          atFieldStart = false
         }
+        i += 1
       }
     }
     return last

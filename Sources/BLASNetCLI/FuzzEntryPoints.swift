@@ -14,6 +14,7 @@ package enum FuzzEntryPoints {
   package static func trainingTable(_ bytes: [UInt8]) {
     do {
       let csv = try CSVFile(path: "fuzz.csv", bytes: bytes)
+      chunks(bytes, agreeWith: csv)
       let table = try TrainingTable(
         csv: csv, label: nil, ignore: [], markers: TabularEncoder.defaultMissingMarkers)
       let classes = try ClassLabels(training: table, positive: nil)
@@ -27,6 +28,29 @@ package enum FuzzEntryPoints {
       _ = encoder.standardizer(fitting: data.subset(rows).x).transform(data.x)
     } catch {
       _ = error.description
+    }
+  }
+
+  /// The bytes cut in two at the chunk reader's last record boundary in
+  /// their first half and read as two chunks give the records of the whole.
+  static func chunks(_ bytes: [UInt8], agreeWith whole: CSVFile) {
+    guard let cut = CSVChunkReader.lastBoundary(Array(bytes[..<(bytes.count / 2)])),
+      let first = try? CSVFile(path: "fuzz.csv", bytes: Array(bytes[..<cut]))
+    else { return }
+    let rest: CSVFile
+    do {
+      rest = try CSVFile(
+        path: "fuzz.csv", bytes: Array(bytes[cut...]), continuing: .init(header: first.header, line: first.endLine))
+    } catch {
+      fatalError("the second chunk fails (\(error)) where the whole file reads")
+    }
+    func rows(_ f: CSVFile) -> [[String]] {
+      f.records.indices.map { r in
+        ["\(f.records[r].line)"] + (0..<f.records[r].count).map { f.text(record: r, field: $0) }
+      }
+    }
+    if first.header != whole.header || rows(first) + rows(rest) != rows(whole) {
+      fatalError("the file read in two chunks cut at byte \(cut) differs from the file read whole")
     }
   }
 

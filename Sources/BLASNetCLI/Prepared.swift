@@ -32,13 +32,14 @@ struct StreamedRows {
 /// The cache of one CSV file: `FILE.csv.blasnet-cache/` unless `--cache` names a folder.
 struct DataCache {
   let folder: String
-  /// Identifies the file's version: size, modification time, inode.
+  /// Identifies the file's version: its size and modification time (not its
+  /// inode, so that a copy with its time kept, on another machine, matches).
   let identity: String
 
   init(csv path: String, folder: String?) throws(CLIError) {
     var info = stat()
     guard stat(path, &info) == 0 else { throw CLIError("\(path): no such file") }
-    identity = "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)-\(info.st_ino)"
+    identity = "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     self.folder = Self.folder(for: path, folder)
   }
 

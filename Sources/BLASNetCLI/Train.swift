@@ -408,7 +408,7 @@ extension BLASNetCommand {
       }
       if group.size > 1 {
         say(
-          "Processes: \(group.size) (MPI, data-parallel: each computes the gradients of its \(train.count / group.size)-odd training examples; one allreduce per step)"
+          "Processes: \(group.size) (MPI, data-parallel: each computes the gradients of about \(train.count / group.size) of the training examples; one allreduce per step)"
         )
       }
       var progress = ProgressReporter(epochs: epochs, quiet: quiet || !reporter)

@@ -8,6 +8,8 @@ import Testing
 @Suite struct CSVChunkTests {
   static let text =
     "\u{FEFF}name,\"note, with comma\",value\r\n\"a \"\"quoted\"\" word\",\"two\nlines\",1.5\r\n\nb,,2e3\rc,\"x\",3\n"
+    // A quote inside an unquoted field is text; the next field's quotes hold a line break.
+    + "x\"y,\"p\nq\",7\n"
     + (0..<40).map { "row\($0),\"multi\nline \($0)\",\($0)\n" }.joined() + "last,\"end\",99"
 
   /// Every record as (line, fields).
@@ -35,11 +37,12 @@ import Testing
       chunks += 1
     }
     let expected = Self.rows(whole)
-    #expect(expected.count == 44)
+    #expect(expected.count == 45)
     #expect(chunked.map(\.0) == expected.map(\.0))
     #expect(chunked.map(\.1) == expected.map(\.1))
     #expect(expected[2].0 == 6 && expected[2].1 == ["c", "x", "3"])  // after a lone CR
-    #expect(expected.last!.0 == 87 && expected.last!.1 == ["last", "end", "99"])
+    #expect(expected[3].0 == 7 && expected[3].1 == ["x\"y", "p\nq", "7"])
+    #expect(expected.last!.0 == 89 && expected.last!.1 == ["last", "end", "99"])
     if chunkBytes < 64 { #expect(chunks > 10) }
   }
 

@@ -68,6 +68,14 @@ final class Flag: @unchecked Sendable {
   var value: Bool { lock.withLock { raised } }
 }
 
+/// `train` on n processes saving `m<n>.json` (and `c<n>.svg`) in `folder`; the run and the model saved.
+func train(_ n: Int, _ arguments: [String], in folder: URL) throws -> (MPIRun, Network<Float>?) {
+  let name = "m\(n).json"
+  let run = try MPIRun.train(n, arguments + ["--save", name, "--plot", "c\(n).svg"], in: folder)
+  let model = try? SavedModel.load(from: folder.appendingPathComponent(name).path).network
+  return (run, model)
+}
+
 func withFolder<R>(_ body: (URL) throws -> R) throws -> R {
   let url = FileManager.default.temporaryDirectory.appendingPathComponent("blasnet-mpi-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -94,16 +102,15 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
         "--data", MPIRun.wdbc, "--optimizer", "gd", "--learning-rate", "0.1", "--batch-size", "0", "--epochs", "50",
         "--validation-fraction", "0", "--quiet",
       ]
-      let one = try MPIRun.train(1, common + ["--save", "m1.json", "--plot", "c1.svg"], in: folder)
-      #expect(one.status == 0, "\(one.stderr)")
-      let reference = try SavedModel.load(from: folder.appendingPathComponent("m1.json").path).network
+      let (one, first) = try train(1, common, in: folder)
+      let reference = try #require(first, "\(one.stderr)")
       for n in [2, 3] {
-        let run = try MPIRun.train(n, common + ["--save", "m\(n).json", "--plot", "c\(n).svg"], in: folder)
+        let (run, saved) = try train(n, common, in: folder)
         #expect(run.status == 0 && !run.timedOut, "\(run.stderr)")
         #expect(run.stdout.contains("Processes: \(n) (MPI, data-parallel"))
         #expect(run.stdout.contains("Replicas: every process holds the same parameters (compared bit for bit)"))
         #expect(run.stdout.contains("Allreduce: 50 calls of 642 floats"))
-        let model = try SavedModel.load(from: folder.appendingPathComponent("m\(n).json").path).network
+        let model = try #require(saved)
         let difference = relativeDifference(model, reference)
         #expect(difference <= 1e-5, "\(n) processes: relative difference \(difference)")
         // Fifty steps moved the parameters far from where they started.
@@ -119,13 +126,12 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
         "--data", MPIRun.wdbc, "--optimizer", "adam", "--learning-rate", "0.01", "--batch-size", "32", "--epochs", "6",
         "--patience", "3", "--quiet",
       ]
-      let one = try MPIRun.train(1, common + ["--save", "m1.json", "--plot", "c1.svg"], in: folder)
-      let two = try MPIRun.train(2, common + ["--save", "m2.json", "--plot", "c2.svg"], in: folder)
-      #expect(one.status == 0 && two.status == 0, "\(one.stderr)\(two.stderr)")
+      let (one, first) = try train(1, common, in: folder)
+      let (two, second) = try train(2, common, in: folder)
       // 364 training examples in batches of 32: 12 steps an epoch.
       #expect(two.stdout.contains("Allreduce: 72 calls of 642 floats"))
-      let a = try SavedModel.load(from: folder.appendingPathComponent("m1.json").path).network
-      let b = try SavedModel.load(from: folder.appendingPathComponent("m2.json").path).network
+      let a = try #require(first, "\(one.stderr)")
+      let b = try #require(second, "\(two.stderr)")
       let difference = relativeDifference(b, a)
       #expect(difference <= 1e-5, "relative difference \(difference)")
       func line(_ run: MPIRun, _ prefix: String) -> String? {
@@ -147,13 +153,13 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
         "--data", data, "--optimizer", "adam", "--learning-rate", "0.01", "--batch-size", "32", "--epochs", "6",
         "--quiet",
       ]
-      let one = try MPIRun.train(1, common + ["--save", "m1.json", "--plot", "c1.svg"], in: folder)
-      let two = try MPIRun.train(2, common + ["--stream", "--save", "m2.json", "--plot", "c2.svg"], in: folder)
-      #expect(one.status == 0 && two.status == 0 && !two.timedOut, "\(one.stderr)\(two.stderr)")
+      let (one, first) = try train(1, common, in: folder)
+      let (two, second) = try train(2, common + ["--stream"], in: folder)
+      #expect(!two.timedOut)
       #expect(two.stdout.contains("Cache:   \(data).blasnet-cache ("))
       #expect(two.stdout.contains("Replicas: every process holds the same parameters (compared bit for bit)"))
-      let a = try SavedModel.load(from: folder.appendingPathComponent("m1.json").path).network
-      let b = try SavedModel.load(from: folder.appendingPathComponent("m2.json").path).network
+      let a = try #require(first, "\(one.stderr)")
+      let b = try #require(second, "\(two.stderr)")
       let difference = relativeDifference(b, a)
       #expect(difference <= 1e-5, "relative difference \(difference)")
     }
