@@ -165,6 +165,25 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
     }
   }
 
+  @Test func arraysFromNumPyTrainOnNProcessesAsOnOne() throws {
+    try withFolder { folder in
+      let text = try String(contentsOfFile: MPIRun.wdbc, encoding: .utf8)
+      let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+      let x = Matrix<Float>(rows: rows.count, columns: rows[0].count - 1) { i, j in Float(rows[i][j]) }
+      try x.write(npyFile: folder.appendingPathComponent("X.npy").path, fortranOrder: false)
+      try Matrix(row: rows.map { $0.last! }).write(npyFile: folder.appendingPathComponent("y.npy").path)
+      let common = ["--x", "X.npy", "--y", "y.npy", "--examples-as-rows", "--epochs", "40", "--quiet"]
+      let (one, first) = try train(1, common, in: folder)
+      let (two, second) = try train(2, common, in: folder)
+      #expect(two.stdout.contains("Data:    X.npy and y.npy: 569 examples, 30 features"))
+      #expect(two.stdout.contains("Replicas: every process holds the same parameters (compared bit for bit)"))
+      let a = try #require(first, "\(one.stderr)")
+      let b = try #require(second, "\(two.stderr)")
+      let difference = relativeDifference(b, a)
+      #expect(difference <= 1e-5, "relative difference \(difference)")
+    }
+  }
+
   @Test func aProcessThatCannotReadItsDataStopsEveryProcess() throws {
     try withFolder { folder in
       let missing = folder.appendingPathComponent("missing.csv").path
