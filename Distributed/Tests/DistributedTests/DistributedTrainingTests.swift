@@ -76,6 +76,25 @@ func train(_ n: Int, _ arguments: [String], in folder: URL) throws -> (MPIRun, N
   return (run, model)
 }
 
+/// Trains with `arguments` on 1 process and (with `twoAlso` too) on 2, and
+/// expects the same parameters (to 1e-5 relative) on every process; both runs.
+@discardableResult
+func expectTwoProcessesTrainAsOne(
+  _ arguments: [String], twoAlso: [String] = [], in folder: URL, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (one: MPIRun, two: MPIRun) {
+  let (one, first) = try train(1, arguments, in: folder)
+  let (two, second) = try train(2, arguments + twoAlso, in: folder)
+  #expect(!two.timedOut, sourceLocation: sourceLocation)
+  #expect(
+    two.stdout.contains("Replicas: every process holds the same parameters (compared bit for bit)"),
+    sourceLocation: sourceLocation)
+  let a = try #require(first, "\(one.stderr)", sourceLocation: sourceLocation)
+  let b = try #require(second, "\(two.stderr)", sourceLocation: sourceLocation)
+  let difference = relativeDifference(b, a)
+  #expect(difference <= 1e-5, "relative difference \(difference)", sourceLocation: sourceLocation)
+  return (one, two)
+}
+
 func withFolder<R>(_ body: (URL) throws -> R) throws -> R {
   let url = FileManager.default.temporaryDirectory.appendingPathComponent("blasnet-mpi-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -126,14 +145,9 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
         "--data", MPIRun.wdbc, "--optimizer", "adam", "--learning-rate", "0.01", "--batch-size", "32", "--epochs", "6",
         "--patience", "3", "--quiet",
       ]
-      let (one, first) = try train(1, common, in: folder)
-      let (two, second) = try train(2, common, in: folder)
+      let (one, two) = try expectTwoProcessesTrainAsOne(common, in: folder)
       // 364 training examples in batches of 32: 12 steps an epoch.
       #expect(two.stdout.contains("Allreduce: 72 calls of 642 floats"))
-      let a = try #require(first, "\(one.stderr)")
-      let b = try #require(second, "\(two.stderr)")
-      let difference = relativeDifference(b, a)
-      #expect(difference <= 1e-5, "relative difference \(difference)")
       func line(_ run: MPIRun, _ prefix: String) -> String? {
         run.stdout.split(separator: "\n").first { $0.hasPrefix(prefix) }.map(String.init)
       }
@@ -153,15 +167,8 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
         "--data", data, "--optimizer", "adam", "--learning-rate", "0.01", "--batch-size", "32", "--epochs", "6",
         "--quiet",
       ]
-      let (one, first) = try train(1, common, in: folder)
-      let (two, second) = try train(2, common + ["--stream"], in: folder)
-      #expect(!two.timedOut)
+      let (_, two) = try expectTwoProcessesTrainAsOne(common, twoAlso: ["--stream"], in: folder)
       #expect(two.stdout.contains("Cache:   \(data).blasnet-cache ("))
-      #expect(two.stdout.contains("Replicas: every process holds the same parameters (compared bit for bit)"))
-      let a = try #require(first, "\(one.stderr)")
-      let b = try #require(second, "\(two.stderr)")
-      let difference = relativeDifference(b, a)
-      #expect(difference <= 1e-5, "relative difference \(difference)")
     }
   }
 
@@ -173,14 +180,8 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
       try x.write(npyFile: folder.appendingPathComponent("X.npy").path, fortranOrder: false)
       try Matrix(row: rows.map { $0.last! }).write(npyFile: folder.appendingPathComponent("y.npy").path)
       let common = ["--x", "X.npy", "--y", "y.npy", "--examples-as-rows", "--epochs", "40", "--quiet"]
-      let (one, first) = try train(1, common, in: folder)
-      let (two, second) = try train(2, common, in: folder)
+      let (_, two) = try expectTwoProcessesTrainAsOne(common, in: folder)
       #expect(two.stdout.contains("Data:    X.npy and y.npy: 569 examples, 30 features"))
-      #expect(two.stdout.contains("Replicas: every process holds the same parameters (compared bit for bit)"))
-      let a = try #require(first, "\(one.stderr)")
-      let b = try #require(second, "\(two.stderr)")
-      let difference = relativeDifference(b, a)
-      #expect(difference <= 1e-5, "relative difference \(difference)")
     }
   }
 
