@@ -85,7 +85,6 @@ struct Dataset {
       try body(start, chunk)
       start = end
     }
-    mapped.examples.releaseResidentPages()
   }
 
   /// At most `count` of the first examples, standardised (to look at the scale of the cost).

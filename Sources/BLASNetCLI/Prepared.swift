@@ -347,6 +347,5 @@ struct NPYTable {
       }
       start = end
     }
-    examples.releaseResidentPages()
   }
 }

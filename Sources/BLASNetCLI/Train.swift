@@ -280,17 +280,19 @@ extension BLASNetCommand {
       // for the others in a collective call that never comes).
       var path = data ?? x ?? ""
       let streaming = data != nil && streams(path)
+      let loadStarted = ContinuousClock.now
+      var built: Loaded?
       if streaming && group.size > 1 {
         // Process 0 reads the file and writes the cache; the others then read the cache.
         _ = try ProcessFailure.agree(group) { () throws(CLIError) in
           if reporter {
             try OutputPaths.check(outputs: outputs, inputs: [("--data", path)])
-            _ = try loadStreaming(path, mayBuild: true)
+            built = try loadStreaming(path, mayBuild: true)
           }
         }
       }
-      let loadStarted = ContinuousClock.now
       let loaded = try ProcessFailure.agree(group) { () throws(CLIError) in
+        if let built { return built }
         if data == nil && x == nil { path = try Self.builtInDataPath() }
         if reporter {
           let inputs = x.map { [("--x", $0), ("--y", y!)] } ?? [("--data", path)]
@@ -330,7 +332,9 @@ extension BLASNetCommand {
       let train = all.subset(trainRows)
       let validation = validationRows.map { all.subset($0) }
       let test = all.subset(split.test)
-      let weightsOfClasses = try classes.weights(classWeight, training: train.labels!)
+      // Made once (from the label codes, for a mapped table).
+      let trainLabels = train.labels!
+      let weightsOfClasses = try classes.weights(classWeight, training: trainLabels)
       let scaler = train.standardizer(encoder)
       let sizes = [encoder.width] + layers.sizes + [binary ? 1 : classes.count]
       let chosen = optimizer.optimizer(learningRate: learningRate, weightDecay: weightDecay)
@@ -397,11 +401,11 @@ extension BLASNetCommand {
         batchSize: batchSize == 0 ? nil : batchSize, l2: l2, keepProbability: keepProb, seed: seed,
         recordCostEvery: max(1, epochs / 100),
         earlyStopping: patience.map { EarlyStopping(patience: $0, minDelta: minDelta) })
-      let yTrain = classes.targets(train.labels!)
+      let yTrain = classes.targets(trainLabels)
       let xTrain = train.mapped == nil ? scaler.transform(train.x) : .zeros(0, 0)
       try checkL2(network: network, x: train.mapped == nil ? xTrain : train.sample(scaler), y: yTrain)
       let exampleWeights: Matrix<Float>? = weightsOfClasses.map {
-        DataSplit.exampleWeights(classIndices: classes.indices(train.labels!), classWeights: $0)
+        DataSplit.exampleWeights(classIndices: classes.indices(trainLabels), classWeights: $0)
       }
       let validationData = validation.map {
         ValidationData(x: $0.mapped == nil ? scaler.transform($0.x) : .zeros(0, 0), y: classes.targets($0.labels!))

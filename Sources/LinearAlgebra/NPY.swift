@@ -280,14 +280,6 @@ public struct NPYArray: Sendable {
     }
   }
 
-  /// Gives back the memory of the pages read so far (`madvise(MADV_DONTNEED)`):
-  /// the next read of them comes from the page cache again. Reading a file
-  /// larger than memory a batch at a time keeps the resident set small this way.
-  public func releaseResidentPages() {
-    if let base = file.base { madvise(UnsafeMutableRawPointer(mutating: base), file.count, MADV_DONTNEED) }
-    file.touched = 0
-  }
-
   /// Rows of the array seen as a matrix (before any transposition).
   public var rows: Int { shape.count == 2 ? shape[0] : 1 }
   /// Columns of the array seen as a matrix (before any transposition).

@@ -12,13 +12,6 @@ public protocol ExampleSource<Scalar> {
   /// Copies examples `indices` (in that order) into the columns of `x`,
   /// which is `featureCount × indices.count`.
   func gatherExamples(_ indices: ArraySlice<Int>, into x: inout Matrix<Scalar>)
-  /// Lets go of memory that reading has taken and that can be read again
-  /// (the pages of a mapped file); nothing for examples in memory.
-  func releaseResidentPages()
-}
-
-extension ExampleSource {
-  public func releaseResidentPages() {}
 }
 
 extension Matrix: ExampleSource {
@@ -58,8 +51,6 @@ public struct NPYExamples<Scalar: BLASScalar>: ExampleSource {
   public func gatherExamples(_ indices: ArraySlice<Int>, into x: inout Matrix<Scalar>) {
     array.gatherColumns(indices, transposed: examplesAsRows, into: &x)
   }
-
-  public func releaseResidentPages() { array.releaseResidentPages() }
 }
 
 /// Some examples of another source, in a given order: example j is example
@@ -82,8 +73,6 @@ public struct ExampleSubset<Base: ExampleSource>: ExampleSource {
   public func gatherExamples(_ positions: ArraySlice<Int>, into x: inout Matrix<Base.Scalar>) {
     base.gatherExamples(positions.map { indices[$0] }[...], into: &x)
   }
-
-  public func releaseResidentPages() { base.releaseResidentPages() }
 }
 
 /// Examples standardised as they are read: `(x − mean) / sd` feature by feature.
@@ -108,8 +97,6 @@ public struct StandardizedExamples<Base: ExampleSource>: ExampleSource {
     base.gatherExamples(indices, into: &x)
     standardizer.transform(inPlace: &x)
   }
-
-  public func releaseResidentPages() { base.releaseResidentPages() }
 }
 
 /// Examples with their labels (n_L × m, in memory) and optional weights (1 × m).
@@ -200,20 +187,17 @@ public struct DataParallelTrainer {
   /// The scalar it trains in (the one blasnet trains in).
   public typealias Scalar = Float
 
-  /// The trainer of this process's gradients (without the L2 term, which is added after the sum).
-  public var local: Trainer<Scalar> { _local }
-  public let options: TrainingOptions
-  public let group: any ProcessGroup
-  /// Time spent in the allreduce calls, and their count.
-  public var allreduceTime: Duration { _allreduceTime }
-  public var allreduceCalls: Int { _allreduceCalls }
-
   // Float only, not generic: so that its calls into Trainer are compiled
   // specialised here, whatever module calls it (a generic DataParallelTrainer
   // used from another module ran Trainer's unspecialised passes, 3× slower).
-  var _local: Trainer<Scalar>
-  var _allreduceTime: Duration = .zero
-  var _allreduceCalls = 0
+
+  /// The trainer of this process's gradients (without the L2 term, which is added after the sum).
+  public private(set) var local: Trainer<Scalar>
+  public let options: TrainingOptions
+  public let group: any ProcessGroup
+  /// Time spent in the allreduce calls, and their count.
+  public private(set) var allreduceTime: Duration = .zero
+  public private(set) var allreduceCalls = 0
   var generator: Xoshiro256StarStar
   var packed: [Scalar]
   var summed: Gradients<Scalar>
@@ -238,7 +222,7 @@ public struct DataParallelTrainer {
     localOptions.l2 = 0
     // Dropout masks are this process's own draws.
     localOptions.seed = options.seed &+ UInt64(group.rank)
-    _local = try Trainer(network: start, options: localOptions)
+    local = try Trainer(network: start, options: localOptions)
     self.options = options
     self.group = group
     generator = Xoshiro256StarStar(seed: options.seed)
@@ -286,8 +270,8 @@ public struct DataParallelTrainer {
     let batch = Swift.min(options.batchSize ?? m, m)
     let mine = batch >= m ? owned(m) : []  // the full batch's local part
     var order = Array(0..<m)
-    var local: [Int] = []
-    local.reserveCapacity(batch)
+    var part: [Int] = []  // this process's examples of a batch
+    part.reserveCapacity(batch)
     for epoch in 1...Swift.max(options.epochs, 1) where options.epochs > 0 {
       var total = 0.0
       if batch >= m {
@@ -300,9 +284,9 @@ public struct DataParallelTrainer {
         var b = 0
         while start < m {
           let end = Swift.min(start + batch, m)
-          local.removeAll(keepingCapacity: true)
-          for k in start..<end where order[k] % group.size == group.rank { local.append(order[k]) }
-          let cost = Double(step(train, local[...], globalCount: end - start, pad: group.size > 1))
+          part.removeAll(keepingCapacity: true)
+          for k in start..<end where order[k] % group.size == group.rank { part.append(order[k]) }
+          let cost = Double(step(train, part[...], globalCount: end - start, pad: group.size > 1))
           b += 1
           try monitor.checkBatch(cost: cost, epoch: epoch, batch: b)
           total += cost * Double(end - start)
@@ -320,7 +304,7 @@ public struct DataParallelTrainer {
     }
     var final = network
     let history = monitor.finish(restoringInto: &final)
-    if final != network { _local = try Trainer(network: final, options: _local.options) }
+    if final != network { self.local = try Trainer(network: final, options: self.local.options) }
     return history
   }
 
@@ -375,9 +359,9 @@ public struct DataParallelTrainer {
   /// the allreduce (a function of its own so that it runs specialised for
   /// Float and Double whatever the example source).
   mutating func computeAndPack(x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>?, scale: Scalar) {
-    let cost = _local.computeGradients(x: x, y: y, weights: weights)
+    let cost = local.computeGradients(x: x, y: y, weights: weights)
     let count = network.parameterCount
-    let gradients = self._local.gradients
+    let gradients = self.local.gradients
     packed.withUnsafeMutableBufferPointer { p in
       gradients.pack(into: UnsafeMutableBufferPointer(rebasing: p[0..<count]), scale: scale)
       p[count] = scale * cost
@@ -390,8 +374,8 @@ public struct DataParallelTrainer {
     let group = self.group
     let started = ContinuousClock.now
     packed.withUnsafeMutableBufferPointer { group.allreduceSum(scalars: $0) }
-    _allreduceTime += ContinuousClock.now - started
-    _allreduceCalls += 1
+    allreduceTime += ContinuousClock.now - started
+    allreduceCalls += 1
     packed.withUnsafeBufferPointer { summed.unpack(from: UnsafeBufferPointer(rebasing: $0[0..<count])) }
     var cost = packed[count]
     if options.l2 > 0 {
@@ -401,7 +385,7 @@ public struct DataParallelTrainer {
       }
       cost += Losses.l2Penalty(of: network, lambda: options.l2, examples: globalCount)
     }
-    self._local.update(with: summed)
+    self.local.update(with: summed)
     return cost
   }
 
@@ -435,7 +419,7 @@ public struct DataParallelTrainer {
       let w = v.weights.map { all in
         Matrix<Scalar>(rows: 1, columns: part.count) { _, j in all.elements[part[part.startIndex + j]] }
       }
-      let (cost, accuracy) = _local.evaluate(ValidationData(x: x, y: y, weights: w))
+      let (cost, accuracy) = local.evaluate(ValidationData(x: x, y: y, weights: w))
       sums[0] += cost * Double(part.count)
       sums[1] += (accuracy ?? 0) * Double(part.count)
       start += part.count
