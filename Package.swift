@@ -11,6 +11,7 @@ let package = Package(
   products: [
     .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
     .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
+    .library(name: "Tabular", targets: ["Tabular"]),
     // The command line of blasnet, for Distributed/'s blasnet-mpi.
     .library(name: "BLASNetCLI", targets: ["BLASNetCLI"]),
     .executable(name: "blasnet", targets: ["blasnet"]),
@@ -51,10 +52,11 @@ let package = Package(
       exclude: ["README.md"]
     ),
     .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"], exclude: ["README.md"]),
+    .target(name: "Tabular", dependencies: ["NeuralNetwork", "LinearAlgebra"], exclude: ["README.md"]),
     .target(
       name: "BLASNetCLI",
       dependencies: [
-        "NeuralNetwork",
+        "Tabular", "NeuralNetwork",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["Resources/PROVENANCE.md"],
@@ -74,11 +76,13 @@ let package = Package(
       exclude: ["Fixtures/README.md"],
       resources: [.copy("Fixtures/wdbc.csv"), .copy("Fixtures/digits.csv")]
     ),
-    .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "blasnet"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "TabularTests", dependencies: ["Tabular", "NeuralNetwork", "LinearAlgebra"]),
+    .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "Tabular", "blasnet"], exclude: ["Fixtures"]),
     // libFuzzer targets for the CSV reader and the model-file loader; built
     // with sanitizers and run by scripts/fuzz.sh, plain builds replay files.
-    .target(name: "FuzzDriver", dependencies: ["BLASNetCLI"], path: "Tests/Fuzz/FuzzDriver"),
-    .executableTarget(name: "fuzz-csv", dependencies: ["BLASNetCLI", "FuzzDriver"], path: "Tests/Fuzz/fuzz-csv"),
-    .executableTarget(name: "fuzz-model", dependencies: ["BLASNetCLI", "FuzzDriver"], path: "Tests/Fuzz/fuzz-model"),
+    .target(name: "FuzzDriver", dependencies: ["Tabular"], path: "Tests/Fuzz/FuzzDriver"),
+    .executableTarget(name: "fuzz-csv", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-csv"),
+    .executableTarget(name: "fuzz-model", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-model"),
   ]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LinearAlgebra
 import NeuralNetwork
+import Tabular
 
 /// `blasnet`: train, evaluate and predict with dense networks on CSV files.
 public struct BLASNetCommand: ParsableCommand {
@@ -59,10 +60,10 @@ struct ModelOptions: ParsableArguments {
     if let threshold { try validateThreshold(threshold) }
   }
 
-  func load() throws(CLIError) -> SavedModel {
+  func load() throws(CLIError) -> TabularModel {
     applyThreads(threads)
     do {
-      let loaded = try SavedModel.load(from: model)
+      let loaded = try TabularModel.load(from: model)
       if threshold != nil && loaded.network.outputSize != 1 {
         throw CLIError(
           "--threshold is for a two-class model; \(model) has \(loaded.network.outputSize) classes (the most probable one is predicted)"
@@ -90,8 +91,6 @@ func validateThreads(_ threads: Int?) throws {
 func applyThreads(_ threads: Int?) {
   if let threads { BLAS.threadCount = threads }
 }
-
-func format(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNetwork
+import Tabular
 
 #if canImport(Glibc)
   import Glibc

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tabular
 
 extension BLASNetCommand {
   struct Predict: ParsableCommand {

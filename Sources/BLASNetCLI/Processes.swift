@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralNetwork
+import Tabular
 
 /// A failure before training on one or more processes of a group, as every
 /// process sees it after they have compared notes.

@@ -1,10 +1,11 @@
 import Foundation
 import LinearAlgebra
 import NeuralNetwork
+import Tabular
 
 /// The metrics table of a model on one or more labelled data sets.
 struct Report {
-  let model: SavedModel
+  let model: TabularModel
   let classes: ClassLabels
   /// A binary model's decision threshold: the model's, unless overridden.
   let threshold: Double
@@ -12,7 +13,7 @@ struct Report {
   /// for the training run's own report on its own split).
   let warnFarValues: Bool
 
-  init(model: SavedModel, threshold: Double? = nil, warnFarValues: Bool = true) {
+  init(model: TabularModel, threshold: Double? = nil, warnFarValues: Bool = true) {
     self.model = model
     self.threshold = threshold ?? model.decisionThreshold
     self.warnFarValues = warnFarValues

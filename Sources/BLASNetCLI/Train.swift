@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LinearAlgebra
 import NeuralNetwork
+import Tabular
 
 /// `--layers 16,8`: hidden layer sizes, each a whole number ≥ 1.
 struct HiddenLayers: Equatable {
@@ -480,7 +481,7 @@ extension BLASNetCommand {
           "Kept:    the weights of epoch \(best), the best validation cost (\(format(history.bestValidationCost ?? .nan, 4)))"
         )
       }
-      var model = SavedModel(
+      var model = TabularModel(
         network: network, encoder: encoder, standardizer: scaler, labelName: table.labelName,
         classNames: classes.names, threshold: binary ? threshold : nil)
       let report = Report(model: model, warnFarValues: false)

@@ -1,4 +1,5 @@
 import Foundation
+import Tabular
 import Testing
 
 /// Runs the built `blasnet` executable, as a user would.

@@ -1,4 +1,5 @@
 import Foundation
+import Tabular
 import Testing
 
 @Suite(.serialized) struct CLITrainingTests {
@@ -45,7 +46,7 @@ import Testing
     }
   }
 
-  @Test func evaluateAndPredictUseTheSavedModel() throws {
+  @Test func evaluateAndPredictUseTheTabularModel() throws {
     try withTemporaryFolder { folder in
       let wdbc = fixtures.appendingPathComponent("wdbc.csv").path
       #expect(try CLI.run(["train", "--data", wdbc, "--quiet", "--save", "model.json"], in: folder).status == 0)

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNetwork
+import Tabular
 import Testing
 
 #if canImport(Glibc)
@@ -149,7 +150,7 @@ func errorLine(_ r: CLI.Result, sourceLocation: SourceLocation = #_sourceLocatio
     try withTemporaryFolder { folder in
       let r = try CLI.run(quick + ["--save", "-", "--plot", "c.svg"], in: folder)
       #expect(r.status == 0, "\(r.stderr)")
-      let model = try SavedModel.decode(Data(r.stdout.utf8))
+      let model = try TabularModel.decode(Data(r.stdout.utf8))
       #expect(model.network.sizes == [30, 16, 8, 1])
       #expect(r.stderr.contains("Wrote the model to standard output"))
       #expect(r.stderr.contains("accuracy"))
@@ -174,7 +175,7 @@ func errorLine(_ r: CLI.Result, sourceLocation: SourceLocation = #_sourceLocatio
       #expect(destination == "models/real.json", "the link is still a link")
       let after = try Data(contentsOf: models.appendingPathComponent("real.json"))
       #expect(after != before, "the target holds the new model")
-      _ = try SavedModel.decode(after)
+      _ = try TabularModel.decode(after)
       var info = stat()
       #expect(stat(models.path + "/real.json", &info) == 0)
       #expect(info.st_mode & 0o777 == 0o640)
@@ -325,7 +326,7 @@ func errorLine(_ r: CLI.Result, sourceLocation: SourceLocation = #_sourceLocatio
         _ = p.wait()
         // Whatever the moment, m.json is a whole model: the old one or the new one.
         let now = try Data(contentsOf: folder.appendingPathComponent("m.json"))
-        let model = try SavedModel.decode(now)
+        let model = try TabularModel.decode(now)
         #expect(model.network.sizes == [30, 2000, 1000, 1])
       }
       // The next save removes whatever temporary files the kills left.

@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import NeuralNetwork
+import Tabular
 import Testing
 
 /// Issue 12: a CSV file read in a stream through the cache, and arrays saved
@@ -8,8 +9,8 @@ import Testing
 @Suite(.serialized) struct StreamingCLITests {
   let quick = ["--quiet", "--epochs", "25", "--batch-size", "32", "--patience", "5"]
 
-  func model(_ folder: URL, _ name: String) throws -> SavedModel {
-    try SavedModel.load(from: folder.appendingPathComponent(name).path)
+  func model(_ folder: URL, _ name: String) throws -> TabularModel {
+    try TabularModel.load(from: folder.appendingPathComponent(name).path)
   }
 
   func line(_ output: String, _ prefix: String) -> String? {

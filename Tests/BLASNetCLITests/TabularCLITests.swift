@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import NeuralNetwork
+import Tabular
 import Testing
 
 @testable import BLASNetCLI
@@ -62,7 +63,7 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
         ["train", "--data", data, "--positive-class", "no", "--save", "s.json"] + quick, in: folder)
       #expect(swapped.stdout.contains("Classes: yes (negative), no (positive)"), "\(swapped.stdout)")
       #expect(lines(swapped.stdout, startingWith: "Split:") == lines(r.stdout, startingWith: "Split:"))
-      let model = try SavedModel.load(from: folder.appendingPathComponent("s.json").path)
+      let model = try TabularModel.load(from: folder.appendingPathComponent("s.json").path)
       #expect(model.classNames == ["yes", "no"])
       #expect(
         errorLine(try CLI.run(["train", "--data", data, "--positive-class", "maybe"], in: folder))
@@ -74,7 +75,7 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
     try withTemporaryFolder { folder in
       let data = try write(blobs(["0", "1"], perClass: 30), "n.csv", in: folder)
       #expect(try CLI.run(["train", "--data", data, "--positive-class", "0.0"] + quick, in: folder).status == 0)
-      let model = try SavedModel.load(from: folder.appendingPathComponent("blasnet-model.json").path)
+      let model = try TabularModel.load(from: folder.appendingPathComponent("blasnet-model.json").path)
       #expect(model.classNames == ["1", "0"] && model.classLabels == [1, 0])
       // "1.0" in a file is class 1.
       let relabelled = blobs(["0.0", "1.0"], perClass: 30)
@@ -152,7 +153,7 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
             "Missing: filled 11 missing values (age: 11) with \(strategy == "zero" ? "0" : "the training split's \(strategy)")"
           ),
           "\(r.stdout)")
-        let model = try SavedModel.load(from: folder.appendingPathComponent("\(strategy).json").path)
+        let model = try TabularModel.load(from: folder.appendingPathComponent("\(strategy).json").path)
         #expect(model.encoder?.columns[2].encoding == .numeric(fill: fill))
         // predict fills the raw file's NA with the stored value: row 1 predicts as the row holding that value.
         let p = try CLI.run(["predict", "--model", "\(strategy).json", "--data", raw], in: folder)
@@ -257,7 +258,7 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
       let printed = try #require(Double(line.dropFirst("Threshold: ".count).prefix { $0 != " " }))
       // Reached on the validation split (column 1), at the stored threshold.
       #expect(try #require(metric(r.stdout, "sensitivity", column: 1)) >= 0.99, "\(r.stdout)")
-      let model = try SavedModel.load(from: folder.appendingPathComponent("blasnet-model.json").path)
+      let model = try TabularModel.load(from: folder.appendingPathComponent("blasnet-model.json").path)
       let stored = try #require(model.threshold)
       #expect(Swift.abs(stored - printed) < 5e-5)
       // The stored threshold is the highest one that reaches the target: the

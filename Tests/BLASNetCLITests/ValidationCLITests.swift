@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import Tabular
 import Testing
 
 @testable import BLASNetCLI

@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import NeuralNetwork
+import Tabular
 import Testing
 
 /// Runs the built blasnet-mpi under mpirun, as a user would, and compares
@@ -72,7 +73,7 @@ final class Flag: @unchecked Sendable {
 func train(_ n: Int, _ arguments: [String], in folder: URL) throws -> (MPIRun, Network<Float>?) {
   let name = "m\(n).json"
   let run = try MPIRun.train(n, arguments + ["--save", name, "--plot", "c\(n).svg"], in: folder)
-  let model = try? SavedModel.load(from: folder.appendingPathComponent(name).path).network
+  let model = try? TabularModel.load(from: folder.appendingPathComponent(name).path).network
   return (run, model)
 }
 

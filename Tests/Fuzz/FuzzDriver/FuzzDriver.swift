@@ -1,4 +1,4 @@
-import BLASNetCLI
+import Tabular
 
 #if canImport(Glibc)
   import Glibc

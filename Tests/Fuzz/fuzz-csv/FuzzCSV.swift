@@ -1,5 +1,5 @@
-import BLASNetCLI
 import FuzzDriver
+import Tabular
 
 /// Fuzzes the CSV reader and the data preparation of `blasnet train`
 /// (scripts/fuzz.sh); a plain build replays the files it is given.

@@ -1,5 +1,5 @@
-import BLASNetCLI
 import FuzzDriver
+import Tabular
 
 /// Fuzzes the model-file loader (scripts/fuzz.sh); a plain build replays the
 /// files it is given.

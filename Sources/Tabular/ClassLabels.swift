@@ -9,14 +9,14 @@ import NeuralNetwork
 /// positive class is class 1: by default the larger number or the second
 /// name in sorted order, or the one `--positive-class` names. More classes
 /// train a softmax output.
-struct ClassLabels {
+package struct ClassLabels {
   /// The name of each class, in output order.
-  let names: [String]
+  package let names: [String]
   /// Whether the classes are numbers (labels are then matched by value).
-  let numeric: Bool
+  package let numeric: Bool
   private let index: [String: Int]
 
-  init(names: [String]) {
+  package init(names: [String]) {
     self.names = names
     self.numeric = names.allSatisfy { Double($0) != nil }
     self.index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
@@ -24,28 +24,29 @@ struct ClassLabels {
 
   /// The classes of a training table (``checkCount(_:)`` checks that there
   /// are 2 to 100 of them).
-  init(training table: TrainingTable, positive: String?) throws(CLIError) {
+  package init(training table: TrainingTable, positive: String?) throws(TableError) {
     try self.init(labels: table.labels, labelName: table.labelName, positive: positive)
   }
 
   /// The classes of the labels of a training table (column `labelName`).
-  init(labels: [String], labelName name: String, positive: String?) throws(CLIError) {
+  package init(labels: [String], labelName name: String, positive: String?) throws(TableError) {
     // The distinct labels first: a table of millions of rows has few.
     let distinct = Set(labels)
     let numeric = distinct.allSatisfy { Double($0) != nil }
     var names: [String]
     if numeric {
-      names = Set(distinct.map { SavedModel.className(Double($0)!) }).sorted { Double($0)! < Double($1)! }
+      names = Set(distinct.map { TabularModel.className(Double($0)!) }).sorted { Double($0)! < Double($1)! }
     } else {
       names = distinct.sorted()
     }
     if let positive, names.count >= 2 {
       guard names.count == 2 else {
-        throw CLIError("--positive-class: the label \"\(name)\" has \(names.count) classes; it is for two classes only")
+        throw TableError(
+          "--positive-class: the label \"\(name)\" has \(names.count) classes; it is for two classes only")
       }
-      let key = numeric ? Double(positive).map(SavedModel.className) : positive
+      let key = numeric ? Double(positive).map(TabularModel.className) : positive
       guard let k = names.firstIndex(where: { $0 == key }) else {
-        throw CLIError("--positive-class: \(quoted(positive)) is not one of the classes \(list(names))")
+        throw TableError("--positive-class: \(quoted(positive)) is not one of the classes \(list(names))")
       }
       if k == 0 { names.swapAt(0, 1) }
     }
@@ -54,57 +55,57 @@ struct ClassLabels {
 
   /// Throws unless there are 2 to 100 classes (checked after the features,
   /// so that a bad field is reported before a count it may have caused).
-  func checkCount(_ table: TableSummary) throws(CLIError) {
+  package func checkCount(_ table: TableSummary) throws(TableError) {
     let name = table.labelName
     if count < 2 {
-      throw CLIError(
+      throw TableError(
         "\(table.path): the label column \"\(name)\" has a single class (\(names[0])); a classifier needs at least two")
     }
     if count > 100 {
-      throw CLIError(
+      throw TableError(
         "\(table.path): the label column \"\(name)\" has \(count) distinct values; blasnet trains classifiers with 2 to 100 classes"
       )
     }
   }
 
   /// The classes a model was trained on (0, 1, … for a model file that names none).
-  init(model: SavedModel) {
+  package init(model: TabularModel) {
     self.init(names: model.classNames ?? (0..<max(2, model.network.outputSize)).map(String.init))
   }
 
-  var count: Int { names.count }
+  package var count: Int { names.count }
 
   /// The class index of a label as it stands in a file, nil for one that is not a class.
-  func index(of label: String) -> Int? {
-    if numeric, let v = Double(label) { return index[SavedModel.className(v)] }
+  package func index(of label: String) -> Int? {
+    if numeric, let v = Double(label) { return index[TabularModel.className(v)] }
     return index[label]
   }
 
   /// The class index of each label; every label must be a class.
-  func indices(_ labels: [String]) -> [Int] { labels.map { index(of: $0)! } }
+  package func indices(_ labels: [String]) -> [Int] { labels.map { index(of: $0)! } }
 
   /// The strata of a stratified split: each label's class in sorted order,
   /// so that the split is the same whichever class is the positive one.
-  func strata(_ labels: [String]) -> [Int] {
+  package func strata(_ labels: [String]) -> [Int] {
     let sorted = numeric ? names.sorted { Double($0)! < Double($1)! } : names.sorted()
     let rank = names.map { sorted.firstIndex(of: $0)! }
     return indices(labels).map { rank[$0] }
   }
 
   /// The network's targets: 1 × m of 0/1 for two classes, one-hot K × m for more.
-  func targets(_ labels: [String]) -> Matrix<Float> {
+  package func targets(_ labels: [String]) -> Matrix<Float> {
     let k = indices(labels)
     if count == 2 { return Matrix(row: k.map(Float.init)) }
     return DataSplit.oneHot(k, classCount: count)
   }
 
   /// How class k is printed.
-  func name(_ k: Int) -> String { names[k] }
+  package func name(_ k: Int) -> String { names[k] }
 
   /// The per-class weights that `--class-weight` asks for: nil for `none`;
   /// scikit-learn's `balanced` (m / (K · count) on the training part); or
   /// `CLASS=W,...`, classes not named weighing 1.
-  func weights(_ option: String, training labels: [String]) throws(CLIError) -> [Double]? {
+  package func weights(_ option: String, training labels: [String]) throws(TableError) -> [Double]? {
     switch option.lowercased() {
     case "none": return nil
     case "balanced": return DataSplit.balancedClassWeights(classIndices: indices(labels), classCount: count)
@@ -114,12 +115,12 @@ struct ClassLabels {
     for part in option.split(separator: ",") {
       let pieces = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
       guard pieces.count == 2, let k = index(of: pieces[0]) else {
-        throw CLIError(
+        throw TableError(
           "--class-weight: \(quoted(part)) is not CLASS=WEIGHT for one of the classes \(list(names)) (or use balanced or none)"
         )
       }
       guard let w = Double(pieces[1]), w >= 0, w.isFinite else {
-        throw CLIError(
+        throw TableError(
           "--class-weight: the weight of class \(pieces[0]) must be a number ≥ 0, got \(quoted(pieces[1]))")
       }
       weights[k] = w
@@ -130,30 +131,30 @@ struct ClassLabels {
 
 /// A label per row kept as a code into the distinct labels: 2 bytes a row
 /// rather than a string's 16, for tables of millions of rows.
-struct LabelColumn {
+package struct LabelColumn {
   /// The distinct labels, in the order they first appear.
-  private(set) var names: [String] = []
-  private(set) var codes: [UInt16] = []
+  package private(set) var names: [String] = []
+  package private(set) var codes: [UInt16] = []
   private var lookup: [String: UInt16] = [:]
 
   /// The most distinct labels a column may have.
-  static let maxDistinct = Int(UInt16.max)
+  package static let maxDistinct = Int(UInt16.max)
 
-  init() {}
+  package init() {}
 
-  init(_ labels: [String]) {
+  package init(_ labels: [String]) {
     codes.reserveCapacity(labels.count)
     for label in labels { _ = append(label) }
   }
 
-  init(names: [String], codes: [UInt16]) {
+  package init(names: [String], codes: [UInt16]) {
     self.names = names
     self.codes = codes
     for (k, name) in names.enumerated() { lookup[name] = UInt16(k) }
   }
 
   /// Appends `label`; false (and nothing appended) past ``maxDistinct`` distinct labels.
-  mutating func append(_ label: String) -> Bool {
+  package mutating func append(_ label: String) -> Bool {
     if let k = lookup[label] {
       codes.append(k)
       return true
@@ -165,7 +166,7 @@ struct LabelColumn {
     return true
   }
 
-  var count: Int { codes.count }
+  package var count: Int { codes.count }
 
-  subscript(row: Int) -> String { names[Int(codes[row])] }
+  package subscript(row: Int) -> String { names[Int(codes[row])] }
 }

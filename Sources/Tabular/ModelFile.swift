@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import NeuralNetwork
 
 /// A trained network with everything needed to use it on raw data: the
 /// encoding of the raw columns (missing values, text categories, ignored
@@ -41,7 +42,7 @@ import LinearAlgebra
 /// under a temporary name in the same folder, flushed to disk, then renamed
 /// over the target, so a crash never leaves a half-written model and an
 /// existing model is replaced only by a complete one.
-public struct SavedModel: Equatable, Sendable {
+public struct TabularModel: Equatable, Sendable {
   /// The format version this library writes and reads.
   public static let currentVersion = 2
   /// The versions this library reads.
@@ -83,7 +84,7 @@ public struct SavedModel: Equatable, Sendable {
   ) {
     self.init(
       network: network, standardizer: standardizer, featureNames: featureNames, labelName: labelName,
-      classNames: classLabels?.map(SavedModel.className))
+      classNames: classLabels?.map(TabularModel.className))
   }
 
   /// The classes as numbers, when every class name is one (nil otherwise).
@@ -249,7 +250,7 @@ struct ModelHeader: Decodable {
   var version: Int?
 }
 
-extension SavedModel {
+extension TabularModel {
   /// The model as the JSON bytes of the format above.
   public func encoded() throws(ModelFileError) -> Data {
     let record = ModelRecord(
@@ -272,7 +273,7 @@ extension SavedModel {
   }
 
   /// A model from the JSON bytes of a model file; `path` is only used in errors.
-  public static func decode(_ data: Data, path: String = "<memory>") throws(ModelFileError) -> SavedModel {
+  public static func decode(_ data: Data, path: String = "<memory>") throws(ModelFileError) -> TabularModel {
     let decoder = JSONDecoder()
     let header: ModelHeader
     do {
@@ -359,7 +360,7 @@ extension SavedModel {
     if let t = record.threshold, !(t > 0 && t <= 1) || network.outputSize != 1 {
       throw .malformed(path: path, detail: "a threshold (\(t)) must lie in (0, 1] and belongs to a binary model")
     }
-    return SavedModel(
+    return TabularModel(
       network: network, encoder: encoder, standardizer: record.standardizer, featureNames: record.featureNames,
       labelName: record.labelName, classNames: classNames, threshold: record.threshold)
   }
@@ -375,7 +376,7 @@ extension SavedModel {
   }
 
   /// Reads and validates the model at `path`.
-  public static func load(from path: String) throws(ModelFileError) -> SavedModel {
+  public static func load(from path: String) throws(ModelFileError) -> TabularModel {
     let data: Data
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path))

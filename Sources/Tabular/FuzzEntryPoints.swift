@@ -58,7 +58,7 @@ package enum FuzzEntryPoints {
   /// one all-zero example.
   package static func modelFile(_ bytes: [UInt8]) {
     do {
-      let model = try SavedModel.decode(Data(bytes), path: "fuzz.json")
+      let model = try TabularModel.decode(Data(bytes), path: "fuzz.json")
       let x = Matrix<Float>.zeros(model.network.inputSize, 1)
       _ = model.network.predict(model.standardizer.map { $0.transform(x) } ?? x)
     } catch {

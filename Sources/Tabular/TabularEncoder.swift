@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import NeuralNetwork
 
 /// A table of raw fields, row by row, as read from a file: what
 /// ``TabularEncoder`` fits and encodes. Rows are examples; columns are
@@ -136,7 +137,7 @@ public enum TabularError: Error, Equatable, Sendable, CustomStringConvertible {
 /// rows only and is kept, so that the same encoding applies unchanged to
 /// validation, test and production data (scikit-learn's
 /// `SimpleImputer` + `OneHotEncoder(handle_unknown="ignore")` in a
-/// `ColumnTransformer`). Scaling is the ``Standardizer``'s job, after this.
+/// `ColumnTransformer`). Scaling is the `Standardizer`'s job, after this.
 ///
 /// A column is numeric when at least one of its fields is a number; then
 /// any other text in it (that is not a missing marker) is an error, since a
@@ -364,7 +365,7 @@ public struct TabularEncoder: Equatable, Sendable {
     }
   }
 
-  /// A ``Standardizer`` for this encoder's inputs fitted on `x` (the encoded
+  /// A `Standardizer` for this encoder's inputs fitted on `x` (the encoded
   /// training rows): numeric inputs get their mean and standard deviation,
   /// one-hot inputs mean 0 and standard deviation 1, so that they stay 0 or
   /// 1 and an unseen category stays all zeros.

@@ -16,51 +16,51 @@ import NeuralNetwork
 
 /// The rows of a training table read in a stream: the columns, and each
 /// row's label and line (what the split needs; nothing else is kept).
-struct StreamedRows {
-  var path: String
-  var header: [String]
-  var labelColumn: Int
-  var featureColumns: [Int]
-  var ignored: [String]
-  var markers: [String]
-  var labels: LabelColumn
-  var lines: [Int32]
-  var labelName: String { header[labelColumn] }
-  var count: Int { labels.count }
+package struct StreamedRows {
+  package var path: String
+  package var header: [String]
+  package var labelColumn: Int
+  package var featureColumns: [Int]
+  package var ignored: [String]
+  package var markers: [String]
+  package var labels: LabelColumn
+  package var lines: [Int32]
+  package var labelName: String { header[labelColumn] }
+  package var count: Int { labels.count }
 }
 
 /// The cache of one CSV file: `FILE.csv.blasnet-cache/` unless `--cache` names a folder.
-struct DataCache {
-  let folder: String
+package struct DataCache {
+  package let folder: String
   /// Identifies the file's version: its size and modification time (not its
   /// inode, so that a copy with its time kept, on another machine, matches).
-  let identity: String
+  package let identity: String
 
-  init(csv path: String, folder: String?) throws(CLIError) {
+  package init(csv path: String, folder: String?) throws(TableError) {
     var info = stat()
-    guard stat(path, &info) == 0 else { throw CLIError("\(path): no such file") }
+    guard stat(path, &info) == 0 else { throw TableError("\(path): no such file") }
     identity = "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     self.folder = Self.folder(for: path, folder)
   }
 
   /// Creates the folder; an error names it and suggests --cache.
-  func create() throws(CLIError) {
+  package func create() throws(TableError) {
     do {
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     } catch {
-      throw CLIError(
+      throw TableError(
         "cannot create the cache folder \(folder): \(error.localizedDescription); name a writable one with --cache FOLDER"
       )
     }
   }
 
-  func file(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+  package func file(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
 
   /// The folder a run uses for `path`.
-  static func folder(for path: String, _ folder: String?) -> String { folder ?? path + ".blasnet-cache" }
+  package static func folder(for path: String, _ folder: String?) -> String { folder ?? path + ".blasnet-cache" }
 
   /// A short hash (FNV-1a, 64 bits) of the parts, to name cache files by what made them.
-  static func key(_ parts: [String]) -> String {
+  package static func key(_ parts: [String]) -> String {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for part in parts {
       for b in part.utf8 + [0] {
@@ -73,41 +73,41 @@ struct DataCache {
   }
 
   /// The labels and lines of pass 1, as stored.
-  struct RowsRecord: Codable {
-    var identity: String
-    var header: [String]
-    var labelColumn: Int
-    var featureColumns: [Int]
-    var ignored: [String]
-    var labelNames: [String]
+  package struct RowsRecord: Codable {
+    package var identity: String
+    package var header: [String]
+    package var labelColumn: Int
+    package var featureColumns: [Int]
+    package var ignored: [String]
+    package var labelNames: [String]
   }
 
   /// The encoder of passes 2 and 3, and their notes.
-  struct EncodedRecord: Codable {
-    var identity: String
-    var encoder: Data
-    var filled: [[Int]]
-    var unseen: [UnseenRecord]
-    var rows: Int
+  package struct EncodedRecord: Codable {
+    package var identity: String
+    package var encoder: Data
+    package var filled: [[Int]]
+    package var unseen: [UnseenRecord]
+    package var rows: Int
   }
 
-  struct UnseenRecord: Codable {
-    var column: Int
-    var count: Int
-    var firstRow: Int
-    var firstValue: String
+  package struct UnseenRecord: Codable {
+    package var column: Int
+    package var count: Int
+    package var firstRow: Int
+    package var firstValue: String
   }
 
-  func read<T: Decodable>(_ type: T.Type, _ name: String) -> T? {
+  package func read<T: Decodable>(_ type: T.Type, _ name: String) -> T? {
     guard let data = FileManager.default.contents(atPath: file(name)) else { return nil }
     return try? JSONDecoder().decode(type, from: data)
   }
 
-  func write(_ value: some Encodable, _ name: String) throws(CLIError) {
+  package func write(_ value: some Encodable, _ name: String) throws(TableError) {
     do {
       try JSONEncoder().encode(value).write(to: URL(fileURLWithPath: file(name)), options: .atomic)
     } catch {
-      throw CLIError("cannot write \(file(name)): \(error.localizedDescription); name another folder with --cache")
+      throw TableError("cannot write \(file(name)): \(error.localizedDescription); name another folder with --cache")
     }
   }
 }
@@ -115,9 +115,9 @@ struct DataCache {
 extension StreamedRows {
   /// Pass 1 (or its cached result): the header checks, the label column,
   /// the columns left out, and every row's label and line.
-  static func read(
+  package static func read(
     path: String, label: String?, ignore: [String], markers: [String], cache: DataCache, mayBuild: Bool
-  ) throws(CLIError) -> StreamedRows {
+  ) throws(TableError) -> StreamedRows {
     let key = DataCache.key([
       "rows", cache.identity, label ?? "", ignore.joined(separator: ","), markers.joined(separator: ","),
     ])
@@ -134,7 +134,7 @@ extension StreamedRows {
         lines: lines.elements.map { Int32($0) })
     }
     guard mayBuild else {
-      throw CLIError(
+      throw TableError(
         "the data cache \(cache.folder) has no rows for \(path) as process 0 wrote them: with several machines, --cache must name a folder they share"
       )
     }
@@ -155,7 +155,7 @@ extension StreamedRows {
         chunk, column: rows!.labelColumn, markers: TabularEncoder(columns: [], missingMarkers: markers))
       for (r, label) in labels.enumerated() {
         guard rows!.labels.append(label) else {
-          throw CLIError.at(
+          throw TableError.at(
             path, line: chunk.records[r].line,
             "the label column \"\(rows!.labelName)\" has more than \(LabelColumn.maxDistinct) distinct values; blasnet trains classifiers with 2 to 100 classes"
           )
@@ -163,13 +163,13 @@ extension StreamedRows {
         rows!.lines.append(Int32(clamping: chunk.records[r].line))
       }
     }
-    guard let rows else { throw CLIError("\(path): the file is empty (expected a header row and data)") }
+    guard let rows else { throw TableError("\(path): the file is empty (expected a header row and data)") }
     try cache.create()
     do {
       try Matrix(row: rows.labels.codes.map(Float.init)).write(npyFile: cache.file("rows-\(key)-labels.npy"))
       try Matrix(row: rows.lines.map(Double.init)).write(npyFile: cache.file("rows-\(key)-lines.npy"))
     } catch {
-      throw CLIError("\(error); name another folder with --cache")
+      throw TableError("\(error); name another folder with --cache")
     }
     try cache.write(
       DataCache.RowsRecord(
@@ -181,9 +181,9 @@ extension StreamedRows {
 
   /// Passes 2 and 3 (or their cached result): the encoder fitted on
   /// `trainingRows`, and every row encoded into a mapped `.npy` file.
-  func encode(
+  package func encode(
     trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int, cache: DataCache, mayBuild: Bool
-  ) throws(CLIError) -> (encoder: TabularEncoder, notes: TabularEncoder.Notes, examples: NPYExamples<Float>) {
+  ) throws(TableError) -> (encoder: TabularEncoder, notes: TabularEncoder.Notes, examples: NPYExamples<Float>) {
     let key = DataCache.key(
       [
         "x", cache.identity, header.joined(separator: ","), "\(labelColumn)",
@@ -205,12 +205,12 @@ extension StreamedRows {
       return (encoder, notes, NPYExamples(array))
     }
     guard mayBuild else {
-      throw CLIError(
+      throw TableError(
         "the data cache \(cache.folder) has no encoded rows for \(path) as process 0 wrote them: with several machines, --cache must name a folder they share"
       )
     }
     let lines = self.lines
-    func describe(_ error: TabularError) -> CLIError {
+    func describe(_ error: TabularError) -> TableError {
       Dataset.describe(error, path: path, header: header, line: { Int(lines[$0]) }, fitted: false)
     }
     // Pass 2: what the encoder learns, from the training rows.
@@ -267,10 +267,10 @@ extension StreamedRows {
         first += chunk.records.count
       }
       try writer.finish()
-    } catch let error as CLIError {
+    } catch let error as TableError {
       throw error
     } catch {
-      throw CLIError("\(error); name another folder with --cache")
+      throw TableError("\(error); name another folder with --cache")
     }
     notes.filled = filled.indices.filter { filled[$0] > 0 }.map {
       TabularEncoder.FilledValues(column: $0, count: filled[$0])
@@ -284,29 +284,29 @@ extension StreamedRows {
     do {
       return (encoder, notes, NPYExamples(try NPYArray(path: xPath)))
     } catch {
-      throw CLIError("\(error)")
+      throw TableError("\(error)")
     }
   }
 }
 
 /// `--x X.npy --y Y.npy`: arrays saved by NumPy as the data set.
-struct NPYTable {
-  var xPath: String
-  var yPath: String
-  var examples: NPYExamples<Float>
-  var labels: LabelColumn
+package struct NPYTable {
+  package var xPath: String
+  package var yPath: String
+  package var examples: NPYExamples<Float>
+  package var labels: LabelColumn
 
-  init(x xPath: String, y yPath: String, examplesAsRows: Bool) throws(CLIError) {
+  package init(x xPath: String, y yPath: String, examplesAsRows: Bool) throws(TableError) {
     let array: NPYArray
     let y: Matrix<Double>
     do {
       array = try NPYArray(path: xPath)
       y = try Matrix<Double>(npyFile: yPath)
     } catch {
-      throw CLIError("\(error)")
+      throw TableError("\(error)")
     }
     guard array.shape.count == 2 else {
-      throw CLIError(
+      throw TableError(
         "\(xPath): X has shape \(array.shape.map(String.init).joined(separator: "×")); it must be 2-D: n_x × m (examples as columns), or m × n_x with --examples-as-rows"
       )
     }
@@ -314,21 +314,21 @@ struct NPYTable {
     let m = examples.exampleCount
     guard y.rows == 1 || y.columns == 1, y.count == m else {
       let layout = examplesAsRows ? "rows" : "columns"
-      throw CLIError(
+      throw TableError(
         "\(yPath): Y is \(y.rows)×\(y.columns) but X (\(xPath)) has \(m) examples as \(layout): Y must hold one class value per example, shape (\(m),), (1, \(m)) or (\(m), 1)"
           + (y.count == examples.featureCount && !examplesAsRows ? "; is X m × n_x? then add --examples-as-rows" : ""))
     }
     if let k = y.elements.firstIndex(where: { !$0.isFinite }) {
-      throw CLIError(
+      throw TableError(
         "\(yPath): the label of example \(k + 1) is \(y.elements[k]); every example needs a finite class value")
     }
     self.xPath = xPath
     self.yPath = yPath
-    labels = LabelColumn(y.elements.map(SavedModel.className))
+    labels = LabelColumn(y.elements.map(TabularModel.className))
   }
 
   /// Throws for the first element of X that is not finite, naming its place in the file.
-  func checkFinite() throws(CLIError) {
+  package func checkFinite() throws(TableError) {
     let n = examples.featureCount
     var start = 0
     let all = Array(0..<examples.exampleCount)
@@ -341,7 +341,7 @@ struct NPYTable {
         let place =
           examples.examplesAsRows
           ? "row \(example + 1), column \(feature + 1)" : "row \(feature + 1), column \(example + 1)"
-        throw CLIError(
+        throw TableError(
           "\(xPath): the element at \(place) (feature \(feature + 1) of example \(example + 1), counting from 1) is \(chunk.elements[k]); the network needs finite inputs"
         )
       }

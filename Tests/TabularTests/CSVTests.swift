@@ -1,6 +1,7 @@
+import Tabular
 import Testing
 
-@testable import BLASNetCLI
+@testable import Tabular
 
 @Suite struct CSVTests {
   func parse(_ text: String) throws -> CSVFile { try CSVFile(path: "t.csv", bytes: Array(text.utf8)) }
@@ -36,7 +37,7 @@ import Testing
   }
 
   @Test func textAfterAClosingQuoteIsAnError() {
-    #expect(throws: CLIError("t.csv:2: column 1: unexpected text after the closing quote of a field")) {
+    #expect(throws: TableError("t.csv:2: column 1: unexpected text after the closing quote of a field")) {
       try parse("x,y\n\"a\"b,1\n")
     }
   }

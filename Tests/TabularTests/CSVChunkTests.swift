@@ -1,7 +1,8 @@
 import Foundation
+import Tabular
 import Testing
 
-@testable import BLASNetCLI
+@testable import Tabular
 
 /// Issue 12: a file read a chunk at a time gives the records, fields and
 /// line numbers of the file read whole, wherever the chunks end.
@@ -54,7 +55,7 @@ import Testing
     try Data(("a,b\n" + String(repeating: "1,2\n", count: 30) + "1,2,3\n").utf8).write(to: URL(fileURLWithPath: path))
     var reader = try CSVChunkReader(path: path, chunkBytes: 16)
     defer { reader.close() }
-    #expect(throws: CLIError("\(path):32: this row has more than 2 fields, expected 2 (as the header has)")) {
+    #expect(throws: TableError("\(path):32: this row has more than 2 fields, expected 2 (as the header has)")) {
       while try reader.next() != nil {}
     }
   }

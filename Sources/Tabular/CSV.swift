@@ -12,82 +12,82 @@ import Foundation
 /// surrounding spaces of unquoted fields are trimmed; blank lines are
 /// skipped. Fields are kept as byte ranges into the file until asked for,
 /// so a 100 MB file costs little more than its bytes.
-struct CSVFile {
-  let path: String
-  let bytes: [UInt8]
+package struct CSVFile {
+  package let path: String
+  package let bytes: [UInt8]
   /// Header names, unquoted and trimmed.
-  let header: [String]
+  package let header: [String]
   /// One entry per record after the header.
-  let records: [Record]
+  package let records: [Record]
   /// Field ranges of all records, flattened: record k has fields
   /// `fields[records[k].firstField ..< records[k].firstField + records[k].count]`.
-  let fields: [Field]
+  package let fields: [Field]
   /// The line after the last record (where a following chunk begins).
-  let endLine: Int
+  package let endLine: Int
 
-  struct Record {
-    var line: Int
-    var firstField: Int
-    var count: Int
+  package struct Record {
+    package var line: Int
+    package var firstField: Int
+    package var count: Int
   }
 
   /// 16 bytes a field (a 100 MB numeric file has about 16 million of them).
-  struct Field {
-    var start: Int
-    var length: UInt32
+  package struct Field {
+    package var start: Int
+    package var length: UInt32
     /// Quoted with doubled quotes inside: needs unescaping when read as text.
-    var escaped: Bool
+    package var escaped: Bool
 
-    init(start: Int, end: Int, escaped: Bool) {
+    package init(start: Int, end: Int, escaped: Bool) {
       self.start = start
       self.length = UInt32(end - start)
       self.escaped = escaped
     }
 
-    var end: Int { start + Int(length) }
+    package var end: Int { start + Int(length) }
   }
 
-  static let quote = UInt8(ascii: "\"")
-  static let comma = UInt8(ascii: ",")
-  static let lf = UInt8(ascii: "\n")
-  static let cr = UInt8(ascii: "\r")
-  static let space = UInt8(ascii: " ")
-  static let tab = UInt8(ascii: "\t")
+  package static let quote = UInt8(ascii: "\"")
+  package static let comma = UInt8(ascii: ",")
+  package static let lf = UInt8(ascii: "\n")
+  package static let cr = UInt8(ascii: "\r")
+  package static let space = UInt8(ascii: " ")
+  package static let tab = UInt8(ascii: "\t")
 
   /// The longest field this reader takes (1 MiB): a longer one is an error
   /// at its line, found before the rest of the field is scanned.
-  static let maxFieldBytes = 1 << 20
+  package static let maxFieldBytes = 1 << 20
 
   /// The most columns a header may have (ten million: far beyond any dense
   /// network's input, and 160 MB of field ranges per row).
-  static let maxColumns = 10_000_000
+  package static let maxColumns = 10_000_000
 
-  /// Reads and splits `path`; throws ``CLIError`` for a missing or unreadable
+  /// Reads and splits `path`; throws ``TableError`` for a missing or unreadable
   /// file, an empty file, an unterminated quote, or text after a closing quote.
-  init(path: String) throws(CLIError) {
-    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
+  package init(path: String) throws(TableError) {
+    guard FileManager.default.fileExists(atPath: path) else { throw TableError("\(path): no such file") }
     try self.init(path: path, bytes: try CSVFile.readBytes(path))
   }
 
   /// The whole file in one buffer, read with one copy.
-  static func readBytes(_ path: String) throws(CLIError) -> [UInt8] {
+  package static func readBytes(_ path: String) throws(TableError) -> [UInt8] {
     let fd = open(path, O_RDONLY)
     var info = stat()
     guard fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
       if fd >= 0 { close(fd) }
-      throw CLIError("\(path): cannot read the file (is it a folder, or not readable?)")
+      throw TableError("\(path): cannot read the file (is it a folder, or not readable?)")
     }
     defer { close(fd) }
     // Field lengths are kept as UInt32.
     if info.st_size > Int(UInt32.max) {
-      throw CLIError("\(path): the file is larger than 4 GiB, the most this reader takes")
+      throw TableError("\(path): the file is larger than 4 GiB, the most this reader takes")
     }
     var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
     var filled = 0
     while filled < bytes.count {
       let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
       if n < 0 && errno == EINTR { continue }
-      if n < 0 { throw CLIError("\(path): cannot read the file: \(String(cString: strerror(errno)))") }
+      if n < 0 { throw TableError("\(path): cannot read the file: \(String(cString: strerror(errno)))") }
       if n == 0 { break }
       filled += n
     }
@@ -96,14 +96,14 @@ struct CSVFile {
 
   /// Where a chunk of a file read piece by piece begins: after the header,
   /// at `line`.
-  struct Continuation {
-    var header: [String]
-    var line: Int
+  package struct Continuation {
+    package var header: [String]
+    package var line: Int
   }
 
   /// Splits `bytes`, the whole file, or with `continuing` a chunk of whole
   /// records that follows the header (no header row in it then).
-  init(path: String, bytes: [UInt8], continuing: Continuation? = nil) throws(CLIError) {
+  package init(path: String, bytes: [UInt8], continuing: Continuation? = nil) throws(TableError) {
     self.path = path
     self.bytes = bytes
     var fields: [Field] = []
@@ -118,7 +118,7 @@ struct CSVFile {
     // Fields a record may have: unlimited for the header, then the header's
     // count, so a runaway row is refused without keeping its fields.
     var width = continuing?.header.count ?? Int.max
-    try bytes.withUnsafeBufferPointer { (b) throws(CLIError) in
+    try bytes.withUnsafeBufferPointer { (b) throws(TableError) in
       while i < n {
         // One record.
         let recordLine = line
@@ -134,11 +134,11 @@ struct CSVFile {
             var escaped = false
             while true {
               if i >= n {
-                throw CLIError.at(
+                throw TableError.at(
                   path, line: openLine, column: fields.count - first + 1, "a quoted field is never closed")
               }
               if i - start > CSVFile.maxFieldBytes {
-                throw CLIError.at(
+                throw TableError.at(
                   path, line: openLine, column: fields.count - first + 1,
                   "a field is longer than \(CSVFile.maxFieldBytes) bytes, the most this reader takes (a quote never closed?)"
                 )
@@ -158,7 +158,7 @@ struct CSVFile {
             i += 1
             while i < n && (b[i] == CSVFile.space || b[i] == CSVFile.tab) { i += 1 }
             if i < n && b[i] != CSVFile.comma && b[i] != CSVFile.lf && b[i] != CSVFile.cr {
-              throw CLIError.at(
+              throw TableError.at(
                 path, line: line, column: fields.count - first, "unexpected text after the closing quote of a field")
             }
             blank = false
@@ -167,7 +167,7 @@ struct CSVFile {
             while i < n && b[i] != CSVFile.comma && b[i] != CSVFile.lf && b[i] != CSVFile.cr {
               i += 1
               if i - start > CSVFile.maxFieldBytes {
-                throw CLIError.at(
+                throw TableError.at(
                   path, line: line, column: fields.count - first + 1,
                   "a field is longer than \(CSVFile.maxFieldBytes) bytes, the most this reader takes")
               }
@@ -182,11 +182,11 @@ struct CSVFile {
             blank = false
             if fields.count - first >= Swift.min(width, CSVFile.maxColumns) {
               if width == Int.max {
-                throw CLIError.at(
+                throw TableError.at(
                   path, line: recordLine,
                   "the header has more than \(CSVFile.maxColumns) columns, the most this reader takes")
               }
-              throw CLIError.at(
+              throw TableError.at(
                 path, line: recordLine, "this row has more than \(width) fields, expected \(width) (as the header has)")
             }
             continue
@@ -213,7 +213,7 @@ struct CSVFile {
       return
     }
     guard let head = records.first else {
-      throw CLIError("\(path): the file is empty (expected a header row and data)")
+      throw TableError("\(path): the file is empty (expected a header row and data)")
     }
     self.header = (0..<head.count).map { k in
       CSVFile.text(bytes, fields[head.firstField + k]).trimmingCharacters(in: .whitespaces)
@@ -224,7 +224,7 @@ struct CSVFile {
   /// Refuses UTF-16 and UTF-32 text (by its byte-order mark, or by the NUL
   /// bytes that UTF-16 puts in every ASCII character) and other binary files,
   /// which would otherwise fail later as numbers that look fine when printed.
-  static func checkEncoding(_ path: String, _ bytes: [UInt8]) throws(CLIError) {
+  package static func checkEncoding(_ path: String, _ bytes: [UInt8]) throws(TableError) {
     let head = bytes.prefix(4)
     let marks: [([UInt8], String)] = [
       ([0xFF, 0xFE, 0, 0], "UTF-32"), ([0, 0, 0xFE, 0xFF], "UTF-32"), ([0xFF, 0xFE], "UTF-16"),
@@ -232,25 +232,25 @@ struct CSVFile {
     ]
     let convert = "BLASNet reads UTF-8 CSV; convert it first, e.g. iconv -f %@ -t UTF-8"
     for (mark, name) in marks where head.starts(with: mark) {
-      throw CLIError(
+      throw TableError(
         "\(path): the file is \(name) text (it starts with a \(name) byte-order mark); "
           + convert.replacingOccurrences(of: "%@", with: name))
     }
     if let k = bytes.prefix(4096).firstIndex(of: 0) {
       let line = bytes[..<k].reduce(1) { $1 == CSVFile.lf ? $0 + 1 : $0 }
-      throw CLIError(
+      throw TableError(
         "\(path):\(line): the file has a NUL byte at byte offset \(k): it is UTF-16 text without a byte-order mark, or not text at all; "
           + convert.replacingOccurrences(of: "%@", with: "UTF-16LE"))
     }
   }
 
-  static func text(_ bytes: [UInt8], _ f: Field) -> String {
+  package static func text(_ bytes: [UInt8], _ f: Field) -> String {
     let s = String(decoding: bytes[f.start..<f.end], as: UTF8.self)
     return f.escaped ? s.replacingOccurrences(of: "\"\"", with: "\"") : s
   }
 
   /// Field `k` of record `r` as text.
-  func text(record r: Int, field k: Int) -> String {
+  package func text(record r: Int, field k: Int) -> String {
     CSVFile.text(bytes, fields[records[r].firstField + k])
   }
 
@@ -258,7 +258,7 @@ struct CSVFile {
   ///
   /// Accepts what `strtod` accepts in full (decimal and exponent forms),
   /// including `nan` and `inf`, which callers must refuse themselves.
-  func number(record r: Int, field k: Int) -> Double? {
+  package func number(record r: Int, field k: Int) -> Double? {
     let f = fields[records[r].firstField + k]
     let length = f.end - f.start
     if length == 0 || length > 63 || f.escaped { return length > 63 ? Double(text(record: r, field: k)) : nil }
@@ -278,10 +278,10 @@ struct CSVFile {
 /// each), for files larger than memory: the header, then ``next()`` until
 /// it returns nil. Record boundaries are found by a scan that follows
 /// quotes, so a quoted field with line breaks never straddles two chunks.
-struct CSVChunkReader {
-  let path: String
-  let chunkBytes: Int
-  private(set) var header: [String] = []
+package struct CSVChunkReader {
+  package let path: String
+  package let chunkBytes: Int
+  package private(set) var header: [String] = []
   private let fd: Int32
   private var pending: [UInt8] = []
   private var atEnd = false
@@ -289,17 +289,17 @@ struct CSVChunkReader {
   private var first: CSVFile?
 
   /// The most bytes one record may take before it is refused (a quote never closed, say).
-  static let maxRecordBytes = 64 << 20
+  package static let maxRecordBytes = 64 << 20
 
-  init(path: String, chunkBytes: Int = 8 << 20) throws(CLIError) {
+  package init(path: String, chunkBytes: Int = 8 << 20) throws(TableError) {
     self.path = path
     self.chunkBytes = chunkBytes
-    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
+    guard FileManager.default.fileExists(atPath: path) else { throw TableError("\(path): no such file") }
     var info = stat()
     let fd = open(path, O_RDONLY)
     guard fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
       if fd >= 0 { Glibc.close(fd) }
-      throw CLIError("\(path): cannot read the file (is it a folder, or not readable?)")
+      throw TableError("\(path): cannot read the file (is it a folder, or not readable?)")
     }
     self.fd = fd
     // The first chunk carries the header (and is checked for its encoding).
@@ -311,11 +311,11 @@ struct CSVChunkReader {
   }
 
   /// Closes the file.
-  func close() { _ = Glibc.close(fd) }
+  package func close() { _ = Glibc.close(fd) }
 
   /// The next chunk of records (the first one holds the header's first
   /// records too), or nil at the end of the file.
-  mutating func next() throws(CLIError) -> CSVFile? {
+  package mutating func next() throws(TableError) -> CSVFile? {
     if let head = first {
       first = nil
       return head
@@ -329,7 +329,7 @@ struct CSVChunkReader {
 
   /// Bytes up to the last record boundary in about `chunkBytes` more of the
   /// file, or the rest of the file.
-  private mutating func nextBytes() throws(CLIError) -> [UInt8] {
+  private mutating func nextBytes() throws(TableError) -> [UInt8] {
     while true {
       if !atEnd { try readMore() }
       if atEnd {
@@ -343,7 +343,7 @@ struct CSVChunkReader {
       }
       // No whole record yet: read on, up to a limit.
       if pending.count > Self.maxRecordBytes {
-        throw CLIError.at(
+        throw TableError.at(
           path, line: line,
           "a record longer than \(Self.maxRecordBytes >> 20) MiB starts here (a quoted field that is never closed?)")
       }
@@ -351,14 +351,14 @@ struct CSVChunkReader {
   }
 
   /// Appends up to `chunkBytes` of the file to `pending`; sets `atEnd` at its end.
-  private mutating func readMore() throws(CLIError) {
+  private mutating func readMore() throws(TableError) {
     let start = pending.count
     pending.append(contentsOf: repeatElement(0, count: chunkBytes))
     var filled = start
     while filled < pending.count {
       let n = pending.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
       if n < 0 && errno == EINTR { continue }
-      if n < 0 { throw CLIError("\(path): cannot read the file: \(String(cString: strerror(errno)))") }
+      if n < 0 { throw TableError("\(path): cannot read the file: \(String(cString: strerror(errno)))") }
       if n == 0 {
         atEnd = true
         break
@@ -372,7 +372,7 @@ struct CSVChunkReader {
   /// followed by a LF), scanning from a record's start with the reader's
   /// own rules: a quote opens a quoted field only at a field's start (after
   /// blanks), `""` inside one is a quote; nil if there is none.
-  static func lastBoundary(_ b: [UInt8]) -> Int? {
+  package static func lastBoundary(_ b: [UInt8]) -> Int? {
     var last: Int?
     b.withUnsafeBufferPointer { p in
       var inQuotes = false

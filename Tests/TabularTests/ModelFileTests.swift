@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import NeuralNetwork
+import Tabular
 import Testing
 
 @Suite struct ModelFileTests {
@@ -10,10 +11,10 @@ import Testing
     return url
   }
 
-  func sampleModel() -> SavedModel {
+  func sampleModel() -> TabularModel {
     var net = Network<Float>(sizes: [3, 5, 2], outputActivation: .softmax, initializer: .orthogonal, seed: 11)
     net.setBias(1, Matrix.randomNormal(5, 1, seed: 2))
-    return SavedModel(
+    return TabularModel(
       network: net, standardizer: Standardizer(means: [1, 2, 3], standardDeviations: [0.5, 1, 2]),
       featureNames: ["a", "b", "c"], labelName: "class", classLabels: [3, 7])
   }
@@ -23,14 +24,14 @@ import Testing
     let path = folder.appendingPathComponent("model.json").path
     let model = sampleModel()
     try model.save(to: path)
-    let loaded = try SavedModel.load(from: path)
+    let loaded = try TabularModel.load(from: path)
     #expect(loaded == model)
     // Bit for bit, including values with long decimal expansions and subnormals.
     var net = Network<Float>(sizes: [2, 2, 1], seed: 1)
     net.setWeights(1, try Matrix([[Float.leastNonzeroMagnitude, 1 / 3], [.pi, -Float.greatestFiniteMagnitude]]))
-    let tricky = SavedModel(network: net)
+    let tricky = TabularModel(network: net)
     #expect(
-      try SavedModel.decode(try tricky.encoded()).network.weights(1).elements.map(\.bitPattern)
+      try TabularModel.decode(try tricky.encoded()).network.weights(1).elements.map(\.bitPattern)
         == net.weights(1).elements.map(\.bitPattern))
     // And 100 000 random bit patterns (finite ones) in one layer.
     var g = Xoshiro256StarStar(seed: 3)
@@ -42,7 +43,7 @@ import Testing
     let wide = try Network<Float>(
       parameters: ["W1": Matrix(rows: 1, columns: 100_000, columnMajor: values), "b1": .zeros(1, 1)],
       activations: [.sigmoid])
-    let back = try SavedModel.decode(try SavedModel(network: wide).encoded()).network.weights(1).elements
+    let back = try TabularModel.decode(try TabularModel(network: wide).encoded()).network.weights(1).elements
     #expect(back.map(\.bitPattern) == values.map(\.bitPattern))
   }
 
@@ -53,7 +54,7 @@ import Testing
     var other = sampleModel()
     other.labelName = "second"
     try other.save(to: path)
-    #expect(try SavedModel.load(from: path).labelName == "second")
+    #expect(try TabularModel.load(from: path).labelName == "second")
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["model.json"])
   }
 
@@ -78,7 +79,7 @@ import Testing
 
   @Test func missingFile() {
     #expect(throws: ModelFileError.cannotRead(path: "/nonexistent/model.json", reason: "no such file")) {
-      try SavedModel.load(from: "/nonexistent/model.json")
+      try TabularModel.load(from: "/nonexistent/model.json")
     }
   }
 
@@ -86,26 +87,26 @@ import Testing
     let json = try validJSON()
     let path = try write(String(json.prefix(json.count / 2)))
     #expect {
-      try SavedModel.load(from: path)
+      try TabularModel.load(from: path)
     } throws: { error in
       guard case .notJSON(let p, _) = error as? ModelFileError else { return false }
       return p == path && "\(error)".contains("truncated")
     }
     let empty = try write("")
     #expect(throws: ModelFileError.notJSON(path: empty, detail: "the file is empty")) {
-      try SavedModel.load(from: empty)
+      try TabularModel.load(from: empty)
     }
   }
 
   @Test func notAModel() throws {
     let path = try write(#"{"hello": "world"}"#)
-    #expect(throws: ModelFileError.notAModel(path: path)) { try SavedModel.load(from: path) }
+    #expect(throws: ModelFileError.notAModel(path: path)) { try TabularModel.load(from: path) }
   }
 
   @Test func wrongVersion() throws {
     let path = try write(try validJSON().replacingOccurrences(of: #""version":2"#, with: #""version":99"#))
     #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 2)) {
-      try SavedModel.load(from: path)
+      try TabularModel.load(from: path)
     }
   }
 
@@ -114,7 +115,7 @@ import Testing
     object["parameters"] = (object["parameters"] as! [[String: Any]]).filter { $0["name"] as? String != "b2" }
     let path = try write(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
     #expect(throws: ModelFileError.invalidNetwork(path: path, .missingParameter("b2"))) {
-      try SavedModel.load(from: path)
+      try TabularModel.load(from: path)
     }
   }
 
@@ -132,7 +133,7 @@ import Testing
       throws: ModelFileError.invalidNetwork(
         path: path, .wrongShape(name: "W2", expected: Shape(5, 5), found: Shape(5, 2)))
     ) {
-      try SavedModel.load(from: path)
+      try TabularModel.load(from: path)
     }
   }
 
@@ -148,7 +149,7 @@ import Testing
     #expect(
       throws: ModelFileError.malformed(path: path, detail: "parameter b1: 2 elements cannot fill 5×1 (it needs 5)")
     ) {
-      try SavedModel.load(from: path)
+      try TabularModel.load(from: path)
     }
   }
 
@@ -160,7 +161,7 @@ import Testing
     #expect(json != (try validJSON()))
     let path = try write(json)
     #expect(throws: ModelFileError.invalidNetwork(path: path, .nonFinite(name: "W1", row: 0, column: 0))) {
-      try SavedModel.load(from: path)
+      try TabularModel.load(from: path)
     }
   }
 }

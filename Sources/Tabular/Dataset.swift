@@ -4,61 +4,74 @@ import NeuralNetwork
 
 /// A CSV file's rows as the raw table that the encoder reads.
 extension CSVFile: RawTable {
-  var rowCount: Int { records.count }
-  func number(row: Int, column: Int) -> Double? { number(record: row, field: column) }
-  func text(row: Int, column: Int) -> String { text(record: row, field: column) }
+  package var rowCount: Int { records.count }
+  package func number(row: Int, column: Int) -> Double? { number(record: row, field: column) }
+  package func text(row: Int, column: Int) -> String { text(record: row, field: column) }
 }
 
 /// A CSV table as the network sees it: the encoded inputs (n_x × m,
 /// examples as columns, not yet standardised) and the label column's text.
-struct Dataset {
-  var file: String
+package struct Dataset {
+  package var file: String
   /// The network's inputs (`age`, `sex=F`, `sex=M`, …).
-  var featureNames: [String]
-  var labelName: String?
+  package var featureNames: [String]
+  package var labelName: String?
   /// n_x × m, encoded (missing values filled, text one-hot), unscaled.
-  var x: Matrix<Float>
+  package var x: Matrix<Float>
   /// The label of each example as it stands in the file, when the table has
   /// the label column (in memory; ``labels`` also for mapped rows).
-  var textLabels: [String]?
+  package var textLabels: [String]?
   /// The file line of each example, for messages (in memory; ``line(_:)`` also for mapped rows).
-  var lines: [Int]
+  package var lines: [Int]
   /// The file column (1-based) of each input, for messages.
-  var columns: [Int]
+  package var columns: [Int]
   /// Columns copied through as text (`predict --keep`): their names and, per column, a field per row.
-  var kept: [(name: String, fields: [String])] = []
+  package var kept: [(name: String, fields: [String])] = []
   /// For data larger than memory: the examples are columns `rows` of a
   /// mapped `.npy` file (encoded, unscaled), and `x` is empty.
-  var mapped: MappedRows?
+  package var mapped: MappedRows?
 
   /// Rows `rows` of a mapped table, with the whole table's labels and lines.
-  struct MappedRows {
-    var examples: NPYExamples<Float>
+  package struct MappedRows {
+    package var examples: NPYExamples<Float>
     /// The table's rows in this data set (nil: all of them, in order).
-    var rows: [Int]?
-    var labels: LabelColumn
-    var lines: [Int32]
-    var count: Int { rows?.count ?? labels.count }
-    func row(_ k: Int) -> Int { rows?[k] ?? k }
-    var source: ExampleSubset<NPYExamples<Float>> { ExampleSubset(examples, indices: rows ?? Array(0..<count)) }
+    package var rows: [Int]?
+    package var labels: LabelColumn
+    package var lines: [Int32]
+    package var count: Int { rows?.count ?? labels.count }
+    package func row(_ k: Int) -> Int { rows?[k] ?? k }
+    package init(examples: NPYExamples<Float>, rows: [Int]?, labels: LabelColumn, lines: [Int32]) {
+      (self.examples, self.rows, self.labels, self.lines) = (examples, rows, labels, lines)
+    }
+    package var source: ExampleSubset<NPYExamples<Float>> { ExampleSubset(examples, indices: rows ?? Array(0..<count)) }
   }
 
-  var count: Int { mapped?.count ?? x.columns }
+  package init(
+    file: String, featureNames: [String], labelName: String?, x: Matrix<Float>, textLabels: [String]?, lines: [Int],
+    columns: [Int], kept: [(name: String, fields: [String])] = [], mapped: MappedRows? = nil
+  ) {
+    (self.file, self.featureNames, self.labelName, self.x, self.textLabels) = (
+      file, featureNames, labelName, x, textLabels
+    )
+    (self.lines, self.columns, self.kept, self.mapped) = (lines, columns, kept, mapped)
+  }
+
+  package var count: Int { mapped?.count ?? x.columns }
 
   /// The label of each example (made from the codes for mapped rows).
-  var labels: [String]? {
+  package var labels: [String]? {
     guard let mapped else { return textLabels }
     return (0..<mapped.count).map { mapped.labels[mapped.row($0)] }
   }
 
   /// The file line of example k.
-  func line(_ k: Int) -> Int {
+  package func line(_ k: Int) -> Int {
     guard let mapped else { return lines[k] }
     return Int(mapped.lines[mapped.row(k)])
   }
 
   /// The columns `indices` of this data set.
-  func subset(_ indices: [Int]) -> Dataset {
+  package func subset(_ indices: [Int]) -> Dataset {
     guard var mapped else {
       return Dataset(
         file: file, featureNames: featureNames, labelName: labelName, x: DataSplit.columns(x, indices),
@@ -72,7 +85,9 @@ struct Dataset {
 
   /// Examples a chunk at a time: at most `size` columns of x (unscaled), with
   /// the index of the first; one chunk of all of x in memory.
-  func forEachChunk(size: Int = 8192, _ body: (Int, Matrix<Float>) throws(CLIError) -> Void) throws(CLIError) {
+  package func forEachChunk(size: Int = 8192, _ body: (Int, Matrix<Float>) throws(TableError) -> Void)
+    throws(TableError)
+  {
     guard let mapped else {
       try body(0, x)
       return
@@ -88,7 +103,7 @@ struct Dataset {
   }
 
   /// At most `count` of the first examples, standardised (to look at the scale of the cost).
-  func sample(_ scaler: Standardizer, count: Int = 4096) -> Matrix<Float> {
+  package func sample(_ scaler: Standardizer, count: Int = 4096) -> Matrix<Float> {
     guard let mapped else { return scaler.transform(DataSplit.columns(x, Array(0..<Swift.min(count, x.columns)))) }
     var out = Matrix<Float>.zeros(mapped.examples.featureCount, Swift.min(count, mapped.count))
     mapped.examples.gatherExamples((0..<out.columns).map(mapped.row)[...], into: &out)
@@ -97,10 +112,10 @@ struct Dataset {
   }
 
   /// The standardizer of `encoder` fitted on these examples (the training split).
-  func standardizer(_ encoder: TabularEncoder) -> Standardizer {
+  package func standardizer(_ encoder: TabularEncoder) -> Standardizer {
     if mapped == nil { return encoder.standardizer(fitting: x) }
     var accumulator = Standardizer.Accumulator(features: encoder.width)
-    try! forEachChunk { (_, chunk) throws(CLIError) in accumulator.add(chunk) }
+    try! forEachChunk { (_, chunk) throws(TableError) in accumulator.add(chunk) }
     return encoder.standardizer(adjusting: accumulator.standardizer)
   }
 
@@ -111,7 +126,8 @@ struct Dataset {
   /// absent unless `requireLabel`, and is only read when it is required;
   /// columns the model ignored in training are skipped. Extra or missing
   /// columns are an error that lists them.
-  static func forModel(path: String, model: SavedModel, requireLabel: Bool, keep: [String] = []) throws(CLIError)
+  package static func forModel(path: String, model: TabularModel, requireLabel: Bool, keep: [String] = [])
+    throws(TableError)
     -> Dataset
   {
     let csv = try CSVFile(path: path)
@@ -119,7 +135,7 @@ struct Dataset {
     var keptColumns: [Int] = []
     for name in keep {
       guard let k = csv.header.firstIndex(of: name) else {
-        throw CLIError("--keep: \(path) has no column \(quoted(name)); the columns are \(list(csv.header))")
+        throw TableError("--keep: \(path) has no column \(quoted(name)); the columns are \(list(csv.header))")
       }
       keptColumns.append(k)
     }
@@ -128,7 +144,7 @@ struct Dataset {
     let labelName = model.labelName
     let labelIndex = labelName.flatMap { csv.header.firstIndex(of: $0) }
     if requireLabel && labelIndex == nil {
-      throw CLIError(
+      throw TableError(
         "\(path): the label column \(quoted(labelName ?? "?")) the model was trained on is missing; the columns are \(list(csv.header))"
       )
     }
@@ -140,7 +156,7 @@ struct Dataset {
       var parts: [String] = []
       if !missing.isEmpty { parts.append("missing \(list(missing))") }
       if !extra.isEmpty { parts.append("unexpected \(list(extra))") }
-      throw CLIError(
+      throw TableError(
         "\(path): the columns do not match the model's \(expected.count) input columns: "
           + parts.joined(separator: "; "))
     }
@@ -168,36 +184,37 @@ struct Dataset {
     return data
   }
 
-  static func checkHeader(_ csv: CSVFile) throws(CLIError) {
+  package static func checkHeader(_ csv: CSVFile) throws(TableError) {
     var seen: [String: Int] = [:]
     for (k, name) in csv.header.enumerated() {
-      if name.isEmpty { throw CLIError.at(csv.path, line: 1, column: k + 1, "the header has an empty column name") }
+      if name.isEmpty { throw TableError.at(csv.path, line: 1, column: k + 1, "the header has an empty column name") }
       if let first = seen[name] {
-        throw CLIError.at(
+        throw TableError.at(
           csv.path, line: 1, column: k + 1, "column name \(quoted(name)) appears twice (also column \(first + 1))")
       }
       seen[name] = k
     }
-    if csv.records.isEmpty { throw CLIError("\(csv.path): the file has a header but no data rows") }
+    if csv.records.isEmpty { throw TableError("\(csv.path): the file has a header but no data rows") }
   }
 
   /// Every row has as many fields as the header.
-  static func checkWidths(_ csv: CSVFile) throws(CLIError) {
+  package static func checkWidths(_ csv: CSVFile) throws(TableError) {
     let width = csv.header.count
     if let bad = csv.records.first(where: { $0.count != width }) {
-      throw CLIError.at(
+      throw TableError.at(
         csv.path, line: bad.line, "this row has \(bad.count) fields, expected \(width) (as the header has)")
     }
   }
 
   /// The label of every row, trimmed; a missing label is an error.
-  static func readLabels(_ csv: CSVFile, column k: Int, markers: TabularEncoder) throws(CLIError) -> [String] {
+  package static func readLabels(_ csv: CSVFile, column k: Int, markers: TabularEncoder) throws(TableError) -> [String]
+  {
     var labels: [String] = []
     labels.reserveCapacity(csv.records.count)
     for r in csv.records.indices {
       let text = csv.text(record: r, field: k).trimmingCharacters(in: .whitespaces)
       if markers.isMissing(text) {
-        throw CLIError.at(
+        throw TableError.at(
           csv.path, line: csv.records[r].line, column: k + 1, name: csv.header[k],
           "the label is missing (\(text.isEmpty ? "an empty field" : quoted(text))); every example needs one: remove the row or fill it in"
         )
@@ -211,10 +228,10 @@ struct Dataset {
   /// `columns[k]`), with any encoding error named by file, line and column.
   /// `fitted`: the encoder comes from a model (the hints then name the model,
   /// not the training options).
-  static func encode(
+  package static func encode(
     _ csv: CSVFile, encoder: TabularEncoder, columns featureColumns: [Int], labelName: String?, labels: [String]?,
     fitted: Bool
-  ) throws(CLIError) -> (Dataset, TabularEncoder.Notes) {
+  ) throws(TableError) -> (Dataset, TabularEncoder.Notes) {
     let encoded: (x: Matrix<Float>, notes: TabularEncoder.Notes)
     do {
       encoded = try encoder.encode(csv, columns: featureColumns)
@@ -227,17 +244,17 @@ struct Dataset {
   }
 
   /// A ``TabularError`` as the user's one line: file, line, column, and what to do.
-  static func describe(_ error: TabularError, _ csv: CSVFile, fitted: Bool) -> CLIError {
+  package static func describe(_ error: TabularError, _ csv: CSVFile, fitted: Bool) -> TableError {
     describe(error, path: csv.path, header: csv.header, line: { csv.records[$0].line }, fitted: fitted)
   }
 
   /// ``describe(_:_:fitted:)`` for a file read in chunks: `line(r)` is the line of row r.
-  static func describe(
+  package static func describe(
     _ error: TabularError, path: String, header: [String], line: (Int) -> Int, fitted: Bool
-  ) -> CLIError {
+  ) -> TableError {
     let csv = (path: path, header: header)
-    func at(_ r: Int, _ c: Int, _ message: String) -> CLIError {
-      CLIError.at(csv.path, line: line(r), column: c + 1, name: csv.header[c], message)
+    func at(_ r: Int, _ c: Int, _ message: String) -> TableError {
+      TableError.at(csv.path, line: line(r), column: c + 1, name: csv.header[c], message)
     }
     func found(_ text: String) -> String { text.isEmpty ? "an empty field" : quoted(text) }
     switch error {
@@ -253,12 +270,12 @@ struct Dataset {
     case .notFinite(let r, let c, let text):
       return at(r, c, "expected a finite number, found \(quoted(text))")
     case .tooManyCategories(let c, let count, let limit):
-      return CLIError.at(
+      return TableError.at(
         csv.path, line: 1, column: c + 1, name: csv.header[c],
         "a text column with \(count) distinct values in the training split, more than --max-categories \(limit): an identifier? leave it out with --ignore \(csv.header[c]), or raise --max-categories"
       )
     case .noTrainingValues(let c):
-      return CLIError.at(
+      return TableError.at(
         csv.path, line: 1, column: c + 1, name: csv.header[c],
         "no value in the training split (to fill missing values from, or to take categories from); leave the column out with --ignore \(csv.header[c])"
       )
@@ -266,7 +283,7 @@ struct Dataset {
   }
 
   /// `filled 3 missing values (age: 2, bmi: 1)`.
-  static func filledSummary(_ notes: TabularEncoder.Notes, encoder: TabularEncoder) -> String {
+  package static func filledSummary(_ notes: TabularEncoder.Notes, encoder: TabularEncoder) -> String {
     let total = notes.filled.reduce(0) { $0 + $1.count }
     let each = notes.filled.map { "\(encoder.columns[$0.column].name): \($0.count)" }
     return
@@ -278,14 +295,14 @@ struct Dataset {
   /// standardised (1e38 in a column of small spread) is an error naming its
   /// line and column; values more than 10 standard deviations from the
   /// training mean get one warning line on standard error.
-  func inputs(for model: SavedModel, warnFarValues: Bool = true) throws(CLIError) -> Matrix<Float> {
+  package func inputs(for model: TabularModel, warnFarValues: Bool = true) throws(TableError) -> Matrix<Float> {
     guard let scaler = model.standardizer else { return x }
     let scaled: Matrix<Float>
     do {
       scaled = try scaler.checkedTransform(x)
     } catch {
       let i = error.feature
-      throw CLIError.at(
+      throw TableError.at(
         file, line: line(error.example), column: columns[i], name: featureNames[i],
         "\(Float(error.value)) is \(Float(error.standardized)) once standardised with the training mean \(format(scaler.means[i], 4)) and standard deviation \(format(scaler.standardDeviations[i], 4)): the network cannot take it"
       )
@@ -304,12 +321,12 @@ struct Dataset {
 
   /// The model's output for every example (a column each): a non-finite
   /// output is an error naming the example's line, never a printed NaN.
-  func predictions(of model: SavedModel, warnFarValues: Bool = true) throws(CLIError) -> Matrix<Float> {
+  package func predictions(of model: TabularModel, warnFarValues: Bool = true) throws(TableError) -> Matrix<Float> {
     guard let mapped else {
       return try Self.checkedOutputs(model, try inputs(for: model, warnFarValues: warnFarValues), self, 0)
     }
     var p = Matrix<Float>.zeros(model.network.outputSize, mapped.count)
-    try forEachChunk { (start, chunk) throws(CLIError) in
+    try forEachChunk { (start, chunk) throws(TableError) in
       var part = self
       part.x = chunk
       part.mapped = nil
@@ -325,14 +342,14 @@ struct Dataset {
   }
 
   /// The network's outputs for `inputs`, an error naming the line of the first that is not finite.
-  static func checkedOutputs(_ model: SavedModel, _ inputs: Matrix<Float>, _ data: Dataset, _ offset: Int)
-    throws(CLIError)
+  package static func checkedOutputs(_ model: TabularModel, _ inputs: Matrix<Float>, _ data: Dataset, _ offset: Int)
+    throws(TableError)
     -> Matrix<Float>
   {
     let p = model.network.predict(inputs)
     let bad = p.withUnsafeBufferPointer { b in b.firstIndex { !$0.isFinite } }
     if let k = bad {
-      throw CLIError.at(
+      throw TableError.at(
         data.file, line: data.line(offset + k / p.rows),
         "the network's output for this row is \(p[k % p.rows, k / p.rows]), not a probability (an overflow inside the network: are the inputs on the training scale?)"
       )
@@ -342,13 +359,13 @@ struct Dataset {
 
   /// Standard deviations from the training mean past which an input is
   /// reported as far outside the training data.
-  static let outlierDeviations = 10.0
+  package static let outlierDeviations = 10.0
 }
 
 extension Dataset {
   /// The rows of `csv` as `encoder` encoded them into `x`, encoder column k
   /// having come from table column `columns[k]`.
-  init(
+  package init(
     _ csv: CSVFile, encoder: TabularEncoder, x: Matrix<Float>, columns: [Int], labelName: String?, labels: [String]?
   ) {
     self.init(
@@ -360,46 +377,46 @@ extension Dataset {
 /// A CSV file opened for training: which column is the label, which are
 /// left out, and the labels; the features are encoded once the training
 /// rows are known (everything the encoder learns comes from them).
-struct TrainingTable {
-  let csv: CSVFile
-  let labelColumn: Int
+package struct TrainingTable {
+  package let csv: CSVFile
+  package let labelColumn: Int
   /// The columns the network reads, in file order.
-  let featureColumns: [Int]
-  let ignored: [String]
+  package let featureColumns: [Int]
+  package let ignored: [String]
   /// The label of each row, trimmed.
-  let labels: [String]
-  let markers: [String]
+  package let labels: [String]
+  package let markers: [String]
 
-  var path: String { csv.path }
-  var labelName: String { csv.header[labelColumn] }
-  var count: Int { csv.records.count }
+  package var path: String { csv.path }
+  package var labelName: String { csv.header[labelColumn] }
+  package var count: Int { csv.records.count }
 
   /// Reads `path`; the label is the column named `label`, or the last one;
   /// the columns named in `ignore` are left out.
-  init(path: String, label: String?, ignore: [String], markers: [String]) throws(CLIError) {
+  package init(path: String, label: String?, ignore: [String], markers: [String]) throws(TableError) {
     try self.init(csv: try CSVFile(path: path), label: label, ignore: ignore, markers: markers)
   }
 
-  init(csv: CSVFile, label: String?, ignore: [String], markers: [String]) throws(CLIError) {
+  package init(csv: CSVFile, label: String?, ignore: [String], markers: [String]) throws(TableError) {
     let path = csv.path
     try Dataset.checkHeader(csv)
     var labelColumn = csv.header.count - 1
     if let label {
       guard let k = csv.header.firstIndex(of: label) else {
-        throw CLIError("\(path): label column \"\(label)\" does not exist; the columns are \(list(csv.header))")
+        throw TableError("\(path): label column \"\(label)\" does not exist; the columns are \(list(csv.header))")
       }
       labelColumn = k
     }
     for name in ignore {
       guard let k = csv.header.firstIndex(of: name) else {
-        throw CLIError("--ignore: \(path) has no column \(quoted(name)); the columns are \(list(csv.header))")
+        throw TableError("--ignore: \(path) has no column \(quoted(name)); the columns are \(list(csv.header))")
       }
-      if k == labelColumn { throw CLIError("--ignore: \(quoted(name)) is the label column") }
+      if k == labelColumn { throw TableError("--ignore: \(quoted(name)) is the label column") }
     }
     let left = Set(ignore)
     let featureColumns = csv.header.indices.filter { $0 != labelColumn && !left.contains(csv.header[$0]) }
     if featureColumns.isEmpty {
-      throw CLIError(
+      throw TableError(
         "\(path): needs at least one feature column and a label column; the header has \(list(csv.header))"
           + (ignore.isEmpty ? "" : " and --ignore leaves out \(list(ignore))"))
     }
@@ -415,9 +432,11 @@ struct TrainingTable {
 
   /// The encoder fitted on `trainingRows`, and every row encoded by it
   /// (each numeric field parsed once).
-  func fitAndEncode(trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int) throws(CLIError) -> (
-    TabularEncoder, Dataset, TabularEncoder.Notes
-  ) {
+  package func fitAndEncode(trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int) throws(TableError)
+    -> (
+      TabularEncoder, Dataset, TabularEncoder.Notes
+    )
+  {
     let fitted: (encoder: TabularEncoder, x: Matrix<Float>, notes: TabularEncoder.Notes)
     do {
       fitted = try TabularEncoder.fitAndEncode(
@@ -432,30 +451,24 @@ struct TrainingTable {
   }
 
   /// Every row encoded by `encoder`.
-  func dataset(_ encoder: TabularEncoder) throws(CLIError) -> (Dataset, TabularEncoder.Notes) {
+  package func dataset(_ encoder: TabularEncoder) throws(TableError) -> (Dataset, TabularEncoder.Notes) {
     try Dataset.encode(
       csv, encoder: encoder, columns: featureColumns, labelName: labelName, labels: labels, fitted: false)
   }
 }
 
 /// What the training run keeps of its table once the file is freed.
-struct TableSummary {
-  let path: String
-  let labelName: String
-  let ignored: [String]
-  let count: Int
+package struct TableSummary {
+  package let path: String
+  package let labelName: String
+  package let ignored: [String]
+  package let count: Int
 
-  init(_ table: TrainingTable) {
+  package init(_ table: TrainingTable) {
     (path, labelName, ignored, count) = (table.path, table.labelName, table.ignored, table.count)
   }
 
-  init(path: String, labelName: String, ignored: [String], count: Int) {
+  package init(path: String, labelName: String, ignored: [String], count: Int) {
     (self.path, self.labelName, self.ignored, self.count) = (path, labelName, ignored, count)
   }
-}
-
-/// `"a", "b", "c"` (at most 12 names, then how many more).
-func list(_ names: [String]) -> String {
-  let shown = names.prefix(12).map { quoted($0) }.joined(separator: ", ")
-  return names.count > 12 ? shown + " and \(names.count - 12) more" : shown
 }

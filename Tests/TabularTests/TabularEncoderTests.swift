@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import NeuralNetwork
+import Tabular
 import Testing
 
 /// Issue 10: missing values, text features and the model file that carries them.
@@ -148,11 +149,11 @@ import Testing
       fitting: table, columns: [0, 1, 2], names: names, trainingRows: training, missing: .median,
       ignoredColumns: ["id"])
     let (x, _) = try encoder.encode(table, columns: [0, 1, 2])
-    let model = SavedModel(
+    let model = TabularModel(
       network: Network<Float>(sizes: [4, 3, 1], seed: 5), encoder: encoder,
       standardizer: encoder.standardizer(fitting: x), labelName: "diagnosis", classNames: ["B", "M"],
       threshold: 0.3125)
-    let back = try SavedModel.decode(try model.encoded())
+    let back = try TabularModel.decode(try model.encoded())
     #expect(back == model)
     #expect(back.featureNames == ["age", "sex=F", "sex=M", "bmi"])
     #expect(back.encoder?.ignoredColumns == ["id"] && back.decisionThreshold == 0.3125)
@@ -161,7 +162,7 @@ import Testing
     // A file written by the version-1 build (blasnet train, before this change).
     let v1 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("BLASNetCLITests/Fixtures/model-v1.json")
-    let old = try SavedModel.load(from: v1.path)
+    let old = try TabularModel.load(from: v1.path)
     #expect(old.encoder == nil && old.threshold == nil && old.decisionThreshold == 0.5)
     #expect(old.classNames == ["0", "1"] && old.classLabels == [0, 1])
     #expect(old.inputEncoder == TabularEncoder(numericColumns: ["a", "b"]))
@@ -172,9 +173,10 @@ import Testing
     let encoder = TabularEncoder(columns: [
       FeatureColumn(name: "sex", encoding: .oneHot(categories: ["F", "M"]), allowsMissing: false)
     ])
-    let model = SavedModel(network: Network<Float>(sizes: [2, 1], seed: 1), encoder: encoder, classNames: ["a", "b"])
+    let model = TabularModel(
+      network: Network<Float>(sizes: [2, 1], seed: 1), encoder: encoder, classNames: ["a", "b"])
     let text = String(decoding: try model.encoded(), as: UTF8.self)
-    func decode(_ s: String) throws { _ = try SavedModel.decode(Data(s.utf8), path: "m.json") }
+    func decode(_ s: String) throws { _ = try TabularModel.decode(Data(s.utf8), path: "m.json") }
     #expect(
       throws: ModelFileError.malformed(path: "m.json", detail: "encoder column 1 (sex) has an unknown kind \"magic\"")
     ) {
