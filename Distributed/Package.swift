@@ -28,6 +28,9 @@ let package = Package(
       ]),
     .testTarget(
       name: "DistributedTests",
-      dependencies: ["MPI", "blasnet-mpi", .product(name: "NeuralNetwork", package: "BLASNet")]),
+      dependencies: [
+        "MPI", "blasnet-mpi", .product(name: "NeuralNetwork", package: "BLASNet"),
+        .product(name: "Tabular", package: "BLASNet"),
+      ]),
   ]
 )

@@ -27,8 +27,6 @@ public struct BLASNetCommand: ParsableCommand {
       Foundation.exit(0)
     } catch let error as CLIError {
       fail(error.description)
-    } catch let failure as ProcessFailure {
-      fail(failure.error.description)
     } catch {
       if exitCode(for: error) == .success { exit(withError: error) }
       fail(oneLine(error))

@@ -12,11 +12,12 @@ extension BLASNetCommand {
     func run() throws {
       let model = try options.load()
       let data = try Dataset.forModel(path: options.data, model: model, requireLabel: true)
-      let report = Report(model: model, threshold: options.threshold)
-      try report.checkLabels(data)
+      let report = Report(model: model, threshold: options.threshold, warnFarValues: true)
+      try report.evaluation.checkLabels(data)
       print("Model: \(model.network) from \(options.model)")
       let how = options.threshold == nil ? nil : "--threshold"
-      print(try report.table([(URL(fileURLWithPath: options.data).lastPathComponent, data)], thresholdNote: how))
+      let name = URL(fileURLWithPath: options.data).lastPathComponent
+      print(report.table([try report.evaluation.metrics(name: name, data)], thresholdNote: how))
     }
   }
 }

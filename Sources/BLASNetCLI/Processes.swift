@@ -3,53 +3,6 @@ import Foundation
 import NeuralNetwork
 import Tabular
 
-/// A failure before training on one or more processes of a group, as every
-/// process sees it after they have compared notes.
-struct ProcessFailure: Error {
-  var error: CLIError
-  /// Whether this process prints it: process 0 always; another one only for
-  /// a failure of its own that process 0 did not have (when process 0 failed
-  /// too, its message stands for all).
-  var printHere: Bool
-
-  /// Runs `body` on every process, then tells each whether any failed (one
-  /// allreduce of a flag per process); throws on every process if any did.
-  static func agree<T>(_ group: any ProcessGroup, _ body: () throws(CLIError) -> T) throws(ProcessFailure) -> T {
-    var outcome: Result<T, CLIError>
-    do {
-      outcome = .success(try body())
-    } catch {
-      outcome = .failure(error)
-    }
-    guard group.size > 1 else {
-      switch outcome {
-      case .success(let value): return value
-      case .failure(let error): throw ProcessFailure(error: error, printHere: true)
-      }
-    }
-    var failed = [Double](repeating: 0, count: group.size)
-    if case .failure = outcome { failed[group.rank] = 1 }
-    failed.withUnsafeMutableBufferPointer { group.allreduceSum($0) }
-    let failing = failed.indices.filter { failed[$0] > 0 }
-    switch outcome {
-    case .success(let value) where failing.isEmpty:
-      return value
-    case .failure(let error):
-      let own = CLIError("process \(group.rank) of \(group.size): \(error.description)")
-      throw ProcessFailure(error: group.rank == 0 ? error : own, printHere: group.rank == 0 || failed[0] == 0)
-    case .success:
-      let which = failing.map(String.init).joined(separator: ", ")
-      let them =
-        failing.count == 1 ? "process \(which) of \(group.size) has" : "processes \(which) of \(group.size) have"
-      throw ProcessFailure(
-        error: CLIError(
-          "\(them) failed before training (\(failing.count == 1 ? "its" : "their") message says why); every process stops"
-        ),
-        printHere: group.rank == 0)
-    }
-  }
-}
-
 extension BLASNetCommand {
   /// The command line of `blasnet-mpi`: `train` and the options of
   /// `blasnet train`, run on every process of `group`. Returns the exit
@@ -71,10 +24,9 @@ extension BLASNetCommand {
       }
       try train.run(group: group)
       return 0
-    } catch let failure as ProcessFailure {
-      return fail(failure.error.description, printed: failure.printHere)
     } catch let error as CLIError {
-      return fail(error.description, printed: reporter)
+      // Process 0 prints; another process only its own failure before training that process 0 did not have.
+      return fail(error.description, printed: !error.reportedByAnotherProcess && (reporter || error.fromAgreement))
     } catch {
       if exitCode(for: error) == .success {
         if reporter { print(fullMessage(for: error)) }

@@ -3,62 +3,22 @@ import LinearAlgebra
 import NeuralNetwork
 import Tabular
 
-/// The metrics table of a model on one or more labelled data sets.
+/// The metrics table of a model on one or more labelled data sets, as the
+/// CLI prints it, and its ROC plot.
 struct Report {
-  let model: TabularModel
-  let classes: ClassLabels
-  /// A binary model's decision threshold: the model's, unless overridden.
-  let threshold: Double
-  /// Whether inputs far outside the training data get a warning line (not
-  /// for the training run's own report on its own split).
-  let warnFarValues: Bool
+  let evaluation: Evaluation
 
-  init(model: TabularModel, threshold: Double? = nil, warnFarValues: Bool = true) {
-    self.model = model
-    self.threshold = threshold ?? model.decisionThreshold
-    self.warnFarValues = warnFarValues
-    self.classes = ClassLabels(model: model)
+  init(model: TabularModel, threshold: Double? = nil, warnFarValues: Bool = false) {
+    evaluation = Evaluation(model: model, threshold: threshold, noteFarValues: warnFarValues)
   }
 
-  /// Throws if a label is not one of the model's classes.
-  func checkLabels(_ data: Dataset) throws(CLIError) {
-    for (j, label) in data.labels!.enumerated() where classes.index(of: label) == nil {
-      throw CLIError.at(
-        data.file, line: data.line(j), name: nil,
-        "label \(quoted(label)) is not one of the model's classes \(list(classes.names))")
-    }
-  }
+  var model: TabularModel { evaluation.model }
+  var classes: ClassLabels { evaluation.classes }
+  var threshold: Double { evaluation.threshold }
 
-  func probabilities(_ data: Dataset) throws(CLIError) -> Matrix<Float> {
-    try data.predictions(of: model, warnFarValues: warnFarValues)
-  }
-
-  /// The ROC curve of class `k` against the rest, from the outputs `p` on
-  /// examples labelled `labels` (a binary model's single row scores class 1).
-  func rocCurve(_ p: Matrix<Float>, labels: [String], positive k: Int = 1) -> ROCCurve? {
-    let actual = classes.indices(labels)
-    let row = p.rows == 1 ? 0 : k
-    return ROCCurve(scores: (0..<p.columns).map { Double(p[row, $0]) }, positive: actual.map { $0 == k })
-  }
-
-  /// The threshold on `data` (the validation split) that reaches `target`
-  /// sensitivity (or specificity) with the best specificity (or sensitivity).
-  func operatingPoint(on data: Dataset, target: Double, bySensitivity: Bool) throws(CLIError) -> ROCCurve.Point {
-    guard let curve = rocCurve(try probabilities(data), labels: data.labels!) else {
-      throw CLIError(
-        "the validation split has examples of one class only, so no threshold can be chosen on it; use a larger --validation-fraction or --threshold"
-      )
-    }
-    var point = bySensitivity ? curve.threshold(forSensitivity: target) : curve.threshold(forSpecificity: target)
-    // The most specific point is "nothing positive" (threshold +∞) when the
-    // target allows it; no output reaches a threshold just above 1 either.
-    if !(point.threshold <= 1) { point.threshold = 1 }
-    return point
-  }
-
-  /// Metrics side by side for each named data set, then the confusion
-  /// matrix of the last (and for several classes, its per-class report).
-  func table(_ sets: [(name: String, data: Dataset)], thresholdNote: String? = nil) throws(CLIError) -> String {
+  /// Metrics side by side for each data set, then the confusion matrix of
+  /// the last (and for several classes, its per-class report).
+  func table(_ sets: [TabularModel.SplitMetrics], thresholdNote: String? = nil) -> String {
     let nameWidth = 13
     let columnWidth = max(9, sets.map(\.name.count).max()! + 2)
     func row(_ title: String, _ cells: [String]) -> String {
@@ -70,13 +30,7 @@ struct Report {
     var confusion: [[Int]] = []
     var perClass: MulticlassMetrics?
     if model.network.outputSize == 1 {
-      var metrics: [BinaryMetrics] = []
-      for s in sets {
-        metrics.append(
-          BinaryMetrics(
-            probabilities: try probabilities(s.data), labels: classes.targets(s.data.labels!),
-            threshold: Float(threshold)))
-      }
+      let metrics = sets.map { $0.binary! }
       lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
       lines.append(row("sensitivity", metrics.map { cell($0.sensitivity) }))
       lines.append(row("specificity", metrics.map { cell($0.specificity) }))
@@ -90,13 +44,7 @@ struct Report {
       let c = metrics.last!.confusion
       confusion = [[c.trueNegatives, c.falsePositives], [c.falseNegatives, c.truePositives]]
     } else {
-      var metrics: [MulticlassMetrics] = []
-      for s in sets {
-        metrics.append(
-          MulticlassMetrics(
-            predicted: try probabilities(s.data).argmaxOfEachColumn(),
-            actual: classes.indices(s.data.labels!), classCount: classes.count))
-      }
+      let metrics = sets.map { $0.multiclass! }
       lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
       lines.append(row("macro F1", metrics.map { cell($0.macroAverage.f1) }))
       lines.append(row("weighted F1", metrics.map { cell($0.weightedAverage.f1) }))
@@ -145,22 +93,12 @@ struct Report {
   /// The ROC curve of `data` as SVG: one curve for a binary model, with its
   /// operating point at the threshold; one-vs-rest curves for several classes.
   func rocPlot(_ data: Dataset, title: String) throws(CLIError) -> String {
-    // One forward pass for every curve and the operating point.
-    let p = try probabilities(data)
-    var curves: [(name: String, curve: ROCCurve)] = []
-    let ks = model.network.outputSize == 1 ? [1] : Array(0..<classes.count)
-    for k in ks {
-      if let c = rocCurve(p, labels: data.labels!, positive: k) {
-        curves.append((ks.count == 1 ? "\(classes.name(k)), positive" : "\(classes.name(k)) vs rest", c))
-      }
-    }
+    let (curves, point) = try evaluation.rocCurves(data)
     if curves.isEmpty {
       throw CLIError("--roc: the test split has examples of one class only, so it has no ROC curve")
     }
-    var operating: (fpr: Double, tpr: Double, label: String)?
-    if model.network.outputSize == 1 {
-      let m = BinaryMetrics(probabilities: p, labels: classes.targets(data.labels!), threshold: Float(threshold))
-      operating = (
+    let operating = point.map { m in
+      (
         1 - (m.specificity ?? 0), m.sensitivity ?? 0,
         "threshold \(format(threshold, 3)): sensitivity \(format(m.sensitivity ?? 0, 3)), specificity \(format(m.specificity ?? 0, 3))"
       )

@@ -248,14 +248,7 @@ extension BLASNetCommand {
     }
 
     /// Files of this size or more are read in a stream unless they are read in memory anyway.
-    static let streamingThreshold = 256 << 20
-
-    /// Whether `path` is read in a stream (and through the cache).
-    func streams(_ path: String) -> Bool {
-      if stream || cache != nil { return true }
-      let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-      return size >= Self.streamingThreshold
-    }
+    static var streamingThreshold: Int { TabularModel.streamingThreshold }
 
     /// The fields read as missing: the empty field and `--missing-markers`.
     var markers: [String] {
@@ -267,42 +260,75 @@ extension BLASNetCommand {
       ignore.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
     }
 
+    /// `--class-weight`: none, balanced, or CLASS=W,...
+    func classWeights() throws(CLIError) -> TabularModel.ClassWeights {
+      switch classWeight.lowercased() {
+      case "none": return .none
+      case "balanced": return .balanced
+      default: break
+      }
+      var weights: [String: Double] = [:]
+      for part in classWeight.split(separator: ",") {
+        let pieces = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard pieces.count == 2 else {
+          throw CLIError("--class-weight: \(quoted(part)) is not CLASS=WEIGHT (e.g. 1=5), balanced or none")
+        }
+        guard let w = Double(pieces[1]), w >= 0, w.isFinite else {
+          throw CLIError(
+            "--class-weight: the weight of class \(pieces[0]) must be a number ≥ 0, got \(quoted(pieces[1]))")
+        }
+        weights[pieces[0]] = w
+      }
+      return .byClass(weights)
+    }
+
+    /// The library's options from the command line.
+    func fitOptions() throws(CLIError) -> TabularModel.FitOptions {
+      var o = TabularModel.FitOptions()
+      o.label = label
+      o.ignoredColumns = ignoredColumns
+      o.positiveClass = positiveClass
+      o.missing = missing.strategy
+      o.missingMarkers = markers
+      o.maxCategories = maxCategories
+      o.testFraction = testFraction
+      o.validationFraction = validationFraction
+      o.hiddenLayers = layers.sizes
+      o.hiddenActivation = activation.activation
+      o.epochs = epochs
+      o.optimizer = optimizer.optimizer(learningRate: learningRate, weightDecay: weightDecay)
+      o.batchSize = batchSize == 0 ? nil : batchSize
+      o.l2 = l2
+      o.keepProbability = keepProb
+      o.seed = seed
+      o.earlyStopping = patience.map { EarlyStopping(patience: $0, minDelta: minDelta) }
+      o.classWeights = try classWeights()
+      if let threshold {
+        o.threshold = .fixed(threshold)
+      } else if let targetSensitivity {
+        o.threshold = .targetSensitivity(targetSensitivity)
+      } else if let targetSpecificity {
+        o.threshold = .targetSpecificity(targetSpecificity)
+      }
+      o.streaming = stream || cache != nil ? .always : .automatic
+      o.cacheFolder = cache
+      return o
+    }
+
     func run() throws { try run(group: SingleProcess()) }
 
     /// Trains on the processes of `group`: one (`blasnet train`), or
     /// several started by mpirun (`blasnet-mpi train`), data-parallel. Every
     /// process reads and encodes the data; process 0 alone prints the report
     /// and writes the files. Every process must call this with the same arguments.
-    func run(group: any ProcessGroup) throws {
+    func run(group: any ProcessGroup) throws(CLIError) {
       applyThreads(threads)
       let reporter = group.rank == 0
       let outputs = [("--save", save), ("--plot", plot)] + (roc.map { [("--roc", $0)] } ?? [])
-      // Up to training, a failure on one process stops them all (none waits
-      // for the others in a collective call that never comes).
       var path = data ?? x ?? ""
-      let streaming = data != nil && streams(path)
-      let loadStarted = ContinuousClock.now
-      var built: Loaded?
-      if streaming && group.size > 1 {
-        // Process 0 reads the file and writes the cache; the others then read the cache.
-        _ = try ProcessFailure.agree(group) { () throws(CLIError) in
-          if reporter {
-            try OutputPaths.check(outputs: outputs, inputs: [("--data", path)])
-            built = try loadStreaming(path, mayBuild: true)
-          }
-        }
-      }
-      let loaded = try ProcessFailure.agree(group) { () throws(CLIError) in
-        if let built { return built }
-        if data == nil && x == nil { path = try Self.builtInDataPath() }
-        if reporter {
-          let inputs = x.map { [("--x", $0), ("--y", y!)] } ?? [("--data", path)]
-          try OutputPaths.check(outputs: outputs, inputs: inputs)
-        }
-        if x != nil { return try loadArrays() }
-        return streaming ? try loadStreaming(path, mayBuild: reporter) : try load(path)
-      }
-      let preparation = ContinuousClock.now - loadStarted
+      if data == nil && x == nil { path = try Self.builtInDataPath() }
+      let source: TableSource = x.map { .npy(x: $0, y: y!, examplesAsRows: examplesAsRows) } ?? .csvFile(path)
+      let inputs = x.map { [("--x", $0), ("--y", y!)] } ?? [("--data", path)]
       // With the model or a plot on standard output, the report goes to standard error.
       let toStandardError = outputs.contains { $0.1 == "-" }
       func say(_ text: String = "") {
@@ -313,163 +339,31 @@ extension BLASNetCommand {
           print(text)
         }
       }
-      let (table, classes, split, trainRows, validationRows, inner, encoder, all, notes) = loaded
-      try classes.checkCount(table)
-      let binary = classes.count == 2
-      if !binary && (threshold ?? targetSensitivity ?? targetSpecificity) != nil {
-        throw CLIError(
-          "a decision threshold is for two classes; the label \"\(table.labelName)\" has \(classes.count) (the class with the highest probability is predicted)"
-        )
-      }
-      if split.train.isEmpty || split.test.isEmpty {
-        throw CLIError(
-          "\(path): \(table.count) examples are too few to hold out \(Int(testFraction * 100)) % for testing")
-      }
-      if let inner, inner.train.isEmpty || inner.test.isEmpty {
-        throw CLIError(
-          "\(path): \(split.train.count) training examples are too few to hold out \(Int(validationFraction * 100)) % for validation; use --validation-fraction 0"
-        )
-      }
-      let train = all.subset(trainRows)
-      let validation = validationRows.map { all.subset($0) }
-      let test = all.subset(split.test)
-      // Made once (from the label codes, for a mapped table).
-      let trainLabels = train.labels!
-      let weightsOfClasses = try classes.weights(classWeight, training: trainLabels)
-      let scaler = train.standardizer(encoder)
-      let sizes = [encoder.width] + layers.sizes + [binary ? 1 : classes.count]
-      let chosen = optimizer.optimizer(learningRate: learningRate, weightDecay: weightDecay)
-      let memory = TrainingMemory(
-        sizes: sizes, batchSize: batchSize == 0 ? train.count : min(batchSize, train.count), optimizer: chosen,
-        dropout: keepProb < 1)
-      if let available = availableMemory(), memory.total > available {
-        throw CLIError(
-          "the network \(sizes.map(String.init).joined(separator: " → ")) needs about \(memory) to train, but \(TrainingMemory.format(available)) of memory is available; use smaller --layers (or a smaller --batch-size)"
-        )
-      }
-      var network = Network<Float>(
-        sizes: sizes, hiddenActivation: activation.activation, outputActivation: binary ? .sigmoid : .softmax,
-        seed: seed)
-      let dataName =
-        data == nil && x == nil ? "built-in breast-cancer data (wdbc.csv)" : x.map { "\($0) and \(y!)" } ?? path
-      let columnsRead = encoder.columns.count
-      let features =
-        encoder.width == columnsRead
-        ? "\(columnsRead) features" : "\(columnsRead) feature columns → \(encoder.width) inputs"
-      say("Data:    \(dataName): \(all.count) examples, \(features), label \"\(table.labelName)\"")
-      if streaming {
-        say(
-          "Cache:   \(DataCache.folder(for: path, cache)) (\(formatDuration(preparation)) to read\(group.size > 1 ? " on this process" : "")); training reads the encoded rows from it batch by batch"
-        )
-      }
-      if !table.ignored.isEmpty { say("Ignored: \(table.ignored.joined(separator: ", "))") }
-      let oneHot = encoder.columns.compactMap { c -> String? in
-        guard case .oneHot(let categories) = c.encoding else { return nil }
-        return
-          "\(c.name) (\(categories.count): \(categories.prefix(6).joined(separator: ", "))\(categories.count > 6 ? ", …" : ""))"
-      }
-      if !oneHot.isEmpty { say("Encoded: one-hot \(oneHot.joined(separator: "; "))") }
-      if !notes.filled.isEmpty {
-        let with = missing == .zero ? "0" : "the training split's \(missing.rawValue)"
-        say("Missing: \(Dataset.filledSummary(notes, encoder: encoder)) with \(with)")
-      }
-      if binary {
-        say(
-          "Classes: \(classes.name(0)) (negative), \(classes.name(1)) (positive\(positiveClass == nil ? "; --positive-class to choose" : ""))"
-        )
-      } else {
-        say(
-          "Classes: \(classes.count): \(classes.names.prefix(12).joined(separator: ", "))\(classes.count > 12 ? ", …" : "")"
-        )
-      }
-      for u in notes.unseen {
-        let c = encoder.columns[u.column].name
-        let rows = u.count == 1 ? "1 row" : "\(u.count) rows"
-        say(
-          "Unseen:  \(c) = \(quoted(u.firstValue))\(u.count > 1 ? " and others" : "") in \(rows) outside the training split: encoded as no category (all zeros)"
-        )
-      }
-      let held = validation.map { " / \($0.count) validation" } ?? ""
-      say("Split:   \(train.count) train\(held) / \(test.count) test (stratified, seed \(seed))")
-      if let weightsOfClasses {
-        let shown = weightsOfClasses.enumerated().map { "\(classes.name($0)) → \(format($1, 3))" }
-        say("Weights: \(shown.joined(separator: ", ")) (class weights in the training cost)")
-      }
-      say("Network: \(network)  (\(network.parameterCount) parameters)")
-      say("BLAS:    \(BLAS.summary)")
-      let options = TrainingOptions(
-        epochs: epochs, optimizer: chosen,
-        batchSize: batchSize == 0 ? nil : batchSize, l2: l2, keepProbability: keepProb, seed: seed,
-        recordCostEvery: max(1, epochs / 100),
-        earlyStopping: patience.map { EarlyStopping(patience: $0, minDelta: minDelta) })
-      let yTrain = classes.targets(trainLabels)
-      let xTrain = train.mapped == nil ? scaler.transform(train.x) : .zeros(0, 0)
-      try checkL2(network: network, x: train.mapped == nil ? xTrain : train.sample(scaler), y: yTrain)
-      let exampleWeights: Matrix<Float>? = weightsOfClasses.map {
-        DataSplit.exampleWeights(classIndices: classes.indices(trainLabels), classWeights: $0)
-      }
-      let validationData = validation.map {
-        ValidationData(x: $0.mapped == nil ? scaler.transform($0.x) : .zeros(0, 0), y: classes.targets($0.labels!))
-      }
-      if group.size > 1 {
-        say(
-          "Processes: \(group.size) (MPI, data-parallel: each computes the gradients of about \(train.count / group.size) of the training examples; one allreduce per step)"
-        )
-      }
       var progress = ProgressReporter(epochs: epochs, quiet: quiet || !reporter)
-      let started = ContinuousClock.now
-      let history: TrainingHistory
-      var allreduce: (time: Duration, calls: Int)?
-      var replicasAgree = true
+      let fitted: TabularModel.FitReport
       do {
-        if group.size == 1 && train.mapped == nil {
-          history = try network.train(
-            x: xTrain, y: yTrain, weights: exampleWeights, validation: validationData, options: options
-          ) { progress.report($0) }
-        } else {
-          var parallel = try DataParallelTrainer(network: network, options: options, group: group)
-          if let rows = train.mapped {
-            // Batches read from the mapped file and standardised as they are read.
-            history = try parallel.fit(
-              LabelledExamples(
-                StandardizedExamples(rows.source, standardizer: scaler), labels: yTrain, weights: exampleWeights),
-              validation: validation.map {
-                LabelledExamples(
-                  StandardizedExamples($0.mapped!.source, standardizer: scaler), labels: validationData!.y)
-              }
-            ) { progress.report($0) }
-          } else {
-            history = try parallel.fit(
-              LabelledExamples(xTrain, labels: yTrain, weights: exampleWeights),
-              validation: validationData.map { LabelledExamples($0.x, labels: $0.y) }
-            ) { progress.report($0) }
-          }
-          network = parallel.network
-          allreduce = (parallel.allreduceTime, parallel.allreduceCalls)
-          replicasAgree = parallel.parametersAgree()
-        }
-      } catch .diverged(let epoch, let batch, let cost, let initialCost) {
-        progress.finish()
-        let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
-        throw CLIError(
-          "training diverged at \(place) (cost \(format(cost, 4)), first \(format(initialCost, 4))): lower --learning-rate (now \(learningRate)) or --l2 (now \(l2)); nothing was saved"
-        )
+        fitted = try TabularModel.fit(
+          source, options: try fitOptions(), group: group,
+          checkBeforeReading: { () throws(CLIError) in try OutputPaths.check(outputs: outputs, inputs: inputs) },
+          prepared: { describe($0, say: say) }, progress: { progress.report($0) })
       } catch {
-        throw CLIError("\(error)")
+        progress.finish()
+        throw error
       }
       progress.finish()
-      let elapsed = ContinuousClock.now - started
       guard reporter else { return }
+      let history = fitted.history
+      let network = fitted.model.network
       say(
-        "Trained: \(history.epochsRun) epochs in \(formatDuration(elapsed)), final cost \(format(history.finalCost ?? .nan, 4))"
+        "Trained: \(history.epochsRun) epochs in \(formatDuration(fitted.trainingTime)), final cost \(format(history.finalCost ?? .nan, 4))"
       )
-      if let allreduce, allreduce.calls > 0, group.size > 1 {
-        let share = allreduce.time / elapsed * 100
+      if fitted.allreduceCalls > 0, group.size > 1 {
+        let share = fitted.allreduceTime / fitted.trainingTime * 100
         say(
-          "Replicas: \(replicasAgree ? "every process holds the same parameters (compared bit for bit)" : "the processes' parameters differ (compared bit for bit); the model saved is process 0's")"
+          "Replicas: \(fitted.replicasAgree ? "every process holds the same parameters (compared bit for bit)" : "the processes' parameters differ (compared bit for bit); the model saved is process 0's")"
         )
         say(
-          "Allreduce: \(allreduce.calls) calls of \(network.parameterCount + 1) floats, \(format(seconds(allreduce.time / allreduce.calls) * 1e6, 0)) µs each on average on process 0 (\(format(share, 1)) % of the training time, waiting for the others included)"
+          "Allreduce: \(fitted.allreduceCalls) calls of \(network.parameterCount + 1) floats, \(format(seconds(fitted.allreduceTime / fitted.allreduceCalls) * 1e6, 0)) µs each on average on process 0 (\(format(share, 1)) % of the training time, waiting for the others included)"
         )
       }
       if history.stoppedByEarlyStopping, let best = history.bestEpoch {
@@ -481,25 +375,12 @@ extension BLASNetCommand {
           "Kept:    the weights of epoch \(best), the best validation cost (\(format(history.bestValidationCost ?? .nan, 4)))"
         )
       }
-      var model = TabularModel(
-        network: network, encoder: encoder, standardizer: scaler, labelName: table.labelName,
-        classNames: classes.names, threshold: binary ? threshold : nil)
-      let report = Report(model: model, warnFarValues: false)
-      var chosenHow = threshold == nil ? "the default" : "--threshold"
-      if let validation, let target = targetSensitivity ?? targetSpecificity {
-        let bySensitivity = targetSensitivity != nil
-        let point = try report.operatingPoint(
-          on: validation, target: target, bySensitivity: bySensitivity)
-        model.threshold = point.threshold
-        chosenHow =
-          "chosen on the validation split for \(bySensitivity ? "sensitivity" : "specificity") ≥ \(target): there sensitivity \(format(point.sensitivity, 4)), specificity \(format(point.specificity, 4))"
-      }
       say()
-      let sets = [("train", train)] + (validation.map { [("validation", $0)] } ?? []) + [("test", test)]
-      say(try Report(model: model, warnFarValues: false).table(sets, thresholdNote: chosenHow))
+      let report = Report(model: fitted.model)
+      say(report.table(fitted.metrics, thresholdNote: fitted.thresholdNote))
       let encoded: Data
       do {
-        encoded = try model.encoded()
+        encoded = try fitted.model.encoded()
       } catch {
         throw CLIError("\(error)")
       }
@@ -508,112 +389,65 @@ extension BLASNetCommand {
       try OutputPaths.write(Data(CostPlot.svg(history: history, title: "Cost — \(network)").utf8), to: plot)
       say(plot == "-" ? "Wrote the cost curve to standard output" : "Drew the cost curve in \(plot)")
       if let roc {
-        let svg = try Report(model: model, warnFarValues: false).rocPlot(test, title: "ROC (test split) — \(network)")
+        let svg = try report.rocPlot(fitted.test, title: "ROC (test split) — \(network)")
         try OutputPaths.write(Data(svg.utf8), to: roc)
         say(roc == "-" ? "Wrote the ROC curve to standard output" : "Drew the ROC curve in \(roc)")
       }
     }
 
-    /// The table read and encoded: the classes, the split, the encoder
-    /// fitted on the training rows and every row encoded. The CSV file's
-    /// bytes and field ranges are freed when this returns.
-    func load(_ path: String) throws(CLIError) -> Loaded {
-      let table = try TrainingTable(path: path, label: label, ignore: ignoredColumns, markers: markers)
-      let (classes, split, trainRows, validationRows, inner) = try splitRows(
-        LabelColumn(table.labels), labelName: table.labelName)
-      // Everything the encoder and the scaler learn comes from the training
-      // rows. Every field is checked here, before the counts in run().
-      let (encoder, all, notes) = try table.fitAndEncode(
-        trainingRows: trainRows, missing: missing.strategy, maxCategories: maxCategories)
-      return (TableSummary(table), classes, split, trainRows, validationRows, inner, encoder, all, notes)
-    }
-
-    typealias Loaded = (
-      table: TableSummary, classes: ClassLabels, split: (train: [Int], test: [Int]), trainRows: [Int],
-      validationRows: [Int]?, inner: (train: [Int], test: [Int])?, encoder: TabularEncoder, all: Dataset,
-      notes: TabularEncoder.Notes
-    )
-
-    /// The classes of `labels`, and the stratified split: test rows, then
-    /// the validation rows out of the training split (never the test split).
-    func splitRows(_ labels: LabelColumn, labelName: String) throws(CLIError) -> (
-      classes: ClassLabels, split: (train: [Int], test: [Int]), trainRows: [Int], validationRows: [Int]?,
-      inner: (train: [Int], test: [Int])?
-    ) {
-      let classes = try ClassLabels(labels: labels.names, labelName: labelName, positive: positiveClass)
-      let stratumOfCode = classes.strata(labels.names)
-      let strata = labels.codes.map { stratumOfCode[Int($0)] }
-      let split = DataSplit.trainTestIndices(
-        count: labels.count, testFraction: testFraction, seed: seed, stratifyBy: strata)
-      var trainRows = split.train
-      var validationRows: [Int]?
-      var inner: (train: [Int], test: [Int])?
-      if validationFraction > 0 {
-        let outer = split.train
-        let part = DataSplit.trainTestIndices(
-          count: outer.count, testFraction: validationFraction, seed: seed &+ 1, stratifyBy: outer.map { strata[$0] })
-        validationRows = part.test.map { outer[$0] }
-        trainRows = part.train.map { outer[$0] }
-        inner = part
-      }
-      return (classes, split, trainRows, validationRows, inner)
-    }
-
-    /// ``load(_:)`` for a file read in a stream: the rows' labels, the split,
-    /// the encoder and the encoded rows from the cache, made first if they are
-    /// not there (`mayBuild`) or not current.
-    func loadStreaming(_ path: String, mayBuild: Bool) throws(CLIError) -> Loaded {
-      if missing == .median {
-        throw CLIError(
-          "--missing median needs every value of a column in memory, and \(path) is read in a stream (--stream, --cache, or a file of \(Self.streamingThreshold >> 20) MiB or more): use --missing mean or zero"
+    /// The lines about the data, the split and the network, printed before training starts.
+    func describe(_ p: TabularModel.Preparation, say: (String) -> Void) {
+      let encoder = p.encoder
+      let dataName =
+        data == nil && x == nil ? "built-in breast-cancer data (wdbc.csv)" : x.map { "\($0) and \(y!)" } ?? p.source
+      let columnsRead = encoder.columns.count
+      let features =
+        encoder.width == columnsRead
+        ? "\(columnsRead) features" : "\(columnsRead) feature columns → \(encoder.width) inputs"
+      say("Data:    \(dataName): \(p.exampleCount) examples, \(features), label \"\(p.labelName)\"")
+      if let folder = p.cacheFolder {
+        say(
+          "Cache:   \(folder) (\(formatDuration(p.readingTime)) to read\(p.processCount > 1 ? " on this process" : "")); training reads the encoded rows from it batch by batch"
         )
       }
-      let cache = try DataCache(csv: path, folder: self.cache)
-      if mayBuild { try cache.create() }
-      let rows = try StreamedRows.read(
-        path: path, label: label, ignore: ignoredColumns, markers: markers, cache: cache, mayBuild: mayBuild)
-      let table = TableSummary(path: path, labelName: rows.labelName, ignored: rows.ignored, count: rows.count)
-      let (classes, split, trainRows, validationRows, inner) = try splitRows(rows.labels, labelName: rows.labelName)
-      let (encoder, notes, examples) = try rows.encode(
-        trainingRows: trainRows, missing: missing.strategy, maxCategories: maxCategories, cache: cache,
-        mayBuild: mayBuild)
-      let all = Dataset(
-        file: path, featureNames: encoder.featureNames, labelName: rows.labelName, x: .zeros(0, 0), textLabels: nil,
-        lines: [], columns: encoder.sourceColumns.map { rows.featureColumns[$0] + 1 },
-        mapped: Dataset.MappedRows(examples: examples, rows: nil, labels: rows.labels, lines: rows.lines))
-      return (table, classes, split, trainRows, validationRows, inner, encoder, all, notes)
-    }
-
-    /// ``load(_:)`` for `--x` and `--y`: X mapped, Y read, every input a number.
-    func loadArrays() throws(CLIError) -> Loaded {
-      let arrays = try NPYTable(x: x!, y: y!, examplesAsRows: examplesAsRows)
-      try arrays.checkFinite()
-      let m = arrays.labels.count
-      let labelName = URL(fileURLWithPath: y!).deletingPathExtension().lastPathComponent
-      let table = TableSummary(path: x!, labelName: labelName, ignored: [], count: m)
-      let (classes, split, trainRows, validationRows, inner) = try splitRows(arrays.labels, labelName: labelName)
-      let encoder = TabularEncoder(numericColumns: (1...arrays.examples.featureCount).map { "x\($0)" })
-      let all = Dataset(
-        file: x!, featureNames: encoder.featureNames, labelName: labelName, x: .zeros(0, 0), textLabels: nil,
-        lines: [], columns: Array(1...encoder.width),
-        mapped: Dataset.MappedRows(
-          examples: arrays.examples, rows: nil, labels: arrays.labels, lines: (1...Int32(clamping: m)).map { $0 }))
-      return (table, classes, split, trainRows, validationRows, inner, encoder, all, TabularEncoder.Notes())
-    }
-
-    /// Refuses an `--l2` so large that its penalty outweighs the data's cost
-    /// a million times over at the start: training could then do nothing but
-    /// shrink the weights towards zero (with Adam the cost stays astronomical
-    /// but finite, so the divergence check would not see it).
-    func checkL2(network: Network<Float>, x: Matrix<Float>, y: Matrix<Float>) throws(CLIError) {
-      guard l2 > 0 else { return }
-      let dataCost = Double(network.cost(x: x, y: y))
-      let squares = Double(Losses.l2Penalty(of: network, lambda: 2, examples: 1))
-      let penalty = l2 * squares / (2 * Double(x.columns))
-      if !(penalty <= 1e6 * Swift.max(dataCost, 1e-3)) {
-        let balance = dataCost * 2 * Double(x.columns) / squares
-        throw CLIError(
-          "--l2 \(l2) makes the L2 penalty at the start (\(String(format: "%.3g", penalty))) outweigh the data's cost (\(format(dataCost, 4))) more than a million times: training could only shrink the weights to zero; use a far smaller --l2 (at \(String(format: "%.2g", balance)) the two are equal)"
+      if !p.ignoredColumns.isEmpty { say("Ignored: \(p.ignoredColumns.joined(separator: ", "))") }
+      let oneHot = encoder.columns.compactMap { c -> String? in
+        guard case .oneHot(let categories) = c.encoding else { return nil }
+        return
+          "\(c.name) (\(categories.count): \(categories.prefix(6).joined(separator: ", "))\(categories.count > 6 ? ", …" : ""))"
+      }
+      if !oneHot.isEmpty { say("Encoded: one-hot \(oneHot.joined(separator: "; "))") }
+      if !p.notes.filled.isEmpty {
+        let with = missing == .zero ? "0" : "the training split's \(missing.rawValue)"
+        say("Missing: \(Dataset.filledSummary(p.notes, encoder: encoder)) with \(with)")
+      }
+      let classes = p.classNames
+      if classes.count == 2 {
+        say(
+          "Classes: \(classes[0]) (negative), \(classes[1]) (positive\(positiveClass == nil ? "; --positive-class to choose" : ""))"
+        )
+      } else {
+        say(
+          "Classes: \(classes.count): \(classes.prefix(12).joined(separator: ", "))\(classes.count > 12 ? ", …" : "")")
+      }
+      for u in p.notes.unseen {
+        let c = encoder.columns[u.column].name
+        let rows = u.count == 1 ? "1 row" : "\(u.count) rows"
+        say(
+          "Unseen:  \(c) = \(quoted(u.firstValue))\(u.count > 1 ? " and others" : "") in \(rows) outside the training split: encoded as no category (all zeros)"
+        )
+      }
+      let held = p.validationCount.map { " / \($0) validation" } ?? ""
+      say("Split:   \(p.trainCount) train\(held) / \(p.testCount) test (stratified, seed \(seed))")
+      if let weights = p.classWeights {
+        let shown = weights.enumerated().map { "\(classes[$0]) → \(format($1, 3))" }
+        say("Weights: \(shown.joined(separator: ", ")) (class weights in the training cost)")
+      }
+      say("Network: \(p.network)  (\(p.network.parameterCount) parameters)")
+      say("BLAS:    \(BLAS.summary)")
+      if p.processCount > 1 {
+        say(
+          "Processes: \(p.processCount) (MPI, data-parallel: each computes the gradients of about \(p.trainCount / p.processCount) of the training examples; one allreduce per step)"
         )
       }
     }

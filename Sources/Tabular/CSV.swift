@@ -101,6 +101,21 @@ package struct CSVFile {
     package var line: Int
   }
 
+  /// A table held in memory as the CSV file it would be: `header`, then
+  /// each row as one line (fields quoted where they need it), so that row k
+  /// is line k + 2 in messages unless a field holds a line break.
+  package init(path: String, header: [String], rows: [[String]]) throws(TableError) {
+    func field(_ text: String) -> String {
+      let plain =
+        !text.isEmpty && !text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline })
+        && text.first != " " && text.last != " " && text.first != "\t" && text.last != "\t"
+      return plain ? text : "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    var text = header.map(field).joined(separator: ",") + "\n"
+    for row in rows { text += row.map(field).joined(separator: ",") + "\n" }
+    try self.init(path: path, bytes: Array(text.utf8))
+  }
+
   /// Splits `bytes`, the whole file, or with `continuing` a chunk of whole
   /// records that follows the header (no header row in it then).
   package init(path: String, bytes: [UInt8], continuing: Continuation? = nil) throws(TableError) {

@@ -102,30 +102,30 @@ package struct ClassLabels {
   /// How class k is printed.
   package func name(_ k: Int) -> String { names[k] }
 
-  /// The per-class weights that `--class-weight` asks for: nil for `none`;
-  /// scikit-learn's `balanced` (m / (K · count) on the training part); or
-  /// `CLASS=W,...`, classes not named weighing 1.
-  package func weights(_ option: String, training labels: [String]) throws(TableError) -> [Double]? {
-    switch option.lowercased() {
-    case "none": return nil
-    case "balanced": return DataSplit.balancedClassWeights(classIndices: indices(labels), classCount: count)
-    default: break
-    }
-    var weights = [Double](repeating: 1, count: count)
-    for part in option.split(separator: ",") {
-      let pieces = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-      guard pieces.count == 2, let k = index(of: pieces[0]) else {
-        throw TableError(
-          "--class-weight: \(quoted(part)) is not CLASS=WEIGHT for one of the classes \(list(names)) (or use balanced or none)"
-        )
+  /// The per-class weights of `choice`: nil for none; scikit-learn's
+  /// `balanced` (m / (K · count) on the training part); or the named
+  /// classes' weights, classes not named weighing 1.
+  package func weights(_ choice: TabularModel.ClassWeights, training labels: [String]) throws(TableError)
+    -> [Double]?
+  {
+    switch choice {
+    case .none: return nil
+    case .balanced: return DataSplit.balancedClassWeights(classIndices: indices(labels), classCount: count)
+    case .byClass(let given):
+      var weights = [Double](repeating: 1, count: count)
+      for (name, w) in given.sorted(by: { $0.key < $1.key }) {
+        guard let k = index(of: name) else {
+          throw TableError(
+            "--class-weight: \(quoted("\(name)=\(TabularModel.className(w))")) is not CLASS=WEIGHT for one of the classes \(list(names)) (or use balanced or none)"
+          )
+        }
+        guard w >= 0, w.isFinite else {
+          throw TableError("--class-weight: the weight of class \(name) must be a number ≥ 0, got \(w)")
+        }
+        weights[k] = w
       }
-      guard let w = Double(pieces[1]), w >= 0, w.isFinite else {
-        throw TableError(
-          "--class-weight: the weight of class \(pieces[0]) must be a number ≥ 0, got \(quoted(pieces[1]))")
-      }
-      weights[k] = w
+      return weights
     }
-    return weights
   }
 }
 

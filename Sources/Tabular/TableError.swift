@@ -17,6 +17,12 @@ public struct TableError: Error, CustomStringConvertible, Equatable, Sendable {
   public var column: Int?
   /// The column's name.
   public var columnName: String?
+  /// Whether another process of a group reports this failure (a copy of a
+  /// failure that process 0 had too, or news of another process's failure
+  /// on a process other than 0): print it only where this is false.
+  public var reportedByAnotherProcess = false
+  /// Whether the processes of a group compared notes on it (see `ProcessFailure`).
+  package var fromAgreement = false
 
   /// Two errors are equal when their messages are (the place is part of the message).
   public static func == (a: TableError, b: TableError) -> Bool { a.description == b.description }

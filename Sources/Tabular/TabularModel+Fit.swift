@@ -1,0 +1,535 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+
+/// Where a training table comes from.
+public enum TableSource: Sendable {
+  /// A CSV file with a header row, read whole, or in a stream through a cache
+  /// of the encoded rows when ``TabularModel/FitOptions/streaming`` says so.
+  case csvFile(String)
+  /// CSV bytes already in memory; `name` stands for the file in messages.
+  case csvData(Data, name: String)
+  /// Rows already in memory, as strings as they would stand in a CSV file
+  /// (an empty string or a missing marker is a missing value); `name` stands
+  /// for the file in messages, and row k is called line k + 2 there (the
+  /// header being line 1).
+  case rows(header: [String], rows: [[String]], name: String)
+  /// Arrays saved by NumPy: `x` a 2-D `.npy` array of numbers (n_x × m,
+  /// examples as columns, or m × n_x with `examplesAsRows`) and `y` a vector
+  /// of m class values.
+  case npy(x: String, y: String, examplesAsRows: Bool)
+}
+
+extension TabularModel {
+  /// How ``fit(_:options:group:checkBeforeReading:prepared:progress:)`` reads,
+  /// encodes, splits and trains. The defaults are `blasnet train`'s.
+  public struct FitOptions: Sendable {
+    /// The label column (default: the last column).
+    public var label: String?
+    /// Columns left out (an id, say); the model remembers them and skips them when predicting.
+    public var ignoredColumns: [String] = []
+    /// The positive class of a two-class label (default: the larger number,
+    /// or the second name in sorted order).
+    public var positiveClass: String?
+    /// Missing values in feature columns: an error, or filled from the training split.
+    public var missing: MissingValueStrategy = .error
+    /// Fields read as missing (case-insensitive); an empty field always is.
+    public var missingMarkers: [String] = TabularEncoder.defaultMissingMarkers
+    /// The most categories a text column may have in the training split.
+    public var maxCategories = 50
+    /// The share of the examples held out for testing (stratified), in (0, 1).
+    public var testFraction = 0.2
+    /// The share of the training split held out for validation (stratified), in [0, 1).
+    public var validationFraction = 0.2
+    /// Hidden layer sizes.
+    public var hiddenLayers = [16, 8]
+    /// The hidden layers' activation (anything but softmax).
+    public var hiddenActivation: Activation = .relu
+    /// Passes over the training split.
+    public var epochs = 300
+    public var optimizer: Optimizer = .adam(learningRate: 0.001)
+    /// Examples per mini-batch; nil: the whole training split.
+    public var batchSize: Int? = 64
+    /// L2 penalty λ.
+    public var l2 = 0.0
+    /// Inverted-dropout keep probability of the hidden layers (1: off).
+    public var keepProbability = 1.0
+    /// Seeds the weights, the split, the shuffling and dropout.
+    public var seed: UInt64 = 42
+    /// Stop when the validation cost stops falling, keeping the best epoch's weights.
+    public var earlyStopping: EarlyStopping?
+    /// Weights of the classes in the training cost.
+    public var classWeights: ClassWeights = .none
+    /// A two-class model's decision threshold.
+    public var threshold: ThresholdChoice = .standard
+    /// Whether a CSV file is read in a stream through a cache of its encoded rows.
+    public var streaming: Streaming = .automatic
+    /// The folder of that cache (default: `FILE.blasnet-cache` next to the file).
+    public var cacheFolder: String?
+
+    public init() {}
+  }
+
+  /// Weights of the classes in the training cost.
+  public enum ClassWeights: Sendable, Equatable {
+    /// Every example weighs 1.
+    case none
+    /// scikit-learn's `balanced`: m / (K · count of the class) on the training split.
+    case balanced
+    /// The weight of each named class (as the labels name it); classes not named weigh 1.
+    case byClass([String: Double])
+  }
+
+  /// How a two-class model's decision threshold is chosen.
+  public enum ThresholdChoice: Sendable, Equatable {
+    /// 0.5, not stored in the model.
+    case standard
+    /// This threshold, in (0, 1], stored in the model.
+    case fixed(Double)
+    /// The most specific threshold on the validation split with at least this sensitivity.
+    case targetSensitivity(Double)
+    /// The most sensitive threshold on the validation split with at least this specificity.
+    case targetSpecificity(Double)
+  }
+
+  /// Whether a CSV file is read in a stream.
+  public enum Streaming: Sendable, Equatable {
+    /// Files of ``streamingThreshold`` bytes or more (or any with a ``FitOptions/cacheFolder``).
+    case automatic
+    case always
+    case never
+  }
+
+  /// Files of this size or more are read in a stream with ``Streaming/automatic``.
+  public static let streamingThreshold = 256 << 20
+
+  /// What a fit has read and set up, just before training starts.
+  public struct Preparation: Sendable {
+    /// The file (or name) the table came from.
+    public var source: String
+    /// The examples in the whole table.
+    public var exampleCount: Int
+    /// The label column's name.
+    public var labelName: String
+    /// The columns left out.
+    public var ignoredColumns: [String]
+    /// How the raw columns become inputs (fitted on the training split).
+    public var encoder: TabularEncoder
+    /// The missing values filled and the categories unseen in training, per column.
+    public var notes: TabularEncoder.Notes
+    /// The class names, in output order ([negative, positive] for two).
+    public var classNames: [String]
+    /// The examples of each split.
+    public var trainCount: Int
+    public var validationCount: Int?
+    public var testCount: Int
+    /// The weight of each class in the training cost, when not all are 1.
+    public var classWeights: [Double]?
+    /// The network before training.
+    public var network: Network<Float>
+    /// The cache folder of a streamed file, and how long reading took.
+    public var cacheFolder: String?
+    public var readingTime: Duration
+    /// The processes training together.
+    public var processCount: Int
+  }
+
+  /// Metrics of a model on one named set of examples.
+  public struct SplitMetrics: Sendable {
+    public var name: String
+    /// A two-class model's metrics at its threshold.
+    public var binary: BinaryMetrics?
+    /// A model with more classes: the most probable class is predicted.
+    public var multiclass: MulticlassMetrics?
+
+    public init(name: String, binary: BinaryMetrics? = nil, multiclass: MulticlassMetrics? = nil) {
+      (self.name, self.binary, self.multiclass) = (name, binary, multiclass)
+    }
+  }
+
+  /// What ``fit(_:options:group:checkBeforeReading:prepared:progress:)`` gives back.
+  public struct FitReport {
+    /// The trained model, with the whole pipeline.
+    public var model: TabularModel
+    public var preparation: Preparation
+    public var history: TrainingHistory
+    public var trainingTime: Duration
+    /// The train, validation (when held out) and test metrics, in that order.
+    public var metrics: [SplitMetrics]
+    /// How the threshold was chosen, in words (two classes only).
+    public var thresholdNote: String
+    /// With several processes: the allreduce calls and their time on this
+    /// process, and whether every process ended with the same parameters.
+    public var allreduceCalls = 0
+    public var allreduceTime: Duration = .zero
+    public var replicasAgree = true
+    /// The test split, for plots of it.
+    package var test: Dataset
+  }
+
+  /// Reads `source`, splits it (stratified), fits the encoder and the
+  /// standardisation on the training rows, trains a network and measures it
+  /// on every split: `blasnet train` as a function.
+  ///
+  /// - Parameters:
+  ///   - group: the processes training together (data-parallel); every
+  ///     process must call this with the same source and options. Process 0
+  ///     alone calls `checkBeforeReading`, `prepared` and `progress`.
+  ///   - checkBeforeReading: called first (on process 0): to check output
+  ///     paths, say; a failure there stops every process.
+  ///   - prepared: called once the data is read and the network built, before training.
+  ///   - progress: called after every epoch.
+  /// - Throws: ``TableError`` for a problem with the data, the options or
+  ///   training (a divergence), naming the file, line and column where there is one.
+  public static func fit(
+    _ source: TableSource, options: FitOptions = FitOptions(), group: any ProcessGroup = SingleProcess(),
+    checkBeforeReading: (() throws(TableError) -> Void)? = nil,
+    prepared: ((Preparation) -> Void)? = nil,
+    progress: ((TrainingProgress) -> TrainingControl)? = nil
+  ) throws(TableError) -> FitReport {
+    var fitter = Fitter(options: options, group: group)
+    do {
+      return try fitter.run(source, checkBeforeReading: checkBeforeReading, prepared: prepared, progress: progress)
+    } catch {
+      // What every process meets alike (a divergence, say) is process 0's to report.
+      var error = error
+      if group.rank != 0 && !error.fromAgreement { error.reportedByAnotherProcess = true }
+      throw error
+    }
+  }
+}
+
+/// The steps of a fit, with the options at hand.
+struct Fitter {
+  typealias Options = TabularModel.FitOptions
+  let options: Options
+  let group: any ProcessGroup
+
+  init(options: Options, group: any ProcessGroup) {
+    self.options = options
+    self.group = group
+  }
+
+  typealias Loaded = (
+    table: TableSummary, classes: ClassLabels, split: (train: [Int], test: [Int]), trainRows: [Int],
+    validationRows: [Int]?, inner: (train: [Int], test: [Int])?, encoder: TabularEncoder, all: Dataset,
+    notes: TabularEncoder.Notes
+  )
+
+  /// Whether the CSV file at `path` is read in a stream.
+  func streams(_ path: String) -> Bool {
+    switch options.streaming {
+    case .always: return true
+    case .never: return false
+    case .automatic:
+      if options.cacheFolder != nil { return true }
+      let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+      return size >= TabularModel.streamingThreshold
+    }
+  }
+
+  var markers: [String] { [""] + options.missingMarkers.filter { !$0.isEmpty } }
+
+  mutating func run(
+    _ source: TableSource, checkBeforeReading: (() throws(TableError) -> Void)?,
+    prepared: ((TabularModel.Preparation) -> Void)?, progress: ((TrainingProgress) -> TrainingControl)?
+  ) throws(TableError) -> TabularModel.FitReport {
+    try checkOptions(source)
+    let reporter = group.rank == 0
+    let loadStarted = ContinuousClock.now
+    var streamedPath: String?
+    if case .csvFile(let path) = source, streams(path) { streamedPath = path }
+    var built: Loaded?
+    if let path = streamedPath, group.size > 1 {
+      // Process 0 reads the file and writes the cache; the others then read the cache.
+      _ = try ProcessFailure.agree(group) { () throws(TableError) in
+        if reporter {
+          try checkBeforeReading?()
+          built = try loadStreaming(path, mayBuild: true)
+        }
+      }
+    }
+    let loaded = try ProcessFailure.agree(group) { () throws(TableError) -> Loaded in
+      if let built { return built }
+      if reporter && !(streamedPath != nil && group.size > 1) { try checkBeforeReading?() }
+      switch source {
+      case .npy(let x, let y, let examplesAsRows): return try loadArrays(x: x, y: y, examplesAsRows: examplesAsRows)
+      case .csvFile(let path):
+        return streamedPath != nil ? try loadStreaming(path, mayBuild: reporter) : try load(try CSVFile(path: path))
+      case .csvData(let data, let name): return try load(try CSVFile(path: name, bytes: Array(data)))
+      case .rows(let header, let rows, let name): return try load(try CSVFile(path: name, header: header, rows: rows))
+      }
+    }
+    let readingTime = ContinuousClock.now - loadStarted
+    let (table, classes, split, trainRows, validationRows, inner, encoder, all, notes) = loaded
+    let path = table.path
+    try classes.checkCount(table)
+    let binary = classes.count == 2
+    if !binary && options.threshold != .standard {
+      throw TableError(
+        "a decision threshold is for two classes; the label \"\(table.labelName)\" has \(classes.count) (the class with the highest probability is predicted)"
+      )
+    }
+    if split.train.isEmpty || split.test.isEmpty {
+      throw TableError(
+        "\(path): \(table.count) examples are too few to hold out \(Int(options.testFraction * 100)) % for testing")
+    }
+    if let inner, inner.train.isEmpty || inner.test.isEmpty {
+      throw TableError(
+        "\(path): \(split.train.count) training examples are too few to hold out \(Int(options.validationFraction * 100)) % for validation; use --validation-fraction 0"
+      )
+    }
+    let train = all.subset(trainRows)
+    let validation = validationRows.map { all.subset($0) }
+    let test = all.subset(split.test)
+    // Made once (from the label codes, for a mapped table).
+    let trainLabels = train.labels!
+    let weightsOfClasses = try classes.weights(options.classWeights, training: trainLabels)
+    let scaler = train.standardizer(encoder)
+    let sizes = [encoder.width] + options.hiddenLayers + [binary ? 1 : classes.count]
+    let batchSize = options.batchSize
+    let memory = TrainingMemory(
+      sizes: sizes, batchSize: Swift.min(batchSize ?? train.count, train.count), optimizer: options.optimizer,
+      dropout: options.keepProbability < 1)
+    if let available = availableMemory(), memory.total > available {
+      throw TableError(
+        "the network \(sizes.map(String.init).joined(separator: " → ")) needs about \(memory) to train, but \(TrainingMemory.format(available)) of memory is available; use smaller --layers (or a smaller --batch-size)"
+      )
+    }
+    var network = Network<Float>(
+      sizes: sizes, hiddenActivation: options.hiddenActivation, outputActivation: binary ? .sigmoid : .softmax,
+      seed: options.seed)
+    let preparation = TabularModel.Preparation(
+      source: path, exampleCount: all.count, labelName: table.labelName, ignoredColumns: table.ignored,
+      encoder: encoder, notes: notes, classNames: classes.names, trainCount: train.count,
+      validationCount: validation?.count, testCount: test.count, classWeights: weightsOfClasses,
+      network: network, cacheFolder: streamedPath.map { DataCache.folder(for: $0, options.cacheFolder) },
+      readingTime: readingTime, processCount: group.size)
+    if reporter { prepared?(preparation) }
+    let trainingOptions = TrainingOptions(
+      epochs: options.epochs, optimizer: options.optimizer, batchSize: batchSize, l2: options.l2,
+      keepProbability: options.keepProbability, seed: options.seed,
+      recordCostEvery: Swift.max(1, options.epochs / 100), earlyStopping: options.earlyStopping)
+    let yTrain = classes.targets(trainLabels)
+    let xTrain = train.mapped == nil ? scaler.transform(train.x) : .zeros(0, 0)
+    try checkL2(network: network, x: train.mapped == nil ? xTrain : train.sample(scaler), y: yTrain)
+    let exampleWeights: Matrix<Float>? = weightsOfClasses.map {
+      DataSplit.exampleWeights(classIndices: classes.indices(trainLabels), classWeights: $0)
+    }
+    let validationData = validation.map {
+      ValidationData(x: $0.mapped == nil ? scaler.transform($0.x) : .zeros(0, 0), y: classes.targets($0.labels!))
+    }
+    let started = ContinuousClock.now
+    let history: TrainingHistory
+    var report = (calls: 0, time: Duration.zero, agree: true)
+    let onEpoch = reporter ? progress : nil
+    do {
+      if group.size == 1 && train.mapped == nil {
+        history = try network.train(
+          x: xTrain, y: yTrain, weights: exampleWeights, validation: validationData, options: trainingOptions,
+          progress: onEpoch)
+      } else {
+        var parallel = try DataParallelTrainer(network: network, options: trainingOptions, group: group)
+        if let rows = train.mapped {
+          // Batches read from the mapped file and standardised as they are read.
+          history = try parallel.fit(
+            LabelledExamples(
+              StandardizedExamples(rows.source, standardizer: scaler), labels: yTrain, weights: exampleWeights),
+            validation: validation.map {
+              LabelledExamples(
+                StandardizedExamples($0.mapped!.source, standardizer: scaler), labels: validationData!.y)
+            }, progress: onEpoch)
+        } else {
+          history = try parallel.fit(
+            LabelledExamples(xTrain, labels: yTrain, weights: exampleWeights),
+            validation: validationData.map { LabelledExamples($0.x, labels: $0.y) }, progress: onEpoch)
+        }
+        network = parallel.network
+        report = (parallel.allreduceCalls, parallel.allreduceTime, parallel.parametersAgree())
+      }
+    } catch .diverged(let epoch, let batch, let cost, let initialCost) {
+      let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
+      let rate = options.optimizer.learningRate
+      throw TableError(
+        "training diverged at \(place) (cost \(format(cost, 4)), first \(format(initialCost, 4))): lower --learning-rate (now \(rate)) or --l2 (now \(options.l2)); nothing was saved"
+      )
+    } catch {
+      throw TableError("\(error)")
+    }
+    let trainingTime = ContinuousClock.now - started
+    var model = TabularModel(
+      network: network, encoder: encoder, standardizer: scaler, labelName: table.labelName,
+      classNames: classes.names, threshold: nil)
+    var thresholdNote = "the default"
+    switch options.threshold {
+    case .standard: break
+    case .fixed(let t):
+      model.threshold = t
+      thresholdNote = "--threshold"
+    case .targetSensitivity(let target), .targetSpecificity(let target):
+      let bySensitivity: Bool
+      if case .targetSensitivity = options.threshold { bySensitivity = true } else { bySensitivity = false }
+      if let validation, reporter {
+        let point = try Evaluation(model: model).operatingPoint(
+          on: validation, target: target, bySensitivity: bySensitivity)
+        model.threshold = point.threshold
+        thresholdNote =
+          "chosen on the validation split for \(bySensitivity ? "sensitivity" : "specificity") ≥ \(target): there sensitivity \(format(point.sensitivity, 4)), specificity \(format(point.specificity, 4))"
+      }
+    }
+    var metrics: [TabularModel.SplitMetrics] = []
+    if reporter {
+      let evaluation = Evaluation(model: model)
+      let sets = [("train", train)] + (validation.map { [("validation", $0)] } ?? []) + [("test", test)]
+      for (name, data) in sets { metrics.append(try evaluation.metrics(name: name, data)) }
+    }
+    return TabularModel.FitReport(
+      model: model, preparation: preparation,
+      history: history, trainingTime: trainingTime, metrics: metrics, thresholdNote: thresholdNote,
+      allreduceCalls: report.calls, allreduceTime: report.time, replicasAgree: report.agree, test: test)
+  }
+}
+
+extension Fitter {
+  /// Refuses options that cannot work, before anything is read.
+  func checkOptions(_ source: TableSource) throws(TableError) {
+    let o = options
+    func require(_ ok: Bool, _ message: @autoclosure () -> String) throws(TableError) {
+      if !ok { throw TableError(message()) }
+    }
+    try require(o.testFraction > 0 && o.testFraction < 1, "the test fraction must be in (0, 1), got \(o.testFraction)")
+    try require(
+      o.validationFraction >= 0 && o.validationFraction < 1,
+      "the validation fraction must be in [0, 1), got \(o.validationFraction)")
+    try require(o.epochs >= 1, "the epochs must be at least 1, got \(o.epochs)")
+    try require(o.batchSize.map { $0 >= 1 } ?? true, "the batch size must be at least 1, got \(o.batchSize ?? 0)")
+    try require(o.l2 >= 0 && o.l2.isFinite, "the L2 λ must be ≥ 0, got \(o.l2)")
+    try require(
+      o.keepProbability > 0 && o.keepProbability <= 1,
+      "the keep probability must be in (0, 1], got \(o.keepProbability)")
+    try require(o.maxCategories >= 1, "the most categories must be at least 1, got \(o.maxCategories)")
+    try require(!o.hiddenLayers.contains { $0 < 1 }, "every hidden layer needs at least 1 unit, got \(o.hiddenLayers)")
+    try require(o.hiddenActivation != .softmax, "softmax is for the output layer only")
+    if let problem = o.optimizer.problem { throw TableError(problem) }
+    if let e = o.earlyStopping {
+      try require(e.patience >= 1, "early stopping's patience must be at least 1 epoch, got \(e.patience)")
+      try require(
+        o.validationFraction > 0, "early stopping watches the validation cost: it needs a validation fraction above 0")
+    }
+    switch o.threshold {
+    case .standard: break
+    case .fixed(let t): try require(t > 0 && t <= 1, "the threshold must be in (0, 1], got \(t)")
+    case .targetSensitivity(let t), .targetSpecificity(let t):
+      try require(t > 0 && t <= 1, "a target sensitivity or specificity must be in (0, 1], got \(t)")
+      try require(
+        o.validationFraction > 0,
+        "a target chooses the threshold on the validation split: it needs a validation fraction above 0")
+    }
+    if case .npy = source {
+      try require(
+        o.label == nil && o.ignoredColumns.isEmpty && o.missing == .error,
+        "a label column, ignored columns and missing values are for CSV columns; .npy arrays are numbers")
+    }
+  }
+
+  /// The table read and encoded: the classes, the split, the encoder
+  /// fitted on the training rows and every row encoded. The CSV file's
+  /// bytes and field ranges are freed when this returns.
+  func load(_ csv: CSVFile) throws(TableError) -> Loaded {
+    let table = try TrainingTable(csv: csv, label: options.label, ignore: options.ignoredColumns, markers: markers)
+    let (classes, split, trainRows, validationRows, inner) = try splitRows(
+      LabelColumn(table.labels), labelName: table.labelName)
+    // Everything the encoder and the scaler learn comes from the training
+    // rows. Every field is checked here, before the class count.
+    let (encoder, all, notes) = try table.fitAndEncode(
+      trainingRows: trainRows, missing: options.missing, maxCategories: options.maxCategories)
+    return (TableSummary(table), classes, split, trainRows, validationRows, inner, encoder, all, notes)
+  }
+
+  /// The classes of `labels`, and the stratified split: test rows, then
+  /// the validation rows out of the training split (never the test split).
+  func splitRows(_ labels: LabelColumn, labelName: String) throws(TableError) -> (
+    classes: ClassLabels, split: (train: [Int], test: [Int]), trainRows: [Int], validationRows: [Int]?,
+    inner: (train: [Int], test: [Int])?
+  ) {
+    let classes = try ClassLabels(labels: labels.names, labelName: labelName, positive: options.positiveClass)
+    let stratumOfCode = classes.strata(labels.names)
+    let strata = labels.codes.map { stratumOfCode[Int($0)] }
+    let split = DataSplit.trainTestIndices(
+      count: labels.count, testFraction: options.testFraction, seed: options.seed, stratifyBy: strata)
+    var trainRows = split.train
+    var validationRows: [Int]?
+    var inner: (train: [Int], test: [Int])?
+    if options.validationFraction > 0 {
+      let outer = split.train
+      let part = DataSplit.trainTestIndices(
+        count: outer.count, testFraction: options.validationFraction, seed: options.seed &+ 1,
+        stratifyBy: outer.map { strata[$0] })
+      validationRows = part.test.map { outer[$0] }
+      trainRows = part.train.map { outer[$0] }
+      inner = part
+    }
+    return (classes, split, trainRows, validationRows, inner)
+  }
+
+  /// ``load(_:)`` for a file read in a stream: the rows' labels, the split,
+  /// the encoder and the encoded rows from the cache, made first if they are
+  /// not there (`mayBuild`) or not current.
+  func loadStreaming(_ path: String, mayBuild: Bool) throws(TableError) -> Loaded {
+    if options.missing == .median {
+      throw TableError(
+        "--missing median needs every value of a column in memory, and \(path) is read in a stream (--stream, --cache, or a file of \(TabularModel.streamingThreshold >> 20) MiB or more): use --missing mean or zero"
+      )
+    }
+    let cache = try DataCache(csv: path, folder: options.cacheFolder)
+    if mayBuild { try cache.create() }
+    let rows = try StreamedRows.read(
+      path: path, label: options.label, ignore: options.ignoredColumns, markers: markers, cache: cache,
+      mayBuild: mayBuild)
+    let table = TableSummary(path: path, labelName: rows.labelName, ignored: rows.ignored, count: rows.count)
+    let (classes, split, trainRows, validationRows, inner) = try splitRows(rows.labels, labelName: rows.labelName)
+    let (encoder, notes, examples) = try rows.encode(
+      trainingRows: trainRows, missing: options.missing, maxCategories: options.maxCategories, cache: cache,
+      mayBuild: mayBuild)
+    let all = Dataset(
+      file: path, featureNames: encoder.featureNames, labelName: rows.labelName, x: .zeros(0, 0), textLabels: nil,
+      lines: [], columns: encoder.sourceColumns.map { rows.featureColumns[$0] + 1 },
+      mapped: Dataset.MappedRows(examples: examples, rows: nil, labels: rows.labels, lines: rows.lines))
+    return (table, classes, split, trainRows, validationRows, inner, encoder, all, notes)
+  }
+
+  /// ``load(_:)`` for `.npy` arrays: X mapped, Y read, every input a number.
+  func loadArrays(x: String, y: String, examplesAsRows: Bool) throws(TableError) -> Loaded {
+    let arrays = try NPYTable(x: x, y: y, examplesAsRows: examplesAsRows)
+    try arrays.checkFinite()
+    let m = arrays.labels.count
+    let labelName = URL(fileURLWithPath: y).deletingPathExtension().lastPathComponent
+    let table = TableSummary(path: x, labelName: labelName, ignored: [], count: m)
+    let (classes, split, trainRows, validationRows, inner) = try splitRows(arrays.labels, labelName: labelName)
+    let encoder = TabularEncoder(numericColumns: (1...arrays.examples.featureCount).map { "x\($0)" })
+    let all = Dataset(
+      file: x, featureNames: encoder.featureNames, labelName: labelName, x: .zeros(0, 0), textLabels: nil,
+      lines: [], columns: Array(1...encoder.width),
+      mapped: Dataset.MappedRows(
+        examples: arrays.examples, rows: nil, labels: arrays.labels, lines: (1...Int32(clamping: m)).map { $0 }))
+    return (table, classes, split, trainRows, validationRows, inner, encoder, all, TabularEncoder.Notes())
+  }
+
+  /// Refuses an L2 λ so large that its penalty outweighs the data's cost
+  /// a million times over at the start: training could then do nothing but
+  /// shrink the weights towards zero (with Adam the cost stays astronomical
+  /// but finite, so the divergence check would not see it).
+  func checkL2(network: Network<Float>, x: Matrix<Float>, y: Matrix<Float>) throws(TableError) {
+    let l2 = options.l2
+    guard l2 > 0 else { return }
+    let dataCost = Double(network.cost(x: x, y: y))
+    let squares = Double(Losses.l2Penalty(of: network, lambda: 2, examples: 1))
+    let penalty = l2 * squares / (2 * Double(x.columns))
+    if !(penalty <= 1e6 * Swift.max(dataCost, 1e-3)) {
+      let balance = dataCost * 2 * Double(x.columns) / squares
+      throw TableError(
+        "--l2 \(l2) makes the L2 penalty at the start (\(String(format: "%.3g", penalty))) outweigh the data's cost (\(format(dataCost, 4))) more than a million times: training could only shrink the weights to zero; use a far smaller --l2 (at \(String(format: "%.2g", balance)) the two are equal)"
+      )
+    }
+  }
+}
