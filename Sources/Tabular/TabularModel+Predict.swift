@@ -1,0 +1,202 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A model's answer for one example.
+public struct TabularPrediction: Equatable, Sendable {
+  /// The predicted class: for two classes, the positive one when its
+  /// probability reaches the model's threshold; otherwise the most probable.
+  public var classIndex: Int
+  /// Its name, as the training labels had it.
+  public var className: String
+  /// The probability of each class, in the order of ``TabularModel/classNames``
+  /// (for two classes, [1 − p, p] with p the network's output).
+  public var probabilities: [Float]
+
+  /// The probability of the predicted class.
+  public var probability: Float { probabilities[classIndex] }
+}
+
+/// Why a raw record cannot be predicted: each case names the record (its
+/// index in the batch, from 0), the column and the value.
+public enum RecordError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The record has no field for a column the model reads.
+  case missingColumn(record: Int, column: String)
+  /// The record has a field the model does not know (neither an input, nor
+  /// the label, nor a column left out in training).
+  case unknownColumn(record: Int, column: String, expected: [String])
+  /// A missing value (empty, or a missing marker) where training had none to fill in.
+  case missingValue(record: Int, column: String, value: String)
+  /// Text in a numeric column.
+  case notANumber(record: Int, column: String, value: String)
+  /// A number that is not finite in `Float`, or not once standardised.
+  case notFinite(record: Int, column: String, value: String)
+  /// A category that training never saw.
+  case unseenCategory(record: Int, column: String, value: String, known: [String])
+  /// The network's output is not finite (inputs far outside the training data).
+  case outputNotFinite(record: Int)
+
+  /// The record the error is about.
+  public var record: Int {
+    switch self {
+    case .missingColumn(let r, _), .unknownColumn(let r, _, _), .missingValue(let r, _, _), .notANumber(let r, _, _),
+      .notFinite(let r, _, _), .unseenCategory(let r, _, _, _), .outputNotFinite(let r):
+      return r
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .missingColumn(let r, let c): return "record \(r): no field \(quoted(c)), which the model reads"
+    case .unknownColumn(let r, let c, let expected):
+      return "record \(r): field \(quoted(c)) is not one of the model's columns \(list(expected))"
+    case .missingValue(let r, let c, let v):
+      return
+        "record \(r), \(quoted(c)): a missing value (\(v.isEmpty ? "an empty field" : quoted(v))); the model was trained with missing values as errors, so it has none to fill in"
+    case .notANumber(let r, let c, let v):
+      return "record \(r), \(quoted(c)): expected a number, found \(quoted(v)) (the column was numeric in training)"
+    case .notFinite(let r, let c, let v):
+      return "record \(r), \(quoted(c)): \(quoted(v)) is not a finite number on the training scale"
+    case .unseenCategory(let r, let c, let v, let known):
+      return
+        "record \(r), \(quoted(c)): category \(quoted(v)) was not seen in training; the categories are \(list(known))"
+    case .outputNotFinite(let r):
+      return "record \(r): the network's output is not finite (are the inputs on the training scale?)"
+    }
+  }
+}
+
+/// Records as a ``RawTable``: the fields of the model's raw columns, parsed
+/// as a CSV file's fields are (`strtod`, surrounding blanks ignored).
+struct RecordTable: RawTable {
+  /// `columns[k][r]`: the field of record r for encoder column k.
+  var columns: [[String]]
+  var rowCount: Int
+
+  func number(row: Int, column: Int) -> Double? {
+    let text = columns[column][row].trimmingCharacters(in: .whitespaces)
+    if text.isEmpty { return nil }
+    return text.withCString { start -> Double? in
+      var end: UnsafeMutablePointer<CChar>?
+      let value = strtod(start, &end)
+      return end == UnsafeMutablePointer(mutating: start) + text.utf8.count ? value : nil
+    }
+  }
+
+  func text(row: Int, column: Int) -> String { columns[column][row] }
+}
+
+extension TabularModel {
+  /// The names of the classes in output order (`0`, `1`, … for a model file that names none).
+  public var classes: [String] { ClassLabels(model: self).names }
+
+  /// What to do with a category that training never saw.
+  public enum UnseenCategories: Sendable {
+    /// Throw ``RecordError/unseenCategory(record:column:value:known:)``.
+    case error
+    /// Encode it as no category (all zeros), as `blasnet predict` does with a warning.
+    case encodeAsNone
+  }
+
+  /// Predicts each record: a dictionary from column name to the field as it
+  /// would stand in a CSV file (`"17.9"`, `"F"`, `""` or `"NA"` for missing).
+  ///
+  /// Every column the model reads must be there; the label column and the
+  /// columns left out in training may be and are skipped; any other key is
+  /// an error (a misspelt column name would otherwise go unnoticed).
+  /// Missing values are filled as in training where training allowed them.
+  /// Safe to call from many tasks at once on one model (a model is a value).
+  ///
+  /// - Throws: ``RecordError`` for the first record that cannot be
+  ///   predicted, naming the record, the column and the value.
+  public func predict(_ records: [[String: String]], unseenCategories: UnseenCategories = .error) throws(RecordError)
+    -> [TabularPrediction]
+  {
+    let encoder = inputEncoder
+    let names = encoder.columns.map(\.name)
+    let skipped = Set(encoder.ignoredColumns + (labelName.map { [$0] } ?? []))
+    let known = Set(names)
+    var columns = [[String]](repeating: [], count: names.count)
+    for k in columns.indices { columns[k].reserveCapacity(records.count) }
+    for (r, record) in records.enumerated() {
+      for (k, name) in names.enumerated() {
+        guard let field = record[name] else { throw .missingColumn(record: r, column: name) }
+        columns[k].append(field)
+      }
+      if let extra = record.keys.sorted().first(where: { !known.contains($0) && !skipped.contains($0) }) {
+        throw .unknownColumn(record: r, column: extra, expected: names)
+      }
+    }
+    let table = RecordTable(columns: columns, rowCount: records.count)
+    let encoded: (x: Matrix<Float>, notes: TabularEncoder.Notes)
+    do {
+      encoded = try encoder.encode(table, columns: Array(names.indices))
+    } catch {
+      switch error {
+      case .missingValue(let r, let c, let v): throw .missingValue(record: r, column: names[c], value: v)
+      case .notANumber(let r, let c, let v): throw .notANumber(record: r, column: names[c], value: v)
+      case .notFinite(let r, let c, let v): throw .notFinite(record: r, column: names[c], value: v)
+      case .tooManyCategories, .noTrainingValues: fatalError("TabularEncoder.encode does not fit: \(error)")
+      }
+    }
+    if unseenCategories == .error, let u = encoded.notes.unseen.min(by: { $0.firstRow < $1.firstRow }) {
+      guard case .oneHot(let categories) = encoder.columns[u.column].encoding else { fatalError("unseen numbers") }
+      throw .unseenCategory(record: u.firstRow, column: names[u.column], value: u.firstValue, known: categories)
+    }
+    var x = encoded.x
+    if let standardizer {
+      do {
+        x = try standardizer.checkedTransform(x)
+      } catch {
+        let k = encoder.sourceColumns[error.feature]
+        throw .notFinite(record: error.example, column: names[k], value: columns[k][error.example])
+      }
+    }
+    let p = network.predict(x)
+    if let k = p.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
+      throw .outputNotFinite(record: k / p.rows)
+    }
+    return predictions(fromOutputs: p)
+  }
+
+  /// ``predict(_:unseenCategories:)`` for one record.
+  public func predict(_ record: [String: String], unseenCategories: UnseenCategories = .error) throws(RecordError)
+    -> TabularPrediction
+  {
+    try predict([record], unseenCategories: unseenCategories)[0]
+  }
+
+  /// Predicts the examples of `x`, the encoded inputs (n_x × m, examples as
+  /// columns, in the order of ``featureNames``, not yet standardised: the
+  /// model standardises them). Traps unless `x` has the network's n_x rows.
+  public func predict(encoded x: Matrix<Float>) -> [TabularPrediction] {
+    if x.rows != network.inputSize {
+      shapeFailure(
+        "TabularModel.predict(encoded:): x must be n_x×m = \(network.inputSize)×m (examples as columns); x is \(x.rows)×\(x.columns)"
+          + (x.columns == network.inputSize ? " — it looks transposed" : ""))
+    }
+    return predictions(fromOutputs: network.predict(standardizer?.transform(x) ?? x))
+  }
+
+  /// The class and probabilities of each column of the network's outputs.
+  func predictions(fromOutputs p: Matrix<Float>) -> [TabularPrediction] {
+    let names = classes
+    if p.rows == 1 {
+      let threshold = Float(decisionThreshold)
+      return (0..<p.columns).map { j in
+        let positive = p[0, j]
+        let k = positive >= threshold ? 1 : 0
+        return TabularPrediction(classIndex: k, className: names[k], probabilities: [1 - positive, positive])
+      }
+    }
+    let best = p.argmaxOfEachColumn()
+    return (0..<p.columns).map { j in
+      TabularPrediction(
+        classIndex: best[j], className: names[best[j]], probabilities: (0..<p.rows).map { p[$0, j] })
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Tabular
+import Testing
+
+/// The clinical example of the repository: text labels (B/M), an id column,
+/// a text column and missing values.
+let clinical = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  .deletingLastPathComponent().appendingPathComponent("Examples/clinical")
+
+/// A header and rows of a small CSV file, as strings.
+func readRows(_ url: URL) throws -> (header: [String], rows: [[String]]) {
+  let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+    $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+  }
+  return (lines[0], Array(lines.dropFirst()))
+}
+
+/// The clinical options of the README: label, id left out, median fills.
+func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
+  var options = TabularModel.FitOptions()
+  options.label = "diagnosis"
+  options.ignoredColumns = ["patient_id"]
+  options.missing = .median
+  options.epochs = epochs
+  return options
+}
+
+@Suite struct TabularModelTests {
+  /// A one-layer model built by hand: inputs [a, c=x, c=y], a filled with 3
+  /// when missing, standardised with means [1, 0, 0] and deviations [2, 1, 1];
+  /// z = 0.5·a' + c=x − c=y − 0.25, p = σ(z).
+  func handModel() throws -> TabularModel {
+    let network = try Network<Float>(
+      parameters: [
+        "W1": try Matrix(rows: 1, columns: 3, columnMajor: [0.5, 1, -1]),
+        "b1": try Matrix(rows: 1, columns: 1, columnMajor: [-0.25]),
+      ], activations: [.sigmoid])
+    let encoder = TabularEncoder(
+      columns: [
+        FeatureColumn(name: "a", encoding: .numeric(fill: 3), allowsMissing: true),
+        FeatureColumn(name: "c", encoding: .oneHot(categories: ["x", "y"]), allowsMissing: false),
+      ], missing: .mean, missingMarkers: TabularEncoder.defaultMissingMarkers, ignoredColumns: ["id"])
+    return TabularModel(
+      network: network, encoder: encoder,
+      standardizer: Standardizer(means: [1, 0, 0], standardDeviations: [2, 1, 1]), labelName: "label",
+      classNames: ["no", "yes"], threshold: 0.5)
+  }
+
+  @Test func recordsArePredictedAsComputedByHand() throws {
+    let model = try handModel()
+    func sigmoid(_ z: Double) -> Float { Float(1 / (1 + exp(-z))) }
+    // z = 0.5·(5 − 1)/2 + 0 − 1 − 0.25 = −0.25; with a missing: a = 3, z = 0.5 + 1 − 0.25 = 1.25.
+    let p = try model.predict([
+      ["a": "5", "c": "y"], ["a": "NA", "c": "x", "id": "P7", "label": "yes"], ["a": " 1e0 ", "c": "x"],
+    ])
+    #expect(p.map(\.className) == ["no", "yes", "yes"])
+    #expect(Swift.abs(p[0].probabilities[1] - sigmoid(-0.25)) < 1e-6)
+    #expect(Swift.abs(p[0].probability - (1 - sigmoid(-0.25))) < 1e-6)
+    #expect(Swift.abs(p[1].probabilities[1] - sigmoid(1.25)) < 1e-6)
+    // a = 1: z = 0 + 1 − 0.25 = 0.75.
+    #expect(Swift.abs(p[2].probabilities[1] - sigmoid(0.75)) < 1e-6)
+    // The matrix form: encoded, unscaled inputs as columns.
+    let x = try Matrix<Float>(rows: 3, columns: 2, columnMajor: [5, 0, 1, 3, 1, 0])
+    #expect(model.predict(encoded: x) == Array(p[0...1]))
+  }
+
+  @Test func badRecordsAreTypedErrorsThatNameColumnAndValue() throws {
+    let model = try handModel()
+    #expect(throws: RecordError.unseenCategory(record: 1, column: "c", value: "z", known: ["x", "y"])) {
+      try model.predict([["a": "1", "c": "x"], ["a": "1", "c": "z"]])
+    }
+    #expect(throws: RecordError.missingColumn(record: 0, column: "c")) { try model.predict(["a": "1"]) }
+    #expect(throws: RecordError.notANumber(record: 0, column: "a", value: "tall")) {
+      try model.predict(["a": "tall", "c": "x"])
+    }
+    #expect(throws: RecordError.notFinite(record: 0, column: "a", value: "1e39")) {
+      try model.predict(["a": "1e39", "c": "x"])
+    }
+    #expect(throws: RecordError.unknownColumn(record: 0, column: "b", expected: ["a", "c"])) {
+      try model.predict(["a": "1", "c": "x", "b": "2"])
+    }
+    #expect(throws: RecordError.missingValue(record: 0, column: "c", value: "")) {
+      try model.predict(["a": "1", "c": ""])
+    }
+    // Unseen categories as all zeros, as blasnet predict does: z = 0.5·0 − 0.25.
+    let p = try model.predict(["a": "1", "c": "z"], unseenCategories: .encodeAsNone)
+    #expect(Swift.abs(p.probabilities[1] - Float(1 / (1 + exp(0.25)))) < 1e-6)
+    let error = RecordError.unseenCategory(record: 1, column: "c", value: "z", known: ["x", "y"])
+    #expect(
+      error.description == "record 1, \"c\": category \"z\" was not seen in training; the categories are \"x\", \"y\"")
+  }
+
+  @Test func fitOnAFileOnItsBytesAndOnRowsGivesOneModel() throws {
+    let file = clinical.appendingPathComponent("breast-masses.csv")
+    let options = clinicalOptions()
+    var prepared: TabularModel.Preparation?
+    let fromFile = try TabularModel.fit(.csvFile(file.path), options: options, prepared: { prepared = $0 })
+    let fromData = try TabularModel.fit(
+      .csvData(try Data(contentsOf: file), name: "masses.csv"), options: options)
+    let (header, rows) = try readRows(file)
+    let fromRows = try TabularModel.fit(.rows(header: header, rows: rows, name: "masses"), options: options)
+    #expect(fromFile.model == fromData.model && fromFile.model == fromRows.model)
+    #expect(fromFile.model.classes == ["B", "M"] && fromFile.model.encoder?.ignoredColumns == ["patient_id"])
+    #expect(prepared?.exampleCount == 569 && prepared?.trainCount == 364 && prepared?.testCount == 114)
+    #expect(prepared?.notes.filled.map(\.count) == [17, 15])
+    #expect(fromFile.metrics.map(\.name) == ["train", "validation", "test"])
+    let test = try #require(fromFile.metrics.last?.binary)
+    #expect(test.confusion.truePositives + test.confusion.falseNegatives == 42)
+    #expect(test.accuracy > 0.9)
+    #expect(fromFile.history.epochsRun == 40)
+  }
+
+  @Test func recordsPredictAsTheFileDoesAndAfterSavingAndLoading() throws {
+    let report = try TabularModel.fit(
+      .csvFile(clinical.appendingPathComponent("breast-masses.csv").path), options: clinicalOptions())
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tabular-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("model.json").path
+    try report.model.save(to: path)
+    let model = try TabularModel.load(from: path)
+    #expect(model == report.model)
+    // The new patients read as a CSV file by the CLI's path...
+    let file = clinical.appendingPathComponent("new-patients.csv")
+    let data = try Dataset.forModel(path: file.path, model: model, requireLabel: false)
+    let expected = try data.predictions(of: model, warnFarValues: false)
+    // ...and as records built in code: the same numbers.
+    let (header, rows) = try readRows(file)
+    let records = rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+    #expect(throws: RecordError.self) { try model.predict(records) }  // "very large" was never seen
+    let p = try model.predict(records, unseenCategories: .encodeAsNone)
+    #expect(p.map { $0.probabilities[1] } == (0..<expected.columns).map { expected[0, $0] })
+    #expect(p.map(\.className) == (0..<expected.columns).map { expected[0, $0] >= 0.5 ? "M" : "B" })
+  }
+
+  @Test func aVersion1ModelFilePredictsItsRecordedNumbers() throws {
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("BLASNetCLITests/Fixtures")
+    let model = try TabularModel.load(from: fixtures.appendingPathComponent("model-v1.json").path)
+    let (header, rows) = try readRows(fixtures.appendingPathComponent("small.csv"))
+    let p = try model.predict(rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) })
+    let (_, recorded) = try readRows(fixtures.appendingPathComponent("pred-v1.csv"))
+    #expect(p.map { $0.probabilities[1] } == recorded.map { Float($0[0])! })
+    #expect(p.map(\.className) == recorded.map { $0[1] })
+  }
+
+  @Test func concurrentPredictionsOnOneModelAgreeWithSequentialOnes() async throws {
+    let report = try TabularModel.fit(
+      .csvFile(clinical.appendingPathComponent("breast-masses.csv").path), options: clinicalOptions(epochs: 5))
+    let model = report.model
+    let (header, rows) = try readRows(clinical.appendingPathComponent("breast-masses.csv"))
+    let records = rows.prefix(64).map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+    let sequential = try records.map { try model.predict($0) }
+    let results = try await withThrowingTaskGroup(of: (Int, [TabularPrediction]).self) { group in
+      for task in 0..<16 {
+        group.addTask {
+          // Each task predicts every record one at a time, starting at its own offset.
+          var mine = [TabularPrediction?](repeating: nil, count: records.count)
+          for i in 0..<records.count {
+            let k = (i + task * 4) % records.count
+            mine[k] = try model.predict(records[k])
+          }
+          return (task, mine.map { $0! })
+        }
+      }
+      var all: [[TabularPrediction]] = []
+      for try await (_, predictions) in group { all.append(predictions) }
+      return all
+    }
+    #expect(results.count == 16)
+    #expect(results.allSatisfy { $0 == sequential })
+  }
+}
