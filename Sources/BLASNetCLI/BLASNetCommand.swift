@@ -61,12 +61,13 @@ struct ModelOptions: ParsableArguments {
   func load() throws(CLIError) -> TabularModel {
     applyThreads(threads)
     do {
-      let loaded = try TabularModel.load(from: model)
+      var loaded = try TabularModel.load(from: model)
       if threshold != nil && loaded.network.outputSize != 1 {
         throw CLIError(
           "--threshold is for a two-class model; \(model) has \(loaded.network.outputSize) classes (the most probable one is predicted)"
         )
       }
+      if let threshold { loaded.threshold = threshold }
       return loaded
     } catch let error as CLIError {
       throw error

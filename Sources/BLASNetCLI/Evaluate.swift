@@ -11,13 +11,18 @@ extension BLASNetCommand {
 
     func run() throws {
       let model = try options.load()
-      let data = try Dataset.forModel(path: options.data, model: model, requireLabel: true)
-      let report = Report(model: model, threshold: options.threshold, warnFarValues: true)
-      try report.evaluation.checkLabels(data)
+      let evaluation = try model.evaluate(csvFile: options.data)
+      tell(evaluation.notes)
       print("Model: \(model.network) from \(options.model)")
       let how = options.threshold == nil ? nil : "--threshold"
-      let name = URL(fileURLWithPath: options.data).lastPathComponent
-      print(report.table([try report.evaluation.metrics(name: name, data)], thresholdNote: how))
+      print(Report(model: model).table([evaluation.metrics], thresholdNote: how))
     }
+  }
+}
+
+/// The library's warnings and notes about the data, on standard error.
+func tell(_ notes: [DataNote]) {
+  for n in notes {
+    FileHandle.standardError.write(Data("blasnet: \(n.isWarning ? "warning: " : "")\(n.text)\n".utf8))
   }
 }

@@ -26,32 +26,31 @@ extension BLASNetCommand {
       let model = try options.load()
       let names = keep.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         .filter { !$0.isEmpty }
-      let data = try Dataset.forModel(path: options.data, model: model, requireLabel: false, keep: names)
-      let p = try data.predictions(of: model)
-      let classes = ClassLabels(model: model)
-      let keptHeader = data.kept.map { csvField($0.name) + "," }.joined()
-      func kept(_ j: Int) -> String { data.kept.map { csvField($0.fields[j]) + "," }.joined() }
+      let table = try model.predict(csvFile: options.data, keep: names)
+      tell(table.notes)
+      let classes = model.classes
+      let keptHeader = table.keptColumns.map { csvField($0.name) + "," }.joined()
+      func kept(_ j: Int) -> String { table.keptColumns.map { csvField($0.fields[j]) + "," }.joined() }
       var csv = ""
-      if p.rows == 1 {
+      if model.network.outputSize == 1 {
         // The probability of the positive class; the class at the model's threshold (or --threshold).
-        let threshold = Float(options.threshold ?? model.decisionThreshold)
         csv += keptHeader + "probability,class\n"
-        for j in 0..<p.columns {
-          csv += kept(j) + "\(p[0, j]),\(csvField(classes.name(p[0, j] >= threshold ? 1 : 0)))\n"
+        for (j, p) in table.predictions.enumerated() {
+          csv += kept(j) + "\(p.probabilities[1]),\(csvField(p.className))\n"
         }
       } else {
         csv +=
           keptHeader + "class,probability,"
-          + (0..<classes.count).map { csvField("p_\(classes.name($0))") }.joined(separator: ",") + "\n"
-        let best = p.argmaxOfEachColumn()
-        for j in 0..<p.columns {
-          csv += kept(j) + "\(csvField(classes.name(best[j]))),\(p[best[j], j]),"
-          csv += (0..<p.rows).map { "\(p[$0, j])" }.joined(separator: ",") + "\n"
+          + classes.map { csvField("p_\($0)") }.joined(separator: ",") + "\n"
+        for (j, p) in table.predictions.enumerated() {
+          csv += kept(j) + "\(csvField(p.className)),\(p.probability),"
+          csv += p.probabilities.map { "\($0)" }.joined(separator: ",") + "\n"
         }
       }
       if let output, output != "-" {
         try OutputPaths.write(Data(csv.utf8), to: output)
-        FileHandle.standardError.write(Data("blasnet: wrote \(p.columns) predictions to \(output)\n".utf8))
+        FileHandle.standardError.write(
+          Data("blasnet: wrote \(table.predictions.count) predictions to \(output)\n".utf8))
       } else {
         print(csv, terminator: "")
       }

@@ -10,7 +10,6 @@ extension BLASNetCommand {
   /// are printed once (by process 0, or by the process whose own failure it is).
   public static func runTraining(arguments: [String], group: any ProcessGroup, programName: String) -> Int32 {
     let reporter = group.rank == 0
-    if !reporter { warningsAreQuiet = true }
     func fail(_ message: String, printed: Bool) -> Int32 {
       if printed { FileHandle.standardError.write(Data("\(programName): error: \(message)\n".utf8)) }
       return 1

@@ -8,9 +8,7 @@ import Tabular
 struct Report {
   let evaluation: Evaluation
 
-  init(model: TabularModel, threshold: Double? = nil, warnFarValues: Bool = false) {
-    evaluation = Evaluation(model: model, threshold: threshold, noteFarValues: warnFarValues)
-  }
+  init(model: TabularModel) { evaluation = Evaluation(model: model) }
 
   var model: TabularModel { evaluation.model }
   var classes: ClassLabels { evaluation.classes }

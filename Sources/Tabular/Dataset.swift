@@ -25,6 +25,9 @@ package struct Dataset {
   package var lines: [Int]
   /// The file column (1-based) of each input, for messages.
   package var columns: [Int]
+  /// Lines about the data for its user (an unseen category, say), and notes
+  /// (missing values filled), made while reading it.
+  package var notes: [DataNote] = []
   /// Columns copied through as text (`predict --keep`): their names and, per column, a field per row.
   package var kept: [(name: String, fields: [String])] = []
   /// For data larger than memory: the examples are columns `rows` of a
@@ -173,13 +176,18 @@ package struct Dataset {
     for u in notes.unseen {
       let column = featureColumns[u.column]
       let more = u.count > 1 ? " (and \(u.count - 1) more rows)" : ""
-      warn(
-        "\(path):\(csv.records[u.firstRow].line): column \(column + 1) (\(csv.header[column])): category \(quoted(u.firstValue)) was not seen in training\(more); encoded as no category (all zeros)"
-      )
+      data.notes.append(
+        DataNote(
+          isWarning: true,
+          text:
+            "\(path):\(csv.records[u.firstRow].line): column \(column + 1) (\(csv.header[column])): category \(quoted(u.firstValue)) was not seen in training\(more); encoded as no category (all zeros)"
+        ))
     }
     if !notes.filled.isEmpty {
-      FileHandle.standardError.write(
-        Data("blasnet: \(filledSummary(notes, encoder: encoder)) (the model's --missing \(encoder.missing))\n".utf8))
+      data.notes.append(
+        DataNote(
+          isWarning: false,
+          text: "\(filledSummary(notes, encoder: encoder)) (the model's --missing \(encoder.missing))"))
     }
     return data
   }
@@ -294,8 +302,8 @@ package struct Dataset {
   /// model's statistics. A value that is finite in the file but not once
   /// standardised (1e38 in a column of small spread) is an error naming its
   /// line and column; values more than 10 standard deviations from the
-  /// training mean get one warning line on standard error.
-  package func inputs(for model: TabularModel, warnFarValues: Bool = true) throws(TableError) -> Matrix<Float> {
+  /// training mean are for ``farValuesWarning(for:)``.
+  package func inputs(for model: TabularModel) throws(TableError) -> Matrix<Float> {
     guard let scaler = model.standardizer else { return x }
     let scaled: Matrix<Float>
     do {
@@ -307,31 +315,39 @@ package struct Dataset {
         "\(Float(error.value)) is \(Float(error.standardized)) once standardised with the training mean \(format(scaler.means[i], 4)) and standard deviation \(format(scaler.standardDeviations[i], 4)): the network cannot take it"
       )
     }
-    let far = warnFarValues ? scaler.outliers(in: scaled, beyond: Dataset.outlierDeviations) : []
-    if let first = far.first {
-      let i = first.feature
-      let more = far.count > 1 ? " (and \(far.count - 1) more values)" : ""
-      let place = "\(file):\(line(first.example)): column \(columns[i]) (\(featureNames[i]))"
-      warn(
-        "\(place): \(x[i, first.example]) lies \(format(Swift.abs(Double(scaled[i, first.example])), 1)) standard deviations from the training mean\(more); predictions this far outside the training data are extrapolations"
-      )
-    }
     return scaled
+  }
+
+  /// One warning line when inputs lie more than 10 standard deviations from
+  /// the training mean (where the first is, and how many more there are).
+  package func farValuesWarning(for model: TabularModel) -> String? {
+    guard let scaler = model.standardizer, mapped == nil else { return nil }
+    let scaled = scaler.transform(x)
+    let far = scaler.outliers(in: scaled, beyond: Dataset.outlierDeviations)
+    guard let first = far.first else { return nil }
+    let i = first.feature
+    let more = far.count > 1 ? " (and \(far.count - 1) more values)" : ""
+    let place = "\(file):\(line(first.example)): column \(columns[i]) (\(featureNames[i]))"
+    return
+      "\(place): \(x[i, first.example]) lies \(format(Swift.abs(Double(scaled[i, first.example])), 1)) standard deviations from the training mean\(more); predictions this far outside the training data are extrapolations"
+  }
+
+  /// ``notes``, then a warning about inputs far outside the training data.
+  package func notesAfterPredicting(_ model: TabularModel) -> [DataNote] {
+    notes + (farValuesWarning(for: model).map { [DataNote(isWarning: true, text: $0)] } ?? [])
   }
 
   /// The model's output for every example (a column each): a non-finite
   /// output is an error naming the example's line, never a printed NaN.
-  package func predictions(of model: TabularModel, warnFarValues: Bool = true) throws(TableError) -> Matrix<Float> {
-    guard let mapped else {
-      return try Self.checkedOutputs(model, try inputs(for: model, warnFarValues: warnFarValues), self, 0)
-    }
+  package func predictions(of model: TabularModel) throws(TableError) -> Matrix<Float> {
+    guard let mapped else { return try Self.checkedOutputs(model, try inputs(for: model), self, 0) }
     var p = Matrix<Float>.zeros(model.network.outputSize, mapped.count)
     try forEachChunk { (start, chunk) throws(TableError) in
       var part = self
       part.x = chunk
       part.mapped = nil
       part.lines = (start..<(start + chunk.columns)).map(line)
-      let out = try Self.checkedOutputs(model, try part.inputs(for: model, warnFarValues: false), part, 0)
+      let out = try Self.checkedOutputs(model, try part.inputs(for: model), part, 0)
       let rows = p.rows
       p.withUnsafeMutableBufferPointer { t in
         out.withUnsafeBufferPointer { s in (t.baseAddress! + start * rows).update(from: s.baseAddress!, count: s.count)

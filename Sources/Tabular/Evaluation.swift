@@ -8,14 +8,10 @@ package struct Evaluation {
   package let classes: ClassLabels
   /// A binary model's decision threshold: the model's, unless overridden.
   package let threshold: Double
-  /// Whether inputs far outside the training data are noted (not for the
-  /// training run's own report on its own split).
-  package let noteFarValues: Bool
 
-  package init(model: TabularModel, threshold: Double? = nil, noteFarValues: Bool = false) {
+  package init(model: TabularModel, threshold: Double? = nil) {
     self.model = model
     self.threshold = threshold ?? model.decisionThreshold
-    self.noteFarValues = noteFarValues
     self.classes = ClassLabels(model: model)
   }
 
@@ -29,7 +25,7 @@ package struct Evaluation {
   }
 
   package func probabilities(_ data: Dataset) throws(TableError) -> Matrix<Float> {
-    try data.predictions(of: model, warnFarValues: noteFarValues)
+    try data.predictions(of: model)
   }
 
   /// The ROC curve of class `k` against the rest, from the outputs `p` on

@@ -60,13 +60,3 @@ package func list(_ names: [String]) -> String {
 
 /// `v` with `digits` decimals.
 package func format(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
-
-/// Set on every process but the first of a group, so that a warning about
-/// the data (which every process reads) is printed once.
-package nonisolated(unsafe) var warningsAreQuiet = false
-
-/// One line on standard error: `blasnet: warning: …`.
-package func warn(_ message: String) {
-  if warningsAreQuiet { return }
-  FileHandle.standardError.write(Data("blasnet: warning: \(message)\n".utf8))
-}

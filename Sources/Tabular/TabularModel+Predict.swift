@@ -200,3 +200,64 @@ extension TabularModel {
     }
   }
 }
+
+/// The predictions of a model for the rows of a CSV file.
+public struct TablePredictions: Sendable {
+  /// One prediction per row, in file order.
+  public var predictions: [TabularPrediction]
+  /// The columns asked to be kept (an id, say): their names and, per column, the field of each row.
+  public var keptColumns: [(name: String, fields: [String])]
+  /// What a user should know about the data, in the order it was found.
+  public var notes: [DataNote]
+}
+
+/// A line about the data read for a model.
+public struct DataNote: Equatable, Sendable {
+  /// A warning (a category never seen in training, encoded as no category;
+  /// inputs far outside the training data), or information (missing values filled).
+  public var isWarning: Bool
+  public var text: String
+
+  public init(isWarning: Bool, text: String) {
+    self.isWarning = isWarning
+    self.text = text
+  }
+}
+
+/// The metrics of a model on a labelled CSV file.
+public struct TableEvaluation: Sendable {
+  public var metrics: TabularModel.SplitMetrics
+  /// As in ``TablePredictions``.
+  public var notes: [DataNote]
+}
+
+extension TabularModel {
+  /// Predicts every row of the CSV file at `path`, whose columns are matched
+  /// to the model's by name (in any order; the label column and the columns
+  /// left out in training may be there and are skipped; any other extra or
+  /// missing column is an error that lists them). Fields are encoded as in
+  /// training; a category never seen there encodes as no category, with a
+  /// warning.
+  ///
+  /// - Throws: ``TableError`` naming the file, line and column of the first
+  ///   field that cannot be read or encoded.
+  public func predict(csvFile path: String, keep: [String] = []) throws(TableError) -> TablePredictions {
+    let data = try Dataset.forModel(path: path, model: self, requireLabel: false, keep: keep)
+    let p = try data.predictions(of: self)
+    return TablePredictions(
+      predictions: predictions(fromOutputs: p), keptColumns: data.kept,
+      notes: data.notesAfterPredicting(self))
+  }
+
+  /// The metrics of the model on the labelled CSV file at `path` (read as
+  /// ``predict(csvFile:keep:)`` reads it, with the label column required),
+  /// named by the file's name.
+  public func evaluate(csvFile path: String) throws(TableError) -> TableEvaluation {
+    let data = try Dataset.forModel(path: path, model: self, requireLabel: true)
+    let evaluation = Evaluation(model: self)
+    try evaluation.checkLabels(data)
+    let metrics = try evaluation.metrics(name: URL(fileURLWithPath: path).lastPathComponent, data)
+    return TableEvaluation(
+      metrics: metrics, notes: data.notesAfterPredicting(self))
+  }
+}

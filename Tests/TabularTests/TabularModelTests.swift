@@ -125,7 +125,7 @@ func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
     // The new patients read as a CSV file by the CLI's path...
     let file = clinical.appendingPathComponent("new-patients.csv")
     let data = try Dataset.forModel(path: file.path, model: model, requireLabel: false)
-    let expected = try data.predictions(of: model, warnFarValues: false)
+    let expected = try data.predictions(of: model)
     // ...and as records built in code: the same numbers.
     let (header, rows) = try readRows(file)
     let records = rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
