@@ -169,11 +169,11 @@ public enum BLAS {
 
   /// The environment variable that marks a process as restarted by
   /// ``restartWithMatchingKernelsIfNeeded(announce:)``, so it restarts once at most.
-  public static let restartMarker = "BLASNET_KERNELS_RESTARTED"
+  package static let restartMarker = "BLASNET_KERNELS_RESTARTED"
 
   /// For tests: pretend OpenBLAS chose this kernel (e.g. `Prescott`) when
   /// deciding whether to restart.
-  public static let simulatedKernelVariable = "BLASNET_SIMULATE_KERNEL"
+  package static let simulatedKernelVariable = "BLASNET_SIMULATE_KERNEL"
 
   /// Restarts the running executable with `OPENBLAS_CORETYPE` set when
   /// OpenBLAS chose kernels that do not use the CPU's AVX2 or AVX-512, after

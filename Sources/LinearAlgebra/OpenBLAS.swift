@@ -11,13 +11,6 @@ import Synchronization
   /// The OpenBLAS library the package is linked against: what only OpenBLAS
   /// has. ``BLAS`` has what every backend has (name, version, kernel, threads).
   public enum OpenBLAS {
-    /// The number of threads OpenBLAS uses for one call.
-    @available(*, deprecated, renamed: "BLAS.threadCount")
-    public static var threadCount: Int {
-      get { BLAS.threadCount }
-      set { BLAS.threadCount = newValue }
-    }
-
     /// The number of processors OpenBLAS sees.
     public static var processorCount: Int { Int(openblas_get_num_procs()) }
 
