@@ -32,12 +32,7 @@ public struct TrainingMemory: Equatable, Sendable, CustomStringConvertible {
     for l in sizes.indices.dropFirst() { weights += Double(sizes[l]) * Double(sizes[l - 1]) + Double(sizes[l]) }
     let units = sizes.dropFirst().reduce(0.0) { $0 + Double($1) }
     let widest = Double(sizes.dropFirst().max() ?? 0)
-    let copies: Double
-    switch optimizer {
-    case .gradientDescent: copies = 0
-    case .momentum, .rmsProp: copies = 1
-    case .adam, .adamW: copies = 2
-    }
+    let copies = Double(optimizer.kind.stateCopies)
     let batch = Double(Swift.max(batchSize, 1))
     parameters = weights * bytes
     gradients = weights * bytes

@@ -383,16 +383,47 @@ func expectMatrixClose(
       let history = try trainer.fit(x: x, y: y)
       #expect(history.costs.last!.cost < 0.6 * history.costs.first!.cost, "\(optimizer): \(history.costs)")
       #expect(trainer.optimizer.learningRate == optimizer.learningRate)
-      switch trainer.optimizer {
-      case .adam(let state): #expect(state.t == 40)
-      case .adamW(let state): #expect(state.t == 40)
-      default: break
-      }
+      if let adam = trainer.optimizer.state(as: Adam<Float>.self) { #expect(adam.t == 40) }
+      if let adamW = trainer.optimizer.state(as: AdamW<Float>.self) { #expect(adamW.t == 40) }
+      let made: [String: Any.Type] = [
+        "gd": GradientDescent<Float>.self, "momentum": Momentum<Float>.self, "adam": Adam<Float>.self,
+        "rmsprop": RMSProp<Float>.self, "adamw": AdamW<Float>.self,
+      ]
+      #expect(type(of: trainer.optimizer.base) == made[optimizer.name]!, "\(optimizer.name)")
     }
     #expect(throws: TrainingError.self) {
       try Trainer(
         network: Network<Float>(sizes: [3, 1]), options: TrainingOptions(optimizer: .adam(learningRate: 0.1, beta1: 1)))
     }
+  }
+
+  /// The course's `update_parameters_with_adam(parameters, grads, v, s, t, …)`
+  /// on plain dictionaries, checked by hand: from zero moments the first
+  /// Adam step is α·dW/(|dW| + ε) ≈ α·sign(dW); gradient descent is W − α·dW.
+  @Test func optimisersUpdateAParameterDictionaryAsTheCourseDoes() throws {
+    let start: [String: Matrix<Double>] = [
+      "W1": try Matrix(rows: 1, columns: 2, columnMajor: [1, 2]),
+      "b1": try Matrix(rows: 1, columns: 1, columnMajor: [0.5]),
+    ]
+    let grads: [String: Matrix<Double>] = [
+      "dW1": try Matrix(rows: 1, columns: 2, columnMajor: [0.1, -0.2]),
+      "db1": try Matrix(rows: 1, columns: 1, columnMajor: [1]),
+    ]
+    var parameters = start
+    var gd = GradientDescent<Double>(learningRate: 0.5)
+    gd.update(&parameters, with: grads)
+    #expect(parameters["W1"]!.elements == [0.95, 2.1] && parameters["b1"]!.elements == [0])
+
+    parameters = start
+    let network = try Network<Double>(parameters: start, activations: [.sigmoid])
+    var adam = Adam(for: network, learningRate: 0.01)
+    #expect(adam.t == 0)
+    adam.update(&parameters, with: grads)
+    #expect(adam.t == 1)  // the course's t after its first update
+    #expect(Swift.abs(parameters["W1"]![0, 0] - 0.99) < 1e-6 && Swift.abs(parameters["W1"]![0, 1] - 2.01) < 1e-6)
+    #expect(Swift.abs(parameters["b1"]![0, 0] - 0.49) < 1e-6)
+    #expect(adam.v.dW(1).elements.map { ($0 * 1e6).rounded() } == [1e4, -2e4])  // (1 − β₁)·dW
+    #expect(Swift.abs(adam.s.db(1)[0, 0] - 0.001) < 1e-12)  // (1 − β₂)·db²
   }
 }
 

@@ -225,10 +225,10 @@ func updateParameters(_ network: inout Network<Double>, _ grads: Gradients<Doubl
     let (middle, state) = try #require(halfway)
     var resumed = try Trainer(
       network: middle, options: TrainingOptions(epochs: 25, optimizer: .adam(learningRate: 0.02)))
-    resumed.optimizer = .adam(state)
+    resumed.optimizer = OptimizerState(state)
     _ = try resumed.fit(x: x, y: y)
     expectSameParameters(network, resumed.network, relative: 1e-6)
-    guard case .adam(let final) = resumed.optimizer else {
+    guard let final = resumed.optimizer.state(as: Adam<Double>.self) else {
       Issue.record("the trainer's optimiser is not Adam")
       return
     }

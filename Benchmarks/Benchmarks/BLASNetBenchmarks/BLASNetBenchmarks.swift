@@ -74,7 +74,7 @@ let benchmarks: @Sendable () -> Void = {
       }
     }
 
-    // Adam (the optimiser state moved through OptimizerState) on the full
+    // Adam (through OptimizerState, the optimiser updated in its box) on the full
     // batch and on a 64-example view, as a mini-batch epoch runs it.
     Benchmark("train.adam.\(net.name)") {
       (benchmark: Benchmark, state: (Trainer<Float>, Matrix<Float>, Matrix<Float>)) in

@@ -1,72 +1,62 @@
 import LinearAlgebra
 
-// The built-in optimisers. Each update is one fused pass per parameter matrix
-// (gradient descent: one BLAS axpy), written in place: after the first update
-// nothing is allocated. Every update traps unless the gradients and the state
-// have the shapes of the network's parameters.
-
-/// Plain gradient descent, `W ← W − α·dW` (the course's `update_parameters`).
-public struct GradientDescent<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
+/// Adam's hyperparameters, and AdamW's with a weight decay λ > 0:
+/// ``Optimizer/adam(learningRate:beta1:beta2:epsilon:)`` and
+/// ``Optimizer/adamW(learningRate:beta1:beta2:epsilon:weightDecay:)``. The
+/// two share one update (``AdamW`` with λ = 0 is ``Adam``).
+public struct AdamSettings: OptimizerKind, Equatable {
+  public static let name = "adam"
   public var learningRate: Double
+  public var beta1: Double
+  public var beta2: Double
+  public var epsilon: Double
+  /// AdamW's decoupled weight decay λ; 0 is Adam.
+  public var weightDecay: Double
 
-  public init(learningRate: Double) {
+  public init(
+    learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0
+  ) {
     self.learningRate = learningRate
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.weightDecay = weightDecay
   }
 
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
-  public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
-    gradients._checkShapes(like: network, "GradientDescent.update")
-    let step = Scalar(-learningRate)
-    for l in network.layers.indices {
-      network.layers[l].weights.addScaled(gradients.weights[l], alpha: step)
-      network.layers[l].bias.addScaled(gradients.biases[l], alpha: step)
+  public var problem: String? {
+    Optimizer.outOfRange([
+      ("beta1", beta1, beta1 >= 0 && beta1 < 1), ("beta2", beta2, beta2 >= 0 && beta2 < 1),
+      ("epsilon", epsilon, epsilon > 0), ("weight decay", weightDecay, weightDecay >= 0),
+    ])
+  }
+
+  public var stateCopies: Int { 2 }
+
+  public func makeOptimizer<S: BLASScalar>(for network: Network<S>) -> any GradientOptimizer<S> {
+    if weightDecay == 0 {
+      return Adam(for: network, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
     }
+    return AdamW(
+      for: network, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
   }
 }
 
-/// Gradient descent with momentum in the course's form (an exponentially
-/// weighted average of the gradients):
-///
-///     v ← β·v + (1 − β)·dW;   W ← W − α·v
-public struct Momentum<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
-  public var learningRate: Double
-  /// β, default 0.9.
-  public var beta: Double
-  /// The velocity v, one matrix per parameter (`v["dW1"]`, …); starts at zero.
-  public var v: Gradients<Scalar>
-
-  /// Momentum for `network` with zero velocity.
-  public init(for network: Network<Scalar>, learningRate: Double, beta: Double = 0.9) {
-    self.learningRate = learningRate
-    self.beta = beta
-    self.v = Gradients(zerosLike: network)
+extension Optimizer {
+  /// Adam with bias correction (β₁ 0.9, β₂ 0.999, ε 1e-8 by default).
+  public static func adam(learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8)
+    -> Optimizer
+  {
+    Optimizer(AdamSettings(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon))
   }
 
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
-  public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
-    gradients._checkShapes(like: network, "Momentum.update")
-    v._checkShapes(like: network, "Momentum.update (v)")
-    let (a, b) = (Scalar(learningRate), Scalar(beta))
-    for l in network.layers.indices {
-      _momentumStep(&network.layers[l].weights, gradients.weights[l], &v.weights[l], a, b)
-      _momentumStep(&network.layers[l].bias, gradients.biases[l], &v.biases[l], a, b)
-    }
-  }
-}
-
-func _momentumStep<S: BLASScalar>(_ w: inout Matrix<S>, _ g: Matrix<S>, _ v: inout Matrix<S>, _ alpha: S, _ beta: S) {
-  let oneMinus = 1 - beta
-  g.withUnsafeBufferPointer { gp in
-    v.withUnsafeMutableBufferPointer { vp in
-      w.withUnsafeMutableBufferPointer { wp in
-        for i in 0..<wp.count {
-          vp[i] = beta * vp[i] + oneMinus * gp[i]
-          wp[i] -= alpha * vp[i]
-        }
-      }
-    }
+  /// AdamW: Adam with a decoupled weight decay λ on the weights (0.01 by default).
+  public static func adamW(
+    learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
+    weightDecay: Double = 0.01
+  ) -> Optimizer {
+    Optimizer(
+      AdamSettings(
+        learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay))
   }
 }
 
@@ -212,56 +202,6 @@ func _adamStep<S: BLASScalar>(
             sp[i] = k.beta2 * sp[i] + om2 * gi * gi
             wp[i] = decay * wp[i] - k.alpha * (vp[i] * k.invC1) / ((sp[i] * k.invC2).squareRoot() + k.epsilon)
           }
-        }
-      }
-    }
-  }
-}
-
-/// RMSProp (Hinton's lecture 6e): a running mean of squared gradients scales
-/// each step:
-///
-///     s ← ρ·s + (1 − ρ)·dW²;   W ← W − α·dW / (√s + ε)
-///
-/// Defaults ρ = 0.9 (as the lecture and Keras), ε = 1e-8 (added after the
-/// square root, as PyTorch).
-public struct RMSProp<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
-  public var learningRate: Double
-  public var rho: Double
-  public var epsilon: Double
-  /// The running mean of squared gradients (`s["dW1"]`, …); starts at zero.
-  public var s: Gradients<Scalar>
-
-  /// RMSProp for `network` with s = 0.
-  public init(for network: Network<Scalar>, learningRate: Double = 0.001, rho: Double = 0.9, epsilon: Double = 1e-8) {
-    self.learningRate = learningRate
-    self.rho = rho
-    self.epsilon = epsilon
-    self.s = Gradients(zerosLike: network)
-  }
-
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
-  public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
-    gradients._checkShapes(like: network, "RMSProp.update")
-    s._checkShapes(like: network, "RMSProp.update (s)")
-    let (a, r, e) = (Scalar(learningRate), Scalar(rho), Scalar(epsilon))
-    for l in network.layers.indices {
-      _rmsPropStep(&network.layers[l].weights, gradients.weights[l], &s.weights[l], a, r, e)
-      _rmsPropStep(&network.layers[l].bias, gradients.biases[l], &s.biases[l], a, r, e)
-    }
-  }
-}
-
-func _rmsPropStep<S: BLASScalar>(_ w: inout Matrix<S>, _ g: Matrix<S>, _ s: inout Matrix<S>, _ a: S, _ rho: S, _ e: S) {
-  let oneMinus = 1 - rho
-  g.withUnsafeBufferPointer { gp in
-    s.withUnsafeMutableBufferPointer { sp in
-      w.withUnsafeMutableBufferPointer { wp in
-        for i in 0..<wp.count {
-          let gi = gp[i]
-          sp[i] = rho * sp[i] + oneMinus * gi * gi
-          wp[i] -= a * gi / (sp[i].squareRoot() + e)
         }
       }
     }
