@@ -306,6 +306,9 @@ public struct NPYArray: Sendable {
   /// in 128 MB of them they are given back (`madvise(MADV_DONTNEED)`; they
   /// stay in the page cache), so reading a file larger than memory keeps the
   /// process small.
+  @_specialize(where S == Float, C == ArraySlice<Int>)
+  @_specialize(where S == Float, C == [Int])
+  @_specialize(where S == Double, C == ArraySlice<Int>)
   public func gatherColumns<S: BLASScalar, C: Collection<Int>>(
     _ indices: C, transposed: Bool = false, into out: inout Matrix<S>
   ) {

@@ -54,6 +54,11 @@ public struct Standardizer: Equatable, Sendable, Codable {
   }
 
   /// ``transform(_:)`` in place: one pass down each column, in Double.
+  /// (Specialised with a run-time dispatch, so that a caller generic in the
+  /// scalar, an example source read through an existential, runs the
+  /// specialised loop: unspecialised, each element took generic conversions.)
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
   public func transform<S: BLASScalar>(inPlace x: inout Matrix<S>) {
     if x.rows != means.count {
       shapeFailure("Standardizer.transform: fitted on \(means.count) features (rows) but X is \(x.shape)")

@@ -35,7 +35,7 @@ final class BatchBuffers<S: BLASScalar> {
 /// per batch size seen, so the smaller last batch of an epoch has its own).
 public struct Trainer<Scalar: BLASScalar> {
   /// The network being trained (updated in place by each step).
-  public private(set) var network: Network<Scalar>
+  public internal(set) var network: Network<Scalar>
   public let options: TrainingOptions
   /// The loss in use (``TrainingOptions/loss`` or the natural one).
   public let loss: Loss
@@ -43,14 +43,21 @@ public struct Trainer<Scalar: BLASScalar> {
   /// resume training from a saved state; its shapes must match the network's.
   public var optimizer: OptimizerState<Scalar>
 
+  /// With several processes: the time spent in the allreduce calls of the
+  /// last ``fit(_:validation:group:progress:checkpoint:)``, and their count.
+  public internal(set) var allreduceTime: Duration = .zero
+  public internal(set) var allreduceCalls = 0
+
   var generator: Xoshiro256StarStar
   var gradientBuffers: Gradients<Scalar>
   var batchBuffers: [Int: [BatchBuffers<Scalar>]] = [:]
-  var shuffledX: Matrix<Scalar> = .zeros(0, 0)
-  var shuffledY: Matrix<Scalar> = .zeros(0, 0)
-  var shuffledWeights: Matrix<Scalar> = .zeros(0, 0)
-  var weightBuffers: [Int: Matrix<Scalar>] = [:]
-  var order: [Int] = []
+  /// Gathered batches (inputs, labels, weights), one per batch width.
+  var batchX: [Int: Matrix<Scalar>] = [:]
+  var batchY: [Int: Matrix<Scalar>] = [:]
+  var batchW: [Int: Matrix<Scalar>] = [:]
+  /// The gradients and the cost, packed for the allreduce of several processes.
+  var packed: [Scalar] = []
+  var summed: Gradients<Scalar>?
 
   /// A trainer for `network`; throws for options that cannot work.
   public init(network: Network<Scalar>, options: TrainingOptions = TrainingOptions()) throws(TrainingError) {
@@ -132,88 +139,187 @@ public struct Trainer<Scalar: BLASScalar> {
     return (cost, gradientBuffers)
   }
 
-  /// Trains for ``TrainingOptions/epochs`` epochs on all of `x` (n_x × m) and `y` (n_L × m).
+  /// Trains for ``TrainingOptions/epochs`` epochs on all of `x` (n_x × m)
+  /// and `y` (n_L × m), with optional per-example `weights` (1 × m, e.g. from
+  /// ``DataSplit/exampleWeights(classIndices:classWeights:)``; they follow
+  /// their examples through the shuffling): ``fit(_:validation:group:progress:checkpoint:)``
+  /// on matrices in memory.
+  @_specialize(exported:true,where Scalar == Float)
+  @_specialize(exported:true,where Scalar == Double)
+  public mutating func fit(
+    x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>? = nil,
+    validation: LabelledExamples<Scalar>? = nil, progress: ((TrainingProgress) -> TrainingControl)? = nil,
+    checkpoint: ((Network<Scalar>, TrainingProgress) -> Void)? = nil
+  ) throws(TrainingError) -> TrainingHistory {
+    checkData(x: x, y: y)
+    Self.checkWeights(weights, examples: x.columns, "train")
+    if let v = validation?.matrix {
+      checkData(x: v, y: validation!.labels, "validation")
+      Self.checkWeights(validation!.weights, examples: v.columns, "validation")
+    }
+    return try fit(
+      LabelledExamples(x, labels: y, weights: weights), validation: validation, group: SingleProcess(),
+      progress: progress, checkpoint: checkpoint)
+  }
+
+  /// Trains for ``TrainingOptions/epochs`` epochs on labelled examples from
+  /// any source (a matrix in memory, a mapped `.npy` file, a subset,
+  /// standardised as read), on this process alone or data-parallel on the
+  /// processes of `group`. This is the one training loop.
   ///
-  /// With a batch size below m, each epoch is ``MiniBatches`` in an order
-  /// drawn from the trainer's generator (seeded with ``TrainingOptions/seed``;
-  /// the same generator then draws the dropout masks). `progress` is called
-  /// after every epoch; return `.stop` to end early.
+  /// With a batch size below m, each epoch is a permutation of the m
+  /// examples drawn from a generator seeded with ``TrainingOptions/seed``
+  /// (on one process the same generator then draws the dropout masks), cut
+  /// into batches of that size (the last one smaller). `progress` is called
+  /// after every epoch; return `.stop` to end early. `checkpoint` is called
+  /// with the network after every epoch whose validation cost is the best so far.
   ///
-  /// - Parameters:
-  ///   - x: the inputs, n_x × m.
-  ///   - y: the labels, n_L × m.
-  ///   - weights: per-example weights (1 × m), e.g. from
-  ///     ``DataSplit/exampleWeights(classIndices:classWeights:)`` for class
-  ///     weights; they follow their examples through the shuffling.
-  ///   - validation: examples to report the cost (and accuracy) on after
-  ///     every epoch; needed for ``TrainingOptions/earlyStopping``.
-  ///   - progress: called after every epoch; return `.stop` to end training.
-  ///   - checkpoint: called with the network after every epoch whose
-  ///     validation cost is the best so far (to save it to a file, say).
+  /// With several processes (a collective call: every process makes it with
+  /// the same examples and options):
+  /// - the parameters start as process 0's (broadcast once);
+  /// - process r owns the examples i ≡ r (mod size) of each batch and reads
+  ///   only those; its gradients and cost, scaled by m_r / M_b (M_b examples in
+  ///   the batch), are packed into one buffer summed over the processes in
+  ///   ONE ``ProcessGroup/allreduceSum(_:)-(UnsafeMutableBufferPointer<Float>)``
+  ///   per step, and the L2 term is added once after the sum; the batches are
+  ///   those of one process, so the result does not depend on the count;
+  /// - validation examples are shared out the same way and their sums reduced;
+  ///   process 0 alone calls `progress` and `checkpoint`, and its decision
+  ///   to stop is broadcast.
+  ///
   /// - Throws: ``TrainingError/diverged(epoch:batch:cost:initialCost:)`` at the
   ///   first batch whose cost is not finite or exceeds 10⁴·(the first batch's
   ///   cost + 1), or after an epoch that left a parameter non-finite (unless
   ///   ``TrainingOptions/stopOnDivergence`` is false); the progress callback
   ///   never sees that epoch. ``TrainingError/invalidOption(_:)`` for early
   ///   stopping without validation data.
+  ///
+  /// The loop is generic in the scalar only (the sources are existentials),
+  /// so that it runs compiled for Float or Double whatever module calls it: a
+  /// loop generic in the source ran unspecialised from other modules, 5× slower.
   @_specialize(exported:true,where Scalar == Float)
   @_specialize(exported:true,where Scalar == Double)
   public mutating func fit(
-    x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>? = nil, validation: ValidationData<Scalar>? = nil,
-    progress: ((TrainingProgress) -> TrainingControl)? = nil,
+    _ train: LabelledExamples<Scalar>, validation: LabelledExamples<Scalar>? = nil,
+    group: any ProcessGroup = SingleProcess(), progress: ((TrainingProgress) -> TrainingControl)? = nil,
     checkpoint: ((Network<Scalar>, TrainingProgress) -> Void)? = nil
   ) throws(TrainingError) -> TrainingHistory {
-    checkData(x: x, y: y)
-    Self.checkWeights(weights, examples: x.columns, "train")
-    if let validation {
-      checkData(x: validation.x, y: validation.y, "validation")
-      Self.checkWeights(validation.weights, examples: validation.x.columns, "validation")
+    let m = train.source.exampleCount
+    if train.source.featureCount != network.inputSize {
+      shapeFailure(
+        "Trainer.fit: the examples have \(train.source.featureCount) features; the network takes \(network.inputSize)")
     }
+    if train.labels.rows != network.outputSize {
+      shapeFailure(
+        "Trainer.fit: labels are \(train.labels.rows)×\(m) but the output is \(network.outputSize)×\(m); Y must be \(network.outputSize)×m"
+      )
+    }
+    if m == 0 { shapeFailure("Trainer.fit: no training examples (m = 0)") }
     if options.earlyStopping != nil && validation == nil {
       throw .invalidOption("early stopping needs validation data to watch; pass validation: to fit/train")
     }
+    let parallel = group.size > 1
+    allreduceTime = .zero
+    allreduceCalls = 0
+    var shuffler = generator
+    if parallel {
+      // Every process starts from process 0's parameters; the order of the
+      // examples is the same everywhere, the dropout masks each process's own.
+      broadcastParameters(group)
+      shuffler = Xoshiro256StarStar(seed: options.seed)
+      generator = Xoshiro256StarStar(seed: options.seed &+ UInt64(group.rank))
+    }
     var monitor = TrainingMonitor<Scalar>(options: options)
-    let m = x.columns
     let batch = Swift.min(options.batchSize ?? m, m)
+    // The whole batch, in memory and on one process, needs no gathering.
+    let whole = !parallel && batch >= m ? train.matrix : nil
+    let mine = Array(stride(from: group.rank, to: m, by: group.size))
+    var order = Array(0..<m)
+    var part: [Int] = []  // this process's examples of a batch
+    part.reserveCapacity(batch)
     for epoch in 1...Swift.max(options.epochs, 1) where options.epochs > 0 {
       var total = 0.0
-      if batch >= m {
-        total = Double(step(x: x, y: y, weights: weights))
+      if let whole {
+        total = Double(step(x: whole, y: train.labels, weights: train.weights))
+        try monitor.checkBatch(cost: total, epoch: epoch, batch: 1)
+      } else if batch >= m {
+        total = Double(step(train, mine[...], globalCount: m, group: group))
         try monitor.checkBatch(cost: total, epoch: epoch, batch: 1)
       } else {
-        let batches = shuffledBatches(x: x, y: y, weights: weights, batchSize: batch)
-        for i in batches.indices {
-          let (bx, by) = batches[i]
-          let cost = Double(step(x: bx, y: by, weights: batchWeights(i, batchSize: batch, count: bx.columns)))
-          try monitor.checkBatch(cost: cost, epoch: epoch, batch: i + 1)
-          total += cost * Double(bx.columns)
+        for i in order.indices { order[i] = i }
+        if parallel { shuffler.shuffle(&order) } else { generator.shuffle(&order) }
+        var start = 0
+        var b = 0
+        while start < m {
+          let end = Swift.min(start + batch, m)
+          part.removeAll(keepingCapacity: true)
+          for k in start..<end where order[k] % group.size == group.rank { part.append(order[k]) }
+          let cost = Double(step(train, part[...], globalCount: end - start, group: group))
+          b += 1
+          try monitor.checkBatch(cost: cost, epoch: epoch, batch: b)
+          total += cost * Double(end - start)
+          start = end
         }
         total /= Double(m)
       }
-      let stop = try monitor.endEpoch(
-        epoch, cost: total, network: network, validation: validation.map { evaluate($0) }, progress: progress,
-        checkpoint: checkpoint)
+      let measured = validation.map { evaluate($0, group: group) }
+      var stop = try monitor.endEpoch(
+        epoch, cost: total, network: network, validation: measured, progress: group.rank == 0 ? progress : nil,
+        checkpoint: group.rank == 0 ? checkpoint : nil)
+      // Every process stops when process 0 does.
+      if parallel { withUnsafeMutableBytes(of: &stop) { group.broadcast($0, from: 0) } }
       if stop { break }
     }
     return monitor.finish(restoringInto: &network)
   }
 
   /// The validation cost (the loss without the L2 term) and accuracy of the
-  /// network as it is, from one forward pass: what ``fit(x:y:weights:validation:progress:checkpoint:)``
-  /// reports after each epoch.
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
-  public func evaluate(_ v: ValidationData<Scalar>) -> (cost: Double, accuracy: Double?) {
-    let (z, p) = network._output(v.x, "validation")
-    let cost = Double(network._dataCost(z: z, a: p, y: v.y, loss: loss, weights: v.weights))
+  /// network as it is: what ``fit(_:validation:group:progress:checkpoint:)``
+  /// reports after each epoch. One forward pass for a matrix on one process;
+  /// otherwise in chunks of at most 4096 examples, shared out over the
+  /// processes of `group` (a collective call) and summed.
+  public func evaluate(_ v: LabelledExamples<Scalar>, group: any ProcessGroup = SingleProcess()) -> (
+    cost: Double, accuracy: Double?
+  ) {
+    if group.size == 1, let x = v.matrix {
+      return evaluate(x: x, y: v.labels, weights: v.weights)
+    }
+    let output = network.outputActivation
+    let hasAccuracy = (output == .sigmoid && network.outputSize == 1) || output == .softmax
+    let mine = Array(stride(from: group.rank, to: v.source.exampleCount, by: group.size))
+    var sums = [0.0, 0.0]  // Σ cost·m, Σ right
+    var start = 0
+    while start < mine.count {
+      let part = mine[start..<Swift.min(start + 4096, mine.count)]
+      var x = Matrix<Scalar>.zeros(v.source.featureCount, part.count)
+      v.source.gatherExamples(part, into: &x)
+      var y = Matrix<Scalar>.zeros(v.labels.rows, part.count)
+      Self.gather(v.labels, part, into: &y)
+      let w = v.weights.map { all in
+        Matrix<Scalar>(rows: 1, columns: part.count) { _, j in all.elements[part[part.startIndex + j]] }
+      }
+      let (cost, accuracy) = evaluate(x: x, y: y, weights: w)
+      sums[0] += cost * Double(part.count)
+      sums[1] += (accuracy ?? 0) * Double(part.count)
+      start += part.count
+    }
+    sums.withUnsafeMutableBufferPointer { group.allreduceSum($0) }
+    let n = Double(v.source.exampleCount)
+    return (sums[0] / n, hasAccuracy ? sums[1] / n : nil)
+  }
+
+  /// The cost and accuracy on `x` and `y` from one forward pass.
+  func evaluate(x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>?) -> (cost: Double, accuracy: Double?) {
+    let (z, p) = network._output(x, "validation")
+    let cost = Double(network._dataCost(z: z, a: p, y: y, loss: loss, weights: weights))
     let output = network.outputActivation
     guard (output == .sigmoid && network.outputSize == 1) || output == .softmax else { return (cost, nil) }
     var right = 0
     if output == .sigmoid {
-      for j in 0..<p.columns where (p[0, j] >= 0.5) == (v.y[0, j] >= 0.5) { right += 1 }
+      for j in 0..<p.columns where (p[0, j] >= 0.5) == (y[0, j] >= 0.5) { right += 1 }
     } else {
       let predicted = p.argmaxOfEachColumn()
-      let actual = v.y.argmaxOfEachColumn()
+      let actual = y.argmaxOfEachColumn()
       for j in 0..<p.columns where predicted[j] == actual[j] { right += 1 }
     }
     return (cost, Double(right) / Double(p.columns))
@@ -243,42 +349,6 @@ public struct Trainer<Scalar: BLASScalar> {
     if x.columns == 0 { shapeFailure("\(what): X has no examples (\(x.rows)×0)") }
   }
 
-  /// This epoch's mini-batches: the columns of x and y gathered, in an order
-  /// drawn from the generator, into buffers kept between epochs.
-  mutating func shuffledBatches(
-    x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>?, batchSize: Int
-  ) -> MiniBatches<Scalar> {
-    if shuffledX.shape != x.shape { shuffledX = .zeros(x.rows, x.columns) }
-    if shuffledY.shape != y.shape { shuffledY = .zeros(y.rows, y.columns) }
-    if order.count != x.columns { order = Array(0..<x.columns) }
-    for i in order.indices { order[i] = i }
-    generator.shuffle(&order)  // the same permutation as generator.permutation(m)
-    MiniBatches.gatherColumns(of: x, order: order, into: &shuffledX)
-    MiniBatches.gatherColumns(of: y, order: order, into: &shuffledY)
-    if let weights {
-      if shuffledWeights.shape != weights.shape { shuffledWeights = .zeros(1, weights.columns) }
-      MiniBatches.gatherColumns(of: weights, order: order, into: &shuffledWeights)
-    } else {
-      shuffledWeights = .zeros(0, 0)
-    }
-    return MiniBatches(orderedX: shuffledX, orderedY: shuffledY, batchSize: batchSize)
-  }
-
-  /// The weights of batch `i` of this epoch's shuffled batches (nil when
-  /// training is unweighted), copied into a buffer kept per batch size.
-  mutating func batchWeights(_ i: Int, batchSize: Int, count: Int) -> Matrix<Scalar>? {
-    guard shuffledWeights.columns > 0 else { return nil }
-    var buffer = weightBuffers[count] ?? .zeros(1, count)
-    weightBuffers[count] = nil  // keep the buffer uniquely referenced while it is written
-    shuffledWeights.withUnsafeBufferPointer { all in
-      buffer.withUnsafeMutableBufferPointer { part in
-        for k in 0..<count { part[k] = all[i * batchSize + k] }
-      }
-    }
-    weightBuffers[count] = buffer
-    return buffer
-  }
-
   mutating func buffers(for m: Int) -> [BatchBuffers<Scalar>] {
     if let b = batchBuffers[m] { return b }
     let dropout = options.keepProbability < 1
@@ -287,9 +357,13 @@ public struct Trainer<Scalar: BLASScalar> {
     return b
   }
 
+  /// Forward, cost and backward on a batch, the gradients left in
+  /// ``gradientBuffers``; with `l2` (the options' λ unless the L2 term is
+  /// added later, after the gradients of several processes are summed).
   mutating func forwardBackward<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(
-    x: X, y: Y, weights: Matrix<Scalar>?, training: Bool
+    x: X, y: Y, weights: Matrix<Scalar>?, training: Bool, l2: Double? = nil
   ) -> Scalar {
+    let l2 = l2 ?? options.l2
     checkData(x: x, y: y)
     let m = x.columns
     let buf = buffers(for: m)
@@ -317,7 +391,7 @@ public struct Trainer<Scalar: BLASScalar> {
     // The cost and dZ_L.
     let top = buf[depth - 1]
     var cost = loss.outputGradient(z: top.z, a: top.a, labels: y, weights: weights, output: output, into: &top.dz)
-    if options.l2 > 0 { cost += Losses.l2Penalty(of: network, lambda: options.l2, examples: m) }
+    if l2 > 0 { cost += Losses.l2Penalty(of: network, lambda: l2, examples: m) }
     // Backward.
     for l in stride(from: depth - 1, through: 0, by: -1) {
       let b = buf[l]
@@ -331,8 +405,8 @@ public struct Trainer<Scalar: BLASScalar> {
           dZ: b.dz, aPrev: buf[l - 1].a, dW: &gradientBuffers.weights[l], db: &gradientBuffers.biases[l], path: path,
           splitSkinnyProducts: split)
       }
-      if options.l2 > 0 {
-        Losses.addL2Gradient(weights: layer.weights, lambda: options.l2, examples: m, to: &gradientBuffers.weights[l])
+      if l2 > 0 {
+        Losses.addL2Gradient(weights: layer.weights, lambda: l2, examples: m, to: &gradientBuffers.weights[l])
       }
       if l > 0 {
         let below = buf[l - 1]
@@ -379,7 +453,8 @@ extension Network {
   @_specialize(exported:true,where Scalar == Float)
   @_specialize(exported:true,where Scalar == Double)
   public mutating func train(
-    x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>? = nil, validation: ValidationData<Scalar>? = nil,
+    x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>? = nil,
+    validation: LabelledExamples<Scalar>? = nil,
     options: TrainingOptions = TrainingOptions(), progress: ((TrainingProgress) -> TrainingControl)? = nil,
     checkpoint: ((Network<Scalar>, TrainingProgress) -> Void)? = nil
   ) throws(TrainingError) -> TrainingHistory {

@@ -101,22 +101,6 @@ public struct EarlyStopping: Equatable, Sendable {
   }
 }
 
-/// Held-out examples whose cost (and accuracy) training reports after every
-/// epoch without learning from them: X is n_x × m, Y n_L × m, optional
-/// per-example weights 1 × m (the validation cost is then weighted as the
-/// training cost is).
-public struct ValidationData<Scalar: BLASScalar>: Sendable {
-  public var x: Matrix<Scalar>
-  public var y: Matrix<Scalar>
-  public var weights: Matrix<Scalar>?
-
-  public init(x: Matrix<Scalar>, y: Matrix<Scalar>, weights: Matrix<Scalar>? = nil) {
-    self.x = x
-    self.y = y
-    self.weights = weights
-  }
-}
-
 /// Settings that cannot work, found before training starts.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
   case invalidOption(String)

@@ -316,37 +316,29 @@ struct Fitter {
     let exampleWeights: Matrix<Float>? = weightsOfClasses.map {
       DataSplit.exampleWeights(classIndices: classes.indices(trainLabels), classWeights: $0)
     }
-    let validationData = validation.map {
-      ValidationData(x: $0.mapped == nil ? scaler.transform($0.x) : .zeros(0, 0), y: classes.targets($0.labels!))
-    }
+    let yValidation = validation.map { classes.targets($0.labels!) }
     let started = ContinuousClock.now
     let history: TrainingHistory
     var report = (calls: 0, time: Duration.zero, agree: true)
     let onEpoch = reporter ? progress : nil
     do {
-      if group.size == 1 && train.mapped == nil {
-        history = try network.train(
-          x: xTrain, y: yTrain, weights: exampleWeights, validation: validationData, options: trainingOptions,
-          progress: onEpoch)
+      var trainer = try Trainer(network: network, options: trainingOptions)
+      if let rows = train.mapped {
+        // Batches read from the mapped file and standardised as they are read.
+        history = try trainer.fit(
+          LabelledExamples(
+            StandardizedExamples(rows.source, standardizer: scaler), labels: yTrain, weights: exampleWeights),
+          validation: validation.map {
+            LabelledExamples(StandardizedExamples($0.mapped!.source, standardizer: scaler), labels: yValidation!)
+          }, group: group, progress: onEpoch)
       } else {
-        var parallel = try DataParallelTrainer(network: network, options: trainingOptions, group: group)
-        if let rows = train.mapped {
-          // Batches read from the mapped file and standardised as they are read.
-          history = try parallel.fit(
-            LabelledExamples(
-              StandardizedExamples(rows.source, standardizer: scaler), labels: yTrain, weights: exampleWeights),
-            validation: validation.map {
-              LabelledExamples(
-                StandardizedExamples($0.mapped!.source, standardizer: scaler), labels: validationData!.y)
-            }, progress: onEpoch)
-        } else {
-          history = try parallel.fit(
-            LabelledExamples(xTrain, labels: yTrain, weights: exampleWeights),
-            validation: validationData.map { LabelledExamples($0.x, labels: $0.y) }, progress: onEpoch)
-        }
-        network = parallel.network
-        report = (parallel.allreduceCalls, parallel.allreduceTime, parallel.parametersAgree())
+        history = try trainer.fit(
+          LabelledExamples(xTrain, labels: yTrain, weights: exampleWeights),
+          validation: validation.map { LabelledExamples(scaler.transform($0.x), labels: yValidation!) }, group: group,
+          progress: onEpoch)
       }
+      network = trainer.network
+      if group.size > 1 { report = (trainer.allreduceCalls, trainer.allreduceTime, trainer.parametersAgree(group)) }
     } catch .diverged(let epoch, let batch, let cost, let initialCost) {
       let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
       let rate = options.optimizer.learningRate

@@ -70,28 +70,32 @@ import Testing
     #expect(whole.network.weights(1).maxAbsoluteDifference(network.weights(1)) > 1e-3)
   }
 
-  /// A loop written from MiniBatches, Trainer.step and TrainingMonitor is fit.
+  /// A loop written from MiniBatches, Trainer.step and TrainingMonitor is
+  /// fit (per-example weights and an L2 term included).
   @Test func aLoopWithTheMonitorIsFit() throws {
     let x = Matrix<Float>(rows: 4, columns: 50) { i, j in Float(sin(Double(7 * j + i))) }
     let y = Matrix<Float>(rows: 1, columns: 50) { _, j in sin(Double(7 * j)) + cos(Double(7 * j + 1)) > 0 ? 1 : 0 }
+    let weights = Matrix<Float>(rows: 1, columns: 50) { _, j in j % 4 == 0 ? 2 : 1 }
     let vx = Matrix<Float>(rows: 4, columns: 20) { i, j in Float(cos(Double(5 * j + i))) }
     let vy = Matrix<Float>(rows: 1, columns: 20) { _, j in cos(Double(5 * j)) > 0 ? 1 : 0 }
-    let validation = ValidationData(x: vx, y: vy)
+    let validation = LabelledExamples(vx, labels: vy)
     let options = TrainingOptions(
-      epochs: 60, optimizer: .adam(learningRate: 0.05), batchSize: 16, seed: 9, recordCostEvery: 1,
+      epochs: 60, optimizer: .adam(learningRate: 0.05), batchSize: 16, l2: 0.01, seed: 9, recordCostEvery: 1,
       earlyStopping: EarlyStopping(patience: 5))
     let start = Network<Float>(sizes: [4, 6, 1], seed: 2)
     var fitted = start
-    let expected = try fitted.train(x: x, y: y, validation: validation, options: options)
+    let expected = try fitted.train(x: x, y: y, weights: weights, validation: validation, options: options)
 
     var trainer = try Trainer(network: start, options: options)
     var generator = Xoshiro256StarStar(seed: options.seed)
     var monitor = TrainingMonitor<Float>(options: options)
     for epoch in 1...options.epochs {
-      let batches = MiniBatches(x: x, y: y, batchSize: 16, order: generator.permutation(50))
+      let order = generator.permutation(50)
+      let batches = MiniBatches(x: x, y: y, batchSize: 16, order: order)
       var total = 0.0
       for (b, batch) in batches.enumerated() {
-        let cost = Double(trainer.step(x: batch.x, y: batch.y))
+        let w = Matrix<Float>(rows: 1, columns: batch.x.columns) { _, j in weights[0, order[b * 16 + j]] }
+        let cost = Double(trainer.step(x: batch.x, y: batch.y, weights: w))
         try monitor.checkBatch(cost: cost, epoch: epoch, batch: b + 1)
         total += cost * Double(batch.x.columns)
       }
@@ -108,9 +112,10 @@ import Testing
     #expect(mine == fitted)
   }
 
-  /// With one process, the data-parallel trainer reading from a source is fit.
+  /// Examples read by index from a source (gathered batch by batch) train
+  /// as the same examples in a matrix do (column views of a shuffled copy).
   @Test(arguments: [16, nil] as [Int?])
-  func theDataParallelTrainerOnOneProcessIsFit(batchSize: Int?) throws {
+  func examplesFromASourceTrainAsTheMatrix(batchSize: Int?) throws {
     let x = Matrix<Float>(rows: 4, columns: 50) { i, j in Float(sin(Double(7 * j + i))) }
     let y = Matrix<Float>(rows: 1, columns: 50) { _, j in sin(Double(7 * j)) + cos(Double(7 * j + 1)) > 0 ? 1 : 0 }
     let weights = Matrix<Float>(rows: 1, columns: 50) { _, j in j % 4 == 0 ? 2 : 1 }
@@ -122,16 +127,19 @@ import Testing
     let start = Network<Float>(sizes: [4, 6, 1], seed: 2)
     var fitted = start
     let expected = try fitted.train(
-      x: x, y: y, weights: weights, validation: ValidationData(x: vx, y: vy), options: options)
+      x: x, y: y, weights: weights, validation: LabelledExamples(vx, labels: vy), options: options)
 
-    var parallel = try DataParallelTrainer(network: start, options: options, group: SingleProcess())
-    let history = try parallel.fit(
-      LabelledExamples(x, labels: y, weights: weights), validation: LabelledExamples(vx, labels: vy))
+    var trainer = try Trainer(network: start, options: options)
+    let everything = Array(0..<50)
+    let history = try trainer.fit(
+      LabelledExamples(ExampleSubset(x, indices: everything), labels: y, weights: weights),
+      validation: LabelledExamples(ExampleSubset(vx, indices: Array(0..<20)), labels: vy))
     #expect(history.epochsRun == expected.epochsRun && history.bestEpoch == expected.bestEpoch)
+    #expect(history.epochsRun > 5)
     #expect(history.costs.map(\.cost) == expected.costs.map(\.cost))
     for (a, b) in zip(history.validationCosts, expected.validationCosts) { #expect(abs(a.cost - b.cost) < 1e-12) }
-    #expect(parallel.network == fitted)
-    #expect(parallel.allreduceCalls == expected.epochsRun * (batchSize == nil ? 1 : 4))
+    #expect(trainer.network == fitted)
+    #expect(trainer.allreduceCalls == 0)
   }
 
   @Test func statisticsGatheredInBatchesAreThoseOfTheWhole() throws {

@@ -26,7 +26,7 @@ func twoClasses(
     let options = TrainingOptions(epochs: 7, optimizer: .adam(learningRate: 0.01), batchSize: 16, recordCostEvery: 1)
     var seen: [Double] = []
     let history = try net.train(
-      x: train.x, y: train.y, validation: ValidationData(x: validation.x, y: validation.y), options: options
+      x: train.x, y: train.y, validation: LabelledExamples(validation.x, labels: validation.y), options: options
     ) { p in
       seen.append(p.validationCost!)
       return .proceed
@@ -52,7 +52,7 @@ func twoClasses(
       earlyStopping: EarlyStopping(patience: 5))
     var saved: (epoch: Int, network: Network<Float>)?
     let history = try net.train(
-      x: train.x, y: train.y, validation: ValidationData(x: validation.x, y: validation.y), options: options,
+      x: train.x, y: train.y, validation: LabelledExamples(validation.x, labels: validation.y), options: options,
       checkpoint: { network, p in saved = (p.epoch, network) })
     let best = try #require(saved)
     #expect(history.stoppedEarly && history.stoppedByEarlyStopping)
@@ -79,7 +79,7 @@ func twoClasses(
       epochs: 100, optimizer: .gradientDescent(learningRate: 0.001), recordCostEvery: 1,
       earlyStopping: EarlyStopping(patience: 3, minDelta: 1))
     let history = try net.train(
-      x: train.x, y: train.y, validation: ValidationData(x: validation.x, y: validation.y), options: options)
+      x: train.x, y: train.y, validation: LabelledExamples(validation.x, labels: validation.y), options: options)
     #expect(history.epochsRun == 4)
     #expect(history.bestEpoch == 1)
     #expect(history.restoredBestWeights)

@@ -11,7 +11,8 @@ import NeuralNetwork
 ///
 ///     let world = MPICommunicator.start()
 ///     defer { world.finish() }
-///     var trainer = try DataParallelTrainer(network: network, options: options, group: world)
+///     var trainer = try Trainer(network: network, options: options)
+///     let history = try trainer.fit(examples, validation: nil, group: world)
 ///
 /// MPI's default error handler is kept: an MPI call that fails ends every
 /// process with MPI's message, so none waits forever for another.

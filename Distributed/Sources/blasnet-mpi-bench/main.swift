@@ -86,11 +86,10 @@ let examples = NPYExamples<Float>(try NPYArray(path: dataPath))
 let labels = try Matrix<Float>(npyFile: labelPath)
 let options = TrainingOptions(
   epochs: 1, optimizer: .gradientDescent(learningRate: 0.01), batchSize: batch, seed: 1, stopOnDivergence: false)
-var trainer = try DataParallelTrainer(network: Network<Float>(sizes: sizes, seed: 3), options: options, group: world)
+var trainer = try Trainer(network: Network<Float>(sizes: sizes, seed: 3), options: options)
 world.barrier()
 let started = ContinuousClock.now
-let history = try trainer.fit(
-  LabelledExamples(examples, labels: labels), validation: nil as LabelledExamples<Matrix<Float>>?)
+let history = try trainer.fit(LabelledExamples(examples, labels: labels), group: world)
 let elapsed = ContinuousClock.now - started
 world.barrier()
 

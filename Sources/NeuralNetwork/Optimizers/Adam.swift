@@ -94,8 +94,8 @@ public struct Adam<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
     self.t = 0
   }
 
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
     _adamUpdate(
       &network, gradients, &v, &s, &t, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
@@ -138,8 +138,8 @@ public struct AdamW<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable 
     self.t = 0
   }
 
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
     _adamUpdate(
       &network, gradients, &v, &s, &t, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,

@@ -29,8 +29,8 @@ public struct GradientDescent<Scalar: BLASScalar>: GradientOptimizer, Equatable,
     self.learningRate = learningRate
   }
 
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
     gradients._checkShapes(like: network, "GradientDescent.update")
     let step = Scalar(-learningRate)

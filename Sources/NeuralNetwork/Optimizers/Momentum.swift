@@ -43,8 +43,8 @@ public struct Momentum<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendab
     self.v = Gradients(zerosLike: network)
   }
 
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
     gradients._checkShapes(like: network, "Momentum.update")
     v._checkShapes(like: network, "Momentum.update (v)")

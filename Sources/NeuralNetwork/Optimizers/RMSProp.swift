@@ -51,8 +51,8 @@ public struct RMSProp<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendabl
     self.s = Gradients(zerosLike: network)
   }
 
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
     gradients._checkShapes(like: network, "RMSProp.update")
     s._checkShapes(like: network, "RMSProp.update (s)")
