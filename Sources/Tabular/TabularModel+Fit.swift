@@ -172,6 +172,8 @@ extension TabularModel {
   /// on every split: `blasnet train` as a function.
   ///
   /// - Parameters:
+  ///   - source: the table: a CSV file, CSV bytes, rows of strings, or `.npy` arrays.
+  ///   - options: how to read, encode, split and train (`blasnet train`'s defaults).
   ///   - group: the processes training together (data-parallel); every
   ///     process must call this with the same source and options. Process 0
   ///     alone calls `checkBeforeReading`, `prepared` and `progress`.
