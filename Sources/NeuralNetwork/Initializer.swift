@@ -5,19 +5,44 @@ import LinearAlgebra
 ///     he            Wl ~ N(0, 1)·√(2 / n_{l-1})         (default; suits ReLU)
 ///     xavier        Wl ~ N(0, 1)·√(2 / (n_{l-1} + n_l)) (Glorot; suits tanh/sigmoid)
 ///     reference     Wl ~ N(0, 1) / √n_{l-1}             (the NumPy course's deep network)
-///     smallNormal   Wl ~ N(0, 1)·0.01                   (the course's first network)
+///     smallNormal   Wl ~ N(0, 1)·0.01                   (the course's first network;
+///                                                       smallNormal(scale:) for another scale)
 ///     orthogonal    Wl = gain·Q from the QR of an N(0, 1) matrix (rows or columns orthonormal)
 ///
 /// A network draws all layers from one generator (a seeded
 /// `Xoshiro256StarStar` unless another is given), layer 1 first, column by
 /// column; or takes standard-normal draws made elsewhere and scales them by
 /// the same rule (``weights(fromStandardNormal:)``).
-public enum Initializer: String, Codable, Sendable, CaseIterable {
-  case he
-  case xavier
-  case reference
-  case smallNormal
-  case orthogonal
+public struct Initializer: Hashable, Sendable, CustomStringConvertible {
+  /// The rule that scales the draws.
+  public enum Rule: String, Sendable, CaseIterable {
+    case he, xavier, reference, smallNormal, orthogonal
+  }
+
+  public var rule: Rule
+  /// The standard deviation of ``Rule/smallNormal`` (the course's 0.01 unless given).
+  public var smallScale: Double
+
+  public init(_ rule: Rule, smallScale: Double = 0.01) {
+    self.rule = rule
+    self.smallScale = smallScale
+  }
+
+  public static let he = Initializer(.he)
+  public static let xavier = Initializer(.xavier)
+  public static let reference = Initializer(.reference)
+  public static let smallNormal = Initializer(.smallNormal)
+  public static let orthogonal = Initializer(.orthogonal)
+  /// N(0, 1)·`scale`: the course's `np.random.randn(n_l, n_prev) * scale`.
+  public static func smallNormal(scale: Double) -> Initializer { Initializer(.smallNormal, smallScale: scale) }
+
+  /// The five rules, small-normal at 0.01.
+  public static var allCases: [Initializer] { Rule.allCases.map { Initializer($0) } }
+
+  /// `he`, `smallNormal(scale: 0.5)`, ….
+  public var description: String {
+    rule == .smallNormal && smallScale != 0.01 ? "smallNormal(scale: \(smallScale))" : rule.rawValue
+  }
 
   /// Parses `he`, `xavier`/`glorot`, `reference`, `small`, `orthogonal`.
   public init?(name: String) {
@@ -32,16 +57,16 @@ public enum Initializer: String, Codable, Sendable, CaseIterable {
   }
 
   /// The standard deviation the normal rules scale N(0, 1) draws by, for a
-  /// `fanOut × fanIn` matrix: √(2/n_in), √(2/(n_in + n_out)), 1/√n_in, 0.01;
+  /// `fanOut × fanIn` matrix: √(2/n_in), √(2/(n_in + n_out)), 1/√n_in, the small scale (0.01);
   /// √2 (the gain applied to orthonormal rows or columns) for orthogonal.
   public func scale(fanOut: Int, fanIn: Int) -> Double {
     let nIn = Double(fanIn)
     let nOut = Double(fanOut)
-    switch self {
+    switch rule {
     case .he: return (2 / nIn).squareRoot()
     case .xavier: return (2 / (nIn + nOut)).squareRoot()
     case .reference: return 1 / nIn.squareRoot()
-    case .smallNormal: return 0.01
+    case .smallNormal: return smallScale
     case .orthogonal: return 2.0.squareRoot()  // for ReLU layers, as He
     }
   }

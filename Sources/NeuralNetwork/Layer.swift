@@ -115,11 +115,14 @@ public struct Layer<Scalar: BLASScalar>: Equatable, Sendable {
   }
 
   /// `dZ = dA ⊙ g'(Z)`, then ``backward(dZ:aPrev:)`` (the course's
-  /// `linear_activation_backward`); `z` is the Z this layer's forward pass returned.
+  /// `linear_activation_backward`); `z` is the Z this layer's forward pass
+  /// returned. Returns `dZ` too, for checking a step by hand.
   public func backward<X: MatrixOperand<Scalar>>(dA: Matrix<Scalar>, z: Matrix<Scalar>, aPrev: X) -> (
-    dAPrev: Matrix<Scalar>, dW: Matrix<Scalar>, db: Matrix<Scalar>
+    dAPrev: Matrix<Scalar>, dW: Matrix<Scalar>, db: Matrix<Scalar>, dZ: Matrix<Scalar>
   ) {
-    backward(dZ: activation.backward(dA: dA, z: z), aPrev: aPrev)
+    let dZ = activation.backward(dA: dA, z: z)
+    let (dAPrev, dW, db) = backward(dZ: dZ, aPrev: aPrev)
+    return (dAPrev, dW, db, dZ)
   }
 
   /// `dW = (1/m)·dZ·A_prevᵀ` (one gemm with A_prev read transposed) and

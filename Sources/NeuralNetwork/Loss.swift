@@ -396,6 +396,28 @@ public enum Losses {
     return S(lambda) / S(2 * m) * squares
   }
 
+  /// ``l2Penalty(of:lambda:examples:)`` of a plain parameter dictionary
+  /// (`W1`…`WL` are penalised, `b1`…`bL` are not).
+  public static func l2Penalty<S: BLASScalar>(parameters: [String: Matrix<S>], lambda: Double, examples m: Int) -> S {
+    if m < 1 { shapeFailure("l2Penalty: the number of examples must be ≥ 1, got \(m)") }
+    var squares: S = 0
+    for (name, w) in parameters.sorted(by: { $0.key < $1.key }) where name.hasPrefix("W") {
+      w.withUnsafeBufferPointer { p in for v in p { squares += v * v } }
+    }
+    return S(lambda) / S(2 * m) * squares
+  }
+
+  /// The course's `compute_cost_with_regularization(AL, Y, parameters, lambd)`:
+  /// the binary cross-entropy of the output `AL` against `Y` (both 1 × m;
+  /// clipped as ``binaryCrossEntropy(predictions:labels:epsilon:weights:)``)
+  /// plus the L2 penalty `(λ/2m)·Σ_l ‖W_l‖²` of the parameters.
+  public static func binaryCrossEntropy<S: BLASScalar>(
+    predictions al: Matrix<S>, labels y: Matrix<S>, parameters: [String: Matrix<S>], lambda: Double
+  ) -> S {
+    binaryCrossEntropy(predictions: al, labels: y)
+      + l2Penalty(parameters: parameters, lambda: lambda, examples: al.columns)
+  }
+
   /// The penalty's gradient for one weight matrix, `(λ/m)·W`.
   public static func l2Gradient<S: BLASScalar>(weights: Matrix<S>, lambda: Double, examples m: Int) -> Matrix<S> {
     var g = Matrix<S>.zeros(weights.rows, weights.columns)

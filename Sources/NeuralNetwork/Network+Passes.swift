@@ -27,11 +27,11 @@ extension Network {
     }
   }
 
-  func _checkLabels(_ x: Matrix<Scalar>, _ y: Matrix<Scalar>, _ operation: String) {
+  func _checkLabels<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(_ x: X, _ y: Y, _ operation: String) {
     _checkInput(x, operation)
     if y.rows != outputSize || y.columns != x.columns {
       shapeFailure(
-        "\(operation): labels are \(y.shape) but the output is \(outputSize)×\(x.columns); Y must be \(outputSize)×m with one column per example of X"
+        "\(operation): labels are \(y.rows)×\(y.columns) but the output is \(outputSize)×\(x.columns); Y must be \(outputSize)×m with one column per example of X"
       )
     }
   }
@@ -92,10 +92,12 @@ extension Network {
   /// a sigmoid or softmax output is computed from the logits.
   ///
   /// Traps for a loss that does not fit the output activation (see ``Loss/fits(output:)``).
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
-  public func cost(
-    x: Matrix<Scalar>, y: Matrix<Scalar>, loss: Loss? = nil, l2: Double = 0, weights: Matrix<Scalar>? = nil
+  /// `x` and `y` may be column views (a mini-batch of a larger matrix, `x.columns(0..<64)`):
+  /// nothing is copied.
+  @_specialize(exported:true,where Scalar == Float, X == Matrix<Float>, Y == Matrix<Float>)
+  @_specialize(exported:true,where Scalar == Double, X == Matrix<Double>, Y == Matrix<Double>)
+  public func cost<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(
+    x: X, y: Y, loss: Loss? = nil, l2: Double = 0, weights: Matrix<Scalar>? = nil
   ) -> Scalar {
     let loss = _loss(loss, "cost")
     _checkLabels(x, y, "cost")
@@ -106,13 +108,14 @@ extension Network {
   }
 
   /// The loss's value from the output layer's `z` and `a` (cross-entropy from the logits).
-  func _dataCost(z: Matrix<Scalar>, a: Matrix<Scalar>, y: Matrix<Scalar>, loss: Loss, weights: Matrix<Scalar>?)
-    -> Scalar
-  {
+  func _dataCost<Y: MatrixOperand<Scalar>>(
+    z: Matrix<Scalar>, a: Matrix<Scalar>, y: Y, loss: Loss, weights: Matrix<Scalar>?
+  ) -> Scalar {
+    var unused = Matrix<Scalar>.zeros(0, 0)
     switch loss {
-    case .binaryCrossEntropy: return Losses.binaryCrossEntropy(logits: z, labels: y, weights: weights)
-    case .categoricalCrossEntropy: return Losses.categoricalCrossEntropy(logits: z, labels: y, weights: weights)
-    case .meanSquaredError: return Losses.meanSquaredError(predictions: a, labels: y, weights: weights)
+    case .binaryCrossEntropy: return Losses._bce(z, y, weights, gradient: &unused, writeGradient: false)
+    case .categoricalCrossEntropy: return Losses._cce(z, y, weights, gradient: &unused, writeGradient: false)
+    case .meanSquaredError: return Losses._mse(a, y, weights, gradient: &unused, writeGradient: false)
     }
   }
 
@@ -127,10 +130,11 @@ extension Network {
   /// The gradients `dW1…dWL`, `db1…dbL` of the cost on `x`, `y` (forward with
   /// caches, the loss's output gradient, ``backward(dZ:caches:l2:keepIntermediates:)``).
   /// With `keepIntermediates`, ``Gradients/intermediates`` also holds `dZ1…dZL` and `dA0…dA(L−1)`.
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
-  public func gradients(
-    x: Matrix<Scalar>, y: Matrix<Scalar>, loss: Loss? = nil, l2: Double = 0, weights: Matrix<Scalar>? = nil,
+  /// `x` and `y` may be column views: nothing is copied.
+  @_specialize(exported:true,where Scalar == Float, X == Matrix<Float>, Y == Matrix<Float>)
+  @_specialize(exported:true,where Scalar == Double, X == Matrix<Double>, Y == Matrix<Double>)
+  public func gradients<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(
+    x: X, y: Y, loss: Loss? = nil, l2: Double = 0, weights: Matrix<Scalar>? = nil,
     keepIntermediates: Bool = false
   ) -> Gradients<Scalar> {
     costAndGradients(x: x, y: y, loss: loss, l2: l2, weights: weights, keepIntermediates: keepIntermediates).gradients
@@ -138,20 +142,27 @@ extension Network {
 
   /// The cost (as ``cost(x:y:loss:l2:weights:)``) and the gradients (as
   /// ``gradients(x:y:loss:l2:weights:keepIntermediates:)``) from one forward pass.
-  @_specialize(exported:true,where Scalar == Float)
-  @_specialize(exported:true,where Scalar == Double)
-  public func costAndGradients(
-    x: Matrix<Scalar>, y: Matrix<Scalar>, loss: Loss? = nil, l2: Double = 0, weights: Matrix<Scalar>? = nil,
+  /// `x` and `y` may be column views: nothing is copied.
+  @_specialize(exported:true,where Scalar == Float, X == Matrix<Float>, Y == Matrix<Float>)
+  @_specialize(exported:true,where Scalar == Double, X == Matrix<Double>, Y == Matrix<Double>)
+  public func costAndGradients<X: MatrixOperand<Scalar>, Y: MatrixOperand<Scalar>>(
+    x: X, y: Y, loss: Loss? = nil, l2: Double = 0, weights: Matrix<Scalar>? = nil,
     keepIntermediates: Bool = false
   ) -> (cost: Scalar, gradients: Gradients<Scalar>) {
     let loss = _loss(loss, "gradients")
     _checkLabels(x, y, "gradients")
-    let (_, caches) = forward(x)
+    // Layer 1's A_prev is x itself, read in place by the backward pass.
+    var caches: [LayerCache<Scalar>] = []
+    caches.reserveCapacity(depth)
+    for l in 0..<depth {
+      let (z, a) = l == 0 ? layers[0].forward(x) : layers[l].forward(caches[l - 1].a)
+      caches.append(LayerCache(aPrev: l == 0 ? .zeros(0, 0) : caches[l - 1].a, z: z, a: a))
+    }
     let top = caches[depth - 1]
     var dz = Matrix<Scalar>.zeros(outputSize, x.columns)
     var j = loss.outputGradient(z: top.z, a: top.a, labels: y, weights: weights, output: outputActivation, into: &dz)
     if l2 > 0 { j += Losses.l2Penalty(of: self, lambda: l2, examples: x.columns) }
-    return (j, backward(dZ: dz, caches: caches, l2: l2, keepIntermediates: keepIntermediates))
+    return (j, _backward(dZ: dz, caches: caches, input: x, l2: l2, keepIntermediates: keepIntermediates))
   }
 
   /// The backward pass from the gradient of the summed loss with respect to
@@ -184,6 +195,14 @@ extension Network {
     dZ: Matrix<Scalar>, caches: [LayerCache<Scalar>], l2: Double = 0, keepIntermediates: Bool = false
   ) -> Gradients<Scalar> {
     _checkCaches(caches)
+    return _backward(dZ: dZ, caches: caches, input: caches[0].aPrev, l2: l2, keepIntermediates: keepIntermediates)
+  }
+
+  /// ``backward(dZ:caches:l2:keepIntermediates:)`` with layer 1's A_prev given
+  /// apart (a column view, say), whatever caches[0] holds.
+  func _backward<X: MatrixOperand<Scalar>>(
+    dZ: Matrix<Scalar>, caches: [LayerCache<Scalar>], input: X, l2: Double, keepIntermediates: Bool
+  ) -> Gradients<Scalar> {
     var g = Gradients(zerosLike: self)
     var dz = dZ
     let m = dZ.columns
@@ -193,7 +212,11 @@ extension Network {
       if dz.shape != cache.z.shape {
         shapeFailure("backward: dZ\(l + 1) must have the shape of Z\(l + 1), \(cache.z.shape); it is \(dz.shape)")
       }
-      layer.parameterGradients(dZ: dz, aPrev: cache.aPrev, dW: &g.weights[l], db: &g.biases[l])
+      if l == 0 {
+        layer.parameterGradients(dZ: dz, aPrev: input, dW: &g.weights[l], db: &g.biases[l])
+      } else {
+        layer.parameterGradients(dZ: dz, aPrev: cache.aPrev, dW: &g.weights[l], db: &g.biases[l])
+      }
       if l2 > 0 { Losses.addL2Gradient(weights: layer.weights, lambda: l2, examples: m, to: &g.weights[l]) }
       if keepIntermediates { g.intermediates["dZ\(l + 1)"] = dz }
       if l > 0 || keepIntermediates {

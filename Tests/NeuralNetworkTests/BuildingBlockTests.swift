@@ -64,7 +64,10 @@ func expectMatrixClose(
     }
     let layer = Layer(weights: w, bias: b, activation: activation)
     let z = layer.forward(aPrev).z
-    let (dAPrev, dW, db) = layer.backward(dA: dA, z: z, aPrev: aPrev)
+    let (dAPrev, dW, db, dZ) = layer.backward(dA: dA, z: z, aPrev: aPrev)
+    // dZ = ∂(Σ dA ⊙ g(Z)) / ∂Z, the course's dZ of linear_activation_backward.
+    expectMatrixClose(
+      dZ, numericalGradient(of: { (dA * activation.apply($0)).sum() }, at: z), tolerance: 1e-8, "dZ, \(activation)")
     expectMatrixClose(dW, numericalGradient(of: { j($0, b, aPrev) }, at: w), tolerance: 1e-8, "dW, \(activation)")
     expectMatrixClose(db, numericalGradient(of: { j(w, $0, aPrev) }, at: b), tolerance: 1e-8, "db, \(activation)")
     expectMatrixClose(
@@ -425,6 +428,40 @@ func expectMatrixClose(
     #expect(adam.v.dW(1).elements.map { ($0 * 1e6).rounded() } == [1e4, -2e4])  // (1 − β₁)·dW
     #expect(Swift.abs(adam.s.db(1)[0, 0] - 0.001) < 1e-12)  // (1 − β₂)·db²
   }
+
+  /// The course's compute_cost_with_regularization, by hand: AL = [0.8, 0.1],
+  /// Y = [1, 0], W1 = [[1, 2]], W2 = [[3]], λ = 0.5, m = 2:
+  /// −(ln 0.8 + ln 0.9)/2 + (0.5/4)·(1 + 4 + 9).
+  @Test func theL2RegularisedCostFromAnOutputAndParameters() throws {
+    let al = Matrix<Double>(row: [0.8, 0.1])
+    let y = Matrix<Double>(row: [1, 0])
+    let parameters: [String: Matrix<Double>] = [
+      "W1": Matrix(row: [1, 2]), "b1": Matrix(row: [100]), "W2": Matrix(row: [3]), "b2": Matrix(row: [-7]),
+    ]
+    let expected = -(log(0.8) + log(0.9)) / 2 + 0.125 * 14
+    let cost = Losses.binaryCrossEntropy(predictions: al, labels: y, parameters: parameters, lambda: 0.5)
+    #expect(Swift.abs(cost - expected) < 1e-12, "\(cost) vs \(expected)")
+    // The same penalty as a network with these weights has.
+    let network = try Network<Double>(parameters: parameters, activations: [.relu, .sigmoid])
+    #expect(
+      Losses.l2Penalty(parameters: parameters, lambda: 0.5, examples: 2)
+        == Losses.l2Penalty(of: network, lambda: 0.5, examples: 2))
+  }
+
+  /// Cost and gradients on a column view (a mini-batch of a larger matrix)
+  /// equal those on a copy of the same columns.
+  @Test func costAndGradientsTakeColumnViews() {
+    let x = Matrix<Double>.randomNormal(4, 30, seed: 5)
+    let y = Matrix<Double>(rows: 1, columns: 30) { _, j in j % 3 == 0 ? 1 : 0 }
+    let network = Network<Double>(sizes: [4, 5, 1], seed: 6)
+    let (bx, by) = (x.columnRange(10..<26), y.columnRange(10..<26))
+    let (cx, cy) = (DataSplit.columns(x, Array(10..<26)), DataSplit.columns(y, Array(10..<26)))
+    let view = network.costAndGradients(x: bx, y: by, l2: 0.1)
+    let copy = network.costAndGradients(x: cx, y: cy, l2: 0.1)
+    #expect(view.cost == copy.cost && view.gradients == copy.gradients)
+    #expect(network.cost(x: bx, y: by) == network.cost(x: cx, y: cy))
+    #expect(network.gradients(x: bx, y: by) == network.gradients(x: cx, y: cy))
+  }
 }
 
 @Suite struct MiniBatchAndInitializerTests {
@@ -469,7 +506,7 @@ func expectMatrixClose(
     let draws = [Matrix<Double>.randomNormal(3, 4, seed: 1), Matrix<Double>.randomNormal(1, 3, seed: 2)]
     for (rule, scale) in [
       (Initializer.he, (2.0 / 4).squareRoot()), (.xavier, (2.0 / 7).squareRoot()), (.reference, 0.5),
-      (.smallNormal, 0.01),
+      (.smallNormal, 0.01), (.smallNormal(scale: 0.5), 0.5),
     ] {
       let n = Network<Double>(sizes: [4, 3, 1], initializer: rule, standardNormalDraws: draws)
       #expect(n.weights(1) == draws[0] * scale, "\(rule)")
