@@ -1,7 +1,42 @@
 import Foundation
 import LinearAlgebra
 
-/// The function a layer applies to its pre-activation `Z = W·A + b`.
+/// A function a layer applies to its pre-activation `Z = W·A + b`, with its
+/// derivative: conform one type to it, in a file of its own under
+/// `Activations/`, and list it in ``Activation/builtIn`` to add an activation
+/// (and its name in the command line's list of choices). Nothing else in the
+/// library switches over activations.
+///
+/// Both passes work on raw column-major buffers and allocate nothing. Mark
+/// their implementations `@_specialize(where S == Float)` (and `Double`):
+/// a layer calls them through an existential, and the run-time dispatch that
+/// this attribute adds is what runs the specialised loop.
+public protocol ActivationFunction: Sendable {
+  /// The name in model files and messages (`relu`).
+  static var name: String { get }
+  /// The name printed in a network's architecture (`ReLU`).
+  static var displayName: String { get }
+  /// Other spellings a command line or a file may use (`linear` for identity),
+  /// compared without case, `-`, `_` and spaces.
+  static var aliases: [String] { get }
+  /// Whether it couples the outputs of a column (softmax): then it has no
+  /// elementwise derivative and only an output layer may have it.
+  static var couplesColumns: Bool { get }
+  /// Every column of `z` (rows × columns) gains `bias` (`z += b`) and `a`
+  /// receives `g(z)`.
+  func biasAndActivate<S: BLASScalar>(
+    z: UnsafeMutableBufferPointer<S>, bias: UnsafeBufferPointer<S>, a: UnsafeMutableBufferPointer<S>, rows: Int,
+    columns: Int)
+  /// `dZ = dA ⊙ g'(Z)` in place: `gradient` holds dA on entry (rows × columns).
+  func backward<S: BLASScalar>(_ gradient: UnsafeMutableBufferPointer<S>, z: UnsafeBufferPointer<S>, rows: Int)
+}
+
+extension ActivationFunction {
+  public static var aliases: [String] { [] }
+  public static var couplesColumns: Bool { false }
+}
+
+/// The activation of a layer: a value that names an ``ActivationFunction``.
 ///
 ///     relu(z)      = max(0, z)             (NaN stays NaN)
 ///     leakyReLU(z) = z if z > 0, else 0.01·z
@@ -12,43 +47,57 @@ import LinearAlgebra
 ///
 /// Derivatives are taken from Z, never from A, so they stay right when
 /// dropout has scaled A. ReLU's derivative is 0 wherever Z ≤ 0 (including 0).
-public enum Activation: String, Codable, Sendable, CaseIterable {
-  case relu
-  case leakyReLU
-  case sigmoid
-  case tanh
-  case identity
-  case softmax
+/// Two activations are equal when their names are.
+public struct Activation: Hashable, Sendable, CustomStringConvertible {
+  /// The function itself.
+  public let function: any ActivationFunction
+
+  public init(_ function: some ActivationFunction) { self.function = function }
+
+  public static let relu = Activation(ReLU())
+  public static let leakyReLU = Activation(LeakyReLU())
+  public static let sigmoid = Activation(Sigmoid())
+  public static let tanh = Activation(Tanh())
+  public static let identity = Activation(Identity())
+  public static let softmax = Activation(Softmax())
+
+  /// The activations that model files and command lines may name.
+  public static let builtIn: [Activation] = [.relu, .leakyReLU, .sigmoid, .tanh, .identity, .softmax]
 
   /// The slope of ``leakyReLU`` for negative inputs.
   public static let leakySlope = 0.01
 
+  /// The name in model files (`relu`, `leakyReLU`, …).
+  public var rawValue: String { type(of: function).name }
+  public var description: String { rawValue }
   /// The name printed in a network's architecture: `ReLU`, `sigmoid`, ...
-  public var displayName: String {
-    switch self {
-    case .relu: return "ReLU"
-    case .leakyReLU: return "leaky ReLU"
-    case .sigmoid: return "sigmoid"
-    case .tanh: return "tanh"
-    case .identity: return "linear"
-    case .softmax: return "softmax"
-    }
+  public var displayName: String { type(of: function).displayName }
+  /// Whether it couples the outputs of a column (softmax).
+  public var couplesColumns: Bool { type(of: function).couplesColumns }
+
+  /// The built-in activation named exactly `rawValue` (as a model file has it).
+  public init?(rawValue: String) {
+    guard let found = Self.builtIn.first(where: { $0.rawValue == rawValue }) else { return nil }
+    self = found
   }
 
   /// Parses a command-line or file spelling (`relu`, `ReLU`, `leaky-relu`, `linear`, ...).
   public init?(name: String) {
-    switch name.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")
-      .replacingOccurrences(of: " ", with: "")
-    {
-    case "relu": self = .relu
-    case "leakyrelu": self = .leakyReLU
-    case "sigmoid", "logistic": self = .sigmoid
-    case "tanh": self = .tanh
-    case "identity", "linear", "none": self = .identity
-    case "softmax": self = .softmax
-    default: return nil
+    func plain(_ s: String) -> String {
+      s.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")
+        .replacingOccurrences(of: " ", with: "")
     }
+    let key = plain(name)
+    guard
+      let found = Self.builtIn.first(where: { a in
+        ([a.rawValue] + type(of: a.function).aliases).contains { plain($0) == key }
+      })
+    else { return nil }
+    self = found
   }
+
+  public static func == (a: Activation, b: Activation) -> Bool { a.rawValue == b.rawValue }
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 }
 
 /// Every column of Z (r × c, column-major) gains the bias (`z += b`) and A
@@ -113,58 +162,11 @@ extension Activation {
         "\(rawValue) forward: bias must be Z.rows×1 and A the shape of Z; Z is \(z.shape), b is \(bias.shape), A is \(a.shape)"
       )
     }
-    let r = z.rows
-    let c = z.columns
-    let kind = self
+    let (r, c) = (z.rows, z.columns)
+    let f = function
     bias.withUnsafeBufferPointer { b in
       z.withUnsafeMutableBufferPointer { zp in
-        a.withUnsafeMutableBufferPointer { ap in
-          switch kind {
-          case .relu:
-            _biasAndPositivePart(zp, ap, b, rows: r, columns: c, slope: 0, identity: false)
-            return
-          case .leakyReLU:
-            _biasAndPositivePart(zp, ap, b, rows: r, columns: c, slope: S(Activation.leakySlope), identity: false)
-            return
-          case .identity:
-            _biasAndPositivePart(zp, ap, b, rows: r, columns: c, slope: 1, identity: true)
-            return
-          default: break
-          }
-          for j in 0..<c {
-            let base = j &* r
-            switch kind {
-            case .relu, .leakyReLU, .identity: break
-            case .sigmoid:
-              for i in 0..<r {
-                let v = zp[base &+ i] + b[i]
-                zp[base &+ i] = v
-                ap[base &+ i] = _sigmoid(v)
-              }
-            case .tanh:
-              for i in 0..<r {
-                let v = zp[base &+ i] + b[i]
-                zp[base &+ i] = v
-                ap[base &+ i] = S.tanh(v)
-              }
-            case .softmax:
-              var mx = -S.infinity
-              for i in 0..<r {
-                let v = zp[base &+ i] + b[i]
-                zp[base &+ i] = v
-                mx = Swift.max(mx, v)
-              }
-              var total: S = 0
-              for i in 0..<r {
-                let e = S.exp(zp[base &+ i] - mx)
-                ap[base &+ i] = e
-                total += e
-              }
-              let inv = 1 / total
-              for i in 0..<r { ap[base &+ i] *= inv }
-            }
-          }
-        }
+        a.withUnsafeMutableBufferPointer { ap in f.biasAndActivate(z: zp, bias: b, a: ap, rows: r, columns: c) }
       }
     }
   }
@@ -181,46 +183,10 @@ extension Activation {
     if gradient.shape != z.shape {
       shapeFailure("\(rawValue) backward: dA and Z must have the same shape; dA is \(gradient.shape), Z is \(z.shape)")
     }
-    let kind = self
     let rows = z.rows
+    let f = function
     z.withUnsafeBufferPointer { zp in
-      gradient.withUnsafeMutableBufferPointer { g in
-        let n = g.count
-        switch kind {
-        // Branch-free forms: with `if z <= 0 { g = 0 }` the compiler keeps a
-        // branch per element and this pass cost a tenth of a wide iteration.
-        case .relu:
-          if n > 0 { S.keepWherePositive(g.baseAddress!, zp.baseAddress!, count: n) }
-        case .leakyReLU:
-          let slope = S(Activation.leakySlope)
-          for i in 0..<n { g[i] *= zp[i] > 0 ? 1 : slope }
-        case .sigmoid:
-          for i in 0..<n {
-            let s = _sigmoid(zp[i])
-            g[i] *= s * (1 - s)
-          }
-        case .tanh:
-          for i in 0..<n {
-            let t = S.tanh(zp[i])
-            g[i] *= 1 - t * t
-          }
-        case .identity:
-          break
-        case .softmax:
-          for base in stride(from: 0, to: n, by: Swift.max(rows, 1)) {
-            var mx = -S.infinity
-            for i in 0..<rows { mx = Swift.max(mx, zp[base &+ i]) }
-            var total: S = 0
-            for i in 0..<rows { total += S.exp(zp[base &+ i] - mx) }
-            var weighted: S = 0
-            for i in 0..<rows { weighted += S.exp(zp[base &+ i] - mx) / total * g[base &+ i] }
-            for i in 0..<rows {
-              let a = S.exp(zp[base &+ i] - mx) / total
-              g[base &+ i] = a * (g[base &+ i] - weighted)
-            }
-          }
-        }
-      }
+      gradient.withUnsafeMutableBufferPointer { g in f.backward(g, z: zp, rows: rows) }
     }
   }
 
@@ -238,8 +204,8 @@ extension Activation {
   /// Softmax has no elementwise derivative (each output depends on the whole
   /// column), so this traps for softmax; use ``backward(dA:z:)``.
   public func derivative<S: BLASScalar>(_ z: Matrix<S>) -> Matrix<S> {
-    if self == .softmax {
-      shapeFailure("softmax has no elementwise derivative (its Jacobian couples a column); use backward(dA:z:)")
+    if couplesColumns {
+      shapeFailure("\(rawValue) has no elementwise derivative (its Jacobian couples a column); use backward(dA:z:)")
     }
     return backward(dA: Matrix<S>.ones(z.rows, z.columns), z: z)
   }
