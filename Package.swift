@@ -77,7 +77,7 @@ let package = Package(
       resources: [.copy("Fixtures/wdbc.csv"), .copy("Fixtures/digits.csv")]
     ),
     .testTarget(
-      name: "TabularTests", dependencies: ["Tabular", "NeuralNetwork", "LinearAlgebra"]),
+      name: "TabularTests", dependencies: ["Tabular", "NeuralNetwork", "LinearAlgebra"], exclude: ["Fixtures"]),
     .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "Tabular", "blasnet"], exclude: ["Fixtures"]),
     // libFuzzer targets for the CSV reader and the model-file loader; built
     // with sanitizers and run by scripts/fuzz.sh, plain builds replay files.

@@ -146,6 +146,21 @@ func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
     #expect(p.map(\.className) == recorded.map { $0[1] })
   }
 
+  /// A model file of the release before this library predicts, through the
+  /// library, the numbers that release's `blasnet predict` printed.
+  @Test func aModelFileOfThePreviousReleasePredictsItsRecordedNumbers() throws {
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    let model = try TabularModel.load(from: fixtures.appendingPathComponent("model-v2-clinical.json").path)
+    #expect(model.classes == ["B", "M"] && model.encoder?.ignoredColumns == ["patient_id"])
+    let table = try model.predict(
+      csvFile: clinical.appendingPathComponent("new-patients.csv").path, keep: ["patient_id"])
+    let (_, recorded) = try readRows(fixtures.appendingPathComponent("pred-v2-clinical.csv"))
+    #expect(table.keptColumns.first?.fields == recorded.map { $0[0] })
+    #expect(table.predictions.map { $0.probabilities[1] } == recorded.map { Float($0[1])! })
+    #expect(table.predictions.map(\.className) == recorded.map { $0[2] })
+    #expect(table.notes.map(\.isWarning) == [true, false])  // the unseen category, then the fill
+  }
+
   @Test func concurrentPredictionsOnOneModelAgreeWithSequentialOnes() async throws {
     let report = try TabularModel.fit(
       .csvFile(clinical.appendingPathComponent("breast-masses.csv").path), options: clinicalOptions(epochs: 5))
