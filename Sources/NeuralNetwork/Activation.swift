@@ -137,6 +137,23 @@ func _biasAndPositivePart<S: BLASScalar>(
   }
 }
 
+/// Every column of Z gains the bias and A receives `g(z)` element by element
+/// (inlined into each activation's specialised pass, so `g` costs no call).
+@inlinable @inline(__always)
+func _biasAndMap<S: BLASScalar>(
+  _ z: UnsafeMutableBufferPointer<S>, _ b: UnsafeBufferPointer<S>, _ a: UnsafeMutableBufferPointer<S>, rows r: Int,
+  columns c: Int, _ g: (S) -> S
+) {
+  for j in 0..<c {
+    let base = j &* r
+    for i in 0..<r {
+      let v = z[base &+ i] + b[i]
+      z[base &+ i] = v
+      a[base &+ i] = g(v)
+    }
+  }
+}
+
 @inlinable
 func _sigmoid<S: BLASScalar>(_ z: S) -> S {
   // Two branches so that exp never overflows: for z < 0 use eᶻ/(1 + eᶻ).

@@ -13,14 +13,7 @@ public struct Sigmoid: ActivationFunction {
     z: UnsafeMutableBufferPointer<S>, bias b: UnsafeBufferPointer<S>, a: UnsafeMutableBufferPointer<S>, rows r: Int,
     columns c: Int
   ) {
-    for j in 0..<c {
-      let base = j &* r
-      for i in 0..<r {
-        let v = z[base &+ i] + b[i]
-        z[base &+ i] = v
-        a[base &+ i] = _sigmoid(v)
-      }
-    }
+    _biasAndMap(z, b, a, rows: r, columns: c) { _sigmoid($0) }
   }
 
   @_specialize(where S == Float)

@@ -2,8 +2,8 @@ import LinearAlgebra
 
 /// Adam's hyperparameters, and AdamW's with a weight decay λ > 0:
 /// ``Optimizer/adam(learningRate:beta1:beta2:epsilon:)`` and
-/// ``Optimizer/adamW(learningRate:beta1:beta2:epsilon:weightDecay:)``. The
-/// two share one update (``AdamW`` with λ = 0 is ``Adam``).
+/// ``Optimizer/adamW(learningRate:beta1:beta2:epsilon:weightDecay:)``. Both
+/// make an ``Adam``, which is AdamW when λ > 0.
 public struct AdamSettings: OptimizerKind, Equatable {
   public static let name = "adam"
   public var learningRate: Double
@@ -33,10 +33,7 @@ public struct AdamSettings: OptimizerKind, Equatable {
   public var stateCopies: Int { 2 }
 
   public func makeOptimizer<S: BLASScalar>(for network: Network<S>) -> any GradientOptimizer<S> {
-    if weightDecay == 0 {
-      return Adam(for: network, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
-    }
-    return AdamW(
+    Adam(
       for: network, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
   }
 }
@@ -68,11 +65,22 @@ extension Optimizer {
 ///
 /// `t` counts the updates applied so far; an update increments it first, so
 /// the first update uses t = 1.
+///
+/// With a weight decay λ > 0 it is AdamW (Loshchilov and Hutter, 2019), the
+/// decay decoupled from the gradient, with the same v, s and t:
+///
+///     W ← W − α·(v̂ / (√ŝ + ε) + λ·W)      for the weights W1…WL
+///     b ← b − α·v̂ / (√ŝ + ε)              for the biases (not decayed)
+///
+/// (PyTorch's `AdamW` computes the same, `W·(1 − αλ)` then the Adam step.)
+/// Unlike an L2 term, the decay is not scaled by Adam's per-parameter step size.
 public struct Adam<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
   public var learningRate: Double
   public var beta1: Double
   public var beta2: Double
   public var epsilon: Double
+  /// AdamW's λ; 0 (the default) is Adam.
+  public var weightDecay: Double
   /// The first moment v (`v["dW1"]`, …); starts at zero.
   public var v: Gradients<Scalar>
   /// The second moment s (`s["dW1"]`, …); starts at zero.
@@ -80,53 +88,10 @@ public struct Adam<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
   /// Updates applied so far.
   public var t: Int
 
-  /// Adam for `network` with zero moments and t = 0.
+  /// Adam (AdamW with `weightDecay` > 0) for `network` with zero moments and t = 0.
   public init(
     for network: Network<Scalar>, learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999,
-    epsilon: Double = 1e-8
-  ) {
-    self.learningRate = learningRate
-    self.beta1 = beta1
-    self.beta2 = beta2
-    self.epsilon = epsilon
-    self.v = Gradients(zerosLike: network)
-    self.s = Gradients(zerosLike: network)
-    self.t = 0
-  }
-
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
-  public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
-    _adamUpdate(
-      &network, gradients, &v, &s, &t, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-      weightDecay: 0, "Adam.update")
-  }
-}
-
-/// AdamW (Loshchilov and Hutter, 2019): Adam with the weight decay decoupled
-/// from the gradient. With the same v, s and t as ``Adam``:
-///
-///     W ← W − α·(v̂ / (√ŝ + ε) + λ·W)      for the weights W1…WL
-///     b ← b − α·v̂ / (√ŝ + ε)              for the biases (not decayed)
-///
-/// (PyTorch's `AdamW` computes the same, `W·(1 − αλ)` then the Adam step.)
-/// Unlike an L2 term, the decay is not scaled by Adam's per-parameter step size.
-public struct AdamW<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
-  public var learningRate: Double
-  public var beta1: Double
-  public var beta2: Double
-  public var epsilon: Double
-  /// λ, default 0.01.
-  public var weightDecay: Double
-  public var v: Gradients<Scalar>
-  public var s: Gradients<Scalar>
-  /// Updates applied so far.
-  public var t: Int
-
-  /// AdamW for `network` with zero moments and t = 0.
-  public init(
-    for network: Network<Scalar>, learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999,
-    epsilon: Double = 1e-8, weightDecay: Double = 0.01
+    epsilon: Double = 1e-8, weightDecay: Double = 0
   ) {
     self.learningRate = learningRate
     self.beta1 = beta1
@@ -143,9 +108,12 @@ public struct AdamW<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable 
   public mutating func update(_ network: inout Network<Scalar>, with gradients: Gradients<Scalar>) {
     _adamUpdate(
       &network, gradients, &v, &s, &t, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-      weightDecay: weightDecay, "AdamW.update")
+      weightDecay: weightDecay, weightDecay > 0 ? "AdamW.update" : "Adam.update")
   }
 }
+
+/// AdamW is ``Adam`` with a weight decay: `AdamW(for: network, learningRate: 0.001, weightDecay: 0.01)`.
+public typealias AdamW<Scalar: BLASScalar> = Adam<Scalar>
 
 func _adamUpdate<S: BLASScalar>(
   _ network: inout Network<S>, _ gradients: Gradients<S>, _ v: inout Gradients<S>, _ s: inout Gradients<S>,
