@@ -1,8 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The two libraries (LinearAlgebra, NeuralNetwork) depend on nothing but the
-// system's BLAS and LAPACKE: OpenBLAS by default, BLIS with the BLIS trait
+// The three libraries (LinearAlgebra, NeuralNetwork, Tabular) depend on nothing but
+// the system's BLAS and LAPACKE: OpenBLAS by default, BLIS with the BLIS trait
 // (`swift build --traits BLIS`; a consumer: `.package(..., traits: ["BLIS"])`). Only the command-line tool pulls in
 // swift-argument-parser. Benchmarks live in their own package under
 // Benchmarks/ so that this manifest carries none of their dependencies.

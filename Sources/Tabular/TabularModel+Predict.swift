@@ -116,6 +116,7 @@ extension TabularModel {
   public func predict(_ records: [[String: String]], unseenCategories: UnseenCategories = .error) throws(RecordError)
     -> [TabularPrediction]
   {
+    if records.isEmpty { return [] }
     let encoder = inputEncoder
     let names = encoder.columns.map(\.name)
     let skipped = Set(encoder.ignoredColumns + (labelName.map { [$0] } ?? []))
@@ -179,6 +180,7 @@ extension TabularModel {
         "TabularModel.predict(encoded:): x must be n_x×m = \(network.inputSize)×m (examples as columns); x is \(x.rows)×\(x.columns)"
           + (x.columns == network.inputSize ? " — it looks transposed" : ""))
     }
+    if x.columns == 0 { return [] }
     return predictions(fromOutputs: network.predict(standardizer?.transform(x) ?? x))
   }
 

@@ -64,6 +64,7 @@ func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
     // The matrix form: encoded, unscaled inputs as columns.
     let x = try Matrix<Float>(rows: 3, columns: 2, columnMajor: [5, 0, 1, 3, 1, 0])
     #expect(model.predict(encoded: x) == Array(p[0...1]))
+    #expect(try model.predict([]).isEmpty && model.predict(encoded: .zeros(3, 0)).isEmpty)
   }
 
   @Test func badRecordsAreTypedErrorsThatNameColumnAndValue() throws {
@@ -110,6 +111,13 @@ func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
     #expect(test.confusion.truePositives + test.confusion.falseNegatives == 42)
     #expect(test.accuracy > 0.9)
     #expect(fromFile.history.epochsRun == 40)
+    // Bad tables in memory are errors that say where, never traps.
+    #expect(throws: TableError("empty: the file has a header but no data rows")) {
+      try TabularModel.fit(.rows(header: ["a", "label"], rows: [], name: "empty"))
+    }
+    #expect(throws: TableError("ragged:3: this row has more than 2 fields, expected 2 (as the header has)")) {
+      try TabularModel.fit(.rows(header: ["a", "label"], rows: [["1", "x"], ["2", "y", "z"]], name: "ragged"))
+    }
   }
 
   @Test func recordsPredictAsTheFileDoesAndAfterSavingAndLoading() throws {
