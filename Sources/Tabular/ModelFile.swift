@@ -253,6 +253,7 @@ struct ModelHeader: Decodable {
 extension TabularModel {
   /// The model as the JSON bytes of the format above.
   public func encoded() throws(ModelFileError) -> Data {
+    if let problem = Self.outputProblem(network) { throw .cannotWrite(path: "<memory>", reason: problem) }
     let record = ModelRecord(
       format: Self.formatName, version: Self.currentVersion, sizes: network.sizes,
       activations: network.layers.map(\.activation.rawValue),
@@ -360,13 +361,31 @@ extension TabularModel {
     if let t = record.threshold, !(t > 0 && t <= 1) || network.outputSize != 1 {
       throw .malformed(path: path, detail: "a threshold (\(t)) must lie in (0, 1] and belongs to a binary model")
     }
+    if let problem = Self.outputProblem(network) { throw .malformed(path: path, detail: problem) }
     return TabularModel(
       network: network, encoder: encoder, standardizer: record.standardizer, featureNames: record.featureNames,
       labelName: record.labelName, classNames: classNames, threshold: record.threshold)
   }
 
+  /// Why `network` cannot be a classifier's network, or nil: its outputs are
+  /// read as probabilities, so a single output must be a sigmoid and several
+  /// a softmax (a ReLU or tanh output would print "probabilities" of 11.5 or −0.7).
+  static func outputProblem(_ network: Network<Float>) -> String? {
+    let output = network.outputActivation
+    if network.outputSize == 1 && output != .sigmoid {
+      return
+        "the output layer has 1 unit with a \(output.displayName) activation; a two-class model's output must be a sigmoid, a probability"
+    }
+    if network.outputSize > 1 && output != .softmax {
+      return
+        "the output layer has \(network.outputSize) units with a \(output.displayName) activation; a model of several classes needs a softmax, probabilities that sum to 1"
+    }
+    return nil
+  }
+
   /// Writes the model to `path` atomically (temporary file, fsync, rename).
   public func save(to path: String) throws(ModelFileError) {
+    if let problem = Self.outputProblem(network) { throw .cannotWrite(path: path, reason: problem) }
     let data = try encoded()
     do {
       try AtomicFile.write(data, to: path)

@@ -186,6 +186,7 @@ extension TabularModel {
 
   /// The class and probabilities of each column of the network's outputs.
   func predictions(fromOutputs p: Matrix<Float>) -> [TabularPrediction] {
+    if let problem = Self.outputProblem(network) { shapeFailure("TabularModel.predict: \(problem)") }
     let names = classes
     if p.rows == 1 {
       let threshold = Float(decisionThreshold)

@@ -164,6 +164,34 @@ import Testing
       try TabularModel.load(from: path)
     }
   }
+
+  /// A model whose output cannot be read as probabilities (a file edited
+  /// by hand, a network built so in code) is refused on load and on save,
+  /// naming the output layer: no "probability" of 11.5 ever comes out.
+  @Test func anOutputThatIsNotAProbabilityIsRefused() throws {
+    let model = TabularModel(network: Network<Float>(sizes: [2, 3, 1], seed: 1), classNames: ["no", "yes"])
+    let json = String(decoding: try model.encoded(), as: UTF8.self)
+    #expect(json.contains("\"sigmoid\""))
+    for edited in ["relu", "tanh", "identity"] {
+      let bytes = Data(json.replacingOccurrences(of: "\"sigmoid\"", with: "\"\(edited)\"").utf8)
+      #expect(throws: ModelFileError.self) { try TabularModel.decode(bytes, path: "edited.json") }
+      do {
+        _ = try TabularModel.decode(bytes, path: "edited.json")
+      } catch {
+        #expect(error.description.contains("edited.json: malformed model file: the output layer has 1 unit with a"))
+        #expect(error.description.contains("must be a sigmoid"))
+      }
+    }
+    let threeClasses = TabularModel(
+      network: Network<Float>(sizes: [2, 3], outputActivation: .sigmoid, seed: 1), classNames: ["a", "b", "c"])
+    #expect(
+      throws: ModelFileError.cannotWrite(
+        path: "m.json",
+        reason:
+          "the output layer has 3 units with a sigmoid activation; a model of several classes needs a softmax, probabilities that sum to 1"
+      )
+    ) { try threeClasses.save(to: "m.json") }
+  }
 }
 
 @Suite struct ParameterNameTests {
