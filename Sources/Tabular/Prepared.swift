@@ -113,6 +113,22 @@ package struct DataCache {
 }
 
 extension StreamedRows {
+  /// Whether cached label codes are whole numbers in 0..<count (a damaged
+  /// cache, a NaN or a huge value, is rebuilt, never converted with a trap).
+  static func validCodes(_ codes: [Float], count: Int) -> Bool {
+    codes.allSatisfy { $0 >= 0 && $0 < Float(count) && $0 == $0.rounded() }
+  }
+
+  /// Whether cached line numbers are increasing whole numbers from 2 that fit an Int32.
+  static func validLines(_ lines: [Double]) -> Bool {
+    var previous = 1.0
+    for line in lines {
+      guard line > previous, line <= Double(Int32.max), line == line.rounded() else { return false }
+      previous = line
+    }
+    return true
+  }
+
   /// Pass 1 (or its cached result): the header checks, the label column,
   /// the columns left out, and every row's label and line.
   package static func read(
@@ -124,8 +140,8 @@ extension StreamedRows {
     if let record = cache.read(DataCache.RowsRecord.self, "rows-\(key).json"), record.identity == cache.identity,
       let codes = try? Matrix<Float>(npyFile: cache.file("rows-\(key)-labels.npy")),
       let lines = try? Matrix<Double>(npyFile: cache.file("rows-\(key)-lines.npy")),
-      codes.count == lines.count,
-      codes.elements.allSatisfy({ Int($0) >= 0 && Int($0) < record.labelNames.count })
+      codes.count == lines.count, Self.validCodes(codes.elements, count: record.labelNames.count),
+      Self.validLines(lines.elements)
     {
       return StreamedRows(
         path: path, header: record.header, labelColumn: record.labelColumn, featureColumns: record.featureColumns,
@@ -312,6 +328,17 @@ package struct NPYTable {
     }
     examples = NPYExamples(array, examplesAsRows: examplesAsRows)
     let m = examples.exampleCount
+    let shape = array.shape.map(String.init).joined(separator: "×")
+    if m == 0 {
+      throw TableError(
+        "\(xPath): X has shape \(shape), which holds no examples (m = 0 \(examplesAsRows ? "rows" : "columns")); training needs examples"
+      )
+    }
+    if examples.featureCount == 0 {
+      throw TableError(
+        "\(xPath): X has shape \(shape), which holds no features (n_x = 0 \(examplesAsRows ? "columns" : "rows")); the network needs at least one input"
+      )
+    }
     guard y.rows == 1 || y.columns == 1, y.count == m else {
       let layout = examplesAsRows ? "rows" : "columns"
       throw TableError(

@@ -68,6 +68,37 @@ import Testing
     }
   }
 
+  /// A cached label code made NaN, or a cached line number made huge, is a
+  /// damaged cache: it is rebuilt from the CSV (same model), never a trap.
+  @Test func aDamagedRowsCacheIsRebuiltNotTrusted() throws {
+    try withTemporaryFolder { folder in
+      let data = try copyWDBC(into: folder)
+      let first = try CLI.run(
+        ["train", "--data", data, "--stream", "--save", "a.json", "--plot", "a.svg"] + quick, in: folder)
+      #expect(first.status == 0, "\(first.stderr)")
+      let cache = data + ".blasnet-cache"
+      let files = try FileManager.default.contentsOfDirectory(atPath: cache)
+      let labels = try #require(files.first { $0.hasPrefix("rows-") && $0.hasSuffix("-labels.npy") })
+      let lines = try #require(files.first { $0.hasPrefix("rows-") && $0.hasSuffix("-lines.npy") })
+      for (file, damage) in [(labels, "label"), (lines, "line")] {
+        let path = (cache as NSString).appendingPathComponent(file)
+        if damage == "label" {
+          var codes = try Matrix<Float>(npyFile: path)
+          codes[0, 0] = .nan
+          try codes.write(npyFile: path)
+        } else {
+          var numbers = try Matrix<Double>(npyFile: path)
+          numbers[0, 3] = 1e12
+          try numbers.write(npyFile: path)
+        }
+        let again = try CLI.run(
+          ["train", "--data", data, "--stream", "--save", "b.json", "--plot", "b.svg"] + quick, in: folder)
+        #expect(again.status == 0 && !again.crashed, "\(damage): \(again.stderr)")
+        #expect(try model(folder, "b.json") == model(folder, "a.json"), "\(damage)")
+      }
+    }
+  }
+
   @Test func aClinicalTableStreamsWithItsCategoriesAndFills() throws {
     try withTemporaryFolder { folder in
       let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

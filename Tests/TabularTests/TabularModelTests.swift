@@ -169,6 +169,27 @@ func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
     #expect(table.notes.map(\.isWarning) == [true, false])  // the unseen category, then the fill
   }
 
+  /// `.npy` arrays with no examples or no features are errors that say so, not traps.
+  @Test func arraysWithNoExamplesOrNoFeaturesAreRefused() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tabular-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+    try Matrix<Float>.zeros(3, 0).write(npyFile: path("x0.npy"))
+    try Matrix<Float>.zeros(0, 4).write(npyFile: path("xf.npy"))
+    try Matrix<Float>.zeros(1, 0).write(npyFile: path("y0.npy"))
+    try Matrix<Float>(row: [0, 1, 0, 1]).write(npyFile: path("y4.npy"))
+    #expect(
+      throws: TableError(
+        "\(path("x0.npy")): X has shape 3×0, which holds no examples (m = 0 columns); training needs examples")
+    ) { try TabularModel.fit(.npy(x: path("x0.npy"), y: path("y0.npy"), examplesAsRows: false)) }
+    #expect(
+      throws: TableError(
+        "\(path("xf.npy")): X has shape 0×4, which holds no features (n_x = 0 rows); the network needs at least one input"
+      )
+    ) { try TabularModel.fit(.npy(x: path("xf.npy"), y: path("y4.npy"), examplesAsRows: false)) }
+  }
+
   @Test func concurrentPredictionsOnOneModelAgreeWithSequentialOnes() async throws {
     let report = try TabularModel.fit(
       .csvFile(clinical.appendingPathComponent("breast-masses.csv").path), options: clinicalOptions(epochs: 5))
