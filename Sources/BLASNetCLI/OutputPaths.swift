@@ -14,7 +14,7 @@ import Tabular
 enum OutputPaths {
   typealias Named = (option: String, path: String)
 
-  static func check(outputs: [Named], inputs: [Named]) throws(CLIError) {
+  static func check(outputs: [Named], inputs: [Named], folders: [Named] = []) throws(CLIError) {
     let toStandardOutput = outputs.filter { $0.path == "-" }.map(\.option)
     if toStandardOutput.count > 1 {
       throw CLIError(
@@ -32,6 +32,24 @@ enum OutputPaths {
           "\(output.option) \(output.path): the same file as \(other.option); give each output a path of its own")
       }
       seen.append((output.option, identity))
+    }
+    // A folder the run writes in (the data cache) must not be an output's path.
+    for folder in folders {
+      let url = URL(fileURLWithPath: folder.path)
+      let parent = url.deletingLastPathComponent().path
+      let canonical = realpath(parent, nil).map { p in
+        defer { free(p) }
+        return String(cString: p)
+      }
+      var info = stat()
+      let identity = Identity(
+        path: (canonical ?? parent) + "/" + url.lastPathComponent,
+        file: stat(folder.path, &info) == 0 ? (info.st_dev, info.st_ino) : nil)
+      if let other = seen.first(where: { $0.identity.sameFile(as: identity) }) {
+        throw CLIError(
+          "\(other.option) and \(folder.option) name the same path, \(folder.path): the data cache is a folder; give the file another path"
+        )
+      }
     }
   }
 

@@ -340,11 +340,15 @@ extension BLASNetCommand {
         }
       }
       var progress = ProgressReporter(epochs: epochs, quiet: quiet || !reporter)
+      let options = try fitOptions()
+      let folders = TabularModel.cacheFolder(for: source, options: options).map { [("--cache", $0)] } ?? []
       let fitted: TabularModel.FitReport
       do {
         fitted = try TabularModel.fit(
-          source, options: try fitOptions(), group: group,
-          checkBeforeReading: { () throws(CLIError) in try OutputPaths.check(outputs: outputs, inputs: inputs) },
+          source, options: options, group: group,
+          checkBeforeReading: { () throws(CLIError) in
+            try OutputPaths.check(outputs: outputs, inputs: inputs, folders: folders)
+          },
           prepared: { describe($0, say: say) }, progress: { progress.report($0) })
       } catch {
         progress.finish()

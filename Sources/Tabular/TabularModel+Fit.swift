@@ -103,6 +103,15 @@ extension TabularModel {
   /// Files of this size or more are read in a stream with ``Streaming/automatic``.
   public static let streamingThreshold = 256 << 20
 
+  /// The folder of the data cache that fitting `source` with `options` reads
+  /// and writes, or nil when it reads the data without one.
+  public static func cacheFolder(for source: TableSource, options: FitOptions) -> String? {
+    guard case .csvFile(let path) = source, Fitter(options: options, group: SingleProcess()).streams(path) else {
+      return nil
+    }
+    return DataCache.folder(for: path, options.cacheFolder)
+  }
+
   /// What a fit has read and set up, just before training starts.
   public struct Preparation: Sendable {
     /// The file (or name) the table came from.

@@ -99,6 +99,22 @@ import Testing
     }
   }
 
+  /// `--cache` naming the `--save` path is refused before anything is read
+  /// (it used to train, then fail to save over the cache folder).
+  @Test func aCacheFolderAtAnOutputPathIsRefusedUpFront() throws {
+    try withTemporaryFolder { folder in
+      let data = try copyWDBC(into: folder)
+      let r = try CLI.run(["train", "--data", data, "--cache", "m.json", "--save", "m.json"] + quick, in: folder)
+      #expect(r.status == 1 && !r.crashed)
+      #expect(
+        r.stderr
+          == "blasnet: error: --save and --cache name the same path, m.json: the data cache is a folder; give the file another path\n"
+      )
+      #expect(!r.stdout.contains("Trained"))
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("m.json").path))
+    }
+  }
+
   @Test func aClinicalTableStreamsWithItsCategoriesAndFills() throws {
     try withTemporaryFolder { folder in
       let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
