@@ -274,6 +274,7 @@ struct Fitter {
     let readingTime = ContinuousClock.now - loadStarted
     let (table, classes, split, trainRows, validationRows, inner, encoder, all, notes) = loaded
     let path = table.path
+    if group.size > 1 { try ReplicaCheck.agree(group, fingerprint(loaded), file: path) }
     try classes.checkCount(table)
     let binary = classes.count == 2
     if !binary && options.threshold != .standard {
@@ -394,6 +395,28 @@ struct Fitter {
 }
 
 extension Fitter {
+  /// What the processes of a group compare before training: the example
+  /// count, the labels, the encoded values (of data read in memory; mapped
+  /// rows all come from process 0's cache) and the fitted encoding.
+  func fingerprint(_ loaded: Loaded) -> [ReplicaCheck.Part] {
+    let all = loaded.all
+    var values: UInt64 = 0
+    let labels: UInt64
+    if let mapped = all.mapped {
+      // Codes and names rather than a string per row (millions of rows).
+      labels = mapped.labels.codes.withUnsafeBytes { ReplicaCheck.hash($0, ReplicaCheck.hash(mapped.labels.names)) }
+    } else {
+      values = all.x.withUnsafeBufferPointer { ReplicaCheck.hash(UnsafeRawBufferPointer($0)) }
+      labels = ReplicaCheck.hash(all.textLabels ?? [])
+    }
+    var encoding = loaded.encoder.json()
+    let encodingHash = encoding.withUnsafeMutableBytes { ReplicaCheck.hash(UnsafeRawBufferPointer($0)) }
+    return [
+      ("examples", UInt64(all.count)), ("labels", labels), ("encoded values", values),
+      ("column encodings", encodingHash),
+    ]
+  }
+
   /// Refuses options that cannot work, before anything is read.
   func checkOptions(_ source: TableSource) throws(TableError) {
     let o = options

@@ -211,6 +211,42 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
     }
   }
 
+  /// A process whose copy of the data differs (labels flipped, a row fewer)
+  /// stops every process before training with one line from process 0 that
+  /// names the process and the difference; no model is saved.
+  @Test(arguments: ["flipped", "shorter"])
+  func processesWithDifferentDataStopBeforeTraining(_ change: String) throws {
+    try withFolder { folder in
+      let text = try String(contentsOfFile: MPIRun.wdbc, encoding: .utf8)
+      var lines = text.split(separator: "\n").map(String.init)
+      if change == "flipped" {
+        for k in 1..<lines.count {
+          let last = lines[k].split(separator: ",").last!
+          lines[k] = lines[k].dropLast(last.count) + (last == "1" ? "0" : "1")
+        }
+      } else {
+        lines.removeLast()
+      }
+      let other = folder.appendingPathComponent("other.csv").path
+      try (lines.joined(separator: "\n") + "\n").write(toFile: other, atomically: false, encoding: .utf8)
+      let exe = MPIRun.executable
+      let run = try MPIRun.run(
+        [
+          "mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "1", exe, "train", "--data", MPIRun.wdbc,
+          "--quiet", ":", "-np", "1", exe, "train", "--data", other, "--quiet",
+        ], in: folder, timeout: 120)
+      #expect(!run.timedOut)
+      #expect(run.status != 0)
+      let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("blasnet-mpi: error:") }
+      let what = change == "flipped" ? "its labels differ from process 0's" : "it has 568 examples, process 0 has 569"
+      #expect(
+        errors == [
+          "blasnet-mpi: error: the processes hold different data: process 1 of 2 read \(MPIRun.wdbc) differently (\(what)); every process must read the same data, the same file on every machine"
+        ], "\(run.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("blasnet-model.json").path))
+    }
+  }
+
   @Test func anErrorEveryProcessHasIsPrintedOnce() throws {
     try withFolder { folder in
       let run = try MPIRun.train(2, ["--data", MPIRun.wdbc, "--label", "nope"], in: folder)
