@@ -43,6 +43,23 @@ package struct DataCache {
     self.folder = Self.folder(for: path, folder)
   }
 
+  /// Throws unless the file at `path` is the version this cache was opened
+  /// for (same size and modification time): a file that changes between or
+  /// during the passes would mix two versions of the data in one model.
+  package func checkUnchanged(_ path: String, _ when: String) throws(TableError) {
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      throw TableError("\(path) disappeared while it was being read (\(when)); nothing was trained from it")
+    }
+    let now = "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    if now != identity {
+      let was = identity.split(separator: "-").first ?? "?"
+      throw TableError(
+        "\(path) changed while it was being read (\(when)): it had \(was) bytes, now \(info.st_size), modified again; nothing was trained from it: train once the file no longer changes"
+      )
+    }
+  }
+
   /// Creates the folder; an error names it and suggests --cache.
   package func create() throws(TableError) {
     do {
@@ -180,6 +197,7 @@ extension StreamedRows {
       }
     }
     guard let rows else { throw TableError("\(path): the file is empty (expected a header row and data)") }
+    try cache.checkUnchanged(path, "after the first pass, over the labels")
     try cache.create()
     do {
       try Matrix(row: rows.labels.codes.map(Float.init)).write(npyFile: cache.file("rows-\(key)-labels.npy"))
@@ -235,9 +253,15 @@ extension StreamedRows {
     var fit = TabularEncoder.StreamingFit(
       columns: featureColumns, names: featureColumns.map { header[$0] }, missing: missing,
       maxCategories: maxCategories, missingMarkers: markers, ignoredColumns: ignored)
+    try cache.checkUnchanged(path, "before the second pass, over the training rows")
     var reader = try CSVChunkReader(path: path)
     var first = 0
     while let chunk = try reader.next() {
+      if first + chunk.records.count > count {
+        reader.close()
+        try cache.checkUnchanged(path, "during the second pass")
+        throw TableError("\(path) has more rows in the second pass than the \(count) of the first; nothing was trained from it")
+      }
       do {
         try fit.add(chunk, firstRow: first, isTraining: isTraining)
       } catch {
@@ -247,6 +271,10 @@ extension StreamedRows {
       first += chunk.records.count
     }
     reader.close()
+    try cache.checkUnchanged(path, "after the second pass")
+    if first != count {
+      throw TableError("\(path) has \(first) rows in the second pass, \(count) in the first; nothing was trained from it")
+    }
     let encoder: TabularEncoder
     do {
       encoder = try fit.finish()
@@ -263,6 +291,11 @@ extension StreamedRows {
       defer { reader.close() }
       first = 0
       while let chunk = try reader.next() {
+        if first + chunk.records.count > count {
+          try cache.checkUnchanged(path, "during the third pass")
+          throw TableError(
+            "\(path) has more rows in the third pass than the \(count) of the first; nothing was trained from it")
+        }
         let encoded: (x: Matrix<Float>, notes: TabularEncoder.Notes)
         do {
           encoded = try encoder.encode(chunk, columns: featureColumns)
@@ -281,6 +314,10 @@ extension StreamedRows {
           }
         }
         first += chunk.records.count
+      }
+      try cache.checkUnchanged(path, "after the third pass, over every row")
+      if first != count {
+        throw TableError("\(path) has \(first) rows in the third pass, \(count) in the first; nothing was trained from it")
       }
       try writer.finish()
     } catch let error as TableError {
