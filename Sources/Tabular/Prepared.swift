@@ -260,7 +260,8 @@ extension StreamedRows {
       if first + chunk.records.count > count {
         reader.close()
         try cache.checkUnchanged(path, "during the second pass")
-        throw TableError("\(path) has more rows in the second pass than the \(count) of the first; nothing was trained from it")
+        throw TableError(
+          "\(path) has more rows in the second pass than the \(count) of the first; nothing was trained from it")
       }
       do {
         try fit.add(chunk, firstRow: first, isTraining: isTraining)
@@ -273,7 +274,8 @@ extension StreamedRows {
     reader.close()
     try cache.checkUnchanged(path, "after the second pass")
     if first != count {
-      throw TableError("\(path) has \(first) rows in the second pass, \(count) in the first; nothing was trained from it")
+      throw TableError(
+        "\(path) has \(first) rows in the second pass, \(count) in the first; nothing was trained from it")
     }
     let encoder: TabularEncoder
     do {
@@ -317,7 +319,8 @@ extension StreamedRows {
       }
       try cache.checkUnchanged(path, "after the third pass, over every row")
       if first != count {
-        throw TableError("\(path) has \(first) rows in the third pass, \(count) in the first; nothing was trained from it")
+        throw TableError(
+          "\(path) has \(first) rows in the third pass, \(count) in the first; nothing was trained from it")
       }
       try writer.finish()
     } catch let error as TableError {
