@@ -139,6 +139,15 @@ final class MappedFile: @unchecked Sendable {
   var touched = 0
   /// Past this many, ``NPYArray/gatherColumns(_:transposed:into:)`` gives the pages back.
   static let residentLimit = 128 << 20
+  /// The file's size when a read found it shorter than it was mapped (cut
+  /// short while being read, by `np.save` over it, say); nil while it is whole.
+  var shortenedTo: Int?
+
+  /// The file's size now.
+  func currentSize() -> Int {
+    var info = stat()
+    return fstat(fd, &info) == 0 ? Int(info.st_size) : 0
+  }
 
   init(path: String) throws(NPYError) {
     func failure(_ reason: String) -> NPYError { NPYError(path: path, problem: .cannotOpen(reason)) }
@@ -208,6 +217,13 @@ final class MappedFile: @unchecked Sendable {
 public struct NPYArray: Sendable {
   /// The file's path.
   public let path: String
+  /// Why the elements read so far cannot be trusted, or nil: the file was cut
+  /// short after it was opened (reads then give NaN instead of a SIGBUS).
+  public var problem: String? {
+    guard let now = file.shortenedTo else { return nil }
+    return
+      "\(path) was cut short while it was being read: it has \(now) bytes now, its header promises \(dataOffset + rows * columns * dataType.size); was it saved again (np.save over the same name)? nothing was trained from it"
+  }
   /// The array's shape as NumPy reports it.
   public let shape: [Int]
   /// The element type.
@@ -324,11 +340,20 @@ public struct NPYArray: Sendable {
     let (rowStride, columnStride) =
       transposed ? (storedColumnStride, storedRowStride) : (storedRowStride, storedColumnStride)
     guard let base = file.base, r > 0 else { return }
+    // A file cut short since it was mapped would raise SIGBUS on a read
+    // through the mapping: check its size first, and read nothing from it
+    // once it is short (NaN in, ``problem`` says why).
+    let size = dataType.size
+    let now = file.currentSize()
+    if file.shortenedTo != nil || now < dataOffset + rows * columns * size {
+      file.shortenedTo = file.shortenedTo ?? now
+      out.withUnsafeMutableBufferPointer { $0.update(repeating: .nan) }
+      return
+    }
     let data = base + dataOffset
     // What a read maps in: a fault maps the 64 KB around it (Linux's fault-around),
     // so a column far from the last one read costs 64 KB at least, and a
     // column read element by element a page or more per element.
-    let size = dataType.size
     let far = rowStride == 1 ? Swift.max(r * size, 1 << 16) : r * Swift.max(rowStride * size, 1 << 16)
     let near = rowStride == 1 ? r * size : far
     var mapped = 0
@@ -345,11 +370,9 @@ public struct NPYArray: Sendable {
         guard let r0 = run else { return }
         let target = dst.baseAddress! + r0.column * r
         if !file.read(target, count: r0.count * r * size, at: dataOffset + r0.first * columnStride * size) {
-          // A file cut short since it was opened: read what is there through the mapping (it traps past its end).
-          for i in 0..<r0.count {
-            Self.convert(
-              dataType, data + (r0.first + i) * columnStride * size, stride: 1, count: r, into: target + i * r)
-          }
+          // Cut short since the size was checked: NaN, and ``problem`` says why.
+          file.shortenedTo = file.currentSize()
+          target.update(repeating: .nan, count: r0.count * r)
         }
         run = nil
       }

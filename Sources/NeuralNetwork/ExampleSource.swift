@@ -12,6 +12,13 @@ public protocol ExampleSource<Scalar> {
   /// Copies examples `indices` (in that order) into the columns of `x`,
   /// which is `featureCount × indices.count`.
   func gatherExamples(_ indices: ArraySlice<Int>, into x: inout Matrix<Scalar>)
+  /// Why the examples read so far cannot be trusted (a file cut short while
+  /// it was read), or nil. The trainer asks after every batch and stops.
+  var problem: String? { get }
+}
+
+extension ExampleSource {
+  public var problem: String? { nil }
 }
 
 extension Matrix: ExampleSource {
@@ -51,6 +58,8 @@ public struct NPYExamples<Scalar: BLASScalar>: ExampleSource {
   public func gatherExamples(_ indices: ArraySlice<Int>, into x: inout Matrix<Scalar>) {
     array.gatherColumns(indices, transposed: examplesAsRows, into: &x)
   }
+
+  public var problem: String? { array.problem }
 }
 
 /// Some examples of another source, in a given order: example j is example
@@ -73,6 +82,8 @@ public struct ExampleSubset<Base: ExampleSource>: ExampleSource {
   public func gatherExamples(_ positions: ArraySlice<Int>, into x: inout Matrix<Base.Scalar>) {
     base.gatherExamples(positions.map { indices[$0] }[...], into: &x)
   }
+
+  public var problem: String? { base.problem }
 }
 
 /// Examples standardised as they are read: `(x − mean) / sd` feature by feature.
@@ -97,6 +108,8 @@ public struct StandardizedExamples<Base: ExampleSource>: ExampleSource {
     base.gatherExamples(indices, into: &x)
     standardizer.transform(inPlace: &x)
   }
+
+  public var problem: String? { base.problem }
 }
 
 /// Examples with their labels (n_L × m, in memory) and optional per-example
@@ -241,6 +254,7 @@ extension Trainer {
     let cost: Scalar
     if parallel {
       computeAndPack(x: x, y: y, weights: w, scale: Scalar(width) / Scalar(globalCount))
+      if train.source.problem != nil { packed[network.parameterCount + 1] = 1 }
       cost = reduceAndUpdate(globalCount: globalCount, group: group)
     } else {
       cost = step(x: x, y: y, weights: w)
@@ -252,8 +266,9 @@ extension Trainer {
   }
 
   mutating func preparePacked() {
-    if packed.count != network.parameterCount + 1 {
-      packed = [Scalar](repeating: 0, count: network.parameterCount + 1)
+    // The gradients, the cost, and a flag: this process could not read its examples.
+    if packed.count != network.parameterCount + 2 {
+      packed = [Scalar](repeating: 0, count: network.parameterCount + 2)
       summed = Gradients(zerosLike: network)
     }
   }
@@ -268,6 +283,7 @@ extension Trainer {
     packed.withUnsafeMutableBufferPointer { p in
       gradients.pack(into: UnsafeMutableBufferPointer(rebasing: p[0..<count]), scale: scale)
       p[count] = scale * cost
+      p[count + 1] = 0
     }
   }
 
@@ -293,6 +309,9 @@ extension Trainer {
     self.summed = summed
     return cost
   }
+
+  /// After a step on several processes: whether any of them could not read its examples.
+  var anotherProcessLostItsExamples: Bool { packed.count == network.parameterCount + 2 && packed.last! > 0 }
 
   static func gather(_ labels: Matrix<Scalar>, _ indices: ArraySlice<Int>, into y: inout Matrix<Scalar>) {
     let r = labels.rows

@@ -244,6 +244,7 @@ public struct Trainer<Scalar: BLASScalar> {
         try monitor.checkBatch(cost: total, epoch: epoch, batch: 1)
       } else if batch >= m {
         total = Double(step(train, mine[...], globalCount: m, group: group))
+        try checkExamples(train, parallel)
         try monitor.checkBatch(cost: total, epoch: epoch, batch: 1)
       } else {
         for i in order.indices { order[i] = i }
@@ -255,6 +256,7 @@ public struct Trainer<Scalar: BLASScalar> {
           part.removeAll(keepingCapacity: true)
           for k in start..<end where order[k] % group.size == group.rank { part.append(order[k]) }
           let cost = Double(step(train, part[...], globalCount: end - start, group: group))
+          try checkExamples(train, parallel)
           b += 1
           try monitor.checkBatch(cost: cost, epoch: epoch, batch: b)
           total += cost * Double(end - start)
@@ -263,6 +265,8 @@ public struct Trainer<Scalar: BLASScalar> {
         total /= Double(m)
       }
       let measured = validation.map { evaluate($0, group: group) }
+      // (On several processes, the next step's allreduce tells every process.)
+      if !parallel, let problem = validation?.source.problem { throw .examplesUnavailable(problem) }
       var stop = try monitor.endEpoch(
         epoch, cost: total, network: network, validation: measured, progress: group.rank == 0 ? progress : nil,
         checkpoint: group.rank == 0 ? checkpoint : nil)
@@ -271,6 +275,16 @@ public struct Trainer<Scalar: BLASScalar> {
       if stop { break }
     }
     return monitor.finish(restoringInto: &network)
+  }
+
+  /// Throws when this process's examples (or, on several processes, any
+  /// process's, as the last allreduce said) could not be read as they were.
+  func checkExamples(_ train: LabelledExamples<Scalar>, _ parallel: Bool) throws(TrainingError) {
+    if let problem = train.source.problem { throw .examplesUnavailable(problem) }
+    if parallel && anotherProcessLostItsExamples {
+      throw .examplesUnavailable(
+        "another process could not read its examples (its message says why); every process stops")
+    }
   }
 
   /// The validation cost (the loss without the L2 term) and accuracy of the

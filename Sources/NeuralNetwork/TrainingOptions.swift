@@ -111,6 +111,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   /// end of the epoch. The usual causes: a learning rate (or L2 λ) too large,
   /// or inputs that were not scaled.
   case diverged(epoch: Int, batch: Int?, cost: Double, initialCost: Double)
+  /// The examples could not be read as they were (``ExampleSource/problem``
+  /// says why: a file cut short while training read it).
+  case examplesUnavailable(String)
 
   public var description: String {
     switch self {
@@ -123,6 +126,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
       case .meanSquaredError: why = "softmax needs categorical cross-entropy"
       }
       return "loss \(l.rawValue) does not go with a \(o.displayName) output (\(why))"
+    case .examplesUnavailable(let why): return why
     case .diverged(let epoch, let batch, let cost, let initialCost):
       let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
       let what =

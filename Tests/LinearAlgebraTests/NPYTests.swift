@@ -248,4 +248,31 @@ import Testing
     let kilobytes = try #require(resident, "\(path) is not mapped")
     #expect(kilobytes <= 4096, "\(kilobytes) kB of the file resident")
   }
+
+  /// A file cut short after it was opened (np.save over the same name does
+  /// that) is never read through the mapping past its end (a SIGBUS): the
+  /// columns come back NaN and `problem` names the file and its sizes.
+  @Test(arguments: [false, true])
+  func aFileCutShortWhileMappedGivesAProblemNotASignal(transposed: Bool) throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("npy-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("x.npy").path
+    let x = Matrix<Float>(rows: 4, columns: 3000) { i, j in Float(i * 10_000 + j) }
+    try x.write(npyFile: path, fortranOrder: !transposed)
+    let array = try NPYArray(path: path)
+    var out = Matrix<Float>.zeros(transposed ? 3000 : 4, 2)
+    array.gatherColumns([0, 1], transposed: transposed, into: &out)
+    #expect(array.problem == nil && !out.elements.contains { $0.isNaN })
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    try handle.truncate(atOffset: 200)
+    try handle.close()
+    array.gatherColumns([2, 1], transposed: transposed, into: &out)
+    #expect(out.elements.allSatisfy { $0.isNaN })
+    let expected = array.dataOffset + 4 * 3000 * 4
+    #expect(
+      array.problem
+        == "\(path) was cut short while it was being read: it has 200 bytes now, its header promises \(expected); was it saved again (np.save over the same name)? nothing was trained from it"
+    )
+  }
 }

@@ -142,6 +142,30 @@ import Testing
     #expect(trainer.allreduceCalls == 0)
   }
 
+  /// Training from a mapped file that is cut short stops with the file's
+  /// problem at the next batch (no SIGBUS, no model of NaN).
+  @Test func aMappedFileCutShortStopsTraining() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("x.npy").path
+    let x = Matrix<Float>(rows: 4, columns: 64) { i, j in Float(sin(Double(7 * j + i))) }
+    let y = Matrix<Float>(rows: 1, columns: 64) { _, j in j % 2 == 0 ? 1 : 0 }
+    try x.write(npyFile: path)
+    let examples = NPYExamples<Float>(try NPYArray(path: path))
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    try handle.truncate(atOffset: 300)
+    try handle.close()
+    var trainer = try Trainer(
+      network: Network<Float>(sizes: [4, 3, 1], seed: 1), options: TrainingOptions(epochs: 3, batchSize: 16))
+    #expect {
+      try trainer.fit(LabelledExamples(examples, labels: y))
+    } throws: { error in
+      guard case .examplesUnavailable(let why) = error as? TrainingError else { return false }
+      return why.hasPrefix("\(path) was cut short while it was being read: it has 300 bytes now")
+    }
+  }
+
   @Test func statisticsGatheredInBatchesAreThoseOfTheWhole() throws {
     let x = Matrix<Float>(rows: 3, columns: 1000) { i, j in Float(sin(Double(j * (i + 1)))) * 100 + Float(i * 1000) }
     let whole = Standardizer(fitting: x)
