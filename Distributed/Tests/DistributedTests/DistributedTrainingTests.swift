@@ -23,6 +23,19 @@ struct MPIRun {
     .appendingPathComponent("Tests/NeuralNetworkTests/Fixtures/wdbc.csv").path
 
   /// `mpirun` with `launcher` arguments, killed after `timeout` seconds (a hang is a failure, not a stuck CI).
+  /// `blasnet-mpi train` on two processes (mpirun's MPMD form): process 0 on
+  /// wdbc.csv, process 1 on `other`; expected to fail, and not by timing out.
+  static func wdbcOnProcess0(andOnProcess1 other: String, in folder: URL) throws -> MPIRun {
+    let run = try run(
+      [
+        "mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "1", executable, "train", "--data", wdbc,
+        "--quiet", ":", "-np", "1", executable, "train", "--data", other, "--quiet",
+      ], in: folder, timeout: 120)
+    #expect(!run.timedOut)
+    #expect(run.status != 0)
+    return run
+  }
+
   static func run(
     _ launcher: [String], in folder: URL, environment: [String: String] = [:], timeout: Double = 240
   ) throws -> MPIRun {
@@ -189,15 +202,8 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
   @Test func aProcessThatCannotReadItsDataStopsEveryProcess() throws {
     try withFolder { folder in
       let missing = folder.appendingPathComponent("missing.csv").path
-      let exe = MPIRun.executable
       // Process 0 reads wdbc.csv, process 1 a file that is not there.
-      let run = try MPIRun.run(
-        [
-          "mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "1", exe, "train", "--data", MPIRun.wdbc,
-          "--quiet", ":", "-np", "1", exe, "train", "--data", missing, "--quiet",
-        ], in: folder, timeout: 120)
-      #expect(!run.timedOut)
-      #expect(run.status != 0)
+      let run = try MPIRun.wdbcOnProcess0(andOnProcess1: missing, in: folder)
       let lines = run.stderr.split(separator: "\n").filter { $0.hasPrefix("blasnet-mpi: error:") }
       #expect(
         lines.contains { $0.hasPrefix("blasnet-mpi: error: process 1 of 2: ") && $0.contains(missing) }, "\(run.stderr)"
@@ -229,14 +235,7 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
       }
       let other = folder.appendingPathComponent("other.csv").path
       try (lines.joined(separator: "\n") + "\n").write(toFile: other, atomically: false, encoding: .utf8)
-      let exe = MPIRun.executable
-      let run = try MPIRun.run(
-        [
-          "mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "1", exe, "train", "--data", MPIRun.wdbc,
-          "--quiet", ":", "-np", "1", exe, "train", "--data", other, "--quiet",
-        ], in: folder, timeout: 120)
-      #expect(!run.timedOut)
-      #expect(run.status != 0)
+      let run = try MPIRun.wdbcOnProcess0(andOnProcess1: other, in: folder)
       let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("blasnet-mpi: error:") }
       let what = change == "flipped" ? "its labels differ from process 0's" : "it has 568 examples, process 0 has 569"
       #expect(
