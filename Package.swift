@@ -79,10 +79,11 @@ let package = Package(
     .testTarget(
       name: "TabularTests", dependencies: ["Tabular", "NeuralNetwork", "LinearAlgebra"], exclude: ["Fixtures"]),
     .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "Tabular", "blasnet"], exclude: ["Fixtures"]),
-    // libFuzzer targets for the CSV reader and the model-file loader; built
+    // libFuzzer targets for the CSV reader, the model-file loader and the .npy reader; built
     // with sanitizers and run by scripts/fuzz.sh, plain builds replay files.
     .target(name: "FuzzDriver", dependencies: ["Tabular"], path: "Tests/Fuzz/FuzzDriver"),
     .executableTarget(name: "fuzz-csv", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-csv"),
     .executableTarget(name: "fuzz-model", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-model"),
+    .executableTarget(name: "fuzz-npy", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-npy"),
   ]
 )

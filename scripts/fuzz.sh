@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes the CSV reader and the model-file loader with libFuzzer under
+# Fuzzes the CSV reader, the model-file loader and the .npy reader with libFuzzer under
 # AddressSanitizer: builds the targets in Tests/Fuzz (scratch folder
 # .build-fuzz), then runs each for SECONDS (default 60) from the seed corpus
 # in Tests/Fuzz/corpus. A crash input is saved under out/ and the script
-# fails; `swift run fuzz-csv FILE` (or fuzz-model) replays it in a plain build.
+# fails; `swift run fuzz-csv FILE` (or fuzz-model, fuzz-npy) replays it in a plain build.
 #
 #   bash scripts/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -12,7 +12,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 seconds="${1:-60}"
 bash scripts/ensure-deps.sh
 
-for target in fuzz-csv fuzz-model; do
+for target in fuzz-csv fuzz-model fuzz-npy; do
   swift build --scratch-path .build-fuzz -c debug \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --product "$target"
 done
@@ -20,7 +20,7 @@ done
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p out
-for kind in csv model; do
+for kind in csv model npy; do
   # libFuzzer adds what it finds to the corpus folder: use a copy.
   cp -r "Tests/Fuzz/corpus/$kind" "$work/$kind"
   echo "== fuzz-$kind for $seconds s"

@@ -2,6 +2,10 @@ import Foundation
 import LinearAlgebra
 import NeuralNetwork
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// What the fuzz targets in Tests/Fuzz drive: the whole path from bytes to
 /// a data set or a model, as `blasnet train` and `predict` take it. Any input
 /// must end in a value or a ``CLIError``/``ModelFileError``: a trap, a crash
@@ -61,6 +65,30 @@ package enum FuzzEntryPoints {
       let model = try TabularModel.decode(Data(bytes), path: "fuzz.json")
       let x = Matrix<Float>.zeros(model.network.inputSize, 1)
       _ = model.network.predict(model.standardizer.map { $0.transform(x) } ?? x)
+    } catch {
+      _ = error.description
+    }
+  }
+
+  /// `.npy` bytes written to a file and opened as `NPYArray` (the header
+  /// parsed and checked against the file's size); an array that opens has
+  /// its first and last columns gathered, plain and transposed, as Float, and
+  /// is read whole as a Matrix when it is small.
+  package static func npyFile(_ bytes: [UInt8]) {
+    let path = "/tmp/blasnet-fuzz-npy-\(getpid()).npy"
+    guard let file = fopen(path, "wb") else { return }
+    _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+    fclose(file)
+    defer { unlink(path) }
+    do {
+      let array = try NPYArray(path: path)
+      for transposed in [false, true] {
+        let (r, c) = transposed ? (array.columns, array.rows) : (array.rows, array.columns)
+        guard c > 0, r <= 1 << 16 else { continue }
+        var out = Matrix<Float>.zeros(r, 2)
+        array.gatherColumns([0, c - 1], transposed: transposed, into: &out)
+      }
+      if array.rows * array.columns <= 1 << 16 { _ = try Matrix<Float>(npyFile: path) }
     } catch {
       _ = error.description
     }
