@@ -246,7 +246,11 @@ extension Trainer {
       var buffer = batchW[width] ?? .zeros(1, width)
       batchW[width] = nil
       buffer.withUnsafeMutableBufferPointer { t in
-        for (j, k) in indices.enumerated() { t[j] = train.weights?.elements[k] ?? 1 }
+        if let all = train.weights?.elements {
+          for (j, k) in indices.enumerated() { t[j] = all[k] }
+        } else {
+          for j in 0..<mr { t[j] = 1 }
+        }
         for j in mr..<width { t[j] = 0 }
       }
       w = buffer

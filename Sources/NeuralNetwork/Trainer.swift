@@ -233,8 +233,10 @@ public struct Trainer<Scalar: BLASScalar> {
     let batch = Swift.min(options.batchSize ?? m, m)
     // The whole batch, in memory and on one process, needs no gathering.
     let whole = !parallel && batch >= m ? train.matrix : nil
-    let mine = Array(stride(from: group.rank, to: m, by: group.size))
-    var order = Array(0..<m)
+    // This process's part of the whole batch, or the order of mini-batches:
+    // made only when used (for 10⁷ examples each is 80 MB).
+    let mine = whole == nil && batch >= m ? Array(stride(from: group.rank, to: m, by: group.size)) : []
+    var order = batch < m ? Array(0..<m) : []
     var part: [Int] = []  // this process's examples of a batch
     part.reserveCapacity(batch)
     for epoch in 1...Swift.max(options.epochs, 1) where options.epochs > 0 {
