@@ -26,6 +26,26 @@ struct HiddenLayers: Equatable {
   }
 }
 
+/// `--cache-limit 2G`: a size in bytes, with an optional K, M, G or T
+/// (powers of 1024; "KB", "KiB" and the like mean the same).
+enum ByteSize {
+  static func parse(_ text: String) throws -> Int {
+    var number = text.trimmingCharacters(in: .whitespaces).uppercased()
+    for suffix in ["IB", "B"] where number.hasSuffix(suffix) { number.removeLast(suffix.count) }
+    var scale = 1.0
+    if let unit = number.last, let power = "KMGT".firstIndex(of: unit) {
+      scale = pow(1024, Double("KMGT".distance(from: "KMGT".startIndex, to: power) + 1))
+      number.removeLast()
+    }
+    guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0,
+      value * scale < 0x1p62
+    else {
+      throw ValidationError("--cache-limit is \"\(text)\"; give a size such as 500M, 2G or 1000000 (bytes)")
+    }
+    return Int(value * scale)
+  }
+}
+
 /// `--activation`: any activation but softmax, which only an output layer can have.
 struct HiddenActivation: ExpressibleByArgument {
   var activation: Activation
@@ -102,6 +122,12 @@ extension BLASNetCommand {
         "The folder of the data cache of a streamed --data (default: FILE.blasnet-cache next to it); implies --stream.",
         valueName: "folder"))
     var cache: String?
+    @Option(
+      name: .customLong("cache-limit"),
+      help: ArgumentHelp(
+        "The most the data cache folder may hold (e.g. 2G): older entries of other files or options are removed to stay within it; a file whose own entries need more is refused before they are written.",
+        valueName: "size"), transform: ByteSize.parse)
+    var cacheLimit: Int?
     @Option(help: "The label column's name (default: the last column).")
     var label: String?
     @Option(
@@ -235,7 +261,7 @@ extension BLASNetCommand {
       try validateThreads(threads)
       if x != nil || y != nil {
         guard x != nil, y != nil else { throw ValidationError("--x and --y go together: the inputs and their classes") }
-        guard data == nil, !stream, cache == nil else {
+        guard data == nil, !stream, cache == nil, cacheLimit == nil else {
           throw ValidationError(
             "--x/--y replace --data: give one or the other (they are already arrays; no cache is made)")
         }
@@ -312,6 +338,7 @@ extension BLASNetCommand {
       }
       o.streaming = stream || cache != nil ? .always : .automatic
       o.cacheFolder = cache
+      o.cacheLimit = cacheLimit
       return o
     }
 
@@ -413,6 +440,7 @@ extension BLASNetCommand {
         say(
           "Cache:   \(folder) (\(formatDuration(p.readingTime)) to read\(p.processCount > 1 ? " on this process" : "")); training reads the encoded rows from it batch by batch"
         )
+        for note in p.cacheNotes { say("         \(note)") }
       }
       if !p.ignoredColumns.isEmpty { say("Ignored: \(p.ignoredColumns.joined(separator: ", "))") }
       let oneHot = encoder.columns.compactMap { c -> String? in

@@ -611,14 +611,16 @@ extension Matrix {
 /// Writes a `.npy` file of a known shape a block of columns at a time (in
 /// Fortran order), for a matrix that is never in memory whole: ``append(_:)``
 /// the columns in order, then ``finish()``, which renames the file into
-/// place. Until then the data is in `path.part-PID`, removed if the writer
-/// is dropped unfinished.
+/// place. Until then the data is in `path.part-HOST-PID`, removed if the
+/// writer is dropped unfinished, or on SIGINT/SIGTERM/SIGHUP once a program
+/// has called ``PartialFiles/removeOnTermination()``.
 public final class NPYWriter<Scalar: BLASScalar> {
   public let path: String
   public let rows: Int
   public let columns: Int
   public internal(set) var written = 0
   let temporary: String
+  var slot: Int?
   var fd: Int32
   var buffer: [UInt8] = []
 
@@ -631,13 +633,19 @@ public final class NPYWriter<Scalar: BLASScalar> {
     self.path = path
     self.rows = rows
     self.columns = columns
-    temporary = path + ".part-\(getpid())"
+    temporary = path + PartialFiles.suffix
     var info = stat()
     if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
       throw NPYError(path: path, problem: .cannotWrite("it exists and is not a regular file; refusing to replace it"))
     }
+    // Registered before it exists, so that a signal never leaves it behind.
+    slot = PartialFiles.started(temporary)
     fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    if fd < 0 { throw NPYError(path: path, problem: .cannotWrite(String(cString: strerror(errno)))) }
+    if fd < 0 {
+      PartialFiles.finished(slot)
+      slot = nil
+      throw NPYError(path: path, problem: .cannotWrite(String(cString: strerror(errno))))
+    }
     buffer = Matrix<Scalar>.npyHeader(rows: rows, columns: columns, fortranOrder: fortranOrder)
   }
 
@@ -646,6 +654,8 @@ public final class NPYWriter<Scalar: BLASScalar> {
       close(fd)
       unlink(temporary)
     }
+    PartialFiles.finished(slot)
+    slot = nil
   }
 
   /// Appends the columns of `block` (which has ``rows`` rows).
@@ -687,6 +697,10 @@ public final class NPYWriter<Scalar: BLASScalar> {
     try flush()
     let closed = close(fd)
     fd = -1
+    defer {
+      PartialFiles.finished(slot)
+      slot = nil
+    }
     guard closed == 0, rename(temporary, path) == 0 else {
       let reason = String(cString: strerror(errno))
       unlink(temporary)

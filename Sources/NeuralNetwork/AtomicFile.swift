@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 import Synchronization
 
 #if canImport(Glibc)
@@ -23,22 +24,10 @@ private func writeBytes(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) ->
   write(fd, bytes, count)
 }
 
-/// The temporary file of the save in progress, for the signal handler; nil
-/// when no save is under way. Only touched under ``AtomicFile/saving``.
-nonisolated(unsafe) private var pendingTemporary: UnsafeMutablePointer<CChar>? = nil
-
-/// SIGINT/SIGTERM during a save: remove its temporary file, then die of the
-/// signal as the process would have without this handler.
-private func removeTemporaryAndDie(_ signal: Int32) {
-  if let path = pendingTemporary { unlink(path) }
-  _ = Glibc.signal(signal, SIG_DFL)
-  raise(signal)
-}
-
 /// Whole-file writes that never leave a partial file behind. Not public API:
 /// the model files, the CLI and the benchmark write through it.
 package enum AtomicFile {
-  /// One save at a time holds the signal handlers and ``pendingTemporary``.
+  /// One save at a time holds the signal handlers.
   static let saving = Mutex(())
 
   /// Marks BLASNet's temporary files: `.NAME.tmp-PID-RANDOM`.
@@ -75,7 +64,7 @@ package enum AtomicFile {
       folder + "/." + url.lastPathComponent + temporaryMarker + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     try saving.withLock { _ throws(FileWriteError) in
       let handled = installSignalHandlers(removing: temporary)
-      defer { removeSignalHandlers(handled) }
+      defer { removeSignalHandlers(handled.signals, slot: handled.slot) }
       try writeThenRename(data, temporary: temporary, target: target, mode: mode)
     }
     // Make the rename itself durable.
@@ -197,23 +186,24 @@ package enum AtomicFile {
     return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
   }
 
-  /// Installs ``removeTemporaryAndDie(_:)`` for SIGINT and SIGTERM where they
-  /// would end the process; returns the signals it took over.
-  private static func installSignalHandlers(removing temporary: String) -> [Int32] {
-    pendingTemporary = strdup(temporary)
+  /// Registers `temporary` with ``PartialFiles`` (whose handler, if the
+  /// program installed it, removes it on a signal) and installs that handler
+  /// for SIGINT and SIGTERM where they would end the process; returns the
+  /// signals it took over and the registration.
+  private static func installSignalHandlers(removing temporary: String) -> (signals: [Int32], slot: Int?) {
+    let slot = PartialFiles.started(temporary)
     var taken: [Int32] = []
     for signal in [SIGINT, SIGTERM] {
       var current = sigaction()
       guard sigaction(signal, nil, &current) == 0, current.__sigaction_handler.sa_handler == nil else { continue }
-      _ = Glibc.signal(signal, removeTemporaryAndDie)
+      _ = Glibc.signal(signal, PartialFiles.removeAndDie)
       taken.append(signal)
     }
-    return taken
+    return (taken, slot)
   }
 
-  private static func removeSignalHandlers(_ signals: [Int32]) {
+  private static func removeSignalHandlers(_ signals: [Int32], slot: Int?) {
     for signal in signals { _ = Glibc.signal(signal, SIG_DFL) }
-    free(pendingTemporary)
-    pendingTemporary = nil
+    PartialFiles.finished(slot)
   }
 }

@@ -302,6 +302,10 @@ package struct CSVChunkReader {
   private var atEnd = false
   private var line = 1
   private var first: CSVFile?
+  /// A checksum of every byte read so far (chained over reads of
+  /// `chunkBytes`, so two readers of the same bytes agree), and their count.
+  package private(set) var contentHash: UInt64 = 0
+  package private(set) var bytesRead = 0
 
   /// The most bytes one record may take before it is refused (a quote never closed, say).
   package static let maxRecordBytes = 64 << 20
@@ -381,6 +385,10 @@ package struct CSVChunkReader {
       filled += n
     }
     pending.removeLast(pending.count - filled)
+    contentHash = pending.withUnsafeBytes {
+      Checksum.of(UnsafeRawBufferPointer(rebasing: $0[start...]), seed: contentHash)
+    }
+    bytesRead += filled - start
   }
 
   /// The index after the last record boundary in `b` (a LF, or a CR not

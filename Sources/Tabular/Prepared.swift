@@ -25,108 +25,13 @@ package struct StreamedRows {
   package var markers: [String]
   package var labels: LabelColumn
   package var lines: [Int32]
+  /// What the first pass read of the file: a checksum of its bytes and their count.
+  package var contentHash: UInt64 = 0
+  package var contentBytes = 0
+  /// The cache entry of these rows (`rows-KEY`).
+  package var cacheEntry = ""
   package var labelName: String { header[labelColumn] }
   package var count: Int { labels.count }
-}
-
-/// The cache of one CSV file: `FILE.csv.blasnet-cache/` unless `--cache` names a folder.
-package struct DataCache {
-  package let folder: String
-  /// Identifies the file's version: its size and modification time (not its
-  /// inode, so that a copy with its time kept, on another machine, matches).
-  package let identity: String
-
-  package init(csv path: String, folder: String?) throws(TableError) {
-    var info = stat()
-    guard stat(path, &info) == 0 else { throw TableError("\(path): no such file") }
-    identity = "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
-    self.folder = Self.folder(for: path, folder)
-  }
-
-  /// Throws unless the file at `path` is the version this cache was opened
-  /// for (same size and modification time): a file that changes between or
-  /// during the passes would mix two versions of the data in one model.
-  package func checkUnchanged(_ path: String, _ when: String) throws(TableError) {
-    var info = stat()
-    guard stat(path, &info) == 0 else {
-      throw TableError("\(path) disappeared while it was being read (\(when)); nothing was trained from it")
-    }
-    let now = "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
-    if now != identity {
-      let was = identity.split(separator: "-").first ?? "?"
-      throw TableError(
-        "\(path) changed while it was being read (\(when)): it had \(was) bytes, now \(info.st_size), modified again; nothing was trained from it: train once the file no longer changes"
-      )
-    }
-  }
-
-  /// Creates the folder; an error names it and suggests --cache.
-  package func create() throws(TableError) {
-    do {
-      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    } catch {
-      throw TableError(
-        "cannot create the cache folder \(folder): \(error.localizedDescription); name a writable one with --cache FOLDER"
-      )
-    }
-  }
-
-  package func file(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
-
-  /// The folder a run uses for `path`.
-  package static func folder(for path: String, _ folder: String?) -> String { folder ?? path + ".blasnet-cache" }
-
-  /// A short hash (FNV-1a, 64 bits) of the parts, to name cache files by what made them.
-  package static func key(_ parts: [String]) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for part in parts {
-      for b in part.utf8 + [0] {
-        h ^= UInt64(b)
-        h = h &* 0x100_0000_01b3
-      }
-    }
-    let hex = String(h, radix: 16)
-    return String(repeating: "0", count: 16 - hex.count) + hex
-  }
-
-  /// The labels and lines of pass 1, as stored.
-  package struct RowsRecord: Codable {
-    package var identity: String
-    package var header: [String]
-    package var labelColumn: Int
-    package var featureColumns: [Int]
-    package var ignored: [String]
-    package var labelNames: [String]
-  }
-
-  /// The encoder of passes 2 and 3, and their notes.
-  package struct EncodedRecord: Codable {
-    package var identity: String
-    package var encoder: Data
-    package var filled: [[Int]]
-    package var unseen: [UnseenRecord]
-    package var rows: Int
-  }
-
-  package struct UnseenRecord: Codable {
-    package var column: Int
-    package var count: Int
-    package var firstRow: Int
-    package var firstValue: String
-  }
-
-  package func read<T: Decodable>(_ type: T.Type, _ name: String) -> T? {
-    guard let data = FileManager.default.contents(atPath: file(name)) else { return nil }
-    return try? JSONDecoder().decode(type, from: data)
-  }
-
-  package func write(_ value: some Encodable, _ name: String) throws(TableError) {
-    do {
-      try JSONEncoder().encode(value).write(to: URL(fileURLWithPath: file(name)), options: .atomic)
-    } catch {
-      throw TableError("cannot write \(file(name)): \(error.localizedDescription); name another folder with --cache")
-    }
-  }
 }
 
 extension StreamedRows {
@@ -151,24 +56,38 @@ extension StreamedRows {
   package static func read(
     path: String, label: String?, ignore: [String], markers: [String], cache: DataCache, mayBuild: Bool
   ) throws(TableError) -> StreamedRows {
-    let key = DataCache.key([
-      "rows", cache.identity, label ?? "", ignore.joined(separator: ","), markers.joined(separator: ","),
-    ])
-    if let record = cache.read(DataCache.RowsRecord.self, "rows-\(key).json"), record.identity == cache.identity,
-      let codes = try? Matrix<Float>(npyFile: cache.file("rows-\(key)-labels.npy")),
-      let lines = try? Matrix<Double>(npyFile: cache.file("rows-\(key)-lines.npy")),
-      codes.count == lines.count, Self.validCodes(codes.elements, count: record.labelNames.count),
-      Self.validLines(lines.elements)
-    {
-      return StreamedRows(
-        path: path, header: record.header, labelColumn: record.labelColumn, featureColumns: record.featureColumns,
-        ignored: record.ignored, markers: markers,
-        labels: LabelColumn(names: record.labelNames, codes: codes.elements.map { UInt16($0) }),
-        lines: lines.elements.map { Int32($0) })
+    let entry =
+      "rows-"
+      + DataCache.key([
+        "rows", cache.identity, label ?? "", ignore.joined(separator: ","), markers.joined(separator: ","),
+      ])
+    var damage = "not there"
+    if let record = cache.read(DataCache.RowsRecord.self, "\(entry).json") {
+      let codes = try? Matrix<Float>(npyFile: cache.file("\(entry)-labels.npy"))
+      let lines = try? Matrix<Double>(npyFile: cache.file("\(entry)-lines.npy"))
+      if let codes, let lines, codes.count == lines.count, let hash = UInt64(record.contentHash, radix: 16),
+        DataCache.checksum(codes) == record.labelsChecksum, DataCache.checksum(lines) == record.linesChecksum,
+        Self.validCodes(codes.elements, count: record.labelNames.count), Self.validLines(lines.elements)
+      {
+        if mayBuild { cache.touch(entry) }
+        return StreamedRows(
+          path: path, header: record.header, labelColumn: record.labelColumn, featureColumns: record.featureColumns,
+          ignored: record.ignored, markers: markers,
+          labels: LabelColumn(names: record.labelNames, codes: codes.elements.map { UInt16($0) }),
+          lines: lines.elements.map { Int32($0) }, contentHash: hash, contentBytes: record.contentBytes,
+          cacheEntry: entry)
+      }
+      damage =
+        codes == nil || lines == nil
+        ? "an array is missing or unreadable" : "its values differ from the checksums written with them"
+      if mayBuild {
+        cache.log.notes.append(
+          "the cached labels and lines \(entry) failed their check (\(damage)): rebuilt from \(path)")
+      }
     }
     guard mayBuild else {
       throw TableError(
-        "the data cache \(cache.folder) has no rows for \(path) as process 0 wrote them: with several machines, --cache must name a folder they share"
+        "the data cache \(cache.folder) has no rows for \(path) as process 0 wrote them (\(entry): \(damage)): with several machines, --cache must name a folder they share"
       )
     }
     var reader = try CSVChunkReader(path: path)
@@ -180,7 +99,7 @@ extension StreamedRows {
         let table = try TrainingTable(csv: chunk, label: label, ignore: ignore, markers: markers)
         rows = StreamedRows(
           path: path, header: chunk.header, labelColumn: table.labelColumn, featureColumns: table.featureColumns,
-          ignored: ignore, markers: markers, labels: LabelColumn(), lines: [])
+          ignored: ignore, markers: markers, labels: LabelColumn(), lines: [], cacheEntry: entry)
       } else {
         try Dataset.checkWidths(chunk)
       }
@@ -196,20 +115,27 @@ extension StreamedRows {
         rows!.lines.append(Int32(clamping: chunk.records[r].line))
       }
     }
-    guard let rows else { throw TableError("\(path): the file is empty (expected a header row and data)") }
+    guard var rows else { throw TableError("\(path): the file is empty (expected a header row and data)") }
     try cache.checkUnchanged(path, "after the first pass, over the labels")
+    (rows.contentHash, rows.contentBytes) = (reader.contentHash, reader.bytesRead)
     try cache.create()
+    let codes = Matrix(row: rows.labels.codes.map(Float.init))
+    let lines = Matrix(row: rows.lines.map(Double.init))
+    try cache.makeRoom(
+      for: 12 * rows.count + 256, adding: entry, keeping: [], what: "the labels and line numbers of \(rows.count) rows")
     do {
-      try Matrix(row: rows.labels.codes.map(Float.init)).write(npyFile: cache.file("rows-\(key)-labels.npy"))
-      try Matrix(row: rows.lines.map(Double.init)).write(npyFile: cache.file("rows-\(key)-lines.npy"))
+      try codes.write(npyFile: cache.file("\(entry)-labels.npy"))
+      try lines.write(npyFile: cache.file("\(entry)-lines.npy"))
     } catch {
       throw TableError("\(error); name another folder with --cache")
     }
     try cache.write(
       DataCache.RowsRecord(
         identity: cache.identity, header: rows.header, labelColumn: rows.labelColumn,
-        featureColumns: rows.featureColumns, ignored: rows.ignored, labelNames: rows.labels.names),
-      "rows-\(key).json")
+        featureColumns: rows.featureColumns, ignored: rows.ignored, labelNames: rows.labels.names,
+        contentHash: Checksum.hex(rows.contentHash), contentBytes: rows.contentBytes,
+        labelsChecksum: DataCache.checksum(codes), linesChecksum: DataCache.checksum(lines)),
+      "\(entry).json")
     return rows
   }
 
@@ -218,29 +144,51 @@ extension StreamedRows {
   package func encode(
     trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int, cache: DataCache, mayBuild: Bool
   ) throws(TableError) -> (encoder: TabularEncoder, notes: TabularEncoder.Notes, examples: NPYExamples<Float>) {
-    let key = DataCache.key(
-      [
-        "x", cache.identity, header.joined(separator: ","), "\(labelColumn)",
-        featureColumns.map(String.init).joined(separator: ","),
-        markers.joined(separator: ","), missing.rawValue, "\(maxCategories)",
-        DataCache.key(trainingRows.map(String.init)),
-      ])
-    let xPath = cache.file("x-\(key).npy")
-    if let record = cache.read(DataCache.EncodedRecord.self, "x-\(key).json"), record.identity == cache.identity,
-      record.rows == count, let encoder = try? TabularEncoder(json: record.encoder, path: cache.file("x-\(key).json")),
-      let array = try? NPYArray(path: xPath), array.shape == [encoder.width, count], array.dataType == .float32
+    let entry =
+      "x-"
+      + DataCache.key(
+        [
+          "x", cache.identity, header.joined(separator: ","), "\(labelColumn)",
+          featureColumns.map(String.init).joined(separator: ","),
+          markers.joined(separator: ","), missing.rawValue, "\(maxCategories)",
+          DataCache.key(trainingRows.map(String.init)),
+        ])
+    let xPath = cache.file("\(entry).npy")
+    var damage = "not there"
+    if let record = cache.read(DataCache.EncodedRecord.self, "\(entry).json"), record.rows == count,
+      let encoder = try? TabularEncoder(json: record.encoder, path: cache.file("\(entry).json"))
     {
-      var notes = TabularEncoder.Notes()
-      notes.filled = record.filled.map { TabularEncoder.FilledValues(column: $0[0], count: $0[1]) }
-      notes.unseen = record.unseen.map {
-        TabularEncoder.UnseenCategories(
-          column: $0.column, count: $0.count, firstRow: $0.firstRow, firstValue: $0.firstValue)
+      let array = try? NPYArray(path: xPath)
+      if let array, array.shape == [encoder.width, count], array.dataType == .float32 {
+        let bytes = 4 * encoder.width * count
+        if let bad = DataCache.firstBadBlock(
+          array, bytes: bytes, blockBytes: record.blockBytes, checksums: record.checksums)
+        {
+          damage = bad < 0 ? "its size is wrong" : damagedBlock(bad, of: record, width: encoder.width)
+        } else {
+          var notes = TabularEncoder.Notes()
+          notes.filled = record.filled.map { TabularEncoder.FilledValues(column: $0[0], count: $0[1]) }
+          notes.unseen = record.unseen.map {
+            TabularEncoder.UnseenCategories(
+              column: $0.column, count: $0.count, firstRow: $0.firstRow, firstValue: $0.firstValue)
+          }
+          if mayBuild {
+            cache.touch(entry)
+            try tidy(cache, entry)
+          }
+          return (encoder, notes, NPYExamples(array))
+        }
+      } else {
+        damage = array == nil ? "the array is missing or unreadable" : "the array's shape or type is wrong"
       }
-      return (encoder, notes, NPYExamples(array))
+      if mayBuild {
+        cache.log.notes.append(
+          "the cached encoded rows \(entry).npy failed their check (\(damage)): rebuilt from \(path)")
+      }
     }
     guard mayBuild else {
       throw TableError(
-        "the data cache \(cache.folder) has no encoded rows for \(path) as process 0 wrote them: with several machines, --cache must name a folder they share"
+        "the data cache \(cache.folder) has no encoded rows for \(path) as process 0 wrote them (\(entry).npy: \(damage)): with several machines, --cache must name a folder they share"
       )
     }
     let lines = self.lines
@@ -273,6 +221,8 @@ extension StreamedRows {
     }
     reader.close()
     try cache.checkUnchanged(path, "after the second pass")
+    try cache.checkSameContent(
+      path, "second pass", read: (reader.contentHash, reader.bytesRead), first: (contentHash, contentBytes))
     if first != count {
       throw TableError(
         "\(path) has \(first) rows in the second pass, \(count) in the first; nothing was trained from it")
@@ -287,6 +237,10 @@ extension StreamedRows {
     try cache.create()
     var notes = TabularEncoder.Notes()
     var filled = [Int](repeating: 0, count: encoder.columns.count)
+    var checksums = Checksum.Blocks(blockBytes: DataCache.blockBytes)
+    try cache.makeRoom(
+      for: 128 + 4 * encoder.width * count, adding: entry, keeping: [cacheEntry],
+      what: "\(encoder.width) encoded inputs × \(count) rows × 4 bytes")
     do {
       let writer = try NPYWriter<Float>(path: xPath, rows: encoder.width, columns: count)
       reader = try CSVChunkReader(path: path)
@@ -305,6 +259,7 @@ extension StreamedRows {
           throw Dataset.describe(error, chunk, fitted: false)
         }
         try writer.append(encoded.x)
+        encoded.x.withUnsafeBufferPointer { checksums.append(UnsafeRawBufferPointer($0)) }
         for f in encoded.notes.filled { filled[f.column] += f.count }
         for u in encoded.notes.unseen {
           if let k = notes.unseen.firstIndex(where: { $0.column == u.column }) {
@@ -318,6 +273,8 @@ extension StreamedRows {
         first += chunk.records.count
       }
       try cache.checkUnchanged(path, "after the third pass, over every row")
+      try cache.checkSameContent(
+        path, "third pass", read: (reader.contentHash, reader.bytesRead), first: (contentHash, contentBytes))
       if first != count {
         throw TableError(
           "\(path) has \(first) rows in the third pass, \(count) in the first; nothing was trained from it")
@@ -336,12 +293,28 @@ extension StreamedRows {
         identity: cache.identity, encoder: encoder.json(), filled: notes.filled.map { [$0.column, $0.count] },
         unseen: notes.unseen.map {
           DataCache.UnseenRecord(column: $0.column, count: $0.count, firstRow: $0.firstRow, firstValue: $0.firstValue)
-        }, rows: count), "x-\(key).json")
+        }, rows: count, blockBytes: DataCache.blockBytes, checksums: checksums.finish().map(Checksum.hex)),
+      "\(entry).json")
+    try tidy(cache, entry)
     do {
       return (encoder, notes, NPYExamples(try NPYArray(path: xPath)))
     } catch {
       throw TableError("\(error)")
     }
+  }
+
+  /// With this file's entries complete: the other versions' entries removed, the limit kept.
+  func tidy(_ cache: DataCache, _ entry: String) throws(TableError) {
+    cache.removeOldVersions(keeping: [cacheEntry, entry])
+    try cache.makeRoom(for: 0, adding: entry, keeping: [cacheEntry], what: "its labels and encoded rows")
+  }
+
+  /// Which rows a damaged block of the cached encoded rows holds.
+  func damagedBlock(_ block: Int, of record: DataCache.EncodedRecord, width: Int) -> String {
+    let first = block * record.blockBytes / (4 * width)
+    let last = min(count, ((block + 1) * record.blockBytes - 1) / (4 * width) + 1)
+    return
+      "block \(block + 1) of \(record.checksums.count), rows \(first + 1)–\(last) from CSV lines \(lines[first])–\(lines[last - 1]), differs from its checksum"
   }
 }
 

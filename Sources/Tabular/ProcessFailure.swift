@@ -45,60 +45,62 @@ enum ProcessFailure {
 }
 
 /// What every process of a group checks before training: that they all hold
-/// the same data. Each contributes its example count and 64-bit hashes of its
-/// labels, its encoded values and its fitted encoding to one allreduce; any
-/// difference from process 0 stops every process, process 0 naming the first
-/// process that differs and in what.
+/// the same data. Each contributes its example count, checksums of its labels
+/// and encoded values (one per block of examples, so that the first block
+/// that differs can be named) and of its fitted encoding to one allreduce;
+/// any difference from process 0 stops every process, process 0 naming the
+/// first process that differs, in what, and where.
 enum ReplicaCheck {
-  /// A part of what the processes compare: its name and value.
-  typealias Part = (name: String, value: UInt64)
+  /// A part of what the processes compare: its name, and its value or one value per block of examples.
+  struct Part {
+    var name: String
+    var values: [UInt64]
+    var perBlock = false
+  }
+
+  /// The examples are compared in this many blocks.
+  static let blocks = 16
+
+  /// The examples of block `k` of `count`.
+  static func block(_ k: Int, of count: Int) -> Range<Int> { (k * count / blocks)..<((k + 1) * count / blocks) }
 
   static func agree(_ group: any ProcessGroup, _ parts: [Part], file: String) throws(TableError) {
     let n = group.size
     guard n > 1 else { return }
     // Each value as two exact 32-bit halves, in this process's slots.
-    let width = parts.count * 2
+    let values = parts.flatMap(\.values)
+    let width = values.count * 2
     var slots = [Double](repeating: 0, count: n * width)
-    for (k, part) in parts.enumerated() {
-      slots[group.rank * width + 2 * k] = Double(part.value >> 32)
-      slots[group.rank * width + 2 * k + 1] = Double(part.value & 0xFFFF_FFFF)
+    for (k, value) in values.enumerated() {
+      slots[group.rank * width + 2 * k] = Double(value >> 32)
+      slots[group.rank * width + 2 * k + 1] = Double(value & 0xFFFF_FFFF)
     }
     slots.withUnsafeMutableBufferPointer { group.allreduceSum($0) }
     func value(_ rank: Int, _ k: Int) -> UInt64 {
       UInt64(slots[rank * width + 2 * k]) << 32 | UInt64(slots[rank * width + 2 * k + 1])
     }
+    let count = Int(values.first ?? 0)
     for rank in 1..<n {
-      guard let k = parts.indices.first(where: { value(rank, $0) != value(0, $0) }) else { continue }
-      let what =
-        k == 0
-        ? "it has \(value(rank, 0)) examples, process 0 has \(value(0, 0))"
-        : "its \(parts[k].name) differ from process 0's"
-      var error = TableError(
-        "the processes hold different data: process \(rank) of \(n) read \(file) differently (\(what)); every process must read the same data, the same file on every machine"
-      )
-      error.reportedByAnotherProcess = group.rank != 0
-      error.fromAgreement = true
-      throw error
+      var offset = 0
+      for (p, part) in parts.enumerated() {
+        defer { offset += part.values.count }
+        guard let k = part.values.indices.first(where: { value(rank, offset + $0) != value(0, offset + $0) }) else {
+          continue
+        }
+        var what = "its \(part.name) differ from process 0's"
+        if p == 0 {
+          what = "it has \(value(rank, offset)) examples, process 0 has \(value(0, offset))"
+        } else if part.perBlock {
+          let examples = block(k, of: count)
+          what += ", first in examples \(examples.lowerBound + 1)–\(examples.upperBound) of \(count)"
+        }
+        var error = TableError(
+          "the processes hold different data: process \(rank) of \(n) read \(file) differently (\(what)); every process must read the same data, the same file on every machine"
+        )
+        error.reportedByAnotherProcess = group.rank != 0
+        error.fromAgreement = true
+        throw error
+      }
     }
-  }
-
-  /// FNV-1a over raw bytes, continuing from `hash`.
-  static func hash(_ bytes: UnsafeRawBufferPointer, _ hash: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-    var h = hash
-    for b in bytes {
-      h ^= UInt64(b)
-      h = h &* 0x100_0000_01b3
-    }
-    return h
-  }
-
-  static func hash(_ strings: [String]) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for s in strings {
-      var s = s
-      h = s.withUTF8 { hash(UnsafeRawBufferPointer($0), h) }
-      h = withUnsafeBytes(of: UInt8(0)) { hash($0, h) }
-    }
-    return h
   }
 }

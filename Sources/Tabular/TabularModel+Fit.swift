@@ -66,6 +66,10 @@ extension TabularModel {
     public var streaming: Streaming = .automatic
     /// The folder of that cache (default: `FILE.blasnet-cache` next to the file).
     public var cacheFolder: String?
+    /// The most bytes that cache folder may hold: the least recently used
+    /// entries of other files or options are removed to stay within it, and
+    /// a file whose own entries need more is refused before they are written.
+    public var cacheLimit: Int?
 
     public init() {}
   }
@@ -139,6 +143,9 @@ extension TabularModel {
     /// The cache folder of a streamed file, and how long reading took.
     public var cacheFolder: String?
     public var readingTime: Duration
+    /// What happened to that cache: entries that failed their checks and
+    /// were rebuilt, partial files of interrupted runs and old entries removed.
+    public var cacheNotes: [String]
     /// The processes training together.
     public var processCount: Int
   }
@@ -215,6 +222,8 @@ struct Fitter {
   typealias Options = TabularModel.FitOptions
   let options: Options
   let group: any ProcessGroup
+  /// What happened to the data cache (entries rebuilt or removed).
+  let cacheLog = CacheLog()
 
   init(options: Options, group: any ProcessGroup) {
     self.options = options
@@ -298,6 +307,11 @@ struct Fitter {
     let trainLabels = train.labels!
     let weightsOfClasses = try classes.weights(options.classWeights, training: trainLabels)
     let scaler = train.standardizer(encoder)
+    if group.size > 1 {
+      // Equal data make equal standardisations; this checks the arithmetic too.
+      let parameters = (scaler.means + scaler.standardDeviations).withUnsafeBytes { Checksum.of($0) }
+      try ReplicaCheck.agree(group, [.init(name: "standardisation", values: [parameters])], file: path)
+    }
     let sizes = [encoder.width] + options.hiddenLayers + [binary ? 1 : classes.count]
     let batchSize = options.batchSize
     let memory = TrainingMemory(
@@ -316,7 +330,7 @@ struct Fitter {
       encoder: encoder, notes: notes, classNames: classes.names, trainCount: train.count,
       validationCount: validation?.count, testCount: test.count, classWeights: weightsOfClasses,
       network: network, cacheFolder: streamedPath.map { DataCache.folder(for: $0, options.cacheFolder) },
-      readingTime: readingTime, processCount: group.size)
+      readingTime: readingTime, cacheNotes: cacheLog.notes, processCount: group.size)
     if reporter { prepared?(preparation) }
     let trainingOptions = TrainingOptions(
       epochs: options.epochs, optimizer: options.optimizer, batchSize: batchSize, l2: options.l2,
@@ -400,20 +414,41 @@ extension Fitter {
   /// rows all come from process 0's cache) and the fitted encoding.
   func fingerprint(_ loaded: Loaded) -> [ReplicaCheck.Part] {
     let all = loaded.all
-    var values: UInt64 = 0
-    let labels: UInt64
-    if let mapped = all.mapped {
-      // Codes and names rather than a string per row (millions of rows).
-      labels = mapped.labels.codes.withUnsafeBytes { ReplicaCheck.hash($0, ReplicaCheck.hash(mapped.labels.names)) }
-    } else {
-      values = all.x.withUnsafeBufferPointer { ReplicaCheck.hash(UnsafeRawBufferPointer($0)) }
-      labels = ReplicaCheck.hash(all.textLabels ?? [])
+    let m = all.count
+    var labels: [UInt64] = []
+    var values: [UInt64] = []
+    for k in 0..<ReplicaCheck.blocks {
+      let examples = ReplicaCheck.block(k, of: m)
+      if let mapped = all.mapped {
+        // Codes and names rather than a string per row (millions of rows).
+        let names = Checksum.of(mapped.labels.names)
+        let codes = examples.map { mapped.labels.codes[mapped.row($0)] }
+        labels.append(codes.withUnsafeBytes { Checksum.of($0, seed: names) })
+        // Every process maps its own file (or its own copy of the cache): read it.
+        var hash: UInt64 = 0
+        var chunk = Matrix<Float>.zeros(0, 0)
+        for start in stride(from: examples.lowerBound, to: examples.upperBound, by: 8192) {
+          let end = Swift.min(start + 8192, examples.upperBound)
+          if chunk.columns != end - start { chunk = .zeros(mapped.examples.featureCount, end - start) }
+          mapped.examples.gatherExamples((start..<end).map(mapped.row)[...], into: &chunk)
+          hash = chunk.withUnsafeBufferPointer { Checksum.of(UnsafeRawBufferPointer($0), seed: hash) }
+        }
+        values.append(hash)
+      } else {
+        labels.append(Checksum.of(Array((all.textLabels ?? [])[examples])))
+        let f = all.x.rows
+        values.append(
+          all.x.withUnsafeBufferPointer {
+            Checksum.of(
+              UnsafeRawBufferPointer(
+                UnsafeBufferPointer(rebasing: $0[(examples.lowerBound * f)..<(examples.upperBound * f)])))
+          })
+      }
     }
-    var encoding = loaded.encoder.json()
-    let encodingHash = encoding.withUnsafeMutableBytes { ReplicaCheck.hash(UnsafeRawBufferPointer($0)) }
     return [
-      ("examples", UInt64(all.count)), ("labels", labels), ("encoded values", values),
-      ("column encodings", encodingHash),
+      .init(name: "examples", values: [UInt64(m)]), .init(name: "labels", values: labels, perBlock: true),
+      .init(name: "encoded values", values: values, perBlock: true),
+      .init(name: "column encodings", values: [Checksum.of(Array(loaded.encoder.json()))]),
     ]
   }
 
@@ -507,8 +542,11 @@ extension Fitter {
         "--missing median needs every value of a column in memory, and \(path) is read in a stream (--stream, --cache, or a file of \(TabularModel.streamingThreshold >> 20) MiB or more): use --missing mean or zero"
       )
     }
-    let cache = try DataCache(csv: path, folder: options.cacheFolder)
-    if mayBuild { try cache.create() }
+    let cache = try DataCache(csv: path, folder: options.cacheFolder, limit: options.cacheLimit, log: cacheLog)
+    if mayBuild {
+      try cache.create()
+      cache.removeAbandoned()
+    }
     let rows = try StreamedRows.read(
       path: path, label: options.label, ignore: options.ignoredColumns, markers: markers, cache: cache,
       mayBuild: mayBuild)

@@ -31,6 +31,8 @@ if !MPICommunicator.launchedByMPI && environment["BLASNET_MPI_SINGLETON"] == nil
   exit(1)
 }
 let world = MPICommunicator.start()
+// A signal during a cache build leaves no partial file behind.
+PartialFiles.removeOnTermination()
 let status = BLASNetCommand.runTraining(
   arguments: Array(CommandLine.arguments.dropFirst()), group: world, programName: "blasnet-mpi")
 world.finish()

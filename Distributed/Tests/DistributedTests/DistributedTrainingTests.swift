@@ -217,10 +217,11 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
     }
   }
 
-  /// A process whose copy of the data differs (labels flipped, a row fewer)
-  /// stops every process before training with one line from process 0 that
-  /// names the process and the difference; no model is saved.
-  @Test(arguments: ["flipped", "shorter"])
+  /// A process whose copy of the data differs (labels flipped, a row fewer,
+  /// one value changed) stops every process before training with one line
+  /// from process 0 that names the process, the difference and the first
+  /// block of examples where it is; no model is saved.
+  @Test(arguments: ["flipped", "shorter", "one value"])
   func processesWithDifferentDataStopBeforeTraining(_ change: String) throws {
     try withFolder { folder in
       let text = try String(contentsOfFile: MPIRun.wdbc, encoding: .utf8)
@@ -230,14 +231,24 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
           let last = lines[k].split(separator: ",").last!
           lines[k] = lines[k].dropLast(last.count) + (last == "1" ? "0" : "1")
         }
-      } else {
+      } else if change == "shorter" {
         lines.removeLast()
+      } else {
+        // Example 300's first value, 20 more (15 → 35, say): the same column statistics would not notice.
+        var fields = lines[300].split(separator: ",").map(String.init)
+        fields[0] = String(Double(fields[0])! + 20)
+        lines[300] = fields.joined(separator: ",")
       }
       let other = folder.appendingPathComponent("other.csv").path
       try (lines.joined(separator: "\n") + "\n").write(toFile: other, atomically: false, encoding: .utf8)
       let run = try MPIRun.wdbcOnProcess0(andOnProcess1: other, in: folder)
       let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("blasnet-mpi: error:") }
-      let what = change == "flipped" ? "its labels differ from process 0's" : "it has 568 examples, process 0 has 569"
+      let what =
+        change == "flipped"
+        ? "its labels differ from process 0's, first in examples 1–35 of 569"
+        : change == "shorter"
+          ? "it has 568 examples, process 0 has 569"
+          : "its encoded values differ from process 0's, first in examples 285–320 of 569"
       #expect(
         errors == [
           "blasnet-mpi: error: the processes hold different data: process 1 of 2 read \(MPIRun.wdbc) differently (\(what)); every process must read the same data, the same file on every machine"
