@@ -85,5 +85,6 @@ let package = Package(
     .executableTarget(name: "fuzz-csv", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-csv"),
     .executableTarget(name: "fuzz-model", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-model"),
     .executableTarget(name: "fuzz-npy", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-npy"),
+    .executableTarget(name: "fuzz-cache", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-cache"),
   ]
 )

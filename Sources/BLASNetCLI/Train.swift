@@ -125,7 +125,7 @@ extension BLASNetCommand {
     @Option(
       name: .customLong("cache-limit"),
       help: ArgumentHelp(
-        "The most the data cache folder may hold (e.g. 2G): older entries of other files or options are removed to stay within it; a file whose own entries need more is refused before they are written.",
+        "The most the data cache folder of a streamed --data may hold (e.g. 2G): older entries of other files or options are removed to stay within it; a file whose own entries need more is refused before they are written.",
         valueName: "size"), transform: ByteSize.parse)
     var cacheLimit: Int?
     @Option(help: "The label column's name (default: the last column).")

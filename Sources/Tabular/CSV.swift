@@ -372,7 +372,7 @@ package struct CSVChunkReader {
   /// Appends up to `chunkBytes` of the file to `pending`; sets `atEnd` at its end.
   private mutating func readMore() throws(TableError) {
     let start = pending.count
-    pending.append(contentsOf: repeatElement(0, count: chunkBytes))
+    pending.append(contentsOf: [UInt8](repeating: 0, count: chunkBytes))
     var filled = start
     while filled < pending.count {
       let n = pending.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }

@@ -111,8 +111,15 @@ package struct DataCache {
     return Checksum.hex(h)
   }
 
+  /// A record that carries a checksum of its own other fields (in JSON with
+  /// sorted keys), so that an edited or damaged record is not trusted either.
+  package protocol CheckedRecord: Codable {
+    var check: String { get set }
+  }
+
   /// The labels and lines of pass 1, as stored.
-  package struct RowsRecord: Codable {
+  package struct RowsRecord: CheckedRecord {
+    package var check = ""
     package var format = DataCache.format
     package var identity: String
     package var header: [String]
@@ -129,7 +136,8 @@ package struct DataCache {
   }
 
   /// The encoder of passes 2 and 3, and their notes.
-  package struct EncodedRecord: Codable {
+  package struct EncodedRecord: CheckedRecord {
+    package var check = ""
     package var format = DataCache.format
     package var identity: String
     package var encoder: Data
@@ -148,14 +156,54 @@ package struct DataCache {
     package var firstValue: String
   }
 
-  /// The record `name`, or nil if it is missing, unreadable, of another
-  /// format or of another version of the file.
-  package func read<T: Decodable>(_ type: T.Type, _ name: String) -> T? {
-    guard let data = FileManager.default.contents(atPath: file(name)),
-      let head = try? JSONDecoder().decode(RecordHead.self, from: data),
+  /// The record `name`: nil and no problem if it is missing or of another
+  /// format or version of the file (made anew, silently); nil and the
+  /// problem if it is this version's but unreadable or fails its checksum.
+  package func read<T: CheckedRecord>(_ type: T.Type, _ name: String) -> (record: T?, problem: String?) {
+    guard let data = Self.contents(of: file(name)) else { return (nil, nil) }
+    guard let head = try? JSONDecoder().decode(RecordHead.self, from: data),
       head.format == Self.format, head.identity == identity
-    else { return nil }
-    return try? JSONDecoder().decode(type, from: data)
+    else { return (nil, head(data) == nil ? "its record \(name) is unreadable" : nil) }
+    guard let record = try? JSONDecoder().decode(type, from: data) else {
+      return (nil, "its record \(name) is unreadable")
+    }
+    guard Self.checksum(of: record) == record.check else {
+      return (nil, "its record \(name) differs from its checksum")
+    }
+    return (record, nil)
+  }
+
+  /// The bytes of a record file, nil if it is missing, not a regular file,
+  /// unreadable or over 64 MiB (no record is that large). (Read directly:
+  /// FileManager.contents(atPath:) leaks its buffer on an empty file.)
+  static func contents(of path: String) -> Data? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= 64 << 20 else { return nil }
+    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+    var done = 0
+    while done < bytes.count {
+      let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return nil }
+      done += n
+    }
+    return Data(bytes)
+  }
+
+  /// The head of a record, if the data are a JSON object at all.
+  private func head(_ data: Data) -> RecordHead? { try? JSONDecoder().decode(RecordHead.self, from: data) }
+
+  /// The checksum of a record's fields but its own.
+  static func checksum<T: CheckedRecord>(of record: T) -> String {
+    var copy = record
+    copy.check = ""
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    guard let data = try? encoder.encode(copy) else { return "" }
+    return Checksum.hex(Checksum.of(Array(data)))
   }
 
   /// What every record holds first.
@@ -164,9 +212,14 @@ package struct DataCache {
     var identity: String?
   }
 
-  package func write(_ value: some Encodable, _ name: String) throws(TableError) {
+  /// Writes `record` (with its checksum) as `name`, atomically.
+  package func write<T: CheckedRecord>(_ record: T, _ name: String) throws(TableError) {
+    var value = record
+    value.check = Self.checksum(of: record)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
     do {
-      try JSONEncoder().encode(value).write(to: URL(fileURLWithPath: file(name)), options: .atomic)
+      try encoder.encode(value).write(to: URL(fileURLWithPath: file(name)), options: .atomic)
     } catch {
       throw TableError("cannot write \(file(name)): \(error.localizedDescription); name another folder with --cache")
     }
@@ -269,7 +322,7 @@ extension DataCache {
   /// process may take between finishing its arrays and writing the record.
   package func removeOldVersions(keeping current: Set<String>) {
     for entry in entries().values where !current.contains(entry.name) {
-      let record = FileManager.default.contents(atPath: file(entry.name + ".json"))
+      let record = Self.contents(of: file(entry.name + ".json"))
         .flatMap { try? JSONDecoder().decode(RecordHead.self, from: $0) }
       let old: Bool
       if let record {

@@ -94,6 +94,84 @@ package enum FuzzEntryPoints {
     }
   }
 
+  /// The data cache of a small CSV file (a numeric column with gaps, a
+  /// category, a label), built once per process, and what it holds.
+  struct CacheFixture: Sendable {
+    var csv: String
+    var files: [String]
+    var contents: [Data]
+    var codes: [UInt16]
+    var lines: [Int32]
+    var encoder: Data
+    var values: Matrix<Float>
+    static let trainingRows = Array(stride(from: 0, to: 60, by: 2))
+
+    static let shared: CacheFixture = {
+      let folder = "/tmp/blasnet-fuzz-cache-\(getpid())"
+      try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      let csv = folder + "/t.csv"
+      var text = "a,kind,c,label\n"
+      for r in 0..<60 {
+        text += "\(r % 7 == 3 ? "" : String(r % 11)),\(["x", "y", "z"][r % 3]),\(r * r % 13),\(r % 2)\n"
+      }
+      do {
+        try text.write(toFile: csv, atomically: true, encoding: .utf8)
+        // A fixed modification time: the cache's records (and the committed seeds) name it.
+        var times = [timespec(tv_sec: 1_700_000_000, tv_nsec: 0), timespec(tv_sec: 1_700_000_000, tv_nsec: 0)]
+        utimensat(AT_FDCWD, csv, &times, 0)
+        let cache = try DataCache(csv: csv, folder: nil)
+        try cache.create()
+        let rows = try StreamedRows.read(
+          path: csv, label: nil, ignore: [], markers: TabularEncoder.defaultMissingMarkers, cache: cache, mayBuild: true
+        )
+        let (encoder, _, examples) = try rows.encode(
+          trainingRows: trainingRows, missing: .mean, maxCategories: 20, cache: cache, mayBuild: true)
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache.folder).sorted().map(cache.file)
+        return CacheFixture(
+          csv: csv, files: files, contents: files.map { FileManager.default.contents(atPath: $0) ?? Data() },
+          codes: rows.labels.codes, lines: rows.lines, encoder: encoder.json(), values: all(examples))
+      } catch {
+        fatalError("the fuzz fixture's cache cannot be built: \(error)")
+      }
+    }()
+
+    static func all(_ examples: NPYExamples<Float>) -> Matrix<Float> {
+      var x = Matrix<Float>.zeros(examples.featureCount, examples.exampleCount)
+      examples.gatherExamples(Array(0..<examples.exampleCount)[...], into: &x)
+      return x
+    }
+  }
+
+  /// A data cache one of whose files (the input's first byte chooses which)
+  /// holds the rest of the input, read as a process that may not rebuild it
+  /// reads it: the result must be an error or exactly the rows and encoded
+  /// values the cache was built with; a damaged cache trusted is a bug.
+  package static func cacheFile(_ bytes: [UInt8]) {
+    let fixture = CacheFixture.shared
+    guard let choice = bytes.first else { return }
+    for (file, data) in zip(fixture.files, fixture.contents) {
+      FileManager.default.createFile(atPath: file, contents: data)
+    }
+    FileManager.default.createFile(
+      atPath: fixture.files[Int(choice) % fixture.files.count], contents: Data(bytes.dropFirst()))
+    do {
+      let cache = try DataCache(csv: fixture.csv, folder: nil)
+      let rows = try StreamedRows.read(
+        path: fixture.csv, label: nil, ignore: [], markers: TabularEncoder.defaultMissingMarkers, cache: cache,
+        mayBuild: false)
+      if rows.labels.codes != fixture.codes || rows.lines != fixture.lines || rows.labels.names != ["0", "1"] {
+        fatalError("a damaged cache was trusted: its rows differ from those written")
+      }
+      let (encoder, _, examples) = try rows.encode(
+        trainingRows: CacheFixture.trainingRows, missing: .mean, maxCategories: 20, cache: cache, mayBuild: false)
+      if encoder.json() != fixture.encoder || CacheFixture.all(examples) != fixture.values {
+        fatalError("a damaged cache was trusted: its encoding differs from the one written")
+      }
+    } catch {
+      _ = error.description
+    }
+  }
+
   /// Runs `entry` on the contents of each file in `paths` (a crash input the
   /// fuzzer saved, say), printing each path as it is done.
   package static func replay(_ paths: some Sequence<String>, through entry: ([UInt8]) -> Void) throws {

@@ -61,11 +61,14 @@ extension StreamedRows {
       + DataCache.key([
         "rows", cache.identity, label ?? "", ignore.joined(separator: ","), markers.joined(separator: ","),
       ])
-    var damage = "not there"
-    if let record = cache.read(DataCache.RowsRecord.self, "\(entry).json") {
+    // Why the entry cannot be used (nil: it is not there).
+    var (record, damage) = cache.read(DataCache.RowsRecord.self, "\(entry).json")
+    if let record {
       let codes = try? Matrix<Float>(npyFile: cache.file("\(entry)-labels.npy"))
       let lines = try? Matrix<Double>(npyFile: cache.file("\(entry)-lines.npy"))
       if let codes, let lines, codes.count == lines.count, let hash = UInt64(record.contentHash, radix: 16),
+        record.header.indices.contains(record.labelColumn),
+        record.featureColumns.allSatisfy({ record.header.indices.contains($0) && $0 != record.labelColumn }),
         DataCache.checksum(codes) == record.labelsChecksum, DataCache.checksum(lines) == record.linesChecksum,
         Self.validCodes(codes.elements, count: record.labelNames.count), Self.validLines(lines.elements)
       {
@@ -80,15 +83,15 @@ extension StreamedRows {
       damage =
         codes == nil || lines == nil
         ? "an array is missing or unreadable" : "its values differ from the checksums written with them"
-      if mayBuild {
-        cache.log.notes.append(
-          "the cached labels and lines \(entry) failed their check (\(damage)): rebuilt from \(path)")
-      }
     }
     guard mayBuild else {
       throw TableError(
-        "the data cache \(cache.folder) has no rows for \(path) as process 0 wrote them (\(entry): \(damage)): with several machines, --cache must name a folder they share"
+        "the data cache \(cache.folder) has no rows for \(path) as process 0 wrote them (\(entry): \(damage ?? "not there")): with several machines, --cache must name a folder they share"
       )
+    }
+    if let damage {
+      cache.log.notes.append(
+        "the cached labels and lines \(entry) failed their check (\(damage)): rebuilt from \(path)")
     }
     var reader = try CSVChunkReader(path: path)
     defer { reader.close() }
@@ -154,15 +157,20 @@ extension StreamedRows {
           DataCache.key(trainingRows.map(String.init)),
         ])
     let xPath = cache.file("\(entry).npy")
-    var damage = "not there"
-    if let record = cache.read(DataCache.EncodedRecord.self, "\(entry).json"), record.rows == count,
+    // Why the entry cannot be used (nil: it is not there).
+    var (record, damage) = cache.read(DataCache.EncodedRecord.self, "\(entry).json")
+    if let record {
       let encoder = try? TabularEncoder(json: record.encoder, path: cache.file("\(entry).json"))
-    {
       let array = try? NPYArray(path: xPath)
-      if let array, array.shape == [encoder.width, count], array.dataType == .float32 {
-        let bytes = 4 * encoder.width * count
+      let columns = encoder?.columns.indices ?? 0..<0
+      if record.rows != count || encoder == nil
+        || !record.filled.allSatisfy({ $0.count == 2 && columns.contains($0[0]) && $0[1] >= 0 })
+        || !record.unseen.allSatisfy({ columns.contains($0.column) && $0.count >= 0 })
+      {
+        damage = "its record does not describe these \(count) rows"
+      } else if let encoder, let array, array.shape == [encoder.width, count], array.dataType == .float32 {
         if let bad = DataCache.firstBadBlock(
-          array, bytes: bytes, blockBytes: record.blockBytes, checksums: record.checksums)
+          array, bytes: 4 * encoder.width * count, blockBytes: record.blockBytes, checksums: record.checksums)
         {
           damage = bad < 0 ? "its size is wrong" : damagedBlock(bad, of: record, width: encoder.width)
         } else {
@@ -181,15 +189,15 @@ extension StreamedRows {
       } else {
         damage = array == nil ? "the array is missing or unreadable" : "the array's shape or type is wrong"
       }
-      if mayBuild {
-        cache.log.notes.append(
-          "the cached encoded rows \(entry).npy failed their check (\(damage)): rebuilt from \(path)")
-      }
     }
     guard mayBuild else {
       throw TableError(
-        "the data cache \(cache.folder) has no encoded rows for \(path) as process 0 wrote them (\(entry).npy: \(damage)): with several machines, --cache must name a folder they share"
+        "the data cache \(cache.folder) has no encoded rows for \(path) as process 0 wrote them (\(entry).npy: \(damage ?? "not there")): with several machines, --cache must name a folder they share"
       )
+    }
+    if let damage {
+      cache.log.notes.append(
+        "the cached encoded rows \(entry).npy failed their check (\(damage)): rebuilt from \(path)")
     }
     let lines = self.lines
     func describe(_ error: TabularError) -> TableError {

@@ -4,6 +4,8 @@ import NeuralNetwork
 import Tabular
 import Testing
 
+@testable import BLASNetCLI
+
 /// Issue 12: a CSV file read in a stream through the cache, and arrays saved
 /// by NumPy, train the model that the file read whole trains.
 @Suite(.serialized) struct StreamingCLITests {
@@ -133,6 +135,30 @@ import Testing
       let entries = try FileManager.default.contentsOfDirectory(atPath: cache)
       #expect(!entries.contains { $0.hasPrefix("x-") }, "\(entries)")
       #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("blasnet-model.json").path))
+    }
+  }
+
+  /// `--cache-limit` takes sizes as people write them, and a limit too small
+  /// for the file is refused before anything is trained or saved.
+  @Test func theCacheLimitIsASizeAndIsKept() throws {
+    #expect(try ByteSize.parse("2G") == 2 << 30)
+    #expect(try ByteSize.parse("500 MiB") == 500 << 20)
+    #expect(try ByteSize.parse("1.5k") == 1536)
+    #expect(try ByteSize.parse("1000000") == 1_000_000)
+    for bad in ["", "G", "-1M", "10x", "1e30T"] { #expect(throws: (any Error).self) { try ByteSize.parse(bad) } }
+    try withTemporaryFolder { folder in
+      let data = try copyWDBC(into: folder)
+      let small = try CLI.run(["train", "--data", data, "--stream", "--cache-limit", "40K"] + quick, in: folder)
+      #expect(small.status == 1 && !small.crashed)
+      #expect(
+        small.stderr
+          == "blasnet: error: the data cache \(data).blasnet-cache needs 76.4 kB for this file (30 encoded inputs × 569 rows × 4 bytes), more than --cache-limit 41.0 kB; raise the limit or name a folder with room (--cache)\n"
+      )
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("blasnet-model.json").path))
+      let arrays = try CLI.run(["train", "--x", "x.npy", "--y", "y.npy", "--cache-limit", "1G"], in: folder)
+      #expect(arrays.status != 0 && arrays.stderr.contains("no cache is made"))
+      let typo = try CLI.run(["train", "--data", data, "--cache-limit", "10x"], in: folder)
+      #expect(typo.status != 0 && typo.stderr.contains("--cache-limit is \"10x\"; give a size such as 500M"))
     }
   }
 

@@ -114,7 +114,7 @@ import Testing
   /// or cached labels flipped (the issue's worst case: a model of wrong data,
   /// saved silently) fail their checksums: the entry is rebuilt, with a note,
   /// and the model is the model of the clean cache.
-  @Test(arguments: ["value NaN", "labels flipped", "rows zeroed"])
+  @Test(arguments: ["value NaN", "labels flipped", "rows zeroed", "class names swapped"])
   func aDamagedEntryIsRebuiltWithANote(_ damage: String) throws {
     try withCopy { folder, csv in
       let clean = try TabularModel.fit(.csvFile(csv), options: options())
@@ -132,6 +132,14 @@ import Testing
         var codes = try Matrix<Float>(npyFile: labels)
         for j in 0..<codes.columns { codes[0, j] = 1 - codes[0, j] }
         try codes.write(npyFile: labels)
+      case "class names swapped":
+        // A record edited into other valid JSON: only its own checksum can tell.
+        let record = cache + "/" + (try files(cache, "rows-", ".json")[0])
+        let text = try String(contentsOfFile: record, encoding: .utf8)
+        // (In the order the labels first appear: wdbc's first row is malignant, 1.)
+        #expect(text.contains(#""labelNames":["1","0"]"#))
+        try text.replacingOccurrences(of: #""labelNames":["1","0"]"#, with: #""labelNames":["0","1"]"#)
+          .write(toFile: record, atomically: true, encoding: .utf8)
       default:
         var values = try Matrix<Float>(npyFile: x)
         for j in 0..<200 { for i in 0..<values.rows { values[i, j] = 0 } }
@@ -147,6 +155,11 @@ import Testing
               " failed their check (its values differ from the checksums written with them): rebuilt from \(csv)")
               == true,
           "\(notes)")
+      } else if damage == "class names swapped" {
+        #expect(
+          notes.first?.hasSuffix(
+            ".json differs from its checksum): rebuilt from \(csv)") == true
+            && notes.first?.hasPrefix("the cached labels and lines rows-") == true, "\(notes)")
       } else {
         // 30 inputs × 569 rows × 4 bytes fit one block of 1 MiB.
         #expect(
