@@ -99,10 +99,11 @@ package enum FuzzEntryPoints {
   struct CacheFixture: Sendable {
     var csv: String
     var files: [String]
-    var contents: [Data]
+    // Bytes as arrays, not Data: LeakSanitizer takes Data held by a static for a leak.
+    var contents: [[UInt8]]
     var codes: [UInt16]
     var lines: [Int32]
-    var encoder: Data
+    var encoder: [UInt8]
     var values: Matrix<Float>
     static let trainingRows = Array(stride(from: 0, to: 60, by: 2))
 
@@ -128,8 +129,8 @@ package enum FuzzEntryPoints {
           trainingRows: trainingRows, missing: .mean, maxCategories: 20, cache: cache, mayBuild: true)
         let files = try FileManager.default.contentsOfDirectory(atPath: cache.folder).sorted().map(cache.file)
         return CacheFixture(
-          csv: csv, files: files, contents: files.map { FileManager.default.contents(atPath: $0) ?? Data() },
-          codes: rows.labels.codes, lines: rows.lines, encoder: encoder.json(), values: all(examples))
+          csv: csv, files: files, contents: files.map { DataCache.contents(of: $0).map(Array.init) ?? [] },
+          codes: rows.labels.codes, lines: rows.lines, encoder: Array(encoder.json()), values: all(examples))
       } catch {
         fatalError("the fuzz fixture's cache cannot be built: \(error)")
       }
@@ -150,7 +151,7 @@ package enum FuzzEntryPoints {
     let fixture = CacheFixture.shared
     guard let choice = bytes.first else { return }
     for (file, data) in zip(fixture.files, fixture.contents) {
-      FileManager.default.createFile(atPath: file, contents: data)
+      FileManager.default.createFile(atPath: file, contents: Data(data))
     }
     FileManager.default.createFile(
       atPath: fixture.files[Int(choice) % fixture.files.count], contents: Data(bytes.dropFirst()))
@@ -164,7 +165,7 @@ package enum FuzzEntryPoints {
       }
       let (encoder, _, examples) = try rows.encode(
         trainingRows: CacheFixture.trainingRows, missing: .mean, maxCategories: 20, cache: cache, mayBuild: false)
-      if encoder.json() != fixture.encoder || CacheFixture.all(examples) != fixture.values {
+      if Array(encoder.json()) != fixture.encoder || CacheFixture.all(examples) != fixture.values {
         fatalError("a damaged cache was trusted: its encoding differs from the one written")
       }
     } catch {

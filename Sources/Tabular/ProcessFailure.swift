@@ -67,35 +67,48 @@ enum ReplicaCheck {
   static func agree(_ group: any ProcessGroup, _ parts: [Part], file: String) throws(TableError) {
     let n = group.size
     guard n > 1 else { return }
-    // Each value as two exact 32-bit halves, in this process's slots.
+    // Each value as two exact 32-bit halves, then the file's name a byte a
+    // slot (to name the file of a process that differs), in this process's slots.
     let values = parts.flatMap(\.values)
-    let width = values.count * 2
+    let nameBytes = 512
+    let width = values.count * 2 + nameBytes
     var slots = [Double](repeating: 0, count: n * width)
     for (k, value) in values.enumerated() {
       slots[group.rank * width + 2 * k] = Double(value >> 32)
       slots[group.rank * width + 2 * k + 1] = Double(value & 0xFFFF_FFFF)
     }
+    for (k, byte) in file.utf8.prefix(nameBytes).enumerated() {
+      slots[group.rank * width + values.count * 2 + k] = Double(byte)
+    }
     slots.withUnsafeMutableBufferPointer { group.allreduceSum($0) }
+    func fileName(of rank: Int) -> String {
+      let start = rank * width + values.count * 2
+      let bytes = slots[start..<(start + nameBytes)].prefix { $0 != 0 }.map { UInt8($0) }
+      return String(decoding: bytes, as: UTF8.self)
+    }
     func value(_ rank: Int, _ k: Int) -> UInt64 {
       UInt64(slots[rank * width + 2 * k]) << 32 | UInt64(slots[rank * width + 2 * k + 1])
     }
-    let count = Int(values.first ?? 0)
+    // The example count, when it is compared (the first part, "examples").
+    let count = parts.first?.name == "examples" ? Int(clamping: values[0]) : 0
     for rank in 1..<n {
       var offset = 0
-      for (p, part) in parts.enumerated() {
+      for part in parts {
         defer { offset += part.values.count }
         guard let k = part.values.indices.first(where: { value(rank, offset + $0) != value(0, offset + $0) }) else {
           continue
         }
+        let theirs = fileName(of: rank)
+        let read = theirs == file ? "\(file) differently" : "\(theirs) differently from process 0's \(file)"
         var what = "its \(part.name) differ from process 0's"
-        if p == 0 {
+        if part.name == "examples" {
           what = "it has \(value(rank, offset)) examples, process 0 has \(value(0, offset))"
         } else if part.perBlock {
           let examples = block(k, of: count)
           what += ", first in examples \(examples.lowerBound + 1)–\(examples.upperBound) of \(count)"
         }
         var error = TableError(
-          "the processes hold different data: process \(rank) of \(n) read \(file) differently (\(what)); every process must read the same data, the same file on every machine"
+          "the processes hold different data: process \(rank) of \(n) read \(read) (\(what)); every process must read the same data, the same file on every machine"
         )
         error.reportedByAnotherProcess = group.rank != 0
         error.fromAgreement = true

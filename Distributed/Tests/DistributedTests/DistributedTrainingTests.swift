@@ -26,11 +26,14 @@ struct MPIRun {
   /// `blasnet-mpi train` on two processes (mpirun's MPMD form): process 0 on
   /// wdbc.csv, process 1 on `other`; expected to fail, and not by timing out.
   static func wdbcOnProcess0(andOnProcess1 other: String, in folder: URL) throws -> MPIRun {
+    try onProcess0(["--data", wdbc], andOnProcess1: ["--data", other], in: folder)
+  }
+
+  /// `blasnet-mpi train` on two processes with other data options each; expected to fail, not by timing out.
+  static func onProcess0(_ first: [String], andOnProcess1 second: [String], in folder: URL) throws -> MPIRun {
     let run = try run(
-      [
-        "mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "1", executable, "train", "--data", wdbc,
-        "--quiet", ":", "-np", "1", executable, "train", "--data", other, "--quiet",
-      ], in: folder, timeout: 120)
+      ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "1", executable, "train"] + first + ["--quiet"]
+        + [":", "-np", "1", executable, "train"] + second + ["--quiet"], in: folder, timeout: 120)
     #expect(!run.timedOut)
     #expect(run.status != 0)
     return run
@@ -251,7 +254,31 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
           : "its encoded values differ from process 0's, first in examples 285–320 of 569"
       #expect(
         errors == [
-          "blasnet-mpi: error: the processes hold different data: process 1 of 2 read \(MPIRun.wdbc) differently (\(what)); every process must read the same data, the same file on every machine"
+          "blasnet-mpi: error: the processes hold different data: process 1 of 2 read \(other) differently from process 0's \(MPIRun.wdbc) (\(what)); every process must read the same data, the same file on every machine"
+        ], "\(run.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("blasnet-model.json").path))
+    }
+  }
+
+  /// `.npy` arrays are mapped by each process from its own file: one
+  /// example's values changed on process 1 are found and placed (they used to
+  /// go unchecked: only the labels and the count were compared for mapped data).
+  @Test func processesWithDifferentArraysStopBeforeTraining() throws {
+    try withFolder { folder in
+      let x = Matrix<Float>(rows: 4, columns: 200) { i, j in Float((i * 7 + j * 3) % 11) - 5 }
+      let y = Matrix<Float>(row: (0..<200).map { Float($0 % 2) })
+      var other = x
+      other[2, 130] += 1
+      try x.write(npyFile: folder.appendingPathComponent("x.npy").path)
+      try other.write(npyFile: folder.appendingPathComponent("other.npy").path)
+      try y.write(npyFile: folder.appendingPathComponent("y.npy").path)
+      let run = try MPIRun.onProcess0(
+        ["--x", "x.npy", "--y", "y.npy"], andOnProcess1: ["--x", "other.npy", "--y", "y.npy"], in: folder)
+      let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("blasnet-mpi: error:") }
+      // Example 131 is in block 11 of 16: examples 126–137 (k·200/16 to (k+1)·200/16).
+      #expect(
+        errors == [
+          "blasnet-mpi: error: the processes hold different data: process 1 of 2 read other.npy differently from process 0's x.npy (its encoded values differ from process 0's, first in examples 126–137 of 200); every process must read the same data, the same file on every machine"
         ], "\(run.stderr)")
       #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("blasnet-model.json").path))
     }
