@@ -28,8 +28,10 @@ public enum PartialFiles {
   static let hostName: String = {
     var name = [CChar](repeating: 0, count: 256)
     guard gethostname(&name, name.count - 1) == 0 else { return "host" }
+    let bytes = name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
     // A '-' would make the name ambiguous; a '/' cannot be in a file name.
-    let text = String(cString: name).replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: "/", with: "_")
+    let text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "-", with: "_").replacingOccurrences(
+      of: "/", with: "_")
     return text.isEmpty ? "host" : text
   }()
 

@@ -339,21 +339,21 @@ extension DataCache {
     }
   }
 
-  /// Makes room under ``limit`` for `bytes` more in the entry `adding`,
+  /// Makes room under ``limit`` for `bytes` more, the new files of the entry
+  /// `replacing` (whose files now, if any, are about to be replaced), by
   /// removing the least recently used entries other than `keeping`; throws
-  /// if `keeping` and `adding` alone would not fit.
-  package func makeRoom(for bytes: Int, adding: String, keeping: Set<String>, what: String) throws(TableError) {
+  /// if `keeping` and the new files alone would not fit.
+  package func makeRoom(for bytes: Int, replacing: String?, keeping: Set<String>, what: String) throws(TableError) {
     guard let limit else { return }
-    let all = entries()
-    let kept = all.values.filter { keeping.contains($0.name) || $0.name == adding }.reduce(0) { $0 + $1.bytes }
+    let all = entries().values.filter { $0.name != replacing }
+    let kept = all.filter { keeping.contains($0.name) }.reduce(0) { $0 + $1.bytes }
     if kept + bytes > limit {
       throw TableError(
         "the data cache \(folder) needs \(DataCache.size(kept + bytes)) for this file (\(what)), more than --cache-limit \(DataCache.size(limit)); raise the limit or name a folder with room (--cache)"
       )
     }
-    var total = all.values.reduce(0) { $0 + $1.bytes }
-    for entry in all.values.filter({ !keeping.contains($0.name) && $0.name != adding }).sorted(by: { $0.used < $1.used }
-    ) {
+    var total = all.reduce(0) { $0 + $1.bytes }
+    for entry in all.filter({ !keeping.contains($0.name) }).sorted(by: { $0.used < $1.used }) {
       if total + bytes <= limit { break }
       remove(entry, because: "to stay within --cache-limit \(DataCache.size(limit))")
       total -= entry.bytes

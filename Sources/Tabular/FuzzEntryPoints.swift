@@ -151,9 +151,9 @@ package enum FuzzEntryPoints {
     let fixture = CacheFixture.shared
     guard let choice = bytes.first else { return }
     for (file, data) in zip(fixture.files, fixture.contents) {
-      FileManager.default.createFile(atPath: file, contents: Data(data))
+      _ = FileManager.default.createFile(atPath: file, contents: Data(data))
     }
-    FileManager.default.createFile(
+    _ = FileManager.default.createFile(
       atPath: fixture.files[Int(choice) % fixture.files.count], contents: Data(bytes.dropFirst()))
     do {
       let cache = try DataCache(csv: fixture.csv, folder: nil)

@@ -125,7 +125,8 @@ extension StreamedRows {
     let codes = Matrix(row: rows.labels.codes.map(Float.init))
     let lines = Matrix(row: rows.lines.map(Double.init))
     try cache.makeRoom(
-      for: 12 * rows.count + 256, adding: entry, keeping: [], what: "the labels and line numbers of \(rows.count) rows")
+      for: 12 * rows.count + 256, replacing: entry, keeping: [],
+      what: "the labels and line numbers of \(rows.count) rows")
     do {
       try codes.write(npyFile: cache.file("\(entry)-labels.npy"))
       try lines.write(npyFile: cache.file("\(entry)-lines.npy"))
@@ -247,7 +248,7 @@ extension StreamedRows {
     var filled = [Int](repeating: 0, count: encoder.columns.count)
     var checksums = Checksum.Blocks(blockBytes: DataCache.blockBytes)
     try cache.makeRoom(
-      for: 128 + 4 * encoder.width * count, adding: entry, keeping: [cacheEntry],
+      for: 128 + 4 * encoder.width * count, replacing: entry, keeping: [cacheEntry],
       what: "\(encoder.width) encoded inputs × \(count) rows × 4 bytes")
     do {
       let writer = try NPYWriter<Float>(path: xPath, rows: encoder.width, columns: count)
@@ -314,7 +315,7 @@ extension StreamedRows {
   /// With this file's entries complete: the other versions' entries removed, the limit kept.
   func tidy(_ cache: DataCache, _ entry: String) throws(TableError) {
     cache.removeOldVersions(keeping: [cacheEntry, entry])
-    try cache.makeRoom(for: 0, adding: entry, keeping: [cacheEntry], what: "its labels and encoded rows")
+    try cache.makeRoom(for: 0, replacing: nil, keeping: [cacheEntry, entry], what: "its labels and encoded rows")
   }
 
   /// Which rows a damaged block of the cached encoded rows holds.
