@@ -41,6 +41,17 @@ public enum BLAS {
     }
   }
 
+  /// Runs `body` with every BLAS call single-threaded, for code that spreads
+  /// its own work over the cores (one BLAS call per worker): BLAS threads
+  /// would only fight the workers. Nests and overlaps safely with other such
+  /// sections; ``threadCount`` keeps reporting the configured count, which
+  /// applies again when the last section ends.
+  public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+    _SingleThreadedSections.enter()
+    defer { _SingleThreadedSections.leave() }
+    return try body()
+  }
+
   /// The backend's own description of its build: OpenBLAS's configuration
   /// string (`OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Haswell
   /// MAX_THREADS=64`), or `BLIS 0.9.0 (OpenMP), configuration zen3`.

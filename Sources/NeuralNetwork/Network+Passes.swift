@@ -37,13 +37,23 @@ extension Network {
   }
 
   /// The output activations `A_L` for inputs `x` (n_x × m): probabilities for
-  /// a sigmoid or softmax output. Keeps no caches: each layer's result
-  /// replaces the previous one. Traps unless `x` has n_x rows.
+  /// a sigmoid or softmax output. Keeps no caches: the examples go through
+  /// every layer a block at a time, the blocks over the cores (a
+  /// ``Predictor``; keep one to reuse its buffers across calls). Traps unless
+  /// `x` has n_x rows.
   @_specialize(exported:true,where Scalar == Float, X == Matrix<Float>)
   @_specialize(exported:true,where Scalar == Float, X == MatrixColumns<Float>)
   @_specialize(exported:true,where Scalar == Double, X == Matrix<Double>)
   @_specialize(exported:true,where Scalar == Double, X == MatrixColumns<Double>)
   public func predict<X: MatrixOperand<Scalar>>(_ x: X) -> Matrix<Scalar> {
+    _checkInput(x, "predict")
+    if x.columns <= Predictor<Scalar>.smallBatch { return Predictor.predictSmall(self, x) }
+    return Predictor(self).predict(x)
+  }
+
+  /// A_L computed as before the ``Predictor`` (every layer over all examples,
+  /// a fresh matrix per layer): for the benchmark's "before" column.
+  package func _layerByLayerPredict<X: MatrixOperand<Scalar>>(_ x: X) -> Matrix<Scalar> {
     _output(x, "predict").a
   }
 

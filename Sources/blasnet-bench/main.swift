@@ -4,6 +4,8 @@
 //   swift run -c release blasnet-bench [--quick] [--no-naive] [--no-numpy] [--no-split]
 //                                      [--json FILE] [--svg FILE] [--threads N]
 //   swift run -c release blasnet-bench --linalg [--quick] [--no-numpy] [--json FILE]
+//   swift run -c release blasnet-bench --inference [--quick] [--rounds N] [--python PY] [--no-numpy] [--json FILE]
+//     (batch and one-row prediction against NumPy, ONNX Runtime and PyTorch, interleaved rounds)
 //   blasnet-bench --side-by-side RUN.json... (scripts/compare-backends.sh: both backends in one table)
 //     (SVD, symmetric eigen, Cholesky and solve at n = 256 and 1024 against numpy.linalg)
 import BLASNetBenchmarkKit
@@ -50,6 +52,9 @@ if arguments.flag("--side-by-side") {
 }
 let quick = arguments.flag("--quick")
 let linalg = arguments.flag("--linalg")
+let inference = arguments.flag("--inference")
+let roundsArgument = arguments.value("--rounds")
+let pythonArgument = arguments.value("--python")
 let skipNaive = arguments.flag("--no-naive")
 let skipNumPy = arguments.flag("--no-numpy")
 let noSplit = arguments.flag("--no-split")
@@ -84,7 +89,7 @@ if let name = arguments.value("--profile") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --json F --svg F --threads N\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --rounds N --python PY --json F --svg F --threads N\n"
         .utf8))
   exit(1)
 }
@@ -110,6 +115,34 @@ func numpyTimings(quick: Bool, mode: String? = nil) -> [String: Double] {
     let ms = object["milliseconds_per_iteration"] as? [String: Double]
   else { return [:] }
   return ms
+}
+
+// --inference: batch and one-row prediction against NumPy, ONNX Runtime and PyTorch.
+if inference {
+  guard let rounds = roundsArgument.map({ Int($0) }) ?? (quick ? 2 : 5), rounds >= 1 else {
+    FileHandle.standardError.write(Data("blasnet-bench: --rounds needs a whole number ≥ 1\n".utf8))
+    exit(1)
+  }
+  let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Benchmarks/Python/inference_reference.py").path
+  // The peers' Python: --python, else the project's .venv-bench (scripts/ensure-deps.sh --inference-peers), else python3.
+  let venv = URL(fileURLWithPath: script).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent(".venv-bench/bin/python").path
+  let python =
+    skipNumPy ? nil : pythonArgument ?? (FileManager.default.fileExists(atPath: venv) ? venv : "python3")
+  let cases = quick ? InferenceCase.all.map(\.quick) : InferenceCase.all
+  let report = InferenceBenchmark.run(cases: cases, rounds: rounds, python: python, script: script, log: log)
+  print(report.text, terminator: "")
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  do {
+    try AtomicFile.write(
+      try encoder.encode(report), to: CommandLine.arguments.contains("--json") ? jsonPath : "inference.json")
+  } catch {
+    FileHandle.standardError.write(Data("blasnet-bench: cannot write the results: \(error)\n".utf8))
+    exit(1)
+  }
+  exit(0)
 }
 
 if linalg {

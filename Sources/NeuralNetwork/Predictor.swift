@@ -1,0 +1,243 @@
+import Dispatch
+import Foundation
+import LinearAlgebra
+import Synchronization
+
+private let _cores = ProcessInfo.processInfo.activeProcessorCount
+
+/// Batch prediction: the examples go through the network a block of columns
+/// at a time, through every layer before the next block starts, so that a
+/// block's activations stay in the cache; each layer is one BLAS product on
+/// the block, then one pass that adds the bias and applies the activation.
+/// The blocks are spread over the cores, one BLAS thread per worker. The
+/// buffers of a call (a block's Z and A for each layer, per worker) are
+/// kept and reused: after the first call, ``predict(_:into:)`` allocates
+/// nothing.
+///
+/// A predictor is safe to share between threads: concurrent calls each take
+/// their own buffers.
+///
+///     let predictor = Predictor(network)
+///     var p = Matrix<Float>.zeros(1, x.columns)
+///     predictor.predict(x, into: &p)          // A_L, as network.predict(x)
+public final class Predictor<Scalar: BLASScalar>: @unchecked Sendable {
+  /// The network it runs.
+  public let network: Network<Scalar>
+  /// The examples of one block.
+  public let blockColumns: Int
+  /// The most blocks processed at once (one worker each).
+  public let workers: Int
+  /// Buffers of finished calls, for the next ones.
+  private let spare = Mutex<[Workspace]>([])
+
+  /// A predictor of `network`. `blockColumns` defaults to what keeps a
+  /// block's input and activations within about 256 KiB (see
+  /// ``defaultBlockColumns(for:)``); `workers` to the active cores.
+  public init(_ network: Network<Scalar>, blockColumns: Int? = nil, workers: Int? = nil) {
+    if let blockColumns, blockColumns < 1 {
+      shapeFailure("Predictor: blockColumns must be at least 1, got \(blockColumns)")
+    }
+    if let workers, workers < 1 { shapeFailure("Predictor: workers must be at least 1, got \(workers)") }
+    self.network = network
+    self.blockColumns = blockColumns ?? Self.defaultBlockColumns(for: network)
+    self.workers = workers ?? Self.cores
+  }
+
+  /// The active cores, read once.
+  static var cores: Int { _cores }
+
+  /// Columns such that a block's input, widest Z and widest A take about
+  /// 256 KiB (a core's L2 on the machines seen here holds 512 KiB to 2 MiB),
+  /// a multiple of 64 from 64 to 4096: 1024 for `[30, 16, 8, 1]`.
+  public static func defaultBlockColumns(for network: Network<Scalar>) -> Int {
+    var widest = 1
+    for layer in network.layers { widest = Swift.max(widest, layer.units) }
+    let bytesPerColumn = (network.inputSize + 2 * widest) * MemoryLayout<Scalar>.stride
+    let columns = (256 << 10) / Swift.max(bytesPerColumn, 1)
+    return Swift.min(4096, Swift.max(64, columns / 64 * 64))
+  }
+
+  /// The output activations `A_L` for inputs `x` (n_x × m), as
+  /// ``Network/predict(_:)``. Traps unless `x` has n_x rows.
+  @_specialize(exported:true,where Scalar == Float, X == Matrix<Float>)
+  @_specialize(exported:true,where Scalar == Float, X == MatrixColumns<Float>)
+  @_specialize(exported:true,where Scalar == Double, X == Matrix<Double>)
+  @_specialize(exported:true,where Scalar == Double, X == MatrixColumns<Double>)
+  public func predict<X: MatrixOperand<Scalar>>(_ x: X) -> Matrix<Scalar> {
+    var out = Matrix<Scalar>.zeros(network.outputSize, x.columns)
+    predict(x, into: &out)
+    return out
+  }
+
+  /// The output activations for inputs `x` (n_x × m) into `out` (n_L × m),
+  /// which receives every element. Traps unless the shapes fit.
+  @_specialize(exported:true,where Scalar == Float, X == Matrix<Float>)
+  @_specialize(exported:true,where Scalar == Float, X == MatrixColumns<Float>)
+  @_specialize(exported:true,where Scalar == Double, X == Matrix<Double>)
+  @_specialize(exported:true,where Scalar == Double, X == MatrixColumns<Double>)
+  public func predict<X: MatrixOperand<Scalar>>(_ x: X, into out: inout Matrix<Scalar>) {
+    network._checkInput(x, "Predictor.predict")
+    if out.rows != network.outputSize || out.columns != x.columns {
+      shapeFailure(
+        "Predictor.predict: the output must be n_L×m = \(network.outputSize)×\(x.columns); it is \(out.rows)×\(out.columns)"
+      )
+    }
+    let m = x.columns
+    if m == 0 { return }
+    if m <= Self.smallBatch {
+      Self.runSmall(network, x, into: &out)
+      return
+    }
+    let blocks = (m + blockColumns - 1) / blockColumns
+    let count = Swift.min(workers, blocks)
+    let columns = Swift.min(blockColumns, m)
+    let plan = Plan(network: network, m: m, block: blockColumns)
+    x.withUnsafeBufferPointer { xp in
+      out.withUnsafeMutableBufferPointer { op in
+        if count == 1 {
+          // One worker (one block, or one core): no array of workspaces, no threads.
+          let w = take(columns: columns)
+          for k in 0..<blocks { plan.run(block: k, x: xp.baseAddress!, out: op.baseAddress!, w.buffer) }
+          give(w)
+          return
+        }
+        var taken: [Workspace] = []
+        for _ in 0..<count { taken.append(take(columns: columns)) }
+        nonisolated(unsafe) let (input, output) = (xp.baseAddress!, op.baseAddress!)
+        let workspaces = taken
+        BLAS.singleThreaded {
+          DispatchQueue.concurrentPerform(iterations: count) { w in
+            for k in stride(from: w, to: blocks, by: count) {
+              plan.run(block: k, x: input, out: output, workspaces[w].buffer)
+            }
+          }
+        }
+        for w in taken { give(w) }
+      }
+    }
+  }
+
+  /// `network`'s outputs for a few examples in one block on this thread,
+  /// the buffer a temporary allocation (on the stack when small): what
+  /// ``Network/predict(_:)`` does for up to ``smallBatch`` examples, where
+  /// setting up a predictor would cost more than the work.
+  static func predictSmall<X: MatrixOperand<Scalar>>(_ network: Network<Scalar>, _ x: X) -> Matrix<Scalar> {
+    var out = Matrix<Scalar>.zeros(network.outputSize, x.columns)
+    if x.columns > 0 { runSmall(network, x, into: &out) }
+    return out
+  }
+
+  /// A few examples (at least one): one block on this thread, its buffer on the stack.
+  static func runSmall<X: MatrixOperand<Scalar>>(_ network: Network<Scalar>, _ x: X, into out: inout Matrix<Scalar>) {
+    let m = x.columns
+    let plan = Plan(network: network, m: m, block: m)
+    withUnsafeTemporaryAllocation(of: Scalar.self, capacity: Plan.workspaceCount(network.layers, columns: m)) {
+      buffer in
+      x.withUnsafeBufferPointer { xp in
+        out.withUnsafeMutableBufferPointer { op in
+          plan.run(block: 0, x: xp.baseAddress!, out: op.baseAddress!, buffer.baseAddress!)
+        }
+      }
+    }
+  }
+
+  /// Up to this many examples, ``Network/predict(_:)`` runs them in one block on the calling thread.
+  static var smallBatch: Int { 32 }
+
+  /// A workspace for blocks of `columns`: a kept one if one is large enough.
+  private func take(columns: Int) -> Workspace {
+    let kept = spare.withLock { pool -> Workspace? in
+      guard let k = pool.lastIndex(where: { $0.columns >= columns }) else { return nil }
+      return pool.remove(at: k)
+    }
+    return kept ?? Workspace(count: Plan.workspaceCount(network.layers, columns: columns), columns: columns)
+  }
+
+  /// Keeps `workspace` for later calls (as many as workers, the largest).
+  private func give(_ workspace: Workspace) {
+    let limit = workers
+    spare.withLock { pool in
+      if pool.count < limit {
+        pool.append(workspace)
+      } else if let k = pool.indices.min(by: { pool[$0].columns < pool[$1].columns }),
+        pool[k].columns < workspace.columns
+      {
+        pool[k] = workspace
+      }
+    }
+  }
+
+  /// A worker's buffer: Z and A of each layer for one block, one after the other.
+  final class Workspace: @unchecked Sendable {
+    let columns: Int
+    let buffer: UnsafeMutablePointer<Scalar>
+
+    init(count: Int, columns: Int) {
+      self.columns = columns
+      buffer = .allocate(capacity: count)
+    }
+
+    deinit { buffer.deallocate() }
+  }
+
+  /// What every block of one call needs: the layers' shapes and parameters.
+  struct Plan: @unchecked Sendable {
+    let layers: [Layer<Scalar>]
+    let m: Int
+    let block: Int
+    let inputs: Int
+
+    init(network: Network<Scalar>, m: Int, block: Int) {
+      layers = network.layers
+      self.m = m
+      self.block = block
+      inputs = network.inputSize
+    }
+
+    /// The elements of a workspace for blocks of `columns`: Z and A of every layer.
+    static func workspaceCount(_ layers: [Layer<Scalar>], columns: Int) -> Int {
+      var units = 0
+      for layer in layers { units += layer.units }
+      return 2 * units * columns
+    }
+
+    /// Block `k`: its columns of X through every layer, Z and A in
+    /// `buffer` (``workspaceCount(_:columns:)`` elements for `block`
+    /// columns); the last layer writes its A straight into the output's columns.
+    func run(
+      block k: Int, x: UnsafePointer<Scalar>, out: UnsafeMutablePointer<Scalar>, _ buffer: UnsafeMutablePointer<Scalar>
+    ) {
+      let first = k * block
+      let n = Swift.min(block, m - first)
+      var input = x + first * inputs
+      var rows = inputs
+      var free = buffer
+      for l in layers.indices {
+        let layer = layers[l]
+        let units = layer.units
+        let z = free
+        let a = l == layers.count - 1 ? out + first * units : free + units * n
+        free += 2 * units * n
+        layer.weights.withUnsafeBufferPointer { wp in
+          if n == 1 {
+            // One example: a matrix–vector product (gemm's set-up costs more than the work).
+            Scalar.gemv(
+              .none, m: Int32(units), n: Int32(rows), alpha: 1, a: wp.baseAddress!, lda: Int32(units), x: input,
+              beta: 0, y: z)
+          } else {
+            Scalar.gemm(
+              .none, .none, m: Int32(units), n: Int32(n), k: Int32(rows), alpha: 1, a: wp.baseAddress!,
+              lda: Int32(units), b: input, ldb: Int32(rows), beta: 0, c: z, ldc: Int32(units))
+          }
+        }
+        layer.bias.withUnsafeBufferPointer { b in
+          layer.activation.function.biasAndActivate(
+            z: UnsafeMutableBufferPointer(start: z, count: units * n), bias: b,
+            a: UnsafeMutableBufferPointer(start: a, count: units * n), rows: units, columns: n)
+        }
+        input = UnsafePointer(a)
+        rows = units
+      }
+    }
+  }
+}
