@@ -50,56 +50,114 @@ package enum AtomicFile {
   ///   temporary file before the process ends (when the signal would end the
   ///   process anyway; a program that handles the signal itself keeps its handler).
   package static func write(_ data: Data, to path: String) throws(FileWriteError) {
-    let target = try finalTarget(of: path)
-    var info = stat()
-    var mode: mode_t? = nil
-    if stat(target, &info) == 0 {
-      if let kind = notARegularFile(info.st_mode) { throw FileWriteError(reason: "\(target) is \(kind), not a file") }
-      mode = info.st_mode & 0o7777
-    }
-    let url = URL(fileURLWithPath: target)
-    let folder = url.deletingLastPathComponent().path
-    removeStaleTemporaries(in: folder)
-    let temporary =
-      folder + "/." + url.lastPathComponent + temporaryMarker + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     try saving.withLock { _ throws(FileWriteError) in
-      let handled = installSignalHandlers(removing: temporary)
-      defer { removeSignalHandlers(handled.signals, slot: handled.slot) }
-      try writeThenRename(data, temporary: temporary, target: target, mode: mode)
-    }
-    // Make the rename itself durable.
-    let folderFD = open(folder, O_RDONLY | O_DIRECTORY)
-    if folderFD >= 0 {
-      _ = fsync(folderFD)
-      close(folderFD)
+      let writer = try Writer(path: path)
+      let handled = installSignalHandlers()
+      defer { removeSignalHandlers(handled) }
+      try writer.write(data)
+      try writer.commit()
     }
   }
 
-  private static func writeThenRename(_ data: Data, temporary: String, target: String, mode: mode_t?)
-    throws(FileWriteError)
-  {
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-    if fd < 0 { throw .system() }
-    var failure: String?
-    if let mode, fchmod(fd, mode) != 0 { failure = String(cString: strerror(errno)) }
-    data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-      var offset = 0
-      while failure == nil && offset < raw.count {
-        let n = writeBytes(fd, raw.baseAddress! + offset, raw.count - offset)
-        if n < 0 {
-          if errno == EINTR { continue }
-          failure = String(cString: strerror(errno))
-          return
+  /// A file written a piece at a time that appears at its path only when
+  /// complete (``commit()``), as ``write(_:to:)`` writes a whole one: the
+  /// pieces go to a temporary file in the same folder, which ``commit()``
+  /// flushes and renames over the path; a writer dropped without a commit
+  /// removes it. The temporary file is registered with ``PartialFiles``, so
+  /// a program that installed its handler (`blasnet` does) removes it on
+  /// SIGINT or SIGTERM; a SIGKILL leaves it, and the next write into that
+  /// folder removes it.
+  package final class Writer {
+    package let target: String
+    let temporary: String
+    let folder: String
+    private var fd: Int32
+    private var slot: Int?
+    private var failure: String?
+
+    /// Checks `path` (symbolic links followed; a folder, device, FIFO or
+    /// socket is refused) and creates the temporary file.
+    package init(path: String) throws(FileWriteError) {
+      target = try AtomicFile.finalTarget(of: path)
+      var info = stat()
+      var mode: mode_t? = nil
+      if stat(target, &info) == 0 {
+        if let kind = AtomicFile.notARegularFile(info.st_mode) {
+          throw FileWriteError(reason: "\(target) is \(kind), not a file")
         }
-        offset += n
+        mode = info.st_mode & 0o7777
+      }
+      let url = URL(fileURLWithPath: target)
+      folder = url.deletingLastPathComponent().path
+      AtomicFile.removeStaleTemporaries(in: folder)
+      temporary =
+        folder + "/." + url.lastPathComponent + AtomicFile.temporaryMarker
+        + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+      slot = PartialFiles.started(temporary)
+      fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+      if fd < 0 {
+        let error = FileWriteError.system()
+        PartialFiles.finished(slot)
+        slot = nil
+        throw error
+      }
+      if let mode, fchmod(fd, mode) != 0 { failure = String(cString: strerror(errno)) }
+    }
+
+    deinit {
+      if fd >= 0 {
+        close(fd)
+        unlink(temporary)
+      }
+      PartialFiles.finished(slot)
+    }
+
+    /// Appends `data`.
+    package func write(_ data: Data) throws(FileWriteError) {
+      if let failure { throw FileWriteError(reason: failure) }
+      data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        var offset = 0
+        while failure == nil && offset < raw.count {
+          let n = writeBytes(fd, raw.baseAddress! + offset, raw.count - offset)
+          if n < 0 {
+            if errno == EINTR { continue }
+            failure = String(cString: strerror(errno))
+            return
+          }
+          offset += n
+        }
+      }
+      if let failure { throw FileWriteError(reason: failure) }
+    }
+
+    /// Writes `data` over the bytes at `offset` (a header whose sizes are
+    /// known only at the end, say).
+    package func overwrite(_ data: Data, at offset: Int) throws(FileWriteError) {
+      if let failure { throw FileWriteError(reason: failure) }
+      let written = data.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+      if written != data.count {
+        throw FileWriteError(reason: written < 0 ? String(cString: strerror(errno)) : "short write")
       }
     }
-    if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-    if close(fd) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
-    if failure == nil && rename(temporary, target) != 0 { failure = String(cString: strerror(errno)) }
-    if let failure {
-      unlink(temporary)
-      throw FileWriteError(reason: failure)
+
+    /// Flushes the file and renames it over the path (then flushes the
+    /// folder, so that the rename is durable).
+    package func commit() throws(FileWriteError) {
+      if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+      if close(fd) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
+      fd = -1
+      if failure == nil && rename(temporary, target) != 0 { failure = String(cString: strerror(errno)) }
+      PartialFiles.finished(slot)
+      slot = nil
+      if let failure {
+        unlink(temporary)
+        throw FileWriteError(reason: failure)
+      }
+      let folderFD = open(folder, O_RDONLY | O_DIRECTORY)
+      if folderFD >= 0 {
+        _ = fsync(folderFD)
+        close(folderFD)
+      }
     }
   }
 
@@ -186,12 +244,10 @@ package enum AtomicFile {
     return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
   }
 
-  /// Registers `temporary` with ``PartialFiles`` (whose handler, if the
-  /// program installed it, removes it on a signal) and installs that handler
-  /// for SIGINT and SIGTERM where they would end the process; returns the
-  /// signals it took over and the registration.
-  private static func installSignalHandlers(removing temporary: String) -> (signals: [Int32], slot: Int?) {
-    let slot = PartialFiles.started(temporary)
+  /// Installs ``PartialFiles``'s handler (which removes the registered
+  /// unfinished files, a writer's temporary file among them) for SIGINT and
+  /// SIGTERM where they would end the process; returns the signals it took over.
+  private static func installSignalHandlers() -> [Int32] {
     var taken: [Int32] = []
     for signal in [SIGINT, SIGTERM] {
       var current = sigaction()
@@ -199,11 +255,10 @@ package enum AtomicFile {
       _ = Glibc.signal(signal, PartialFiles.removeAndDie)
       taken.append(signal)
     }
-    return (taken, slot)
+    return taken
   }
 
-  private static func removeSignalHandlers(_ signals: [Int32], slot: Int?) {
+  private static func removeSignalHandlers(_ signals: [Int32]) {
     for signal in signals { _ = Glibc.signal(signal, SIG_DFL) }
-    PartialFiles.finished(slot)
   }
 }

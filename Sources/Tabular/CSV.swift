@@ -306,6 +306,10 @@ package struct CSVChunkReader {
   /// `chunkBytes`, so two readers of the same bytes agree), and their count.
   package private(set) var contentHash: UInt64 = 0
   package private(set) var bytesRead = 0
+  /// The file's size when it was opened.
+  package private(set) var fileSize = 0
+  /// The share of the file read so far (0 to 1).
+  package var fractionRead: Double { fileSize > 0 ? Swift.min(1, Double(bytesRead) / Double(fileSize)) : 1 }
 
   /// The most bytes one record may take before it is refused (a quote never closed, say).
   package static let maxRecordBytes = 64 << 20
@@ -321,6 +325,7 @@ package struct CSVChunkReader {
       throw TableError("\(path): cannot read the file (is it a folder, or not readable?)")
     }
     self.fd = fd
+    fileSize = Int(info.st_size)
     // The first chunk carries the header (and is checked for its encoding).
     let bytes = try nextBytes()
     let head = try CSVFile(path: path, bytes: bytes)

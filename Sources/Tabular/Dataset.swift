@@ -135,64 +135,31 @@ package struct Dataset {
   {
     let csv = try CSVFile(path: path)
     try checkHeader(csv)
-    var keptColumns: [Int] = []
-    for name in keep {
-      guard let k = csv.header.firstIndex(of: name) else {
-        throw TableError("--keep: \(path) has no column \(quoted(name)); the columns are \(list(csv.header))")
-      }
-      keptColumns.append(k)
-    }
-    let encoder = model.inputEncoder
-    let expected = encoder.columns.map(\.name)
-    let labelName = model.labelName
-    let labelIndex = labelName.flatMap { csv.header.firstIndex(of: $0) }
-    if requireLabel && labelIndex == nil {
-      throw TableError(
-        "\(path): the label column \(quoted(labelName ?? "?")) the model was trained on is missing; the columns are \(list(csv.header))"
-      )
-    }
-    let present = Set(csv.header)
-    let missing = expected.filter { !present.contains($0) }
-    let known = Set(expected + encoder.ignoredColumns + (labelName.map { [$0] } ?? []))
-    let extra = csv.header.filter { !known.contains($0) }
-    if !missing.isEmpty || !extra.isEmpty {
-      var parts: [String] = []
-      if !missing.isEmpty { parts.append("missing \(list(missing))") }
-      if !extra.isEmpty { parts.append("unexpected \(list(extra))") }
-      throw TableError(
-        "\(path): the columns do not match the model's \(expected.count) input columns: "
-          + parts.joined(separator: "; "))
-    }
-    try checkWidths(csv)
-    // One hash lookup per column: matching 10⁶ columns stays linear.
-    let position = Dictionary(csv.header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-    let featureColumns = expected.map { position[$0]! }
-    // Without `requireLabel` (predict) a label column that is there is skipped, not read.
-    let labels = try requireLabel ? readLabels(csv, column: labelIndex!, markers: encoder) : nil
-    var (data, notes) = try encode(
-      csv, encoder: encoder, columns: featureColumns, labelName: labels == nil ? nil : labelName, labels: labels,
-      fitted: true)
-    data.kept = keptColumns.map { k in (csv.header[k], csv.records.indices.map { csv.text(record: $0, field: k) }) }
-    for u in notes.unseen {
-      let column = featureColumns[u.column]
-      let more = u.count > 1 ? " (and \(u.count - 1) more rows)" : ""
-      data.notes.append(
-        DataNote(
-          isWarning: true,
-          text:
-            "\(path):\(csv.records[u.firstRow].line): column \(column + 1) (\(csv.header[column])): category \(quoted(u.firstValue)) was not seen in training\(more); encoded as no category (all zeros)"
-        ))
-    }
-    if !notes.filled.isEmpty {
-      data.notes.append(
-        DataNote(
-          isWarning: false,
-          text: "\(filledSummary(notes, encoder: encoder)) (the model's --missing \(encoder.missing))"))
-    }
+    let columns = try ModelColumns(csv, model: model, requireLabel: requireLabel, keep: keep)
+    var (data, notes) = try forModel(csv, columns: columns, model: model)
+    data.notes = notes.dataNotes(columns, model: model)
     return data
   }
 
-  package static func checkHeader(_ csv: CSVFile) throws(TableError) {
+  /// The rows of `csv` (the whole file or a chunk of it) encoded for the
+  /// model, with their encoding notes (not yet turned into ``notes``).
+  package static func forModel(_ csv: CSVFile, columns: ModelColumns, model: TabularModel) throws(TableError)
+    -> (Dataset, PredictionNotes)
+  {
+    try checkWidths(csv)
+    let encoder = model.inputEncoder
+    // Without `requireLabel` (predict) a label column that is there is skipped, not read.
+    let labels = try columns.readsLabel ? readLabels(csv, column: columns.label!, markers: encoder) : nil
+    var (data, encoded) = try encode(
+      csv, encoder: encoder, columns: columns.features, labelName: labels == nil ? nil : model.labelName,
+      labels: labels, fitted: true)
+    data.kept = columns.kept.map { k in (csv.header[k], csv.records.indices.map { csv.text(record: $0, field: k) }) }
+    var notes = PredictionNotes()
+    notes.add(encoded, csv)
+    return (data, notes)
+  }
+
+  package static func checkHeader(_ csv: CSVFile, requireRows: Bool = true) throws(TableError) {
     var seen: [String: Int] = [:]
     for (k, name) in csv.header.enumerated() {
       if name.isEmpty { throw TableError.at(csv.path, line: 1, column: k + 1, "the header has an empty column name") }
@@ -202,7 +169,7 @@ package struct Dataset {
       }
       seen[name] = k
     }
-    if csv.records.isEmpty { throw TableError("\(csv.path): the file has a header but no data rows") }
+    if requireRows && csv.records.isEmpty { throw TableError("\(csv.path): the file has a header but no data rows") }
   }
 
   /// Every row has as many fields as the header.
@@ -321,15 +288,28 @@ package struct Dataset {
   /// One warning line when inputs lie more than 10 standard deviations from
   /// the training mean (where the first is, and how many more there are).
   package func farValuesWarning(for model: TabularModel) -> String? {
+    farValues(for: model).map { Self.farWarning($0.text, count: $0.count) }
+  }
+
+  /// The warning of ``farValues(for:)`` with its count.
+  package static func farWarning(_ text: String, count: Int) -> String {
+    let more = count > 1 ? " (and \(count - 1) more values)" : ""
+    return text.replacingOccurrences(of: "; predictions", with: "\(more); predictions")
+  }
+
+  /// The warning on the first input far from the training data (without a
+  /// count), and how many such inputs there are.
+  package func farValues(for model: TabularModel) -> (text: String, count: Int)? {
     guard let scaler = model.standardizer, mapped == nil else { return nil }
     let scaled = scaler.transform(x)
     let far = scaler.outliers(in: scaled, beyond: Dataset.outlierDeviations)
     guard let first = far.first else { return nil }
     let i = first.feature
-    let more = far.count > 1 ? " (and \(far.count - 1) more values)" : ""
     let place = "\(file):\(line(first.example)): column \(columns[i]) (\(featureNames[i]))"
-    return
-      "\(place): \(x[i, first.example]) lies \(format(Swift.abs(Double(scaled[i, first.example])), 1)) standard deviations from the training mean\(more); predictions this far outside the training data are extrapolations"
+    return (
+      "\(place): \(x[i, first.example]) lies \(format(Swift.abs(Double(scaled[i, first.example])), 1)) standard deviations from the training mean; predictions this far outside the training data are extrapolations",
+      far.count
+    )
   }
 
   /// ``notes``, then a warning about inputs far outside the training data.
@@ -486,5 +466,127 @@ package struct TableSummary {
 
   package init(path: String, labelName: String, ignored: [String], count: Int) {
     (self.path, self.labelName, self.ignored, self.count) = (path, labelName, ignored, count)
+  }
+}
+
+/// Where a table's columns are for a model: its raw input columns (by name,
+/// any order), the columns to copy to the output, the label column.
+package struct ModelColumns {
+  package var path: String
+  package var header: [String]
+  /// The table's column of each of the model's raw input columns.
+  package var features: [Int]
+  /// The columns asked to be kept (`--keep`).
+  package var kept: [Int]
+  /// The label column, if the table has it.
+  package var label: Int?
+  /// Whether the label column is read (evaluate), not only skipped (predict).
+  package var readsLabel: Bool
+
+  /// Matches `csv`'s header to the model's columns. The label column may be
+  /// absent unless `requireLabel`; columns the model ignored in training
+  /// are skipped. Extra or missing columns are an error that lists them.
+  package init(_ csv: CSVFile, model: TabularModel, requireLabel: Bool, keep: [String]) throws(TableError) {
+    path = csv.path
+    header = csv.header
+    kept = []
+    for name in keep {
+      guard let k = csv.header.firstIndex(of: name) else {
+        throw TableError("--keep: \(csv.path) has no column \(quoted(name)); the columns are \(list(csv.header))")
+      }
+      kept.append(k)
+    }
+    let encoder = model.inputEncoder
+    let expected = encoder.columns.map(\.name)
+    let labelName = model.labelName
+    label = labelName.flatMap { csv.header.firstIndex(of: $0) }
+    readsLabel = requireLabel
+    if requireLabel && label == nil {
+      throw TableError(
+        "\(csv.path): the label column \(quoted(labelName ?? "?")) the model was trained on is missing; the columns are \(list(csv.header))"
+      )
+    }
+    let present = Set(csv.header)
+    let missing = expected.filter { !present.contains($0) }
+    let known = Set(expected + encoder.ignoredColumns + (labelName.map { [$0] } ?? []))
+    let extra = csv.header.filter { !known.contains($0) }
+    if !missing.isEmpty || !extra.isEmpty {
+      var parts: [String] = []
+      if !missing.isEmpty { parts.append("missing \(list(missing))") }
+      if !extra.isEmpty { parts.append("unexpected \(list(extra))") }
+      throw TableError(
+        "\(csv.path): the columns do not match the model's \(expected.count) input columns: "
+          + parts.joined(separator: "; "))
+    }
+    // One hash lookup per column: matching 10⁶ columns stays linear.
+    let position = Dictionary(csv.header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    features = expected.map { position[$0]! }
+  }
+}
+
+/// What encoding rows for a model found (categories unseen in training,
+/// missing values filled), summed over the chunks of a file.
+package struct PredictionNotes {
+  /// Per raw input column: rows with an unseen category, and the first (line and value).
+  var unseen: [Int: (count: Int, line: Int, value: String)] = [:]
+  var filled = TabularEncoder.Notes()
+
+  package init() {}
+
+  package mutating func add(_ notes: TabularEncoder.Notes, _ csv: CSVFile) {
+    for u in notes.unseen {
+      if let seen = unseen[u.column] {
+        unseen[u.column] = (seen.count + u.count, seen.line, seen.value)
+      } else {
+        unseen[u.column] = (u.count, csv.records[u.firstRow].line, u.firstValue)
+      }
+    }
+    for f in notes.filled {
+      if let k = filled.filled.firstIndex(where: { $0.column == f.column }) {
+        filled.filled[k].count += f.count
+      } else {
+        filled.filled.append(f)
+      }
+    }
+  }
+
+  package mutating func add(_ other: PredictionNotes) {
+    for (column, u) in other.unseen {
+      if let seen = unseen[column] {
+        unseen[column] = (seen.count + u.count, seen.line, seen.value)
+      } else {
+        unseen[column] = u
+      }
+    }
+    for f in other.filled.filled {
+      if let k = filled.filled.firstIndex(where: { $0.column == f.column }) {
+        filled.filled[k].count += f.count
+      } else {
+        filled.filled.append(f)
+      }
+    }
+  }
+
+  /// The lines a user reads: one warning per column with unseen categories, one line on the fills.
+  package func dataNotes(_ columns: ModelColumns, model: TabularModel) -> [DataNote] {
+    var notes: [DataNote] = []
+    for (input, u) in unseen.sorted(by: { $0.value.line < $1.value.line }) {
+      let column = columns.features[input]
+      let more = u.count > 1 ? " (and \(u.count - 1) more rows)" : ""
+      notes.append(
+        DataNote(
+          isWarning: true,
+          text:
+            "\(columns.path):\(u.line): column \(column + 1) (\(columns.header[column])): category \(quoted(u.value)) was not seen in training\(more); encoded as no category (all zeros)"
+        ))
+    }
+    if !filled.filled.isEmpty {
+      let encoder = model.inputEncoder
+      notes.append(
+        DataNote(
+          isWarning: false,
+          text: "\(Dataset.filledSummary(filled, encoder: encoder)) (the model's --missing \(encoder.missing))"))
+    }
+    return notes
   }
 }

@@ -264,3 +264,89 @@ extension TabularModel {
       metrics: metrics, notes: data.notesAfterPredicting(self))
   }
 }
+
+/// The predictions of one chunk of a CSV file read in a stream.
+public struct PredictionChunk: Sendable {
+  /// The file line of each row.
+  public var lines: [Int]
+  /// One prediction per row, in file order.
+  public var predictions: [TabularPrediction]
+  /// The model's outputs for these rows (n_L × rows): what `--format npy` writes.
+  public var outputs: Matrix<Float>
+  /// The columns asked to be kept: their names and these rows' fields.
+  public var keptColumns: [(name: String, fields: [String])]
+  /// The share of the file's bytes read so far (for a progress bar).
+  public var fractionRead: Double
+}
+
+extension TabularModel {
+  /// Predicts every row of the CSV file at `path`, of any size, a chunk of
+  /// about `chunkBytes` at a time: each chunk's predictions go to `body`
+  /// in file order, so memory does not grow with the file. Columns are
+  /// matched and fields encoded as ``predict(csvFile:keep:)`` does; the
+  /// notes (unseen categories, fills, inputs far outside the training
+  /// data) come back at the end, summed over the chunks.
+  ///
+  /// - Throws: ``TableError`` naming the file, line and column of the first
+  ///   field that cannot be read; the rows before it have all gone to `body`
+  ///   first (a bad row in the middle of a chunk does not lose its chunk's
+  ///   earlier rows), and ``TableError/line`` says where it stopped. An
+  ///   error that `body` throws stops the reading and is rethrown.
+  public func predict(
+    csvFile path: String, keep: [String] = [], chunkBytes: Int = 8 << 20,
+    each body: (PredictionChunk) throws(TableError) -> Void
+  ) throws(TableError) -> [DataNote] {
+    var reader = try CSVChunkReader(path: path, chunkBytes: chunkBytes)
+    defer { reader.close() }
+    var columns: ModelColumns?
+    var notes = PredictionNotes()
+    var far: (text: String, count: Int)?
+    var isFirst = true
+    var rows = 0
+    while let chunk = try reader.next() {
+      defer { isFirst = false }
+      rows += chunk.records.count
+      if columns == nil {
+        // (A small chunk may hold the header alone: rows are counted at the end.)
+        try Dataset.checkHeader(chunk, requireRows: false)
+        columns = try ModelColumns(chunk, model: self, requireLabel: false, keep: keep)
+      }
+      do {
+        try predictChunk(chunk, columns!, &notes, &far, fraction: reader.fractionRead, body)
+      } catch {
+        // The rows before the bad one, then the error.
+        guard let line = error.line, let r = chunk.records.firstIndex(where: { $0.line == line }), r > 0 else {
+          throw error
+        }
+        let end = chunk.fields[chunk.records[r].firstField].start
+        let before = try CSVFile(
+          path: path, bytes: Array(chunk.bytes[..<end]),
+          continuing: isFirst ? nil : .init(header: chunk.header, line: chunk.records[0].line))
+        if before.records.count == r {
+          try predictChunk(before, columns!, &notes, &far, fraction: reader.fractionRead, body)
+        }
+        throw error
+      }
+    }
+    if rows == 0 { throw TableError("\(path): the file has a header but no data rows") }
+    var result = notes.dataNotes(columns!, model: self)
+    if let far { result.append(DataNote(isWarning: true, text: Dataset.farWarning(far.text, count: far.count))) }
+    return result
+  }
+
+  private func predictChunk(
+    _ chunk: CSVFile, _ columns: ModelColumns, _ notes: inout PredictionNotes, _ far: inout (text: String, count: Int)?,
+    fraction: Double, _ body: (PredictionChunk) throws(TableError) -> Void
+  ) throws(TableError) {
+    let (data, found) = try Dataset.forModel(chunk, columns: columns, model: self)
+    let outputs = try data.predictions(of: self)
+    if let warning = data.farValues(for: self) {
+      far = far.map { ($0.text, $0.count + warning.count) } ?? warning
+    }
+    notes.add(found)
+    try body(
+      PredictionChunk(
+        lines: chunk.records.map(\.line), predictions: predictions(fromOutputs: outputs), outputs: outputs,
+        keptColumns: data.kept, fractionRead: fraction))
+  }
+}

@@ -281,3 +281,48 @@ import Testing
     }
   }
 }
+
+/// Issue 22 (3): `blasnet predict` reads its file in chunks and writes as it
+/// goes; a bad row keeps the predictions before it; `--format npy`.
+@Suite struct StreamingPredictCLITests {
+  @Test func aBadRowKeepsThePredictionsBeforeItAndNpyHoldsTheProbabilities() throws {
+    try withTemporaryFolder { folder in
+      let data = folder.appendingPathComponent("w.csv").path
+      try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent("wdbc.csv").path, toPath: data)
+      let train = try CLI.run(["train", "--data", data, "--epochs", "20", "--quiet", "--save", "m.json"], in: folder)
+      #expect(train.status == 0, "\(train.stderr)")
+      let whole = try CLI.run(["predict", "--model", "m.json", "--data", data, "--output", "p.csv"], in: folder)
+      #expect(
+        whole.status == 0 && whole.stderr.hasSuffix("blasnet: wrote 569 predictions to p.csv\n"), "\(whole.stderr)")
+      let csv = try String(contentsOf: folder.appendingPathComponent("p.csv"), encoding: .utf8)
+        .split(separator: "\n").map(String.init)
+      #expect(csv.count == 570 && csv[0] == "probability,class")
+      // The same probabilities as float32, shape (569,).
+      let npy = try CLI.run(
+        ["predict", "--model", "m.json", "--data", data, "--output", "p.npy", "--format", "npy"], in: folder)
+      #expect(npy.status == 0, "\(npy.stderr)")
+      let p = try Matrix<Float>(npyFile: folder.appendingPathComponent("p.npy").path)
+      #expect(p.count == 569)
+      #expect(p.elements == csv.dropFirst().map { Float($0.split(separator: ",")[0])! })
+      // Line 301's mean_area made text: the 299 rows before it are written, then the error.
+      var lines = try String(contentsOfFile: data, encoding: .utf8).split(separator: "\n").map(String.init)
+      var fields = lines[300].split(separator: ",").map(String.init)
+      fields[3] = "abc"
+      lines[300] = fields.joined(separator: ",")
+      try (lines.joined(separator: "\n") + "\n").write(toFile: data, atomically: true, encoding: .utf8)
+      let bad = try CLI.run(["predict", "--model", "m.json", "--data", data, "--output", "q.csv"], in: folder)
+      #expect(bad.status == 1 && !bad.crashed)
+      #expect(
+        bad.stderr.hasSuffix(
+          "blasnet: wrote the 299 predictions of the rows before line 301 to q.csv\nblasnet: error: \(data):301: column 4 (mean_area): expected a number, found \"abc\" (the column was numeric in training)\n"
+        ), "\(bad.stderr)")
+      let partial = try String(contentsOf: folder.appendingPathComponent("q.csv"), encoding: .utf8)
+        .split(separator: "\n").map(String.init)
+      #expect(partial == Array(csv.prefix(300)))
+      // npy needs a file; no partial file is left anywhere.
+      let stdout = try CLI.run(["predict", "--model", "m.json", "--data", data, "--format", "npy"], in: folder)
+      #expect(stdout.status != 0 && stdout.stderr.contains("--format npy writes a binary file"))
+      #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains(".tmp-") }.isEmpty)
+    }
+  }
+}
