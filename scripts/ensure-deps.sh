@@ -7,8 +7,15 @@
 #             with the BLIS trait (`swift build --traits BLIS`).
 #   --mpi     also Open MPI (libopenmpi-dev, openmpi-bin), for the Distributed/
 #             package and its blasnet-mpi (`mpirun -np N blasnet-mpi train`).
+#   --inference-peers
+#             also a Python virtual environment, .venv-bench, with NumPy, onnx and
+#             ONNX Runtime from PyPI, the peers of `blasnet-bench --inference`.
+#             (PyTorch from PyPI needs its CUDA libraries, gigabytes, even on a CPU:
+#             install a CPU build into .venv-bench yourself to time it too.)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
+peers=false
 packages=()
 if ! { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openblas lapacke 2>/dev/null &&
   [ -e /usr/include/lapacke.h ]; }; then
@@ -21,9 +28,16 @@ for option in "$@"; do
       [ -e /usr/include/aarch64-linux-gnu/blis-openmp/cblas.h ] || packages+=(libblis-openmp-dev) ;;
     --mpi) { command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi-c 2>/dev/null; } ||
       packages+=(libopenmpi-dev openmpi-bin) ;;
-    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis, --mpi)" >&2; exit 2 ;;
+    --inference-peers) peers=true ;;
+    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis, --mpi, --inference-peers)" >&2; exit 2 ;;
   esac
 done
+
+if $peers && ! .venv-bench/bin/python -c "import numpy, onnx, onnxruntime" >/dev/null 2>&1; then
+  echo "BLASNet: making .venv-bench with numpy, onnx and onnxruntime (pip) ..." >&2
+  python3 -m venv .venv-bench
+  .venv-bench/bin/pip install -q numpy==2.4.6 onnx==1.23.2 onnxruntime==1.32.0
+fi
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

@@ -28,7 +28,7 @@ public final class Predictor<Scalar: BLASScalar>: @unchecked Sendable {
   /// The most blocks processed at once (one worker each).
   public let workers: Int
   /// Buffers of finished calls, for the next ones.
-  private let spare = Mutex<[Workspace]>([])
+  private let spare = Mutex<[[Workspace]]>([])
 
   /// A predictor of `network`. `blockColumns` defaults to what keeps a
   /// block's input and activations within about 256 KiB (see
@@ -94,17 +94,15 @@ public final class Predictor<Scalar: BLASScalar>: @unchecked Sendable {
     let plan = Plan(network: network, m: m, block: blockColumns)
     x.withUnsafeBufferPointer { xp in
       out.withUnsafeMutableBufferPointer { op in
+        let workspaces = take(count, columns: columns)
+        defer { give(workspaces) }
         if count == 1 {
-          // One worker (one block, or one core): no array of workspaces, no threads.
-          let w = take(columns: columns)
-          for k in 0..<blocks { plan.run(block: k, x: xp.baseAddress!, out: op.baseAddress!, w.buffer) }
-          give(w)
+          // One worker (one block, or one core): no threads.
+          let w = workspaces[0].buffer
+          for k in 0..<blocks { plan.run(block: k, x: xp.baseAddress!, out: op.baseAddress!, w) }
           return
         }
-        var taken: [Workspace] = []
-        for _ in 0..<count { taken.append(take(columns: columns)) }
         nonisolated(unsafe) let (input, output) = (xp.baseAddress!, op.baseAddress!)
-        let workspaces = taken
         BLAS.singleThreaded {
           DispatchQueue.concurrentPerform(iterations: count) { w in
             for k in stride(from: w, to: blocks, by: count) {
@@ -112,7 +110,6 @@ public final class Predictor<Scalar: BLASScalar>: @unchecked Sendable {
             }
           }
         }
-        for w in taken { give(w) }
       }
     }
   }
@@ -144,25 +141,27 @@ public final class Predictor<Scalar: BLASScalar>: @unchecked Sendable {
   /// Up to this many examples, ``Network/predict(_:)`` runs them in one block on the calling thread.
   static var smallBatch: Int { 32 }
 
-  /// A workspace for blocks of `columns`: a kept one if one is large enough.
-  private func take(columns: Int) -> Workspace {
-    let kept = spare.withLock { pool -> Workspace? in
-      guard let k = pool.lastIndex(where: { $0.columns >= columns }) else { return nil }
+  /// `count` workspaces for blocks of `columns`: a kept set if one is large
+  /// enough (taking and giving back a set allocates nothing).
+  private func take(_ count: Int, columns: Int) -> [Workspace] {
+    let kept = spare.withLock { pool -> [Workspace]? in
+      guard let k = pool.lastIndex(where: { $0.count >= count && $0[0].columns >= columns }) else { return nil }
       return pool.remove(at: k)
     }
-    return kept ?? Workspace(count: Plan.workspaceCount(network.layers, columns: columns), columns: columns)
+    if let kept { return kept }
+    let size = Plan.workspaceCount(network.layers, columns: columns)
+    return (0..<count).map { _ in Workspace(count: size, columns: columns) }
   }
 
-  /// Keeps `workspace` for later calls (as many as workers, the largest).
-  private func give(_ workspace: Workspace) {
-    let limit = workers
+  /// Keeps a set of workspaces for later calls (a few sets, the largest).
+  private func give(_ set: [Workspace]) {
     spare.withLock { pool in
-      if pool.count < limit {
-        pool.append(workspace)
-      } else if let k = pool.indices.min(by: { pool[$0].columns < pool[$1].columns }),
-        pool[k].columns < workspace.columns
-      {
-        pool[k] = workspace
+      if pool.count < 4 {
+        pool.append(set)
+      } else if let k = pool.indices.min(by: {
+        pool[$0][0].columns * pool[$0].count < pool[$1][0].columns * pool[$1].count
+      }) {
+        pool[k] = set
       }
     }
   }

@@ -53,6 +53,7 @@ if arguments.flag("--side-by-side") {
 let quick = arguments.flag("--quick")
 let linalg = arguments.flag("--linalg")
 let inference = arguments.flag("--inference")
+let inferenceSweep = arguments.flag("--inference-sweep")
 let roundsArgument = arguments.value("--rounds")
 let pythonArgument = arguments.value("--python")
 let skipNaive = arguments.flag("--no-naive")
@@ -115,6 +116,22 @@ func numpyTimings(quick: Bool, mode: String? = nil) -> [String: Double] {
     let ms = object["milliseconds_per_iteration"] as? [String: Double]
   else { return [:] }
   return ms
+}
+
+// --inference-sweep: the Predictor's block size and workers on the CLI's network, 100,000 rows.
+if inferenceSweep {
+  let network = Network<Float>(sizes: [30, 16, 8, 1], seed: 3)
+  let x = Matrix<Float>.randomNormal(30, 100_000, seed: 1)
+  var out = Matrix<Float>.zeros(1, 100_000)
+  print("block  workers  ms (median)")
+  for block in [128, 256, 512, 1024, 2048, 4096, 8192] {
+    for workers in [1, 2] {
+      let predictor = Predictor(network, blockColumns: block, workers: workers)
+      let t = Timing.measure(budget: 0.5, minimumRuns: 30) { predictor.predict(x, into: &out) }
+      print(String(format: "%5d  %7d  %.3f", block, workers, t.median * 1e3))
+    }
+  }
+  exit(0)
 }
 
 // --inference: batch and one-row prediction against NumPy, ONNX Runtime and PyTorch.

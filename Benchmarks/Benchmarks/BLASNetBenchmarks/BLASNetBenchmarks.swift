@@ -100,5 +100,18 @@ let benchmarks: @Sendable () -> Void = {
     } setup: {
       (net.network(), net.data().x)
     }
+
+    // A kept Predictor writing into a kept output: no allocation per call once its buffers exist.
+    Benchmark("predict.engine.\(net.name)") { (benchmark: Benchmark, state: (Predictor<Float>, Matrix<Float>)) in
+      let (predictor, x) = state
+      var out = Matrix<Float>.zeros(1, x.columns)
+      predictor.predict(x, into: &out)
+      benchmark.startMeasurement()
+      for _ in benchmark.scaledIterations { predictor.predict(x, into: &out) }
+      benchmark.stopMeasurement()
+      blackHole(out)
+    } setup: {
+      (Predictor(net.network()), net.data().x)
+    }
   }
 }
