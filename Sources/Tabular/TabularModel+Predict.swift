@@ -253,15 +253,35 @@ extension TabularModel {
   }
 
   /// The metrics of the model on the labelled CSV file at `path` (read as
-  /// ``predict(csvFile:keep:)`` reads it, with the label column required),
+  /// ``predict(csvFile:keep:)`` reads it, with the label column required, a
+  /// chunk at a time: only the outputs and the labels' classes are kept),
   /// named by the file's name.
   public func evaluate(csvFile path: String) throws(TableError) -> TableEvaluation {
-    let data = try Dataset.forModel(path: path, model: self, requireLabel: true)
     let evaluation = Evaluation(model: self)
-    try evaluation.checkLabels(data)
-    let metrics = try evaluation.metrics(name: URL(fileURLWithPath: path).lastPathComponent, data)
-    return TableEvaluation(
-      metrics: metrics, notes: data.notesAfterPredicting(self))
+    var outputs: [Float] = []
+    var classes: [Int] = []
+    let notes = try streamChunks(path, requireLabel: true, keep: [], chunkBytes: 8 << 20) {
+      (_, data, p, _) throws(TableError) in
+      try evaluation.checkLabels(data)
+      outputs += p.elements
+      classes += evaluation.classes.indices(data.labels!)
+    }
+    // Every chunk added n_L outputs and one class per row.
+    let p = try! Matrix<Float>(rows: network.outputSize, columns: classes.count, columnMajor: outputs)
+    let name = URL(fileURLWithPath: path).lastPathComponent
+    let metrics: SplitMetrics
+    if network.outputSize == 1 {
+      let targets = Matrix<Float>(row: classes.map(Float.init))
+      metrics = SplitMetrics(
+        name: name,
+        binary: BinaryMetrics(probabilities: p, labels: targets, threshold: Float(evaluation.threshold)))
+    } else {
+      metrics = SplitMetrics(
+        name: name,
+        multiclass: MulticlassMetrics(
+          predicted: p.argmaxOfEachColumn(), actual: classes, classCount: evaluation.classes.count))
+    }
+    return TableEvaluation(metrics: metrics, notes: notes)
   }
 }
 
@@ -296,6 +316,23 @@ extension TabularModel {
     csvFile path: String, keep: [String] = [], chunkBytes: Int = 8 << 20,
     each body: (PredictionChunk) throws(TableError) -> Void
   ) throws(TableError) -> [DataNote] {
+    try streamChunks(path, requireLabel: false, keep: keep, chunkBytes: chunkBytes) {
+      (chunk, data, outputs, fraction) throws(TableError) in
+      try body(
+        PredictionChunk(
+          lines: chunk.records.map(\.line), predictions: predictions(fromOutputs: outputs), outputs: outputs,
+          keptColumns: data.kept, fractionRead: fraction))
+    }
+  }
+
+  /// The loop of a file read for the model a chunk at a time: each chunk
+  /// encoded (`requireLabel`: its labels read too) and predicted, then
+  /// handed to `body` with its outputs; a bad row hands on its chunk's rows
+  /// before it first. Returns the notes, summed over the chunks.
+  func streamChunks(
+    _ path: String, requireLabel: Bool, keep: [String], chunkBytes: Int,
+    _ body: (CSVFile, Dataset, Matrix<Float>, Double) throws(TableError) -> Void
+  ) throws(TableError) -> [DataNote] {
     var reader = try CSVChunkReader(path: path, chunkBytes: chunkBytes)
     defer { reader.close() }
     var columns: ModelColumns?
@@ -303,16 +340,23 @@ extension TabularModel {
     var far: (text: String, count: Int)?
     var isFirst = true
     var rows = 0
+    func run(_ chunk: CSVFile) throws(TableError) {
+      let (data, found) = try Dataset.forModel(chunk, columns: columns!, model: self)
+      let outputs = try data.predictions(of: self)
+      if let warning = data.farValues(for: self) { far = far.map { ($0.text, $0.count + warning.count) } ?? warning }
+      notes.add(found)
+      try body(chunk, data, outputs, reader.fractionRead)
+    }
     while let chunk = try reader.next() {
       defer { isFirst = false }
       rows += chunk.records.count
       if columns == nil {
         // (A small chunk may hold the header alone: rows are counted at the end.)
         try Dataset.checkHeader(chunk, requireRows: false)
-        columns = try ModelColumns(chunk, model: self, requireLabel: false, keep: keep)
+        columns = try ModelColumns(chunk, model: self, requireLabel: requireLabel, keep: keep)
       }
       do {
-        try predictChunk(chunk, columns!, &notes, &far, fraction: reader.fractionRead, body)
+        try run(chunk)
       } catch {
         // The rows before the bad one, then the error.
         guard let line = error.line, let r = chunk.records.firstIndex(where: { $0.line == line }), r > 0 else {
@@ -322,9 +366,7 @@ extension TabularModel {
         let before = try CSVFile(
           path: path, bytes: Array(chunk.bytes[..<end]),
           continuing: isFirst ? nil : .init(header: chunk.header, line: chunk.records[0].line))
-        if before.records.count == r {
-          try predictChunk(before, columns!, &notes, &far, fraction: reader.fractionRead, body)
-        }
+        if before.records.count == r { try run(before) }
         throw error
       }
     }
@@ -332,21 +374,5 @@ extension TabularModel {
     var result = notes.dataNotes(columns!, model: self)
     if let far { result.append(DataNote(isWarning: true, text: Dataset.farWarning(far.text, count: far.count))) }
     return result
-  }
-
-  private func predictChunk(
-    _ chunk: CSVFile, _ columns: ModelColumns, _ notes: inout PredictionNotes, _ far: inout (text: String, count: Int)?,
-    fraction: Double, _ body: (PredictionChunk) throws(TableError) -> Void
-  ) throws(TableError) {
-    let (data, found) = try Dataset.forModel(chunk, columns: columns, model: self)
-    let outputs = try data.predictions(of: self)
-    if let warning = data.farValues(for: self) {
-      far = far.map { ($0.text, $0.count + warning.count) } ?? warning
-    }
-    notes.add(found)
-    try body(
-      PredictionChunk(
-        lines: chunk.records.map(\.line), predictions: predictions(fromOutputs: outputs), outputs: outputs,
-        keptColumns: data.kept, fractionRead: fraction))
   }
 }

@@ -88,3 +88,20 @@ import Testing
     }
   }
 }
+
+extension StreamingPredictTests {
+  /// `evaluate(csvFile:)` reads its file in chunks now: its metrics are those
+  /// of the whole file read at once, for two classes and for several.
+  @Test func evaluationInChunksGivesTheWholeFilesMetrics() throws {
+    let model = Self.model
+    let path = clinical.appendingPathComponent("breast-masses.csv").path
+    let whole = try Dataset.forModel(path: path, model: model, requireLabel: true)
+    let expected = try Evaluation(model: model).metrics(name: "breast-masses.csv", whole)
+    let streamed = try model.evaluate(csvFile: path)
+    let a = try #require(streamed.metrics.binary)
+    let b = try #require(expected.binary)
+    #expect(a.confusion == b.confusion && a.rocAUC == b.rocAUC)
+    #expect(a.confusion.truePositives + a.confusion.falseNegatives > 0)
+    #expect(streamed.metrics.name == "breast-masses.csv")
+  }
+}
