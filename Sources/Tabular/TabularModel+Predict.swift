@@ -117,6 +117,17 @@ extension TabularModel {
     -> [TabularPrediction]
   {
     if records.isEmpty { return [] }
+    return try predict(inputs: try inputs(for: records, unseenCategories: unseenCategories))
+  }
+
+  /// The network's inputs for `records` (n_x × records, encoded and
+  /// standardised), checked as ``predict(_:unseenCategories:)`` checks them:
+  /// the first half of a prediction, for a service that checks each request
+  /// on its own and predicts many requests in one pass
+  /// (``predict(inputs:)``, on the inputs' columns side by side).
+  public func inputs(for records: [[String: String]], unseenCategories: UnseenCategories = .error)
+    throws(RecordError) -> Matrix<Float>
+  {
     let encoder = inputEncoder
     let names = encoder.columns.map(\.name)
     let skipped = Set(encoder.ignoredColumns + (labelName.map { [$0] } ?? []))
@@ -157,6 +168,21 @@ extension TabularModel {
         throw .notFinite(record: error.example, column: names[k], value: columns[k][error.example])
       }
     }
+    return x
+  }
+
+  /// The predictions for inputs made by ``inputs(for:unseenCategories:)``
+  /// (n_x × m): one blocked pass through the network.
+  ///
+  /// - Throws: ``RecordError/outputNotFinite(record:)`` for the first
+  ///   example whose output is not finite.
+  public func predict(inputs x: Matrix<Float>) throws(RecordError) -> [TabularPrediction] {
+    if x.rows != network.inputSize {
+      shapeFailure(
+        "TabularModel.predict(inputs:): x must be n_x×m = \(network.inputSize)×m (examples as columns); x is \(x.rows)×\(x.columns)"
+      )
+    }
+    if x.columns == 0 { return [] }
     let p = network.predict(x)
     if let k = p.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
       throw .outputNotFinite(record: k / p.rows)
