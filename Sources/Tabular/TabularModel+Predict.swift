@@ -121,7 +121,7 @@ extension TabularModel {
   }
 
   /// The network's inputs for `records` (n_x × records, encoded and
-  /// standardised), checked as ``predict(_:unseenCategories:)`` checks them:
+  /// standardised), checked as `predict(_:unseenCategories:)` checks them:
   /// the first half of a prediction, for a service that checks each request
   /// on its own and predicts many requests in one pass
   /// (``predict(inputs:)``, on the inputs' columns side by side).
