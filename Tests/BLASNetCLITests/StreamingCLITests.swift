@@ -318,7 +318,13 @@ import Testing
         ), "\(bad.stderr)")
       let partial = try String(contentsOf: folder.appendingPathComponent("q.csv"), encoding: .utf8)
         .split(separator: "\n").map(String.init)
-      #expect(partial == Array(csv.prefix(300)))
+      // The same rows as the whole file's first 299, within float rounding (the products run on
+      // 299 columns instead of 569, so BLAS may take other kernel paths for the last ones).
+      #expect(partial.count == 300 && partial[0] == csv[0])
+      for (a, b) in zip(partial.dropFirst(), csv.dropFirst().prefix(299)) {
+        let (x, y) = (a.split(separator: ","), b.split(separator: ","))
+        #expect(Swift.abs(Float(x[0])! - Float(y[0])!) <= 1e-6 && x[1] == y[1], "\(a) against \(b)")
+      }
       // npy needs a file; no partial file is left anywhere.
       let stdout = try CLI.run(["predict", "--model", "m.json", "--data", data, "--format", "npy"], in: folder)
       #expect(stdout.status != 0 && stdout.stderr.contains("--format npy writes a binary file"))
