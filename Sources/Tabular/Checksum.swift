@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 /// A fast 64-bit checksum of bytes (four independent multiply–rotate lanes
 /// over 8-byte words, then a final mix), for telling whether data changed:
@@ -85,7 +86,7 @@ package enum Checksum {
     private var partial: [UInt8] = []
 
     package init(blockBytes: Int) {
-      precondition(blockBytes > 0)
+      if blockBytes < 1 { shapeFailure("Checksum.Blocks: blockBytes must be at least 1, got \(blockBytes)") }
       self.blockBytes = blockBytes
       partial.reserveCapacity(blockBytes)
     }

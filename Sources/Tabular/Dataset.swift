@@ -154,9 +154,7 @@ package struct Dataset {
       csv, encoder: encoder, columns: columns.features, labelName: labels == nil ? nil : model.labelName,
       labels: labels, fitted: true)
     data.kept = columns.kept.map { k in (csv.header[k], csv.records.indices.map { csv.text(record: $0, field: k) }) }
-    var notes = PredictionNotes()
-    notes.add(encoded, csv)
-    return (data, notes)
+    return (data, PredictionNotes(encoded, csv))
   }
 
   package static func checkHeader(_ csv: CSVFile, requireRows: Bool = true) throws(TableError) {
@@ -533,23 +531,14 @@ package struct PredictionNotes {
 
   package init() {}
 
-  package mutating func add(_ notes: TabularEncoder.Notes, _ csv: CSVFile) {
-    for u in notes.unseen {
-      if let seen = unseen[u.column] {
-        unseen[u.column] = (seen.count + u.count, seen.line, seen.value)
-      } else {
-        unseen[u.column] = (u.count, csv.records[u.firstRow].line, u.firstValue)
-      }
-    }
-    for f in notes.filled {
-      if let k = filled.filled.firstIndex(where: { $0.column == f.column }) {
-        filled.filled[k].count += f.count
-      } else {
-        filled.filled.append(f)
-      }
-    }
+  /// The notes of encoding the rows of `csv` (one entry per column, as the encoder gives them).
+  package init(_ notes: TabularEncoder.Notes, _ csv: CSVFile) {
+    for u in notes.unseen { unseen[u.column] = (u.count, csv.records[u.firstRow].line, u.firstValue) }
+    filled = TabularEncoder.Notes()
+    filled.filled = notes.filled
   }
 
+  /// Adds another chunk's notes (the first unseen value of a column stays the earliest).
   package mutating func add(_ other: PredictionNotes) {
     for (column, u) in other.unseen {
       if let seen = unseen[column] {

@@ -229,13 +229,7 @@ extension StreamedRows {
       first += chunk.records.count
     }
     reader.close()
-    try cache.checkUnchanged(path, "after the second pass")
-    try cache.checkSameContent(
-      path, "second pass", read: (reader.contentHash, reader.bytesRead), first: (contentHash, contentBytes))
-    if first != count {
-      throw TableError(
-        "\(path) has \(first) rows in the second pass, \(count) in the first; nothing was trained from it")
-    }
+    try checkPassRead(reader, rows: first, cache, "second")
     let encoder: TabularEncoder
     do {
       encoder = try fit.finish()
@@ -281,13 +275,7 @@ extension StreamedRows {
         }
         first += chunk.records.count
       }
-      try cache.checkUnchanged(path, "after the third pass, over every row")
-      try cache.checkSameContent(
-        path, "third pass", read: (reader.contentHash, reader.bytesRead), first: (contentHash, contentBytes))
-      if first != count {
-        throw TableError(
-          "\(path) has \(first) rows in the third pass, \(count) in the first; nothing was trained from it")
-      }
+      try checkPassRead(reader, rows: first, cache, "third")
       try writer.finish()
     } catch let error as TableError {
       throw error
@@ -309,6 +297,18 @@ extension StreamedRows {
       return (encoder, notes, NPYExamples(try NPYArray(path: xPath)))
     } catch {
       throw TableError("\(error)")
+    }
+  }
+
+  /// After pass `pass` ("second", "third"): the file is the version of the
+  /// first pass (size, time, inode), the pass read its bytes and its rows.
+  func checkPassRead(_ reader: CSVChunkReader, rows: Int, _ cache: DataCache, _ pass: String) throws(TableError) {
+    try cache.checkUnchanged(path, "after the \(pass) pass")
+    try cache.checkSameContent(
+      path, "\(pass) pass", read: (reader.contentHash, reader.bytesRead), first: (contentHash, contentBytes))
+    if rows != count {
+      throw TableError(
+        "\(path) has \(rows) rows in the \(pass) pass, \(count) in the first; nothing was trained from it")
     }
   }
 
