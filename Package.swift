@@ -66,8 +66,8 @@ let package = Package(
     .executableTarget(name: "matrix-demo", dependencies: ["LinearAlgebra"]),
     // An FMA-throughput probe in C (function-level target attributes, no flags).
     .target(name: "CPeakProbe"),
-    .target(name: "BLASNetBenchmarkKit", dependencies: ["LinearAlgebra", "NeuralNetwork", "CPeakProbe"]),
-    .executableTarget(name: "blasnet-bench", dependencies: ["BLASNetBenchmarkKit", "NeuralNetwork"]),
+    .target(name: "BLASNetBenchmarkKit", dependencies: ["LinearAlgebra", "NeuralNetwork", "Tabular", "CPeakProbe"]),
+    .executableTarget(name: "blasnet-bench", dependencies: ["BLASNetBenchmarkKit", "NeuralNetwork", "Tabular"]),
     .testTarget(
       name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"], resources: [.copy("Fixtures/npy")]),
     .testTarget(

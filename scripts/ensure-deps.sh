@@ -12,10 +12,14 @@
 #             ONNX Runtime from PyPI, the peers of `blasnet-bench --inference`.
 #             (PyTorch from PyPI needs its CUDA libraries, gigabytes, even on a CPU:
 #             install a CPU build into .venv-bench yourself to time it too.)
+#   --evaluation-peers
+#             also scikit-learn (and NumPy) in .venv-bench, the peer of
+#             `blasnet-bench --defaults` (Benchmarks/Python/sklearn_defaults.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 peers=false
+evaluation_peers=false
 packages=()
 if ! { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openblas lapacke 2>/dev/null &&
   [ -e /usr/include/lapacke.h ]; }; then
@@ -29,7 +33,8 @@ for option in "$@"; do
     --mpi) { command -v mpirun >/dev/null 2>&1 && pkg-config --exists ompi-c 2>/dev/null; } ||
       packages+=(libopenmpi-dev openmpi-bin) ;;
     --inference-peers) peers=true ;;
-    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis, --mpi, --inference-peers)" >&2; exit 2 ;;
+    --evaluation-peers) evaluation_peers=true ;;
+    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis, --mpi, --inference-peers, --evaluation-peers)" >&2; exit 2 ;;
   esac
 done
 
@@ -37,6 +42,12 @@ if $peers && ! .venv-bench/bin/python -c "import numpy, onnx, onnxruntime" >/dev
   echo "BLASNet: making .venv-bench with numpy, onnx and onnxruntime (pip) ..." >&2
   python3 -m venv .venv-bench
   .venv-bench/bin/pip install -q numpy==2.4.6 onnx==1.23.2 onnxruntime==1.32.0
+fi
+
+if $evaluation_peers && ! .venv-bench/bin/python -c "import numpy, sklearn" >/dev/null 2>&1; then
+  echo "BLASNet: adding numpy and scikit-learn to .venv-bench (pip) ..." >&2
+  [ -x .venv-bench/bin/python ] || python3 -m venv .venv-bench
+  .venv-bench/bin/pip install -q numpy==2.4.6 scikit-learn==1.9.1
 fi
 
 if [ ${#packages[@]} -eq 0 ]; then

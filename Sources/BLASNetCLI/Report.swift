@@ -108,13 +108,11 @@ struct Report {
 /// Progress while training, on standard error: a bar redrawn in place on a
 /// terminal, a plain line every tenth of the run otherwise.
 struct ProgressReporter {
-  let epochs: Int
   let quiet: Bool
   let terminal = isatty(STDERR_FILENO) == 1
   var lastDrawn = ContinuousClock.now - .seconds(1)
 
-  init(epochs: Int, quiet: Bool) {
-    self.epochs = epochs
+  init(quiet: Bool) {
     self.quiet = quiet
   }
 
@@ -128,7 +126,7 @@ struct ProgressReporter {
       let done = width * p.epoch / max(1, p.epochs)
       let bar = String(repeating: "=", count: done) + String(repeating: " ", count: width - done)
       write("\r  epoch \(p.epoch)/\(p.epochs) [\(bar)] cost \(format(p.cost, 4))\(validation(p))")
-    } else if p.epoch == 1 || p.epoch % max(1, epochs / 10) == 0 || p.epoch == p.epochs {
+    } else if p.epoch == 1 || p.epoch % max(1, p.epochs / 10) == 0 || p.epoch == p.epochs {
       write("  epoch \(p.epoch)/\(p.epochs)  cost \(format(p.cost, 4))\(validation(p))\n")
     }
     return .proceed

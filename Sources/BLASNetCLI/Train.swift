@@ -132,19 +132,26 @@ extension BLASNetCommand {
     var label: String?
     @Option(
       help: ArgumentHelp("Hidden layer sizes, comma-separated.", valueName: "sizes"), transform: HiddenLayers.parse)
-    var layers = HiddenLayers(sizes: [16, 8])
+    var layers = HiddenLayers(sizes: [100])
     @Option(help: "Hidden activation: relu, leaky-relu, tanh, sigmoid or linear.")
     var activation = HiddenActivation(.relu)
-    @Option(help: "Passes over the training data.")
-    var epochs: Int = 300
+    @Option(
+      help:
+        "The most passes over the training split (default: from its size: up to 1,000 epochs or 100,000 optimiser steps, whichever is fewer, at least 10)."
+    )
+    var epochs: Int?
     @Option(name: .customLong("learning-rate"), help: "Step size α.")
     var learningRate: Double = 0.001
     @Option(help: "gd, momentum, adam, rmsprop or adamw.")
     var optimizer: OptimizerChoice = .adam
     @Option(name: .customLong("weight-decay"), help: "AdamW's decoupled weight decay λ.")
     var weightDecay: Double = 0.01
-    @Option(name: .customLong("batch-size"), help: "Examples per mini-batch (0: the whole training set).")
-    var batchSize: Int = 64
+    @Option(
+      name: .customLong("batch-size"),
+      help:
+        "Examples per mini-batch; 0: the whole training split (default: from its size: 32, up to 1,024 for splits over a million rows)."
+    )
+    var batchSize: Int?
     @Option(help: "L2 regularisation λ.")
     var l2: Double = 0
     @Option(name: .customLong("keep-prob"), help: "Dropout keep probability on hidden layers (1: no dropout).")
@@ -158,11 +165,14 @@ extension BLASNetCommand {
       help: "Share of the training split held out (stratified) to watch the validation cost each epoch; 0: none.")
     var validationFraction: Double = 0.2
     @Option(
-      help: "Stop after this many epochs without improvement of the validation cost; keep the best epoch's weights.")
+      help:
+        "Stop after this many epochs without improvement of the validation cost and keep the best epoch's weights; 0: never stop early (default: on whenever there is a validation split, 50 epochs or 500 optimiser steps, whichever is fewer, at least 5, with --min-delta 0.001)."
+    )
     var patience: Int?
     @Option(
-      name: .customLong("min-delta"), help: "The least decrease of the validation cost that counts as an improvement.")
-    var minDelta: Double = 0
+      name: .customLong("min-delta"),
+      help: "The least decrease of the validation cost that counts as an improvement (default: 0.001).")
+    var minDelta: Double = 0.001
     @Option(
       name: .customLong("class-weight"),
       help: ArgumentHelp(
@@ -216,11 +226,11 @@ extension BLASNetCommand {
       guard testFraction > 0 && testFraction < 1 else {
         throw ValidationError("--test-fraction must be between 0 and 1 (exclusive), got \(testFraction)")
       }
-      guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+      if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
       guard learningRate > 0 && learningRate.isFinite else {
         throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
       }
-      guard batchSize >= 0 else {
+      if let batchSize, batchSize < 0 {
         throw ValidationError("--batch-size must be ≥ 1 (or 0 for full batch), got \(batchSize)")
       }
       guard l2 >= 0 && l2.isFinite else { throw ValidationError("--l2 must be ≥ 0, got \(l2)") }
@@ -233,8 +243,10 @@ extension BLASNetCommand {
       guard validationFraction >= 0 && validationFraction < 1 else {
         throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)")
       }
-      if let patience {
-        guard patience >= 1 else { throw ValidationError("--patience must be at least 1 epoch, got \(patience)") }
+      if let patience, patience != 0 {
+        guard patience >= 1 else {
+          throw ValidationError("--patience must be at least 1 epoch (or 0: never stop early), got \(patience)")
+        }
         guard validationFraction > 0 else {
           throw ValidationError("--patience watches the validation cost: it needs --validation-fraction above 0")
         }
@@ -323,11 +335,12 @@ extension BLASNetCommand {
       o.hiddenActivation = activation.activation
       o.epochs = epochs
       o.optimizer = optimizer.optimizer(learningRate: learningRate, weightDecay: weightDecay)
-      o.batchSize = batchSize == 0 ? nil : batchSize
+      o.batchSize = batchSize.map { $0 == 0 ? .wholeSplit : .examples($0) } ?? .automatic
       o.l2 = l2
       o.keepProbability = keepProb
       o.seed = seed
-      o.earlyStopping = patience.map { EarlyStopping(patience: $0, minDelta: minDelta) }
+      o.earlyStopping =
+        patience.map { $0 == 0 ? .off : .on(EarlyStopping(patience: $0, minDelta: minDelta)) } ?? .automatic
       o.classWeights = try classWeights()
       if let threshold {
         o.threshold = .fixed(threshold)
@@ -366,7 +379,7 @@ extension BLASNetCommand {
           print(text)
         }
       }
-      var progress = ProgressReporter(epochs: epochs, quiet: quiet || !reporter)
+      var progress = ProgressReporter(quiet: quiet || !reporter)
       let options = try fitOptions()
       let folders = TabularModel.cacheFolder(for: source, options: options).map { [("--cache", $0)] } ?? []
       let fitted: TabularModel.FitReport
@@ -399,7 +412,7 @@ extension BLASNetCommand {
       }
       if history.stoppedByEarlyStopping, let best = history.bestEpoch {
         say(
-          "Stopped: early at epoch \(history.epochsRun), after \(patience ?? 0) epochs without an improvement of the validation cost; kept the weights of epoch \(best) (validation cost \(format(history.bestValidationCost ?? .nan, 4)))"
+          "Stopped: early at epoch \(history.epochsRun), after \(fitted.preparation.plan.earlyStopping?.patience ?? 0) epochs without an improvement of the validation cost; kept the weights of epoch \(best) (validation cost \(format(history.bestValidationCost ?? .nan, 4)))"
         )
       } else if history.restoredBestWeights, let best = history.bestEpoch {
         say(
@@ -476,12 +489,33 @@ extension BLASNetCommand {
         say("Weights: \(shown.joined(separator: ", ")) (class weights in the training cost)")
       }
       say("Network: \(p.network)  (\(p.network.parameterCount) parameters)")
+      say("Training: \(Self.describe(p.plan, trainCount: p.trainCount))")
       say("BLAS:    \(BLAS.summary)")
       if p.processCount > 1 {
         say(
           "Processes: \(p.processCount) (MPI, data-parallel: each computes the gradients of about \(p.trainCount / p.processCount) of the training examples; one allreduce per step)"
         )
       }
+    }
+
+    /// "up to 1000 epochs in batches of 32, stopping after 50 epochs without
+    /// a better validation cost (automatic for 291 training rows)".
+    static func describe(_ plan: TabularModel.TrainingPlan, trainCount: Int) -> String {
+      var text = "up to \(plan.epochs) epochs in "
+      text += plan.batchSize >= trainCount ? "one batch of \(plan.batchSize)" : "batches of \(plan.batchSize)"
+      if let e = plan.earlyStopping {
+        text += ", stopping after \(e.patience) epochs without a better validation cost"
+        if e.minDelta > 0 { text += " (by at least \(e.minDelta))" }
+        text += ", then keeping the best epoch's weights"
+      }
+      var automatic: [String] = []
+      if plan.automatic.epochs { automatic.append("epochs") }
+      if plan.automatic.batchSize { automatic.append("batch size") }
+      if plan.automatic.earlyStopping { automatic.append("patience") }
+      if !automatic.isEmpty {
+        text += "; \(automatic.joined(separator: ", ")) chosen for \(trainCount) training rows"
+      }
+      return text
     }
 
     static func builtInDataPath() throws(CLIError) -> String {

@@ -41,23 +41,25 @@ extension TabularModel {
     public var testFraction = 0.2
     /// The share of the training split held out for validation (stratified), in [0, 1).
     public var validationFraction = 0.2
-    /// Hidden layer sizes.
-    public var hiddenLayers = [16, 8]
+    /// Hidden layer sizes (default: one layer of 100, as scikit-learn's `MLPClassifier`).
+    public var hiddenLayers = [100]
     /// The hidden layers' activation (anything but softmax).
     public var hiddenActivation: Activation = .relu
-    /// Passes over the training split.
-    public var epochs = 300
+    /// The most passes over the training split; nil: from the table's size
+    /// (``TrainingPlan/automatic(trainingExamples:options:)``).
+    public var epochs: Int?
     public var optimizer: Optimizer = .adam(learningRate: 0.001)
-    /// Examples per mini-batch; nil: the whole training split.
-    public var batchSize: Int? = 64
+    /// Examples per mini-batch: from the table's size unless set.
+    public var batchSize: BatchSize = .automatic
     /// L2 penalty λ.
     public var l2 = 0.0
     /// Inverted-dropout keep probability of the hidden layers (1: off).
     public var keepProbability = 1.0
     /// Seeds the weights, the split, the shuffling and dropout.
     public var seed: UInt64 = 42
-    /// Stop when the validation cost stops falling, keeping the best epoch's weights.
-    public var earlyStopping: EarlyStopping?
+    /// Stop when the validation cost stops falling, keeping the best epoch's
+    /// weights: by default whenever there is a validation split.
+    public var earlyStopping: EarlyStoppingChoice = .automatic
     /// Weights of the classes in the training cost.
     public var classWeights: ClassWeights = .none
     /// A two-class model's decision threshold.
@@ -72,6 +74,84 @@ extension TabularModel {
     public var cacheLimit: Int?
 
     public init() {}
+  }
+
+  /// Examples per mini-batch.
+  public enum BatchSize: Sendable, Equatable, ExpressibleByIntegerLiteral {
+    /// The largest power of two not above a thousandth of the training
+    /// split, at least 32 and at most 1,024 (32 up to 63,999 examples).
+    case automatic
+    /// This many (at least 1); the last batch of an epoch may be smaller.
+    case examples(Int)
+    /// The whole training split in one batch (the course's full-batch descent).
+    case wholeSplit
+
+    public init(integerLiteral value: Int) { self = .examples(value) }
+  }
+
+  /// Whether training stops early.
+  public enum EarlyStoppingChoice: Sendable, Equatable {
+    /// On when there is a validation split, with a patience from the table's
+    /// size (``TrainingPlan/automatic(trainingExamples:options:)``); off without one.
+    case automatic
+    /// Train for every epoch.
+    case off
+    /// These settings (they need a validation split).
+    case on(EarlyStopping)
+  }
+
+  /// How long and in what batches a fit trains, resolved from the options and
+  /// the size of the training split.
+  public struct TrainingPlan: Sendable, Equatable {
+    /// The most epochs.
+    public var epochs: Int
+    /// Examples per mini-batch (the whole split when it has no more).
+    public var batchSize: Int
+    /// Early stopping, when on.
+    public var earlyStopping: EarlyStopping?
+    /// Which of the three came from the table's size rather than the options.
+    public var automatic: (epochs: Bool, batchSize: Bool, earlyStopping: Bool)
+
+    public static func == (a: Self, b: Self) -> Bool {
+      a.epochs == b.epochs && a.batchSize == b.batchSize && a.earlyStopping == b.earlyStopping
+        && a.automatic == b.automatic
+    }
+
+    /// The automatic choices: small tables train in batches of 32 for up to
+    /// 1,000 epochs with early stopping after 50 epochs without an
+    /// improvement of the validation cost by 0.001 or more; large ones in
+    /// larger batches for fewer epochs. Epochs and patience
+    /// aim at a number of optimiser steps, not of passes: at most 1,000
+    /// epochs or 100,000 steps (at least 10 epochs), patience 50 epochs or
+    /// 500 steps (at least 5 epochs), whichever is less.
+    public static func automatic(trainingExamples m: Int, options: FitOptions) -> TrainingPlan {
+      let m = Swift.max(m, 1)
+      var batch: Int
+      switch options.batchSize {
+      case .examples(let b): batch = b
+      case .wholeSplit: batch = m
+      case .automatic:
+        batch = 32
+        while batch < 1024 && batch * 2 * 1000 <= m { batch *= 2 }
+      }
+      batch = Swift.min(batch, m)
+      let steps = (m + batch - 1) / batch
+      let epochs = options.epochs ?? Swift.min(1000, Swift.max(10, (100_000 + steps - 1) / steps))
+      let hasValidation = options.validationFraction > 0
+      var stopping: EarlyStopping?
+      switch options.earlyStopping {
+      case .off: stopping = nil
+      case .on(let e): stopping = e
+      case .automatic:
+        let patience = Swift.min(50, Swift.max(5, (500 + steps - 1) / steps))
+        stopping = hasValidation ? EarlyStopping(patience: patience, minDelta: 0.001) : nil
+      }
+      return TrainingPlan(
+        epochs: epochs, batchSize: batch, earlyStopping: stopping,
+        automatic: (
+          options.epochs == nil, options.batchSize == .automatic, options.earlyStopping == .automatic && hasValidation
+        ))
+    }
   }
 
   /// Weights of the classes in the training cost.
@@ -140,6 +220,8 @@ extension TabularModel {
     public var classWeights: [Double]?
     /// The network before training.
     public var network: Network<Float>
+    /// Epochs, batch size and early stopping, as resolved for this table.
+    public var plan: TabularModel.TrainingPlan
     /// The cache folder of a streamed file, and how long reading took.
     public var cacheFolder: String?
     public var readingTime: Duration
@@ -313,9 +395,9 @@ struct Fitter {
       try ReplicaCheck.agree(group, [.init(name: "standardisation", values: [parameters])], file: path)
     }
     let sizes = [encoder.width] + options.hiddenLayers + [binary ? 1 : classes.count]
-    let batchSize = options.batchSize
+    let plan = TabularModel.TrainingPlan.automatic(trainingExamples: train.count, options: options)
     let memory = TrainingMemory(
-      sizes: sizes, batchSize: Swift.min(batchSize ?? train.count, train.count), optimizer: options.optimizer,
+      sizes: sizes, batchSize: plan.batchSize, optimizer: options.optimizer,
       dropout: options.keepProbability < 1)
     if let available = availableMemory(), memory.total > available {
       throw TableError(
@@ -329,13 +411,13 @@ struct Fitter {
       source: path, exampleCount: all.count, labelName: table.labelName, ignoredColumns: table.ignored,
       encoder: encoder, notes: notes, classNames: classes.names, trainCount: train.count,
       validationCount: validation?.count, testCount: test.count, classWeights: weightsOfClasses,
-      network: network, cacheFolder: streamedPath.map { DataCache.folder(for: $0, options.cacheFolder) },
+      network: network, plan: plan, cacheFolder: streamedPath.map { DataCache.folder(for: $0, options.cacheFolder) },
       readingTime: readingTime, cacheNotes: cacheLog.notes, processCount: group.size)
     if reporter { prepared?(preparation) }
     let trainingOptions = TrainingOptions(
-      epochs: options.epochs, optimizer: options.optimizer, batchSize: batchSize, l2: options.l2,
+      epochs: plan.epochs, optimizer: options.optimizer, batchSize: plan.batchSize, l2: options.l2,
       keepProbability: options.keepProbability, seed: options.seed,
-      recordCostEvery: Swift.max(1, options.epochs / 100), earlyStopping: options.earlyStopping)
+      recordCostEvery: Swift.max(1, plan.epochs / 100), earlyStopping: plan.earlyStopping)
     let yTrain = classes.targets(trainLabels)
     let xTrain = train.mapped == nil ? scaler.transform(train.x) : .zeros(0, 0)
     try checkL2(network: network, x: train.mapped == nil ? xTrain : train.sample(scaler), y: yTrain)
@@ -462,8 +544,8 @@ extension Fitter {
     try require(
       o.validationFraction >= 0 && o.validationFraction < 1,
       "the validation fraction must be in [0, 1), got \(o.validationFraction)")
-    try require(o.epochs >= 1, "the epochs must be at least 1, got \(o.epochs)")
-    try require(o.batchSize.map { $0 >= 1 } ?? true, "the batch size must be at least 1, got \(o.batchSize ?? 0)")
+    if let epochs = o.epochs { try require(epochs >= 1, "the epochs must be at least 1, got \(epochs)") }
+    if case .examples(let b) = o.batchSize { try require(b >= 1, "the batch size must be at least 1, got \(b)") }
     try require(o.l2 >= 0 && o.l2.isFinite, "the L2 λ must be ≥ 0, got \(o.l2)")
     try require(
       o.keepProbability > 0 && o.keepProbability <= 1,
@@ -472,7 +554,7 @@ extension Fitter {
     try require(!o.hiddenLayers.contains { $0 < 1 }, "every hidden layer needs at least 1 unit, got \(o.hiddenLayers)")
     try require(o.hiddenActivation != .softmax, "softmax is for the output layer only")
     if let problem = o.optimizer.problem { throw TableError(problem) }
-    if let e = o.earlyStopping {
+    if case .on(let e) = o.earlyStopping {
       try require(e.patience >= 1, "early stopping's patience must be at least 1 epoch, got \(e.patience)")
       try require(
         o.validationFraction > 0, "early stopping watches the validation cost: it needs a validation fraction above 0")

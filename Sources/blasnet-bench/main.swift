@@ -6,12 +6,15 @@
 //   swift run -c release blasnet-bench --linalg [--quick] [--no-numpy] [--json FILE]
 //   swift run -c release blasnet-bench --inference [--quick] [--rounds N] [--python PY] [--no-numpy] [--json FILE]
 //     (batch and one-row prediction against NumPy, ONNX Runtime and PyTorch, interleaved rounds)
+//   swift run -c release blasnet-bench --defaults [--seeds N] [--python PY]
+//     (blasnet train's defaults against scikit-learn's MLPClassifier on iris, wine and wdbc, same splits)
 //   blasnet-bench --side-by-side RUN.json... (scripts/compare-backends.sh: both backends in one table)
 //     (SVD, symmetric eigen, Cholesky and solve at n = 256 and 1024 against numpy.linalg)
 import BLASNetBenchmarkKit
 import Foundation
 import LinearAlgebra
 import NeuralNetwork
+import Tabular
 
 BLAS.restartWithMatchingKernelsIfNeeded { FileHandle.standardError.write(Data("blasnet-bench: note: \($0)\n".utf8)) }
 
@@ -54,6 +57,8 @@ let quick = arguments.flag("--quick")
 let linalg = arguments.flag("--linalg")
 let inference = arguments.flag("--inference")
 let inferenceSweep = arguments.flag("--inference-sweep")
+let defaults = arguments.flag("--defaults")
+let seedsArgument = arguments.value("--seeds")
 let roundsArgument = arguments.value("--rounds")
 let pythonArgument = arguments.value("--python")
 let skipNaive = arguments.flag("--no-naive")
@@ -116,6 +121,37 @@ func numpyTimings(quick: Bool, mode: String? = nil) -> [String: Double] {
     let ms = object["milliseconds_per_iteration"] as? [String: Double]
   else { return [:] }
   return ms
+}
+
+// --defaults: blasnet train with no training options against scikit-learn's defaults.
+if defaults {
+  guard let seeds = seedsArgument.map({ Int($0) }) ?? 10, seeds >= 1 else {
+    FileHandle.standardError.write(Data("blasnet-bench: --seeds needs a whole number ≥ 1\n".utf8))
+    exit(1)
+  }
+  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  let script = root.appendingPathComponent("Benchmarks/Python/sklearn_defaults.py").path
+  let venv = root.appendingPathComponent(".venv-bench/bin/python").path
+  let python = skipNumPy ? nil : pythonArgument ?? (FileManager.default.fileExists(atPath: venv) ? venv : "python3")
+  let tables = [
+    DefaultsBenchmark.Table(
+      name: "iris", path: root.appendingPathComponent("Examples/tables/iris.csv").path, label: "species"),
+    DefaultsBenchmark.Table(
+      name: "wine", path: root.appendingPathComponent("Examples/tables/wine.csv").path, label: "cultivar"),
+    DefaultsBenchmark.Table(
+      name: "wdbc", path: root.appendingPathComponent("Sources/BLASNetCLI/Resources/wdbc.csv").path, label: "malignant"),
+  ]
+  do {
+    print(
+      try DefaultsBenchmark.run(
+        tables: tables, seeds: seeds, options: TabularModel.FitOptions(), python: python, script: script, log: log),
+      terminator: "")
+  } catch {
+    FileHandle.standardError.write(Data("blasnet-bench: \(error)\n".utf8))
+    exit(1)
+  }
+  exit(0)
 }
 
 // --inference-sweep: the Predictor's block size and workers on the CLI's network, 100,000 rows.

@@ -7,7 +7,13 @@ import Testing
     try withTemporaryFolder { folder in
       let r = try CLI.run(["train", "--quiet"], in: folder)
       #expect(r.status == 0, "\(r.stderr)")
-      #expect(r.stdout.contains("Network [30 → 16 ReLU → 8 ReLU → 1 sigmoid]"))
+      #expect(r.stdout.contains("Network [30 → 100 ReLU → 1 sigmoid]"))
+      // 364 training rows: batches of 32 (12 steps an epoch), so 1000 epochs
+      // and a patience of 42 epochs (500 steps).
+      #expect(
+        r.stdout.contains(
+          "Training: up to 1000 epochs in batches of 32, stopping after 42 epochs without a better validation cost (by at least 0.001), then keeping the best epoch's weights; epochs, batch size, patience chosen for 364 training rows"
+        ), "\(r.stdout)")
       #expect(r.stdout.contains("364 train / 91 validation / 114 test"))
       let accuracy = try #require(metric(r.stdout, "accuracy", column: 2))
       #expect(accuracy >= 0.95, "\(r.stdout)")

@@ -93,7 +93,7 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
       let r = try CLI.run(["train", "--data", data, "--roc", "roc.svg"] + quick, in: folder)
       #expect(r.status == 0, "\(r.stderr)")
       #expect(r.stdout.contains("Classes: 3: setosa, versicolor, virginica"))
-      #expect(r.stdout.contains("Network [2 → 16 ReLU → 8 ReLU → 3 softmax]"))
+      #expect(r.stdout.contains("Network [2 → 100 ReLU → 3 softmax]"))
       // 150 examples: 30 test, 10 of each class (stratified).
       #expect(r.stdout.contains("96 train / 24 validation / 30 test"), "\(r.stdout)")
       let header = try #require(lines(r.stdout, startingWith: "Per class (test)").first)
@@ -179,7 +179,7 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
       #expect(r.status == 0, "\(r.stderr)")
       #expect(r.stdout.contains("80 examples, 3 feature columns → 4 inputs"), "\(r.stdout)")
       #expect(r.stdout.contains("Encoded: one-hot smoker (2: no, yes)"))
-      #expect(r.stdout.contains("Network [4 → 16 ReLU"))
+      #expect(r.stdout.contains("Network [4 → 100 ReLU"))
       let raw = try write("smoker,x2,x1\nmaybe,0.1,4\nyes,0.1,4\nperhaps,0,-4\n", "new.csv", in: folder)
       let p = try CLI.run(["predict", "--model", "blasnet-model.json", "--data", raw], in: folder)
       #expect(p.status == 0, "\(p.stderr)")
