@@ -8,10 +8,18 @@ extension BLASNetCommand {
       abstract: "Print a trained model's metrics on a labelled CSV file.")
 
     @OptionGroup var options: ModelOptions
+    @Option(help: "Resamples of the 95 % bootstrap intervals of the metrics; 0: none.")
+    var bootstrap = 1000
+    @Option(help: "Seeds the bootstrap resamples.")
+    var seed: UInt64 = 42
+
+    func validate() throws {
+      guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be 0 (none) or more, got \(bootstrap)") }
+    }
 
     func run() throws {
       let model = try options.load()
-      let evaluation = try model.evaluate(csvFile: options.data)
+      let evaluation = try model.evaluate(csvFile: options.data, bootstrap: bootstrap, seed: seed)
       tell(evaluation.notes)
       print("Model: \(model.network) from \(options.model)")
       let how = options.threshold == nil ? nil : "--threshold"

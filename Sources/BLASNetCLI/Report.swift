@@ -18,23 +18,31 @@ struct Report {
   /// the last (and for several classes, its per-class report).
   func table(_ sets: [TabularModel.SplitMetrics], thresholdNote: String? = nil) -> String {
     let nameWidth = 13
-    let columnWidth = max(9, sets.map(\.name.count).max()! + 2)
+    // A metric with a bootstrap interval reads "0.974 (0.947–0.991)".
+    let withIntervals = sets.contains { $0.intervals != nil }
+    let columnWidth = max(withIntervals ? 22 : 9, sets.map(\.name.count).max()! + 2)
     func row(_ title: String, _ cells: [String]) -> String {
       title.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
         + cells.map { String(repeating: " ", count: max(0, columnWidth - $0.count)) + $0 }.joined()
     }
     func cell(_ v: Double?) -> String { v.map { format($0, 4) } ?? "n/a" }
+    func metricRow(_ title: String, _ value: (TabularModel.SplitMetrics) -> Double?) -> String {
+      row(title, sets.map { set in set.intervals?[title].map { "\($0)" } ?? cell(value(set)) })
+    }
     var lines = [row("", sets.map(\.name))]
     var confusion: [[Int]] = []
     var perClass: MulticlassMetrics?
     if model.network.outputSize == 1 {
       let metrics = sets.map { $0.binary! }
-      lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
-      lines.append(row("sensitivity", metrics.map { cell($0.sensitivity) }))
-      lines.append(row("specificity", metrics.map { cell($0.specificity) }))
-      lines.append(row("precision", metrics.map { cell($0.precision) }))
-      lines.append(row("F1", metrics.map { cell($0.f1) }))
-      lines.append(row("ROC AUC", metrics.map { cell($0.rocAUC) }))
+      lines.append(metricRow("accuracy") { $0.binary!.accuracy })
+      lines.append(metricRow("sensitivity") { $0.binary!.sensitivity })
+      lines.append(metricRow("specificity") { $0.binary!.specificity })
+      lines.append(metricRow("precision") { $0.binary!.precision })
+      lines.append(metricRow("F1") { $0.binary!.f1 })
+      lines.append(metricRow("ROC AUC") { $0.binary!.rocAUC })
+      if let b = sets.lazy.compactMap(\.intervals).first {
+        lines.append("(95 % bootstrap intervals from \(b.resamples) resamples of the rows)")
+      }
       lines.append("")
       lines.append(
         "Threshold: \(format(threshold, 4)) (\(thresholdNote ?? (model.threshold == nil ? "the default" : "the model's"))): an output ≥ it predicts \(classes.name(1))"
@@ -43,9 +51,12 @@ struct Report {
       confusion = [[c.trueNegatives, c.falsePositives], [c.falseNegatives, c.truePositives]]
     } else {
       let metrics = sets.map { $0.multiclass! }
-      lines.append(row("accuracy", metrics.map { cell($0.accuracy) }))
-      lines.append(row("macro F1", metrics.map { cell($0.macroAverage.f1) }))
-      lines.append(row("weighted F1", metrics.map { cell($0.weightedAverage.f1) }))
+      lines.append(metricRow("accuracy") { $0.multiclass!.accuracy })
+      lines.append(metricRow("macro F1") { $0.multiclass!.macroAverage.f1 })
+      lines.append(metricRow("weighted F1") { $0.multiclass!.weightedAverage.f1 })
+      if let b = sets.lazy.compactMap(\.intervals).first {
+        lines.append("(95 % bootstrap intervals from \(b.resamples) resamples of the rows)")
+      }
       confusion = metrics.last!.confusion
       perClass = metrics.last!
     }

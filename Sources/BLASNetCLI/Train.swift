@@ -156,6 +156,10 @@ extension BLASNetCommand {
     var l2: Double = 0
     @Option(name: .customLong("keep-prob"), help: "Dropout keep probability on hidden layers (1: no dropout).")
     var keepProb: Double = 1
+    @Option(
+      help:
+        "Resamples of the 95 % bootstrap intervals of the validation and test metrics (seeded by --seed); 0: none.")
+    var bootstrap = 1000
     @Option(help: "Seed for the weights, the split, shuffling and dropout.")
     var seed: UInt64 = 42
     @Option(name: .customLong("test-fraction"), help: "Share of the examples held out for testing, in (0, 1).")
@@ -251,6 +255,7 @@ extension BLASNetCommand {
           throw ValidationError("--patience watches the validation cost: it needs --validation-fraction above 0")
         }
       }
+      guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be 0 (none) or more, got \(bootstrap)") }
       guard minDelta >= 0 && minDelta.isFinite else {
         throw ValidationError("--min-delta must be ≥ 0, got \(minDelta)")
       }
@@ -342,6 +347,7 @@ extension BLASNetCommand {
       o.earlyStopping =
         patience.map { $0 == 0 ? .off : .on(EarlyStopping(patience: $0, minDelta: minDelta)) } ?? .automatic
       o.classWeights = try classWeights()
+      o.bootstrap = bootstrap
       if let threshold {
         o.threshold = .fixed(threshold)
       } else if let targetSensitivity {

@@ -54,16 +54,14 @@ package struct Evaluation {
   }
 
   /// The metrics of the model on `data`: at the threshold for two classes,
-  /// of the most probable class for more.
-  package func metrics(name: String, _ data: Dataset) throws(TableError) -> TabularModel.SplitMetrics {
-    let p = try probabilities(data)
-    if model.network.outputSize == 1 {
-      let m = BinaryMetrics(probabilities: p, labels: classes.targets(data.labels!), threshold: Float(threshold))
-      return TabularModel.SplitMetrics(name: name, binary: m)
-    }
-    let m = MulticlassMetrics(
-      predicted: p.argmaxOfEachColumn(), actual: classes.indices(data.labels!), classCount: classes.count)
-    return TabularModel.SplitMetrics(name: name, multiclass: m)
+  /// of the most probable class for more; with bootstrap intervals when
+  /// `bootstrap` > 0.
+  package func metrics(name: String, _ data: Dataset, bootstrap: Int = 0, seed: UInt64 = 0) throws(TableError)
+    -> TabularModel.SplitMetrics
+  {
+    TabularModel.SplitMetrics(
+      name: name, outputs: try probabilities(data), classes: classes.indices(data.labels!), threshold: threshold,
+      bootstrap: bootstrap, seed: seed)
   }
 
   /// The ROC curves of `data`: one for a binary model, one-vs-rest for more

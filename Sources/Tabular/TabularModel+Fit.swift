@@ -64,6 +64,9 @@ extension TabularModel {
     public var classWeights: ClassWeights = .none
     /// A two-class model's decision threshold.
     public var threshold: ThresholdChoice = .standard
+    /// Resamples of the bootstrap intervals of the validation and test
+    /// metrics (seeded by ``seed``); 0: none.
+    public var bootstrap = 1000
     /// Whether a CSV file is read in a stream through a cache of its encoded rows.
     public var streaming: Streaming = .automatic
     /// The folder of that cache (default: `FILE.blasnet-cache` next to the file).
@@ -239,9 +242,41 @@ extension TabularModel {
     public var binary: BinaryMetrics?
     /// A model with more classes: the most probable class is predicted.
     public var multiclass: MulticlassMetrics?
+    /// 95 % bootstrap intervals of the main metrics (accuracy, sensitivity,
+    /// specificity and ROC AUC; accuracy and macro F1), when computed.
+    public var intervals: BootstrapIntervals?
 
-    public init(name: String, binary: BinaryMetrics? = nil, multiclass: MulticlassMetrics? = nil) {
-      (self.name, self.binary, self.multiclass) = (name, binary, multiclass)
+    public init(
+      name: String, binary: BinaryMetrics? = nil, multiclass: MulticlassMetrics? = nil,
+      intervals: BootstrapIntervals? = nil
+    ) {
+      (self.name, self.binary, self.multiclass, self.intervals) = (name, binary, multiclass, intervals)
+    }
+
+    /// The metrics of a model's outputs `p` (n_L × m) on examples of class
+    /// `classes` (indices into the model's classes), at `threshold` for a
+    /// single output; with `bootstrap` resamples (0: none), seeded by `seed`.
+    public init(
+      name: String, outputs p: Matrix<Float>, classes: [Int], threshold: Double, bootstrap: Int = 0,
+      seed: UInt64 = 0
+    ) {
+      self.name = name
+      if p.rows == 1 {
+        let targets = Matrix<Float>(row: classes.map(Float.init))
+        binary = BinaryMetrics(probabilities: p, labels: targets, threshold: Float(threshold))
+        if bootstrap > 0 {
+          intervals = .binary(
+            scores: p.elements, positive: classes.map { $0 == 1 }, threshold: Float(threshold), resamples: bootstrap,
+            seed: seed)
+        }
+      } else {
+        let predicted = p.argmaxOfEachColumn()
+        multiclass = MulticlassMetrics(predicted: predicted, actual: classes, classCount: p.rows)
+        if bootstrap > 0 {
+          intervals = .multiclass(
+            predicted: predicted, actual: classes, classCount: p.rows, resamples: bootstrap, seed: seed)
+        }
+      }
     }
   }
 
@@ -481,7 +516,11 @@ struct Fitter {
     if reporter {
       let evaluation = Evaluation(model: model)
       let sets = [("train", train)] + (validation.map { [("validation", $0)] } ?? []) + [("test", test)]
-      for (name, data) in sets { metrics.append(try evaluation.metrics(name: name, data)) }
+      for (name, data) in sets {
+        // Intervals for the rows the model did not train on.
+        let resamples = name == "train" ? 0 : options.bootstrap
+        metrics.append(try evaluation.metrics(name: name, data, bootstrap: resamples, seed: options.seed))
+      }
     }
     return TabularModel.FitReport(
       model: model, preparation: preparation,
@@ -553,6 +592,7 @@ extension Fitter {
     try require(o.maxCategories >= 1, "the most categories must be at least 1, got \(o.maxCategories)")
     try require(!o.hiddenLayers.contains { $0 < 1 }, "every hidden layer needs at least 1 unit, got \(o.hiddenLayers)")
     try require(o.hiddenActivation != .softmax, "softmax is for the output layer only")
+    try require(o.bootstrap >= 0, "the bootstrap resamples must be 0 (none) or more, got \(o.bootstrap)")
     if let problem = o.optimizer.problem { throw TableError(problem) }
     if case .on(let e) = o.earlyStopping {
       try require(e.patience >= 1, "early stopping's patience must be at least 1 epoch, got \(e.patience)")

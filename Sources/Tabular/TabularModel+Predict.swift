@@ -281,8 +281,11 @@ extension TabularModel {
   /// The metrics of the model on the labelled CSV file at `path` (read as
   /// ``predict(csvFile:keep:)`` reads it, with the label column required, a
   /// chunk at a time: only the outputs and the labels' classes are kept),
-  /// named by the file's name.
-  public func evaluate(csvFile path: String) throws(TableError) -> TableEvaluation {
+  /// named by the file's name, with 95 % intervals from `bootstrap`
+  /// resamples seeded by `seed` (0: none).
+  public func evaluate(csvFile path: String, bootstrap: Int = 0, seed: UInt64 = 0) throws(TableError)
+    -> TableEvaluation
+  {
     let evaluation = Evaluation(model: self)
     var outputs: [Float] = []
     var classes: [Int] = []
@@ -294,19 +297,9 @@ extension TabularModel {
     }
     // Every chunk added n_L outputs and one class per row.
     let p = try! Matrix<Float>(rows: network.outputSize, columns: classes.count, columnMajor: outputs)
-    let name = URL(fileURLWithPath: path).lastPathComponent
-    let metrics: SplitMetrics
-    if network.outputSize == 1 {
-      let targets = Matrix<Float>(row: classes.map(Float.init))
-      metrics = SplitMetrics(
-        name: name,
-        binary: BinaryMetrics(probabilities: p, labels: targets, threshold: Float(evaluation.threshold)))
-    } else {
-      metrics = SplitMetrics(
-        name: name,
-        multiclass: MulticlassMetrics(
-          predicted: p.argmaxOfEachColumn(), actual: classes, classCount: evaluation.classes.count))
-    }
+    let metrics = SplitMetrics(
+      name: URL(fileURLWithPath: path).lastPathComponent, outputs: p, classes: classes,
+      threshold: evaluation.threshold, bootstrap: bootstrap, seed: seed)
     return TableEvaluation(metrics: metrics, notes: notes)
   }
 }

@@ -63,7 +63,8 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 /// The value in `column` of the metrics row `name` of a printed table.
 func metric(_ output: String, _ name: String, column: Int) -> Double? {
   for line in output.split(separator: "\n") where line.hasPrefix(name + " ") {
-    let cells = line.dropFirst(name.count).split(separator: " ")
+    // A cell "0.974 (0.947–0.991)" counts as its first number.
+    let cells = line.dropFirst(name.count).split(separator: " ").filter { !$0.hasPrefix("(") }
     return column < cells.count ? Double(cells[column]) : nil
   }
   return nil

@@ -135,8 +135,8 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
   @Test func fullBatchGradientDescentOnNProcessesGivesOneProcesssParameters() throws {
     try withFolder { folder in
       let common = [
-        "--data", MPIRun.wdbc, "--optimizer", "gd", "--learning-rate", "0.1", "--batch-size", "0", "--epochs", "50",
-        "--validation-fraction", "0", "--quiet",
+        "--data", MPIRun.wdbc, "--layers", "16,8", "--optimizer", "gd", "--learning-rate", "0.1", "--batch-size", "0",
+        "--epochs", "50", "--validation-fraction", "0", "--quiet",
       ]
       let (one, first) = try train(1, common, in: folder)
       let reference = try #require(first, "\(one.stderr)")
@@ -159,8 +159,8 @@ func relativeDifference(_ a: Network<Float>, _ b: Network<Float>) -> Double {
   @Test func miniBatchesAreTheSameForAnyNumberOfProcesses() throws {
     try withFolder { folder in
       let common = [
-        "--data", MPIRun.wdbc, "--optimizer", "adam", "--learning-rate", "0.01", "--batch-size", "32", "--epochs", "6",
-        "--patience", "3", "--quiet",
+        "--data", MPIRun.wdbc, "--layers", "16,8", "--optimizer", "adam", "--learning-rate", "0.01", "--batch-size",
+        "32", "--epochs", "6", "--patience", "3", "--quiet",
       ]
       let (one, two) = try expectTwoProcessesTrainAsOne(common, in: folder)
       // 364 training examples in batches of 32: 12 steps an epoch.
