@@ -40,6 +40,8 @@ struct Report {
       lines.append(metricRow("precision") { $0.binary!.precision })
       lines.append(metricRow("F1") { $0.binary!.f1 })
       lines.append(metricRow("ROC AUC") { $0.binary!.rocAUC })
+      lines.append(metricRow("Brier score") { $0.calibration?.brierScore })
+      lines.append(metricRow("ECE") { $0.calibration?.expectedCalibrationError })
       if let b = sets.lazy.compactMap(\.intervals).first {
         lines.append("(95 % bootstrap intervals from \(b.resamples) resamples of the rows)")
       }
@@ -54,6 +56,8 @@ struct Report {
       lines.append(metricRow("accuracy") { $0.multiclass!.accuracy })
       lines.append(metricRow("macro F1") { $0.multiclass!.macroAverage.f1 })
       lines.append(metricRow("weighted F1") { $0.multiclass!.weightedAverage.f1 })
+      lines.append(metricRow("Brier score") { $0.calibration?.brierScore })
+      lines.append(metricRow("ECE") { $0.calibration?.expectedCalibrationError })
       if let b = sets.lazy.compactMap(\.intervals).first {
         lines.append("(95 % bootstrap intervals from \(b.resamples) resamples of the rows)")
       }

@@ -215,6 +215,11 @@ extension BLASNetCommand {
       name: .customLong("target-specificity"),
       help: "Choose the threshold on the validation split: the most sensitive one with at least this specificity.")
     var targetSpecificity: Double?
+    @Option(
+      help: ArgumentHelp(
+        "Calibrate the probabilities on the validation split (stored in the model): platt or isotonic (two classes), temperature (any).",
+        valueName: "method"))
+    var calibrate: TabularModel.CalibrationMethod?
     @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
     var threads: Int?
     @Option(help: "Where to save the model (written atomically; - for standard output).")
@@ -348,6 +353,7 @@ extension BLASNetCommand {
         patience.map { $0 == 0 ? .off : .on(EarlyStopping(patience: $0, minDelta: minDelta)) } ?? .automatic
       o.classWeights = try classWeights()
       o.bootstrap = bootstrap
+      o.calibration = calibrate
       if let threshold {
         o.threshold = .fixed(threshold)
       } else if let targetSensitivity {
@@ -425,6 +431,7 @@ extension BLASNetCommand {
           "Kept:    the weights of epoch \(best), the best validation cost (\(format(history.bestValidationCost ?? .nan, 4)))"
         )
       }
+      if let note = fitted.calibrationNote { say("Calibrated: \(note)") }
       say()
       let report = Report(model: fitted.model)
       say(report.table(fitted.metrics, thresholdNote: fitted.thresholdNote))
@@ -532,3 +539,5 @@ extension BLASNetCommand {
     }
   }
 }
+
+extension TabularModel.CalibrationMethod: ExpressibleByArgument {}

@@ -340,7 +340,7 @@ package struct Dataset {
     throws(TableError)
     -> Matrix<Float>
   {
-    let p = model.network.predict(inputs)
+    let p = model.probabilities(standardizedInputs: inputs)
     let bad = p.withUnsafeBufferPointer { b in b.firstIndex { !$0.isFinite } }
     if let k = bad {
       throw TableError.at(

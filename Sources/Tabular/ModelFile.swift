@@ -30,8 +30,16 @@ import NeuralNetwork
 ///       },
 ///       "labelName": "diagnosis",                  // optional
 ///       "classNames": ["B", "M"],                  // optional: [negative, positive] when binary
-///       "threshold": 0.31                          // optional: binary decision threshold
+///       "threshold": 0.31,                         // optional: binary decision threshold
+///       "calibration": {"method": "platt", "a": 0.8, "b": -0.1}  // optional (version 3)
 ///     }
+///
+/// `calibration` maps the network's probabilities to calibrated ones before
+/// the threshold: `{"method": "platt", "a", "b"}`, `{"method": "isotonic",
+/// "x": [...], "y": [...]}` or `{"method": "temperature", "temperature"}`
+/// (``Calibrator``). A file with one is written as version 3, so that a
+/// build that would ignore it refuses it instead; files without one are
+/// still written as version 2.
 ///
 /// Version 1 files (no encoder, numeric `classLabels` instead of
 /// `classNames`, no threshold) still load: their inputs are plain numeric
@@ -43,10 +51,11 @@ import NeuralNetwork
 /// over the target, so a crash never leaves a half-written model and an
 /// existing model is replaced only by a complete one.
 public struct TabularModel: Equatable, Sendable {
-  /// The format version this library writes and reads.
-  public static let currentVersion = 2
+  /// The newest format version this library writes and reads (3: a
+  /// calibrated model; others are written as version 2).
+  public static let currentVersion = 3
   /// The versions this library reads.
-  public static let readableVersions = 1...2
+  public static let readableVersions = 1...3
   static let formatName = "blasnet-model"
 
   public var network: Network<Float>
@@ -63,10 +72,14 @@ public struct TabularModel: Equatable, Sendable {
   /// A binary model's decision threshold: an output ≥ it predicts the
   /// positive class. nil means 0.5.
   public var threshold: Double?
+  /// Maps the network's probabilities to calibrated ones (before the
+  /// threshold), when the model was calibrated.
+  public var calibrator: Calibrator?
 
   public init(
     network: Network<Float>, encoder: TabularEncoder? = nil, standardizer: Standardizer? = nil,
-    featureNames: [String]? = nil, labelName: String? = nil, classNames: [String]? = nil, threshold: Double? = nil
+    featureNames: [String]? = nil, labelName: String? = nil, classNames: [String]? = nil, threshold: Double? = nil,
+    calibrator: Calibrator? = nil
   ) {
     self.network = network
     self.encoder = encoder
@@ -75,6 +88,15 @@ public struct TabularModel: Equatable, Sendable {
     self.labelName = labelName
     self.classNames = classNames
     self.threshold = threshold
+    self.calibrator = calibrator
+  }
+
+  /// The model's probabilities for standardised inputs `x` (n_x × m): the
+  /// network's outputs, calibrated when the model has a ``calibrator``.
+  public func probabilities(standardizedInputs x: Matrix<Float>) -> Matrix<Float> {
+    var p = network.predict(x)
+    calibrator?.apply(&p)
+    return p
   }
 
   /// A model whose classes are numbers (as version 1 files have them).
@@ -180,6 +202,41 @@ struct ModelRecord: Codable {
   var classLabels: [Double]?
   var classNames: [String]?
   var threshold: Double?
+  var calibration: CalibrationRecord?
+}
+
+/// A ``Calibrator`` in the model file.
+struct CalibrationRecord: Codable {
+  var method: String
+  var a: Double?
+  var b: Double?
+  var x: [Double]?
+  var y: [Double]?
+  var temperature: Double?
+
+  init(_ c: Calibrator) {
+    method = c.method
+    switch c {
+    case .platt(let a, let b): (self.a, self.b) = (a, b)
+    case .isotonic(let x, let y): (self.x, self.y) = (x, y)
+    case .temperature(let t): temperature = t
+    }
+  }
+
+  func calibrator(path: String) throws(ModelFileError) -> Calibrator {
+    func need<T>(_ v: T?, _ name: String) throws(ModelFileError) -> T {
+      guard let v else { throw .malformed(path: path, detail: "the \(method) calibration has no \"\(name)\"") }
+      return v
+    }
+    switch method {
+    case "platt": return .platt(a: try need(a, "a"), b: try need(b, "b"))
+    case "isotonic": return .isotonic(x: try need(x, "x"), y: try need(y, "y"))
+    case "temperature": return .temperature(try need(temperature, "temperature"))
+    default:
+      throw .malformed(
+        path: path, detail: "calibration method \"\(method)\" is not one of platt, isotonic, temperature")
+    }
+  }
 }
 
 struct EncoderRecord: Codable {
@@ -255,7 +312,7 @@ extension TabularModel {
   public func encoded() throws(ModelFileError) -> Data {
     if let problem = Self.outputProblem(network) { throw .cannotWrite(path: "<memory>", reason: problem) }
     let record = ModelRecord(
-      format: Self.formatName, version: Self.currentVersion, sizes: network.sizes,
+      format: Self.formatName, version: calibrator == nil ? 2 : 3, sizes: network.sizes,
       activations: network.layers.map(\.activation.rawValue),
       parameters: network.parameterNames.map { name in
         let l = Int(name.dropFirst())!
@@ -263,7 +320,8 @@ extension TabularModel {
         return .init(name: name, rows: m.rows, columns: m.columns, values: m.elements)
       },
       standardizer: standardizer, featureNames: featureNames, encoder: encoder.map(EncoderRecord.init),
-      labelName: labelName, classLabels: nil, classNames: classNames, threshold: threshold)
+      labelName: labelName, classLabels: nil, classNames: classNames, threshold: threshold,
+      calibration: calibrator.map(CalibrationRecord.init))
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     do {
@@ -362,9 +420,16 @@ extension TabularModel {
       throw .malformed(path: path, detail: "a threshold (\(t)) must lie in (0, 1] and belongs to a binary model")
     }
     if let problem = Self.outputProblem(network) { throw .malformed(path: path, detail: problem) }
+    let calibrator = try record.calibration.map { c throws(ModelFileError) in try c.calibrator(path: path) }
+    if let problem = calibrator?.problem(outputs: network.outputSize) {
+      throw .malformed(path: path, detail: problem)
+    }
+    if calibrator != nil && version < 3 {
+      throw .malformed(path: path, detail: "a calibration needs format version 3, the file says \(version)")
+    }
     return TabularModel(
       network: network, encoder: encoder, standardizer: record.standardizer, featureNames: record.featureNames,
-      labelName: record.labelName, classNames: classNames, threshold: record.threshold)
+      labelName: record.labelName, classNames: classNames, threshold: record.threshold, calibrator: calibrator)
   }
 
   /// Why `network` cannot be a classifier's network, or nil: its outputs are

@@ -64,6 +64,9 @@ extension TabularModel {
     public var classWeights: ClassWeights = .none
     /// A two-class model's decision threshold.
     public var threshold: ThresholdChoice = .standard
+    /// Calibrates the model's probabilities on the validation split (before
+    /// a threshold is chosen there); the calibration is stored in the model.
+    public var calibration: CalibrationMethod?
     /// Resamples of the bootstrap intervals of the validation and test
     /// metrics (seeded by ``seed``); 0: none.
     public var bootstrap = 1000
@@ -77,6 +80,16 @@ extension TabularModel {
     public var cacheLimit: Int?
 
     public init() {}
+  }
+
+  /// How ``FitOptions/calibration`` calibrates the probabilities.
+  public enum CalibrationMethod: String, Sendable, Equatable, CaseIterable {
+    /// Platt's sigmoid on the log-odds (two classes).
+    case platt
+    /// Isotonic regression (two classes; best with a few hundred validation rows or more).
+    case isotonic
+    /// One temperature dividing the log-probabilities (any number of classes).
+    case temperature
   }
 
   /// Examples per mini-batch.
@@ -242,6 +255,8 @@ extension TabularModel {
     public var binary: BinaryMetrics?
     /// A model with more classes: the most probable class is predicted.
     public var multiclass: MulticlassMetrics?
+    /// The Brier score, the expected calibration error and the reliability bins.
+    public var calibration: CalibrationMetrics?
     /// 95 % bootstrap intervals of the main metrics (accuracy, sensitivity,
     /// specificity and ROC AUC; accuracy and macro F1), when computed.
     public var intervals: BootstrapIntervals?
@@ -261,6 +276,10 @@ extension TabularModel {
       seed: UInt64 = 0
     ) {
       self.name = name
+      calibration =
+        p.rows == 1
+        ? CalibrationMetrics(positiveProbabilities: p.elements, positive: classes.map { $0 == 1 })
+        : CalibrationMetrics(probabilities: p, classes: classes)
       if p.rows == 1 {
         let targets = Matrix<Float>(row: classes.map(Float.init))
         binary = BinaryMetrics(probabilities: p, labels: targets, threshold: Float(threshold))
@@ -291,6 +310,8 @@ extension TabularModel {
     public var metrics: [SplitMetrics]
     /// How the threshold was chosen, in words (two classes only).
     public var thresholdNote: String
+    /// How the probabilities were calibrated, in words, when they were.
+    public var calibrationNote: String?
     /// With several processes: the allreduce calls and their time on this
     /// process, and whether every process ended with the same parameters.
     public var allreduceCalls = 0
@@ -408,6 +429,11 @@ struct Fitter {
         "a decision threshold is for two classes; the label \"\(table.labelName)\" has \(classes.count) (the class with the highest probability is predicted)"
       )
     }
+    if !binary, let method = options.calibration, method != .temperature {
+      throw TableError(
+        "--calibrate \(method.rawValue) calibrates two classes; the label \"\(table.labelName)\" has \(classes.count): use --calibrate temperature"
+      )
+    }
     if split.train.isEmpty || split.test.isEmpty {
       throw TableError(
         "\(path): \(table.count) examples are too few to hold out \(Int(options.testFraction * 100)) % for testing")
@@ -495,6 +521,22 @@ struct Fitter {
     var model = TabularModel(
       network: network, encoder: encoder, standardizer: scaler, labelName: table.labelName,
       classNames: classes.names, threshold: nil)
+    var calibrationNote: String?
+    if let method = options.calibration, let validation, reporter {
+      let evaluation = Evaluation(model: model)
+      let p = try evaluation.probabilities(validation)
+      let labels = classes.indices(validation.labels!)
+      switch method {
+      case .platt: model.calibrator = .fitPlatt(positiveProbabilities: p.elements, positive: labels.map { $0 == 1 })
+      case .isotonic:
+        model.calibrator = .fitIsotonic(positiveProbabilities: p.elements, positive: labels.map { $0 == 1 })
+      case .temperature: model.calibrator = .fitTemperature(probabilities: p, classes: labels)
+      }
+      let before = TabularModel.SplitMetrics(name: "", outputs: p, classes: labels, threshold: 0.5).calibration!
+      let after = try Evaluation(model: model).metrics(name: "", validation).calibration!
+      calibrationNote =
+        "\(method.rawValue) fitted on the \(validation.count) validation rows: there the expected calibration error went from \(format(before.expectedCalibrationError, 4)) to \(format(after.expectedCalibrationError, 4)), the Brier score from \(format(before.brierScore, 4)) to \(format(after.brierScore, 4))"
+    }
     var thresholdNote = "the default"
     switch options.threshold {
     case .standard: break
@@ -525,6 +567,7 @@ struct Fitter {
     return TabularModel.FitReport(
       model: model, preparation: preparation,
       history: history, trainingTime: trainingTime, metrics: metrics, thresholdNote: thresholdNote,
+      calibrationNote: calibrationNote,
       allreduceCalls: report.calls, allreduceTime: report.time, replicasAgree: report.agree, test: test)
   }
 }
@@ -592,6 +635,11 @@ extension Fitter {
     try require(o.maxCategories >= 1, "the most categories must be at least 1, got \(o.maxCategories)")
     try require(!o.hiddenLayers.contains { $0 < 1 }, "every hidden layer needs at least 1 unit, got \(o.hiddenLayers)")
     try require(o.hiddenActivation != .softmax, "softmax is for the output layer only")
+    if o.calibration != nil {
+      try require(
+        o.validationFraction > 0,
+        "calibration is fitted on the validation split: --calibrate needs a validation fraction above 0")
+    }
     try require(o.bootstrap >= 0, "the bootstrap resamples must be 0 (none) or more, got \(o.bootstrap)")
     if let problem = o.optimizer.problem { throw TableError(problem) }
     if case .on(let e) = o.earlyStopping {

@@ -183,7 +183,7 @@ extension TabularModel {
       )
     }
     if x.columns == 0 { return [] }
-    let p = network.predict(x)
+    let p = probabilities(standardizedInputs: x)
     if let k = p.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
       throw .outputNotFinite(record: k / p.rows)
     }
@@ -207,7 +207,7 @@ extension TabularModel {
           + (x.columns == network.inputSize ? " — it looks transposed" : ""))
     }
     if x.columns == 0 { return [] }
-    return predictions(fromOutputs: network.predict(standardizer?.transform(x) ?? x))
+    return predictions(fromOutputs: probabilities(standardizedInputs: standardizer?.transform(x) ?? x))
   }
 
   /// The class and probabilities of each column of the network's outputs.

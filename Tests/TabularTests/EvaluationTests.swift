@@ -112,3 +112,167 @@ import Testing
     #expect(Interval(estimate: 0.9623, lower: 0.93149, upper: 0.98351).description == "0.962 (0.931–0.984)")
   }
 }
+
+@Suite struct CalibrationTests {
+  /// Inputs x ~ N(0, 2²) with labels drawn from the true probability σ(x);
+  /// the model below says σ(3x): three times too sure.
+  static func sample(_ n: Int, seed: UInt64) -> (x: [Float], positive: [Bool]) {
+    var random = Xoshiro256StarStar(seed: seed)
+    let x = (0..<n).map { _ in Float(2 * random.nextStandardNormal()) }
+    let positive = x.map { random.nextUnitDouble() < 1 / (1 + exp(-Double($0))) }
+    return (x, positive)
+  }
+
+  static let overconfident = TabularModel(
+    network: try! Network<Float>(
+      parameters: [
+        "W1": Matrix(rows: 1, columns: 1, columnMajor: [3]), "b1": Matrix(rows: 1, columns: 1, columnMajor: [0]),
+      ],
+      activations: [.sigmoid]),
+    encoder: TabularEncoder(numericColumns: ["x"]), classNames: ["no", "yes"])
+
+  static func outputs(_ model: TabularModel, _ x: [Float]) -> Matrix<Float> {
+    model.probabilities(standardizedInputs: Matrix(row: x))
+  }
+
+  @Test func metricsByHand() {
+    let m = CalibrationMetrics(positiveProbabilities: [0.15, 0.45, 0.85, 0.95], positive: [false, true, true, true])
+    // (0.15² + 0.55² + 0.15² + 0.05²) / 4.
+    #expect(abs(m.brierScore - 0.0875) < 1e-6)
+    #expect(m.bins.map(\.count) == [1, 1, 1, 1] && m.bins.map(\.lower) == [0.1, 0.4, 0.8, 0.9])
+    #expect(m.bins.map(\.observed) == [0, 1, 1, 1])
+    // |0.15 − 0| + |0.45 − 1| + |0.85 − 1| + |0.95 − 1|, over 4.
+    #expect(abs(m.expectedCalibrationError - 0.225) < 1e-6)
+    // Three classes: the confidence of the top class against whether it is right.
+    let p = try! Matrix<Float>(rows: 3, columns: 2, columnMajor: [0.75, 0.15, 0.1, 0.35, 0.55, 0.1])
+    let k = CalibrationMetrics(probabilities: p, classes: [0, 0])
+    // Brier: (0.0625 + 0.0225 + 0.01 + 0.4225 + 0.3025 + 0.01) / 2; the first
+    // is right at 0.75, the second wrong at 0.55, in bins of their own.
+    #expect(abs(k.brierScore - 0.415) < 1e-6)
+    #expect(k.bins.map(\.observed) == [0, 1])
+    #expect(abs(k.expectedCalibrationError - (0.55 + 0.25) / 2) < 1e-6)
+  }
+
+  @Test func plattAndTemperatureRecoverTheOverconfidence() {
+    let (x, positive) = Self.sample(20_000, seed: 1)
+    let p = Self.outputs(Self.overconfident, x)
+    guard case .platt(let a, let b) = Calibrator.fitPlatt(positiveProbabilities: p.elements, positive: positive) else {
+      Issue.record("not Platt")
+      return
+    }
+    #expect(abs(a - 1.0 / 3) < 0.03, "a \(a), b \(b)")
+    #expect(abs(b) < 0.06, "a \(a), b \(b)")
+    guard case .temperature(let t) = Calibrator.fitTemperature(probabilities: p, classes: positive.map { $0 ? 1 : 0 })
+    else {
+      Issue.record("not a temperature")
+      return
+    }
+    #expect(abs(t - 3) < 0.25, "T \(t)")
+    // Three classes: logits z = (x, 0, −x), the model's softmax(3z).
+    var random = Xoshiro256StarStar(seed: 5)
+    let n = 6000
+    var q = Matrix<Float>.zeros(3, n)
+    var classes: [Int] = []
+    for j in 0..<n {
+      let z = 1.5 * random.nextStandardNormal()
+      let truth = [exp(z), 1, exp(-z)].map { $0 / (exp(z) + 1 + exp(-z)) }
+      let sure = [exp(3 * z), 1, exp(-3 * z)].map { $0 / (exp(3 * z) + 1 + exp(-3 * z)) }
+      for k in 0..<3 { q[k, j] = Float(sure[k]) }
+      let u = random.nextUnitDouble()
+      classes.append(u < truth[0] ? 0 : u < truth[0] + truth[1] ? 1 : 2)
+    }
+    guard case .temperature(let t3) = Calibrator.fitTemperature(probabilities: q, classes: classes) else { return }
+    #expect(abs(t3 - 3) < 0.3, "T \(t3)")
+  }
+
+  @Test func isotonicPoolsViolatorsAsByHand() {
+    // Labels 0, 1, 0, 1 at rising scores: the middle two pool to 0.5.
+    let c = Calibrator.fitIsotonic(positiveProbabilities: [0.1, 0.2, 0.3, 0.4], positive: [false, true, false, true])
+    #expect(c == .isotonic(x: [0.1, 0.2, 0.3, 0.4].map { Double(Float($0)) }, y: [0, 0.5, 0.5, 1]))
+    var p = try! Matrix<Float>(rows: 1, columns: 4, columnMajor: [0.05, 0.25, 0.35, 0.9])
+    c.apply(&p)
+    // Clipped below and above; linear between 0.3 (0.5) and 0.4 (1) at 0.35.
+    for (v, e) in zip(p.elements, [Float(0), 0.5, 0.75, 1]) { #expect(abs(v - e) < 1e-6) }
+  }
+
+  @Test func aCalibratedModelIsBetterCalibratedOnHeldOutRows() {
+    let fit = Self.sample(3000, seed: 2)
+    let held = Self.sample(3000, seed: 3)
+    let p = Self.outputs(Self.overconfident, fit.x)
+    let labels = held.positive.map { $0 ? 1 : 0 }
+    func ece(_ model: TabularModel) -> Double {
+      TabularModel.SplitMetrics(name: "held out", outputs: Self.outputs(model, held.x), classes: labels, threshold: 0.5)
+        .calibration!.expectedCalibrationError
+    }
+    let before = ece(Self.overconfident)
+    #expect(before > 0.05, "ECE \(before)")
+    for c in [
+      Calibrator.fitPlatt(positiveProbabilities: p.elements, positive: fit.positive),
+      .fitIsotonic(positiveProbabilities: p.elements, positive: fit.positive),
+      .fitTemperature(probabilities: p, classes: fit.positive.map { $0 ? 1 : 0 }),
+    ] {
+      var model = Self.overconfident
+      model.calibrator = c
+      let after = ece(model)
+      #expect(after < before / 2, "\(c): ECE \(before) → \(after)")
+    }
+  }
+
+  @Test func theModelFileKeepsTheCalibrationAsVersion3() throws {
+    var model = Self.overconfident
+    let plain = try JSONSerialization.jsonObject(with: model.encoded()) as! [String: Any]
+    #expect(plain["version"] as? Int == 2)
+    for c in [Calibrator.platt(a: 0.4, b: -0.1), .isotonic(x: [0.1, 0.9], y: [0.2, 0.7]), .temperature(2.5)] {
+      model.calibrator = c
+      let data = try model.encoded()
+      let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+      #expect(object["version"] as? Int == 3)
+      #expect(try TabularModel.decode(data) == model)
+    }
+    // Damaged calibrations are refused with the reason.
+    let text = String(decoding: try model.encoded(), as: UTF8.self)
+    let cases = [
+      (text.replacingOccurrences(of: "\"version\":3", with: "\"version\":2"), "needs format version 3"),
+      (text.replacingOccurrences(of: "\"temperature\"", with: "\"vibes\""), "calibration method \"vibes\""),
+      (text.replacingOccurrences(of: "\"temperature\":2.5", with: "\"temperature\":-1"), "positive number"),
+    ]
+    for (bad, reason) in cases {
+      #expect(throws: ModelFileError.self) { try TabularModel.decode(Data(bad.utf8)) }
+      do {
+        _ = try TabularModel.decode(Data(bad.utf8))
+      } catch {
+        #expect("\(error)".contains(reason), "\(error)")
+      }
+    }
+  }
+
+  @Test func fitCalibratesOnTheValidationSplitAndPredictUsesIt() throws {
+    var options = clinicalOptions()
+    options.calibration = .temperature
+    let report = try TabularModel.fit(
+      .csvFile(clinical.appendingPathComponent("breast-masses.csv").path), options: options)
+    guard case .temperature(let t) = report.model.calibrator else {
+      Issue.record("no temperature: \(String(describing: report.model.calibrator))")
+      return
+    }
+    #expect(t > 0.05 && t < 20)
+    #expect(report.calibrationNote?.hasPrefix("temperature fitted on the 91 validation rows") == true)
+    // Predictions go through the calibration: σ(logit(p) / T) of the network's own output.
+    let file = try report.model.predict(csvFile: clinical.appendingPathComponent("new-patients.csv").path)
+    var uncalibrated = report.model
+    uncalibrated.calibrator = nil
+    let raw = try uncalibrated.predict(csvFile: clinical.appendingPathComponent("new-patients.csv").path)
+    for (a, b) in zip(file.predictions, raw.predictions) {
+      let q = min(max(Double(b.probabilities[1]), 1e-7), 1 - 1e-7)
+      let expected = 1 / (1 + exp(-log(q / (1 - q)) / t))
+      #expect(abs(Double(a.probabilities[1]) - expected) < 1e-5)
+    }
+    // Isotonic and Platt are for two classes.
+    var three = TabularModel.FitOptions()
+    three.calibration = .platt
+    #expect(throws: TableError.self) {
+      try TabularModel.fit(
+        .rows(header: ["x", "y"], rows: (0..<60).map { ["\($0)", "\($0 % 3)"] }, name: "t.csv"), options: three)
+    }
+  }
+}
