@@ -161,13 +161,17 @@ struct PredictionSink {
       wroteHeader = true
       text += chunk.keptColumns.map { csvField($0.name) + "," }.joined()
       text +=
-        model.network.outputSize == 1
-        ? "probability,class\n"
-        : "class,probability," + model.classes.map { csvField("p_\($0)") }.joined(separator: ",") + "\n"
+        model.isRegression
+        ? csvField(model.labelName ?? "value") + "\n"
+        : model.network.outputSize == 1
+          ? "probability,class\n"
+          : "class,probability," + model.classes.map { csvField("p_\($0)") }.joined(separator: ",") + "\n"
     }
     for (j, p) in chunk.predictions.enumerated() {
       text += chunk.keptColumns.map { csvField($0.fields[j]) + "," }.joined()
-      if model.network.outputSize == 1 {
+      if let value = p.value {
+        text += "\(value)\n"
+      } else if model.network.outputSize == 1 {
         text += "\(p.probabilities[1]),\(csvField(p.className))\n"
       } else {
         text += "\(csvField(p.className)),\(p.probability),"

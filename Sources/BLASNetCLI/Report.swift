@@ -19,8 +19,8 @@ struct Report {
   func table(_ sets: [TabularModel.SplitMetrics], thresholdNote: String? = nil) -> String {
     let nameWidth = 13
     // A metric with a bootstrap interval reads "0.974 (0.947–0.991)".
-    let withIntervals = sets.contains { $0.intervals != nil }
-    let columnWidth = max(withIntervals ? 22 : 9, sets.map(\.name.count).max()! + 2)
+    let widest = sets.flatMap { $0.intervals?.metrics.map { "\($0.interval)".count } ?? [] }.max() ?? 0
+    let columnWidth = max(9, widest + 3, sets.map(\.name.count).max()! + 2)
     func row(_ title: String, _ cells: [String]) -> String {
       title.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
         + cells.map { String(repeating: " ", count: max(0, columnWidth - $0.count)) + $0 }.joined()
@@ -32,6 +32,16 @@ struct Report {
     var lines = [row("", sets.map(\.name))]
     var confusion: [[Int]] = []
     var perClass: MulticlassMetrics?
+    if model.isRegression {
+      lines.append(metricRow("MAE") { $0.regression?.meanAbsoluteError })
+      lines.append(metricRow("RMSE") { $0.regression?.rootMeanSquaredError })
+      lines.append(metricRow("R²") { $0.regression?.r2 })
+      if let b = sets.lazy.compactMap(\.intervals).first {
+        lines.append("(95 % bootstrap intervals from \(b.resamples) resamples of the rows)")
+      }
+      lines.append("(MAE and RMSE in the units of \(model.labelName.map { "\"\($0)\"" } ?? "the label"))")
+      return lines.joined(separator: "\n") + "\n"
+    }
     if model.network.outputSize == 1 {
       let metrics = sets.map { $0.binary! }
       lines.append(metricRow("accuracy") { $0.binary!.accuracy })

@@ -94,134 +94,290 @@ enum MissingValueChoice: String, CaseIterable, ExpressibleByArgument {
   var strategy: MissingValueStrategy { MissingValueStrategy(rawValue: rawValue)! }
 }
 
+/// The options of a training run, shared by `train` and `cv`: the data,
+/// the network, its training and the decision threshold.
+struct TrainingArguments: ParsableArguments {
+  @Option(help: "The CSV file (default: the built-in breast-cancer data set).")
+  var data: String?
+  @Option(
+    help: ArgumentHelp(
+      "Inputs saved by NumPy (np.save): a 2-D .npy array, n_x × m (examples as columns) unless --examples-as-rows; with --y instead of --data.",
+      valueName: "X.npy"))
+  var x: String?
+  @Option(
+    help: ArgumentHelp("The class of each example of --x, a .npy vector of m values.", valueName: "Y.npy"))
+  var y: String?
+  @Flag(
+    name: .customLong("examples-as-rows"), help: "--x holds one example per row (m × n_x, scikit-learn's layout).")
+  var examplesAsRows = false
+  @Flag(
+    help:
+      "Read --data in a stream and train from a cache of the encoded rows (the default for files of \(TabularModel.streamingThreshold >> 20) MiB or more)."
+  )
+  var stream = false
+  @Option(
+    help: ArgumentHelp(
+      "The folder of the data cache of a streamed --data (default: FILE.blasnet-cache next to it); implies --stream.",
+      valueName: "folder"))
+  var cache: String?
+  @Option(
+    name: .customLong("cache-limit"),
+    help: ArgumentHelp(
+      "The most the data cache folder of a streamed --data may hold (e.g. 2G): older entries of other files or options are removed to stay within it; a file whose own entries need more is refused before they are written.",
+      valueName: "size"), transform: ByteSize.parse)
+  var cacheLimit: Int?
+  @Option(help: "The label column's name (default: the last column).")
+  var label: String?
+  @Option(
+    help: ArgumentHelp(
+      "classification (the label's values are classes) or regression (the label is a number: linear output, MAE, RMSE and R²).",
+      valueName: "task"))
+  var task: TabularModel.Task = .classification
+  @Option(
+    help: ArgumentHelp(
+      "A regression's cost on the standardised label: mse, or huber (squared within one standard deviation, absolute beyond).",
+      valueName: "loss"))
+  var loss: TabularModel.RegressionLoss = .squaredError
+  @Option(
+    help: ArgumentHelp("Hidden layer sizes, comma-separated.", valueName: "sizes"), transform: HiddenLayers.parse)
+  var layers = HiddenLayers(sizes: [100])
+  @Option(help: "Hidden activation: relu, leaky-relu, tanh, sigmoid or linear.")
+  var activation = HiddenActivation(.relu)
+  @Option(
+    help:
+      "The most passes over the training split (default: from its size: up to 1,000 epochs or 100,000 optimiser steps, whichever is fewer, at least 10)."
+  )
+  var epochs: Int?
+  @Option(name: .customLong("learning-rate"), help: "Step size α.")
+  var learningRate: Double = 0.001
+  @Option(help: "gd, momentum, adam, rmsprop or adamw.")
+  var optimizer: OptimizerChoice = .adam
+  @Option(name: .customLong("weight-decay"), help: "AdamW's decoupled weight decay λ.")
+  var weightDecay: Double = 0.01
+  @Option(
+    name: .customLong("batch-size"),
+    help:
+      "Examples per mini-batch; 0: the whole training split (default: from its size: 32, up to 1,024 for splits over a million rows)."
+  )
+  var batchSize: Int?
+  @Option(help: "L2 regularisation λ (default: 0 for classes, 3 for --task regression).")
+  var l2: Double?
+  @Option(name: .customLong("keep-prob"), help: "Dropout keep probability on hidden layers (1: no dropout).")
+  var keepProb: Double = 1
+  @Option(
+    help:
+      "Resamples of the 95 % bootstrap intervals of the validation and test metrics (seeded by --seed); 0: none.")
+  var bootstrap = 1000
+  @Option(help: "Seed for the weights, the split, shuffling and dropout.")
+  var seed: UInt64 = 42
+  @Option(name: .customLong("test-fraction"), help: "Share of the examples held out for testing, in (0, 1).")
+  var testFraction: Double = 0.2
+  @Option(
+    name: .customLong("validation-fraction"),
+    help: "Share of the training split held out (stratified) to watch the validation cost each epoch; 0: none.")
+  var validationFraction: Double = 0.2
+  @Option(
+    help:
+      "Stop after this many epochs without improvement of the validation cost and keep the best epoch's weights; 0: never stop early (default: on whenever there is a validation split, 50 epochs or 500 optimiser steps, whichever is fewer, at least 5, with --min-delta 0.001)."
+  )
+  var patience: Int?
+  @Option(
+    name: .customLong("min-delta"),
+    help: "The least decrease of the validation cost that counts as an improvement (default: 0.001).")
+  var minDelta: Double = 0.001
+  @Option(
+    name: .customLong("class-weight"),
+    help: ArgumentHelp(
+      "Weights of the classes in the training cost: balanced, none, or CLASS=W,... (e.g. 1=5).", valueName: "weights")
+  )
+  var classWeight: String = "none"
+  @Option(
+    help: ArgumentHelp(
+      "Columns to leave out (an id, say), comma-separated or repeated; a model file remembers them, so predict skips them too.",
+      valueName: "columns"))
+  var ignore: [String] = []
+  @Option(
+    name: .customLong("positive-class"),
+    help: "The positive class of a two-class label (default: the larger number, or the second name in sorted order).")
+  var positiveClass: String?
+  @Option(
+    help: "Missing values in feature columns: error, mean, median or zero (statistics from the training split).")
+  var missing: MissingValueChoice = .error
+  @Option(
+    name: .customLong("missing-markers"),
+    help: ArgumentHelp(
+      "Fields read as missing, comma-separated, case-insensitive (an empty field always is).",
+      valueName: "markers"))
+  var missingMarkers: String = TabularEncoder.defaultMissingMarkers.filter { !$0.isEmpty }.joined(separator: ",")
+  @Option(
+    name: .customLong("max-categories"),
+    help: "The most categories a text column may have in the training split before it is refused as an identifier.")
+  var maxCategories: Int = 50
+  @Option(help: "Decision threshold of a two-class model: an output ≥ it predicts the positive class.")
+  var threshold: Double?
+  @Option(
+    name: .customLong("target-sensitivity"),
+    help: "Choose the threshold on the validation split: the most specific one with at least this sensitivity.")
+  var targetSensitivity: Double?
+  @Option(
+    name: .customLong("target-specificity"),
+    help: "Choose the threshold on the validation split: the most sensitive one with at least this specificity.")
+  var targetSpecificity: Double?
+  @Option(
+    help: ArgumentHelp(
+      "Calibrate the probabilities on the validation split (stored in the model): platt or isotonic (two classes), temperature (any).",
+      valueName: "method"))
+  var calibrate: TabularModel.CalibrationMethod?
+  @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
+  var threads: Int?
+
+  func validate() throws {
+    guard testFraction > 0 && testFraction < 1 else {
+      throw ValidationError("--test-fraction must be between 0 and 1 (exclusive), got \(testFraction)")
+    }
+    if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+    guard learningRate > 0 && learningRate.isFinite else {
+      throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
+    }
+    if let batchSize, batchSize < 0 {
+      throw ValidationError("--batch-size must be ≥ 1 (or 0 for full batch), got \(batchSize)")
+    }
+    if let l2, !(l2 >= 0 && l2.isFinite) { throw ValidationError("--l2 must be ≥ 0, got \(l2)") }
+    guard weightDecay >= 0 && weightDecay.isFinite else {
+      throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)")
+    }
+    guard keepProb > 0 && keepProb <= 1 else {
+      throw ValidationError("--keep-prob must be in (0, 1], got \(keepProb)")
+    }
+    guard validationFraction >= 0 && validationFraction < 1 else {
+      throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)")
+    }
+    if let patience, patience != 0 {
+      guard patience >= 1 else {
+        throw ValidationError("--patience must be at least 1 epoch (or 0: never stop early), got \(patience)")
+      }
+      guard validationFraction > 0 else {
+        throw ValidationError("--patience watches the validation cost: it needs --validation-fraction above 0")
+      }
+    }
+    guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be 0 (none) or more, got \(bootstrap)") }
+    if task == .classification && loss != .squaredError {
+      throw ValidationError(
+        "--loss is a regression's cost; a classifier trains on cross-entropy (add --task regression)")
+    }
+    guard minDelta >= 0 && minDelta.isFinite else {
+      throw ValidationError("--min-delta must be ≥ 0, got \(minDelta)")
+    }
+    guard maxCategories >= 1 else {
+      throw ValidationError("--max-categories must be at least 1, got \(maxCategories)")
+    }
+    let choices = [threshold, targetSensitivity, targetSpecificity].compactMap { $0 }
+    guard choices.count <= 1 else {
+      throw ValidationError("--threshold, --target-sensitivity and --target-specificity exclude each other: give one")
+    }
+    if let threshold { try validateThreshold(threshold) }
+    for (name, target) in [("--target-sensitivity", targetSensitivity), ("--target-specificity", targetSpecificity)] {
+      guard let target else { continue }
+      guard target > 0 && target <= 1 else { throw ValidationError("\(name) must be in (0, 1], got \(target)") }
+      guard validationFraction > 0 else {
+        throw ValidationError(
+          "\(name) chooses the threshold on the validation split: it needs --validation-fraction above 0")
+      }
+    }
+    try validateThreads(threads)
+    if x != nil || y != nil {
+      guard x != nil, y != nil else { throw ValidationError("--x and --y go together: the inputs and their classes") }
+      guard data == nil, !stream, cache == nil, cacheLimit == nil else {
+        throw ValidationError(
+          "--x/--y replace --data: give one or the other (they are already arrays; no cache is made)")
+      }
+      guard label == nil, ignoredColumns.isEmpty, missing == .error else {
+        throw ValidationError("--label, --ignore and --missing are for CSV columns; --x/--y are arrays of numbers")
+      }
+    } else if examplesAsRows {
+      throw ValidationError("--examples-as-rows describes --x; without --x it means nothing")
+    }
+  }
+
+  /// The fields read as missing: the empty field and `--missing-markers`.
+  var markers: [String] {
+    [""] + missingMarkers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+  }
+
+  /// `--ignore a,b --ignore c` → a, b, c.
+  var ignoredColumns: [String] {
+    ignore.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+  }
+
+  /// `--class-weight`: none, balanced, or CLASS=W,...
+  func classWeights() throws(CLIError) -> TabularModel.ClassWeights {
+    switch classWeight.lowercased() {
+    case "none": return .none
+    case "balanced": return .balanced
+    default: break
+    }
+    var weights: [String: Double] = [:]
+    for part in classWeight.split(separator: ",") {
+      let pieces = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+      guard pieces.count == 2 else {
+        throw CLIError("--class-weight: \(quoted(part)) is not CLASS=WEIGHT (e.g. 1=5), balanced or none")
+      }
+      guard let w = Double(pieces[1]), w >= 0, w.isFinite else {
+        throw CLIError(
+          "--class-weight: the weight of class \(pieces[0]) must be a number ≥ 0, got \(quoted(pieces[1]))")
+      }
+      weights[pieces[0]] = w
+    }
+    return .byClass(weights)
+  }
+
+  /// The library's options from the command line.
+  func fitOptions() throws(CLIError) -> TabularModel.FitOptions {
+    var o = TabularModel.FitOptions()
+    o.label = label
+    o.task = task
+    o.regressionLoss = loss
+    o.ignoredColumns = ignoredColumns
+    o.positiveClass = positiveClass
+    o.missing = missing.strategy
+    o.missingMarkers = markers
+    o.maxCategories = maxCategories
+    o.testFraction = testFraction
+    o.validationFraction = validationFraction
+    o.hiddenLayers = layers.sizes
+    o.hiddenActivation = activation.activation
+    o.epochs = epochs
+    o.optimizer = optimizer.optimizer(learningRate: learningRate, weightDecay: weightDecay)
+    o.batchSize = batchSize.map { $0 == 0 ? .wholeSplit : .examples($0) } ?? .automatic
+    o.l2 = l2
+    o.keepProbability = keepProb
+    o.seed = seed
+    o.earlyStopping =
+      patience.map { $0 == 0 ? .off : .on(EarlyStopping(patience: $0, minDelta: minDelta)) } ?? .automatic
+    o.classWeights = try classWeights()
+    o.bootstrap = bootstrap
+    o.calibration = calibrate
+    if let threshold {
+      o.threshold = .fixed(threshold)
+    } else if let targetSensitivity {
+      o.threshold = .targetSensitivity(targetSensitivity)
+    } else if let targetSpecificity {
+      o.threshold = .targetSpecificity(targetSpecificity)
+    }
+    o.streaming = stream || cache != nil ? .always : .automatic
+    o.cacheFolder = cache
+    o.cacheLimit = cacheLimit
+    return o
+  }
+
+}
+
 extension BLASNetCommand {
   struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Train a classifier on a CSV file (or the built-in breast-cancer data) and report its metrics.")
 
-    @Option(help: "The CSV file (default: the built-in breast-cancer data set).")
-    var data: String?
-    @Option(
-      help: ArgumentHelp(
-        "Inputs saved by NumPy (np.save): a 2-D .npy array, n_x × m (examples as columns) unless --examples-as-rows; with --y instead of --data.",
-        valueName: "X.npy"))
-    var x: String?
-    @Option(
-      help: ArgumentHelp("The class of each example of --x, a .npy vector of m values.", valueName: "Y.npy"))
-    var y: String?
-    @Flag(
-      name: .customLong("examples-as-rows"), help: "--x holds one example per row (m × n_x, scikit-learn's layout).")
-    var examplesAsRows = false
-    @Flag(
-      help:
-        "Read --data in a stream and train from a cache of the encoded rows (the default for files of \(Train.streamingThreshold >> 20) MiB or more)."
-    )
-    var stream = false
-    @Option(
-      help: ArgumentHelp(
-        "The folder of the data cache of a streamed --data (default: FILE.blasnet-cache next to it); implies --stream.",
-        valueName: "folder"))
-    var cache: String?
-    @Option(
-      name: .customLong("cache-limit"),
-      help: ArgumentHelp(
-        "The most the data cache folder of a streamed --data may hold (e.g. 2G): older entries of other files or options are removed to stay within it; a file whose own entries need more is refused before they are written.",
-        valueName: "size"), transform: ByteSize.parse)
-    var cacheLimit: Int?
-    @Option(help: "The label column's name (default: the last column).")
-    var label: String?
-    @Option(
-      help: ArgumentHelp("Hidden layer sizes, comma-separated.", valueName: "sizes"), transform: HiddenLayers.parse)
-    var layers = HiddenLayers(sizes: [100])
-    @Option(help: "Hidden activation: relu, leaky-relu, tanh, sigmoid or linear.")
-    var activation = HiddenActivation(.relu)
-    @Option(
-      help:
-        "The most passes over the training split (default: from its size: up to 1,000 epochs or 100,000 optimiser steps, whichever is fewer, at least 10)."
-    )
-    var epochs: Int?
-    @Option(name: .customLong("learning-rate"), help: "Step size α.")
-    var learningRate: Double = 0.001
-    @Option(help: "gd, momentum, adam, rmsprop or adamw.")
-    var optimizer: OptimizerChoice = .adam
-    @Option(name: .customLong("weight-decay"), help: "AdamW's decoupled weight decay λ.")
-    var weightDecay: Double = 0.01
-    @Option(
-      name: .customLong("batch-size"),
-      help:
-        "Examples per mini-batch; 0: the whole training split (default: from its size: 32, up to 1,024 for splits over a million rows)."
-    )
-    var batchSize: Int?
-    @Option(help: "L2 regularisation λ.")
-    var l2: Double = 0
-    @Option(name: .customLong("keep-prob"), help: "Dropout keep probability on hidden layers (1: no dropout).")
-    var keepProb: Double = 1
-    @Option(
-      help:
-        "Resamples of the 95 % bootstrap intervals of the validation and test metrics (seeded by --seed); 0: none.")
-    var bootstrap = 1000
-    @Option(help: "Seed for the weights, the split, shuffling and dropout.")
-    var seed: UInt64 = 42
-    @Option(name: .customLong("test-fraction"), help: "Share of the examples held out for testing, in (0, 1).")
-    var testFraction: Double = 0.2
-    @Option(
-      name: .customLong("validation-fraction"),
-      help: "Share of the training split held out (stratified) to watch the validation cost each epoch; 0: none.")
-    var validationFraction: Double = 0.2
-    @Option(
-      help:
-        "Stop after this many epochs without improvement of the validation cost and keep the best epoch's weights; 0: never stop early (default: on whenever there is a validation split, 50 epochs or 500 optimiser steps, whichever is fewer, at least 5, with --min-delta 0.001)."
-    )
-    var patience: Int?
-    @Option(
-      name: .customLong("min-delta"),
-      help: "The least decrease of the validation cost that counts as an improvement (default: 0.001).")
-    var minDelta: Double = 0.001
-    @Option(
-      name: .customLong("class-weight"),
-      help: ArgumentHelp(
-        "Weights of the classes in the training cost: balanced, none, or CLASS=W,... (e.g. 1=5).", valueName: "weights")
-    )
-    var classWeight: String = "none"
-    @Option(
-      help: ArgumentHelp(
-        "Columns to leave out (an id, say), comma-separated or repeated; a model file remembers them, so predict skips them too.",
-        valueName: "columns"))
-    var ignore: [String] = []
-    @Option(
-      name: .customLong("positive-class"),
-      help: "The positive class of a two-class label (default: the larger number, or the second name in sorted order).")
-    var positiveClass: String?
-    @Option(
-      help: "Missing values in feature columns: error, mean, median or zero (statistics from the training split).")
-    var missing: MissingValueChoice = .error
-    @Option(
-      name: .customLong("missing-markers"),
-      help: ArgumentHelp(
-        "Fields read as missing, comma-separated, case-insensitive (an empty field always is).",
-        valueName: "markers"))
-    var missingMarkers: String = TabularEncoder.defaultMissingMarkers.filter { !$0.isEmpty }.joined(separator: ",")
-    @Option(
-      name: .customLong("max-categories"),
-      help: "The most categories a text column may have in the training split before it is refused as an identifier.")
-    var maxCategories: Int = 50
-    @Option(help: "Decision threshold of a two-class model: an output ≥ it predicts the positive class.")
-    var threshold: Double?
-    @Option(
-      name: .customLong("target-sensitivity"),
-      help: "Choose the threshold on the validation split: the most specific one with at least this sensitivity.")
-    var targetSensitivity: Double?
-    @Option(
-      name: .customLong("target-specificity"),
-      help: "Choose the threshold on the validation split: the most sensitive one with at least this specificity.")
-    var targetSpecificity: Double?
-    @Option(
-      help: ArgumentHelp(
-        "Calibrate the probabilities on the validation split (stored in the model): platt or isotonic (two classes), temperature (any).",
-        valueName: "method"))
-    var calibrate: TabularModel.CalibrationMethod?
-    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
-    var threads: Int?
+    @OptionGroup var training: TrainingArguments
     @Option(help: "Where to save the model (written atomically; - for standard output).")
     var save: String = "blasnet-model.json"
     @Option(help: "Where to draw the cost curve (SVG; - for standard output).")
@@ -232,140 +388,51 @@ extension BLASNetCommand {
     var quiet = false
 
     func validate() throws {
-      guard testFraction > 0 && testFraction < 1 else {
-        throw ValidationError("--test-fraction must be between 0 and 1 (exclusive), got \(testFraction)")
-      }
-      if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-      guard learningRate > 0 && learningRate.isFinite else {
-        throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
-      }
-      if let batchSize, batchSize < 0 {
-        throw ValidationError("--batch-size must be ≥ 1 (or 0 for full batch), got \(batchSize)")
-      }
-      guard l2 >= 0 && l2.isFinite else { throw ValidationError("--l2 must be ≥ 0, got \(l2)") }
-      guard weightDecay >= 0 && weightDecay.isFinite else {
-        throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)")
-      }
-      guard keepProb > 0 && keepProb <= 1 else {
-        throw ValidationError("--keep-prob must be in (0, 1], got \(keepProb)")
-      }
-      guard validationFraction >= 0 && validationFraction < 1 else {
-        throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)")
-      }
-      if let patience, patience != 0 {
-        guard patience >= 1 else {
-          throw ValidationError("--patience must be at least 1 epoch (or 0: never stop early), got \(patience)")
-        }
-        guard validationFraction > 0 else {
-          throw ValidationError("--patience watches the validation cost: it needs --validation-fraction above 0")
-        }
-      }
-      guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be 0 (none) or more, got \(bootstrap)") }
-      guard minDelta >= 0 && minDelta.isFinite else {
-        throw ValidationError("--min-delta must be ≥ 0, got \(minDelta)")
-      }
-      guard maxCategories >= 1 else {
-        throw ValidationError("--max-categories must be at least 1, got \(maxCategories)")
-      }
-      let choices = [threshold, targetSensitivity, targetSpecificity].compactMap { $0 }
-      guard choices.count <= 1 else {
-        throw ValidationError("--threshold, --target-sensitivity and --target-specificity exclude each other: give one")
-      }
-      if let threshold { try validateThreshold(threshold) }
-      for (name, target) in [("--target-sensitivity", targetSensitivity), ("--target-specificity", targetSpecificity)] {
-        guard let target else { continue }
-        guard target > 0 && target <= 1 else { throw ValidationError("\(name) must be in (0, 1], got \(target)") }
-        guard validationFraction > 0 else {
-          throw ValidationError(
-            "\(name) chooses the threshold on the validation split: it needs --validation-fraction above 0")
-        }
-      }
-      try validateThreads(threads)
-      if x != nil || y != nil {
-        guard x != nil, y != nil else { throw ValidationError("--x and --y go together: the inputs and their classes") }
-        guard data == nil, !stream, cache == nil, cacheLimit == nil else {
-          throw ValidationError(
-            "--x/--y replace --data: give one or the other (they are already arrays; no cache is made)")
-        }
-        guard label == nil, ignoredColumns.isEmpty, missing == .error else {
-          throw ValidationError("--label, --ignore and --missing are for CSV columns; --x/--y are arrays of numbers")
-        }
-      } else if examplesAsRows {
-        throw ValidationError("--examples-as-rows describes --x; without --x it means nothing")
+      if training.task == .regression && roc != nil {
+        throw ValidationError("--roc draws a classifier's ROC curve; --task regression has none")
       }
     }
 
-    /// Files of this size or more are read in a stream unless they are read in memory anyway.
-    static var streamingThreshold: Int { TabularModel.streamingThreshold }
-
-    /// The fields read as missing: the empty field and `--missing-markers`.
-    var markers: [String] {
-      [""] + missingMarkers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-
-    /// `--ignore a,b --ignore c` → a, b, c.
-    var ignoredColumns: [String] {
-      ignore.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
-    }
-
-    /// `--class-weight`: none, balanced, or CLASS=W,...
-    func classWeights() throws(CLIError) -> TabularModel.ClassWeights {
-      switch classWeight.lowercased() {
-      case "none": return .none
-      case "balanced": return .balanced
-      default: break
-      }
-      var weights: [String: Double] = [:]
-      for part in classWeight.split(separator: ",") {
-        let pieces = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard pieces.count == 2 else {
-          throw CLIError("--class-weight: \(quoted(part)) is not CLASS=WEIGHT (e.g. 1=5), balanced or none")
-        }
-        guard let w = Double(pieces[1]), w >= 0, w.isFinite else {
-          throw CLIError(
-            "--class-weight: the weight of class \(pieces[0]) must be a number ≥ 0, got \(quoted(pieces[1]))")
-        }
-        weights[pieces[0]] = w
-      }
-      return .byClass(weights)
-    }
-
-    /// The library's options from the command line.
-    func fitOptions() throws(CLIError) -> TabularModel.FitOptions {
-      var o = TabularModel.FitOptions()
-      o.label = label
-      o.ignoredColumns = ignoredColumns
-      o.positiveClass = positiveClass
-      o.missing = missing.strategy
-      o.missingMarkers = markers
-      o.maxCategories = maxCategories
-      o.testFraction = testFraction
-      o.validationFraction = validationFraction
-      o.hiddenLayers = layers.sizes
-      o.hiddenActivation = activation.activation
-      o.epochs = epochs
-      o.optimizer = optimizer.optimizer(learningRate: learningRate, weightDecay: weightDecay)
-      o.batchSize = batchSize.map { $0 == 0 ? .wholeSplit : .examples($0) } ?? .automatic
-      o.l2 = l2
-      o.keepProbability = keepProb
-      o.seed = seed
-      o.earlyStopping =
-        patience.map { $0 == 0 ? .off : .on(EarlyStopping(patience: $0, minDelta: minDelta)) } ?? .automatic
-      o.classWeights = try classWeights()
-      o.bootstrap = bootstrap
-      o.calibration = calibrate
-      if let threshold {
-        o.threshold = .fixed(threshold)
-      } else if let targetSensitivity {
-        o.threshold = .targetSensitivity(targetSensitivity)
-      } else if let targetSpecificity {
-        o.threshold = .targetSpecificity(targetSpecificity)
-      }
-      o.streaming = stream || cache != nil ? .always : .automatic
-      o.cacheFolder = cache
-      o.cacheLimit = cacheLimit
-      return o
-    }
+    // The training options, by their names.
+    var data: String? { training.data }
+    var x: String? { training.x }
+    var y: String? { training.y }
+    var examplesAsRows: Bool { training.examplesAsRows }
+    var stream: Bool { training.stream }
+    var cache: String? { training.cache }
+    var cacheLimit: Int? { training.cacheLimit }
+    var label: String? { training.label }
+    var task: TabularModel.Task { training.task }
+    var loss: TabularModel.RegressionLoss { training.loss }
+    var layers: HiddenLayers { training.layers }
+    var activation: HiddenActivation { training.activation }
+    var epochs: Int? { training.epochs }
+    var learningRate: Double { training.learningRate }
+    var optimizer: OptimizerChoice { training.optimizer }
+    var weightDecay: Double { training.weightDecay }
+    var batchSize: Int? { training.batchSize }
+    var l2: Double? { training.l2 }
+    var keepProb: Double { training.keepProb }
+    var bootstrap: Int { training.bootstrap }
+    var seed: UInt64 { training.seed }
+    var testFraction: Double { training.testFraction }
+    var validationFraction: Double { training.validationFraction }
+    var patience: Int? { training.patience }
+    var minDelta: Double { training.minDelta }
+    var classWeight: String { training.classWeight }
+    var ignore: [String] { training.ignore }
+    var positiveClass: String? { training.positiveClass }
+    var missing: MissingValueChoice { training.missing }
+    var missingMarkers: String { training.missingMarkers }
+    var maxCategories: Int { training.maxCategories }
+    var threshold: Double? { training.threshold }
+    var targetSensitivity: Double? { training.targetSensitivity }
+    var targetSpecificity: Double? { training.targetSpecificity }
+    var calibrate: TabularModel.CalibrationMethod? { training.calibrate }
+    var threads: Int? { training.threads }
+    var markers: [String] { training.markers }
+    var ignoredColumns: [String] { training.ignoredColumns }
+    func fitOptions() throws(CLIError) -> TabularModel.FitOptions { try training.fitOptions() }
 
     func run() throws { try run(group: SingleProcess()) }
 
@@ -480,7 +547,11 @@ extension BLASNetCommand {
         say("Missing: \(Dataset.filledSummary(p.notes, encoder: encoder)) with \(with)")
       }
       let classes = p.classNames
-      if classes.count == 2 {
+      if let target = p.target {
+        say(
+          "Target:  \"\(p.labelName)\", a number: training mean \(format(target.mean, 4)), standard deviation \(format(target.standardDeviation, 4)) (trained standardised; predicted in its units)"
+        )
+      } else if classes.count == 2 {
         say(
           "Classes: \(classes[0]) (negative), \(classes[1]) (positive\(positiveClass == nil ? "; --positive-class to choose" : ""))"
         )
@@ -521,6 +592,7 @@ extension BLASNetCommand {
         if e.minDelta > 0 { text += " (by at least \(e.minDelta))" }
         text += ", then keeping the best epoch's weights"
       }
+      if plan.l2 > 0 { text += ", L2 λ \(TabularModel.className(plan.l2))" }
       var automatic: [String] = []
       if plan.automatic.epochs { automatic.append("epochs") }
       if plan.automatic.batchSize { automatic.append("batch size") }
@@ -541,3 +613,5 @@ extension BLASNetCommand {
 }
 
 extension TabularModel.CalibrationMethod: ExpressibleByArgument {}
+extension TabularModel.Task: ExpressibleByArgument {}
+extension TabularModel.RegressionLoss: ExpressibleByArgument {}

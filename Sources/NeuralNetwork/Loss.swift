@@ -5,6 +5,7 @@ import LinearAlgebra
 ///     binaryCrossEntropy      J = −(1/m) Σⱼ wⱼ·[y·ln a + (1 − y)·ln(1 − a)]
 ///     categoricalCrossEntropy J = −(1/m) Σⱼ wⱼ·Σᵢ yᵢⱼ·ln aᵢⱼ
 ///     meanSquaredError        J = (1/(m·n_L)) Σⱼ wⱼ·Σᵢ (aᵢⱼ − yᵢⱼ)²
+///     huber                   J = (1/(m·n_L)) Σⱼ wⱼ·Σᵢ h(aᵢⱼ − yᵢⱼ), h(d) = d²/2 for |d| ≤ 1, |d| − 1/2 beyond
 ///
 /// (wⱼ = 1 unless per-example weights are given.) Binary cross-entropy goes
 /// with a sigmoid output and categorical cross-entropy with softmax; for those
@@ -14,6 +15,10 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
   case binaryCrossEntropy
   case categoricalCrossEntropy
   case meanSquaredError
+  /// PyTorch's `HuberLoss(delta=1)`: squared near the target, absolute
+  /// beyond one unit, so that a few wild targets pull less (on a
+  /// standardised target, one standard deviation).
+  case huber
 
   /// The loss that goes with an output activation: BCE for sigmoid, CCE for softmax, MSE otherwise.
   public static func natural(for output: Activation) -> Loss {
@@ -27,12 +32,12 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
   /// Whether this loss can train a network with this output activation:
   /// binary cross-entropy needs probabilities of one class (sigmoid),
   /// categorical cross-entropy a distribution over classes (softmax), and
-  /// mean squared error goes with anything but softmax.
+  /// mean squared error and Huber go with anything but softmax.
   public func fits(output: Activation) -> Bool {
     switch self {
     case .binaryCrossEntropy: return output == .sigmoid
     case .categoricalCrossEntropy: return output == .softmax
-    case .meanSquaredError: return output != .softmax
+    case .meanSquaredError, .huber: return output != .softmax
     }
   }
 
@@ -60,6 +65,10 @@ public enum Loss: String, Codable, Sendable, CaseIterable {
       return Losses.categoricalCrossEntropy(logits: z, labels: labels, weights: weights, gradient: &dz)
     case .meanSquaredError:
       let cost = Losses.meanSquaredError(predictions: a, labels: labels, weights: weights, gradient: &dz)
+      output.backward(&dz, z: z)
+      return cost
+    case .huber:
+      let cost = Losses.huber(predictions: a, labels: labels, weights: weights, gradient: &dz)
       output.backward(&dz, z: z)
       return cost
     default:
@@ -372,6 +381,56 @@ public enum Losses {
                 let d = ap[k] - yp[k]
                 column += d * d
                 if writeGradient { da[k] = w * scale * d }
+              }
+              total += w * column
+            }
+          }
+        }
+      }
+    }
+    return total / S(m * rows)
+  }
+
+  // MARK: Huber
+
+  /// The Huber loss (δ = 1) over all outputs and examples.
+  public static func huber<S: BLASScalar>(predictions: Matrix<S>, labels: Matrix<S>, weights: Matrix<S>? = nil) -> S {
+    var unused = Matrix<S>.zeros(0, 0)
+    return _huber(predictions, labels, weights, gradient: &unused, writeGradient: false)
+  }
+
+  /// The value of ``huber(predictions:labels:weights:)`` and `dA_L = clamp(A − Y, −1, 1) / n_L` in one pass.
+  @inlinable
+  public static func huber<Y: MatrixOperand<S>, S: BLASScalar>(
+    predictions: Matrix<S>, labels: Y, weights: Matrix<S>? = nil, gradient: inout Matrix<S>
+  ) -> S {
+    _checkGradient(gradient, labels.rows, labels.columns, "huber")
+    return _huber(predictions, labels, weights, gradient: &gradient, writeGradient: true)
+  }
+
+  @inlinable
+  static func _huber<Y: MatrixOperand<S>, S: BLASScalar>(
+    _ predictions: Matrix<S>, _ labels: Y, _ weights: Matrix<S>?, gradient: inout Matrix<S>, writeGradient: Bool
+  ) -> S {
+    _check(predictions, labels, weights, "huber", "predictions")
+    let rows = predictions.rows
+    let m = predictions.columns
+    let scale = 1 / S(rows)
+    var total: S = 0
+    predictions.withUnsafeBufferPointer { ap in
+      labels.withUnsafeBufferPointer { yp in
+        gradient.withUnsafeMutableBufferPointer { da in
+          _withWeights(weights) { wp in
+            for j in 0..<m {
+              let w = wp?[j] ?? 1
+              var column: S = 0
+              for i in 0..<rows {
+                let k = j &* rows &+ i
+                let d = ap[k] - yp[k]
+                // The slope d inside [−1, 1], ±1 beyond.
+                let slope = Swift.min(Swift.max(d, -1), 1)
+                column += Swift.abs(d) <= 1 ? d * d / 2 : Swift.abs(d) - 0.5
+                if writeGradient { da[k] = w * scale * slope }
               }
               total += w * column
             }

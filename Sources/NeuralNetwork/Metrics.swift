@@ -91,6 +91,34 @@ public struct BinaryMetrics: Sendable {
 }
 
 /// Quality of a multi-class classifier.
+/// A regression's errors: scikit-learn's `mean_absolute_error`,
+/// `root_mean_squared_error` and `r2_score`.
+public struct RegressionMetrics: Sendable {
+  public let count: Int
+  public let meanAbsoluteError: Double
+  public let rootMeanSquaredError: Double
+  /// 1 − Σ(y − ŷ)² / Σ(y − ȳ)²: 0 for predicting the mean, 1 for exact
+  /// predictions, negative for worse than the mean (nil when every y is equal).
+  public let r2: Double?
+
+  public init(predicted: [Double], actual: [Double]) {
+    precondition(
+      predicted.count == actual.count, "RegressionMetrics: \(predicted.count) predictions for \(actual.count) values")
+    count = actual.count
+    let n = Double(Swift.max(count, 1))
+    let mean = actual.reduce(0, +) / n
+    var (absolute, squared, total) = (0.0, 0.0, 0.0)
+    for (p, y) in zip(predicted, actual) {
+      absolute += Swift.abs(p - y)
+      squared += (p - y) * (p - y)
+      total += (y - mean) * (y - mean)
+    }
+    meanAbsoluteError = count == 0 ? .nan : absolute / n
+    rootMeanSquaredError = count == 0 ? .nan : (squared / n).squareRoot()
+    r2 = total > 0 ? 1 - squared / total : nil
+  }
+}
+
 public struct MulticlassMetrics: Sendable {
   /// `matrix[actual][predicted]` counts.
   public let confusion: [[Int]]

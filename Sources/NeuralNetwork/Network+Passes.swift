@@ -126,6 +126,7 @@ extension Network {
     case .binaryCrossEntropy: return Losses._bce(z, y, weights, gradient: &unused, writeGradient: false)
     case .categoricalCrossEntropy: return Losses._cce(z, y, weights, gradient: &unused, writeGradient: false)
     case .meanSquaredError: return Losses._mse(a, y, weights, gradient: &unused, writeGradient: false)
+    case .huber: return Losses._huber(a, y, weights, gradient: &unused, writeGradient: false)
     }
   }
 

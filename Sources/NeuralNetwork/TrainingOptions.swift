@@ -123,7 +123,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
       switch l {
       case .binaryCrossEntropy: why = "binary cross-entropy needs a sigmoid output"
       case .categoricalCrossEntropy: why = "categorical cross-entropy needs softmax"
-      case .meanSquaredError: why = "softmax needs categorical cross-entropy"
+      case .meanSquaredError, .huber: why = "softmax needs categorical cross-entropy"
       }
       return "loss \(l.rawValue) does not go with a \(o.displayName) output (\(why))"
     case .examplesUnavailable(let why): return why

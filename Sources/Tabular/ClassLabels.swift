@@ -61,6 +61,13 @@ package struct ClassLabels {
       throw TableError(
         "\(table.path): the label column \"\(name)\" has a single class (\(names[0])); a classifier needs at least two")
     }
+    // Many distinct numbers, or fractional ones, are a quantity rather than classes.
+    let fractional = numeric && names.contains { Double($0)! != Double($0)!.rounded() }
+    if numeric && (count > 100 || (count > 20 && fractional)) {
+      throw TableError(
+        "\(table.path): the label column \"\(name)\" has \(count) distinct numbers\(fractional ? ", not all whole" : ""): a quantity rather than classes? use --task regression to predict the number"
+      )
+    }
     if count > 100 {
       throw TableError(
         "\(table.path): the label column \"\(name)\" has \(count) distinct values; blasnet trains classifiers with 2 to 100 classes"

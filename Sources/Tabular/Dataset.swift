@@ -67,6 +67,23 @@ package struct Dataset {
     return (0..<mapped.count).map { mapped.labels[mapped.row($0)] }
   }
 
+  /// A regression's label values, parsed from the label column (an error
+  /// names the line of the first that is not a finite number).
+  package func targetValues() throws(TableError) -> [Double] {
+    guard let labels else { return [] }
+    var values: [Double] = []
+    values.reserveCapacity(labels.count)
+    for (k, text) in labels.enumerated() {
+      guard let v = Double(text), v.isFinite else {
+        throw TableError.at(
+          file, line: line(k), name: labelName,
+          "the label \(quoted(text)) is not a number; a regression needs a number in every row")
+      }
+      values.append(v)
+    }
+    return values
+  }
+
   /// The file line of example k.
   package func line(_ k: Int) -> Int {
     guard let mapped else { return lines[k] }
@@ -422,6 +439,15 @@ package struct TrainingTable {
     self.featureColumns = featureColumns
     self.ignored = ignore
     self.markers = markers
+  }
+
+  /// Throws, naming the line, unless every label is a finite number (a regression's).
+  package func checkNumericLabels() throws(TableError) {
+    for (r, text) in labels.enumerated() where Double(text).map({ !$0.isFinite }) ?? true {
+      throw TableError.at(
+        path, line: csv.records[r].line, column: labelColumn + 1, name: labelName,
+        "the label \(quoted(text)) is not a number; --task regression needs a number in every row")
+    }
   }
 
   /// The encoder fitted on `trainingRows`, and every row encoded by it

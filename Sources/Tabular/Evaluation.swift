@@ -17,6 +17,10 @@ package struct Evaluation {
 
   /// Throws if a label is not one of the model's classes.
   package func checkLabels(_ data: Dataset) throws(TableError) {
+    if model.isRegression {
+      _ = try data.targetValues()
+      return
+    }
     for (j, label) in data.labels!.enumerated() where classes.index(of: label) == nil {
       throw TableError.at(
         data.file, line: data.line(j), name: nil,
@@ -59,7 +63,13 @@ package struct Evaluation {
   package func metrics(name: String, _ data: Dataset, bootstrap: Int = 0, seed: UInt64 = 0) throws(TableError)
     -> TabularModel.SplitMetrics
   {
-    TabularModel.SplitMetrics(
+    if let target = model.target {
+      let p = try probabilities(data)
+      return TabularModel.SplitMetrics(
+        name: name, predicted: (0..<p.columns).map { target.value(p[0, $0]) }, actual: try data.targetValues(),
+        bootstrap: bootstrap, seed: seed)
+    }
+    return TabularModel.SplitMetrics(
       name: name, outputs: try probabilities(data), classes: classes.indices(data.labels!), threshold: threshold,
       bootstrap: bootstrap, seed: seed)
   }

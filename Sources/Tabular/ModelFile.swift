@@ -31,7 +31,8 @@ import NeuralNetwork
 ///       "labelName": "diagnosis",                  // optional
 ///       "classNames": ["B", "M"],                  // optional: [negative, positive] when binary
 ///       "threshold": 0.31,                         // optional: binary decision threshold
-///       "calibration": {"method": "platt", "a": 0.8, "b": -0.1}  // optional (version 3)
+///       "calibration": {"method": "platt", "a": 0.8, "b": -0.1},  // optional (version 3)
+///       "target": {"mean": 152.1, "standardDeviation": 77.1}     // a regression (version 3)
 ///     }
 ///
 /// `calibration` maps the network's probabilities to calibrated ones before
@@ -39,7 +40,8 @@ import NeuralNetwork
 /// "x": [...], "y": [...]}` or `{"method": "temperature", "temperature"}`
 /// (``Calibrator``). A file with one is written as version 3, so that a
 /// build that would ignore it refuses it instead; files without one are
-/// still written as version 2.
+/// still written as version 2. A regression model (`target`, no classes)
+/// is version 3 too: its single linear output is the standardised target.
 ///
 /// Version 1 files (no encoder, numeric `classLabels` instead of
 /// `classNames`, no threshold) still load: their inputs are plain numeric
@@ -75,11 +77,14 @@ public struct TabularModel: Equatable, Sendable {
   /// Maps the network's probabilities to calibrated ones (before the
   /// threshold), when the model was calibrated.
   public var calibrator: Calibrator?
+  /// A regression model's target scale: the network predicts
+  /// (value − mean) / standardDeviation of the training split's label.
+  public var target: TargetScale?
 
   public init(
     network: Network<Float>, encoder: TabularEncoder? = nil, standardizer: Standardizer? = nil,
     featureNames: [String]? = nil, labelName: String? = nil, classNames: [String]? = nil, threshold: Double? = nil,
-    calibrator: Calibrator? = nil
+    calibrator: Calibrator? = nil, target: TargetScale? = nil
   ) {
     self.network = network
     self.encoder = encoder
@@ -89,7 +94,11 @@ public struct TabularModel: Equatable, Sendable {
     self.classNames = classNames
     self.threshold = threshold
     self.calibrator = calibrator
+    self.target = target
   }
+
+  /// Whether the model predicts a number (a regression) rather than a class.
+  public var isRegression: Bool { target != nil }
 
   /// The model's probabilities for standardised inputs `x` (n_x × m): the
   /// network's outputs, calibrated when the model has a ``calibrator``.
@@ -203,6 +212,20 @@ struct ModelRecord: Codable {
   var classNames: [String]?
   var threshold: Double?
   var calibration: CalibrationRecord?
+  var target: TargetScale?
+}
+
+/// How a regression's target was standardised for training.
+public struct TargetScale: Codable, Equatable, Sendable {
+  public var mean: Double
+  public var standardDeviation: Double
+
+  public init(mean: Double, standardDeviation: Double) {
+    (self.mean, self.standardDeviation) = (mean, standardDeviation)
+  }
+
+  /// The value in the target's own units of a network output.
+  public func value(_ output: Float) -> Double { Double(output) * standardDeviation + mean }
 }
 
 /// A ``Calibrator`` in the model file.
@@ -310,9 +333,11 @@ struct ModelHeader: Decodable {
 extension TabularModel {
   /// The model as the JSON bytes of the format above.
   public func encoded() throws(ModelFileError) -> Data {
-    if let problem = Self.outputProblem(network) { throw .cannotWrite(path: "<memory>", reason: problem) }
+    if let problem = Self.outputProblem(network, regression: isRegression) {
+      throw .cannotWrite(path: "<memory>", reason: problem)
+    }
     let record = ModelRecord(
-      format: Self.formatName, version: calibrator == nil ? 2 : 3, sizes: network.sizes,
+      format: Self.formatName, version: calibrator == nil && target == nil ? 2 : 3, sizes: network.sizes,
       activations: network.layers.map(\.activation.rawValue),
       parameters: network.parameterNames.map { name in
         let l = Int(name.dropFirst())!
@@ -321,7 +346,7 @@ extension TabularModel {
       },
       standardizer: standardizer, featureNames: featureNames, encoder: encoder.map(EncoderRecord.init),
       labelName: labelName, classLabels: nil, classNames: classNames, threshold: threshold,
-      calibration: calibrator.map(CalibrationRecord.init))
+      calibration: calibrator.map(CalibrationRecord.init), target: target)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     do {
@@ -419,7 +444,20 @@ extension TabularModel {
     if let t = record.threshold, !(t > 0 && t <= 1) || network.outputSize != 1 {
       throw .malformed(path: path, detail: "a threshold (\(t)) must lie in (0, 1] and belongs to a binary model")
     }
-    if let problem = Self.outputProblem(network) { throw .malformed(path: path, detail: problem) }
+    if let problem = Self.outputProblem(network, regression: record.target != nil) {
+      throw .malformed(path: path, detail: problem)
+    }
+    if let t = record.target {
+      if !(t.mean.isFinite && t.standardDeviation.isFinite && t.standardDeviation > 0) {
+        throw .malformed(
+          path: path, detail: "the target's mean and standard deviation must be finite, the deviation above 0")
+      }
+      if version < 3 || record.classNames != nil || record.threshold != nil || record.calibration != nil {
+        throw .malformed(
+          path: path,
+          detail: "a regression model (with a target) is version 3 and has no classes, threshold or calibration")
+      }
+    }
     let calibrator = try record.calibration.map { c throws(ModelFileError) in try c.calibrator(path: path) }
     if let problem = calibrator?.problem(outputs: network.outputSize) {
       throw .malformed(path: path, detail: problem)
@@ -429,14 +467,20 @@ extension TabularModel {
     }
     return TabularModel(
       network: network, encoder: encoder, standardizer: record.standardizer, featureNames: record.featureNames,
-      labelName: record.labelName, classNames: classNames, threshold: record.threshold, calibrator: calibrator)
+      labelName: record.labelName, classNames: classNames, threshold: record.threshold, calibrator: calibrator,
+      target: record.target)
   }
 
   /// Why `network` cannot be a classifier's network, or nil: its outputs are
   /// read as probabilities, so a single output must be a sigmoid and several
   /// a softmax (a ReLU or tanh output would print "probabilities" of 11.5 or −0.7).
-  static func outputProblem(_ network: Network<Float>) -> String? {
+  static func outputProblem(_ network: Network<Float>, regression: Bool = false) -> String? {
     let output = network.outputActivation
+    if regression {
+      return network.outputSize == 1 && output == .identity
+        ? nil
+        : "a regression model needs 1 output unit with a linear (identity) activation; this one has \(network.outputSize) with \(output.displayName)"
+    }
     if network.outputSize == 1 && output != .sigmoid {
       return
         "the output layer has 1 unit with a \(output.displayName) activation; a two-class model's output must be a sigmoid, a probability"
@@ -450,7 +494,9 @@ extension TabularModel {
 
   /// Writes the model to `path` atomically (temporary file, fsync, rename).
   public func save(to path: String) throws(ModelFileError) {
-    if let problem = Self.outputProblem(network) { throw .cannotWrite(path: path, reason: problem) }
+    if let problem = Self.outputProblem(network, regression: isRegression) {
+      throw .cannotWrite(path: path, reason: problem)
+    }
     let data = try encoded()
     do {
       try AtomicFile.write(data, to: path)

@@ -17,8 +17,15 @@ public struct TabularPrediction: Equatable, Sendable {
   /// (for two classes, [1 − p, p] with p the network's output).
   public var probabilities: [Float]
 
-  /// The probability of the predicted class.
-  public var probability: Float { probabilities[classIndex] }
+  /// A regression model's prediction, in the label's units (nil for a classifier).
+  public var value: Double?
+
+  /// The probability of the predicted class (NaN for a regression).
+  public var probability: Float { probabilities.isEmpty ? .nan : probabilities[classIndex] }
+
+  public init(classIndex: Int, className: String, probabilities: [Float], value: Double? = nil) {
+    (self.classIndex, self.className, self.probabilities, self.value) = (classIndex, className, probabilities, value)
+  }
 }
 
 /// Why a raw record cannot be predicted: each case names the record (its
@@ -212,7 +219,15 @@ extension TabularModel {
 
   /// The class and probabilities of each column of the network's outputs.
   func predictions(fromOutputs p: Matrix<Float>) -> [TabularPrediction] {
-    if let problem = Self.outputProblem(network) { shapeFailure("TabularModel.predict: \(problem)") }
+    if let problem = Self.outputProblem(network, regression: isRegression) {
+      shapeFailure("TabularModel.predict: \(problem)")
+    }
+    if let target {
+      return (0..<p.columns).map { j in
+        let v = target.value(p[0, j])
+        return TabularPrediction(classIndex: 0, className: "\(v)", probabilities: [], value: v)
+      }
+    }
     let names = classes
     if p.rows == 1 {
       let threshold = Float(decisionThreshold)
@@ -289,11 +304,18 @@ extension TabularModel {
     let evaluation = Evaluation(model: self)
     var outputs: [Float] = []
     var classes: [Int] = []
+    var values: [Double] = []
     let notes = try streamChunks(path, requireLabel: true, keep: [], chunkBytes: 8 << 20) {
       (_, data, p, _) throws(TableError) in
       try evaluation.checkLabels(data)
       outputs += p.elements
-      classes += evaluation.classes.indices(data.labels!)
+      if isRegression { values += try data.targetValues() } else { classes += evaluation.classes.indices(data.labels!) }
+    }
+    if let target {
+      let metrics = SplitMetrics(
+        name: URL(fileURLWithPath: path).lastPathComponent, predicted: outputs.map(target.value), actual: values,
+        bootstrap: bootstrap, seed: seed)
+      return TableEvaluation(metrics: metrics, notes: notes)
     }
     // Every chunk added n_L outputs and one class per row.
     let p = try! Matrix<Float>(rows: network.outputSize, columns: classes.count, columnMajor: outputs)
@@ -310,7 +332,8 @@ public struct PredictionChunk: Sendable {
   public var lines: [Int]
   /// One prediction per row, in file order.
   public var predictions: [TabularPrediction]
-  /// The model's outputs for these rows (n_L × rows): what `--format npy` writes.
+  /// The model's outputs for these rows (n_L × rows; a regression's values
+  /// in the label's units, 1 × rows): what `--format npy` writes.
   public var outputs: Matrix<Float>
   /// The columns asked to be kept: their names and these rows' fields.
   public var keptColumns: [(name: String, fields: [String])]
@@ -337,9 +360,11 @@ extension TabularModel {
   ) throws(TableError) -> [DataNote] {
     try streamChunks(path, requireLabel: false, keep: keep, chunkBytes: chunkBytes) {
       (chunk, data, outputs, fraction) throws(TableError) in
+      let predictions = predictions(fromOutputs: outputs)
       try body(
         PredictionChunk(
-          lines: chunk.records.map(\.line), predictions: predictions(fromOutputs: outputs), outputs: outputs,
+          lines: chunk.records.map(\.line), predictions: predictions,
+          outputs: isRegression ? Matrix(row: predictions.map { Float($0.value!) }) : outputs,
           keptColumns: data.kept, fractionRead: fraction))
     }
   }

@@ -320,3 +320,70 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
     }
   }
 }
+
+/// Issue 23: a number as the label.
+@Suite(.serialized) struct RegressionCLITests {
+  static let diabetes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Examples/tables/diabetes.csv").path
+
+  @Test func trainPredictAndEvaluateANumber() throws {
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(["train", "--data", Self.diabetes, "--task", "regression", "--quiet"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("Target:  \"progression\", a number: training mean "), "\(r.stdout)")
+      #expect(r.stdout.contains("Network [10 → 100 ReLU → 1 linear]"))
+      #expect(r.stdout.contains(", L2 λ 3;"), "\(r.stdout)")
+      let r2 = try #require(metric(r.stdout, "R²", column: 2), "\(r.stdout)")
+      #expect(r2 > 0.35, "\(r.stdout)")
+      #expect(metric(r.stdout, "MAE", column: 2) != nil && metric(r.stdout, "RMSE", column: 2) != nil)
+      #expect(!r.stdout.contains("Confusion matrix"))
+      let p = try CLI.run(["predict", "--model", "blasnet-model.json", "--data", Self.diabetes], in: folder)
+      #expect(p.status == 0, "\(p.stderr)")
+      let lines = p.stdout.split(separator: "\n")
+      #expect(lines.count == 443 && lines[0] == "progression")
+      // Values in the label's units (the labels run from 25 to 346).
+      let values = lines.dropFirst().compactMap { Double($0) }
+      #expect(values.count == 442 && values.allSatisfy { $0 > -100 && $0 < 500 })
+      let mean = values.reduce(0, +) / 442
+      #expect(mean > 120 && mean < 190, "\(mean)")
+      let e = try CLI.run(["evaluate", "--model", "blasnet-model.json", "--data", Self.diabetes], in: folder)
+      #expect(e.status == 0, "\(e.stderr)")
+      #expect(try #require(metric(e.stdout, "R²", column: 0)) > 0.35, "\(e.stdout)")
+    }
+  }
+
+  @Test func aNumericLabelTrainedAsClassesSuggestsARegression() throws {
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(["train", "--data", Self.diabetes, "--quiet"], in: folder)
+      #expect(r.status == 1)
+      #expect(
+        r.stderr.contains(
+          "the label column \"progression\" has 214 distinct numbers: a quantity rather than classes? use --task regression"
+        ), "\(r.stderr)")
+      let roc = try CLI.run(["train", "--data", Self.diabetes, "--task", "regression", "--roc", "r.svg"], in: folder)
+      #expect(roc.status != 0 && roc.stderr.contains("--roc draws a classifier's ROC curve"), "\(roc.stderr)")
+    }
+  }
+}
+
+@Suite(.serialized) struct CrossValidationCLITests {
+  @Test func cvPrintsAFoldPerLineAndTheSpread() throws {
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(["cv", "--folds", "4", "--epochs", "40"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("Data:    built-in breast-cancer data (wdbc.csv): 569 examples, label \"malignant\""))
+      #expect(r.stdout.contains("Folds:   4 stratified (seed 42)"), "\(r.stdout)")
+      let folds = r.stdout.split(separator: "\n").filter { $0.hasPrefix("     1 ") }
+      #expect(folds.count == 4, "\(r.stdout)")
+      // 569 rows in 4 folds: 143, 142, 142, 142 (the third column).
+      #expect(folds.map { Int($0.split(separator: " ")[2])! }.reduce(0, +) == 569)
+      let accuracy = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("  accuracy ") })
+      let mean = try #require(Double(accuracy.split(separator: " ")[1]))
+      #expect(mean > 0.9, "\(accuracy)")
+      // Nothing is written: cv keeps no model.
+      #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+      let bad = try CLI.run(["cv", "--folds", "1"], in: folder)
+      #expect(bad.status != 0 && bad.stderr.contains("--folds must be at least 2"))
+    }
+  }
+}

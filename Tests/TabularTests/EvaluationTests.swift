@@ -276,3 +276,179 @@ import Testing
     }
   }
 }
+
+/// The tables of Examples/tables (from scikit-learn's package).
+let tables = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  .deletingLastPathComponent().appendingPathComponent("Examples/tables")
+
+@Suite struct RegressionTests {
+  @Test func aKnownLinearFunctionIsRecovered() throws {
+    // y = 3a − 2b + 5 on a grid, no noise.
+    var rows: [[String]] = []
+    for i in 0..<20 {
+      for j in 0..<20 {
+        let (a, b) = (Double(i) / 4, Double(j) / 5 - 2)
+        rows.append(["\(a)", "\(b)", "\(3 * a - 2 * b + 5)"])
+      }
+    }
+    var o = TabularModel.FitOptions()
+    o.task = .regression
+    o.l2 = 0
+    let report = try TabularModel.fit(.rows(header: ["a", "b", "y"], rows: rows, name: "linear.csv"), options: o)
+    let test = try #require(report.metrics.last?.regression)
+    #expect(try #require(test.r2) > 0.995, "\(test)")
+    // The target spans about 5 ± 6; errors of a few hundredths.
+    #expect(test.meanAbsoluteError < 0.15, "\(test)")
+    #expect(report.metrics.last?.intervals?["R²"] != nil)
+    // A new record is predicted in the label's units.
+    let p = try report.model.predict(["a": "1", "b": "0.5"])
+    #expect(abs(try #require(p.value) - (3 - 1 + 5)) < 0.2, "\(p)")
+    #expect(report.model.isRegression && report.model.classNames == nil)
+  }
+
+  @Test func itBeatsPredictingTheMeanOnTheDiabetesTable() throws {
+    var o = TabularModel.FitOptions()
+    o.task = .regression
+    let report = try TabularModel.fit(.csvFile(tables.appendingPathComponent("diabetes.csv").path), options: o)
+    #expect(report.model.network.outputActivation == .identity)
+    #expect(report.preparation.plan.l2 == TabularModel.FitOptions.regressionL2)
+    let test = try #require(report.metrics.last)
+    #expect(test.name == "test")
+    // Predicting the training mean has R² ≤ 0 on held-out rows.
+    #expect(try #require(test.regression?.r2) > 0.35, "\(test.regression!)")
+    // The model file keeps the target scale and gives the same predictions back.
+    let loaded = try TabularModel.decode(try report.model.encoded())
+    #expect(loaded == report.model)
+    let object = try JSONSerialization.jsonObject(with: report.model.encoded()) as! [String: Any]
+    #expect(object["version"] as? Int == 3 && object["target"] != nil && object["classNames"] == nil)
+    let again = try loaded.evaluate(csvFile: tables.appendingPathComponent("diabetes.csv").path, bootstrap: 100)
+    #expect(abs(try #require(again.metrics.regression?.r2) - 0.4) < 0.2)
+  }
+
+  @Test func regressionRefusesWhatIsForClassesAndTextLabels() throws {
+    let csv = "x,y\n1,2\n2,3.5\n3,oops\n4,5\n"
+    var o = TabularModel.FitOptions()
+    o.task = .regression
+    do {
+      _ = try TabularModel.fit(.csvData(Data(csv.utf8), name: "r.csv"), options: o)
+      Issue.record("a text label trained")
+    } catch {
+      #expect("\(error)".contains("r.csv:4: column 2 (y): the label \"oops\" is not a number"), "\(error)")
+    }
+    o.threshold = .fixed(0.3)
+    #expect(throws: TableError.self) { try TabularModel.fit(.csvData(Data(csv.utf8), name: "r.csv"), options: o) }
+    // A label of many fractional numbers trained as classes: the error suggests a regression.
+    let rows = (0..<60).map { ["\($0)", "\(Double($0) * 1.5 + 0.25)"] }
+    do {
+      _ = try TabularModel.fit(
+        .rows(header: ["x", "y"], rows: rows, name: "q.csv"), options: TabularModel.FitOptions())
+      Issue.record("60 fractional classes trained")
+    } catch {
+      #expect("\(error)".contains("use --task regression"), "\(error)")
+    }
+  }
+
+  @Test func huberGradientMatchesFiniteDifferences() {
+    let a = try! Matrix<Double>(rows: 1, columns: 5, columnMajor: [0.3, -2.5, 1.4, 0.0, 4])
+    let y = try! Matrix<Double>(rows: 1, columns: 5, columnMajor: [0.1, 0.2, -1, 0.5, 1])
+    var g = Matrix<Double>.zeros(1, 5)
+    let cost = Losses.huber(predictions: a, labels: y, gradient: &g)
+    // h: 0.02, 1.7 − 0.5 … by hand: (0.02 + 2.2 + 1.9 + 0.125 + 2.5) / 5.
+    #expect(abs(cost - (0.02 + 2.2 + 1.9 + 0.125 + 2.5) / 5) < 1e-12)
+    for k in 0..<5 {
+      var plus = a
+      var minus = a
+      plus[0, k] += 1e-6
+      minus[0, k] -= 1e-6
+      let numeric = (Losses.huber(predictions: plus, labels: y) - Losses.huber(predictions: minus, labels: y)) / 2e-6
+      // The summed loss's gradient (the layers divide by m): m · ∂J/∂a.
+      #expect(abs(g[0, k] - 5 * numeric) < 1e-6, "\(k): \(g[0, k]) vs \(5 * numeric)")
+    }
+  }
+}
+
+@Suite struct CrossValidationTests {
+  /// 90 rows, 3 classes; `leak` is ordinary but for one row's 10⁶, `rare`
+  /// has a category only one row carries, `gap` one missing value.
+  static func table() -> (header: [String], rows: [[String]]) {
+    var random = Xoshiro256StarStar(seed: 11)
+    var rows: [[String]] = []
+    for r in 0..<90 {
+      let c = r % 3
+      let x = Double(c) + 0.3 * random.nextStandardNormal()
+      let leak = r == 17 ? 1e6 : Double(r % 7)
+      let rare = r == 40 ? "unique" : (r % 2 == 0 ? "even" : "odd")
+      let gap = r == 63 ? "" : String(Double(r % 5) + 0.5)
+      rows.append(["\(x)", "\(leak)", rare, gap, ["a", "b", "c"][c]])
+    }
+    return (["x", "leak", "rare", "gap", "label"], rows)
+  }
+
+  @Test func noFittedStepSeesItsFoldsRows() throws {
+    let (header, rows) = Self.table()
+    var o = TabularModel.FitOptions()
+    o.label = "label"
+    o.missing = .mean
+    o.validationFraction = 0
+    o.epochs = 30
+    let report = try TabularModel.crossValidate(.rows(header: header, rows: rows, name: "t.csv"), options: o, folds: 5)
+    #expect(report.folds.count == 5 && report.exampleCount == 90)
+    // Every row is in exactly one fold; each fold holds 6 of each class (stratified).
+    #expect(report.folds.flatMap(\.testRows).sorted() == Array(0..<90))
+    for f in report.folds {
+      let counts = Dictionary(grouping: f.testRows, by: { rows[$0][4] }).mapValues(\.count)
+      #expect(counts == ["a": 6, "b": 6, "c": 6], "fold \(f.fold): \(counts)")
+      let training = (0..<90).filter { !f.testRows.contains($0) }
+      let model = f.model
+      let encoder = try #require(model.encoder)
+      let names = model.featureNames!
+      // The standardisation of `leak` is its mean over the training rows only:
+      // a fold holding row 17 must not see the 10⁶.
+      let leakMean = training.map { Double(rows[$0][1])! }.reduce(0, +) / Double(training.count)
+      let k = names.firstIndex(of: "leak")!
+      let fitted: Double = model.standardizer!.means[k]
+      let tolerance: Double = 1e-9 * max(1, abs(leakMean))
+      #expect(abs(fitted - leakMean) <= tolerance, "fold \(f.fold)")
+      // The rare category exists only when its row trained.
+      let rare = encoder.columns.first { $0.name == "rare" }!
+      guard case .oneHot(let categories) = rare.encoding else {
+        Issue.record("rare is not one-hot")
+        continue
+      }
+      #expect(categories.contains("unique") == training.contains(40), "fold \(f.fold): \(categories)")
+      // The fill of `gap` is the mean of the training rows' values.
+      let gaps = training.filter { $0 != 63 }.map { Double(rows[$0][3])! }
+      guard case .numeric(let fill) = encoder.columns.first(where: { $0.name == "gap" })!.encoding else { continue }
+      let gapMean: Double = gaps.reduce(0, +) / Double(gaps.count)
+      #expect(abs(try #require(fill) - gapMean) < 1e-9, "fold \(f.fold)")
+    }
+    // The summary is the folds' mean.
+    let accuracy = try #require(report.summary.first { $0.name == "accuracy" })
+    let mean = report.folds.map { $0.metrics.multiclass!.accuracy }.reduce(0, +) / 5
+    #expect(abs(accuracy.mean - mean) < 1e-12)
+    #expect(accuracy.interval.lower <= mean && mean <= accuracy.interval.upper && accuracy.interval.upper <= 1)
+  }
+
+  @Test func repeatsDealTheRowsAnewAndRegressionFoldsSpanTheRange() throws {
+    var o = TabularModel.FitOptions()
+    o.task = .regression
+    o.epochs = 20
+    let report = try TabularModel.crossValidate(
+      .csvFile(tables.appendingPathComponent("diabetes.csv").path), options: o, folds: 4, repeats: 2)
+    #expect(report.folds.count == 8 && report.classNames.isEmpty)
+    let first = report.folds.filter { $0.round == 1 }.map(\.testRows)
+    let second = report.folds.filter { $0.round == 2 }.map(\.testRows)
+    #expect(first != second)
+    #expect(Set(first.flatMap { $0 }) == Set(0..<442) && Set(second.flatMap { $0 }) == Set(0..<442))
+    #expect(report.summary.map(\.name) == ["MAE", "RMSE", "R²"])
+    #expect(report.folds.allSatisfy { ($0.metrics.regression?.r2 ?? -1) > 0 })
+    // Too few rows, too few folds: errors, not traps.
+    #expect(throws: TableError.self) {
+      try TabularModel.crossValidate(
+        .rows(header: ["x", "y"], rows: [["1", "a"], ["2", "b"]], name: "s.csv"), folds: 3)
+    }
+    #expect(throws: TableError.self) {
+      try TabularModel.crossValidate(.rows(header: [], rows: [], name: "e.csv"), folds: 1)
+    }
+  }
+}

@@ -228,12 +228,17 @@ public struct PredictionService: Sendable {
     return ErrorAnswer(status: status, message: error.description, record: error.record, field: field)
   }
 
-  /// `{"predictions": [{"class": …, "probabilities": {class: p, …}}, …]}`, in the records' order.
+  /// `{"predictions": [{"class": …, "probabilities": {class: p, …}}, …]}`, in the records' order
+  /// (a regression's: `{"value": v}`).
   func encode(_ predictions: [TabularPrediction]) -> [UInt8] {
     let names = model.classes
     var text = #"{"predictions":["#
     for (k, p) in predictions.enumerated() {
       if k > 0 { text += "," }
+      if let value = p.value {
+        text += #"{"value":"# + (value.isFinite ? "\(value)" : "null") + "}"
+        continue
+      }
       text += #"{"class":"# + Self.quoted(p.className) + #","probabilities":{"#
       for (j, name) in names.enumerated() {
         if j > 0 { text += "," }

@@ -82,6 +82,27 @@ func yes(_ answer: [String: Any]) throws -> [Double] {
     }
   }
 
+  @Test func aRegressionModelAnswersValues() async throws {
+    // The hand model with a linear output and a target of mean 10, deviation 2: value = 2z + 10.
+    var model = try handModel()
+    model.network = try Network<Float>(
+      parameters: ["W1": model.network.weights(1), "b1": model.network.bias(1)], activations: [.identity])
+    (model.classNames, model.threshold, model.target) = (nil, nil, TargetScale(mean: 10, standardDeviation: 2))
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    let app = PredictionService(model: model, options: ServeOptions()).application(logger: logger)
+    try await app.test(.router) { client in
+      let body = #"[{"a": 5, "c": "y"}, {"a": null, "c": "x"}]"#
+      try await client.execute(uri: "/v1/predict", method: .post, body: ByteBuffer(string: body)) { response in
+        #expect(response.status == .ok)
+        let predictions = try #require(try json(response.body)["predictions"] as? [[String: Any]])
+        let values = predictions.compactMap { ($0["value"] as? NSNumber)?.doubleValue }
+        // z = −0.25 and 1.25 (see recordsArePredictedInOrderAsComputedByHand).
+        #expect(values.count == 2 && abs(values[0] - 9.5) < 1e-5 && abs(values[1] - 12.5) < 1e-5, "\(predictions)")
+      }
+    }
+  }
+
   @Test func badRequestsAre4xxNamingTheRecordAndField() async throws {
     var options = ServeOptions()
     options.maxBodyBytes = 200
