@@ -387,3 +387,23 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
     }
   }
 }
+
+@Suite(.serialized) struct ExplainCLITests {
+  @Test func explainRanksTheColumns() throws {
+    try withTemporaryFolder { folder in
+      let t = try CLI.run(["train", "--quiet", "--epochs", "60", "--bootstrap", "0"], in: folder)
+      #expect(t.status == 0, "\(t.stderr)")
+      let wdbc = try BLASNetCommand.Train.builtInDataPath()
+      let r = try CLI.run(["explain", "blasnet-model.json", "--data", wdbc, "--repeats", "2"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("569 rows; ROC AUC "), "\(r.stdout)")
+      let ranks = r.stdout.split(separator: "\n").filter {
+        $0.hasPrefix("   ") || $0.hasPrefix("  ") && $0.contains(" ± ")
+      }
+      #expect(ranks.count == 30, "\(r.stdout)")
+      #expect(ranks.first?.hasPrefix("   1  ") == true)
+      let missing = try CLI.run(["explain", "nothing.json", "--data", wdbc], in: folder)
+      #expect(missing.status != 0 && missing.stderr.contains("nothing.json"), "\(missing.stderr)")
+    }
+  }
+}

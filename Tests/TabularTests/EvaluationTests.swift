@@ -452,3 +452,43 @@ let tables = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletin
     }
   }
 }
+
+@Suite struct ImportanceTests {
+  /// 600 rows: the class is `signal` > 0 (with a little label noise);
+  /// `noise` and `color` (three categories) are unrelated to it.
+  static func csv(seed: UInt64) -> String {
+    var random = Xoshiro256StarStar(seed: seed)
+    var text = "noise,signal,color,label\n"
+    for _ in 0..<600 {
+      let signal = random.nextStandardNormal()
+      let noise = random.nextStandardNormal()
+      let color = ["red", "green", "blue"][Int(random.nextBounded(3))]
+      let flip = random.nextUnitDouble() < 0.05
+      text += "\(noise),\(signal),\(color),\((signal > 0) != flip ? "yes" : "no")\n"
+    }
+    return text
+  }
+
+  @Test func theInformativeColumnRanksFirstAndNoiseNearZero() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("importance-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let train = folder.appendingPathComponent("train.csv").path
+    let held = folder.appendingPathComponent("held.csv").path
+    try Self.csv(seed: 1).write(toFile: train, atomically: true, encoding: .utf8)
+    try Self.csv(seed: 2).write(toFile: held, atomically: true, encoding: .utf8)
+    let model = try TabularModel.fit(.csvFile(train)).model
+    let report = try model.permutationImportance(csvFile: held, repeats: 5, seed: 3)
+    #expect(report.score == "ROC AUC" && report.rows == 600 && report.repeats == 5)
+    #expect(report.baseline > 0.9)
+    #expect(report.columns.map(\.name).first == "signal", "\(report.columns.map { ($0.name, $0.mean) })")
+    #expect(report.columns[0].mean > 0.3)
+    for name in ["noise", "color"] {
+      let c = try #require(report.columns.first { $0.name == name })
+      #expect(abs(c.mean) < 0.02, "\(name): \(c.mean)")
+      #expect(c.drops.count == 5)
+    }
+    // One-hot `color` counts as one column, not three.
+    #expect(report.columns.count == 3)
+  }
+}

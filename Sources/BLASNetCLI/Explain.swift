@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Tabular
+
+extension BLASNetCommand {
+  struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Rank a model's input columns by permutation importance on a labelled CSV file: how much the ROC AUC (accuracy for several classes, R² for a regression) drops when a column's values are shuffled across the rows."
+    )
+
+    @Argument(help: "The model file written by `blasnet train --save`.")
+    var model: String
+    @Option(
+      help:
+        "The labelled CSV file (held-out rows, ideally: rows the model trained on flatter the columns it memorised).")
+    var data: String
+    @Option(help: "Shuffles of each column; the drop is their mean ± standard deviation.")
+    var repeats = 5
+    @Option(help: "Seeds the shuffles.")
+    var seed: UInt64 = 42
+    @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
+    var threads: Int?
+
+    func validate() throws {
+      guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+      try validateThreads(threads)
+    }
+
+    func run() throws {
+      applyThreads(threads)
+      let loaded: TabularModel
+      do {
+        loaded = try TabularModel.load(from: model)
+      } catch {
+        throw CLIError("\(error)")
+      }
+      let report = try loaded.permutationImportance(csvFile: data, repeats: repeats, seed: seed)
+      print("Model:   \(loaded.network) from \(model)")
+      print("Data:    \(data): \(report.rows) rows; \(report.score) \(format(report.baseline, 4)) as they are")
+      print(
+        "Importance: the drop of the \(report.score) when a column's values are shuffled across the rows (mean ± sd of \(repeats) shuffles, seed \(seed)); one-hot columns are shuffled as the column they came from"
+      )
+      print("")
+      print(Self.table(report))
+    }
+
+    /// The ranking, a line per column.
+    static func table(_ report: TabularModel.ImportanceReport) -> String {
+      let width = max(8, report.columns.map(\.name.count).max() ?? 0) + 2
+      var lines = ["rank  " + "column".padding(toLength: width, withPad: " ", startingAt: 0) + "drop (mean ± sd)"]
+      for (k, c) in report.columns.enumerated() {
+        lines.append(
+          String(format: "%4d  ", k + 1) + c.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            + "\(format(c.mean, 4)) ± \(format(c.standardDeviation, 4))")
+      }
+      return lines.joined(separator: "\n")
+    }
+  }
+}
