@@ -12,6 +12,8 @@
 #             ONNX Runtime from PyPI, the peers of `blasnet-bench --inference`.
 #             (PyTorch from PyPI needs its CUDA libraries, gigabytes, even on a CPU:
 #             install a CPU build into .venv-bench yourself to time it too.)
+#   --report  also headless Chromium (Debian's chromium) and python3, which
+#             scripts/check-report.sh uses to render the HTML reports.
 #   --evaluation-peers
 #             also scikit-learn (and NumPy) in .venv-bench, the peer of
 #             `blasnet-bench --defaults` (Benchmarks/Python/sklearn_defaults.py).
@@ -34,7 +36,11 @@ for option in "$@"; do
       packages+=(libopenmpi-dev openmpi-bin) ;;
     --inference-peers) peers=true ;;
     --evaluation-peers) evaluation_peers=true ;;
-    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis, --mpi, --inference-peers, --evaluation-peers)" >&2; exit 2 ;;
+    --report)
+      command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+      command -v python3 >/dev/null 2>&1 || packages+=(python3)
+      ;;
+    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis, --mpi, --inference-peers, --evaluation-peers, --report)" >&2; exit 2 ;;
   esac
 done
 

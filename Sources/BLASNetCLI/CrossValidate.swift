@@ -20,6 +20,11 @@ extension BLASNetCommand {
     var repeats = 1
     @Flag(help: "Fit the folds one after another (default: as many at once as there are cores).")
     var sequential = false
+    @Option(
+      help: ArgumentHelp(
+        "Where to write a self-contained HTML report of the folds and their spread (default: none).",
+        valueName: "file.html"))
+    var report: String?
 
     func validate() throws {
       guard folds >= 2 else { throw ValidationError("--folds must be at least 2, got \(folds)") }
@@ -33,9 +38,15 @@ extension BLASNetCommand {
     func run() throws {
       applyThreads(training.threads)
       let path = try training.data ?? Train.builtInDataPath()
-      let report = try TabularModel.crossValidate(
+      if let file = report { try OutputPaths.check(outputs: [("--report", file)], inputs: [("--data", path)]) }
+      let result = try TabularModel.crossValidate(
         .csvFile(path), options: try training.fitOptions(), folds: folds, repeats: repeats, parallel: !sequential)
-      print(Self.text(report, seed: training.seed, name: training.data ?? "built-in breast-cancer data (wdbc.csv)"))
+      let name = training.data ?? "built-in breast-cancer data (wdbc.csv)"
+      print(Self.text(result, seed: training.seed, name: name))
+      if let file = report {
+        try OutputPaths.write(Data(Self.page(result, name: name).utf8), to: file)
+        print(file == "-" ? "" : "\nWrote the report to \(file)")
+      }
     }
 
     /// The report: a line per fold, then the mean, standard deviation and 95 % interval of each metric.

@@ -21,6 +21,10 @@ extension BLASNetCommand {
     var seed: UInt64 = 42
     @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
     var threads: Int?
+    @Option(
+      help: ArgumentHelp(
+        "Where to write a self-contained HTML report of the ranking (default: none).", valueName: "file.html"))
+    var report: String?
 
     func validate() throws {
       guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
@@ -29,20 +33,30 @@ extension BLASNetCommand {
 
     func run() throws {
       applyThreads(threads)
+      if let file = report {
+        try OutputPaths.check(outputs: [("--report", file)], inputs: [("--data", data), ("model", model)])
+      }
       let loaded: TabularModel
       do {
         loaded = try TabularModel.load(from: model)
       } catch {
         throw CLIError("\(error)")
       }
-      let report = try loaded.permutationImportance(csvFile: data, repeats: repeats, seed: seed)
+      let ranking = try loaded.permutationImportance(csvFile: data, repeats: repeats, seed: seed)
       print("Model:   \(loaded.network) from \(model)")
-      print("Data:    \(data): \(report.rows) rows; \(report.score) \(format(report.baseline, 4)) as they are")
+      print("Data:    \(data): \(ranking.rows) rows; \(ranking.score) \(format(ranking.baseline, 4)) as they are")
       print(
-        "Importance: the drop of the \(report.score) when a column's values are shuffled across the rows (mean ± sd of \(repeats) shuffles, seed \(seed)); one-hot columns are shuffled as the column they came from"
+        "Importance: the drop of the \(ranking.score) when a column's values are shuffled across the rows (mean ± sd of \(repeats) shuffles, seed \(seed)); one-hot columns are shuffled as the column they came from"
       )
       print("")
-      print(Self.table(report))
+      print(Self.table(ranking))
+      if let file = report {
+        var page = HTMLPage(title: "BLASNet permutation importance — \(data)")
+        page.paragraph("Model \(loaded.network) from \(model).")
+        Report(model: loaded).addImportance(ranking, to: &page, on: data)
+        try OutputPaths.write(Data(page.html.utf8), to: file)
+        if file != "-" { print("\nWrote the report to \(file)") }
+      }
     }
 
     /// The ranking, a line per column.

@@ -14,6 +14,36 @@ struct Report {
   var classes: ClassLabels { evaluation.classes }
   var threshold: Double { evaluation.threshold }
 
+  /// The metric rows of `sets`, a cell per set: "0.974 (0.947–0.991)" with a
+  /// bootstrap interval, "0.9737" without.
+  func metricCells(_ sets: [TabularModel.SplitMetrics]) -> [(name: String, cells: [String])] {
+    func cell(_ v: Double?) -> String { v.map { format($0, 4) } ?? "n/a" }
+    typealias Metric = (String, (TabularModel.SplitMetrics) -> Double?)
+    let metrics: [Metric]
+    if model.isRegression {
+      metrics = [
+        ("MAE", { $0.regression?.meanAbsoluteError }), ("RMSE", { $0.regression?.rootMeanSquaredError }),
+        ("R²", { $0.regression?.r2 }),
+      ]
+    } else if model.network.outputSize == 1 {
+      metrics = [
+        ("accuracy", { $0.binary?.accuracy }), ("sensitivity", { $0.binary?.sensitivity }),
+        ("specificity", { $0.binary?.specificity }), ("precision", { $0.binary?.precision }),
+        ("F1", { $0.binary?.f1 }), ("ROC AUC", { $0.binary?.rocAUC }),
+        ("Brier score", { $0.calibration?.brierScore }), ("ECE", { $0.calibration?.expectedCalibrationError }),
+      ]
+    } else {
+      metrics = [
+        ("accuracy", { $0.multiclass?.accuracy }), ("macro F1", { $0.multiclass?.macroAverage.f1 }),
+        ("weighted F1", { $0.multiclass?.weightedAverage.f1 }), ("Brier score", { $0.calibration?.brierScore }),
+        ("ECE", { $0.calibration?.expectedCalibrationError }),
+      ]
+    }
+    return metrics.map { name, value in
+      (name, sets.map { set in set.intervals?[name].map { "\($0)" } ?? cell(value(set)) })
+    }
+  }
+
   /// Metrics side by side for each data set, then the confusion matrix of
   /// the last (and for several classes, its per-class report).
   func table(_ sets: [TabularModel.SplitMetrics], thresholdNote: String? = nil) -> String {
@@ -25,36 +55,18 @@ struct Report {
       title.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
         + cells.map { String(repeating: " ", count: max(0, columnWidth - $0.count)) + $0 }.joined()
     }
-    func cell(_ v: Double?) -> String { v.map { format($0, 4) } ?? "n/a" }
-    func metricRow(_ title: String, _ value: (TabularModel.SplitMetrics) -> Double?) -> String {
-      row(title, sets.map { set in set.intervals?[title].map { "\($0)" } ?? cell(value(set)) })
+    var lines = [row("", sets.map(\.name))] + metricCells(sets).map { row($0.name, $0.cells) }
+    if let b = sets.lazy.compactMap(\.intervals).first {
+      lines.append("(95 % bootstrap intervals from \(b.resamples) resamples of the rows)")
     }
-    var lines = [row("", sets.map(\.name))]
     var confusion: [[Int]] = []
     var perClass: MulticlassMetrics?
     if model.isRegression {
-      lines.append(metricRow("MAE") { $0.regression?.meanAbsoluteError })
-      lines.append(metricRow("RMSE") { $0.regression?.rootMeanSquaredError })
-      lines.append(metricRow("R²") { $0.regression?.r2 })
-      if let b = sets.lazy.compactMap(\.intervals).first {
-        lines.append("(95 % bootstrap intervals from \(b.resamples) resamples of the rows)")
-      }
       lines.append("(MAE and RMSE in the units of \(model.labelName.map { "\"\($0)\"" } ?? "the label"))")
       return lines.joined(separator: "\n") + "\n"
     }
     if model.network.outputSize == 1 {
       let metrics = sets.map { $0.binary! }
-      lines.append(metricRow("accuracy") { $0.binary!.accuracy })
-      lines.append(metricRow("sensitivity") { $0.binary!.sensitivity })
-      lines.append(metricRow("specificity") { $0.binary!.specificity })
-      lines.append(metricRow("precision") { $0.binary!.precision })
-      lines.append(metricRow("F1") { $0.binary!.f1 })
-      lines.append(metricRow("ROC AUC") { $0.binary!.rocAUC })
-      lines.append(metricRow("Brier score") { $0.calibration?.brierScore })
-      lines.append(metricRow("ECE") { $0.calibration?.expectedCalibrationError })
-      if let b = sets.lazy.compactMap(\.intervals).first {
-        lines.append("(95 % bootstrap intervals from \(b.resamples) resamples of the rows)")
-      }
       lines.append("")
       lines.append(
         "Threshold: \(format(threshold, 4)) (\(thresholdNote ?? (model.threshold == nil ? "the default" : "the model's"))): an output ≥ it predicts \(classes.name(1))"
@@ -63,14 +75,6 @@ struct Report {
       confusion = [[c.trueNegatives, c.falsePositives], [c.falseNegatives, c.truePositives]]
     } else {
       let metrics = sets.map { $0.multiclass! }
-      lines.append(metricRow("accuracy") { $0.multiclass!.accuracy })
-      lines.append(metricRow("macro F1") { $0.multiclass!.macroAverage.f1 })
-      lines.append(metricRow("weighted F1") { $0.multiclass!.weightedAverage.f1 })
-      lines.append(metricRow("Brier score") { $0.calibration?.brierScore })
-      lines.append(metricRow("ECE") { $0.calibration?.expectedCalibrationError })
-      if let b = sets.lazy.compactMap(\.intervals).first {
-        lines.append("(95 % bootstrap intervals from \(b.resamples) resamples of the rows)")
-      }
       confusion = metrics.last!.confusion
       perClass = metrics.last!
     }

@@ -384,6 +384,11 @@ extension BLASNetCommand {
     var plot: String = "blasnet-cost.svg"
     @Option(help: "Where to draw the ROC curve of the test split (SVG; - for standard output; default: none).")
     var roc: String?
+    @Option(
+      help: ArgumentHelp(
+        "Where to write a self-contained HTML report (metrics with intervals, learning curves, ROC, reliability, confusion matrix, permutation importance on the test split; default: none).",
+        valueName: "file.html"))
+    var report: String?
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -443,7 +448,9 @@ extension BLASNetCommand {
     func run(group: any ProcessGroup) throws(CLIError) {
       applyThreads(threads)
       let reporter = group.rank == 0
-      let outputs = [("--save", save), ("--plot", plot)] + (roc.map { [("--roc", $0)] } ?? [])
+      let outputs =
+        [("--save", save), ("--plot", plot)] + (roc.map { [("--roc", $0)] } ?? [])
+        + (report.map { [("--report", $0)] } ?? [])
       var path = data ?? x ?? ""
       if data == nil && x == nil { path = try Self.builtInDataPath() }
       let source: TableSource = x.map { .npy(x: $0, y: y!, examplesAsRows: examplesAsRows) } ?? .csvFile(path)
@@ -500,8 +507,8 @@ extension BLASNetCommand {
       }
       if let note = fitted.calibrationNote { say("Calibrated: \(note)") }
       say()
-      let report = Report(model: fitted.model)
-      say(report.table(fitted.metrics, thresholdNote: fitted.thresholdNote))
+      let metricsReport = Report(model: fitted.model)
+      say(metricsReport.table(fitted.metrics, thresholdNote: fitted.thresholdNote))
       let encoded: Data
       do {
         encoded = try fitted.model.encoded()
@@ -513,9 +520,20 @@ extension BLASNetCommand {
       try OutputPaths.write(Data(CostPlot.svg(history: history, title: "Cost — \(network)").utf8), to: plot)
       say(plot == "-" ? "Wrote the cost curve to standard output" : "Drew the cost curve in \(plot)")
       if let roc {
-        let svg = try report.rocPlot(fitted.test, title: "ROC (test split) — \(network)")
+        let svg = try metricsReport.rocPlot(fitted.test, title: "ROC (test split) — \(network)")
         try OutputPaths.write(Data(svg.utf8), to: roc)
         say(roc == "-" ? "Wrote the ROC curve to standard output" : "Drew the ROC curve in \(roc)")
+      }
+      if let file = self.report {
+        // Importance on the test split (in memory: a streamed table's rows are not).
+        let test = fitted.test
+        let importance =
+          test.mapped == nil && test.count >= 2
+          ? try? fitted.model.permutationImportance(test, repeats: 5, seed: training.seed) : nil
+        let name = data == nil && x == nil ? "built-in breast-cancer data (wdbc.csv)" : path
+        let html = try metricsReport.trainingPage(fitted, source: name, importance: importance)
+        try OutputPaths.write(Data(html.utf8), to: file)
+        say(file == "-" ? "Wrote the report to standard output" : "Wrote the report to \(file)")
       }
     }
 

@@ -407,3 +407,35 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
     }
   }
 }
+
+@Suite(.serialized) struct HTMLReportTests {
+  @Test func theTrainingReportIsOnePageWithEveryChart() throws {
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(["train", "--quiet", "--epochs", "40", "--report", "r.html"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("Wrote the report to r.html"))
+      let html = try String(contentsOf: folder.appendingPathComponent("r.html"), encoding: .utf8)
+      #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
+      // Self-contained: no script, nothing fetched.
+      for forbidden in ["<script", "<link", "src=\"http", "href=\"http", "url("] {
+        #expect(!html.contains(forbidden), "\(forbidden)")
+      }
+      for part in [
+        "<h2>Metrics</h2>", "<h2>Confusion matrix (test)</h2>", "<h2>Learning curves</h2>", "<h2>ROC curve (test)</h2>",
+        "<h2>Reliability (test)</h2>", "<h2>Permutation importance (the test split)</h2>",
+      ] {
+        #expect(html.contains(part), "\(part)")
+      }
+      // Four charts: cost, ROC, reliability, importance; the intervals in the table.
+      #expect(html.components(separatedBy: "<svg ").count - 1 == 4)
+      #expect(html.contains("95 % bootstrap intervals (1000 resamples)"))
+      #expect(html.contains("<th>accuracy</th>") && html.contains("–"))
+      // Every element opened is closed (a rough check of well-formedness).
+      for tag in ["table", "figure", "svg", "tr", "p", "h2"] {
+        #expect(
+          html.components(separatedBy: "<\(tag)>").count + html.components(separatedBy: "<\(tag) ").count - 2
+            == html.components(separatedBy: "</\(tag)>").count - 1, "\(tag)")
+      }
+    }
+  }
+}
