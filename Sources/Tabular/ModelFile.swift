@@ -38,7 +38,7 @@ import NeuralNetwork
 /// `calibration` maps the network's probabilities to calibrated ones before
 /// the threshold: `{"method": "platt", "a", "b"}`, `{"method": "isotonic",
 /// "x": [...], "y": [...]}` or `{"method": "temperature", "temperature"}`
-/// (``Calibrator``). A file with one is written as version 3, so that a
+/// (`Calibrator`). A file with one is written as version 3, so that a
 /// build that would ignore it refuses it instead; files without one are
 /// still written as version 2. A regression model (`target`, no classes)
 /// is version 3 too: its single linear output is the standardised target.
@@ -228,7 +228,7 @@ public struct TargetScale: Codable, Equatable, Sendable {
   public func value(_ output: Float) -> Double { Double(output) * standardDeviation + mean }
 }
 
-/// A ``Calibrator`` in the model file.
+/// A `Calibrator` in the model file.
 struct CalibrationRecord: Codable {
   var method: String
   var a: Double?
