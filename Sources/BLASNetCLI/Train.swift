@@ -160,7 +160,7 @@ struct TrainingArguments: ParsableArguments {
       "Examples per mini-batch; 0: the whole training split (default: from its size: 32, up to 1,024 for splits over a million rows)."
   )
   var batchSize: Int?
-  @Option(help: "L2 regularisation λ (default: 0 for classes, 3 for --task regression).")
+  @Option(help: "L2 regularisation λ (default: 0.3 for classes, 3 for --task regression).")
   var l2: Double?
   @Option(name: .customLong("keep-prob"), help: "Dropout keep probability on hidden layers (1: no dropout).")
   var keepProb: Double = 1

@@ -56,17 +56,21 @@ extension TabularModel {
     public var optimizer: Optimizer = .adam(learningRate: 0.001)
     /// Examples per mini-batch: from the table's size unless set.
     public var batchSize: BatchSize = .automatic
-    /// L2 penalty λ; nil: 0 for a classifier, ``regressionL2`` for a
-    /// regression (a noisy target on a small table is otherwise fitted
-    /// noise and all: on scikit-learn's diabetes table, held-out R² 0.25–0.62
-    /// over eight seeds without it, 0.41–0.65 with it).
+    /// L2 penalty λ; nil: ``classificationL2`` for a classifier,
+    /// ``regressionL2`` for a regression. Small tables are otherwise fitted
+    /// noise and all: on scikit-learn's diabetes table the held-out R² was
+    /// 0.25–0.62 over eight seeds without it, 0.41–0.65 with it; the mean test
+    /// accuracy over 30 seeds on iris, wine and breast cancer rose from 0.940,
+    /// 0.968 and 0.976 to 0.954, 0.974 and 0.979 (`blasnet-bench --defaults`).
     public var l2: Double?
 
+    /// The L2 penalty of a classifier when ``l2`` is nil.
+    public static let classificationL2 = 0.3
     /// The L2 penalty of a regression when ``l2`` is nil.
     public static let regressionL2 = 3.0
 
     /// The L2 penalty in force.
-    public var resolvedL2: Double { l2 ?? (task == .regression ? Self.regressionL2 : 0) }
+    public var resolvedL2: Double { l2 ?? (task == .regression ? Self.regressionL2 : Self.classificationL2) }
     /// Inverted-dropout keep probability of the hidden layers (1: off).
     public var keepProbability = 1.0
     /// Seeds the weights, the split, the shuffling and dropout.

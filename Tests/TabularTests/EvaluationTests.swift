@@ -15,6 +15,7 @@ import Testing
     #expect(plan.batchSize == 32)
     #expect(plan.earlyStopping == EarlyStopping(patience: 42, minDelta: 0.001))
     #expect(plan.automatic == (true, true, true))
+    #expect(plan.l2 == TabularModel.FitOptions.classificationL2)
     // Tiny splits: the whole split when it is smaller than a batch; patience at most 50.
     let tiny = Plan.automatic(trainingExamples: 20, options: TabularModel.FitOptions())
     #expect(tiny.batchSize == 20 && tiny.earlyStopping?.patience == 50)
