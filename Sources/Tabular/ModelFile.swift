@@ -452,7 +452,7 @@ extension TabularModel {
         throw .malformed(
           path: path, detail: "the target's mean and standard deviation must be finite, the deviation above 0")
       }
-      if version < 3 || record.classNames != nil || record.threshold != nil || record.calibration != nil {
+      if version < 3 || classNames != nil || record.threshold != nil || record.calibration != nil {
         throw .malformed(
           path: path,
           detail: "a regression model (with a target) is version 3 and has no classes, threshold or calibration")
