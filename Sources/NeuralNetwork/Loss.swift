@@ -364,10 +364,22 @@ public enum Losses {
   static func _mse<Y: MatrixOperand<S>, S: BLASScalar>(
     _ predictions: Matrix<S>, _ labels: Y, _ weights: Matrix<S>?, gradient: inout Matrix<S>, writeGradient: Bool
   ) -> S {
-    _check(predictions, labels, weights, "meanSquaredError", "predictions")
+    _pointwise(predictions, labels, weights, gradient: &gradient, writeGradient: writeGradient, "meanSquaredError") {
+      d in (d * d, 2 * d)
+    }
+  }
+
+  /// A loss that is a mean over every output of `ℓ(a − y)`: `loss(d)` gives
+  /// ℓ(d) and ℓ′(d); the gradient is ℓ′(d) / n_L times the example's weight.
+  @inlinable
+  static func _pointwise<Y: MatrixOperand<S>, S: BLASScalar>(
+    _ predictions: Matrix<S>, _ labels: Y, _ weights: Matrix<S>?, gradient: inout Matrix<S>, writeGradient: Bool,
+    _ name: String, _ loss: (S) -> (value: S, slope: S)
+  ) -> S {
+    _check(predictions, labels, weights, name, "predictions")
     let rows = predictions.rows
     let m = predictions.columns
-    let scale = 2 / S(rows)
+    let scale = 1 / S(rows)
     var total: S = 0
     predictions.withUnsafeBufferPointer { ap in
       labels.withUnsafeBufferPointer { yp in
@@ -378,9 +390,9 @@ public enum Losses {
               var column: S = 0
               for i in 0..<rows {
                 let k = j &* rows &+ i
-                let d = ap[k] - yp[k]
-                column += d * d
-                if writeGradient { da[k] = w * scale * d }
+                let (value, slope) = loss(ap[k] - yp[k])
+                column += value
+                if writeGradient { da[k] = w * scale * slope }
               }
               total += w * column
             }
@@ -412,33 +424,10 @@ public enum Losses {
   static func _huber<Y: MatrixOperand<S>, S: BLASScalar>(
     _ predictions: Matrix<S>, _ labels: Y, _ weights: Matrix<S>?, gradient: inout Matrix<S>, writeGradient: Bool
   ) -> S {
-    _check(predictions, labels, weights, "huber", "predictions")
-    let rows = predictions.rows
-    let m = predictions.columns
-    let scale = 1 / S(rows)
-    var total: S = 0
-    predictions.withUnsafeBufferPointer { ap in
-      labels.withUnsafeBufferPointer { yp in
-        gradient.withUnsafeMutableBufferPointer { da in
-          _withWeights(weights) { wp in
-            for j in 0..<m {
-              let w = wp?[j] ?? 1
-              var column: S = 0
-              for i in 0..<rows {
-                let k = j &* rows &+ i
-                let d = ap[k] - yp[k]
-                // The slope d inside [−1, 1], ±1 beyond.
-                let slope = Swift.min(Swift.max(d, -1), 1)
-                column += Swift.abs(d) <= 1 ? d * d / 2 : Swift.abs(d) - 0.5
-                if writeGradient { da[k] = w * scale * slope }
-              }
-              total += w * column
-            }
-          }
-        }
-      }
+    // Squared within one unit, absolute beyond: the slope d inside [−1, 1], ±1 outside.
+    _pointwise(predictions, labels, weights, gradient: &gradient, writeGradient: writeGradient, "huber") { d in
+      (Swift.abs(d) <= 1 ? d * d / 2 : Swift.abs(d) - 0.5, Swift.min(Swift.max(d, -1), 1))
     }
-    return total / S(m * rows)
   }
 
   // MARK: L2 regularisation
