@@ -8,7 +8,10 @@ extension BLASNetCommand {
       abstract: "Print a trained model's metrics on a labelled CSV file.")
 
     @OptionGroup var options: ModelOptions
-    @Option(help: "Resamples of the 95 % bootstrap intervals of the metrics; 0: none.")
+    @Option(
+      help:
+        "Resamples of the 95 % bootstrap intervals of the metrics (fewer for files over 200,000 rows, at least 100); 0: none."
+    )
     var bootstrap = 1000
     @Option(help: "Seeds the bootstrap resamples.")
     var seed: UInt64 = 42

@@ -166,7 +166,8 @@ struct TrainingArguments: ParsableArguments {
   var keepProb: Double = 1
   @Option(
     help:
-      "Resamples of the 95 % bootstrap intervals of the validation and test metrics (seeded by --seed); 0: none.")
+      "Resamples of the 95 % bootstrap intervals of the validation and test metrics (seeded by --seed; fewer for splits over 200,000 rows, at least 100); 0: none."
+  )
   var bootstrap = 1000
   @Option(help: "Seed for the weights, the split, shuffling and dropout.")
   var seed: UInt64 = 42

@@ -89,7 +89,8 @@ extension TabularModel {
     /// a split by ``testFraction``.
     package var testRows: [Int]?
     /// Resamples of the bootstrap intervals of the validation and test
-    /// metrics (seeded by ``seed``); 0: none.
+    /// metrics (seeded by ``seed``; fewer for splits of more than 200,000
+    /// rows, see `BootstrapIntervals.affordable(_:examples:)`); 0: none.
     public var bootstrap = 1000
     /// Whether a CSV file is read in a stream through a cache of its encoded rows.
     public var streaming: Streaming = .automatic
@@ -314,8 +315,9 @@ extension TabularModel {
     public init(name: String, predicted: [Double], actual: [Double], bootstrap: Int = 0, seed: UInt64 = 0) {
       self.name = name
       regression = RegressionMetrics(predicted: predicted, actual: actual)
-      if bootstrap > 0 {
-        intervals = .regression(predicted: predicted, actual: actual, resamples: bootstrap, seed: seed)
+      let resamples = BootstrapIntervals.affordable(bootstrap, examples: actual.count)
+      if resamples > 0 {
+        intervals = .regression(predicted: predicted, actual: actual, resamples: resamples, seed: seed)
       }
     }
 
@@ -327,6 +329,7 @@ extension TabularModel {
       seed: UInt64 = 0
     ) {
       self.name = name
+      let resamples = BootstrapIntervals.affordable(bootstrap, examples: classes.count)
       calibration =
         p.rows == 1
         ? CalibrationMetrics(positiveProbabilities: p.elements, positive: classes.map { $0 == 1 })
@@ -334,17 +337,17 @@ extension TabularModel {
       if p.rows == 1 {
         let targets = Matrix<Float>(row: classes.map(Float.init))
         binary = BinaryMetrics(probabilities: p, labels: targets, threshold: Float(threshold))
-        if bootstrap > 0 {
+        if resamples > 0 {
           intervals = .binary(
-            scores: p.elements, positive: classes.map { $0 == 1 }, threshold: Float(threshold), resamples: bootstrap,
+            scores: p.elements, positive: classes.map { $0 == 1 }, threshold: Float(threshold), resamples: resamples,
             seed: seed)
         }
       } else {
         let predicted = p.argmaxOfEachColumn()
         multiclass = MulticlassMetrics(predicted: predicted, actual: classes, classCount: p.rows)
-        if bootstrap > 0 {
+        if resamples > 0 {
           intervals = .multiclass(
-            predicted: predicted, actual: classes, classCount: p.rows, resamples: bootstrap, seed: seed)
+            predicted: predicted, actual: classes, classCount: p.rows, resamples: resamples, seed: seed)
         }
       }
     }

@@ -493,3 +493,14 @@ let tables = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletin
     #expect(report.columns.count == 3)
   }
 }
+
+@Suite struct AffordableBootstrapTests {
+  @Test func largeSplitsDrawFewerResamples() {
+    #expect(BootstrapIntervals.affordable(1000, examples: 114) == 1000)
+    #expect(BootstrapIntervals.affordable(1000, examples: 200_000) == 1000)
+    #expect(BootstrapIntervals.affordable(1000, examples: 1_660_000) == 120)
+    #expect(BootstrapIntervals.affordable(1000, examples: 8_300_000) == 100)
+    #expect(BootstrapIntervals.affordable(50, examples: 8_300_000) == 50)
+    #expect(BootstrapIntervals.affordable(0, examples: 10) == 0)
+  }
+}
