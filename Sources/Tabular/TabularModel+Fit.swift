@@ -544,7 +544,13 @@ struct Fitter {
       recordCostEvery: Swift.max(1, plan.epochs / 100), earlyStopping: plan.earlyStopping)
     let yTrain = try targets(train)
     let xTrain = train.mapped == nil ? scaler.transform(train.x) : .zeros(0, 0)
-    try checkL2(network: network, x: train.mapped == nil ? xTrain : train.sample(scaler), y: yTrain)
+    if train.mapped == nil {
+      try checkL2(network: network, x: xTrain, y: yTrain)
+    } else if options.resolvedL2 > 0 {
+      // Mapped rows: the first few thousand training examples and their labels.
+      let sample = train.sample(scaler)
+      try checkL2(network: network, x: sample, y: DataSplit.columns(yTrain, Array(0..<sample.columns)))
+    }
     let exampleWeights: Matrix<Float>? = weightsOfClasses.map {
       DataSplit.exampleWeights(classIndices: classes.indices(trainLabels), classWeights: $0)
     }

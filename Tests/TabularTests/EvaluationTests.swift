@@ -504,3 +504,29 @@ let tables = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletin
     #expect(BootstrapIntervals.affordable(0, examples: 10) == 0)
   }
 }
+
+@Suite struct StreamedDefaultsTests {
+  /// A streamed table of more than 4,096 training rows with the default L2:
+  /// the L2 check reads a sample of the mapped rows, and must take the
+  /// labels of that sample (it once took all of them and trapped).
+  @Test func aLargeStreamedTableTrainsWithTheDefaultL2() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("streamed-l2-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var random = Xoshiro256StarStar(seed: 4)
+    var text = "a,b,label\n"
+    for _ in 0..<8000 {
+      let (a, b) = (random.nextStandardNormal(), random.nextStandardNormal())
+      text += "\(a),\(b),\(a + 0.5 * b > 0 ? 1 : 0)\n"
+    }
+    let path = folder.appendingPathComponent("t.csv").path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    var o = TabularModel.FitOptions()
+    o.streaming = .always
+    o.epochs = 2
+    let report = try TabularModel.fit(.csvFile(path), options: o)
+    #expect(report.preparation.cacheFolder != nil && report.preparation.plan.l2 == 0.3)
+    #expect(report.preparation.trainCount > 4096)
+    #expect(try #require(report.metrics.last?.binary?.accuracy) > 0.9)
+  }
+}
