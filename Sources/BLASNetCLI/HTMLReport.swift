@@ -186,9 +186,7 @@ extension Report {
     let cells = metricCells(fitted.metrics)
     page.table(
       header: [""] + fitted.metrics.map(\.name), rows: cells.map { [$0.name] + $0.cells },
-      caption: fitted.metrics.contains { $0.intervals != nil }
-        ? "95 % bootstrap intervals (\(fitted.metrics.compactMap(\.intervals).first!.resamples) resamples) in brackets"
-        : nil)
+      caption: Report.intervalNote(fitted.metrics).map { $0 + ", in brackets" })
     if !model.isRegression {
       if model.network.outputSize == 1 {
         page.paragraph(

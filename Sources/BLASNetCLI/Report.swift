@@ -44,6 +44,18 @@ struct Report {
     }
   }
 
+  /// "95 % bootstrap intervals from 1000 resamples of the rows", naming each
+  /// set's count when they differ (a large split draws fewer); nil without intervals.
+  static func intervalNote(_ sets: [TabularModel.SplitMetrics]) -> String? {
+    let counts = sets.compactMap { s in s.intervals.map { (s.name, $0.resamples) } }
+    guard let first = counts.first else { return nil }
+    if counts.allSatisfy({ $0.1 == first.1 }) {
+      return "95 % bootstrap intervals from \(first.1) resamples of the rows"
+    }
+    return "95 % bootstrap intervals from " + counts.map { "\($0.1) (\($0.0))" }.joined(separator: " and ")
+      + " resamples of the rows"
+  }
+
   /// Metrics side by side for each data set, then the confusion matrix of
   /// the last (and for several classes, its per-class report).
   func table(_ sets: [TabularModel.SplitMetrics], thresholdNote: String? = nil) -> String {
@@ -56,9 +68,7 @@ struct Report {
         + cells.map { String(repeating: " ", count: max(0, columnWidth - $0.count)) + $0 }.joined()
     }
     var lines = [row("", sets.map(\.name))] + metricCells(sets).map { row($0.name, $0.cells) }
-    if let b = sets.lazy.compactMap(\.intervals).first {
-      lines.append("(95 % bootstrap intervals from \(b.resamples) resamples of the rows)")
-    }
+    if let note = Self.intervalNote(sets) { lines.append("(\(note))") }
     var confusion: [[Int]] = []
     var perClass: MulticlassMetrics?
     if model.isRegression {

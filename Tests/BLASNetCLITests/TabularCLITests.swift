@@ -428,7 +428,7 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
       }
       // Four charts: cost, ROC, reliability, importance; the intervals in the table.
       #expect(html.components(separatedBy: "<svg ").count - 1 == 4)
-      #expect(html.contains("95 % bootstrap intervals (1000 resamples)"))
+      #expect(html.contains("95 % bootstrap intervals from 1000 resamples of the rows, in brackets"))
       #expect(html.contains("<th>accuracy</th>") && html.contains("–"))
       // Every element opened is closed (a rough check of well-formedness).
       for tag in ["table", "figure", "svg", "tr", "p", "h2"] {
@@ -437,5 +437,22 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
             == html.components(separatedBy: "</\(tag)>").count - 1, "\(tag)")
       }
     }
+  }
+}
+
+@Suite struct IntervalNoteTests {
+  @Test func differentResampleCountsAreNamedPerSplit() {
+    func set(_ name: String, _ resamples: Int) -> TabularModel.SplitMetrics {
+      var s = TabularModel.SplitMetrics(name: name)
+      s.intervals = .multiclass(predicted: [0, 1, 1], actual: [0, 1, 0], classCount: 2, resamples: resamples)
+      return s
+    }
+    #expect(Report.intervalNote([TabularModel.SplitMetrics(name: "train")]) == nil)
+    #expect(
+      Report.intervalNote([TabularModel.SplitMetrics(name: "train"), set("validation", 50), set("test", 50)])
+        == "95 % bootstrap intervals from 50 resamples of the rows")
+    #expect(
+      Report.intervalNote([set("validation", 150), set("test", 120)])
+        == "95 % bootstrap intervals from 150 (validation) and 120 (test) resamples of the rows")
   }
 }
