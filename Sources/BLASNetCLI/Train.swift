@@ -139,7 +139,9 @@ struct TrainingArguments: ParsableArguments {
       valueName: "loss"))
   var loss: TabularModel.RegressionLoss = .squaredError
   @Option(
-    help: ArgumentHelp("Hidden layer sizes, comma-separated.", valueName: "sizes"), transform: HiddenLayers.parse)
+    help: ArgumentHelp(
+      "Hidden layer sizes, comma-separated (default: 100, one layer of 100 units).", valueName: "sizes"),
+    transform: HiddenLayers.parse)
   var layers = HiddenLayers(sizes: [100])
   @Option(help: "Hidden activation: relu, leaky-relu, tanh, sigmoid or linear.")
   var activation = HiddenActivation(.relu)
