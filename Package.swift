@@ -86,5 +86,7 @@ let package = Package(
     .executableTarget(name: "fuzz-model", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-model"),
     .executableTarget(name: "fuzz-npy", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-npy"),
     .executableTarget(name: "fuzz-cache", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-cache"),
+    .executableTarget(
+      name: "fuzz-safetensors", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-safetensors"),
   ]
 )

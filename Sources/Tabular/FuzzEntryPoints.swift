@@ -70,6 +70,24 @@ package enum FuzzEntryPoints {
     }
   }
 
+  /// safetensors bytes parsed and assembled into a model (no file: the
+  /// parser reads bytes); a model that comes out must save and predict an
+  /// all-zero example to probabilities.
+  package static func safetensors(_ bytes: [UInt8]) {
+    do {
+      let tensors = try SafeTensors.read(bytes, path: "fuzz.safetensors")
+      let report = try TabularModel.assemble(tensors, path: "fuzz.safetensors", activations: nil)
+      let x = Matrix<Float>.zeros(report.model.network.inputSize, 1)
+      let p = report.model.network.predict(x)
+      if !p.elements.allSatisfy({ $0.isNaN || ($0 >= 0 && $0 <= 1) }) {
+        fatalError("an imported model's output \(p.elements) is not a probability")
+      }
+      _ = try report.model.encoded()
+    } catch {
+      _ = "\(error)"
+    }
+  }
+
   /// `.npy` bytes written to a file and opened as `NPYArray` (the header
   /// parsed and checked against the file's size); an array that opens has
   /// its first and last columns gathered, plain and transposed, as Float, and

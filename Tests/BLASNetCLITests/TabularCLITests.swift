@@ -456,3 +456,30 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
         == "95 % bootstrap intervals from 150 (validation) and 120 (test) resamples of the rows")
   }
 }
+
+@Suite(.serialized) struct ImportCLITests {
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("TabularTests/Fixtures/interchange")
+
+  @Test func importThenPredict() throws {
+    try withTemporaryFolder { folder in
+      let weights = Self.fixtures.appendingPathComponent("mlp.safetensors").path
+      let r = try CLI.run(["import", weights, "--save", "m.json"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("3 layers (0.weight, 0.bias; 2.weight, 2.bias; 4.weight, 4.bias)"), "\(r.stdout)")
+      #expect(r.stdout.contains("Network [5 → 8 ReLU → 4 ReLU → 1 sigmoid]"))
+      let p = try CLI.run(
+        ["predict", "--model", "m.json", "--data", Self.fixtures.appendingPathComponent("inputs.csv").path], in: folder)
+      #expect(p.status == 0, "\(p.stderr)")
+      #expect(p.stdout.split(separator: "\n").count == 1001)
+      // A bad activation list and a damaged file: errors, and no model written.
+      let bad = try CLI.run(
+        ["import", weights, "--save", "n.json", "--activations", "relu,wobble,sigmoid"], in: folder)
+      #expect(bad.status != 0 && bad.stderr.contains("\"wobble\" is not an activation"), "\(bad.stderr)")
+      try Data([1, 2, 3]).write(to: folder.appendingPathComponent("cut.safetensors"))
+      let cut = try CLI.run(["import", "cut.safetensors", "--save", "n.json"], in: folder)
+      #expect(cut.status != 0 && cut.stderr.contains("shorter than the 8-byte header length"), "\(cut.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("n.json").path))
+    }
+  }
+}

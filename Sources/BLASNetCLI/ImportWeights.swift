@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import NeuralNetwork
+import Tabular
+
+extension BLASNetCommand {
+  struct ImportWeights: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "import",
+      abstract:
+        "Turn another framework's weights into a BLASNet model file: a safetensors file of an nn.Sequential of Linear layers (0.weight, 0.bias, 2.weight, …).",
+      discussion:
+        "The model's inputs are plain numeric columns x1, x2, … (no encoding, no standardisation); its classes 0, 1, … (or a number when the last activation is identity)."
+    )
+
+    @Argument(help: "The weights file (.safetensors).")
+    var file: String
+    @Option(help: "Where to save the model (written atomically).")
+    var save: String
+    @Option(
+      help: ArgumentHelp(
+        "One activation per layer, comma-separated (default: relu on hidden layers, sigmoid or softmax on the last).",
+        valueName: "list"))
+    var activations: String?
+
+    func run() throws {
+      var chosen: [Activation]?
+      if let activations {
+        chosen = []
+        for name in activations.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+          guard let a = Activation(name: name) else {
+            throw CLIError(
+              "--activations: \(quoted(name)) is not an activation (relu, leaky-relu, tanh, sigmoid, identity, softmax)"
+            )
+          }
+          chosen!.append(a)
+        }
+      }
+      try OutputPaths.check(outputs: [("--save", save)], inputs: [("weights", file)])
+      let report: TabularModel.ImportReport
+      do {
+        report = try TabularModel.importWeights(safetensors: file, activations: chosen)
+      } catch {
+        throw CLIError("\(error)")
+      }
+      print(
+        "Read:    \(file): \(report.layers.count) layers (\(report.layers.map { "\($0.weight), \($0.bias)" }.joined(separator: "; ")))"
+      )
+      print("Network: \(report.model.network)  (\(report.model.network.parameterCount) parameters)")
+      if report.largestRounding > 0 {
+        print(
+          "Rounded: float64 to Float, the largest relative change \(String(format: "%.2g", report.largestRounding))")
+      }
+      let data: Data
+      do {
+        data = try report.model.encoded()
+      } catch {
+        throw CLIError("\(error)")
+      }
+      try OutputPaths.write(data, to: save)
+      print(
+        "Saved the model to \(save) (inputs \(report.model.featureNames!.prefix(3).joined(separator: ", "))\(report.model.network.inputSize > 3 ? ", …" : ""))"
+      )
+    }
+  }
+}

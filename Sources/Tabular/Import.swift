@@ -1,0 +1,269 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+
+/// Why a weights file could not become a model: each case names the file and
+/// what in it is wrong.
+public enum ImportError: Error, Equatable, Sendable, CustomStringConvertible {
+  case cannotRead(path: String, reason: String)
+  /// The container itself is damaged: a header that does not parse, an
+  /// offset outside the file, a tensor whose bytes do not match its shape.
+  case malformed(path: String, detail: String)
+  /// A tensor the importer does not know what to do with.
+  case unknownTensor(path: String, name: String, expected: String)
+  /// A tensor of an element type the importer does not read.
+  case unsupportedType(path: String, name: String, dtype: String)
+  /// A layer without its weight or its bias.
+  case missing(path: String, name: String)
+  /// A tensor whose shape does not fit its neighbours.
+  case shape(path: String, name: String, found: [Int], expected: String)
+  /// A weight that is NaN or infinite (or beyond Float's range).
+  case notFinite(path: String, name: String, index: Int)
+  /// The activations do not fit the layers.
+  case activations(String)
+
+  public var description: String {
+    switch self {
+    case .cannotRead(let p, let r): return "\(p): cannot read the file: \(r)"
+    case .malformed(let p, let d): return "\(p): not a valid weights file: \(d)"
+    case .unknownTensor(let p, let n, let e): return "\(p): tensor \(quoted(n)) is not \(e)"
+    case .unsupportedType(let p, let n, let t):
+      return "\(p): tensor \(quoted(n)) holds \(t); the importer reads F32 and F64"
+    case .missing(let p, let n): return "\(p): tensor \(quoted(n)) is missing"
+    case .shape(let p, let n, let f, let e): return "\(p): tensor \(quoted(n)) has shape \(f); expected \(e)"
+    case .notFinite(let p, let n, let i):
+      return "\(p): tensor \(quoted(n)) has a value that is not finite (element \(i))"
+    case .activations(let s): return s
+    }
+  }
+}
+
+extension TabularModel {
+  /// A network brought in from another framework's weights.
+  public struct ImportReport: Sendable {
+    /// The model: numeric inputs `x1…xn`, classes `0`, `1`, … (or a
+    /// regression for a linear single output).
+    public var model: TabularModel
+    /// The tensors each layer came from, in order (weight, bias).
+    public var layers: [(weight: String, bias: String)]
+    /// The largest relative rounding of a value converted from float64 to Float (0 for float32 files).
+    public var largestRounding: Double
+  }
+
+  /// Reads a safetensors file (PyTorch's common format: an 8-byte
+  /// little-endian header length, a JSON header naming each tensor's dtype,
+  /// shape and byte range, then the raw little-endian data) holding an
+  /// `nn.Sequential` of `Linear` layers: `0.weight` (out × in), `0.bias`
+  /// (out), `2.weight`, … (any prefix, such as `net.0.weight`, as long as
+  /// the last part before `weight`/`bias` is the layer's index).
+  ///
+  /// - Parameter activations: one per layer; nil: ReLU on the hidden
+  ///   layers, and a sigmoid (one output) or softmax (more) on the last.
+  /// - Throws: ``ImportError`` naming the tensor and what is wrong with it;
+  ///   nothing is returned from a damaged or hostile file.
+  public static func importWeights(safetensors path: String, activations: [Activation]? = nil) throws(ImportError)
+    -> ImportReport
+  {
+    let bytes: [UInt8]
+    do {
+      bytes = try CSVFile.readBytes(path)
+    } catch {
+      throw .cannotRead(path: path, reason: "\(error)")
+    }
+    let tensors = try SafeTensors.read(bytes, path: path)
+    return try assemble(tensors, path: path, activations: activations)
+  }
+
+  /// Layers from named tensors: `<prefix>.<index>.weight` / `.bias`, in index order.
+  static func assemble(_ tensors: [SafeTensors.Tensor], path: String, activations: [Activation]?) throws(ImportError)
+    -> ImportReport
+  {
+    var weights: [Int: SafeTensors.Tensor] = [:]
+    var biases: [Int: SafeTensors.Tensor] = [:]
+    for t in tensors {
+      let parts = t.name.split(separator: ".", omittingEmptySubsequences: false)
+      guard parts.count >= 2, let index = Int(parts[parts.count - 2]), index >= 0,
+        parts.last == "weight" || parts.last == "bias"
+      else {
+        throw .unknownTensor(
+          path: path, name: t.name, expected: "a layer's weight or bias (N.weight, N.bias as nn.Sequential names them)")
+      }
+      if parts.last == "weight" {
+        if weights[index] != nil { throw .malformed(path: path, detail: "two weights for layer \(index)") }
+        weights[index] = t
+      } else {
+        if biases[index] != nil { throw .malformed(path: path, detail: "two biases for layer \(index)") }
+        biases[index] = t
+      }
+    }
+    let indices = Set(weights.keys).union(biases.keys).sorted()
+    guard !indices.isEmpty else { throw .malformed(path: path, detail: "it holds no tensor") }
+    var parameters: [String: Matrix<Float>] = [:]
+    var layers: [(String, String)] = []
+    var sizes: [Int] = []
+    var rounding = 0.0
+    for (l, index) in indices.enumerated() {
+      guard let w = weights[index] else {
+        throw .missing(path: path, name: biases[index]!.name.dropLast(4) + "weight")
+      }
+      guard let b = biases[index] else { throw .missing(path: path, name: w.name.dropLast(6) + "bias") }
+      guard w.shape.count == 2, w.shape[0] >= 1, w.shape[1] >= 1 else {
+        throw .shape(path: path, name: w.name, found: w.shape, expected: "2 dimensions, out × in")
+      }
+      let (out, input) = (w.shape[0], w.shape[1])
+      if let previous = sizes.last, previous != input {
+        throw .shape(
+          path: path, name: w.name, found: w.shape,
+          expected: "[\(out), \(previous)]: its inputs are the \(previous) outputs of the layer before")
+      }
+      guard b.shape == [out] || b.shape == [out, 1] else {
+        throw .shape(path: path, name: b.name, found: b.shape, expected: "[\(out)], one per output of \(w.name)")
+      }
+      if sizes.isEmpty { sizes.append(input) }
+      sizes.append(out)
+      let (wv, wr) = try w.floats(path: path)
+      let (bv, br) = try b.floats(path: path)
+      rounding = Swift.max(rounding, wr, br)
+      parameters["W\(l + 1)"] = try! Matrix(rows: out, columns: input, rowMajor: wv)
+      parameters["b\(l + 1)"] = try! Matrix(rows: out, columns: 1, columnMajor: bv)
+      layers.append((w.name, b.name))
+    }
+    let depth = layers.count
+    let outputs = sizes.last!
+    let chosen = activations ?? (Array(repeating: .relu, count: depth - 1) + [outputs == 1 ? .sigmoid : .softmax])
+    guard chosen.count == depth else {
+      throw .activations(
+        "\(depth) layers need \(depth) activations (hidden ones, then the output's); got \(chosen.count): \(chosen.map(\.rawValue).joined(separator: ","))"
+      )
+    }
+    let network: Network<Float>
+    do {
+      network = try Network(parameters: parameters, activations: chosen)
+    } catch {
+      throw .activations("\(path): \(error)")
+    }
+    let regression = outputs == 1 && chosen.last == .identity
+    let model = TabularModel(
+      network: network, featureNames: (1...sizes[0]).map { "x\($0)" }, labelName: nil,
+      classNames: regression ? nil : (0..<Swift.max(2, outputs)).map(String.init),
+      target: regression ? TargetScale(mean: 0, standardDeviation: 1) : nil)
+    if let problem = outputProblem(network, regression: regression) {
+      throw .activations(
+        "\(problem) (give --activations ending in sigmoid, softmax, or identity for a number)")
+    }
+    return ImportReport(model: model, layers: layers, largestRounding: rounding)
+  }
+}
+
+/// The safetensors container: `u64` header length (little-endian), a JSON
+/// object `{name: {"dtype", "shape", "data_offsets": [begin, end]}}` (and an
+/// optional `__metadata__`), then the tensors' bytes.
+enum SafeTensors {
+  struct Tensor {
+    var name: String
+    var dtype: String
+    var shape: [Int]
+    /// The tensor's bytes.
+    var data: ArraySlice<UInt8>
+
+    /// The values as Float (row-major, as stored), and the largest relative
+    /// rounding of a float64 value.
+    func floats(path: String) throws(ImportError) -> ([Float], Double) {
+      var values: [Float] = []
+      values.reserveCapacity(shape.reduce(1, *))
+      var rounding = 0.0
+      switch dtype {
+      case "F32":
+        data.withUnsafeBytes { raw in
+          for k in 0..<(raw.count / 4) {
+            values.append(Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self).littleEndian))
+          }
+        }
+      case "F64":
+        data.withUnsafeBytes { raw in
+          for k in 0..<(raw.count / 8) {
+            let v = Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self).littleEndian)
+            let f = Float(v)
+            if v != 0 && v.isFinite && f.isFinite {
+              rounding = Swift.max(rounding, Swift.abs(Double(f) - v) / Swift.abs(v))
+            }
+            values.append(f)
+          }
+        }
+      default:
+        throw .unsupportedType(path: path, name: name, dtype: dtype)
+      }
+      if let k = values.firstIndex(where: { !$0.isFinite }) { throw .notFinite(path: path, name: name, index: k) }
+      return (values, rounding)
+    }
+  }
+
+  static let elementSizes = [
+    "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1, "U16": 2,
+    "U32": 4, "U64": 8, "F8_E4M3": 1, "F8_E5M2": 1,
+  ]
+
+  static func read(_ bytes: [UInt8], path: String) throws(ImportError) -> [Tensor] {
+    guard bytes.count >= 8 else {
+      throw .malformed(path: path, detail: "\(bytes.count) bytes: shorter than the 8-byte header length")
+    }
+    var length: UInt64 = 0
+    for k in 0..<8 { length |= UInt64(bytes[k]) << (8 * UInt64(k)) }
+    guard length <= UInt64(bytes.count - 8), length <= 100 << 20 else {
+      throw .malformed(
+        path: path, detail: "the header claims \(length) bytes, but the file has \(bytes.count - 8) after its length")
+    }
+    let headerEnd = 8 + Int(length)
+    let object: Any
+    do {
+      object = try JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd]))
+    } catch {
+      throw .malformed(path: path, detail: "the header is not JSON")
+    }
+    guard let header = object as? [String: Any] else {
+      throw .malformed(path: path, detail: "the header is not a JSON object")
+    }
+    let dataLength = bytes.count - headerEnd
+    var tensors: [Tensor] = []
+    for (name, value) in header where name != "__metadata__" {
+      guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
+        let shapeValues = entry["shape"] as? [Any], let offsets = entry["data_offsets"] as? [Any], offsets.count == 2
+      else {
+        throw .malformed(path: path, detail: "tensor \(quoted(name)) lacks a dtype, shape or data_offsets [begin, end]")
+      }
+      let shape = shapeValues.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
+      let range = offsets.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
+      guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 && $0 <= 1 << 31 }), range.count == 2 else {
+        throw .malformed(
+          path: path, detail: "tensor \(quoted(name)) has a shape or offsets that are not whole numbers ≥ 0")
+      }
+      guard range[0] >= 0, range[0] <= range[1], range[1] <= dataLength else {
+        throw .malformed(
+          path: path,
+          detail:
+            "tensor \(quoted(name)) lies at bytes \(range[0])–\(range[1]) of a data section of \(dataLength) bytes")
+      }
+      guard let size = elementSizes[dtype] else {
+        throw .unsupportedType(path: path, name: name, dtype: dtype)
+      }
+      var count = 1
+      for d in shape {
+        let (product, overflow) = count.multipliedReportingOverflow(by: d)
+        guard !overflow else {
+          throw .malformed(path: path, detail: "tensor \(quoted(name)) has an impossible shape \(shape)")
+        }
+        count = product
+      }
+      guard count.multipliedReportingOverflow(by: size) == (range[1] - range[0], false) else {
+        throw .malformed(
+          path: path,
+          detail:
+            "tensor \(quoted(name)) is \(shape) of \(dtype) (\(count) × \(size) bytes) but holds \(range[1] - range[0]) bytes"
+        )
+      }
+      tensors.append(
+        Tensor(name: name, dtype: dtype, shape: shape, data: bytes[(headerEnd + range[0])..<(headerEnd + range[1])]))
+    }
+    return tensors.sorted { $0.name < $1.name }
+  }
+}
