@@ -57,8 +57,10 @@ extension TabularModel {
   /// (out), `2.weight`, … (any prefix, such as `net.0.weight`, as long as
   /// the last part before `weight`/`bias` is the layer's index).
   ///
-  /// - Parameter activations: one per layer; nil: ReLU on the hidden
-  ///   layers, and a sigmoid (one output) or softmax (more) on the last.
+  /// - Parameters:
+  ///   - path: the `.safetensors` file.
+  ///   - activations: one per layer; nil: ReLU on the hidden layers, and a
+  ///     sigmoid (one output) or softmax (more) on the last.
   /// - Throws: ``ImportError`` naming the tensor and what is wrong with it;
   ///   nothing is returned from a damaged or hostile file.
   public static func importWeights(safetensors path: String, activations: [Activation]? = nil) throws(ImportError)
