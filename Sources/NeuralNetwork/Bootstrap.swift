@@ -55,8 +55,9 @@ public struct BootstrapIntervals: Sendable {
     scores: [Float], positive: [Bool], threshold: Float, resamples: Int = 1000, level: Double = 0.95,
     seed: UInt64 = 0
   ) -> BootstrapIntervals {
-    precondition(
-      scores.count == positive.count, "BootstrapIntervals.binary: \(scores.count) scores for \(positive.count) labels")
+    if scores.count != positive.count {
+      shapeFailure("BootstrapIntervals.binary: \(scores.count) scores for \(positive.count) labels; they must be equal")
+    }
     // Sorted once, and the examples kept in that order: a resample draws
     // examples uniformly, so it can draw sorted positions, and each metric
     // is then one sequential pass (the AUC's too).
@@ -107,9 +108,10 @@ public struct BootstrapIntervals: Sendable {
   public static func multiclass(
     predicted: [Int], actual: [Int], classCount: Int, resamples: Int = 1000, level: Double = 0.95, seed: UInt64 = 0
   ) -> BootstrapIntervals {
-    precondition(
-      predicted.count == actual.count,
-      "BootstrapIntervals.multiclass: \(predicted.count) predictions for \(actual.count) labels")
+    if predicted.count != actual.count {
+      shapeFailure(
+        "BootstrapIntervals.multiclass: \(predicted.count) predictions for \(actual.count) labels; they must be equal")
+    }
     @Sendable func metrics(_ w: [Int32]) -> [Double?] {
       var hits = [Int](repeating: 0, count: classCount)
       var predictedCount = hits
@@ -142,9 +144,10 @@ public struct BootstrapIntervals: Sendable {
   public static func regression(
     predicted: [Double], actual: [Double], resamples: Int = 1000, level: Double = 0.95, seed: UInt64 = 0
   ) -> BootstrapIntervals {
-    precondition(
-      predicted.count == actual.count,
-      "BootstrapIntervals.regression: \(predicted.count) predictions for \(actual.count) values")
+    if predicted.count != actual.count {
+      shapeFailure(
+        "BootstrapIntervals.regression: \(predicted.count) predictions for \(actual.count) values; they must be equal")
+    }
     @Sendable func metrics(_ w: [Int32]) -> [Double?] {
       var (n, absolute, squared, sum, sumOfSquares) = (0.0, 0.0, 0.0, 0.0, 0.0)
       for i in 0..<w.count where w[i] != 0 {
@@ -171,7 +174,9 @@ public struct BootstrapIntervals: Sendable {
     names: [String], count n: Int, resamples: Int, level: Double, seed: UInt64,
     metrics: @Sendable ([Int32]) -> [Double?]
   ) -> BootstrapIntervals {
-    precondition(resamples >= 0 && level > 0 && level < 1, "BootstrapIntervals: resamples \(resamples), level \(level)")
+    if resamples < 0 || !(level > 0 && level < 1) {
+      shapeFailure("BootstrapIntervals: resamples must be ≥ 0 and the level in (0, 1); got \(resamples) and \(level)")
+    }
     let estimate = metrics([Int32](repeating: 1, count: n))
     let values = UnsafeMutableBufferPointer<Double>.allocate(capacity: resamples * names.count)
     defer { values.deallocate() }

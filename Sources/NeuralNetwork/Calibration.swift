@@ -31,7 +31,9 @@ public struct CalibrationMetrics: Sendable {
 
   /// Two classes: `p` the positive-class probability of each example.
   public init(positiveProbabilities p: [Float], positive: [Bool], binCount: Int = 10) {
-    precondition(p.count == positive.count, "CalibrationMetrics: \(p.count) probabilities for \(positive.count) labels")
+    if p.count != positive.count {
+      shapeFailure("CalibrationMetrics: \(p.count) probabilities for \(positive.count) labels; they must be equal")
+    }
     let y = positive.map { $0 ? 1.0 : 0.0 }
     let q = p.map(Double.init)
     brierScore = p.isEmpty ? .nan : zip(q, y).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(p.count)
@@ -41,9 +43,11 @@ public struct CalibrationMetrics: Sendable {
 
   /// Several classes: `probabilities` K × m (a column per example), `classes` the true class of each.
   public init(probabilities: Matrix<Float>, classes: [Int], binCount: Int = 10) {
-    precondition(
-      probabilities.columns == classes.count,
-      "CalibrationMetrics: \(probabilities.columns) columns of probabilities for \(classes.count) labels")
+    if probabilities.columns != classes.count {
+      shapeFailure(
+        "CalibrationMetrics: \(probabilities.columns) columns of probabilities for \(classes.count) labels; they must be equal"
+      )
+    }
     var brier = 0.0
     var confidence: [Double] = []
     var hit: [Double] = []

@@ -102,8 +102,9 @@ public struct RegressionMetrics: Sendable {
   public let r2: Double?
 
   public init(predicted: [Double], actual: [Double]) {
-    precondition(
-      predicted.count == actual.count, "RegressionMetrics: \(predicted.count) predictions for \(actual.count) values")
+    if predicted.count != actual.count {
+      shapeFailure("RegressionMetrics: \(predicted.count) predictions for \(actual.count) values; they must be equal")
+    }
     count = actual.count
     let n = Double(Swift.max(count, 1))
     let mean = actual.reduce(0, +) / n
