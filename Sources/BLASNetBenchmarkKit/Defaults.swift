@@ -89,16 +89,6 @@ public enum DefaultsBenchmark {
     guard let data = try? JSONSerialization.data(withJSONObject: job), (try? data.write(to: file)) != nil else {
       return nil
     }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, script, file.path]
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return try? JSONSerialization.jsonObject(with: output) as? [[String: Any]]
+    return runPythonJSON(python, script, file.path) as? [[String: Any]]
   }
 }

@@ -191,16 +191,22 @@ public enum InferenceBenchmark {
 
   /// One round of the Python peers, or nil if the script fails.
   static func runPeers(python: String, script: String, folder: URL) -> [String: Any]? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, script, folder.path]
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    runPythonJSON(python, script, folder.path) as? [String: Any]
   }
+}
+
+/// Runs `python script arguments…` and parses its standard output as JSON;
+/// nil when it cannot start, fails, or prints something else.
+func runPythonJSON(_ python: String, _ script: String, _ arguments: String...) -> Any? {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = [python, script] + arguments
+  let out = Pipe()
+  process.standardOutput = out
+  process.standardError = FileHandle.nullDevice
+  do { try process.run() } catch { return nil }
+  let data = out.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  guard process.terminationStatus == 0 else { return nil }
+  return try? JSONSerialization.jsonObject(with: data)
 }

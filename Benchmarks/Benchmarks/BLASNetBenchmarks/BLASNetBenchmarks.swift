@@ -1,7 +1,8 @@
 import BLASNetBenchmarkKit
 // Suites: gemm.{naive,blas}.n=N (square), gemm.blas.<network>.<product> (the
 // network-shaped products in their transpose forms), train.{blas,naive}.<network>
-// (one full-batch iteration), train.adam.<network> (an Adam step on the full batch
+// (one full-batch iteration), train.{meanSquaredError,huber}.wdbc (a regression's
+// full-batch iteration), train.adam.<network> (an Adam step on the full batch
 // and one on a 64-example view), predict.<network>, and `empty` (the harness's own
 // allocations, to subtract from the malloc counts).
 import Benchmark
@@ -71,6 +72,25 @@ let benchmarks: @Sendable () -> Void = {
       } setup: {
         let (x, y) = net.data()
         return (net.trainer(path: path), x, y)
+      }
+    }
+
+    // A regression's step: a linear output with mean squared error or Huber
+    // (the pointwise losses), full batch.
+    if net.name == "wdbc" {
+      for loss in [Loss.meanSquaredError, .huber] {
+        Benchmark("train.\(loss.rawValue).\(net.name)") {
+          (benchmark: Benchmark, state: (Trainer<Float>, Matrix<Float>, Matrix<Float>)) in
+          var (trainer, x, y) = state
+          trainer.step(x: x, y: y)
+          benchmark.startMeasurement()
+          for _ in benchmark.scaledIterations { blackHole(trainer.step(x: x, y: y)) }
+        } setup: {
+          let (x, y) = net.data()
+          let network = Network<Float>(sizes: net.sizes, hiddenActivation: .relu, outputActivation: .identity, seed: 3)
+          let options = TrainingOptions(optimizer: .gradientDescent(learningRate: 0.0075), loss: loss)
+          return (try! Trainer(network: network, options: options), x, y)
+        }
       }
     }
 
