@@ -46,8 +46,10 @@ func yes(_ answer: [String: Any]) throws -> [Double] {
 }
 
 @Suite struct ServeTests {
-  func app(_ options: ServeOptions = ServeOptions()) throws -> (some ApplicationProtocol, PredictionService) {
-    let service = PredictionService(model: try handModel(), options: options)
+  func app(_ options: ServeOptions = ServeOptions(), model: TabularModel? = nil) throws -> (
+    some ApplicationProtocol, PredictionService
+  ) {
+    let service = PredictionService(model: try model ?? handModel(), options: options)
     var logger = Logger(label: "test")
     logger.logLevel = .warning
     return (service.application(logger: logger), service)
@@ -88,9 +90,7 @@ func yes(_ answer: [String: Any]) throws -> [Double] {
     model.network = try Network<Float>(
       parameters: ["W1": model.network.weights(1), "b1": model.network.bias(1)], activations: [.identity])
     (model.classNames, model.threshold, model.target) = (nil, nil, TargetScale(mean: 10, standardDeviation: 2))
-    var logger = Logger(label: "test")
-    logger.logLevel = .warning
-    let app = PredictionService(model: model, options: ServeOptions()).application(logger: logger)
+    let (app, _) = try app(model: model)
     try await app.test(.router) { client in
       let body = #"[{"a": 5, "c": "y"}, {"a": null, "c": "x"}]"#
       try await client.execute(uri: "/v1/predict", method: .post, body: ByteBuffer(string: body)) { response in
