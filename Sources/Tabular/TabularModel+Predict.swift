@@ -307,9 +307,14 @@ extension TabularModel {
     var values: [Double] = []
     let notes = try streamChunks(path, requireLabel: true, keep: [], chunkBytes: 8 << 20) {
       (_, data, p, _) throws(TableError) in
-      try evaluation.checkLabels(data)
       outputs += p.elements
-      if isRegression { values += try data.targetValues() } else { classes += evaluation.classes.indices(data.labels!) }
+      if isRegression {
+        // Parsed once: targetValues() is the regression's label check.
+        values += try data.targetValues()
+      } else {
+        try evaluation.checkLabels(data)
+        classes += evaluation.classes.indices(data.labels!)
+      }
     }
     if let target {
       let metrics = SplitMetrics(
