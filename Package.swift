@@ -43,6 +43,8 @@ let package = Package(
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
     ),
     .systemLibrary(name: "CBLIS", providers: [.apt(["libblis-openmp-dev", "liblapacke-dev"])]),
+    // zlib, which inflates the members of compressed .npz archives.
+    .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(
       name: "LinearAlgebra",
       dependencies: [
@@ -52,7 +54,7 @@ let package = Package(
       exclude: ["README.md"]
     ),
     .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"], exclude: ["README.md"]),
-    .target(name: "Tabular", dependencies: ["NeuralNetwork", "LinearAlgebra"], exclude: ["README.md"]),
+    .target(name: "Tabular", dependencies: ["NeuralNetwork", "LinearAlgebra", "CZlib"], exclude: ["README.md"]),
     .target(
       name: "BLASNetCLI",
       dependencies: [
@@ -88,5 +90,6 @@ let package = Package(
     .executableTarget(name: "fuzz-cache", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-cache"),
     .executableTarget(
       name: "fuzz-safetensors", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-safetensors"),
+    .executableTarget(name: "fuzz-npz", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-npz"),
   ]
 )

@@ -8,12 +8,12 @@ extension BLASNetCommand {
     static let configuration = CommandConfiguration(
       commandName: "import",
       abstract:
-        "Turn another framework's weights into a BLASNet model file: a safetensors file of an nn.Sequential of Linear layers (0.weight, 0.bias, 2.weight, …).",
+        "Turn another framework's weights into a BLASNet model file: NumPy .npz (the course's W1/b1…, PyTorch's 0.weight/0.bias…, Keras's dense/kernel…) or a safetensors file of an nn.Sequential of Linear layers.",
       discussion:
         "The model's inputs are plain numeric columns x1, x2, … (no encoding, no standardisation); its classes 0, 1, … (or a number when the last activation is identity)."
     )
 
-    @Argument(help: "The weights file (.safetensors).")
+    @Argument(help: "The weights file (.npz, .safetensors).")
     var file: String
     @Option(help: "Where to save the model (written atomically).")
     var save: String
@@ -39,7 +39,7 @@ extension BLASNetCommand {
       try OutputPaths.check(outputs: [("--save", save)], inputs: [("weights", file)])
       let report: TabularModel.ImportReport
       do {
-        report = try TabularModel.importWeights(safetensors: file, activations: chosen)
+        report = try TabularModel.importWeights(file: file, activations: chosen)
       } catch {
         throw CLIError("\(error)")
       }

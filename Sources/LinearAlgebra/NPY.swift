@@ -242,15 +242,31 @@ public struct NPYArray: Sendable {
   public init(path: String) throws(NPYError) {
     self.path = path
     file = try MappedFile(path: path)
+    let header = try Self.readHeader(UnsafeRawBufferPointer(start: file.base, count: file.count), path: path)
+    (shape, dataType, fortranOrder, version, dataOffset) =
+      (header.shape, header.dataType, header.fortranOrder, header.version, header.dataOffset)
+  }
+
+  /// What the header of a `.npy` file says, checked against the bytes after it.
+  struct Header {
+    var shape: [Int]
+    var dataType: NPYDataType
+    var fortranOrder: Bool
+    var version: (major: Int, minor: Int)
+    var dataOffset: Int
+  }
+
+  /// Reads and checks the header of the `.npy` bytes `bytes` (the whole file):
+  /// magic, version, the dict, a shape of at most 2 dimensions, and enough
+  /// bytes after it for every element.
+  static func readHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws(NPYError) -> Header {
     func fail(_ problem: NPYError.Problem) -> NPYError { NPYError(path: path, problem: problem) }
-    let bytes = UnsafeRawBufferPointer(start: file.base, count: file.count)
     let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
     guard bytes.count >= 8, Array(bytes[0..<6]) == magic else {
       throw fail(.notNPY(found: Self.escaped(bytes.prefix(8))))
     }
     let (major, minor) = (Int(bytes[6]), Int(bytes[7]))
     guard (1...3).contains(major), minor == 0 else { throw fail(.unsupportedVersion(major: major, minor: minor)) }
-    version = (major, minor)
     let lengthBytes = major == 1 ? 2 : 4
     guard bytes.count >= 8 + lengthBytes else {
       throw fail(.malformedHeader("the file ends before the header's length", offset: bytes.count))
@@ -264,12 +280,12 @@ public struct NPYArray: Sendable {
           "the header is \(headerLength) bytes long but the file ends after \(bytes.count - headerStart)",
           offset: bytes.count))
     }
-    let header = Array(bytes[headerStart..<(headerStart + headerLength)])
-    if major < 3, let k = header.firstIndex(where: { $0 >= 0x80 }) {
+    let text = Array(bytes[headerStart..<(headerStart + headerLength)])
+    if major < 3, let k = text.firstIndex(where: { $0 >= 0x80 }) {
       throw fail(
         .malformedHeader("a byte that is not ASCII (version \(major) headers are ASCII)", offset: headerStart + k))
     }
-    var parser = HeaderParser(bytes: header, start: headerStart)
+    var parser = HeaderParser(bytes: text, start: headerStart)
     let fields: HeaderParser.Fields
     do {
       fields = try parser.parse()
@@ -277,11 +293,9 @@ public struct NPYArray: Sendable {
       throw fail(.malformedHeader(error.message, offset: error.offset))
     }
     guard let type = NPYDataType(descr: fields.descr) else { throw fail(.unsupportedType(fields.descr)) }
-    dataType = type
-    fortranOrder = fields.fortranOrder
-    shape = fields.shape
+    let shape = fields.shape
     guard shape.count <= 2 else { throw fail(.unsupportedShape(shape)) }
-    dataOffset = headerStart + headerLength
+    let dataOffset = headerStart + headerLength
     var elements = 1
     for d in shape {
       let (product, overflow) = elements.multipliedReportingOverflow(by: d)
@@ -294,6 +308,8 @@ public struct NPYArray: Sendable {
     guard found >= expected else {
       throw fail(.truncated(expectedBytes: expected, foundBytes: found, dataOffset: dataOffset))
     }
+    return Header(
+      shape: shape, dataType: type, fortranOrder: fields.fortranOrder, version: (major, minor), dataOffset: dataOffset)
   }
 
   /// Rows of the array seen as a matrix (before any transposition).
@@ -442,6 +458,60 @@ public struct NPYArray: Sendable {
       (0x20..<0x7F).contains(b) && b != 0x22 && b != 0x5C
         ? String(UnicodeScalar(b)) : "\\x" + (b < 16 ? "0" : "") + String(b, radix: 16)
     }.joined()
+  }
+}
+
+/// A `.npy` array read whole from bytes in memory, such as a member of an
+/// `.npz` archive (which is a zip of `.npy` files).
+///
+///     let w = try NPYBuffer(bytes: member, path: "model.npz/W1.npy")
+///     let W1: Matrix<Float> = w.matrix()
+public struct NPYBuffer: Sendable {
+  /// Where the bytes came from, for messages.
+  public let path: String
+  /// The array's shape as NumPy reports it (at most 2 dimensions).
+  public let shape: [Int]
+  /// The element type.
+  public let dataType: NPYDataType
+  /// Whether the elements are stored column by column (Fortran order).
+  public let fortranOrder: Bool
+  /// The elements' bytes, as stored.
+  let data: [UInt8]
+
+  /// Reads the header of `bytes` (a whole `.npy` file) and keeps the
+  /// elements; throws ``NPYError`` as ``NPYArray/init(path:)`` does, naming
+  /// `path`.
+  public init(bytes: [UInt8], path: String) throws(NPYError) {
+    let header = try bytes.withUnsafeBytes { raw in
+      Result { () throws(NPYError) in try NPYArray.readHeader(raw, path: path) }
+    }.get()
+    self.path = path
+    (shape, dataType, fortranOrder) = (header.shape, header.dataType, header.fortranOrder)
+    let count = shape.reduce(1, *) * dataType.size
+    data = Array(bytes[header.dataOffset..<(header.dataOffset + count)])
+  }
+
+  /// Rows of the array seen as a matrix: a 1-D array of `n` elements is `1 × n`.
+  public var rows: Int { shape.count == 2 ? shape[0] : 1 }
+  /// Columns of the array seen as a matrix.
+  public var columns: Int { shape.count == 2 ? shape[1] : (shape.first ?? 1) }
+
+  /// The array as a `rows × columns` matrix, converted to `S`.
+  public func matrix<S: BLASScalar>(_ type: S.Type = S.self) -> Matrix<S> {
+    var out = Matrix<S>.zeros(rows, columns)
+    let (r, c) = (rows, columns)
+    let (rowStride, columnStride) = fortranOrder ? (1, r) : (c, 1)
+    let size = dataType.size
+    data.withUnsafeBytes { raw in
+      out.withUnsafeMutableBufferPointer { dst in
+        guard let source = raw.baseAddress, r > 0 else { return }
+        for j in 0..<c {
+          NPYArray.convert(
+            dataType, source + j * columnStride * size, stride: rowStride, count: r, into: dst.baseAddress! + j * r)
+        }
+      }
+    }
+    return out
   }
 }
 

@@ -74,9 +74,22 @@ package enum FuzzEntryPoints {
   /// parser reads bytes); a model that comes out must save and predict an
   /// all-zero example to probabilities.
   package static func safetensors(_ bytes: [UInt8]) {
+    imported { () throws(ImportError) in
+      try TabularModel.importWeights(safetensorsBytes: bytes, path: "fuzz.safetensors", activations: nil)
+    }
+  }
+
+  /// `.npz` bytes (a zip, stored or deflated, of `.npy` members) imported as
+  /// ``safetensors(_:)`` imports its bytes.
+  package static func npz(_ bytes: [UInt8]) {
+    imported { () throws(ImportError) in
+      try TabularModel.importWeights(npzBytes: bytes, path: "fuzz.npz", activations: nil)
+    }
+  }
+
+  static func imported(_ read: () throws(ImportError) -> TabularModel.ImportReport) {
     do {
-      let tensors = try SafeTensors.read(bytes, path: "fuzz.safetensors")
-      let report = try TabularModel.assemble(tensors, path: "fuzz.safetensors", activations: nil)
+      let report = try read()
       let x = Matrix<Float>.zeros(report.model.network.inputSize, 1)
       let p = report.model.network.predict(x)
       if !p.elements.allSatisfy({ $0.isNaN || ($0 >= 0 && $0 <= 1) }) {

@@ -72,61 +72,76 @@ extension TabularModel {
     } catch {
       throw .cannotRead(path: path, reason: "\(error)")
     }
-    let tensors = try SafeTensors.read(bytes, path: path)
-    return try assemble(tensors, path: path, activations: activations)
+    return try importWeights(safetensorsBytes: bytes, path: path, activations: activations)
   }
 
-  /// Layers from named tensors: `<prefix>.<index>.weight` / `.bias`, in index order.
-  static func assemble(_ tensors: [SafeTensors.Tensor], path: String, activations: [Activation]?) throws(ImportError)
+  /// Reads a `.npz` archive or a safetensors file, told apart by their first
+  /// bytes (a zip starts with `PK`): ``importWeights(npz:activations:)`` or
+  /// ``importWeights(safetensors:activations:)``.
+  ///
+  /// - Parameters:
+  ///   - path: the weights file.
+  ///   - activations: one per layer, or nil for the default.
+  public static func importWeights(file path: String, activations: [Activation]? = nil) throws(ImportError)
     -> ImportReport
   {
-    var weights: [Int: SafeTensors.Tensor] = [:]
-    var biases: [Int: SafeTensors.Tensor] = [:]
-    for t in tensors {
-      let parts = t.name.split(separator: ".", omittingEmptySubsequences: false)
-      guard parts.count >= 2, let index = Int(parts[parts.count - 2]), index >= 0,
-        parts.last == "weight" || parts.last == "bias"
-      else {
-        throw .unknownTensor(
-          path: path, name: t.name, expected: "a layer's weight or bias (N.weight, N.bias as nn.Sequential names them)")
-      }
-      if parts.last == "weight" {
-        if weights[index] != nil { throw .malformed(path: path, detail: "two weights for layer \(index)") }
-        weights[index] = t
-      } else {
-        if biases[index] != nil { throw .malformed(path: path, detail: "two biases for layer \(index)") }
-        biases[index] = t
-      }
+    let bytes: [UInt8]
+    do {
+      bytes = try CSVFile.readBytes(path)
+    } catch {
+      throw .cannotRead(path: path, reason: "\(error)")
     }
-    let indices = Set(weights.keys).union(biases.keys).sorted()
-    guard !indices.isEmpty else { throw .malformed(path: path, detail: "it holds no tensor") }
+    if bytes.starts(with: [0x50, 0x4B]) || path.hasSuffix(".npz") {
+      return try importWeights(npzBytes: bytes, path: path, activations: activations)
+    }
+    return try importWeights(safetensorsBytes: bytes, path: path, activations: activations)
+  }
+
+  /// ``importWeights(safetensors:activations:)`` of the file's bytes.
+  static func importWeights(safetensorsBytes bytes: [UInt8], path: String, activations: [Activation]?)
+    throws(ImportError) -> ImportReport
+  {
+    let tensors = try SafeTensors.read(bytes, path: path).map { t in
+      WeightTensor(name: t.name, shape: t.shape) { () throws(ImportError) in try t.floats(path: path) }
+    }
+    return try assemble(WeightNaming.layers(tensors, path: path), path: path, activations: activations)
+  }
+
+  /// A network from the layers' tensors, in order, each layer's shapes
+  /// checked against its neighbours.
+  static func assemble(_ pairs: [LayerTensors], path: String, activations: [Activation]?) throws(ImportError)
+    -> ImportReport
+  {
+    guard !pairs.isEmpty else { throw .malformed(path: path, detail: "it holds no layer") }
     var parameters: [String: Matrix<Float>] = [:]
     var layers: [(String, String)] = []
     var sizes: [Int] = []
     var rounding = 0.0
-    for (l, index) in indices.enumerated() {
-      guard let w = weights[index] else {
-        throw .missing(path: path, name: biases[index]!.name.dropLast(4) + "weight")
-      }
-      guard let b = biases[index] else { throw .missing(path: path, name: w.name.dropLast(6) + "bias") }
+    for (l, pair) in pairs.enumerated() {
+      let (w, b) = (pair.weight, pair.bias)
+      let layout = pair.inputsFirst ? "in × out" : "out × in"
       guard w.shape.count == 2, w.shape[0] >= 1, w.shape[1] >= 1 else {
-        throw .shape(path: path, name: w.name, found: w.shape, expected: "2 dimensions, out × in")
+        throw .shape(path: path, name: w.name, found: w.shape, expected: "2 dimensions, \(layout)")
       }
-      let (out, input) = (w.shape[0], w.shape[1])
+      let (out, input) = pair.inputsFirst ? (w.shape[1], w.shape[0]) : (w.shape[0], w.shape[1])
       if let previous = sizes.last, previous != input {
+        let expected = pair.inputsFirst ? "[\(previous), \(out)]" : "[\(out), \(previous)]"
         throw .shape(
           path: path, name: w.name, found: w.shape,
-          expected: "[\(out), \(previous)]: its inputs are the \(previous) outputs of the layer before")
+          expected: "\(expected): its inputs are the \(previous) outputs of the layer before")
       }
       guard b.shape == [out] || b.shape == [out, 1] else {
         throw .shape(path: path, name: b.name, found: b.shape, expected: "[\(out)], one per output of \(w.name)")
       }
       if sizes.isEmpty { sizes.append(input) }
       sizes.append(out)
-      let (wv, wr) = try w.floats(path: path)
-      let (bv, br) = try b.floats(path: path)
+      let (wv, wr) = try w.values()
+      let (bv, br) = try b.values()
       rounding = Swift.max(rounding, wr, br)
-      parameters["W\(l + 1)"] = try! Matrix(rows: out, columns: input, rowMajor: wv)
+      // A row-major `in × out` kernel is the column-major `out × in` matrix.
+      parameters["W\(l + 1)"] =
+        pair.inputsFirst
+        ? try! Matrix(rows: out, columns: input, columnMajor: wv) : try! Matrix(rows: out, columns: input, rowMajor: wv)
       parameters["b\(l + 1)"] = try! Matrix(rows: out, columns: 1, columnMajor: bv)
       layers.append((w.name, b.name))
     }
@@ -154,6 +169,152 @@ extension TabularModel {
         "\(problem) (give --activations ending in sigmoid, softmax, or identity for a number)")
     }
     return ImportReport(model: model, layers: layers, largestRounding: rounding)
+  }
+}
+
+/// A tensor of a weights file, read (and converted to Float) only once its
+/// shape has been checked.
+struct WeightTensor {
+  var name: String
+  var shape: [Int]
+  /// The values in row-major order, and the largest relative rounding of a
+  /// float64 value to Float.
+  var values: () throws(ImportError) -> ([Float], Double)
+}
+
+/// One dense layer's weight and bias.
+struct LayerTensors {
+  var weight: WeightTensor
+  var bias: WeightTensor
+  /// Keras stores a kernel `in × out`; the others `out × in`.
+  var inputsFirst: Bool
+}
+
+/// How a file names its layers' tensors.
+enum WeightNaming: String {
+  /// The deep-learning course's `W1`, `b1`, `W2`, … (W is `n_l × n_{l−1}`).
+  case course
+  /// `nn.Sequential`'s `0.weight`, `0.bias`, `2.weight`, … (any prefix).
+  case pytorch
+  /// Keras's `dense/kernel`, `dense/bias`, `dense_1/kernel`, … (kernel `in × out`),
+  /// layers in the order the file holds them.
+  case keras
+
+  var pattern: String {
+    switch self {
+    case .course: "W1…WL and b1…bL, as the course names them"
+    case .pytorch: "a layer's weight or bias (N.weight, N.bias as nn.Sequential names them)"
+    case .keras: "a Dense layer's kernel or bias (NAME/kernel, NAME/bias as Keras names them)"
+    }
+  }
+
+  /// The naming of a file's tensors: Keras if one is a kernel, PyTorch if one
+  /// is a weight, the course's if one is `W1`.
+  static func of(_ names: [String]) -> WeightNaming? {
+    if names.contains(where: { kerasParts($0)?.role == "kernel" }) { return .keras }
+    if names.contains(where: { pytorchParts($0)?.role == "weight" }) { return .pytorch }
+    if names.contains(where: { courseParts($0)?.role == "W" }) { return .course }
+    return nil
+  }
+
+  static func courseParts(_ name: String) -> (layer: Int, role: String)? {
+    guard let first = name.first, first == "W" || first == "b", let l = Int(name.dropFirst()), l >= 1,
+      String(l) == name.dropFirst()
+    else { return nil }
+    return (l, String(first))
+  }
+
+  static func pytorchParts(_ name: String) -> (layer: Int, role: String)? {
+    let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count >= 2, let index = Int(parts[parts.count - 2]), index >= 0,
+      parts.last == "weight" || parts.last == "bias"
+    else { return nil }
+    return (index, String(parts.last!))
+  }
+
+  /// The layer's name and `kernel` or `bias`: `dense_1/kernel`, `dense_1/kernel:0`, `dense_1.kernel`.
+  static func kerasParts(_ name: String) -> (layer: String, role: String)? {
+    var text = Substring(name)
+    if text.hasSuffix(":0") { text = text.dropLast(2) }
+    guard let cut = text.lastIndex(where: { $0 == "/" || $0 == "." }) else { return nil }
+    let role = text[text.index(after: cut)...]
+    guard role == "kernel" || role == "bias", cut > text.startIndex else { return nil }
+    return (String(text[..<cut]), String(role))
+  }
+
+  /// The layers of `tensors` (in the file's order), each with its weight and bias.
+  static func layers(_ tensors: [WeightTensor], path: String) throws(ImportError) -> [LayerTensors] {
+    guard !tensors.isEmpty else { throw .malformed(path: path, detail: "it holds no tensor") }
+    guard let naming = of(tensors.map(\.name)) else {
+      throw .unknownTensor(
+        path: path, name: tensors[0].name,
+        expected:
+          "a layer's weight or bias: W1/b1 (the course), 0.weight/0.bias (PyTorch) or dense/kernel/dense/bias (Keras)")
+    }
+    var order: [String] = []
+    var weights: [String: WeightTensor] = [:]
+    var biases: [String: WeightTensor] = [:]
+    var indices: [String: Int] = [:]
+    for t in tensors {
+      let key: String
+      let isWeight: Bool
+      switch naming {
+      case .course:
+        guard let (l, role) = courseParts(t.name) else {
+          throw .unknownTensor(path: path, name: t.name, expected: naming.pattern)
+        }
+        (key, isWeight) = (String(l), role == "W")
+        indices[key] = l
+      case .pytorch:
+        guard let (index, role) = pytorchParts(t.name) else {
+          throw .unknownTensor(path: path, name: t.name, expected: naming.pattern)
+        }
+        (key, isWeight) = (String(index), role == "weight")
+        indices[key] = index
+      case .keras:
+        guard let (layer, role) = kerasParts(t.name) else {
+          throw .unknownTensor(path: path, name: t.name, expected: naming.pattern)
+        }
+        (key, isWeight) = (layer, role == "kernel")
+      }
+      if isWeight {
+        if weights[key] != nil { throw .malformed(path: path, detail: "two weights for layer \(key)") }
+        weights[key] = t
+      } else {
+        if biases[key] != nil { throw .malformed(path: path, detail: "two biases for layer \(key)") }
+        biases[key] = t
+      }
+      if !order.contains(key) { order.append(key) }
+    }
+    if naming != .keras { order.sort { indices[$0]! < indices[$1]! } }
+    if naming == .course, let gap = order.enumerated().first(where: { indices[$0.element]! != $0.offset + 1 }) {
+      // Layer gap.offset + 1 has neither tensor: its weight is missing.
+      throw .missing(path: path, name: "W\(gap.offset + 1)")
+    }
+    var result: [LayerTensors] = []
+    for key in order {
+      guard let w = weights[key] else {
+        let b = biases[key]!.name
+        let name =
+          switch naming {
+          case .course: "W\(key)"
+          case .pytorch: String(b.dropLast(4)) + "weight"
+          case .keras: key + "/kernel"
+          }
+        throw .missing(path: path, name: name)
+      }
+      guard let b = biases[key] else {
+        let name =
+          switch naming {
+          case .course: "b\(key)"
+          case .pytorch: String(w.name.dropLast(6)) + "bias"
+          case .keras: key + "/bias"
+          }
+        throw .missing(path: path, name: name)
+      }
+      result.append(LayerTensors(weight: w, bias: b, inputsFirst: naming == .keras))
+    }
+    return result
   }
 }
 
