@@ -2,9 +2,9 @@
 import PackageDescription
 
 // The three libraries (LinearAlgebra, NeuralNetwork, Tabular) depend on nothing but
-// the system's BLAS and LAPACKE: OpenBLAS by default, BLIS with the BLIS trait
-// (`swift build --traits BLIS`; a consumer: `.package(..., traits: ["BLIS"])`). Only the command-line tool pulls in
-// swift-argument-parser. Benchmarks live in their own package under
+// the system's BLAS and LAPACKE (and zlib, for .npz archives): OpenBLAS by default, BLIS with the BLIS trait
+// (`swift build --traits BLIS`; a consumer: `.package(..., traits: ["BLIS"])`). TabularONNX adds
+// swift-protobuf; only the command-line tool pulls in swift-argument-parser. Benchmarks live in their own package under
 // Benchmarks/ so that this manifest carries none of their dependencies.
 let package = Package(
   name: "BLASNet",
@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
     .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
     .library(name: "Tabular", targets: ["Tabular"]),
+    .library(name: "TabularONNX", targets: ["TabularONNX"]),
     // The command line of blasnet, for Distributed/'s blasnet-mpi.
     .library(name: "BLASNetCLI", targets: ["BLASNetCLI"]),
     .executable(name: "blasnet", targets: ["blasnet"]),
@@ -32,6 +33,9 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // ONNX's protobuf messages, for TabularONNX (the generated code is
+    // committed: scripts/generate-onnx.sh).
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     // Only for `swift package generate-documentation` (scripts/docs.sh); no
     // target depends on it, and packages that depend on BLASNet never fetch it.
     .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
@@ -55,10 +59,18 @@ let package = Package(
     ),
     .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"], exclude: ["README.md"]),
     .target(name: "Tabular", dependencies: ["NeuralNetwork", "LinearAlgebra", "CZlib"], exclude: ["README.md"]),
+    // ONNX export and import of tabular models (swift-protobuf).
+    .target(
+      name: "TabularONNX",
+      dependencies: [
+        "Tabular", "NeuralNetwork", "LinearAlgebra", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      exclude: ["README.md"]
+    ),
     .target(
       name: "BLASNetCLI",
       dependencies: [
-        "Tabular", "NeuralNetwork",
+        "Tabular", "NeuralNetwork", "TabularONNX",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["Resources/PROVENANCE.md"],
@@ -80,6 +92,7 @@ let package = Package(
     ),
     .testTarget(
       name: "TabularTests", dependencies: ["Tabular", "NeuralNetwork", "LinearAlgebra"], exclude: ["Fixtures"]),
+    .testTarget(name: "TabularONNXTests", dependencies: ["TabularONNX", "Tabular", "NeuralNetwork", "LinearAlgebra"]),
     .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "Tabular", "blasnet"], exclude: ["Fixtures"]),
     // libFuzzer targets for the CSV reader, the model-file loader and the .npy reader; built
     // with sanitizers and run by scripts/fuzz.sh, plain builds replay files.

@@ -13,7 +13,9 @@ public struct BLASNetCommand: ParsableCommand {
       With no --data, `blasnet train` uses the built-in Wisconsin breast-cancer data set
       (569 examples, 30 features, label "malignant").
       """,
-    subcommands: [Train.self, Evaluate.self, Predict.self, CrossValidate.self, Explain.self, ImportWeights.self])
+    subcommands: [
+      Train.self, Evaluate.self, Predict.self, CrossValidate.self, Explain.self, ImportWeights.self, Export.self,
+    ])
 
   public init() {}
 

@@ -125,6 +125,9 @@ public struct TabularModel: Equatable, Sendable {
     return values.count == classNames.count ? values : nil
   }
 
+  /// BLASNet's version, which exported files (ONNX metadata) name.
+  public static let blasnetVersion = "0.10.0"
+
   /// The threshold in force: ``threshold``, or 0.5.
   public var decisionThreshold: Double { threshold ?? 0.5 }
 

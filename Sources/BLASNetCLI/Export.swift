@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Tabular
+import TabularONNX
+
+extension BLASNetCommand {
+  struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write a model as ONNX, to run wherever ONNX runs (ONNX Runtime, …).",
+      discussion: """
+        The graph takes the raw columns of the training table: the numeric ones as the float input \
+        "input" [N, n] (NaN for a missing value, filled as in training), the categorical ones, if any, \
+        as the string input "categories" [N, k] (one-hot encoded in the graph), standardised as \
+        BLASNet standardises them. Outputs: "probabilities" [N, classes], "probability" (two \
+        classes: the positive class's), "class_index" (with the model's threshold), or "value" for a \
+        regression. Class names, threshold and columns are in the model's metadata.
+        """
+    )
+
+    @Argument(help: "The model file (from blasnet train or import).")
+    var model: String
+    @Option(help: "Where to write the ONNX model (written atomically).")
+    var onnx: String
+    @Flag(
+      help:
+        "Fold the standardisation into the first layer's weights (one node fewer; large raw values then lose digits in Float)."
+    )
+    var foldStandardization = false
+
+    func run() throws {
+      try OutputPaths.check(outputs: [("--onnx", onnx)], inputs: [("model", model)])
+      let loaded: TabularModel
+      let bytes: [UInt8]
+      do {
+        loaded = try TabularModel.load(from: model)
+        bytes = try loaded.onnxModel(foldingStandardization: foldStandardization)
+      } catch {
+        throw CLIError("\(error)")
+      }
+      try OutputPaths.write(Data(bytes), to: onnx)
+      let columns = loaded.inputEncoder.columns
+      let categorical = columns.filter { !$0.isNumeric }.count
+      print(
+        "Wrote \(onnx): \(loaded.network), inputs \"\(ONNXNames.numericInput)\" [N, \(columns.count - categorical)]"
+          + (categorical > 0 ? " and \"\(ONNXNames.categoricalInput)\" [N, \(categorical)] (text)" : "")
+          + " (\(bytes.count) bytes)")
+    }
+  }
+}

@@ -1,0 +1,427 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import SwiftProtobuf
+import Tabular
+
+/// Why a model could not be written as ONNX.
+public enum ONNXExportError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// A part of the model that has no ONNX form here (named, with the reason).
+  case unsupported(String)
+  /// The protobuf encoder failed.
+  case encoding(String)
+
+  public var description: String {
+    switch self {
+    case .unsupported(let what): return "cannot export to ONNX: \(what)"
+    case .encoding(let why): return "cannot encode the ONNX model: \(why)"
+    }
+  }
+}
+
+/// The names of the graph's inputs and outputs, and what the metadata holds.
+public enum ONNXNames {
+  /// The float input `[N, n]`: the raw numeric columns, in the training
+  /// table's order; a missing value is NaN.
+  public static let numericInput = "input"
+  /// The string input `[N, k]` of a model with categorical columns: their
+  /// raw text, in the training table's order.
+  public static let categoricalInput = "categories"
+  /// `[N, C]` float: each class's probability, in the order of `class_names`.
+  public static let probabilities = "probabilities"
+  /// `[N, 1]` float, two classes only: the positive (second) class's probability.
+  public static let probability = "probability"
+  /// `[N, 1]` int64: the predicted class's index (two classes: probability ≥ the threshold).
+  public static let classIndex = "class_index"
+  /// `[N, 1]` float: a regression's value, in the label's units.
+  public static let value = "value"
+}
+
+extension TabularModel {
+  /// The model as an ONNX graph (ONNX opset 17, `ai.onnx.ml` opset 3), the
+  /// bytes of an `.onnx` file, which ONNX Runtime and the other ONNX tools run.
+  ///
+  /// The graph starts from the raw columns of the training table: the
+  /// numeric ones as one float input ``ONNXNames/numericInput`` (`[N, n]`,
+  /// NaN for a missing value, filled as training filled it by an `Imputer`),
+  /// the categorical ones, if any, as one string input
+  /// ``ONNXNames/categoricalInput`` (`[N, k]`, one-hot encoded by
+  /// `OneHotEncoder`, an unseen or missing value as all zeros).
+  /// Standardisation is `Sub` and `Div` nodes on the numeric inputs, as
+  /// BLASNet computes it; with `foldingStandardization` it is folded into the
+  /// first layer instead (`W/σ`, `b − W·μ/σ`, computed in Double and rounded
+  /// once): one node fewer, but the first product then sums raw values in
+  /// Float, which loses digits when columns are large (a column in the
+  /// thousands put a probability of 9·10⁻⁶ off by 0.2 % relative). A Platt
+  /// or temperature calibration and a regression's target scale are folded
+  /// into the last layer.
+  /// Outputs: ``ONNXNames/probabilities``, ``ONNXNames/probability`` (two
+  /// classes), ``ONNXNames/classIndex``, or ``ONNXNames/value`` for a
+  /// regression. The metadata names the classes, the threshold, the input
+  /// columns, the label and the BLASNet version.
+  ///
+  /// - Parameter foldingStandardization: fold the standardisation into the
+  ///   first layer's weights rather than computing it in nodes of its own.
+  /// - Throws: ``ONNXExportError`` for an isotonic calibration or an
+  ///   activation that is not built in.
+  public func onnxModel(foldingStandardization: Bool = false) throws(ONNXExportError) -> [UInt8] {
+    var writer = ONNXWriter(foldStandardization: foldingStandardization)
+    let graph = try writer.graph(of: self)
+    var model = Onnx_ModelProto()
+    model.irVersion = 8
+    model.producerName = "BLASNet"
+    model.producerVersion = TabularModel.blasnetVersion
+    model.opsetImport = [opset("", 17), opset("ai.onnx.ml", 3)]
+    model.graph = graph
+    model.docString = "A dense network trained with BLASNet: \(network)"
+    var metadata: [(String, String)] = [
+      ("blasnet_version", TabularModel.blasnetVersion),
+      ("input_columns", json(inputEncoder.columns.map(\.name))),
+      ("numeric_columns", json(inputEncoder.columns.filter(\.isNumeric).map(\.name))),
+      ("categorical_columns", json(inputEncoder.columns.filter { !$0.isNumeric }.map(\.name))),
+    ]
+    if let labelName { metadata.append(("label", labelName)) }
+    if let target {
+      metadata.append(("task", "regression"))
+      metadata.append(("target_mean", "\(target.mean)"))
+      metadata.append(("target_standard_deviation", "\(target.standardDeviation)"))
+    } else {
+      metadata.append(("task", "classification"))
+      metadata.append(("class_names", json(classes)))
+      if network.outputSize == 1 { metadata.append(("threshold", "\(decisionThreshold)")) }
+    }
+    if let calibrator { metadata.append(("calibration", calibrator.method)) }
+    model.metadataProps = metadata.map { key, value in
+      var entry = Onnx_StringStringEntryProto()
+      entry.key = key
+      entry.value = value
+      return entry
+    }
+    do {
+      return try model.serializedBytes()
+    } catch {
+      throw .encoding("\(error)")
+    }
+  }
+
+  /// Writes ``onnxModel()`` to `path` (atomically: a failed write leaves what was there).
+  public func exportONNX(to path: String) throws {
+    try AtomicFile.write(Data(onnxModel()), to: path)
+  }
+}
+
+func opset(_ domain: String, _ version: Int64) -> Onnx_OperatorSetIdProto {
+  var set = Onnx_OperatorSetIdProto()
+  set.domain = domain
+  set.version = version
+  return set
+}
+
+func json(_ strings: [String]) -> String {
+  let data = (try? JSONSerialization.data(withJSONObject: strings)) ?? Data("[]".utf8)
+  return String(decoding: data, as: UTF8.self)
+}
+
+/// Builds the graph node by node, naming each intermediate tensor.
+struct ONNXWriter {
+  /// Whether standardisation goes into the first layer's weights rather than
+  /// into `Sub` and `Div` nodes before it.
+  var foldStandardization = false
+  var nodes: [Onnx_NodeProto] = []
+  var initializers: [Onnx_TensorProto] = []
+  var counter = 0
+
+  mutating func fresh(_ stem: String) -> String {
+    counter += 1
+    return "\(stem)_\(counter)"
+  }
+
+  /// Adds a node; returns its (first) output's name.
+  @discardableResult
+  mutating func node(
+    _ op: String, _ inputs: [String], output: String? = nil, domain: String = "",
+    attributes: [Onnx_AttributeProto] = []
+  ) -> String {
+    var n = Onnx_NodeProto()
+    n.opType = op
+    n.domain = domain
+    n.input = inputs
+    let name = output ?? fresh(op.lowercased())
+    n.output = [name]
+    n.name = name
+    n.attribute = attributes
+    nodes.append(n)
+    return name
+  }
+
+  /// A float initializer of `shape`, values row-major.
+  mutating func constant(_ stem: String, _ values: [Float], shape: [Int]) -> String {
+    var t = Onnx_TensorProto()
+    t.name = fresh(stem)
+    t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+    t.dims = shape.map(Int64.init)
+    t.floatData = values
+    initializers.append(t)
+    return t.name
+  }
+
+  mutating func int64Constant(_ stem: String, _ values: [Int64], shape: [Int]) -> String {
+    var t = Onnx_TensorProto()
+    t.name = fresh(stem)
+    t.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+    t.dims = shape.map(Int64.init)
+    t.int64Data = values
+    initializers.append(t)
+    return t.name
+  }
+
+  mutating func graph(of model: TabularModel) throws(ONNXExportError) -> Onnx_GraphProto {
+    let encoder = model.inputEncoder
+    let numeric = encoder.columns.enumerated().filter { $0.element.isNumeric }
+    let categorical = encoder.columns.enumerated().filter { !$0.element.isNumeric }
+    var graph = Onnx_GraphProto()
+    graph.name = "blasnet"
+    // The features in the graph's order: the numeric columns, then each
+    // categorical column's categories; `order[k]` is the encoder input that
+    // feature k of the graph is (the first layer's columns follow it).
+    var order: [Int] = []
+    var start: [Int] = []
+    var offset = 0
+    for column in encoder.columns {
+      start.append(offset)
+      offset += column.width
+    }
+    var pieces: [String] = []
+    if !numeric.isEmpty {
+      graph.input.append(valueInfo(ONNXNames.numericInput, elementType: .float, columns: numeric.count))
+      var x = ONNXNames.numericInput
+      let fills = numeric.map { _, column -> Float in
+        if case .numeric(let fill?) = column.encoding, column.allowsMissing { return Float(fill) }
+        return .nan
+      }
+      if fills.contains(where: { !$0.isNaN }) {
+        x = node(
+          "Imputer", [x], domain: "ai.onnx.ml",
+          attributes: [attribute("imputed_value_floats", floats: fills), attribute("replaced_value_float", .nan)])
+      }
+      if let standardizer = model.standardizer, !foldStandardization {
+        // (x − μ)/σ as BLASNet computes it, before the first layer (one-hot inputs have μ 0, σ 1).
+        let inputs = numeric.map { start[$0.offset] }
+        let means = constant("mean", inputs.map { Float(standardizer.means[$0]) }, shape: [inputs.count])
+        let sds = constant(
+          "sd", inputs.map { Float(standardizer.standardDeviations[$0] > 0 ? standardizer.standardDeviations[$0] : 1) },
+          shape: [inputs.count])
+        x = node("Div", [node("Sub", [x, means]), sds])
+      }
+      pieces.append(x)
+      order += numeric.map { start[$0.offset] }
+    }
+    if !categorical.isEmpty {
+      graph.input.append(valueInfo(ONNXNames.categoricalInput, elementType: .string, columns: categorical.count))
+      for (k, (index, column)) in categorical.enumerated() {
+        guard case .oneHot(let categories) = column.encoding else { continue }
+        let j = int64Constant("column", [Int64(k)], shape: [])
+        let text = node("Gather", [ONNXNames.categoricalInput, j], attributes: [attribute("axis", int: 1)])
+        pieces.append(
+          node(
+            "OneHotEncoder", [text], domain: "ai.onnx.ml",
+            attributes: [attribute("cats_strings", strings: categories), attribute("zeros", int: 1)]))
+        order += (0..<categories.count).map { start[index] + $0 }
+      }
+    }
+    var a = pieces.count == 1 ? pieces[0] : node("Concat", pieces, attributes: [attribute("axis", int: 1)])
+    let depth = model.network.depth
+    for (l, layer) in model.network.layers.enumerated() {
+      var (w, b) = (
+        Matrix<Double>(rows: layer.units, columns: layer.inputs) { Double(layer.weights[$0, $1]) },
+        Matrix<Double>(rows: layer.units, columns: 1) { i, _ in Double(layer.bias[i, 0]) }
+      )
+      if l == 0 {
+        if foldStandardization { fold(model.standardizer, into: &w, &b) }
+        w = Matrix(columnsOf: w, order)
+      }
+      let activation = layer.activation
+      let logitMap = l == depth - 1 ? try foldOutput(model, activation: activation, into: &w, &b) : nil
+      let weights = constant("W\(l + 1)", rowMajor(w), shape: [w.rows, w.columns])
+      let bias = constant("b\(l + 1)", b.elements.map(Float.init), shape: [b.rows])
+      a = node("Gemm", [a, weights, bias], attributes: [attribute("transB", int: 1)])
+      if let logitMap {
+        let bound = Self.logitBound
+        let clipped = node("Clip", [a, constant("low", [-bound], shape: []), constant("high", [bound], shape: [])])
+        let scaled = node("Mul", [clipped, constant("slope", [Float(logitMap.a)], shape: [])])
+        a = node("Add", [scaled, constant("shift", [Float(logitMap.b)], shape: [])])
+      }
+      if l == depth - 1 && activation == .sigmoid {
+        // ONNX Runtime's Sigmoid is a fast approximation, accurate to about
+        // 10⁻⁷ absolute: a probability of 10⁻⁵ came out 0.2 % off. The
+        // output's 1/(1 + e^(−z)) keeps its relative accuracy.
+        let one = constant("one", [1], shape: [])
+        a = node("Reciprocal", [node("Add", [one, node("Exp", [node("Neg", [a])])])])
+      } else {
+        a = try activate(a, activation)
+      }
+    }
+    if model.isRegression {
+      graph.output.append(valueInfo(ONNXNames.value, elementType: .float, columns: 1))
+      node("Identity", [a], output: ONNXNames.value)
+    } else if model.network.outputSize == 1 {
+      node("Identity", [a], output: ONNXNames.probability)
+      let one = constant("one", [1], shape: [])
+      let negative = node("Sub", [one, ONNXNames.probability])
+      node(
+        "Concat", [negative, ONNXNames.probability], output: ONNXNames.probabilities,
+        attributes: [attribute("axis", int: 1)])
+      let threshold = constant("threshold", [Float(model.decisionThreshold)], shape: [])
+      let positive = node("GreaterOrEqual", [ONNXNames.probability, threshold])
+      node("Cast", [positive], output: ONNXNames.classIndex, attributes: [attribute("to", int: 7)])
+      graph.output += [
+        valueInfo(ONNXNames.probabilities, elementType: .float, columns: 2),
+        valueInfo(ONNXNames.probability, elementType: .float, columns: 1),
+        valueInfo(ONNXNames.classIndex, elementType: .int64, columns: 1),
+      ]
+    } else {
+      node("Identity", [a], output: ONNXNames.probabilities)
+      node(
+        "ArgMax", [a], output: ONNXNames.classIndex,
+        attributes: [attribute("axis", int: 1), attribute("keepdims", int: 1)])
+      graph.output += [
+        valueInfo(ONNXNames.probabilities, elementType: .float, columns: model.network.outputSize),
+        valueInfo(ONNXNames.classIndex, elementType: .int64, columns: 1),
+      ]
+    }
+    graph.node = nodes
+    graph.initializer = initializers
+    return graph
+  }
+
+  /// The activation's node after `x` (none for identity).
+  mutating func activate(_ x: String, _ activation: Activation) throws(ONNXExportError) -> String {
+    switch activation {
+    case .identity: return x
+    case .relu: return node("Relu", [x])
+    case .sigmoid: return node("Sigmoid", [x])
+    case .tanh: return node("Tanh", [x])
+    case .softmax: return node("Softmax", [x], attributes: [attribute("axis", int: 1)])
+    case .leakyReLU: return node("LeakyRelu", [x], attributes: [attribute("alpha", Float(Activation.leakySlope))])
+    default: throw .unsupported("the activation \(activation.rawValue) is not one of BLASNet's built-in ones")
+    }
+  }
+
+  /// `W·((x − μ)/σ) + b = (W/σ)·x + (b − W·(μ/σ))`, σ = 0 read as 1 (as
+  /// `Standardizer.transform` does).
+  func fold(_ standardizer: Standardizer?, into w: inout Matrix<Double>, _ b: inout Matrix<Double>) {
+    guard let standardizer else { return }
+    for j in 0..<w.columns {
+      let sd = standardizer.standardDeviations[j] > 0 ? standardizer.standardDeviations[j] : 1
+      let mean = standardizer.means[j]
+      for i in 0..<w.rows {
+        w[i, j] /= sd
+        b[i, 0] -= w[i, j] * mean
+      }
+    }
+  }
+
+  /// Folds a regression's target scale or a softmax's temperature into the
+  /// last layer; returns the map `z ↦ a·z + b` of a sigmoid's calibrated
+  /// log-odds (Platt, or temperature with `a = 1/T`), which stays a node of
+  /// its own after the clamp BLASNet applies (see ``logitBound``).
+  func foldOutput(
+    _ model: TabularModel, activation: Activation, into w: inout Matrix<Double>, _ b: inout Matrix<Double>
+  )
+    throws(ONNXExportError) -> (a: Double, b: Double)?
+  {
+    if let target = model.target {
+      for i in 0..<w.rows {
+        for j in 0..<w.columns { w[i, j] *= target.standardDeviation }
+        b[i, 0] = b[i, 0] * target.standardDeviation + target.mean
+      }
+      return nil
+    }
+    switch model.calibrator {
+    case nil: return nil
+    case .platt(let a, let shift)?:
+      guard activation == .sigmoid else { throw .unsupported("Platt calibration of a \(activation.rawValue) output") }
+      return (a, shift)
+    case .temperature(let t)?:
+      if activation == .sigmoid { return (1 / t, 0) }
+      for i in 0..<w.rows {
+        for j in 0..<w.columns { w[i, j] /= t }
+        b[i, 0] /= t
+      }
+      return nil
+    case .isotonic?:
+      throw .unsupported(
+        "an isotonic calibration (a piecewise-linear map) has no ONNX form here; export a model calibrated with platt or temperature, or none"
+      )
+    }
+  }
+
+  /// BLASNet's calibrators read a probability's log-odds with p kept within
+  /// [10⁻⁷, 1 − 10⁻⁷]: |z| ≤ log((1 − 10⁻⁷)/10⁻⁷).
+  static let logitBound = Float(Foundation.log((1 - 1e-7) / 1e-7))
+}
+
+extension Matrix where Scalar == Double {
+  /// The columns `order` of `m`, in that order.
+  init(columnsOf m: Matrix<Double>, _ order: [Int]) {
+    self = .zeros(m.rows, order.count)
+    for (k, j) in order.enumerated() {
+      for i in 0..<m.rows { self[i, k] = m[i, j] }
+    }
+  }
+}
+
+func rowMajor(_ m: Matrix<Double>) -> [Float] {
+  var out: [Float] = []
+  out.reserveCapacity(m.count)
+  for i in 0..<m.rows {
+    for j in 0..<m.columns { out.append(Float(m[i, j])) }
+  }
+  return out
+}
+
+func valueInfo(_ name: String, elementType: Onnx_TensorProto.DataType, columns: Int) -> Onnx_ValueInfoProto {
+  var rows = Onnx_TensorShapeProto.Dimension()
+  rows.dimParam = "N"
+  var width = Onnx_TensorShapeProto.Dimension()
+  width.dimValue = Int64(columns)
+  var tensor = Onnx_TypeProto.Tensor()
+  tensor.elemType = Int32(elementType.rawValue)
+  tensor.shape.dim = [rows, width]
+  var info = Onnx_ValueInfoProto()
+  info.name = name
+  info.type.tensorType = tensor
+  return info
+}
+
+func attribute(_ name: String, int value: Int64) -> Onnx_AttributeProto {
+  var a = Onnx_AttributeProto()
+  a.name = name
+  a.type = .int
+  a.i = value
+  return a
+}
+
+func attribute(_ name: String, _ value: Float) -> Onnx_AttributeProto {
+  var a = Onnx_AttributeProto()
+  a.name = name
+  a.type = .float
+  a.f = value
+  return a
+}
+
+func attribute(_ name: String, floats: [Float]) -> Onnx_AttributeProto {
+  var a = Onnx_AttributeProto()
+  a.name = name
+  a.type = .floats
+  a.floats = floats
+  return a
+}
+
+func attribute(_ name: String, strings: [String]) -> Onnx_AttributeProto {
+  var a = Onnx_AttributeProto()
+  a.name = name
+  a.type = .strings
+  a.strings = strings.map { Data($0.utf8) }
+  return a
+}

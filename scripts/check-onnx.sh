@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Checks `blasnet export --onnx` against ONNX Runtime: trains five models on the
+# example tables (two classes with a categorical column and missing values, three
+# classes, a regression, Platt- and temperature-calibrated models), exports each,
+# and runs Benchmarks/Python/onnx_check.py, which feeds the raw CSV rows to the
+# exported graph in ONNX Runtime (PyPI, in .venv-bench) and compares its outputs with
+# `blasnet predict` on the same rows: the same classes, and probabilities or values
+# within 1e-5 relative. Uses the release build of blasnet (built first when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh --inference-peers
+blasnet=.build/release/blasnet
+[ -x "$blasnet" ] || swift build -c release --product blasnet
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root=$PWD
+tables=$root/Examples/tables
+clinical=$root/Examples/clinical
+check() {
+  local name=$1 data=$2
+  shift 2
+  (cd "$work" && "$root/$blasnet" train --quiet --save "$name.json" --plot "$name.svg" "$@" >/dev/null &&
+    "$root/$blasnet" export "$name.json" --onnx "$name.onnx" >/dev/null &&
+    "$root/$blasnet" predict --model "$name.json" --data "$data" --output "$name.csv" 2>/dev/null)
+  echo "== $name"
+  "$root/.venv-bench/bin/python" "$root/Benchmarks/Python/onnx_check.py" "$work/$name.onnx" "$data" "$work/$name.csv"
+}
+check clinical "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" --label diagnosis \
+  --ignore patient_id --missing mean
+(cd "$work" && "$root/$blasnet" predict --model clinical.json --data "$clinical/new-patients.csv" \
+  --output new.csv 2>/dev/null)
+echo "== clinical, new patients (a missing value, filled in the graph)"
+.venv-bench/bin/python Benchmarks/Python/onnx_check.py "$work/clinical.onnx" "$clinical/new-patients.csv" "$work/new.csv"
+check iris "$tables/iris.csv" --data "$tables/iris.csv"
+check diabetes "$tables/diabetes.csv" --data "$tables/diabetes.csv" --task regression
+check platt "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" --label diagnosis \
+  --ignore patient_id --missing mean --calibrate platt
+check temperature "$tables/wine.csv" --data "$tables/wine.csv" --calibrate temperature
