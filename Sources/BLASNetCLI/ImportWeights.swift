@@ -8,18 +8,18 @@ extension BLASNetCommand {
     static let configuration = CommandConfiguration(
       commandName: "import",
       abstract:
-        "Turn another framework's weights into a BLASNet model file: NumPy .npz (the course's W1/b1…, PyTorch's 0.weight/0.bias…, Keras's dense/kernel…) or a safetensors file of an nn.Sequential of Linear layers.",
+        "Turn another framework's model into a BLASNet model file: ONNX (Gemm/MatMul layers and their activations), NumPy .npz (the course's W1/b1…, PyTorch's 0.weight/0.bias…, Keras's dense/kernel…) or safetensors (an nn.Sequential of Linear layers).",
       discussion:
         "The model's inputs are plain numeric columns x1, x2, … (no encoding, no standardisation); its classes 0, 1, … (or a number when the last activation is identity)."
     )
 
-    @Argument(help: "The weights file (.npz, .safetensors).")
+    @Argument(help: "The model or weights file (.onnx, .npz, .safetensors).")
     var file: String
     @Option(help: "Where to save the model (written atomically).")
     var save: String
     @Option(
       help: ArgumentHelp(
-        "One activation per layer, comma-separated (default: relu on hidden layers, sigmoid or softmax on the last).",
+        "One activation per layer, comma-separated (default: relu on hidden layers, sigmoid or softmax on the last; an ONNX graph names its own).",
         valueName: "list"))
     var activations: String?
 
@@ -39,7 +39,10 @@ extension BLASNetCommand {
       try OutputPaths.check(outputs: [("--save", save)], inputs: [("weights", file)])
       let report: TabularModel.ImportReport
       do {
-        report = try TabularModel.importWeights(file: file, activations: chosen)
+        report =
+          file.lowercased().hasSuffix(".onnx")
+          ? try TabularModel.importWeights(onnx: file, activations: chosen)
+          : try TabularModel.importWeights(file: file, activations: chosen)
       } catch {
         throw CLIError("\(error)")
       }
@@ -47,6 +50,9 @@ extension BLASNetCommand {
         "Read:    \(file): \(report.layers.count) layers (\(report.layers.map { "\($0.weight), \($0.bias)" }.joined(separator: "; ")))"
       )
       print("Network: \(report.model.network)  (\(report.model.network.parameterCount) parameters)")
+      if !report.ignored.isEmpty {
+        print("Ignored: \(report.ignored.joined(separator: ", ")) (after the network's output)")
+      }
       if report.largestRounding > 0 {
         print(
           "Rounded: float64 to Float, the largest relative change \(String(format: "%.2g", report.largestRounding))")

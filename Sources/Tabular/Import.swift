@@ -19,6 +19,9 @@ public enum ImportError: Error, Equatable, Sendable, CustomStringConvertible {
   case shape(path: String, name: String, found: [Int], expected: String)
   /// A weight that is NaN or infinite (or beyond Float's range).
   case notFinite(path: String, name: String, index: Int)
+  /// An ONNX node the importer does not read where it stands: its name,
+  /// its operator, and why.
+  case unsupportedNode(path: String, node: String, op: String, reason: String)
   /// The activations do not fit the layers.
   case activations(String)
 
@@ -33,6 +36,7 @@ public enum ImportError: Error, Equatable, Sendable, CustomStringConvertible {
     case .shape(let p, let n, let f, let e): return "\(p): tensor \(quoted(n)) has shape \(f); expected \(e)"
     case .notFinite(let p, let n, let i):
       return "\(p): tensor \(quoted(n)) has a value that is not finite (element \(i))"
+    case .unsupportedNode(let p, let n, let o, let r): return "\(p): node \(quoted(n)) (\(o)): \(r)"
     case .activations(let s): return s
     }
   }
@@ -48,6 +52,9 @@ extension TabularModel {
     public var layers: [(weight: String, bias: String)]
     /// The largest relative rounding of a value converted from float64 to Float (0 for float32 files).
     public var largestRounding: Double
+    /// Nodes of an ONNX graph after the network's output that were left out
+    /// (ArgMax, ZipMap, …: post-processing), as `name (Op)`.
+    public var ignored: [String] = []
   }
 
   /// Reads a safetensors file (PyTorch's common format: an 8-byte
@@ -109,7 +116,8 @@ extension TabularModel {
 
   /// A network from the layers' tensors, in order, each layer's shapes
   /// checked against its neighbours.
-  static func assemble(_ pairs: [LayerTensors], path: String, activations: [Activation]?) throws(ImportError)
+  package static func assemble(_ pairs: [LayerTensors], path: String, activations: [Activation]?)
+    throws(ImportError)
     -> ImportReport
   {
     guard !pairs.isEmpty else { throw .malformed(path: path, detail: "it holds no layer") }
@@ -174,20 +182,32 @@ extension TabularModel {
 
 /// A tensor of a weights file, read (and converted to Float) only once its
 /// shape has been checked.
-struct WeightTensor {
-  var name: String
-  var shape: [Int]
+package struct WeightTensor {
+  package var name: String
+  package var shape: [Int]
   /// The values in row-major order, and the largest relative rounding of a
   /// float64 value to Float.
-  var values: () throws(ImportError) -> ([Float], Double)
+  package var values: () throws(ImportError) -> ([Float], Double)
+
+  package init(name: String, shape: [Int], values: @escaping () throws(ImportError) -> ([Float], Double)) {
+    self.name = name
+    self.shape = shape
+    self.values = values
+  }
 }
 
 /// One dense layer's weight and bias.
-struct LayerTensors {
-  var weight: WeightTensor
-  var bias: WeightTensor
+package struct LayerTensors {
+  package var weight: WeightTensor
+  package var bias: WeightTensor
   /// Keras stores a kernel `in × out`; the others `out × in`.
-  var inputsFirst: Bool
+  package var inputsFirst: Bool
+
+  package init(weight: WeightTensor, bias: WeightTensor, inputsFirst: Bool) {
+    self.weight = weight
+    self.bias = bias
+    self.inputsFirst = inputsFirst
+  }
 }
 
 /// How a file names its layers' tensors.

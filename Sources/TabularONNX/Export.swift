@@ -79,6 +79,7 @@ extension TabularModel {
       ("input_columns", json(inputEncoder.columns.map(\.name))),
       ("numeric_columns", json(inputEncoder.columns.filter(\.isNumeric).map(\.name))),
       ("categorical_columns", json(inputEncoder.columns.filter { !$0.isNumeric }.map(\.name))),
+      ("ignored_columns", json(inputEncoder.ignoredColumns)),
     ]
     if let labelName { metadata.append(("label", labelName)) }
     if let target {

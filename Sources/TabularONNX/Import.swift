@@ -1,0 +1,480 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import SwiftProtobuf
+import Tabular
+
+extension TabularModel {
+  /// Reads the dense network of an ONNX model: the chain of layers from its
+  /// one input, each a `Gemm`, or a `MatMul` and an `Add` of a constant,
+  /// followed by `Relu`, `Sigmoid`, `Tanh`, `Softmax`, `LeakyRelu` (slope
+  /// 0.01) or nothing; `Identity`, `Flatten`, `Cast` and `Dropout` pass
+  /// through; `Sub`, `Add`, `Mul` or `Div` by constants before the first
+  /// layer (a scaler) are folded into it, and after a layer's product into
+  /// that layer. What follows the last layer (`ArgMax`, `ZipMap`, …) is left
+  /// out and listed in ``ImportReport/ignored``. scikit-learn's
+  /// `MLPClassifier` and `MLPRegressor` through skl2onnx, `torch.onnx.export`
+  /// of an `nn.Sequential` of `Linear` layers, and BLASNet's own export of a
+  /// model without categorical columns read this way.
+  ///
+  /// Class names come from the graph's metadata (BLASNet's export) or its
+  /// `ZipMap` (skl2onnx); input names from BLASNet's metadata.
+  ///
+  /// - Parameters:
+  ///   - path: the `.onnx` file.
+  ///   - activations: nil to take them from the graph; if given, they must
+  ///     be the graph's.
+  /// - Throws: ``ImportError`` naming the node or tensor and what is wrong.
+  public static func importWeights(onnx path: String, activations: [Activation]? = nil) throws(ImportError)
+    -> ImportReport
+  {
+    let bytes: [UInt8]
+    do {
+      bytes = try Data(contentsOf: URL(fileURLWithPath: path)).map { $0 }
+    } catch {
+      throw .cannotRead(path: path, reason: error.localizedDescription)
+    }
+    return try importWeights(onnxBytes: bytes, path: path, activations: activations)
+  }
+
+  /// ``importWeights(onnx:activations:)`` of the file's bytes.
+  package static func importWeights(onnxBytes bytes: [UInt8], path: String, activations: [Activation]?)
+    throws(ImportError) -> ImportReport
+  {
+    let model: Onnx_ModelProto
+    do {
+      var options = BinaryDecodingOptions()
+      options.messageDepthLimit = 32
+      model = try Onnx_ModelProto(serializedBytes: bytes, options: options)
+    } catch {
+      throw .malformed(path: path, detail: "not an ONNX model: the protobuf does not decode (\(error))")
+    }
+    guard model.hasGraph else { throw .malformed(path: path, detail: "not an ONNX model: it has no graph") }
+    var reader = try ONNXGraphReader(graph: model.graph, path: path)
+    let chain = try reader.read()
+    if let activations, activations != chain.activations {
+      throw .activations(
+        "\(path): the graph's activations are \(chain.activations.map(\.rawValue).joined(separator: ",")); --activations says \(activations.map(\.rawValue).joined(separator: ","))"
+      )
+    }
+    var report = try assemble(chain.layers, path: path, activations: chain.activations)
+    report.ignored = reader.ignored
+    // Names from BLASNet's metadata, or skl2onnx's ZipMap.
+    let metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+    func strings(_ key: String) -> [String]? {
+      guard let text = metadata[key], let data = text.data(using: .utf8) else { return nil }
+      return (try? JSONSerialization.jsonObject(with: data)) as? [String]
+    }
+    if let names = strings("input_columns"), names.count == report.model.network.inputSize {
+      report.model.featureNames = names
+      var encoder = TabularEncoder(numericColumns: names)
+      encoder.ignoredColumns = strings("ignored_columns") ?? []
+      report.model.encoder = encoder
+    }
+    if !report.model.isRegression {
+      let classes = report.model.network.outputSize == 1 ? 2 : report.model.network.outputSize
+      if let names = strings("class_names") ?? reader.zipMapClasses, names.count == classes,
+        Set(names).count == classes
+      {
+        report.model.classNames = names
+      }
+      if let text = metadata["threshold"], let t = Double(text), t > 0, t < 1, classes == 2 {
+        report.model.threshold = t
+      }
+    }
+    if let label = metadata["label"], !label.isEmpty { report.model.labelName = label }
+    return report
+  }
+}
+
+/// Follows an ONNX graph's chain of dense layers from its input.
+struct ONNXGraphReader {
+  let graph: Onnx_GraphProto
+  let path: String
+  /// Initializers and the outputs of `Constant` nodes.
+  var constants: [String: Onnx_TensorProto] = [:]
+  /// For each tensor, the nodes that read it.
+  var consumers: [String: [Int]] = [:]
+  var used = Set<Int>()
+  /// Nodes left out, `name (Op)`.
+  var ignored: [String] = []
+  /// The class names of a `ZipMap` node, if the graph has one.
+  var zipMapClasses: [String]?
+
+  /// A layer being read: its weights (out × in) and bias in Double.
+  struct Layer {
+    var w: Matrix<Double>
+    var b: [Double]
+    var weightName: String
+    var biasName: String
+    var activation: Activation?
+    var rounding: Double
+  }
+
+  init(graph: Onnx_GraphProto, path: String) throws(ImportError) {
+    self.graph = graph
+    self.path = path
+    for t in graph.initializer { constants[t.name] = t }
+    for (k, node) in graph.node.enumerated() {
+      if node.opType == "Constant" && node.domain.isEmpty {
+        if let value = node.attribute.first(where: { $0.name == "value" }), value.hasT, let out = node.output.first {
+          constants[out] = value.t
+        }
+        continue
+      }
+      for input in node.input where !input.isEmpty { consumers[input, default: []].append(k) }
+      if node.opType == "ZipMap" {
+        if let labels = node.attribute.first(where: { $0.name == "classlabels_strings" }), !labels.strings.isEmpty {
+          zipMapClasses = labels.strings.map { String(decoding: $0, as: UTF8.self) }
+        } else if let labels = node.attribute.first(where: { $0.name == "classlabels_int64s" }), !labels.ints.isEmpty {
+          zipMapClasses = labels.ints.map { String($0) }
+        }
+      }
+    }
+  }
+
+  func fail(_ node: Onnx_NodeProto, _ reason: String) -> ImportError {
+    .unsupportedNode(
+      path: path, node: node.name.isEmpty ? node.output.first ?? "?" : node.name, op: node.opType, reason: reason)
+  }
+
+  /// The values of a constant tensor, row-major, with its shape.
+  func values(_ name: String) throws(ImportError) -> (shape: [Int], values: [Double], double: Bool)? {
+    guard let t = constants[name] else { return nil }
+    let label = t.name.isEmpty ? name : t.name
+    if t.dataLocation == .external {
+      throw .malformed(path: path, detail: "tensor \(quoted(label)) keeps its data in an external file")
+    }
+    var count = 1
+    for d in t.dims {
+      guard d >= 0, d <= 1 << 31 else {
+        throw .shape(path: path, name: label, found: t.dims.map { Int(clamping: $0) }, expected: "dimensions ≥ 0")
+      }
+      let (product, overflow) = count.multipliedReportingOverflow(by: Int(d))
+      guard !overflow, product <= 1 << 28 else {
+        throw .malformed(path: path, detail: "tensor \(quoted(label)) has an impossible shape \(t.dims)")
+      }
+      count = product
+    }
+    let shape = t.dims.map { Int($0) }
+    var out: [Double]
+    let type = Onnx_TensorProto.DataType(rawValue: Int(t.dataType))
+    switch type {
+    case .float?:
+      if !t.rawData.isEmpty {
+        guard t.rawData.count == 4 * count else {
+          throw .malformed(
+            path: path, detail: "tensor \(quoted(label)) is \(shape) of float but holds \(t.rawData.count) bytes")
+        }
+        out = t.rawData.withUnsafeBytes { raw in
+          (0..<count).map {
+            Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian))
+          }
+        }
+      } else {
+        guard t.floatData.count == count else {
+          throw .malformed(
+            path: path, detail: "tensor \(quoted(label)) is \(shape) but holds \(t.floatData.count) floats")
+        }
+        out = t.floatData.map(Double.init)
+      }
+    case .double?:
+      if !t.rawData.isEmpty {
+        guard t.rawData.count == 8 * count else {
+          throw .malformed(
+            path: path, detail: "tensor \(quoted(label)) is \(shape) of double but holds \(t.rawData.count) bytes")
+        }
+        out = t.rawData.withUnsafeBytes { raw in
+          (0..<count).map {
+            Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian)
+          }
+        }
+      } else {
+        guard t.doubleData.count == count else {
+          throw .malformed(
+            path: path, detail: "tensor \(quoted(label)) is \(shape) but holds \(t.doubleData.count) doubles")
+        }
+        out = t.doubleData
+      }
+    default:
+      throw .unsupportedType(
+        path: path, name: label, dtype: "ONNX data type \(t.dataType)\(type.map { " (\($0))" } ?? "")")
+    }
+    if let k = out.firstIndex(where: { !$0.isFinite }) { throw .notFinite(path: path, name: label, index: k) }
+    return (shape, out, type == .double)
+  }
+
+  /// The chain of layers, as the importer's layers, and their activations.
+  mutating func read() throws(ImportError) -> (layers: [LayerTensors], activations: [Activation]) {
+    let inputs = graph.input.map(\.name).filter { constants[$0] == nil }
+    guard inputs.count == 1 else {
+      throw .malformed(
+        path: path,
+        detail:
+          "the graph has \(inputs.count) inputs (\(inputs.joined(separator: ", "))); the importer reads a network of one numeric input"
+      )
+    }
+    var current = inputs[0]
+    var layers: [Layer] = []
+    var before: [(node: Onnx_NodeProto, values: [Double])] = []  // Sub/Add/Mul/Div before the first layer
+    walk: while true {
+      let readers = consumers[current] ?? []
+      guard let k = readers.first(where: { !used.contains($0) }) else { break }
+      let next = readers.filter { !used.contains($0) }
+      let node = graph.node[k]
+      let open = layers.last.map { $0.activation == nil } ?? false
+      // The one input of node that is not a constant must be the current tensor.
+      let computed = node.input.filter { !$0.isEmpty && constants[$0] == nil }
+      if next.count > 1 {
+        let ops = next.map { graph.node[$0].opType }
+        // After the last activation, post-processing may read the output twice (ArgMax and ZipMap).
+        if !layers.isEmpty && !open { break }
+        throw fail(
+          node,
+          "tensor \(quoted(current)) feeds \(next.count) nodes (\(ops.joined(separator: ", "))); the importer reads a chain of layers"
+        )
+      }
+      guard computed == [current] || (["Gemm", "MatMul"].contains(node.opType) && node.input.first == current) else {
+        if !layers.isEmpty && !open { break }
+        throw fail(node, "it combines computed tensors \(computed); the importer reads a chain of layers")
+      }
+      guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+        if !layers.isEmpty && !open { break }
+        throw fail(node, "an operator of the domain \(node.domain), outside the importer's subset")
+      }
+      switch node.opType {
+      case "Gemm", "MatMul":
+        if layers.last?.activation == nil, !layers.isEmpty { layers[layers.count - 1].activation = .identity }
+        var layer = try linear(node, current, inputs: layers.last?.w.rows)
+        if layers.isEmpty { try fold(before, into: &layer) }
+        layers.append(layer)
+      case "Add", "Sub", "Mul", "Div":
+        guard let constant = node.input.first(where: { constants[$0] != nil }), let (_, v, _) = try values(constant)
+        else { throw fail(node, "no constant operand") }
+        if (node.opType == "Sub" || node.opType == "Div") && node.input.first != current {
+          if !layers.isEmpty && !open { break walk }
+          throw fail(node, "a constant \(node.opType == "Sub" ? "minus" : "divided by") the data is outside the subset")
+        }
+        if layers.isEmpty {
+          before.append((node, v))
+        } else if open {
+          try apply(node, v, to: &layers[layers.count - 1])
+        } else {
+          break walk  // after the last activation: post-processing
+        }
+      case "Relu", "Sigmoid", "Tanh", "Softmax", "LeakyRelu":
+        guard open else {
+          if !layers.isEmpty { break walk }
+          throw fail(node, "an activation before any Gemm or MatMul")
+        }
+        layers[layers.count - 1].activation = try activation(node)
+      case "Neg":
+        // 1/(1 + e^(−z)): BLASNet's own export of a sigmoid output.
+        guard open, let out = sigmoidPattern(node) else {
+          if !layers.isEmpty && !open { break walk }
+          throw fail(node, "Neg is read only as the start of 1/(1 + exp(−z)), a sigmoid")
+        }
+        layers[layers.count - 1].activation = .sigmoid
+        used.insert(k)
+        current = out
+        continue
+      case "Identity", "Dropout":
+        break
+      case "Reshape", "Squeeze", "Unsqueeze":
+        // A change of shape after the last layer (skl2onnx's regressor ends so);
+        // a layer after it is caught below.
+        guard layers.isEmpty else { break walk }
+        throw fail(node, "a \(node.opType) before the first layer")
+      case "Flatten":
+        let axis = node.attribute.first { $0.name == "axis" }?.i ?? 1
+        guard axis == 1 else {
+          throw fail(node, "Flatten with axis \(axis); the importer reads rows of features (axis 1)")
+        }
+      case "Cast":
+        let to = node.attribute.first { $0.name == "to" }?.i ?? 0
+        guard to == 1 || to == 11 else {
+          if !layers.isEmpty && !open { break walk }
+          throw fail(node, "a Cast to ONNX type \(to); the network's values are float or double")
+        }
+      default:
+        if !layers.isEmpty && !open { break walk }
+        throw fail(
+          node,
+          "outside the importer's subset (Gemm, MatMul, Add, Sub, Mul, Div by constants, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Identity, Flatten, Cast, Dropout)"
+        )
+      }
+      used.insert(k)
+      current = node.output.first ?? ""
+    }
+    guard !layers.isEmpty else {
+      throw .malformed(path: path, detail: "no Gemm or MatMul follows the input \(quoted(inputs[0])): no dense layer")
+    }
+    if layers[layers.count - 1].activation == nil { layers[layers.count - 1].activation = .identity }
+    // A layer the walk did not reach is a branch the importer would drop.
+    for (k, node) in graph.node.enumerated() where !used.contains(k) && node.opType != "Constant" {
+      if node.opType == "Gemm" || node.opType == "MatMul" {
+        throw fail(node, "a layer outside the chain the importer follows from the input (a branch?)")
+      }
+      ignored.append("\(node.name.isEmpty ? node.output.first ?? "?" : node.name) (\(node.opType))")
+    }
+    let tensors = layers.map { layer in
+      let (w, b, rounding) = (layer.w, layer.b, layer.rounding)
+      return LayerTensors(
+        weight: WeightTensor(name: layer.weightName, shape: [w.rows, w.columns]) { () throws(ImportError) in
+          var out: [Float] = []
+          out.reserveCapacity(w.count)
+          for i in 0..<w.rows {
+            for j in 0..<w.columns { out.append(Float(w[i, j])) }
+          }
+          return (out, rounding)
+        },
+        bias: WeightTensor(name: layer.biasName, shape: [b.count]) { () throws(ImportError) in (b.map(Float.init), 0) },
+        inputsFirst: false)
+    }
+    return (tensors, layers.map { $0.activation! })
+  }
+
+  /// A Gemm's or a MatMul's layer, its weights out × in.
+  /// `inputs`: the outputs of the layer before, if there is one.
+  func linear(_ node: Onnx_NodeProto, _ current: String, inputs: Int?) throws(ImportError) -> Layer {
+    func attribute(_ name: String) -> Onnx_AttributeProto? { node.attribute.first { $0.name == name } }
+    guard node.input.count >= 2, node.input[0] == current, let (shape, v, double) = try values(node.input[1]) else {
+      throw fail(node, "its second input must be a constant weight matrix (the data is the first)")
+    }
+    let gemm = node.opType == "Gemm"
+    let transB = gemm && (attribute("transB")?.i ?? 0) != 0
+    if gemm && (attribute("transA")?.i ?? 0) != 0 { throw fail(node, "transA = 1: the data must not be transposed") }
+    guard shape.count == 2, shape[0] >= 1, shape[1] >= 1 else {
+      throw .shape(
+        path: path, name: node.input[1], found: shape,
+        expected: transB ? "2 dimensions, out × in" : "2 dimensions, in × out")
+    }
+    let alpha = gemm ? Double(attribute("alpha")?.f ?? 1) : 1
+    let beta = gemm ? Double(attribute("beta")?.f ?? 1) : 1
+    let (out, input) = transB ? (shape[0], shape[1]) : (shape[1], shape[0])
+    if let inputs, inputs != input {
+      throw .shape(
+        path: path, name: node.input[1], found: shape,
+        expected:
+          "\(transB ? "[\(out), \(inputs)]" : "[\(inputs), \(out)]"): its inputs are the \(inputs) outputs of the layer before"
+      )
+    }
+    var w = Matrix<Double>.zeros(out, input)
+    for i in 0..<out {
+      for j in 0..<input { w[i, j] = alpha * (transB ? v[i * input + j] : v[j * out + i]) }
+    }
+    var b = [Double](repeating: 0, count: out)
+    var biasName = "(none)"
+    if gemm, node.input.count >= 3, !node.input[2].isEmpty {
+      guard let (bs, bv, _) = try values(node.input[2]) else {
+        throw fail(node, "its bias \(quoted(node.input[2])) must be a constant")
+      }
+      guard bv.count == out || bv.count == 1, bs.count <= 2, bs.filter({ $0 != 1 }).count <= 1 else {
+        throw .shape(
+          path: path, name: node.input[2], found: bs, expected: "[\(out)], one per output of \(node.input[1])")
+      }
+      for i in 0..<out { b[i] = beta * (bv.count == 1 ? bv[0] : bv[i]) }
+      biasName = node.input[2]
+    }
+    let rounding = double || alpha != 1 ? largestRounding(w.elements) : 0
+    return Layer(w: w, b: b, weightName: node.input[1], biasName: biasName, activation: nil, rounding: rounding)
+  }
+
+  /// Applies Add, Sub, Mul or Div by `v` (one value, or one per output) to a layer's output.
+  func apply(_ node: Onnx_NodeProto, _ v: [Double], to layer: inout Layer) throws(ImportError) {
+    let out = layer.w.rows
+    guard v.count == 1 || v.count == out else {
+      throw fail(node, "a constant of \(v.count) values for a layer of \(out) outputs")
+    }
+    for i in 0..<out {
+      let c = v.count == 1 ? v[0] : v[i]
+      switch node.opType {
+      case "Add": layer.b[i] += c
+      case "Sub": layer.b[i] -= c
+      case "Mul", "Div":
+        let f = node.opType == "Mul" ? c : 1 / c
+        guard f.isFinite else { throw fail(node, "a division by 0") }
+        layer.b[i] *= f
+        for j in 0..<layer.w.columns { layer.w[i, j] *= f }
+      default: break
+      }
+    }
+    if layer.biasName == "(none)" && (node.opType == "Add" || node.opType == "Sub") {
+      layer.biasName = node.input.first { constants[$0] != nil } ?? layer.biasName
+    }
+    layer.rounding = max(layer.rounding, largestRounding(layer.w.elements))
+  }
+
+  /// Folds `x' = s ⊙ x + t` (the Sub/Add/Mul/Div before the first layer) into it:
+  /// W·(s ⊙ x + t) + b = (W diag s)·x + (b + W·t).
+  func fold(_ before: [(node: Onnx_NodeProto, values: [Double])], into layer: inout Layer) throws(ImportError) {
+    guard !before.isEmpty else { return }
+    let n = layer.w.columns
+    var s = [Double](repeating: 1, count: n)
+    var t = [Double](repeating: 0, count: n)
+    for (node, v) in before {
+      guard v.count == 1 || v.count == n else {
+        throw fail(node, "a constant of \(v.count) values before a layer of \(n) inputs")
+      }
+      for j in 0..<n {
+        let c = v.count == 1 ? v[0] : v[j]
+        switch node.opType {
+        case "Add": t[j] += c
+        case "Sub": t[j] -= c
+        case "Mul": (s[j], t[j]) = (s[j] * c, t[j] * c)
+        default:
+          guard c != 0 else { throw fail(node, "a division by 0") }
+          (s[j], t[j]) = (s[j] / c, t[j] / c)
+        }
+      }
+    }
+    for i in 0..<layer.w.rows {
+      for j in 0..<n {
+        layer.b[i] += layer.w[i, j] * t[j]
+        layer.w[i, j] *= s[j]
+      }
+    }
+    layer.rounding = max(layer.rounding, largestRounding(layer.w.elements))
+  }
+
+  func activation(_ node: Onnx_NodeProto) throws(ImportError) -> Activation {
+    switch node.opType {
+    case "Relu": return .relu
+    case "Sigmoid": return .sigmoid
+    case "Tanh": return .tanh
+    case "Softmax":
+      let axis = node.attribute.first { $0.name == "axis" }?.i
+      guard axis == nil || axis == 1 || axis == -1 else {
+        throw fail(node, "Softmax over axis \(axis!); the importer reads it over the features (axis 1 or −1)")
+      }
+      return .softmax
+    default:
+      let alpha = Double(node.attribute.first { $0.name == "alpha" }?.f ?? 0.01)
+      guard abs(alpha - Activation.leakySlope) < 1e-6 else {
+        throw fail(node, "LeakyRelu with alpha \(alpha); BLASNet's leaky ReLU has slope \(Activation.leakySlope)")
+      }
+      return .leakyReLU
+    }
+  }
+
+  /// The output of Neg → Exp → Add(1) → Reciprocal from `node`, marking them used.
+  mutating func sigmoidPattern(_ node: Onnx_NodeProto) -> String? {
+    func only(_ tensor: String, _ op: String) -> Int? {
+      guard let readers = consumers[tensor], readers.count == 1, graph.node[readers[0]].opType == op else { return nil }
+      return readers[0]
+    }
+    guard let e = only(node.output.first ?? "", "Exp"), let a = only(graph.node[e].output.first ?? "", "Add"),
+      let r = only(graph.node[a].output.first ?? "", "Reciprocal")
+    else { return nil }
+    let add = graph.node[a]
+    guard let one = add.input.first(where: { constants[$0] != nil }), let (_, v, _) = try? values(one), v == [1] else {
+      return nil
+    }
+    used.formUnion([e, a, r])
+    return graph.node[r].output.first
+  }
+
+  func largestRounding(_ values: [Double]) -> Double {
+    values.reduce(0) { worst, v in v == 0 ? worst : max(worst, abs(Double(Float(v)) - v) / abs(v)) }
+  }
+}

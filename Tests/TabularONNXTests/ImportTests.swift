@@ -1,0 +1,228 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Tabular
+import Testing
+
+@testable import TabularONNX
+
+/// The interchange fixtures (Benchmarks/Python/interchange_fixtures.py), shared with TabularTests.
+let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .appendingPathComponent("../TabularTests/Fixtures/interchange").standardized
+
+/// The largest relative difference between `model`'s outputs on inputs.csv
+/// (probabilities, or values) and the columns of `expected`; for a value below
+/// 1 in size (a regression's), the absolute difference (Float keeps about 10⁻⁷
+/// of the terms summed, not of a small result).
+func largestDifference(_ model: TabularModel, expected: String) throws -> Double {
+  let predictions = try model.predict(csvFile: fixtures.appendingPathComponent("inputs.csv").path).predictions
+  let rows = try String(contentsOf: fixtures.appendingPathComponent(expected), encoding: .utf8)
+    .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+  #expect(predictions.count == 1000 && rows.count == 1000)
+  var worst = 0.0
+  for (p, e) in zip(predictions, rows) {
+    let got: [Double] =
+      if let value = p.value { [value] } else if e.count == 1 { [Double(p.probabilities[1])] } else {
+        p.probabilities.map(Double.init)
+      }
+    #expect(got.count == e.count)
+    let floor = p.value == nil ? 1e-30 : 1
+    for (g, x) in zip(got, e) { worst = max(worst, abs(g - x) / max(abs(x), floor)) }
+  }
+  return worst
+}
+
+@Suite struct ONNXImportTests {
+  func path(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
+
+  /// skl2onnx's MLPClassifier (two classes: Sigmoid, then Sub/Concat/ArgMax/ZipMap
+  /// left out), a three-class one (Softmax), and an MLPRegressor (Reshape left out).
+  @Test func scikitLearnMLPsThroughSkl2onnxReproduceTheirOutputs() throws {
+    let binary = try TabularModel.importWeights(onnx: path("sklearn-binary.onnx"))
+    #expect(binary.model.network.sizes == [5, 8, 4, 1] && binary.model.network.outputActivation == .sigmoid)
+    #expect(binary.model.classNames == ["0.0", "1.0"] || binary.model.classNames == ["0", "1"])
+    #expect(binary.ignored.contains { $0.hasSuffix("(ZipMap)") })
+    #expect(try largestDifference(binary.model, expected: "expected-sklearn-binary.csv") < 1e-5)
+
+    let three = try TabularModel.importWeights(onnx: path("sklearn-classes.onnx"))
+    #expect(three.model.network.sizes == [5, 10, 3] && three.model.network.outputActivation == .softmax)
+    #expect(three.model.classNames == ["0", "1", "2"])
+    #expect(try largestDifference(three.model, expected: "expected-sklearn-classes.csv") < 1e-5)
+
+    let regressor = try TabularModel.importWeights(onnx: path("sklearn-regressor.onnx"))
+    #expect(regressor.model.isRegression && regressor.model.network.sizes == [5, 8, 1])
+    let worst = try largestDifference(regressor.model, expected: "expected-sklearn-regressor.csv")
+    #expect(worst < 1e-5, "\(worst)")
+  }
+
+  /// torch.onnx.export's shape of an nn.Sequential: Gemm (transB = 1) with
+  /// `fc1.weight`, LeakyRelu, a bias from a Constant node, Softmax.
+  @Test func aTorchStyleGraphWithGemmAndLeakyReLUImports() throws {
+    let report = try TabularModel.importWeights(onnx: path("torch-sequential.onnx"))
+    #expect(report.model.network.sizes == [5, 6, 3])
+    #expect(report.layers.map(\.weight) == ["fc1.weight", "fc2.weight"] && report.layers[1].bias == "fc2.bias")
+    #expect(report.largestRounding == 0)
+    #expect(try largestDifference(report.model, expected: "expected-torch-sequential.csv") < 1e-5)
+    // The same with float64 weights: converted, the rounding reported.
+    let f64 = try TabularModel.importWeights(onnx: path("torch-sequential-f64.onnx"))
+    #expect(f64.largestRounding > 0 && f64.largestRounding < 6e-8)
+  }
+}
+
+@Suite struct ONNXRoundTripTests {
+  /// A table of four numeric columns in very different units (so that the
+  /// standardisation matters) and three labels: a class, two classes, a number.
+  static let table: String = {
+    var lines = ["age,dose,ratio,count,kind,sick,level"]
+    for i in 0..<400 {
+      let age = 20 + Double((i * 37) % 60)
+      let dose = 1000 + Double((i * 91) % 500) * 3.5
+      let ratio = Double((i * 13) % 100) / 100
+      let count = Double((i * 7) % 11)
+      let kind = ["a", "b", "c"][(Int(age) / 10 + Int(ratio * 10)) % 3]
+      let sick = age / 80 + ratio - 0.3 * count / 11 > 0.9 ? "yes" : "no"
+      let level = 0.02 * age + 0.001 * dose - ratio + 0.1 * count
+      lines.append("\(age),\(dose),\(ratio),\(count),\(kind),\(sick),\(level)")
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }()
+
+  func trained(
+    label: String, task: TabularModel.Task = .classification, calibration: TabularModel.CalibrationMethod? = nil
+  )
+    throws -> (TabularModel, String)
+  {
+    let csv = FileManager.default.temporaryDirectory.appendingPathComponent("roundtrip-\(UUID().uuidString).csv").path
+    try Self.table.write(toFile: csv, atomically: true, encoding: .utf8)
+    var options = TabularModel.FitOptions()
+    options.label = label
+    options.task = task
+    options.ignoredColumns = ["kind", "sick", "level"].filter { $0 != label }
+    options.hiddenLayers = [12, 6]
+    options.epochs = 30
+    if let calibration { options.calibration = calibration }
+    return (try TabularModel.fit(.csvFile(csv), options: options).model, csv)
+  }
+
+  /// import(export(model)) predicts as the model does on the raw rows: the
+  /// standardisation nodes fold into the first layer, the 1/(1 + e^(−z))
+  /// output reads as a sigmoid; names, classes and threshold come back from
+  /// the metadata.
+  @Test func anExportedModelImportsAndPredictsTheSame() throws {
+    for (label, task) in [
+      ("sick", TabularModel.Task.classification), ("kind", .classification), ("level", .regression),
+    ] {
+      let (model, csv) = try trained(label: label, task: task)
+      defer { try? FileManager.default.removeItem(atPath: csv) }
+      let back = try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "\(label).onnx", activations: nil)
+      #expect(back.model.featureNames == ["age", "dose", "ratio", "count"], "\(label)")
+      #expect(back.model.network.sizes == model.network.sizes, "\(label)")
+      if task == .classification {
+        #expect(
+          back.model.classNames == model.classNames && back.model.decisionThreshold == model.decisionThreshold,
+          "\(label)")
+      }
+      let before = try model.predict(csvFile: csv).predictions
+      let after = try back.model.predict(csvFile: csv).predictions
+      var worst = 0.0
+      for (a, b) in zip(before, after) {
+        #expect(a.classIndex == b.classIndex)
+        if let v = a.value {
+          worst = max(worst, abs(v - b.value!) / max(abs(v), 1))
+        } else {
+          for (p, q) in zip(a.probabilities, b.probabilities) {
+            worst = max(worst, abs(Double(p) - Double(q)) / max(Double(p), 1e-30))
+          }
+        }
+      }
+      #expect(worst < 1e-5, "\(label): \(worst)")
+    }
+  }
+
+  /// A Platt-calibrated export clamps the log-odds (Clip): outside what the
+  /// importer reads, and it says so; a model with a categorical column has a
+  /// second (string) input.
+  @Test func whatTheImporterDoesNotReadIsATypedError() throws {
+    let (calibrated, csv) = try trained(label: "sick", calibration: .platt)
+    defer { try? FileManager.default.removeItem(atPath: csv) }
+    #expect {
+      try TabularModel.importWeights(onnxBytes: calibrated.onnxModel(), path: "platt.onnx", activations: nil)
+    } throws: { "\($0)".contains("(Clip): outside the importer's subset") }
+    var withCategories = try trained(label: "sick").0
+    withCategories.encoder = TabularEncoder(
+      columns: withCategories.inputEncoder.columns.dropLast() + [
+        FeatureColumn(name: "kind", encoding: .oneHot(categories: ["a"]), allowsMissing: false)
+      ], missing: .error)
+    #expect {
+      try TabularModel.importWeights(onnxBytes: withCategories.onnxModel(), path: "mixed.onnx", activations: nil)
+    } throws: { "\($0)".contains("the graph has 2 inputs (input, categories)") }
+  }
+
+  /// Hostile ONNX files: each a typed error naming what is wrong.
+  @Test func hostileGraphsAreTypedErrors() throws {
+    // fc1.weight and fc1.bias are float64 (raw bytes), fc2.weight float32, fc2.bias a Constant node.
+    let good = try Array(Data(contentsOf: fixtures.appendingPathComponent("torch-sequential-f64.onnx")))
+    let model = try Onnx_ModelProto(serializedBytes: good)
+    func bytes(_ change: (inout Onnx_ModelProto) -> Void) throws -> [UInt8] {
+      var m = model
+      change(&m)
+      return try m.serializedBytes()
+    }
+    let cases: [(String, [UInt8], String)] = [
+      ("garbage", Array("not a model at all".utf8), "not an ONNX model"),
+      ("cut", Array(good.prefix(good.count / 2)), "not an ONNX model"),
+      ("no graph", try bytes { $0.clearGraph() }, "it has no graph"),
+      (
+        "an op outside", try bytes { $0.graph.node[2].opType = "Elu" },
+        "node \"/1/LeakyRelu\" (Elu): outside the importer's subset"
+      ),
+      (
+        "leaky slope", try bytes { $0.graph.node[2].attribute[0].f = 0.2 },
+        "LeakyRelu with alpha 0.2"
+      ),
+      (
+        "shape ≠ values", try bytes { $0.graph.initializer[2].dims = [3, 5] },
+        "tensor \"fc2.weight\" is [3, 5] of float but holds 72 bytes"
+      ),
+      (
+        "shapes that do not chain",
+        try bytes {
+          $0.graph.initializer[2].dims = [2, 9]
+          $0.graph.initializer[2].floatData = [Float](repeating: 0.5, count: 18)
+        },
+        "tensor \"fc2.weight\" has shape [2, 9]; expected [2, 6]: its inputs are the 6 outputs"
+      ),
+      (
+        "bytes ≠ shape", try bytes { $0.graph.initializer[0].rawData = Data(repeating: 0, count: 7) },
+        "tensor \"fc1.weight\" is [6, 5] of double but holds 7 bytes"
+      ),
+      (
+        "NaN",
+        try bytes {
+          var raw = $0.graph.initializer[1].rawData
+          withUnsafeBytes(of: Double.nan.bitPattern.littleEndian) { raw.replaceSubrange(16..<24, with: $0) }
+          $0.graph.initializer[1].rawData = raw
+        },
+        "tensor \"fc1.bias\" has a value that is not finite (element 2)"
+      ),
+      (
+        "int weights", try bytes { $0.graph.initializer[2].dataType = 7 },
+        "tensor \"fc2.weight\" holds ONNX data type 7"
+      ),
+      (
+        "a branch", try bytes { $0.graph.node[3].input[0] = "input" },
+        "node \"/0/Gemm\" (Gemm): tensor \"input\" feeds 2 nodes (Gemm, Gemm); the importer reads a chain of layers"
+      ),
+    ]
+    for (what, data, message) in cases {
+      #expect(throws: ImportError.self, "\(what)") {
+        try TabularModel.importWeights(onnxBytes: data, path: "hostile.onnx", activations: nil)
+      }
+      do {
+        _ = try TabularModel.importWeights(onnxBytes: data, path: "hostile.onnx", activations: nil)
+      } catch {
+        #expect("\(error)".contains(message), "\(what): \(error)")
+      }
+    }
+  }
+}
