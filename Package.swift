@@ -104,5 +104,6 @@ let package = Package(
     .executableTarget(
       name: "fuzz-safetensors", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-safetensors"),
     .executableTarget(name: "fuzz-npz", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-npz"),
+    .executableTarget(name: "fuzz-onnx", dependencies: ["TabularONNX", "FuzzDriver"], path: "Tests/Fuzz/fuzz-onnx"),
   ]
 )

@@ -5,7 +5,10 @@
 # and runs Benchmarks/Python/onnx_check.py, which feeds the raw CSV rows to the
 # exported graph in ONNX Runtime (PyPI, in .venv-bench) and compares its outputs with
 # `blasnet predict` on the same rows: the same classes, and probabilities or values
-# within 1e-5 relative. Uses the release build of blasnet (built first when missing).
+# within 1e-5 relative. First, Benchmarks/Python/interchange_check.py imports every weights
+# fixture (safetensors, .npz, ONNX from skl2onnx and a torch-style graph) and checks its
+# outputs on 1,000 rows within 1e-5 relative. Uses the release build of blasnet (built
+# first when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh --inference-peers
@@ -16,6 +19,8 @@ trap 'rm -rf "$work"' EXIT
 root=$PWD
 tables=$root/Examples/tables
 clinical=$root/Examples/clinical
+echo "== the interchange fixtures, imported"
+python3 Benchmarks/Python/interchange_check.py "$root/$blasnet"
 check() {
   local name=$1 data=$2
   shift 2

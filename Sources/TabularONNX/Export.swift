@@ -105,7 +105,7 @@ extension TabularModel {
     }
   }
 
-  /// Writes ``onnxModel()`` to `path` (atomically: a failed write leaves what was there).
+  /// Writes ``onnxModel(foldingStandardization:)`` to `path` (atomically: a failed write leaves what was there).
   public func exportONNX(to path: String) throws {
     try AtomicFile.write(Data(onnxModel()), to: path)
   }

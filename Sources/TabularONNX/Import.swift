@@ -12,7 +12,7 @@ extension TabularModel {
   /// through; `Sub`, `Add`, `Mul` or `Div` by constants before the first
   /// layer (a scaler) are folded into it, and after a layer's product into
   /// that layer. What follows the last layer (`ArgMax`, `ZipMap`, …) is left
-  /// out and listed in ``ImportReport/ignored``. scikit-learn's
+  /// out and listed in the report's `ignored`. scikit-learn's
   /// `MLPClassifier` and `MLPRegressor` through skl2onnx, `torch.onnx.export`
   /// of an `nn.Sequential` of `Linear` layers, and BLASNet's own export of a
   /// model without categorical columns read this way.
@@ -23,8 +23,10 @@ extension TabularModel {
   /// - Parameters:
   ///   - path: the `.onnx` file.
   ///   - activations: nil to take them from the graph; if given, they must
-  ///     be the graph's.
-  /// - Throws: ``ImportError`` naming the node or tensor and what is wrong.
+  ///     be the graph's, but for the last when the graph ends in logits (no
+  ///     activation, as a network trained with `BCEWithLogitsLoss` does): a
+  ///     sigmoid or softmax there turns them into probabilities.
+  /// - Throws: `ImportError` naming the node or tensor and what is wrong.
   public static func importWeights(onnx path: String, activations: [Activation]? = nil) throws(ImportError)
     -> ImportReport
   {
@@ -52,12 +54,19 @@ extension TabularModel {
     guard model.hasGraph else { throw .malformed(path: path, detail: "not an ONNX model: it has no graph") }
     var reader = try ONNXGraphReader(graph: model.graph, path: path)
     let chain = try reader.read()
-    if let activations, activations != chain.activations {
+    var chosen = chain.activations
+    // A graph that ends in logits (a network trained with BCEWithLogitsLoss or
+    // CrossEntropyLoss) takes its output activation from the caller.
+    if let activations, activations.count == chosen.count, chosen.last == .identity,
+      Array(activations.dropLast()) == Array(chosen.dropLast())
+    {
+      chosen = activations
+    } else if let activations, activations != chain.activations {
       throw .activations(
-        "\(path): the graph's activations are \(chain.activations.map(\.rawValue).joined(separator: ",")); --activations says \(activations.map(\.rawValue).joined(separator: ","))"
+        "\(path): the graph's activations are \(chain.activations.map(\.rawValue).joined(separator: ",")); --activations says \(activations.map(\.rawValue).joined(separator: ",")) (only an identity output, logits, may be given another)"
       )
     }
-    var report = try assemble(chain.layers, path: path, activations: chain.activations)
+    var report = try assemble(chain.layers, path: path, activations: chosen)
     report.ignored = reader.ignored
     // Names from BLASNet's metadata, or skl2onnx's ZipMap.
     let metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -96,7 +105,7 @@ struct ONNXGraphReader {
   /// For each tensor, the nodes that read it.
   var consumers: [String: [Int]] = [:]
   var used = Set<Int>()
-  /// Nodes left out, `name (Op)`.
+  /// Nodes left out, `name (Op)` (the name alone when it starts with the operator's).
   var ignored: [String] = []
   /// The class names of a `ZipMap` node, if the graph has one.
   var zipMapClasses: [String]?
@@ -315,7 +324,8 @@ struct ONNXGraphReader {
       if node.opType == "Gemm" || node.opType == "MatMul" {
         throw fail(node, "a layer outside the chain the importer follows from the input (a branch?)")
       }
-      ignored.append("\(node.name.isEmpty ? node.output.first ?? "?" : node.name) (\(node.opType))")
+      let name = node.name.isEmpty ? node.output.first ?? "?" : node.name
+      ignored.append(name.hasPrefix(node.opType) ? name : "\(name) (\(node.opType))")
     }
     let tensors = layers.map { layer in
       let (w, b, rounding) = (layer.w, layer.b, layer.rounding)

@@ -482,4 +482,53 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
       #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("n.json").path))
     }
   }
+
+  /// An .npz of Keras kernels and an ONNX file from skl2onnx import by their
+  /// content; the ONNX post-processing is listed as ignored.
+  @Test func npzAndONNXImport() throws {
+    try withTemporaryFolder { folder in
+      let keras = try CLI.run(
+        ["import", Self.fixtures.appendingPathComponent("keras.npz").path, "--save", "k.json"], in: folder)
+      #expect(keras.status == 0, "\(keras.stderr)")
+      #expect(keras.stdout.contains("(dense/kernel, dense/bias; dense_1/kernel, dense_1/bias; dense_2/kernel"))
+      let onnx = try CLI.run(
+        ["import", Self.fixtures.appendingPathComponent("sklearn-classes.onnx").path, "--save", "o.json"], in: folder)
+      #expect(onnx.status == 0, "\(onnx.stderr)")
+      #expect(
+        onnx.stdout.contains("Network [5 → 10 ReLU → 3 softmax]") && onnx.stdout.contains("ZipMap"), "\(onnx.stdout)")
+      let p = try CLI.run(
+        ["predict", "--model", "o.json", "--data", Self.fixtures.appendingPathComponent("inputs.csv").path], in: folder)
+      #expect(p.status == 0 && p.stdout.hasPrefix("class,probability,p_0,p_1,p_2"), "\(p.stderr)")
+      // Activations that contradict the graph: refused, nothing saved.
+      let wrong = try CLI.run(
+        [
+          "import", Self.fixtures.appendingPathComponent("sklearn-classes.onnx").path, "--save", "w.json",
+          "--activations", "tanh,softmax",
+        ], in: folder)
+      #expect(wrong.status != 0 && wrong.stderr.contains("the graph's activations are relu,softmax"), "\(wrong.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("w.json").path))
+    }
+  }
+
+  /// A model trained on a table with a text column exports to ONNX with two
+  /// inputs; an output path that is an input is refused before anything is written.
+  @Test func exportWritesAnONNXFile() throws {
+    try withTemporaryFolder { folder in
+      var lines = ["size,colour,label"]
+      for i in 0..<60 { lines.append("\(Double(i) / 10),\(["red", "blue"][i % 2]),\(i % 3 == 0 ? "a" : "b")") }
+      try (lines.joined(separator: "\n") + "\n").write(
+        to: folder.appendingPathComponent("t.csv"), atomically: true, encoding: .utf8)
+      let t = try CLI.run(
+        ["train", "--data", "t.csv", "--epochs", "5", "--save", "m.json", "--plot", "c.svg", "--quiet"], in: folder)
+      #expect(t.status == 0, "\(t.stderr)")
+      let e = try CLI.run(["export", "m.json", "--onnx", "m.onnx"], in: folder)
+      #expect(e.status == 0, "\(e.stderr)")
+      #expect(e.stdout.contains("inputs \"input\" [N, 1] and \"categories\" [N, 1] (text)"), "\(e.stdout)")
+      let bytes = try Data(contentsOf: folder.appendingPathComponent("m.onnx"))
+      #expect(bytes.count > 100 && String(decoding: bytes, as: UTF8.self).contains("OneHotEncoder"))
+      let same = try CLI.run(["export", "m.json", "--onnx", "m.json"], in: folder)
+      #expect(same.status != 0, "\(same.stdout)")
+      #expect(try Data(contentsOf: folder.appendingPathComponent("m.json")).count > 100)
+    }
+  }
 }
