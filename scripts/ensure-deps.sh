@@ -17,11 +17,16 @@
 #   --evaluation-peers
 #             also scikit-learn (and NumPy) in .venv-bench, the peer of
 #             `blasnet-bench --defaults` (Benchmarks/Python/sklearn_defaults.py).
+#   --interchange-peers
+#             also what Benchmarks/Python/interchange_fixtures.py makes the committed
+#             fixtures with: NumPy, onnx, ONNX Runtime, scikit-learn, skl2onnx and
+#             safetensors in .venv-bench (PyTorch, for its optional part, as above).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 peers=false
 evaluation_peers=false
+interchange_peers=false
 packages=()
 if ! { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openblas lapacke 2>/dev/null &&
   [ -e /usr/include/lapacke.h ]; }; then
@@ -37,11 +42,12 @@ for option in "$@"; do
       packages+=(libopenmpi-dev openmpi-bin) ;;
     --inference-peers) peers=true ;;
     --evaluation-peers) evaluation_peers=true ;;
+    --interchange-peers) peers=true; evaluation_peers=true; interchange_peers=true ;;
     --report)
       command -v chromium >/dev/null 2>&1 || packages+=(chromium)
       command -v python3 >/dev/null 2>&1 || packages+=(python3)
       ;;
-    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis, --mpi, --inference-peers, --evaluation-peers, --report)" >&2; exit 2 ;;
+    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis, --mpi, --inference-peers, --evaluation-peers, --interchange-peers, --report)" >&2; exit 2 ;;
   esac
 done
 
@@ -55,6 +61,11 @@ if $evaluation_peers && ! .venv-bench/bin/python -c "import numpy, sklearn" >/de
   echo "BLASNet: adding numpy and scikit-learn to .venv-bench (pip) ..." >&2
   [ -x .venv-bench/bin/python ] || python3 -m venv .venv-bench
   .venv-bench/bin/pip install -q numpy==2.4.6 scikit-learn==1.9.1
+fi
+
+if $interchange_peers && ! .venv-bench/bin/python -c "import skl2onnx, safetensors" >/dev/null 2>&1; then
+  echo "BLASNet: adding skl2onnx and safetensors to .venv-bench (pip) ..." >&2
+  .venv-bench/bin/pip install -q skl2onnx==1.20.0 safetensors==0.8.0
 fi
 
 if [ ${#packages[@]} -eq 0 ]; then

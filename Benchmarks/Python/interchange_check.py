@@ -22,6 +22,10 @@ cases = [
     ("ONNX, scikit-learn MLPRegressor", "sklearn-regressor.onnx", "expected-sklearn-regressor.csv", []),
     ("ONNX, torch-style Gemm + LeakyRelu + Softmax", "torch-sequential.onnx", "expected-torch-sequential.csv", []),
     ("ONNX, the same with float64 weights", "torch-sequential-f64.onnx", "expected-torch-sequential.csv", []),
+    ("safetensors, trained in PyTorch (logits + sigmoid)", "torch-mlp.safetensors", "expected-torch-mlp.csv",
+     ["--activations", "relu,tanh,sigmoid"]),
+    ("ONNX, torch.onnx.export of the same", "torch-mlp.onnx", "expected-torch-mlp.csv", []),
+    ("npz, trained in Keras 3 (model.weights by path)", "keras-mlp.npz", "expected-keras-mlp.csv", []),
 ]
 worst_all = 0.0
 with tempfile.TemporaryDirectory() as work:

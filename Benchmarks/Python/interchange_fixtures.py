@@ -11,11 +11,23 @@
   inputs.csv       1,000 rows x1..x5;
   expected.csv     the network's output for each row, computed in float64 from the
                    float32 weights (the course's AL, transposed);
-  expected-course.csv  the same from the float64 weights of course.npz.
+  expected-course.csv  the same from the float64 weights of course.npz;
+  sklearn-binary.onnx, sklearn-classes.onnx, sklearn-regressor.onnx
+                   scikit-learn MLPs (2 classes, 3 classes, a regression) trained on the
+                   same rows, converted by skl2onnx, with expected-sklearn-*.csv;
+  torch-sequential.onnx, torch-sequential-f64.onnx
+                   the graph torch.onnx.export writes for an nn.Sequential (Gemm with
+                   transB = 1, LeakyRelu, Softmax, a Constant node), made with onnx.helper
+                   (the -f64 copy keeps the first layer's weights in float64, which ONNX
+                   Runtime would refuse for a float input: for the importer's rounding report);
+  torch-mlp.safetensors, torch-mlp.onnx, expected-torch-mlp.csv
+                   only when PyTorch imports: an nn.Sequential trained with PyTorch, saved
+                   with safetensors.torch and torch.onnx.export, and its own outputs.
 
-The network is trained here with NumPy (full-batch gradient descent on a synthetic task):
-PyTorch's PyPI wheel needs its CUDA libraries on this machine. Run with the .venv-bench
-Python after `pip install safetensors`; the outputs are committed."""
+The first network is trained here with NumPy (full-batch gradient descent on a synthetic
+task). Run with the .venv-bench Python (bash scripts/ensure-deps.sh --interchange-peers);
+the outputs are committed. PyTorch's PyPI wheel needs its CUDA libraries (gigabytes) even on
+a CPU: install it into that environment yourself for the PyTorch part."""
 import os
 import sys
 

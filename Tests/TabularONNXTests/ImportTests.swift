@@ -55,6 +55,15 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     #expect(worst < 1e-5, "\(worst)")
   }
 
+  /// torch.onnx.export of a network trained in PyTorch (Gemm, Relu, Tanh, Sigmoid).
+  @Test func torchOnnxExportOfATrainedNetworkReproducesPyTorch() throws {
+    let report = try TabularModel.importWeights(onnx: path("torch-mlp.onnx"))
+    #expect(report.model.network.sizes == [5, 16, 8, 1])
+    #expect(report.model.network.layers.map(\.activation) == [.relu, .tanh, .sigmoid])
+    let worst = try largestDifference(report.model, expected: "expected-torch-mlp.csv")
+    #expect(worst < 1e-5, "\(worst)")
+  }
+
   /// torch.onnx.export's shape of an nn.Sequential: Gemm (transB = 1) with
   /// `fc1.weight`, LeakyRelu, a bias from a Constant node, Softmax.
   @Test func aTorchStyleGraphWithGemmAndLeakyReLUImports() throws {

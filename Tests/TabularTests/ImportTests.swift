@@ -145,11 +145,12 @@ func littleEndian(_ values: [Float]) -> [UInt8] {
   static func largestDifference(_ model: TabularModel, expected: String) throws -> Double {
     let predictions = try model.predict(csvFile: folder.appendingPathComponent("inputs.csv").path)
     let expected = try String(contentsOf: folder.appendingPathComponent(expected), encoding: .utf8)
-      .split(separator: "\n").dropFirst().map { Double($0)! }
+      .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
     #expect(predictions.predictions.count == 1000 && expected.count == 1000)
     var worst = 0.0
     for (p, e) in zip(predictions.predictions, expected) {
-      worst = max(worst, abs(Double(p.probabilities[1]) - e) / e)
+      let values = e.count == 1 ? [Double(p.probabilities[1])] : p.probabilities.map(Double.init)
+      for (v, x) in zip(values, e) { worst = max(worst, abs(v - x) / x) }
     }
     return worst
   }
@@ -160,6 +161,29 @@ func littleEndian(_ values: [Float]) -> [UInt8] {
     let report = try TabularModel.importWeights(safetensors: Self.folder.appendingPathComponent("mlp.safetensors").path)
     #expect(report.model.network.sizes == [5, 8, 4, 1] && report.largestRounding == 0)
     let worst = try Self.largestDifference(report.model, expected: "expected.csv")
+    #expect(worst < 1e-5, "largest relative difference \(worst)")
+  }
+
+  /// A network trained in PyTorch (Benchmarks/Python/interchange_torch.py:
+  /// ReLU, Tanh, logits under BCEWithLogitsLoss) saved with safetensors.torch:
+  /// with a sigmoid on its logits it gives PyTorch's own probabilities.
+  @Test func aNetworkTrainedInPyTorchReproducesPyTorchsOutputs() throws {
+    let report = try TabularModel.importWeights(
+      safetensors: Self.folder.appendingPathComponent("torch-mlp.safetensors").path,
+      activations: [.relu, .tanh, .sigmoid])
+    #expect(report.model.network.sizes == [5, 16, 8, 1])
+    let worst = try Self.largestDifference(report.model, expected: "expected-torch-mlp.csv")
+    #expect(worst < 1e-5, "largest relative difference \(worst)")
+  }
+
+  /// A Keras 3 model (Dense relu, Dense softmax) trained by Keras, its
+  /// `model.weights` saved by path (`sequential/dense/kernel`, in × out):
+  /// Keras's own `model.predict`.
+  @Test func aModelTrainedInKerasReproducesKerasOutputs() throws {
+    let report = try TabularModel.importWeights(npz: Self.folder.appendingPathComponent("keras-mlp.npz").path)
+    #expect(report.model.network.sizes == [5, 12, 3])
+    #expect(report.layers.map(\.weight) == ["sequential/dense/kernel", "sequential/dense_1/kernel"])
+    let worst = try Self.largestDifference(report.model, expected: "expected-keras-mlp.csv")
     #expect(worst < 1e-5, "largest relative difference \(worst)")
   }
 
