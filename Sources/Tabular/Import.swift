@@ -73,13 +73,7 @@ extension TabularModel {
   public static func importWeights(safetensors path: String, activations: [Activation]? = nil) throws(ImportError)
     -> ImportReport
   {
-    let bytes: [UInt8]
-    do {
-      bytes = try CSVFile.readBytes(path)
-    } catch {
-      throw .cannotRead(path: path, reason: "\(error)")
-    }
-    return try importWeights(safetensorsBytes: bytes, path: path, activations: activations)
+    try importWeights(safetensorsBytes: weightsFile(path), path: path, activations: activations)
   }
 
   /// Reads a `.npz` archive or a safetensors file, told apart by their first
@@ -92,16 +86,20 @@ extension TabularModel {
   public static func importWeights(file path: String, activations: [Activation]? = nil) throws(ImportError)
     -> ImportReport
   {
-    let bytes: [UInt8]
-    do {
-      bytes = try CSVFile.readBytes(path)
-    } catch {
-      throw .cannotRead(path: path, reason: "\(error)")
-    }
+    let bytes = try weightsFile(path)
     if bytes.starts(with: [0x50, 0x4B]) || path.hasSuffix(".npz") {
       return try importWeights(npzBytes: bytes, path: path, activations: activations)
     }
     return try importWeights(safetensorsBytes: bytes, path: path, activations: activations)
+  }
+
+  /// The bytes of a weights file, or ``ImportError/cannotRead(path:reason:)``.
+  package static func weightsFile(_ path: String) throws(ImportError) -> [UInt8] {
+    do {
+      return try CSVFile.readBytes(path)
+    } catch {
+      throw .cannotRead(path: path, reason: "\(error)")
+    }
   }
 
   /// ``importWeights(safetensors:activations:)`` of the file's bytes.

@@ -22,13 +22,7 @@ extension TabularModel {
   public static func importWeights(npz path: String, activations: [Activation]? = nil) throws(ImportError)
     -> ImportReport
   {
-    let bytes: [UInt8]
-    do {
-      bytes = try CSVFile.readBytes(path)
-    } catch {
-      throw .cannotRead(path: path, reason: "\(error)")
-    }
-    return try importWeights(npzBytes: bytes, path: path, activations: activations)
+    try importWeights(npzBytes: weightsFile(path), path: path, activations: activations)
   }
 
   /// ``importWeights(npz:activations:)`` of the file's bytes.

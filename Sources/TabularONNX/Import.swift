@@ -30,13 +30,7 @@ extension TabularModel {
   public static func importWeights(onnx path: String, activations: [Activation]? = nil) throws(ImportError)
     -> ImportReport
   {
-    let bytes: [UInt8]
-    do {
-      bytes = try Data(contentsOf: URL(fileURLWithPath: path)).map { $0 }
-    } catch {
-      throw .cannotRead(path: path, reason: error.localizedDescription)
-    }
-    return try importWeights(onnxBytes: bytes, path: path, activations: activations)
+    try importWeights(onnxBytes: weightsFile(path), path: path, activations: activations)
   }
 
   /// ``importWeights(onnx:activations:)`` of the file's bytes.
@@ -166,44 +160,32 @@ struct ONNXGraphReader {
       count = product
     }
     let shape = t.dims.map { Int($0) }
-    var out: [Double]
     let type = Onnx_TensorProto.DataType(rawValue: Int(t.dataType))
+    /// The elements from `rawData` (little-endian, `size` bytes each) or from the typed field.
+    func elements(_ size: Int, _ what: String, typed: [Double], _ load: (UnsafeRawBufferPointer, Int) -> Double)
+      throws(ImportError) -> [Double]
+    {
+      if t.rawData.isEmpty {
+        guard typed.count == count else {
+          throw .malformed(path: path, detail: "tensor \(quoted(label)) is \(shape) but holds \(typed.count) \(what)s")
+        }
+        return typed
+      }
+      guard t.rawData.count == size * count else {
+        throw .malformed(
+          path: path, detail: "tensor \(quoted(label)) is \(shape) of \(what) but holds \(t.rawData.count) bytes")
+      }
+      return t.rawData.withUnsafeBytes { raw in (0..<count).map { load(raw, $0) } }
+    }
+    let out: [Double]
     switch type {
     case .float?:
-      if !t.rawData.isEmpty {
-        guard t.rawData.count == 4 * count else {
-          throw .malformed(
-            path: path, detail: "tensor \(quoted(label)) is \(shape) of float but holds \(t.rawData.count) bytes")
-        }
-        out = t.rawData.withUnsafeBytes { raw in
-          (0..<count).map {
-            Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian))
-          }
-        }
-      } else {
-        guard t.floatData.count == count else {
-          throw .malformed(
-            path: path, detail: "tensor \(quoted(label)) is \(shape) but holds \(t.floatData.count) floats")
-        }
-        out = t.floatData.map(Double.init)
+      out = try elements(4, "float", typed: t.floatData.map(Double.init)) { raw, k in
+        Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self).littleEndian))
       }
     case .double?:
-      if !t.rawData.isEmpty {
-        guard t.rawData.count == 8 * count else {
-          throw .malformed(
-            path: path, detail: "tensor \(quoted(label)) is \(shape) of double but holds \(t.rawData.count) bytes")
-        }
-        out = t.rawData.withUnsafeBytes { raw in
-          (0..<count).map {
-            Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian)
-          }
-        }
-      } else {
-        guard t.doubleData.count == count else {
-          throw .malformed(
-            path: path, detail: "tensor \(quoted(label)) is \(shape) but holds \(t.doubleData.count) doubles")
-        }
-        out = t.doubleData
+      out = try elements(8, "double", typed: t.doubleData) { raw, k in
+        Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self).littleEndian)
       }
     default:
       throw .unsupportedType(
