@@ -36,6 +36,9 @@ check clinical "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv
   --output new.csv 2>/dev/null)
 echo "== clinical, new patients (a missing value, filled in the graph)"
 .venv-bench/bin/python Benchmarks/Python/onnx_check.py "$work/clinical.onnx" "$clinical/new-patients.csv" "$work/new.csv"
+(cd "$work" && "$root/$blasnet" export clinical.json --onnx nodes.onnx --standardization-nodes >/dev/null)
+echo "== clinical, the standardisation in Sub and Div nodes"
+.venv-bench/bin/python Benchmarks/Python/onnx_check.py "$work/nodes.onnx" "$clinical/breast-masses.csv" "$work/clinical.csv"
 check iris "$tables/iris.csv" --data "$tables/iris.csv"
 check diabetes "$tables/diabetes.csv" --data "$tables/diabetes.csv" --task regression
 check platt "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" --label diagnosis \

@@ -10,8 +10,8 @@ extension BLASNetCommand {
       discussion: """
         The graph takes the raw columns of the training table: the numeric ones as the float input \
         "input" [N, n] (NaN for a missing value, filled as in training), the categorical ones, if any, \
-        as the string input "categories" [N, k] (one-hot encoded in the graph), standardised as \
-        BLASNet standardises them. Outputs: "probabilities" [N, classes], "probability" (two \
+        as the string input "categories" [N, k] (one-hot encoded in the graph); the standardisation \
+        is folded into the first layer. Outputs: "probabilities" [N, classes], "probability" (two \
         classes: the positive class's), "class_index" (with the model's threshold), or "value" for a \
         regression. Class names, threshold and columns are in the model's metadata.
         """
@@ -23,9 +23,9 @@ extension BLASNetCommand {
     var onnx: String
     @Flag(
       help:
-        "Fold the standardisation into the first layer's weights (one node fewer; large raw values then lose digits in Float)."
+        "Standardise the numeric inputs in Sub and Div nodes of their own rather than folding the standardisation into the first layer's weights."
     )
-    var foldStandardization = false
+    var standardizationNodes = false
 
     func run() throws {
       try OutputPaths.check(outputs: [("--onnx", onnx)], inputs: [("model", model)])
@@ -33,7 +33,7 @@ extension BLASNetCommand {
       let bytes: [UInt8]
       do {
         loaded = try TabularModel.load(from: model)
-        bytes = try loaded.onnxModel(foldingStandardization: foldStandardization)
+        bytes = try loaded.onnxModel(foldingStandardization: !standardizationNodes)
       } catch {
         throw CLIError("\(error)")
       }

@@ -18,7 +18,7 @@ import Testing
     let model = TabularModel(
       network: network, standardizer: Standardizer(means: [10, -3], standardDeviations: [2, 0.5]),
       featureNames: ["a", "b"], labelName: "y", classNames: ["no", "yes"])
-    let bytes = try model.onnxModel(foldingStandardization: true)
+    let bytes = try model.onnxModel()
     let parsed = try Onnx_ModelProto(serializedBytes: bytes)
     let first = try #require(parsed.graph.initializer.first { $0.name.hasPrefix("W1") })
     #expect(first.dims == [3, 2])
