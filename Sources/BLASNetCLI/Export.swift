@@ -40,10 +40,13 @@ extension BLASNetCommand {
       try OutputPaths.write(Data(bytes), to: onnx)
       let columns = loaded.inputEncoder.columns
       let categorical = columns.filter { !$0.isNumeric }.count
+      var inputs: [String] = []
+      if columns.count > categorical {
+        inputs.append("\"\(ONNXNames.numericInput)\" [N, \(columns.count - categorical)]")
+      }
+      if categorical > 0 { inputs.append("\"\(ONNXNames.categoricalInput)\" [N, \(categorical)] (text)") }
       print(
-        "Wrote \(onnx): \(loaded.network), inputs \"\(ONNXNames.numericInput)\" [N, \(columns.count - categorical)]"
-          + (categorical > 0 ? " and \"\(ONNXNames.categoricalInput)\" [N, \(categorical)] (text)" : "")
-          + " (\(bytes.count) bytes)")
+        "Wrote \(onnx): \(loaded.network), inputs \(inputs.joined(separator: " and ")) (\(bytes.count) bytes)")
     }
   }
 }

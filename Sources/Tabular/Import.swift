@@ -264,10 +264,15 @@ enum WeightNaming: String {
   static func layers(_ tensors: [WeightTensor], path: String) throws(ImportError) -> [LayerTensors] {
     guard !tensors.isEmpty else { throw .malformed(path: path, detail: "it holds no tensor") }
     guard let naming = of(tensors.map(\.name)) else {
+      // np.savez(path, *arrays) names them arr_0, arr_1, …: nothing says which is a weight.
+      let unnamed = tensors[0].name.hasPrefix("arr_")
       throw .unknownTensor(
         path: path, name: tensors[0].name,
         expected:
-          "a layer's weight or bias: W1/b1 (the course), 0.weight/0.bias (PyTorch) or dense/kernel/dense/bias (Keras)")
+          "a layer's weight or bias: W1/b1 (the course), 0.weight/0.bias (PyTorch) or dense/kernel/dense/bias (Keras)"
+          + (unnamed
+            ? "; np.savez(path, *arrays) leaves them unnamed: save them by name, e.g. np.savez(path, **{w.path: w.numpy() for w in model.weights})"
+            : ""))
     }
     var order: [String] = []
     var weights: [String: WeightTensor] = [:]

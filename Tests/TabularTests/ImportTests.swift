@@ -319,6 +319,11 @@ func storedZip(_ members: [(name: String, bytes: [UInt8])]) -> [UInt8] {
       ),
       ("missing b", storedZip([("W1.npy", npyFile(Net.w1, shape: [4, 3]))]), "tensor \"b1\" is missing"),
       (
+        "unnamed",
+        storedZip([("arr_0.npy", npyFile(Net.w1, shape: [4, 3])), ("arr_1.npy", npyFile(Net.b1, shape: [4]))]),
+        "np.savez(path, *arrays) leaves them unnamed: save them by name"
+      ),
+      (
         "missing W2",
         storedZip([
           ("W1.npy", npyFile(Net.w1, shape: [4, 3])), ("b1.npy", npyFile(Net.b1, shape: [4])),
