@@ -14,8 +14,11 @@ extension TabularModel {
   /// that layer. What follows the last layer (`ArgMax`, `ZipMap`, …) is left
   /// out and listed in the report's `ignored`. scikit-learn's
   /// `MLPClassifier` and `MLPRegressor` through skl2onnx, `torch.onnx.export`
-  /// of an `nn.Sequential` of `Linear` layers, and BLASNet's own export of a
-  /// model without categorical columns read this way.
+  /// of an `nn.Sequential` of `Linear` layers, and every BLASNet export read
+  /// this way: its `Imputer`, `Gather` + `OneHotEncoder` per text column and
+  /// `Concat` before the first layer become the model's encoder (columns,
+  /// categories, fills), and a calibrated sigmoid's `Clip`, `Mul`, `Add`
+  /// its Platt or temperature calibrator.
   ///
   /// Class names come from the graph's metadata (BLASNet's export) or its
   /// `ZipMap` (skl2onnx); input names from BLASNet's metadata.
@@ -46,7 +49,8 @@ extension TabularModel {
       throw .malformed(path: path, detail: "not an ONNX model: the protobuf does not decode (\(error))")
     }
     guard model.hasGraph else { throw .malformed(path: path, detail: "not an ONNX model: it has no graph") }
-    var reader = try ONNXGraphReader(graph: model.graph, path: path)
+    let metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+    var reader = try ONNXGraphReader(graph: model.graph, path: path, metadata: metadata)
     let chain = try reader.read()
     var chosen = chain.activations
     // A graph that ends in logits (a network trained with BCEWithLogitsLoss or
@@ -62,13 +66,19 @@ extension TabularModel {
     }
     var report = try assemble(chain.layers, path: path, activations: chosen)
     report.ignored = reader.ignored
-    // Names from BLASNet's metadata, or skl2onnx's ZipMap.
-    let metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-    func strings(_ key: String) -> [String]? {
-      guard let text = metadata[key], let data = text.data(using: .utf8) else { return nil }
-      return (try? JSONSerialization.jsonObject(with: data)) as? [String]
+    if let calibrator = chain.calibrator {
+      if let problem = calibrator.problem(outputs: report.model.network.outputSize) {
+        throw .activations("\(path): the graph's calibration does not fit its output: \(problem)")
+      }
+      report.model.calibrator = calibrator
     }
-    if let names = strings("input_columns"), names.count == report.model.network.inputSize {
+    // Names from BLASNet's metadata, or skl2onnx's ZipMap.
+    let strings = reader.strings
+    if var encoder = chain.encoder {
+      encoder.ignoredColumns = strings("ignored_columns") ?? []
+      report.model.encoder = encoder
+      report.model.featureNames = encoder.featureNames
+    } else if let names = strings("input_columns"), names.count == report.model.network.inputSize {
       report.model.featureNames = names
       var encoder = TabularEncoder(numericColumns: names)
       encoder.ignoredColumns = strings("ignored_columns") ?? []
@@ -103,6 +113,27 @@ struct ONNXGraphReader {
   var ignored: [String] = []
   /// The class names of a `ZipMap` node, if the graph has one.
   var zipMapClasses: [String]?
+  /// The model's metadata (BLASNet's export names its columns there).
+  let metadata: [String: String]
+
+  /// A JSON array of strings in the metadata.
+  func strings(_ key: String) -> [String]? {
+    guard let text = metadata[key], let data = text.data(using: .utf8) else { return nil }
+    return (try? JSONSerialization.jsonObject(with: data)) as? [String]
+  }
+
+  /// What BLASNet's export puts before the first layer: an `Imputer` and
+  /// `Sub`/`Div` on the numeric input, a `Gather` and a `OneHotEncoder` per
+  /// text column, and a `Concat` of them all.
+  struct FrontEnd {
+    /// The fills of the numeric columns (NaN: none).
+    var fills: [Double]?
+    /// `Sub`/`Div` by constants on the numeric columns.
+    var numericBefore: [(node: Onnx_NodeProto, values: [Double])] = []
+    /// The Concat's inputs in order: nil for the numeric block, else the text column's index and categories.
+    var blocks: [(column: Int, categories: [String])?] = [nil]
+    var output: String
+  }
 
   /// A layer being read: its weights (out × in) and bias in Double.
   struct Layer {
@@ -114,9 +145,10 @@ struct ONNXGraphReader {
     var rounding: Double
   }
 
-  init(graph: Onnx_GraphProto, path: String) throws(ImportError) {
+  init(graph: Onnx_GraphProto, path: String, metadata: [String: String] = [:]) throws(ImportError) {
     self.graph = graph
     self.path = path
+    self.metadata = metadata
     for t in graph.initializer { constants[t.name] = t }
     for (k, node) in graph.node.enumerated() {
       if node.opType == "Constant" && node.domain.isEmpty {
@@ -196,18 +228,34 @@ struct ONNXGraphReader {
   }
 
   /// The chain of layers, as the importer's layers, and their activations.
-  mutating func read() throws(ImportError) -> (layers: [LayerTensors], activations: [Activation]) {
-    let inputs = graph.input.map(\.name).filter { constants[$0] == nil }
-    guard inputs.count == 1 else {
+  mutating func read() throws(ImportError) -> (
+    layers: [LayerTensors], activations: [Activation], encoder: TabularEncoder?, calibrator: Calibrator?
+  ) {
+    let inputs = graph.input.filter { constants[$0.name] == nil }
+    let text = inputs.filter { $0.type.tensorType.elemType == Int32(Onnx_TensorProto.DataType.string.rawValue) }
+    let numbers = inputs.filter { $0.type.tensorType.elemType != Int32(Onnx_TensorProto.DataType.string.rawValue) }
+    let firstReader = numbers.first.flatMap { consumers[$0.name]?.first }.map { graph.node[$0] }
+    guard numbers.count <= 1, text.count <= 1, !inputs.isEmpty,
+      text.count == 1 || (numbers.count == 1 && (inputs.count == 1))
+    else {
       throw .malformed(
         path: path,
         detail:
-          "the graph has \(inputs.count) inputs (\(inputs.joined(separator: ", "))); the importer reads a network of one numeric input"
+          "the graph has \(inputs.count) inputs (\(inputs.map(\.name).joined(separator: ", "))); the importer reads a network of one numeric input (and a text input, as BLASNet exports them)"
       )
     }
-    var current = inputs[0]
+    var front: FrontEnd?
+    if !text.isEmpty || firstReader?.opType == "Imputer" {
+      front = try readFrontEnd(numeric: numbers.first?.name, text: text.first?.name)
+    }
+    var current = front?.output ?? numbers[0].name
     var layers: [Layer] = []
     var before: [(node: Onnx_NodeProto, values: [Double])] = []  // Sub/Add/Mul/Div before the first layer
+    var encoder: TabularEncoder?
+    // BLASNet's calibrated sigmoid: Clip of the logits, then a·z + b.
+    var clipped = false
+    var calibration = (a: 1.0, b: 0.0)
+    var calibrator: Calibrator?
     walk: while true {
       let readers = consumers[current] ?? []
       guard let k = readers.first(where: { !used.contains($0) }) else { break }
@@ -237,7 +285,10 @@ struct ONNXGraphReader {
       case "Gemm", "MatMul":
         if layers.last?.activation == nil, !layers.isEmpty { layers[layers.count - 1].activation = .identity }
         var layer = try linear(node, current, inputs: layers.last?.w.rows)
-        if layers.isEmpty { try fold(before, into: &layer) }
+        if layers.isEmpty {
+          try fold(before, into: &layer)
+          if let front { encoder = try arrange(front, node, &layer) }
+        }
         layers.append(layer)
       case "Add", "Sub", "Mul", "Div":
         guard let constant = node.input.first(where: { constants[$0] != nil }), let (_, v, _) = try values(constant)
@@ -248,6 +299,14 @@ struct ONNXGraphReader {
         }
         if layers.isEmpty {
           before.append((node, v))
+        } else if open && clipped {
+          guard v.count == 1 else { throw fail(node, "a calibration of \(v.count) values; BLASNet's is one a and b") }
+          switch node.opType {
+          case "Mul": calibration = (calibration.a * v[0], calibration.b * v[0])
+          case "Div": calibration = (calibration.a / v[0], calibration.b / v[0])
+          case "Add": calibration.b += v[0]
+          default: calibration.b -= v[0]
+          }
         } else if open {
           try apply(node, v, to: &layers[layers.count - 1])
         } else {
@@ -259,6 +318,27 @@ struct ONNXGraphReader {
           throw fail(node, "an activation before any Gemm or MatMul")
         }
         layers[layers.count - 1].activation = try activation(node)
+        if clipped {
+          guard node.opType == "Sigmoid" else {
+            throw fail(node, "a clipped (calibrated) output must end in a sigmoid")
+          }
+          calibrator = calibration.b == 0 ? .temperature(1 / calibration.a) : .platt(a: calibration.a, b: calibration.b)
+        }
+      case "Clip":
+        // BLASNet's export of a calibrated sigmoid: the logits kept within ±log((1 − 10⁻⁷)/10⁻⁷).
+        let bounds = node.input.dropFirst().compactMap { name -> [Double]? in
+          guard let (_, v, _) = try? values(name) else { return nil }
+          return v
+        }
+        let bound = Double(ONNXWriter.logitBound)
+        guard open, !clipped, bounds.count == 2, bounds[0].count == 1, bounds[1].count == 1,
+          abs(bounds[0][0] + bound) < 1e-3, abs(bounds[1][0] - bound) < 1e-3
+        else {
+          if !layers.isEmpty && !open { break walk }
+          throw fail(
+            node, "a Clip is read only as BLASNet's clamp of a calibrated output's logits (±\(bound)), after a layer")
+        }
+        clipped = true
       case "Neg":
         // 1/(1 + e^(−z)): BLASNet's own export of a sigmoid output.
         guard open, let out = sigmoidPattern(node) else {
@@ -266,6 +346,9 @@ struct ONNXGraphReader {
           throw fail(node, "Neg is read only as the start of 1/(1 + exp(−z)), a sigmoid")
         }
         layers[layers.count - 1].activation = .sigmoid
+        if clipped {
+          calibrator = calibration.b == 0 ? .temperature(1 / calibration.a) : .platt(a: calibration.a, b: calibration.b)
+        }
         used.insert(k)
         current = out
         continue
@@ -298,7 +381,8 @@ struct ONNXGraphReader {
       current = node.output.first ?? ""
     }
     guard !layers.isEmpty else {
-      throw .malformed(path: path, detail: "no Gemm or MatMul follows the input \(quoted(inputs[0])): no dense layer")
+      throw .malformed(
+        path: path, detail: "no Gemm or MatMul follows the input \(quoted(inputs[0].name)): no dense layer")
     }
     if layers[layers.count - 1].activation == nil { layers[layers.count - 1].activation = .identity }
     // A layer the walk did not reach is a branch the importer would drop.
@@ -323,7 +407,142 @@ struct ONNXGraphReader {
         bias: WeightTensor(name: layer.biasName, shape: [b.count]) { () throws(ImportError) in (b.map(Float.init), 0) },
         inputsFirst: false)
     }
-    return (tensors, layers.map { $0.activation! })
+    if clipped && calibrator == nil {
+      throw .malformed(path: path, detail: "a Clip of the logits that no sigmoid follows")
+    }
+    return (tensors, layers.map { $0.activation! }, encoder, calibrator)
+  }
+
+  /// An int64 constant's values (a Gather's index).
+  func integers(_ name: String) -> [Int64]? {
+    guard let t = constants[name], t.dataType == Int32(Onnx_TensorProto.DataType.int64.rawValue) else { return nil }
+    if !t.int64Data.isEmpty { return t.int64Data }
+    guard t.rawData.count % 8 == 0 else { return nil }
+    return t.rawData.withUnsafeBytes { raw in
+      (0..<(raw.count / 8)).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
+    }
+  }
+
+  /// Reads the nodes BLASNet's export puts before the first layer (see ``FrontEnd``).
+  mutating func readFrontEnd(numeric: String?, text: String?) throws(ImportError) -> FrontEnd {
+    func only(_ tensor: String) -> Int? {
+      guard let readers = consumers[tensor], readers.count == 1 else { return nil }
+      return readers[0]
+    }
+    var front = FrontEnd(output: numeric ?? "")
+    if let numeric {
+      var current = numeric
+      while let k = only(current) {
+        let node = graph.node[k]
+        if node.opType == "Imputer" && front.fills == nil {
+          let replaced = node.attribute.first { $0.name == "replaced_value_float" }?.f
+          guard let replaced, replaced.isNaN,
+            let fills = node.attribute.first(where: { $0.name == "imputed_value_floats" })?.floats
+          else { throw fail(node, "an Imputer is read only as BLASNet's: NaN replaced by one value per column") }
+          front.fills = fills.map(Double.init)
+        } else if (node.opType == "Sub" || node.opType == "Div") && node.input.first == current,
+          let constant = node.input.last, let (_, v, _) = try values(constant)
+        {
+          front.numericBefore.append((node, v))
+        } else {
+          break
+        }
+        used.insert(k)
+        current = node.output.first ?? ""
+      }
+      front.output = current
+    }
+    guard let text else { return front }
+    var blocks: [String: (column: Int, categories: [String])] = [:]
+    for k in consumers[text] ?? [] {
+      let gather = graph.node[k]
+      guard gather.opType == "Gather", (gather.attribute.first { $0.name == "axis" }?.i ?? 0) == 1,
+        gather.input.count == 2, let index = integers(gather.input[1]), index.count == 1,
+        let e = only(gather.output.first ?? ""), graph.node[e].opType == "OneHotEncoder"
+      else { throw fail(gather, "the text input is read only through Gather (axis 1) and OneHotEncoder, per column") }
+      let encoder = graph.node[e]
+      guard let categories = encoder.attribute.first(where: { $0.name == "cats_strings" })?.strings,
+        !categories.isEmpty
+      else { throw fail(encoder, "a OneHotEncoder without cats_strings") }
+      blocks[encoder.output.first ?? ""] = (Int(index[0]), categories.map { String(decoding: $0, as: UTF8.self) })
+      used.formUnion([k, e])
+    }
+    guard let first = blocks.keys.first, let c = only(first), graph.node[c].opType == "Concat" else {
+      throw .malformed(path: path, detail: "the one-hot encoded columns do not meet in one Concat")
+    }
+    let concat = graph.node[c]
+    guard (concat.attribute.first { $0.name == "axis" }?.i ?? 0) == 1,
+      concat.input.allSatisfy({ blocks[$0] != nil || $0 == front.output }),
+      concat.input.filter({ blocks[$0] != nil }).count == blocks.count
+    else { throw fail(concat, "a Concat of other tensors than the numeric columns and the one-hot encoded ones") }
+    front.blocks = concat.input.map { blocks[$0].map { ($0.column, $0.categories) } }
+    used.insert(c)
+    front.output = concat.output.first ?? ""
+    return front
+  }
+
+  /// The encoder of the front end's columns, with the first layer's inputs
+  /// put in its order (the graph's is the Concat's) and the numeric columns'
+  /// Sub/Div folded in.
+  func arrange(_ front: FrontEnd, _ node: Onnx_NodeProto, _ layer: inout Layer) throws(ImportError)
+    -> TabularEncoder
+  {
+    let widths = front.blocks.compactMap { $0?.categories.count }
+    let numeric = layer.w.columns - widths.reduce(0, +)
+    guard numeric >= 0, numeric == 0 || front.blocks.contains(where: { $0 == nil }),
+      front.fills.map({ $0.count == numeric || $0.count == 1 }) ?? true
+    else {
+      throw fail(node, "its \(layer.w.columns) inputs do not match the encoded columns (\(widths) one-hot)")
+    }
+    // Where each graph input comes from: the numeric column i, or category c of text column j.
+    var graphColumns: [(numeric: Int?, text: (column: Int, category: Int)?)] = []
+    for block in front.blocks {
+      if let block {
+        graphColumns += (0..<block.categories.count).map { (nil, (block.column, $0)) }
+      } else {
+        graphColumns += (0..<numeric).map { ($0, nil) }
+      }
+    }
+    // Sub/Div on the numeric columns, folded into their weights.
+    if !front.numericBefore.isEmpty {
+      var numericLayer = layer
+      let columns = graphColumns.indices.filter { graphColumns[$0].numeric != nil }
+      numericLayer.w = Matrix(columnsOf: layer.w, columns)
+      numericLayer.b = [Double](repeating: 0, count: layer.b.count)
+      try fold(front.numericBefore, into: &numericLayer)
+      for (k, j) in columns.enumerated() {
+        for i in 0..<layer.w.rows { layer.w[i, j] = numericLayer.w[i, k] }
+      }
+      for i in 0..<layer.b.count { layer.b[i] += numericLayer.b[i] }
+    }
+    let texts = front.blocks.compactMap { $0 }.sorted { $0.column < $1.column }
+    let numericNames =
+      strings("numeric_columns").flatMap { $0.count == numeric ? $0 : nil }
+      ?? (0..<numeric).map { "x\($0 + 1)" }
+    let textNames =
+      strings("categorical_columns").flatMap { $0.count == texts.count ? $0 : nil }
+      ?? (0..<texts.count).map { "c\($0 + 1)" }
+    let order =
+      strings("input_columns").flatMap { Set($0) == Set(numericNames + textNames) ? $0 : nil }
+      ?? numericNames + textNames
+    var columns: [FeatureColumn] = []
+    var inputs: [Int] = []  // graph input of each encoder input
+    for name in order {
+      if let i = numericNames.firstIndex(of: name) {
+        let fill = front.fills.map { $0.count == 1 ? $0[0] : $0[i] }.flatMap { $0.isNaN ? nil : $0 }
+        columns.append(FeatureColumn(name: name, encoding: .numeric(fill: fill), allowsMissing: fill != nil))
+        inputs.append(graphColumns.firstIndex { $0.numeric == i }!)
+      } else if let j = textNames.firstIndex(of: name) {
+        let block = texts[j]
+        columns.append(FeatureColumn(name: name, encoding: .oneHot(categories: block.categories), allowsMissing: true))
+        inputs += (0..<block.categories.count).map { c in
+          graphColumns.firstIndex { $0.text?.column == block.column && $0.text?.category == c }!
+        }
+      }
+    }
+    layer.w = Matrix(columnsOf: layer.w, inputs)
+    layer.rounding = max(layer.rounding, largestRounding(layer.w.elements))
+    return TabularEncoder(columns: columns, missing: front.fills == nil ? .error : .mean)
   }
 
   /// A Gemm's or a MatMul's layer, its weights out × in.

@@ -96,17 +96,32 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     return lines.joined(separator: "\n") + "\n"
   }()
 
+  /// A model of `label`; `text: true` keeps `kind` as an input (one-hot),
+  /// and `ratio` then has missing values (filled with the training mean).
   func trained(
-    label: String, task: TabularModel.Task = .classification, calibration: TabularModel.CalibrationMethod? = nil
+    label: String, task: TabularModel.Task = .classification, calibration: TabularModel.CalibrationMethod? = nil,
+    text: Bool = false
   )
     throws -> (TabularModel, String)
   {
     let csv = FileManager.default.temporaryDirectory.appendingPathComponent("roundtrip-\(UUID().uuidString).csv").path
-    try Self.table.write(toFile: csv, atomically: true, encoding: .utf8)
+    var table = Self.table
+    if text {
+      // Every 9th row's ratio missing.
+      table =
+        table.split(separator: "\n").enumerated().map { k, line in
+          guard k > 0, k % 9 == 0 else { return String(line) }
+          var fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+          fields[2] = "NA"
+          return fields.joined(separator: ",")
+        }.joined(separator: "\n") + "\n"
+    }
+    try table.write(toFile: csv, atomically: true, encoding: .utf8)
     var options = TabularModel.FitOptions()
     options.label = label
     options.task = task
-    options.ignoredColumns = ["kind", "sick", "level"].filter { $0 != label }
+    options.missing = .mean
+    options.ignoredColumns = (text ? ["sick", "level"] : ["kind", "sick", "level"]).filter { $0 != label }
     options.hiddenLayers = [12, 6]
     options.epochs = 30
     if let calibration { options.calibration = calibration }
@@ -152,23 +167,60 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     }
   }
 
-  /// A Platt-calibrated export clamps the log-odds (Clip): outside what the
-  /// importer reads, and it says so; a model with a categorical column has a
-  /// second (string) input.
-  @Test func whatTheImporterDoesNotReadIsATypedError() throws {
-    let (calibrated, csv) = try trained(label: "sick", calibration: .platt)
+  /// The largest relative difference of two two-class models' positive-class
+  /// probabilities on `csv` (the same classes expected).
+  func difference(_ a: TabularModel, _ b: TabularModel, on csv: String) throws -> Double {
+    var worst = 0.0
+    for (p, q) in zip(try a.predict(csvFile: csv).predictions, try b.predict(csvFile: csv).predictions) {
+      #expect(p.classIndex == q.classIndex)
+      let (x, y) = (Double(p.probabilities[1]), Double(q.probabilities[1]))
+      worst = max(worst, abs(x - y) / max(x, 1e-30))
+    }
+    return worst
+  }
+
+  /// A model with a text column and a filled numeric column exports the
+  /// Imputer, Gather, OneHotEncoder and Concat; the importer reads them
+  /// back into an encoder with the same columns, categories and fill. A
+  /// Platt- or temperature-calibrated sigmoid (Clip, Mul, Add) comes back
+  /// as the calibrator.
+  @Test func textColumnsFillsAndCalibrationComeBack() throws {
+    for calibration in [nil, TabularModel.CalibrationMethod.platt, .temperature] {
+      let (model, csv) = try trained(label: "sick", calibration: calibration, text: true)
+      defer { try? FileManager.default.removeItem(atPath: csv) }
+      for folding in [true, false] {
+        let back = try TabularModel.importWeights(
+          onnxBytes: model.onnxModel(foldingStandardization: folding), path: "mixed.onnx", activations: nil)
+        let columns = back.model.inputEncoder.columns
+        #expect(columns.map(\.name) == ["age", "dose", "ratio", "count", "kind"])
+        #expect(columns[4].encoding == model.inputEncoder.columns[4].encoding)
+        // The fill of ratio, rounded to Float in the graph.
+        guard case .numeric(let fill?) = columns[2].encoding,
+          case .numeric(let trained?) = model.inputEncoder.columns[2].encoding
+        else {
+          Issue.record("ratio has no fill: \(columns[2].encoding)")
+          continue
+        }
+        #expect(abs(fill - trained) < 1e-6 * abs(trained))
+        #expect(back.model.calibrator?.method == model.calibrator?.method)
+        let worst = try difference(model, back.model, on: csv)
+        #expect(worst < 1e-5, "\(calibration?.rawValue ?? "none"), folding \(folding): \(worst)")
+      }
+    }
+  }
+
+  /// An isotonic calibration has no export; a graph with two numeric inputs no import.
+  @Test func whatHasNoONNXFormIsATypedError() throws {
+    let (isotonic, csv) = try trained(label: "sick", calibration: .isotonic)
     defer { try? FileManager.default.removeItem(atPath: csv) }
+    #expect(throws: ONNXExportError.self) { try isotonic.onnxModel() }
+    var model = try Onnx_ModelProto(
+      serializedBytes: try Array(Data(contentsOf: fixtures.appendingPathComponent("torch-sequential.onnx"))))
+    model.graph.input.append(model.graph.input[0])
+    model.graph.input[1].name = "second"
     #expect {
-      try TabularModel.importWeights(onnxBytes: calibrated.onnxModel(), path: "platt.onnx", activations: nil)
-    } throws: { "\($0)".contains("(Clip): outside the importer's subset") }
-    var withCategories = try trained(label: "sick").0
-    withCategories.encoder = TabularEncoder(
-      columns: withCategories.inputEncoder.columns.dropLast() + [
-        FeatureColumn(name: "kind", encoding: .oneHot(categories: ["a"]), allowsMissing: false)
-      ], missing: .error)
-    #expect {
-      try TabularModel.importWeights(onnxBytes: withCategories.onnxModel(), path: "mixed.onnx", activations: nil)
-    } throws: { "\($0)".contains("the graph has 2 inputs (input, categories)") }
+      try TabularModel.importWeights(onnxBytes: model.serializedBytes(), path: "two.onnx", activations: nil)
+    } throws: { "\($0)".contains("the graph has 2 inputs (input, second)") }
   }
 
   /// Hostile ONNX files: each a typed error naming what is wrong.
