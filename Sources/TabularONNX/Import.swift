@@ -489,7 +489,9 @@ struct ONNXGraphReader {
   {
     let widths = front.blocks.compactMap { $0?.categories.count }
     let numeric = layer.w.columns - widths.reduce(0, +)
+    let textColumns = front.blocks.compactMap { $0?.column }
     guard numeric >= 0, numeric == 0 || front.blocks.contains(where: { $0 == nil }),
+      front.blocks.filter({ $0 == nil }).count <= 1, Set(textColumns).count == textColumns.count,
       front.fills.map({ $0.count == numeric || $0.count == 1 }) ?? true
     else {
       throw fail(node, "its \(layer.w.columns) inputs do not match the encoded columns (\(widths) one-hot)")
@@ -522,9 +524,12 @@ struct ONNXGraphReader {
     let textNames =
       strings("categorical_columns").flatMap { $0.count == texts.count ? $0 : nil }
       ?? (0..<texts.count).map { "c\($0 + 1)" }
+    let names = numericNames + textNames
+    guard Set(names).count == names.count else {
+      throw .malformed(path: path, detail: "the metadata names two columns alike: \(names)")
+    }
     let order =
-      strings("input_columns").flatMap { Set($0) == Set(numericNames + textNames) ? $0 : nil }
-      ?? numericNames + textNames
+      strings("input_columns").flatMap { $0.count == names.count && Set($0) == Set(names) ? $0 : nil } ?? names
     var columns: [FeatureColumn] = []
     var inputs: [Int] = []  // graph input of each encoder input
     for name in order {
