@@ -10,7 +10,7 @@ extension BLASNetCommand {
       abstract:
         "Turn another framework's model into a BLASNet model file: ONNX (Gemm/MatMul layers and their activations), NumPy .npz (the course's W1/b1…, PyTorch's 0.weight/0.bias…, Keras's dense/kernel…) or safetensors (an nn.Sequential of Linear layers).",
       discussion:
-        "The model's inputs are plain numeric columns x1, x2, … (no encoding, no standardisation); its classes 0, 1, … (or a number when the last activation is identity)."
+        "The model's inputs are plain numeric columns x1, x2, … (no encoding, no standardisation); its classes 0, 1, … (or a number when the last activation is identity). An ONNX file that BLASNet exported brings back its columns, their encoding, the classes and the threshold; skl2onnx's names its classes."
     )
 
     @Argument(help: "The model or weights file (.onnx, .npz, .safetensors).")

@@ -87,6 +87,9 @@ package enum FuzzEntryPoints {
     }
   }
 
+  /// Runs an importer on fuzzed bytes: an error is fine, a model that comes
+  /// out must predict an all-zero example (a probability unless it is a
+  /// regression) and encode as a model file.
   package static func imported(_ read: () throws(ImportError) -> TabularModel.ImportReport) {
     do {
       let report = try read()
