@@ -25,7 +25,8 @@ extension BenchmarkReport {
     s +=
       "network  sizes                    m      BLAS ms   naive ms   speedup   GFLOP/s   products ms   in BLAS   predict ms"
     s += peak == nil ? "" : "   of peak"
-    s += numpyColumns ? "   NumPy ms   NumPy/BLASNet\n" : "\n"
+    s += numpyColumns ? "   NumPy ms   NumPy/BLASNet" : ""
+    s += torchColumns ? "   PyTorch ms   PyTorch/BLASNet\n" : "\n"
     for n in networks {
       s += n.name.padding(toLength: 9, withPad: " ", startingAt: 0)
       s += n.sizes.map(String.init).joined(separator: ",").padding(toLength: 22, withPad: " ", startingAt: 0)
@@ -39,6 +40,10 @@ extension BenchmarkReport {
         s += pad(n.numpyMilliseconds.map { f($0, 3) } ?? "—", 11)
         s += pad(n.numpyMilliseconds.map { "×" + f($0 / n.blasMilliseconds, 2) } ?? "—", 16)
       }
+      if torchColumns {
+        s += pad(n.torchMilliseconds.map { f($0, 3) } ?? "—", 13)
+        s += pad(n.torchMilliseconds.map { "×" + f($0 / n.blasMilliseconds, 2) } ?? "—", 18)
+      }
       s += "\n"
     }
     s += "\nThe products of each iteration, alone (GFLOP/s, BLAS)\n"
@@ -51,6 +56,7 @@ extension BenchmarkReport {
   }
 
   var numpyColumns: Bool { networks.contains { $0.numpyMilliseconds != nil } }
+  var torchColumns: Bool { networks.contains { $0.torchMilliseconds != nil } }
 
   /// The report as pretty-printed JSON.
   public var json: Data {

@@ -39,6 +39,9 @@ public struct NetworkResult: Codable, Sendable {
   public var predictMilliseconds: Double
   /// NumPy's milliseconds per iteration, when the reference ran.
   public var numpyMilliseconds: Double?
+  /// PyTorch's milliseconds per iteration (CPU, float32), when
+  /// `Benchmarks/Python/torch_reference.py` ran (`blasnet-bench --torch-python PY`).
+  public var torchMilliseconds: Double?
 
   public var achievedGFLOPs: Double { flopsPerIteration / (blasMilliseconds * 1e6) }
   /// Share of the iteration spent in its products.
@@ -184,6 +187,7 @@ public struct BenchmarkSuite {
     return NetworkResult(
       name: net.name, sizes: net.sizes, examples: net.examples, flopsPerIteration: net.iterationFLOPs,
       blasMilliseconds: step.median * 1e3, naiveMilliseconds: naiveTiming.map { $0.median * 1e3 },
-      gemmMilliseconds: products.median * 1e3, predictMilliseconds: predict.median * 1e3, numpyMilliseconds: nil)
+      gemmMilliseconds: products.median * 1e3, predictMilliseconds: predict.median * 1e3, numpyMilliseconds: nil,
+      torchMilliseconds: nil)
   }
 }

@@ -1,8 +1,9 @@
 // blasnet-bench: naive Swift loops against the BLAS path, the networks against their own
-// products, and against the NumPy reference when python3 with numpy is there.
+// products, and against the NumPy reference when python3 with numpy is there (and the
+// PyTorch one, Benchmarks/Python/torch_reference.py, with --torch-python PY).
 //
 //   swift run -c release blasnet-bench [--quick] [--no-naive] [--no-numpy] [--no-split]
-//                                      [--json FILE] [--svg FILE] [--threads N]
+//                                      [--torch-python PY] [--json FILE] [--svg FILE] [--threads N]
 //   swift run -c release blasnet-bench --linalg [--quick] [--no-numpy] [--json FILE]
 //   swift run -c release blasnet-bench --inference [--quick] [--rounds N] [--python PY] [--no-numpy] [--json FILE]
 //     (batch and one-row prediction against NumPy, ONNX Runtime and PyTorch, interleaved rounds)
@@ -61,6 +62,8 @@ let defaults = arguments.flag("--defaults")
 let seedsArgument = arguments.value("--seeds")
 let roundsArgument = arguments.value("--rounds")
 let pythonArgument = arguments.value("--python")
+// PyTorch's PyPI wheel brings gigabytes of CUDA libraries: its Python is named, never looked for.
+let torchPython = arguments.value("--torch-python")
 let skipNaive = arguments.flag("--no-naive")
 let skipNumPy = arguments.flag("--no-numpy")
 let noSplit = arguments.flag("--no-split")
@@ -95,7 +98,7 @@ if let name = arguments.value("--profile") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --rounds N --python PY --json F --svg F --threads N\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --rounds N --python PY --torch-python PY --json F --svg F --threads N\n"
         .utf8))
   exit(1)
 }
@@ -104,12 +107,17 @@ func log(_ s: String) { FileHandle.standardError.write(Data("  … \(s)\n".utf8)
 
 /// Runs the NumPy reference next to this executable's package, if python3 can import numpy.
 func numpyTimings(quick: Bool, mode: String? = nil) -> [String: Double] {
+  referenceTimings("numpy_reference.py", python: "python3", quick: quick, mode: mode)
+}
+
+/// Runs `Benchmarks/Python/SCRIPT --json` with `python`; its milliseconds per iteration, or none.
+func referenceTimings(_ name: String, python: String, quick: Bool, mode: String? = nil) -> [String: Double] {
   let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("Benchmarks/Python/numpy_reference.py")
+    .deletingLastPathComponent().appendingPathComponent("Benchmarks/Python/\(name)")
   guard FileManager.default.fileExists(atPath: script.path) else { return [:] }
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3", script.path, "--json"] + (quick ? ["--quick"] : []) + (mode.map { [$0] } ?? [])
+  process.arguments = [python, script.path, "--json"] + (quick ? ["--quick"] : []) + (mode.map { [$0] } ?? [])
   let out = Pipe()
   process.standardOutput = out
   process.standardError = FileHandle.nullDevice
@@ -236,6 +244,12 @@ if !skipNumPy {
   let numpy = numpyTimings(quick: quick)
   if numpy.isEmpty { log("NumPy reference not run: python3 with numpy was not found") }
   for i in networkResults.indices { networkResults[i].numpyMilliseconds = numpy[networkResults[i].name] }
+}
+if let torchPython {
+  log("PyTorch reference (\(torchPython) Benchmarks/Python/torch_reference.py)")
+  let torch = referenceTimings("torch_reference.py", python: torchPython, quick: quick)
+  if torch.isEmpty { log("PyTorch reference not run: \(torchPython) could not import torch") }
+  for i in networkResults.indices { networkResults[i].torchMilliseconds = torch[networkResults[i].name] }
 }
 let report = BenchmarkReport(
   blas: BLAS.configuration, kernel: BLAS.kernel, threads: BLAS.threadCount, cpu: BLAS.CPUFeatures.current.modelName,
