@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks `blasnet export --onnx` against ONNX Runtime: trains five models on the
 # example tables (two classes with a categorical column and missing values, three
-# classes, a regression, Platt- and temperature-calibrated models), exports each,
-# and runs Benchmarks/Python/onnx_check.py, which feeds the raw CSV rows to the
+# classes, a regression, Platt- and temperature-calibrated models), exports each
+# (the first twice: folded, and with --standardization-nodes), and runs Benchmarks/Python/onnx_check.py, which feeds the raw CSV rows to the
 # exported graph in ONNX Runtime (PyPI, in .venv-bench) and compares its outputs with
 # `blasnet predict` on the same rows: the same classes, and probabilities or values
 # within 1e-5 relative. First, Benchmarks/Python/interchange_check.py imports every weights
