@@ -46,6 +46,10 @@ public struct Standardizer: Equatable, Sendable, Codable {
     self.init(means: means, standardDeviations: sds)
   }
 
+  /// What each feature is divided by: its standard deviation, or 1 for a
+  /// constant feature (standard deviation 0), which then only loses its mean.
+  public var divisors: [Double] { standardDeviations.map { $0 > 0 ? $0 : 1 } }
+
   /// `x` standardised with the fitted statistics; traps unless x has as many rows as were fitted.
   public func transform<S: BLASScalar>(_ x: Matrix<S>) -> Matrix<S> {
     var out = x
@@ -64,7 +68,7 @@ public struct Standardizer: Equatable, Sendable, Codable {
       shapeFailure("Standardizer.transform: fitted on \(means.count) features (rows) but X is \(x.shape)")
     }
     let n = x.rows
-    let sds = standardDeviations.map { $0 > 0 ? $0 : 1 }
+    let sds = divisors
     means.withUnsafeBufferPointer { mean in
       sds.withUnsafeBufferPointer { sd in
         x.withUnsafeMutableBufferPointer { p in

@@ -192,6 +192,22 @@ package struct WeightTensor {
     self.shape = shape
     self.values = values
   }
+
+  /// `values` (of the tensor `name`) rounded to Float, and the largest
+  /// relative rounding; a value that is no finite Float (NaN, ±∞, beyond
+  /// Float's range) is an error naming its index.
+  package static func rounded(_ values: [Double], path: String, name: String) throws(ImportError) -> ([Float], Double) {
+    var floats: [Float] = []
+    floats.reserveCapacity(values.count)
+    var rounding = 0.0
+    for v in values {
+      let f = Float(v)
+      guard f.isFinite else { throw .notFinite(path: path, name: name, index: floats.count) }
+      if v != 0 { rounding = Swift.max(rounding, Swift.abs(Double(f) - v) / Swift.abs(v)) }
+      floats.append(f)
+    }
+    return (floats, rounding)
+  }
 }
 
 /// One dense layer's weight and bias.
@@ -355,32 +371,25 @@ enum SafeTensors {
     /// The values as Float (row-major, as stored), and the largest relative
     /// rounding of a float64 value.
     func floats(path: String) throws(ImportError) -> ([Float], Double) {
-      var values: [Float] = []
-      values.reserveCapacity(shape.reduce(1, *))
-      var rounding = 0.0
       switch dtype {
       case "F32":
-        data.withUnsafeBytes { raw in
-          for k in 0..<(raw.count / 4) {
-            values.append(Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self).littleEndian))
+        let values = data.withUnsafeBytes { raw in
+          (0..<(raw.count / 4)).map {
+            Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian)
           }
         }
+        if let k = values.firstIndex(where: { !$0.isFinite }) { throw .notFinite(path: path, name: name, index: k) }
+        return (values, 0)
       case "F64":
-        data.withUnsafeBytes { raw in
-          for k in 0..<(raw.count / 8) {
-            let v = Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self).littleEndian)
-            let f = Float(v)
-            if v != 0 && v.isFinite && f.isFinite {
-              rounding = Swift.max(rounding, Swift.abs(Double(f) - v) / Swift.abs(v))
-            }
-            values.append(f)
+        let values = data.withUnsafeBytes { raw in
+          (0..<(raw.count / 8)).map {
+            Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian)
           }
         }
+        return try WeightTensor.rounded(values, path: path, name: name)
       default:
         throw .unsupportedType(path: path, name: name, dtype: dtype)
       }
-      if let k = values.firstIndex(where: { !$0.isFinite }) { throw .notFinite(path: path, name: name, index: k) }
-      return (values, rounding)
     }
   }
 

@@ -45,23 +45,7 @@ extension TabularModel {
       }
       tensors.append(
         WeightTensor(name: name, shape: array.shape) { () throws(ImportError) in
-          // Row-major values from the matrix (stored column by column).
-          let m: Matrix<Double> = array.matrix()
-          var values: [Float] = []
-          values.reserveCapacity(m.count)
-          var rounding = 0.0
-          for i in 0..<m.rows {
-            for j in 0..<m.columns {
-              let v = m[i, j]
-              let f = Float(v)
-              if !f.isFinite { throw .notFinite(path: path, name: name, index: values.count) }
-              if array.dataType == .float64 && v != 0 {
-                rounding = Swift.max(rounding, Swift.abs(Double(f) - v) / Swift.abs(v))
-              }
-              values.append(f)
-            }
-          }
-          return (values, rounding)
+          try WeightTensor.rounded(array.matrix(Double.self).rowMajorElements, path: path, name: name)
         })
     }
     return try assemble(WeightNaming.layers(tensors, path: path), path: path, activations: activations)

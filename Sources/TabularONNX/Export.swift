@@ -209,9 +209,8 @@ struct ONNXWriter {
         // (x − μ)/σ as BLASNet computes it, before the first layer (one-hot inputs have μ 0, σ 1).
         let inputs = numeric.map { start[$0.offset] }
         let means = constant("mean", inputs.map { Float(standardizer.means[$0]) }, shape: [inputs.count])
-        let sds = constant(
-          "sd", inputs.map { Float(standardizer.standardDeviations[$0] > 0 ? standardizer.standardDeviations[$0] : 1) },
-          shape: [inputs.count])
+        let divisors = standardizer.divisors
+        let sds = constant("sd", inputs.map { Float(divisors[$0]) }, shape: [inputs.count])
         x = node("Div", [node("Sub", [x, means]), sds])
       }
       pieces.append(x)
@@ -239,11 +238,11 @@ struct ONNXWriter {
       )
       if l == 0 {
         if foldStandardization { fold(model.standardizer, into: &w, &b) }
-        w = Matrix(columnsOf: w, order)
+        w = w.columns(at: order)
       }
       let activation = layer.activation
       let logitMap = l == depth - 1 ? try foldOutput(model, activation: activation, into: &w, &b) : nil
-      let weights = constant("W\(l + 1)", rowMajor(w), shape: [w.rows, w.columns])
+      let weights = constant("W\(l + 1)", w.rowMajorElements.map(Float.init), shape: [w.rows, w.columns])
       let bias = constant("b\(l + 1)", b.elements.map(Float.init), shape: [b.rows])
       a = node("Gemm", [a, weights, bias], attributes: [attribute("transB", int: 1)])
       if let logitMap {
@@ -308,12 +307,13 @@ struct ONNXWriter {
     }
   }
 
-  /// `W·((x − μ)/σ) + b = (W/σ)·x + (b − W·(μ/σ))`, σ = 0 read as 1 (as
-  /// `Standardizer.transform` does).
+  /// `W·((x − μ)/σ) + b = (W/σ)·x + (b − W·(μ/σ))`, σ the standardizer's
+  /// divisors (a constant feature's is 1).
   func fold(_ standardizer: Standardizer?, into w: inout Matrix<Double>, _ b: inout Matrix<Double>) {
     guard let standardizer else { return }
+    let divisors = standardizer.divisors
     for j in 0..<w.columns {
-      let sd = standardizer.standardDeviations[j] > 0 ? standardizer.standardDeviations[j] : 1
+      let sd = divisors[j]
       let mean = standardizer.means[j]
       for i in 0..<w.rows {
         w[i, j] /= sd
@@ -360,25 +360,6 @@ struct ONNXWriter {
   /// BLASNet's calibrators read a probability's log-odds with p kept within
   /// [10⁻⁷, 1 − 10⁻⁷]: |z| ≤ log((1 − 10⁻⁷)/10⁻⁷).
   static let logitBound = Float(Foundation.log((1 - 1e-7) / 1e-7))
-}
-
-extension Matrix where Scalar == Double {
-  /// The columns `order` of `m`, in that order.
-  init(columnsOf m: Matrix<Double>, _ order: [Int]) {
-    self = .zeros(m.rows, order.count)
-    for (k, j) in order.enumerated() {
-      for i in 0..<m.rows { self[i, k] = m[i, j] }
-    }
-  }
-}
-
-func rowMajor(_ m: Matrix<Double>) -> [Float] {
-  var out: [Float] = []
-  out.reserveCapacity(m.count)
-  for i in 0..<m.rows {
-    for j in 0..<m.columns { out.append(Float(m[i, j])) }
-  }
-  return out
 }
 
 func valueInfo(_ name: String, elementType: Onnx_TensorProto.DataType, columns: Int) -> Onnx_ValueInfoProto {

@@ -142,7 +142,6 @@ struct ONNXGraphReader {
     var weightName: String
     var biasName: String
     var activation: Activation?
-    var rounding: Double
   }
 
   init(graph: Onnx_GraphProto, path: String, metadata: [String: String] = [:]) throws(ImportError) {
@@ -174,7 +173,7 @@ struct ONNXGraphReader {
   }
 
   /// The values of a constant tensor, row-major, with its shape.
-  func values(_ name: String) throws(ImportError) -> (shape: [Int], values: [Double], double: Bool)? {
+  func values(_ name: String) throws(ImportError) -> (shape: [Int], values: [Double])? {
     guard let t = constants[name] else { return nil }
     let label = t.name.isEmpty ? name : t.name
     if t.dataLocation == .external {
@@ -224,7 +223,7 @@ struct ONNXGraphReader {
         path: path, name: label, dtype: "ONNX data type \(t.dataType)\(type.map { " (\($0))" } ?? "")")
     }
     if let k = out.firstIndex(where: { !$0.isFinite }) { throw .notFinite(path: path, name: label, index: k) }
-    return (shape, out, type == .double)
+    return (shape, out)
   }
 
   /// The chain of layers, as the importer's layers, and their activations.
@@ -291,7 +290,7 @@ struct ONNXGraphReader {
         }
         layers.append(layer)
       case "Add", "Sub", "Mul", "Div":
-        guard let constant = node.input.first(where: { constants[$0] != nil }), let (_, v, _) = try values(constant)
+        guard let constant = node.input.first(where: { constants[$0] != nil }), let (_, v) = try values(constant)
         else { throw fail(node, "no constant operand") }
         if (node.opType == "Sub" || node.opType == "Div") && node.input.first != current {
           if !layers.isEmpty && !open { break walk }
@@ -327,7 +326,7 @@ struct ONNXGraphReader {
       case "Clip":
         // BLASNet's export of a calibrated sigmoid: the logits kept within ±log((1 − 10⁻⁷)/10⁻⁷).
         let bounds = node.input.dropFirst().compactMap { name -> [Double]? in
-          guard let (_, v, _) = try? values(name) else { return nil }
+          guard let (_, v) = try? values(name) else { return nil }
           return v
         }
         let bound = Double(ONNXWriter.logitBound)
@@ -393,18 +392,16 @@ struct ONNXGraphReader {
       let name = node.name.isEmpty ? node.output.first ?? "?" : node.name
       ignored.append(name.hasPrefix(node.opType) ? name : "\(name) (\(node.opType))")
     }
+    let path = path
     let tensors = layers.map { layer in
-      let (w, b, rounding) = (layer.w, layer.b, layer.rounding)
+      let (w, b) = (layer.w, layer.b)
       return LayerTensors(
         weight: WeightTensor(name: layer.weightName, shape: [w.rows, w.columns]) { () throws(ImportError) in
-          var out: [Float] = []
-          out.reserveCapacity(w.count)
-          for i in 0..<w.rows {
-            for j in 0..<w.columns { out.append(Float(w[i, j])) }
-          }
-          return (out, rounding)
+          try WeightTensor.rounded(w.rowMajorElements, path: path, name: layer.weightName)
         },
-        bias: WeightTensor(name: layer.biasName, shape: [b.count]) { () throws(ImportError) in (b.map(Float.init), 0) },
+        bias: WeightTensor(name: layer.biasName, shape: [b.count]) { () throws(ImportError) in
+          try WeightTensor.rounded(b, path: path, name: layer.biasName)
+        },
         inputsFirst: false)
     }
     if clipped && calibrator == nil {
@@ -441,7 +438,7 @@ struct ONNXGraphReader {
           else { throw fail(node, "an Imputer is read only as BLASNet's: NaN replaced by one value per column") }
           front.fills = fills.map(Double.init)
         } else if (node.opType == "Sub" || node.opType == "Div") && node.input.first == current,
-          let constant = node.input.last, let (_, v, _) = try values(constant)
+          let constant = node.input.last, let (_, v) = try values(constant)
         {
           front.numericBefore.append((node, v))
         } else {
@@ -509,7 +506,7 @@ struct ONNXGraphReader {
     if !front.numericBefore.isEmpty {
       var numericLayer = layer
       let columns = graphColumns.indices.filter { graphColumns[$0].numeric != nil }
-      numericLayer.w = Matrix(columnsOf: layer.w, columns)
+      numericLayer.w = layer.w.columns(at: columns)
       numericLayer.b = [Double](repeating: 0, count: layer.b.count)
       try fold(front.numericBefore, into: &numericLayer)
       for (k, j) in columns.enumerated() {
@@ -545,8 +542,7 @@ struct ONNXGraphReader {
         }
       }
     }
-    layer.w = Matrix(columnsOf: layer.w, inputs)
-    layer.rounding = max(layer.rounding, largestRounding(layer.w.elements))
+    layer.w = layer.w.columns(at: inputs)
     return TabularEncoder(columns: columns, missing: front.fills == nil ? .error : .mean)
   }
 
@@ -554,7 +550,7 @@ struct ONNXGraphReader {
   /// `inputs`: the outputs of the layer before, if there is one.
   func linear(_ node: Onnx_NodeProto, _ current: String, inputs: Int?) throws(ImportError) -> Layer {
     func attribute(_ name: String) -> Onnx_AttributeProto? { node.attribute.first { $0.name == name } }
-    guard node.input.count >= 2, node.input[0] == current, let (shape, v, double) = try values(node.input[1]) else {
+    guard node.input.count >= 2, node.input[0] == current, let (shape, v) = try values(node.input[1]) else {
       throw fail(node, "its second input must be a constant weight matrix (the data is the first)")
     }
     let gemm = node.opType == "Gemm"
@@ -582,7 +578,7 @@ struct ONNXGraphReader {
     var b = [Double](repeating: 0, count: out)
     var biasName = "(none)"
     if gemm, node.input.count >= 3, !node.input[2].isEmpty {
-      guard let (bs, bv, _) = try values(node.input[2]) else {
+      guard let (bs, bv) = try values(node.input[2]) else {
         throw fail(node, "its bias \(quoted(node.input[2])) must be a constant")
       }
       guard bv.count == out || bv.count == 1, bs.count <= 2, bs.filter({ $0 != 1 }).count <= 1 else {
@@ -592,8 +588,7 @@ struct ONNXGraphReader {
       for i in 0..<out { b[i] = beta * (bv.count == 1 ? bv[0] : bv[i]) }
       biasName = node.input[2]
     }
-    let rounding = double || alpha != 1 ? largestRounding(w.elements) : 0
-    return Layer(w: w, b: b, weightName: node.input[1], biasName: biasName, activation: nil, rounding: rounding)
+    return Layer(w: w, b: b, weightName: node.input[1], biasName: biasName, activation: nil)
   }
 
   /// Applies Add, Sub, Mul or Div by `v` (one value, or one per output) to a layer's output.
@@ -618,7 +613,6 @@ struct ONNXGraphReader {
     if layer.biasName == "(none)" && (node.opType == "Add" || node.opType == "Sub") {
       layer.biasName = node.input.first { constants[$0] != nil } ?? layer.biasName
     }
-    layer.rounding = max(layer.rounding, largestRounding(layer.w.elements))
   }
 
   /// Folds `x' = s ⊙ x + t` (the Sub/Add/Mul/Div before the first layer) into it:
@@ -650,7 +644,6 @@ struct ONNXGraphReader {
         layer.w[i, j] *= s[j]
       }
     }
-    layer.rounding = max(layer.rounding, largestRounding(layer.w.elements))
   }
 
   func activation(_ node: Onnx_NodeProto) throws(ImportError) -> Activation {
@@ -683,14 +676,10 @@ struct ONNXGraphReader {
       let r = only(graph.node[a].output.first ?? "", "Reciprocal")
     else { return nil }
     let add = graph.node[a]
-    guard let one = add.input.first(where: { constants[$0] != nil }), let (_, v, _) = try? values(one), v == [1] else {
+    guard let one = add.input.first(where: { constants[$0] != nil }), let (_, v) = try? values(one), v == [1] else {
       return nil
     }
     used.formUnion([e, a, r])
     return graph.node[r].output.first
-  }
-
-  func largestRounding(_ values: [Double]) -> Double {
-    values.reduce(0) { worst, v in v == 0 ? worst : max(worst, abs(Double(Float(v)) - v) / abs(v)) }
   }
 }
