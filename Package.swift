@@ -29,7 +29,12 @@ let package = Package(
       description:
         "BLAS from BLIS with OpenMP threads (Debian: libblis-openmp-dev) instead of OpenBLAS; enable it alone (--traits BLIS), with OpenBLAS also enabled the code uses OpenBLAS."
     ),
-    .default(enabledTraits: ["OpenBLAS"]),
+    .trait(
+      name: "XSMM",
+      description:
+        "libxsmm's just-in-time kernels (Debian: libxsmm-dev) for small products, where this machine's calibration finds them faster than BLAS; on by default. Without it (--disable-default-traits --traits OpenBLAS) every product runs in BLAS."
+    ),
+    .default(enabledTraits: ["OpenBLAS", "XSMM"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,6 +52,8 @@ let package = Package(
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
     ),
     .systemLibrary(name: "CBLIS", providers: [.apt(["libblis-openmp-dev", "liblapacke-dev"])]),
+    // libxsmm, static libraries only in Debian 12 (1.17), for the XSMM trait.
+    .systemLibrary(name: "CXSMM", providers: [.apt(["libxsmm-dev"])]),
     // zlib, which inflates the members of compressed .npz archives.
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(
@@ -54,6 +61,7 @@ let package = Package(
       dependencies: [
         .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"])),
         .target(name: "CBLIS", condition: .when(traits: ["BLIS"])),
+        .target(name: "CXSMM", condition: .when(traits: ["XSMM"])),
       ],
       exclude: ["README.md"]
     ),

@@ -4,6 +4,10 @@
   import COpenBLAS
 #endif
 
+#if XSMM
+  import CXSMM
+#endif
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -120,9 +124,42 @@ where RawSignificand: FixedWidthInteger {
   static func log1p(_ x: Self) -> Self
   /// Hyperbolic tangent.
   static func tanh(_ x: Self) -> Self
+
+  /// libxsmm's kernel for `C (m×n, ldc) = op(A)·op(B)` (`+ C` when
+  /// `accumulate`), made or found by libxsmm; nil when it makes none or the
+  /// package was built without the XSMM trait. For ``SmallProducts``.
+  static func _smallProductKernel(
+    m: Int32, n: Int32, k: Int32, lda: Int32, ldb: Int32, ldc: Int32, transposeA: Bool, transposeB: Bool,
+    accumulate: Bool
+  ) -> UnsafeRawPointer?
+  /// Runs a kernel from ``_smallProductKernel(m:n:k:lda:ldb:ldc:transposeA:transposeB:accumulate:)``.
+  static func _runSmallProductKernel(
+    _ kernel: UnsafeRawPointer, a: UnsafePointer<Self>, b: UnsafePointer<Self>, c: UnsafeMutablePointer<Self>)
 }
 
 extension Float: BLASScalar {
+  public static func _smallProductKernel(
+    m: Int32, n: Int32, k: Int32, lda: Int32, ldb: Int32, ldc: Int32, transposeA: Bool, transposeB: Bool,
+    accumulate: Bool
+  ) -> UnsafeRawPointer? {
+    #if XSMM
+      blasnet_xsmm_kernel_f32(m, n, k, lda, ldb, ldc, transposeA ? 1 : 0, transposeB ? 1 : 0, accumulate ? 1 : 0)
+    #else
+      nil
+    #endif
+  }
+
+  @inlinable @inline(__always)
+  public static func _runSmallProductKernel(
+    _ kernel: UnsafeRawPointer, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
+  ) {
+    #if XSMM
+      blasnet_xsmm_call_f32(kernel, a, b, c)
+    #else
+      fatalError("BLASNet was built without libxsmm (the XSMM trait): no small-product kernel to run")
+    #endif
+  }
+
   @inlinable @inline(__always)
   public static func gemm(
     _ transA: Transpose, _ transB: Transpose, m: Int32, n: Int32, k: Int32,
@@ -254,6 +291,28 @@ extension Float: BLASScalar {
 }
 
 extension Double: BLASScalar {
+  public static func _smallProductKernel(
+    m: Int32, n: Int32, k: Int32, lda: Int32, ldb: Int32, ldc: Int32, transposeA: Bool, transposeB: Bool,
+    accumulate: Bool
+  ) -> UnsafeRawPointer? {
+    #if XSMM
+      blasnet_xsmm_kernel_f64(m, n, k, lda, ldb, ldc, transposeA ? 1 : 0, transposeB ? 1 : 0, accumulate ? 1 : 0)
+    #else
+      nil
+    #endif
+  }
+
+  @inlinable @inline(__always)
+  public static func _runSmallProductKernel(
+    _ kernel: UnsafeRawPointer, a: UnsafePointer<Double>, b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>
+  ) {
+    #if XSMM
+      blasnet_xsmm_call_f64(kernel, a, b, c)
+    #else
+      fatalError("BLASNet was built without libxsmm (the XSMM trait): no small-product kernel to run")
+    #endif
+  }
+
   @inlinable @inline(__always)
   public static func gemm(
     _ transA: Transpose, _ transB: Transpose, m: Int32, n: Int32, k: Int32,

@@ -45,35 +45,81 @@ func _productShape<A: MatrixOperand, B: MatrixOperand>(
   return (m, n, k)
 }
 
-/// `C = alpha·op(A)·op(B) + beta·C`, written into an existing `c` (BLAS `?gemm`).
+/// `C = alpha·op(A)·op(B) + beta·C`, written into an existing `c` (BLAS `?gemm`,
+/// or libxsmm for a small product where it is faster: see ``SmallProducts``).
 ///
 /// `op(X)` is `X` or `Xᵀ` by the ``Transpose`` flag; the transpose is read by
 /// BLAS in place, never copied. With `beta = 0` the old contents of `c` are
 /// ignored (even NaN); with `beta = 1` the product is accumulated. Nothing is
-/// allocated when `c` is uniquely held.
+/// allocated when `c` is uniquely held. `kernel` chooses BLAS or libxsmm
+/// explicitly; the default follows ``SmallProducts/mode``.
 ///
 /// Traps unless `op(A)` is m×k, `op(B)` is k×n and `c` is m×n.
 @inlinable
 public func gemm<A: MatrixOperand, B: MatrixOperand>(
   alpha: A.Scalar = 1, _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false,
-  beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>
+  beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>, kernel: ProductKernel = .automatic
 ) where B.Scalar == A.Scalar {
   let opA = Transpose(transposeA)
   let opB = Transpose(transposeB)
   let (m, n, k) = _productShape("gemm", a, opA, b, opB, output: c.shape)
-  _gemm(alpha: alpha, a, opA, b, opB, beta: beta, m: m, n: n, k: k, into: &c)
+  _gemm(
+    alpha: alpha, a, opA, b, opB, beta: beta, m: m, n: n, k: k, into: &c, kernel: kernel,
+    epilogue: _NoEpilogue<A.Scalar>())
+}
+
+/// Work done on a block of a product's output right after the block is
+/// computed, while it is still in cache: adding a bias and applying an
+/// activation (forward), or multiplying by an activation's derivative
+/// (backward). See ``gemm(alpha:_:_:transposeA:transposeB:beta:into:epilogue:kernel:)``.
+public protocol ProductEpilogue<Scalar> {
+  associatedtype Scalar: BLASScalar
+  /// Finishes columns `firstColumn ..< firstColumn + columns` of C, which
+  /// `block` points at (`rows × columns`, column-major, contiguous): they hold
+  /// `alpha·op(A)·op(B) + beta·C` on entry.
+  func finish(_ block: UnsafeMutablePointer<Scalar>, rows: Int, firstColumn: Int, columns: Int)
+}
+
+@usableFromInline
+struct _NoEpilogue<Scalar: BLASScalar>: ProductEpilogue {
+  @inlinable init() {}
+  @inlinable @inline(__always)
+  func finish(_ block: UnsafeMutablePointer<Scalar>, rows: Int, firstColumn: Int, columns: Int) {}
+}
+
+/// `C = alpha·op(A)·op(B) + beta·C`, then `epilogue` on each block of C's
+/// columns as soon as it is computed: one pass over the output while it is
+/// in cache, instead of a product and then a second pass over all of C.
+///
+/// On libxsmm's path (a small product) the blocks are at most 16 KB of C;
+/// on BLAS's path the product is one call and `epilogue` sees all of C at
+/// once (splitting a large product into blocks costs BLAS more than the
+/// second pass does). The result equals ``gemm(alpha:_:_:transposeA:transposeB:beta:into:kernel:)``
+/// followed by `epilogue` on the whole of C, up to the rounding of the kernel
+/// chosen. Traps unless `op(A)` is m×k, `op(B)` is k×n and `c` is m×n.
+@inlinable
+public func gemm<A: MatrixOperand, B: MatrixOperand, E: ProductEpilogue>(
+  alpha: A.Scalar = 1, _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false,
+  beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>, epilogue: E, kernel: ProductKernel = .automatic
+) where B.Scalar == A.Scalar, E.Scalar == A.Scalar {
+  let opA = Transpose(transposeA)
+  let opB = Transpose(transposeB)
+  let (m, n, k) = _productShape("gemm", a, opA, b, opB, output: c.shape)
+  _gemm(alpha: alpha, a, opA, b, opB, beta: beta, m: m, n: n, k: k, into: &c, kernel: kernel, epilogue: epilogue)
 }
 
 @inlinable
-func _gemm<A: MatrixOperand, B: MatrixOperand>(
+func _gemm<A: MatrixOperand, B: MatrixOperand, E: ProductEpilogue>(
   alpha: A.Scalar, _ a: A, _ opA: Transpose, _ b: B, _ opB: Transpose,
-  beta: A.Scalar, m: Int, n: Int, k: Int, into c: inout Matrix<A.Scalar>
-) where B.Scalar == A.Scalar {
+  beta: A.Scalar, m: Int, n: Int, k: Int, into c: inout Matrix<A.Scalar>, kernel: ProductKernel = .automatic,
+  epilogue: E
+) where B.Scalar == A.Scalar, E.Scalar == A.Scalar {
   if m == 0 || n == 0 { return }
   if k == 0 {
     // Nothing to multiply: C = beta·C (BLAS may not touch C at all here).
     c.withUnsafeMutableBufferPointer { cp in
       for i in cp.indices { cp[i] = beta == 0 ? 0 : beta * cp[i] }
+      epilogue.finish(cp.baseAddress!, rows: m, firstColumn: 0, columns: n)
     }
     return
   }
@@ -85,9 +131,22 @@ func _gemm<A: MatrixOperand, B: MatrixOperand>(
   a.withUnsafeBufferPointer { ap in
     b.withUnsafeBufferPointer { bp in
       c.withUnsafeMutableBufferPointer { cp in
+        let (pa, pb, pc) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+        if kernel != .blas && _SmallPlan.mayFit(A.Scalar.self, m: m, n: n, k: k, transposeA: opA == .transposed),
+          let plan = _smallProductPlan(
+            kernel, opA: opA, opB: opB, m: m, n: n, k: k, alpha: alpha, beta: beta, a: pa, lda: lda, b: pb, ldb: ldb)
+        {
+          plan.run(
+            m: m, n: n, k: k, alpha: alpha, a: pa, b: pb, ldb: Int(ldb), transposeB: opB == .transposed, c: pc
+          ) { first, count in
+            epilogue.finish(pc + first &* m, rows: m, firstColumn: first, columns: count)
+          }
+          return
+        }
         A.Scalar.gemm(
-          opA, opB, m: m32, n: n32, k: k32, alpha: alpha, a: ap.baseAddress!, lda: lda,
-          b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: m32)
+          opA, opB, m: m32, n: n32, k: k32, alpha: alpha, a: pa, lda: lda,
+          b: pb, ldb: ldb, beta: beta, c: pc, ldc: m32)
+        epilogue.finish(pc, rows: m, firstColumn: 0, columns: n)
       }
     }
   }
@@ -106,7 +165,7 @@ public func matmul<A: MatrixOperand, B: MatrixOperand>(
   let opB = Transpose(transposeB)
   let (m, n, k) = _productShape("matmul", a, opA, b, opB)
   var c = Matrix<A.Scalar>.zeros(m, n)
-  _gemm(alpha: 1, a, opA, b, opB, beta: 0, m: m, n: n, k: k, into: &c)
+  _gemm(alpha: 1, a, opA, b, opB, beta: 0, m: m, n: n, k: k, into: &c, epilogue: _NoEpilogue<A.Scalar>())
   return c
 }
 

@@ -2,7 +2,10 @@ import LinearAlgebra
 
 /// Which kernels compute the products of a layer or a training step.
 public enum ComputePath: String, Sendable, Codable {
-  /// OpenBLAS `?gemm` (the default).
+  /// The library's kernels (the default): BLAS `?gemm`, and libxsmm for a
+  /// small product where it measured faster on this machine (`SmallProducts`
+  /// in LinearAlgebra), each product's bias and activation (or activation
+  /// derivative) applied as its output is produced.
   case blas
   /// The textbook loops of `Naive`: same step, same numbers up to rounding, no BLAS.
   case naive
@@ -47,5 +50,83 @@ package enum ProductDispatch {
     case .naive:
       Naive.gemm(alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, beta: beta, into: &c)
     }
+  }
+
+  /// As ``product(alpha:_:_:transposeA:transposeB:beta:into:path:splitSkinnyProducts:)``,
+  /// then `epilogue` on the output: block by block as the product produces
+  /// them (LinearAlgebra's fused `gemm`), or once on all of it after a split
+  /// or naive product.
+  @inlinable @inline(__always)
+  package static func product<A: MatrixOperand, B: MatrixOperand, E: ProductEpilogue>(
+    alpha: A.Scalar = 1, _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false,
+    beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>, epilogue: E, path: ComputePath, splitSkinnyProducts: Bool
+  ) where B.Scalar == A.Scalar, E.Scalar == A.Scalar {
+    if path == .blas
+      && !(splitSkinnyProducts && splits(rows: c.rows, columns: c.columns, inner: transposeA ? a.rows : a.columns))
+    {
+      gemm(
+        alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, beta: beta, into: &c, epilogue: epilogue)
+      return
+    }
+    product(
+      alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, beta: beta, into: &c, path: path,
+      splitSkinnyProducts: splitSkinnyProducts)
+    let (rows, columns) = (c.rows, c.columns)
+    c.withUnsafeMutableBufferPointer { cp in
+      if let base = cp.baseAddress { epilogue.finish(base, rows: rows, firstColumn: 0, columns: columns) }
+    }
+  }
+}
+
+/// The forward epilogue of a dense layer: each block of Z = W·A_prev gains the
+/// bias, and the same columns of A receive g(Z).
+@usableFromInline
+struct _BiasAndActivation<Scalar: BLASScalar>: ProductEpilogue {
+  @usableFromInline let function: any ActivationFunction
+  @usableFromInline let bias: UnsafeBufferPointer<Scalar>
+  @usableFromInline let a: UnsafeMutablePointer<Scalar>
+
+  @inlinable
+  init(function: any ActivationFunction, bias: UnsafeBufferPointer<Scalar>, a: UnsafeMutablePointer<Scalar>) {
+    self.function = function
+    self.bias = bias
+    self.a = a
+  }
+
+  @inlinable
+  func finish(_ block: UnsafeMutablePointer<Scalar>, rows: Int, firstColumn: Int, columns: Int) {
+    let count = rows &* columns
+    function.biasAndActivate(
+      z: UnsafeMutableBufferPointer(start: block, count: count), bias: bias,
+      a: UnsafeMutableBufferPointer(start: a + firstColumn &* rows, count: count), rows: rows, columns: columns)
+  }
+}
+
+/// The backward epilogue below a dense layer: each block of dA_prev = Wᵀ·dZ is
+/// multiplied by the dropout mask (when there is one) and then by g'(Z_prev)
+/// of the layer below, becoming that layer's dZ.
+@usableFromInline
+struct _ActivationDerivative<Scalar: BLASScalar>: ProductEpilogue {
+  @usableFromInline let function: any ActivationFunction
+  @usableFromInline let z: UnsafePointer<Scalar>
+  @usableFromInline let mask: UnsafePointer<Scalar>?
+
+  @inlinable
+  init(function: any ActivationFunction, z: UnsafePointer<Scalar>, mask: UnsafePointer<Scalar>?) {
+    self.function = function
+    self.z = z
+    self.mask = mask
+  }
+
+  @inlinable
+  func finish(_ block: UnsafeMutablePointer<Scalar>, rows: Int, firstColumn: Int, columns: Int) {
+    let count = rows &* columns
+    let offset = firstColumn &* rows
+    if let mask {
+      for i in 0..<count { block[i] *= mask[offset &+ i] }
+    }
+    function.backward(
+      UnsafeMutableBufferPointer(start: block, count: count), z: UnsafeBufferPointer(start: z + offset, count: count),
+      rows: rows)
   }
 }

@@ -76,9 +76,11 @@ public struct Layer<Scalar: BLASScalar>: Equatable, Sendable {
     return (z, a)
   }
 
-  /// `Z = W·A_prev + b`, `A = g(Z)` into existing n_l × m matrices: one gemm,
-  /// then one fused pass that adds the bias, keeps Z and writes A. Allocates
-  /// nothing when `z` and `a` are not shared.
+  /// `Z = W·A_prev + b`, `A = g(Z)` into existing n_l × m matrices: one
+  /// product whose output gets the bias and the activation as it is produced
+  /// (block by block while in cache on libxsmm's path, in one pass after a
+  /// BLAS call), keeping Z and writing A. Allocates nothing when `z` and `a`
+  /// are not shared.
   ///
   /// - Parameters:
   ///   - aPrev: A_{l-1}, n_{l-1} × m (a matrix or a view of its columns).
@@ -95,8 +97,18 @@ public struct Layer<Scalar: BLASScalar>: Equatable, Sendable {
     splitSkinnyProducts: Bool = false
   ) {
     _checkInput(aPrev, "Layer.forward")
-    ProductDispatch.product(weights, aPrev, into: &z, path: path, splitSkinnyProducts: splitSkinnyProducts)
-    activation.biasAndActivate(z: &z, bias: bias, a: &a)
+    if a.shape != z.shape || z.rows != units || z.columns != aPrev.columns {
+      shapeFailure(
+        "Layer.forward: Z and A must be n_l×m = \(units)×\(aPrev.columns); Z is \(z.shape), A is \(a.shape)")
+    }
+    let f = activation.function
+    bias.withUnsafeBufferPointer { b in
+      a.withUnsafeMutableBufferPointer { ap in
+        ProductDispatch.product(
+          weights, aPrev, into: &z, epilogue: _BiasAndActivation(function: f, bias: b, a: ap.baseAddress!), path: path,
+          splitSkinnyProducts: splitSkinnyProducts)
+      }
+    }
   }
 
   // MARK: Backward
@@ -142,6 +154,36 @@ public struct Layer<Scalar: BLASScalar>: Equatable, Sendable {
     ProductDispatch.product(
       alpha: invM, dZ, aPrev, transposeB: true, into: &dW, path: path, splitSkinnyProducts: splitSkinnyProducts)
     dZ.sumOfEachRow(into: &db, scale: invM)
+  }
+
+  /// `dZ_prev = (Wᵀ·dZ) ⊙ mask ⊙ g'(Z_prev)` into an existing n_{l-1} × m
+  /// matrix: the gradient reaching the layer below (whose activation is
+  /// `below` and pre-activation `zPrev`), from one product whose output is
+  /// multiplied by the dropout mask (if any) and the derivative as it is
+  /// produced. Equals ``inputGradient(dZ:into:path:splitSkinnyProducts:)``
+  /// followed by `dAPrev *= mask` and `below.backward(&dAPrev, z: zPrev)`.
+  @inlinable
+  public func inputGradient(
+    dZ: Matrix<Scalar>, into dZPrev: inout Matrix<Scalar>, below: Activation, zPrev: Matrix<Scalar>,
+    mask: Matrix<Scalar>? = nil, path: ComputePath = .blas, splitSkinnyProducts: Bool = false
+  ) {
+    if zPrev.rows != inputs || zPrev.columns != dZ.columns || dZPrev.shape != zPrev.shape
+      || (mask.map { $0.shape != zPrev.shape } ?? false)
+    {
+      shapeFailure(
+        "Layer.inputGradient: dZ_prev, Z_prev (and a mask) must be n_{l-1}×m = \(inputs)×\(dZ.columns); dZ_prev is \(dZPrev.shape), Z_prev is \(zPrev.shape)\(mask.map { ", the mask is \($0.shape)" } ?? "")"
+      )
+    }
+    let f = below.function
+    zPrev.withUnsafeBufferPointer { zp in
+      func run(_ mp: UnsafePointer<Scalar>?) {
+        ProductDispatch.product(
+          weights, dZ, transposeA: true, into: &dZPrev,
+          epilogue: _ActivationDerivative(function: f, z: zp.baseAddress!, mask: mp), path: path,
+          splitSkinnyProducts: splitSkinnyProducts)
+      }
+      if let mask { mask.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+    }
   }
 
   /// `dA_prev = Wᵀ·dZ` into an existing n_{l-1} × m matrix (one gemm, W read transposed).

@@ -26,8 +26,8 @@ final class BatchBuffers<S: BLASScalar> {
 ///               + Losses.l2Penalty(of:lambda:examples:)
 ///     backward  for l in L...1: Layer.parameterGradients(dZ:aPrev:dW:db:)
 ///                               + Losses.addL2Gradient(…)
-///                               Layer.inputGradient(dZ:into:)   (not for l = 1)
-///                               Activation.backward(_:z:)
+///                               Layer.inputGradient(dZ:into:below:zPrev:mask:)   (not for l = 1:
+///                               Wᵀ·dZ, the dropout mask and g'_{l-1} in one product)
 ///     update    optimizer.update(&network, with: gradients)
 ///
 /// so a loop written from those pieces gives the same numbers. After the
@@ -426,9 +426,9 @@ public struct Trainer<Scalar: BLASScalar> {
       }
       if l > 0 {
         let below = buf[l - 1]
-        layer.inputGradient(dZ: b.dz, into: &below.dz, path: path, splitSkinnyProducts: split)
-        if dropout { below.dz *= below.mask }
-        network.layers[l - 1].activation.backward(&below.dz, z: below.z)
+        layer.inputGradient(
+          dZ: b.dz, into: &below.dz, below: network.layers[l - 1].activation, zPrev: below.z,
+          mask: dropout ? below.mask : nil, path: path, splitSkinnyProducts: split)
       }
     }
     return cost

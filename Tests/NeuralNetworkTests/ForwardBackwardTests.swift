@@ -96,3 +96,53 @@ import Testing
     #expect(GradientCheck.relativeDifference(bce.costAndGradients(x: x, y: y).gradients, numericBCE) < 1e-7)
   }
 }
+
+/// The fused layer products (bias and activation applied to each block of
+/// W·A_prev as it is produced; mask and g' applied to each block of Wᵀ·dZ)
+/// against the unfused pieces on the naive path, for every activation and
+/// odd sizes, in Float and Double.
+@Suite struct FusedLayerProductTests {
+  static let sizes: [(inputs: Int, units: Int, m: Int)] = [(30, 16, 455), (7, 3, 1), (5, 9, 1001), (8, 1, 13)]
+
+  func check<S: BLASScalar>(_: S.Type, tolerance: S) {
+    for (index, (inputs, units, m)) in Self.sizes.enumerated() {
+      for activation in [Activation.relu, .leakyReLU, .sigmoid, .tanh, .identity, .softmax] {
+        var g = Xoshiro256StarStar(seed: UInt64(index + 1))
+        let layer = Layer<S>(
+          weights: .randomUniform(units, inputs, in: -1..<1, using: &g),
+          bias: .randomUniform(units, 1, in: -1..<1, using: &g),
+          activation: activation)
+        let aPrev = Matrix<S>.randomUniform(inputs, m, in: -1..<1, using: &g)
+        var z = Matrix<S>.zeros(units, m)
+        var a = Matrix<S>.zeros(units, m)
+        layer.forward(aPrev, z: &z, a: &a)
+        var zNaive = Naive.matmul(layer.weights, aPrev)
+        var aNaive = zNaive
+        activation.biasAndActivate(z: &zNaive, bias: layer.bias, a: &aNaive)
+        let bound = tolerance * S(inputs + 2)
+        #expect(z.isApproximatelyEqual(to: zNaive, absoluteTolerance: bound), "\(activation) Z \(units)×\(m)")
+        #expect(a.isApproximatelyEqual(to: aNaive, absoluteTolerance: bound), "\(activation) A \(units)×\(m)")
+
+        // Backward into a layer below of `inputs` units with this activation
+        // (softmax only on an output layer, so not below).
+        if activation == .softmax { continue }
+        let dZ = Matrix<S>.randomUniform(units, m, in: -1..<1, using: &g)
+        let zPrev = Matrix<S>.randomUniform(inputs, m, in: -2..<2, using: &g)
+        let mask = Matrix<S>.randomUniform(inputs, m, in: 0..<2, using: &g)
+        for withMask in [false, true] {
+          var fused = Matrix<S>.zeros(inputs, m)
+          layer.inputGradient(dZ: dZ, into: &fused, below: activation, zPrev: zPrev, mask: withMask ? mask : nil)
+          var unfused = Naive.matmul(layer.weights, dZ, transposeA: true)
+          if withMask { unfused *= mask }
+          activation.backward(&unfused, z: zPrev)
+          #expect(
+            fused.isApproximatelyEqual(to: unfused, absoluteTolerance: tolerance * S(units + 2) * 4),
+            "\(activation) dZ_prev \(inputs)×\(m) mask \(withMask): \(fused.maxAbsoluteDifference(unfused))")
+        }
+      }
+    }
+  }
+
+  @Test func fusedEqualsUnfusedInFloat() { check(Float.self, tolerance: 8 * Float.ulpOfOne) }
+  @Test func fusedEqualsUnfusedInDouble() { check(Double.self, tolerance: 8 * Double.ulpOfOne) }
+}
