@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what BLASNet links against (OpenBLAS, LAPACKE, zlib, pkg-config) with apt,
+# Installs what BLASNet links against (OpenBLAS, LAPACKE, libxsmm, zlib, pkg-config) with apt,
 # but only when it is missing. Uses sudo when not run as root.
 #   --tests   also what the test suite uses: rsvg-convert (librsvg2-bin), which
 #             renders the SVG plots to PNG in a test.
@@ -33,6 +33,10 @@ if ! { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openblas lap
   packages+=(libopenblas-dev liblapacke-dev pkg-config)
 fi
 [ -e /usr/include/zlib.h ] || packages+=(zlib1g-dev)
+# libxsmm for small products (the XSMM trait, on by default): x86_64 only in Debian 12.
+if [ "$(uname -m)" = x86_64 ] && [ ! -e /usr/include/libxsmm.h ]; then
+  packages+=(libxsmm-dev)
+fi
 for option in "$@"; do
   case "$option" in
     --tests) command -v rsvg-convert >/dev/null 2>&1 || packages+=(librsvg2-bin) ;;
