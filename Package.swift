@@ -2,8 +2,10 @@
 import PackageDescription
 
 // The three libraries (LinearAlgebra, NeuralNetwork, Tabular) depend on nothing but
-// the system's BLAS and LAPACKE (and zlib, for .npz archives): OpenBLAS by default, BLIS with the BLIS trait
-// (`swift build --traits BLIS`; a consumer: `.package(..., traits: ["BLIS"])`). TabularONNX adds
+// the system's BLAS and LAPACKE, libxsmm for small products (the XSMM trait, on by default; x86_64)
+// and zlib, for .npz archives: OpenBLAS by default, BLIS with the BLIS trait
+// (`swift build --traits BLIS`; a consumer: `.package(..., traits: ["BLIS"])`); without libxsmm:
+// `--disable-default-traits --traits OpenBLAS`. TabularONNX adds
 // swift-protobuf; only the command-line tool pulls in swift-argument-parser. Benchmarks live in their own package under
 // Benchmarks/ so that this manifest carries none of their dependencies.
 let package = Package(

@@ -46,11 +46,11 @@ extension BenchmarkReport {
       }
       s += "\n"
     }
-    s += "\nThe products of each iteration, alone (GFLOP/s, BLAS)\n"
+    s += "\nThe products of each iteration, alone (GFLOP/s, and the kernel the dispatch chose on this machine)\n"
     for p in products {
       s += "  " + p.network.padding(toLength: 6, withPad: " ", startingAt: 0)
       s += p.label.padding(toLength: 20, withPad: " ", startingAt: 0) + p.form + pad(p.shape, 20)
-      s += pad(f(p.gflops, 1), 9) + "\n"
+      s += pad(f(p.gflops, 1), 9) + "   " + (p.kernel ?? "—") + "\n"
     }
     return s
   }

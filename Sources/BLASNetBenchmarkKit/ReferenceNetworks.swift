@@ -86,6 +86,11 @@ public struct GEMMShape: Sendable {
 
   public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 
+  /// The shape as the small-product dispatch keys it (Float).
+  public var productShape: ProductShape {
+    ProductShape(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)
+  }
+
   /// `NN`, `TN`, `NT` or `TT`.
   public var form: String { (transposeA ? "T" : "N") + (transposeB ? "T" : "N") }
 

@@ -21,6 +21,8 @@ public struct ProductResult: Codable, Sendable {
   public var shape: String
   public var form: String
   public var gflops: Double
+  /// The kernel the dispatch chose for it on this machine: `blas` or `libxsmm`.
+  public var kernel: String?
 }
 
 /// One reference network: a full training iteration on both paths, its
@@ -147,7 +149,7 @@ public struct BenchmarkSuite {
         opaqueUse(c)
         return ProductResult(
           network: net.name, label: p.label, shape: "\(p.m)×\(p.n)×\(p.k)", form: p.form,
-          gflops: p.flops / t.median / 1e9)
+          gflops: p.flops / t.median / 1e9, kernel: SmallProducts.chosenKernel(for: p.productShape).rawValue)
       }
     }
   }

@@ -10,12 +10,12 @@ import Dispatch
 /// per OpenBLAS thread, each part computed concurrently by a single-threaded
 /// BLAS call.
 ///
-/// Same contract and shape checks as ``gemm(alpha:_:_:transposeA:transposeB:beta:into:)``.
+/// Same contract and shape checks as ``gemm(alpha:_:_:transposeA:transposeB:beta:into:kernel:)``.
 /// It exists for skinny products — few rows in C, a long inner or column
 /// dimension, such as `W1·X` of a 20-unit layer on 12 288 inputs — which
 /// OpenBLAS 0.3.21 runs at one core's speed even with two threads. Measured
 /// on a 2-core machine, a 20×209×12288 product went from 62–70 to about
-/// 100 GFLOP/s. For square or wide products plain ``gemm(alpha:_:_:transposeA:transposeB:beta:into:)``
+/// 100 GFLOP/s. For square or wide products plain ``gemm(alpha:_:_:transposeA:transposeB:beta:into:kernel:)``
 /// is as fast or faster.
 ///
 /// While it runs, OpenBLAS's thread count is set to 1 and then restored: that

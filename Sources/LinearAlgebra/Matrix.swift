@@ -29,7 +29,7 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible {
 /// never shares mutations. Copies are lazy (copy-on-write): the buffer is
 /// duplicated only when a matrix whose buffer is shared is written to. A `var`
 /// matrix that nobody else holds is mutated in place, so the in-place operations
-/// (`+=`, ``gemm(alpha:_:_:transposeA:transposeB:beta:into:)`` into an existing output, ...)
+/// (`+=`, ``gemm(alpha:_:_:transposeA:transposeB:beta:into:kernel:)`` into an existing output, ...)
 /// allocate nothing. A `let` matrix cannot be changed at all; the compiler says so.
 ///
 /// ## Shapes are strict

@@ -8,7 +8,7 @@
 /// arithmetic, as any performance-minded loop in Swift would (otherwise the
 /// bounds and overflow checks, not the arithmetic, dominate).
 public enum Naive {
-  /// `C = alpha·op(A)·op(B) + beta·C` by the triple loop, same contract as ``gemm(alpha:_:_:transposeA:transposeB:beta:into:)``.
+  /// `C = alpha·op(A)·op(B) + beta·C` by the triple loop, same contract as ``gemm(alpha:_:_:transposeA:transposeB:beta:into:kernel:)``.
   @inlinable
   public static func gemm<A: MatrixOperand, B: MatrixOperand>(
     alpha: A.Scalar = 1, _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false,

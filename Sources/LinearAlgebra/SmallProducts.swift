@@ -22,8 +22,7 @@ public enum ProductKernel: String, Sendable, CaseIterable, Codable {
 }
 
 /// The shape of one product as the dispatch between BLAS and libxsmm sees it:
-/// `C (m×n) = op(A)·op(B)` (`+ C` when `accumulate`), in `Float` or `Double`,
-/// with BLAS running `threads` threads.
+/// `C (m×n) = op(A)·op(B)` (`+ C` when `accumulate`), in `Float` or `Double`.
 public struct ProductShape: Hashable, Sendable, Codable, CustomStringConvertible {
   public var double: Bool
   public var transposeA: Bool
@@ -32,11 +31,10 @@ public struct ProductShape: Hashable, Sendable, Codable, CustomStringConvertible
   public var n: Int
   public var k: Int
   public var accumulate: Bool
-  public var threads: Int
 
   public init(
     double: Bool = false, transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
-    accumulate: Bool = false, threads: Int
+    accumulate: Bool = false
   ) {
     self.double = double
     self.transposeA = transposeA
@@ -45,20 +43,18 @@ public struct ProductShape: Hashable, Sendable, Codable, CustomStringConvertible
     self.n = n
     self.k = k
     self.accumulate = accumulate
-    self.threads = threads
   }
 
   // One word hashed, not eight: the dispatch hashes a shape for every product.
   public func hash(into hasher: inout Hasher) {
     let flags = (double ? 1 : 0) | (transposeA ? 2 : 0) | (transposeB ? 4 : 0) | (accumulate ? 8 : 0)
-    hasher.combine(m &* 0x9E37_79B9 ^ n &* 0x85EB_CA6B ^ k &* 0xC2B2_AE35 ^ threads &<< 56 ^ flags &<< 60)
+    hasher.combine(m &* 0x9E37_79B9 ^ n &* 0x85EB_CA6B ^ k &* 0xC2B2_AE35 ^ flags &<< 60)
   }
 
-  /// `f32 NT 16×30×455, 2 threads`.
+  /// `f32 NT 16×30×455`.
   public var description: String {
     let ops = (transposeA ? "T" : "N") + (transposeB ? "T" : "N")
-    return
-      "\(double ? "f64" : "f32") \(ops) \(m)×\(n)×\(k)\(accumulate ? " +C" : ""), \(threads) thread\(threads == 1 ? "" : "s")"
+    return "\(double ? "f64" : "f32") \(ops) \(m)×\(n)×\(k)\(accumulate ? " +C" : "")"
   }
 }
 
@@ -74,7 +70,7 @@ public struct ProductShape: Hashable, Sendable, Codable, CustomStringConvertible
 /// the default), both kernels are timed on the product's own operands, a few
 /// hundred microseconds, and the faster runs from then on; BLAS unless libxsmm
 /// wins by at least 3 %. The choices are kept in a file per machine (CPU
-/// model, BLAS build and threads, libxsmm version and target), so that a new
+/// model, BLAS build and thread count, libxsmm version and target), so that a new
 /// process does not measure again: ``calibrationFile``.
 ///
 /// Products go through libxsmm in blocks of columns small enough to stay in
@@ -164,7 +160,7 @@ public enum SmallProducts {
 
     var isPlausible: Bool {
       let s = shape
-      return s.m > 0 && s.n > 0 && s.k > 0 && s.threads > 0 && blasNanoseconds.isFinite && blasNanoseconds > 0
+      return s.m > 0 && s.n > 0 && s.k > 0 && blasNanoseconds.isFinite && blasNanoseconds > 0
         && libxsmmNanoseconds.isFinite && libxsmmNanoseconds > 0
         && chosen == Self.choose(blas: blasNanoseconds, libxsmm: libxsmmNanoseconds)
     }
@@ -180,10 +176,10 @@ public enum SmallProducts {
   }
 
   /// The machine and build that measurements are valid for: CPU model, BLAS
-  /// build and kernel, libxsmm version and target.
-  public static var machine: String {
-    "\(BLAS.CPUFeatures.current.modelName) | \(BLAS.configuration), kernel \(BLAS.kernel) | libxsmm \(libraryDescription)"
-  }
+  /// build, kernel and thread count (as configured when first asked), libxsmm
+  /// version and target.
+  public static let machine: String =
+    "\(BLAS.CPUFeatures.current.modelName) | \(BLAS.configuration), kernel \(BLAS.kernel), \(BLAS.threadCount) threads | libxsmm \(libraryDescription)"
 
   /// Every shape measured or loaded in this process, in the order first seen.
   public static var measurements: [Measurement] {
@@ -532,7 +528,7 @@ func _smallProductPlan<S: BLASScalar>(
     if mode == .blas || !(beta == 0 || (beta == 1 && alpha == 1)) { return nil }
     let shape = ProductShape(
       double: S.self == Double.self, transposeA: opA == .transposed, transposeB: opB == .transposed, m: m, n: n, k: k,
-      accumulate: beta == 1, threads: Int(_Backend.threads))
+      accumulate: beta == 1)
     let known = _SmallPlan.known(shape)
     guard let plan = known.plan else { return nil }
     if mode == .libxsmm { return plan }

@@ -95,10 +95,46 @@ if let name = arguments.value("--profile") {
   print("\(steps) steps of \(name)")
   exit(0)
 }
+// --calibrate: the small-product dispatch's measurements for the products of the
+// reference networks (full batch, batch 64 and one example), kept in the calibration file.
+if arguments.flag("--calibrate") {
+  print("libxsmm: \(SmallProducts.libraryDescription); BLAS: \(BLAS.summary)")
+  print("machine: \(SmallProducts.machine)")
+  print("calibration file: \(SmallProducts.calibrationFile?.path ?? "none (\(SmallProducts.cacheVariable)=off)")")
+  print("mode: \(SmallProducts.mode.rawValue) (\(SmallProducts.modeVariable))")
+  if let file = SmallProducts.calibrationFile, FileManager.default.fileExists(atPath: file.path),
+    case (nil, let problem?) = SmallProducts.readCalibration(file)
+  {
+    print("the file is not trusted (\(problem)): measuring again")
+  }
+  let start = ContinuousClock.now
+  print("network  batch  product              form  shape               BLAS µs  libxsmm µs  kernel")
+  for net in ReferenceNetwork.all {
+    for batch in Array(Set([net.examples, 64, 1])).sorted(by: >) {
+      var sized = net
+      sized.examples = batch
+      let shapes = sized.products
+      for p in shapes {
+        let chosen = SmallProducts.chosenKernel(for: p.productShape)
+        let m = SmallProducts.measurements.first { $0.shape == p.productShape }
+        var line = net.name.padding(toLength: 9, withPad: " ", startingAt: 0)
+        line += String(batch).padding(toLength: 7, withPad: " ", startingAt: 0)
+        line += p.label.padding(toLength: 21, withPad: " ", startingAt: 0) + p.form + "    "
+        line += "\(p.m)×\(p.n)×\(p.k)".padding(toLength: 18, withPad: " ", startingAt: 0)
+        line += (m.map { String(format: "%8.2f", $0.blasNanoseconds / 1000) } ?? "       —")
+        line += (m.map { String(format: "%12.2f", $0.libxsmmNanoseconds / 1000) } ?? "           —")
+        line += "  " + chosen.rawValue
+        print(line)
+      }
+    }
+  }
+  print("done in \(ContinuousClock.now - start) (— : libxsmm makes no kernel for the shape, or BLAS is forced)")
+  exit(0)
+}
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --rounds N --python PY --torch-python PY --json F --svg F --threads N\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --rounds N --python PY --torch-python PY --json F --svg F --threads N\n"
         .utf8))
   exit(1)
 }

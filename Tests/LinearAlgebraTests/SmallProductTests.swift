@@ -54,14 +54,14 @@ final class BlockLog<S: BLASScalar>: ProductEpilogue {
   /// through a copy); the one above libxsmm's size limit never does.
   @Test func libxsmmMakesKernelsForSmallShapes() {
     let small = [
-      ProductShape(m: 16, n: 455, k: 30, threads: 1), ProductShape(transposeA: true, m: 16, n: 455, k: 8, threads: 1),
-      ProductShape(double: true, transposeB: true, m: 16, n: 30, k: 455, threads: 1),
-      ProductShape(m: 1, n: 9, k: 1, accumulate: true, threads: 1),
+      ProductShape(m: 16, n: 455, k: 30), ProductShape(transposeA: true, m: 16, n: 455, k: 8),
+      ProductShape(double: true, transposeB: true, m: 16, n: 30, k: 455),
+      ProductShape(m: 1, n: 9, k: 1, accumulate: true),
     ]
     for shape in small {
       #expect(SmallProducts.hasKernel(for: shape) == SmallProducts.isLinked, "\(shape)")
     }
-    #expect(!SmallProducts.hasKernel(for: ProductShape(m: 512, n: 1024, k: 784, threads: 1)))
+    #expect(!SmallProducts.hasKernel(for: ProductShape(m: 512, n: 1024, k: 784)))
     #expect(SmallProducts.libraryDescription.hasPrefix(SmallProducts.isLinked ? "1.17" : "not linked"))
   }
 
@@ -85,7 +85,7 @@ final class BlockLog<S: BLASScalar>: ProductEpilogue {
       #expect(zip(log.blocks, log.blocks.dropFirst()).allSatisfy { $0.first + $0.count == $1.first })
       #expect(log.blocks.first?.first == 0)
       let viaXSMM =
-        kernel == .libxsmm && SmallProducts.hasKernel(for: ProductShape(m: m, n: n, k: k, threads: BLAS.threadCount))
+        kernel == .libxsmm && SmallProducts.hasKernel(for: ProductShape(m: m, n: n, k: k))
       if viaXSMM {
         #expect(log.blocks.allSatisfy { $0.count * m * 4 <= 16_384 || $0.count <= 8 }, "\(log.blocks)")
       } else if kernel == .blas {
@@ -110,7 +110,7 @@ final class BlockLog<S: BLASScalar>: ProductEpilogue {
   func calibrationText(machine: String, blas: Double, libxsmm: Double, chosen: String, m: Int = 16) -> String {
     """
     {"format": 1, "machine": \(String(reflecting: machine)), "measurements": [{"shape": {"double": false,
-    "transposeA": false, "transposeB": false, "m": \(m), "n": 455, "k": 30, "accumulate": false, "threads": 2},
+    "transposeA": false, "transposeB": false, "m": \(m), "n": 455, "k": 30, "accumulate": false},
     "blasNanoseconds": \(blas), "libxsmmNanoseconds": \(libxsmm), "chosen": "\(chosen)"}]}
     """
   }
@@ -122,7 +122,7 @@ final class BlockLog<S: BLASScalar>: ProductEpilogue {
     let (calibration, problem) = SmallProducts.readCalibration(url)
     #expect(problem == nil)
     #expect(calibration?.measurements.first?.chosen == .libxsmm)
-    #expect(calibration?.measurements.first?.shape == ProductShape(m: 16, n: 455, k: 30, threads: 2))
+    #expect(calibration?.measurements.first?.shape == ProductShape(m: 16, n: 455, k: 30))
   }
 
   @Test func aWrongOrStaleCalibrationFileIsRefusedWithTheReason() throws {
@@ -157,7 +157,7 @@ final class BlockLog<S: BLASScalar>: ProductEpilogue {
   /// A shape measured in automatic mode is remembered with both times and a
   /// choice that follows the 3 % rule.
   @Test func automaticModeRecordsAMeasurement() {
-    let shape = ProductShape(m: 5, n: 77, k: 3, threads: BLAS.threadCount)
+    let shape = ProductShape(m: 5, n: 77, k: 3)
     let chosen = SmallProducts.chosenKernel(for: shape)
     if !SmallProducts.isLinked || SmallProducts.mode == .blas {
       #expect(chosen == .blas)
