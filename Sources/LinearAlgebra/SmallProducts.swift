@@ -177,9 +177,18 @@ public enum SmallProducts {
 
   /// The machine and build that measurements are valid for: CPU model, BLAS
   /// build, kernel and thread count (as configured when first asked), libxsmm
-  /// version and target.
+  /// version and target, and whether BLASNet itself is a debug build (whose
+  /// Swift loops around libxsmm's kernels are slower).
   public static let machine: String =
-    "\(BLAS.CPUFeatures.current.modelName) | \(BLAS.configuration), kernel \(BLAS.kernel), \(BLAS.threadCount) threads | libxsmm \(libraryDescription)"
+    "\(BLAS.CPUFeatures.current.modelName) | \(BLAS.configuration), kernel \(BLAS.kernel), \(BLAS.threadCount) threads | libxsmm \(libraryDescription)\(debugBuild ? " | debug build" : "")"
+
+  static var debugBuild: Bool {
+    #if DEBUG
+      true
+    #else
+      false
+    #endif
+  }
 
   /// Every shape measured or loaded in this process, in the order first seen.
   public static var measurements: [Measurement] {
@@ -529,14 +538,95 @@ func _smallProductPlan<S: BLASScalar>(
     let shape = ProductShape(
       double: S.self == Double.self, transposeA: opA == .transposed, transposeB: opB == .transposed, m: m, n: n, k: k,
       accumulate: beta == 1)
+    let key = mode == .automatic ? _DecidedShapes.key(shape) : nil
+    if let key, let decided = _DecidedShapes.find(key) { return decided }
     let known = _SmallPlan.known(shape)
-    guard let plan = known.plan else { return nil }
+    guard let plan = known.plan else {
+      if let key { _DecidedShapes.insert(key, nil) }
+      return nil
+    }
     if mode == .libxsmm { return plan }
     let chosen =
       known.chosen
       ?? SmallProducts._measure(shape, plan: plan, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta)
+    if let key { _DecidedShapes.insert(key, chosen == .libxsmm ? plan : nil) }
     return chosen == .libxsmm ? plan : nil
   #else
     return nil
   #endif
+}
+
+/// The shapes whose kernel is decided, readable without a lock: the path
+/// every product after a shape's first takes. An open-addressed table of 1024
+/// slots, each a key (m, n, k below 2²⁰ and the four flags in one word) and a
+/// value (BLAS, or which kept plan), written once and never changed: a writer
+/// (under a lock) stores the value and then the key, a reader loads the key
+/// and then the value, so a key it sees always has its value. A shape that
+/// does not fit the key or finds no free slot takes the locked path.
+enum _DecidedShapes {
+  static let slots = 1024
+  static let probes = 8
+  nonisolated(unsafe) static let keys: UnsafeMutablePointer<Atomic<UInt64>> = table()
+  nonisolated(unsafe) static let values: UnsafeMutablePointer<Atomic<UInt64>> = table()
+  /// The plans that values point at, in the order kept (never moved).
+  nonisolated(unsafe) static let plans = UnsafeMutablePointer<_SmallPlan>.allocate(capacity: slots)
+  static let writer = Mutex(0)
+
+  static func table() -> UnsafeMutablePointer<Atomic<UInt64>> {
+    let p = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: slots)
+    for i in 0..<slots { (p + i).initialize(to: Atomic(0)) }
+    return p
+  }
+
+  /// The shape in one word, or nil when a dimension is 2²⁰ or more.
+  @inline(__always)
+  static func key(_ s: ProductShape) -> UInt64? {
+    let limit = 1 << 20
+    if s.m >= limit || s.n >= limit || s.k >= limit { return nil }
+    let flags = (s.double ? 1 : 0) | (s.transposeA ? 2 : 0) | (s.transposeB ? 4 : 0) | (s.accumulate ? 8 : 0)
+    return UInt64(s.m) | UInt64(s.n) << 20 | UInt64(s.k) << 40 | UInt64(flags) << 60
+  }
+
+  @inline(__always)
+  static func slot(_ key: UInt64, _ probe: Int) -> Int {
+    (Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 54) &+ probe) & (slots - 1)
+  }
+
+  /// nil: not decided yet; `.some(nil)`: BLAS; `.some(plan)`: libxsmm.
+  @inline(__always)
+  static func find(_ key: UInt64) -> _SmallPlan?? {
+    for probe in 0..<probes {
+      let i = slot(key, probe)
+      let found = keys[i].load(ordering: .acquiring)
+      if found == key {
+        let value = values[i].load(ordering: .acquiring)
+        return value == 1 ? .some(nil) : .some(plans[Int(value &- 2)])
+      }
+      if found == 0 { return nil }
+    }
+    return nil
+  }
+
+  /// Keeps a decision (`nil`: BLAS); does nothing when the shape is already
+  /// there or its probes are full.
+  static func insert(_ key: UInt64, _ plan: _SmallPlan?) {
+    writer.withLock { kept in
+      for probe in 0..<probes {
+        let i = slot(key, probe)
+        let found = keys[i].load(ordering: .relaxed)
+        if found == key { return }
+        if found != 0 { continue }
+        var value: UInt64 = 1
+        if let plan {
+          if kept >= slots { return }
+          (plans + kept).initialize(to: plan)
+          value = UInt64(kept) + 2
+          kept += 1
+        }
+        values[i].store(value, ordering: .releasing)
+        keys[i].store(key, ordering: .releasing)
+        return
+      }
+    }
+  }
 }
