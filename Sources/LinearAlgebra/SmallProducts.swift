@@ -168,11 +168,33 @@ public enum SmallProducts {
 
   /// What a calibration file holds: the machine it was made on and its measurements.
   public struct Calibration: Codable, Sendable, Equatable {
-    public static let currentFormat = 1
+    public static let currentFormat = 2
     public var format: Int
     /// `AMD EPYC 7763 64-Core Processor | OpenBLAS 0.3.21 … | libxsmm 1.17, target hsw`.
     public var machine: String
     public var measurements: [Measurement]
+    /// How large skinny products are threaded: see `prefersSplittingColumns(_:_:transposeA:transposeB:)`.
+    public var splits: [SplitMeasurement]
+  }
+
+  /// One measured thread layout of a large product with few output rows: one
+  /// BLAS call on BLAS's own threads (`whole`), or one single-threaded call
+  /// per core on a share of the columns (`split`,
+  /// ``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``).
+  public struct SplitMeasurement: Codable, Sendable, Equatable {
+    public var shape: ProductShape
+    public var wholeNanoseconds: Double
+    public var splitNanoseconds: Double
+    public var split: Bool
+
+    /// The rule: split only when it is at least 3 % faster.
+    static func choose(whole: Double, split: Double) -> Bool { split < 0.97 * whole }
+
+    var isPlausible: Bool {
+      shape.m > 0 && shape.n > 0 && shape.k > 0 && wholeNanoseconds.isFinite && wholeNanoseconds > 0
+        && splitNanoseconds.isFinite && splitNanoseconds > 0
+        && split == Self.choose(whole: wholeNanoseconds, split: splitNanoseconds)
+    }
   }
 
   /// The machine and build that measurements are valid for: CPU model, BLAS
@@ -194,6 +216,12 @@ public enum SmallProducts {
   public static var measurements: [Measurement] {
     _ = loaded
     return state.withLock { s in s.order.compactMap { s.measured[$0] } }
+  }
+
+  /// Every thread layout measured or loaded in this process, in the order first seen.
+  public static var splitMeasurements: [SplitMeasurement] {
+    _ = loaded
+    return state.withLock { s in s.splitOrder.compactMap { s.splits[$0] } }
   }
 
   /// The kernel a product of `shape` runs in under ``mode``, measuring it now
@@ -221,11 +249,12 @@ public enum SmallProducts {
   /// nil and a reason when it is missing or not trusted.
   public static func readCalibration(_ url: URL) -> (Calibration?, String?) {
     guard let data = FileManager.default.contents(atPath: url.path) else { return (nil, "no file") }
+    struct Format: Decodable { var format: Int }
+    if let version = try? JSONDecoder().decode(Format.self, from: data), version.format != Calibration.currentFormat {
+      return (nil, "format \(version.format), this build reads \(Calibration.currentFormat)")
+    }
     guard let calibration = try? JSONDecoder().decode(Calibration.self, from: data) else {
       return (nil, "not a calibration file (it does not parse)")
-    }
-    if calibration.format != Calibration.currentFormat {
-      return (nil, "format \(calibration.format), this build reads \(Calibration.currentFormat)")
     }
     if calibration.machine != machine {
       return (nil, "made for \(calibration.machine), this is \(machine)")
@@ -236,6 +265,12 @@ public enum SmallProducts {
         "an impossible entry (\(bad.shape): BLAS \(bad.blasNanoseconds) ns, libxsmm \(bad.libxsmmNanoseconds) ns, chosen \(bad.chosen.rawValue))"
       )
     }
+    if let bad = calibration.splits.first(where: { !$0.isPlausible }) {
+      return (
+        nil,
+        "an impossible entry (\(bad.shape): whole \(bad.wholeNanoseconds) ns, split \(bad.splitNanoseconds) ns, split \(bad.split))"
+      )
+    }
     return (calibration, nil)
   }
 
@@ -244,6 +279,8 @@ public enum SmallProducts {
   struct State {
     var measured: [ProductShape: Measurement] = [:]
     var order: [ProductShape] = []
+    var splits: [ProductShape: SplitMeasurement] = [:]
+    var splitOrder: [ProductShape] = []
   }
 
   static let state = Mutex(State())
@@ -264,6 +301,10 @@ public enum SmallProducts {
         for m in calibration.measurements where s.measured[m.shape] == nil {
           s.measured[m.shape] = m
           s.order.append(m.shape)
+        }
+        for m in calibration.splits where s.splits[m.shape] == nil {
+          s.splits[m.shape] = m
+          s.splitOrder.append(m.shape)
         }
       }
     } else if let problem {
@@ -299,11 +340,15 @@ public enum SmallProducts {
 
   static func write(to url: URL) {
     var all = measurements
+    var splits = splitMeasurements
     if case (let onDisk?, _) = readCalibration(url) {
       let known = Set(all.map(\.shape))
       all += onDisk.measurements.filter { !known.contains($0.shape) }
+      let knownSplits = Set(splits.map(\.shape))
+      splits += onDisk.splits.filter { !knownSplits.contains($0.shape) }
     }
-    let calibration = Calibration(format: Calibration.currentFormat, machine: machine, measurements: all)
+    let calibration = Calibration(
+      format: Calibration.currentFormat, machine: machine, measurements: all, splits: splits)
     do {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -628,5 +673,28 @@ enum _DecidedShapes {
         return
       }
     }
+  }
+}
+
+extension SmallProducts {
+  /// The kept layout for `shape`, or the one measured now by `measure`
+  /// (returning the two times in seconds), recorded and saved.
+  static func splitDecision(_ shape: ProductShape, measure: () -> (whole: Double, split: Double)) -> Bool {
+    _ = loaded
+    if let known = state.withLock({ $0.splits[shape]?.split }) { return known }
+    let (whole, split) = measure()
+    let wholeNs = Swift.max(1, (whole * 1e9).rounded())
+    let splitNs = Swift.max(1, (split * 1e9).rounded())
+    let m = SplitMeasurement(
+      shape: shape, wholeNanoseconds: wholeNs, splitNanoseconds: splitNs,
+      split: SplitMeasurement.choose(whole: wholeNs, split: splitNs))
+    let (kept, isNew) = state.withLock { s -> (Bool, Bool) in
+      if let known = s.splits[shape] { return (known.split, false) }
+      s.splits[shape] = m
+      s.splitOrder.append(shape)
+      return (m.split, true)
+    }
+    if isNew { save() }
+    return kept
   }
 }

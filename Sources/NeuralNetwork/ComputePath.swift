@@ -18,19 +18,17 @@ public enum ComputePath: String, Sendable, Codable {
 @usableFromInline
 package enum ProductDispatch {
   /// Whether a BLAS-path product with a `rows × columns` result and inner
-  /// dimension `inner` is split across cores by `gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)`:
-  /// at most 64 rows and at least 2·10⁶ multiply-adds. OpenBLAS 0.3.21 runs
-  /// such skinny products on one core; below that size the threads cost more
-  /// than they save. Never with the BLIS backend, whose own threads do better
-  /// (cat, 2 threads: 2.0–2.5 ms per iteration unsplit against 3.6–3.9 split;
-  /// on OpenBLAS 1.9–2.0 split against 2.8–3.3 unsplit).
+  /// dimension `inner` is a candidate for splitting across cores by
+  /// `gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)`: at most
+  /// 64 rows and at least 2·10⁶ multiply-adds. Whether a candidate is split
+  /// is measured on the machine, once per shape (`prefersSplittingColumns`):
+  /// OpenBLAS 0.3.21 runs such skinny products on one core and splitting
+  /// them won (cat, 2 threads: 1.9–2.0 ms per iteration split against 2.8–3.3
+  /// unsplit), while BLIS's own threads did better unsplit (2.0–2.5 against
+  /// 3.6–3.9). Below that size the threads cost more than they save.
   @inlinable
   package static func splits(rows: Int, columns: Int, inner: Int) -> Bool {
-    #if BLIS && !OpenBLAS
-      false
-    #else
-      rows <= 64 && rows * columns * inner >= 2_000_000
-    #endif
+    rows <= 64 && rows * columns * inner >= 2_000_000
   }
 
   /// `C = alpha·op(A)·op(B) + beta·C` on `path`; large skinny BLAS products are
@@ -42,7 +40,8 @@ package enum ProductDispatch {
   ) where B.Scalar == A.Scalar {
     switch path {
     case .blas
-    where splitSkinnyProducts && splits(rows: c.rows, columns: c.columns, inner: transposeA ? a.rows : a.columns):
+    where splitSkinnyProducts && splits(rows: c.rows, columns: c.columns, inner: transposeA ? a.rows : a.columns)
+      && prefersSplittingColumns(a, b, transposeA: transposeA, transposeB: transposeB):
       gemmSplittingColumns(
         alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, beta: beta, into: &c)
     case .blas:
@@ -62,7 +61,8 @@ package enum ProductDispatch {
     beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>, epilogue: E, path: ComputePath, splitSkinnyProducts: Bool
   ) where B.Scalar == A.Scalar, E.Scalar == A.Scalar {
     if path == .blas
-      && !(splitSkinnyProducts && splits(rows: c.rows, columns: c.columns, inner: transposeA ? a.rows : a.columns))
+      && !(splitSkinnyProducts && splits(rows: c.rows, columns: c.columns, inner: transposeA ? a.rows : a.columns)
+        && prefersSplittingColumns(a, b, transposeA: transposeA, transposeB: transposeB))
     {
       gemm(
         alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, beta: beta, into: &c, epilogue: epilogue)

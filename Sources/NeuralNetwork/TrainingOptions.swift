@@ -23,11 +23,12 @@ public struct TrainingOptions: Sendable {
   public var recordCostEvery: Int
   /// BLAS or the naive kernels.
   public var path: ComputePath
-  /// On the BLAS path, run large products with few output rows (≤ 64) through
-  /// `gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)`, one
-  /// column block per OpenBLAS thread, instead of one OpenBLAS call that would
-  /// use a single core for them. It briefly sets OpenBLAS's process-wide
-  /// thread count to 1 around those products.
+  /// On the BLAS path, let large products with few output rows (≤ 64) run
+  /// through `gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)`,
+  /// one column block per BLAS thread, where that measured faster on this
+  /// machine than one BLAS call (`prefersSplittingColumns`, once per shape;
+  /// OpenBLAS 0.3.21 runs such products on a single core). It briefly sets the
+  /// BLAS's process-wide thread count to 1 around those products.
   public var splitSkinnyProducts: Bool
   /// Whether ``Trainer/fit(x:y:weights:validation:progress:checkpoint:)`` stops with ``TrainingError/diverged(epoch:batch:cost:initialCost:)``
   /// when training diverges: a batch cost that is not finite or exceeds

@@ -128,7 +128,27 @@ if arguments.flag("--calibrate") {
       }
     }
   }
-  print("done in \(ContinuousClock.now - start) (— : libxsmm makes no kernel for the shape, or BLAS is forced)")
+  print(
+    "\nLarge products with few output rows (≤ 64 rows, ≥ 2·10⁶ multiply-adds, full batch): one BLAS call on its threads, or split by columns, one single-threaded call per core"
+  )
+  print("network  product              form  shape               whole µs    split µs  layout")
+  for net in ReferenceNetwork.all {
+    for p in net.products where ProductDispatch.splits(rows: p.m, columns: p.n, inner: p.k) {
+      let (a, b, _) = p.operands()
+      let split = prefersSplittingColumns(a, b, transposeA: p.transposeA, transposeB: p.transposeB)
+      let m = SmallProducts.splitMeasurements.first { $0.shape == p.productShape }
+      var line = net.name.padding(toLength: 9, withPad: " ", startingAt: 0)
+      line += p.label.padding(toLength: 21, withPad: " ", startingAt: 0) + p.form + "    "
+      line += "\(p.m)×\(p.n)×\(p.k)".padding(toLength: 18, withPad: " ", startingAt: 0)
+      line += (m.map { String(format: "%9.1f", $0.wholeNanoseconds / 1000) } ?? "        —")
+      line += (m.map { String(format: "%12.1f", $0.splitNanoseconds / 1000) } ?? "           —")
+      line += "  " + (split ? "split" : "whole")
+      print(line)
+    }
+  }
+  print(
+    "done in \(ContinuousClock.now - start) (— : libxsmm makes no kernel for the shape, or BLAS is forced; one BLAS thread: never split)"
+  )
   exit(0)
 }
 if !arguments.rest.isEmpty {

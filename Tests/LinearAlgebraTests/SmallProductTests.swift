@@ -109,7 +109,7 @@ final class BlockLog<S: BLASScalar>: ProductEpilogue {
 
   func calibrationText(machine: String, blas: Double, libxsmm: Double, chosen: String, m: Int = 16) -> String {
     """
-    {"format": 1, "machine": \(String(reflecting: machine)), "measurements": [{"shape": {"double": false,
+    {"format": 2, "machine": \(String(reflecting: machine)), "splits": [], "measurements": [{"shape": {"double": false,
     "transposeA": false, "transposeB": false, "m": \(m), "n": 455, "k": 30, "accumulate": false},
     "blasNanoseconds": \(blas), "libxsmmNanoseconds": \(libxsmm), "chosen": "\(chosen)"}]}
     """
@@ -140,7 +140,7 @@ final class BlockLog<S: BLASScalar>: ProductEpilogue {
       (calibrationText(machine: machine, blas: 3000, libxsmm: 4000, chosen: "blas", m: 0), "impossible entry"),
       (
         calibrationText(machine: machine, blas: 3000, libxsmm: 4000, chosen: "blas").replacingOccurrences(
-          of: "\"format\": 1", with: "\"format\": 9"), "format 9"
+          of: "\"format\": 2", with: "\"format\": 9"), "format 9"
       ),
     ]
     for (text, reason) in cases {
@@ -171,5 +171,48 @@ final class BlockLog<S: BLASScalar>: ProductEpilogue {
       #expect(m.chosen == chosen)
       #expect((m.chosen == .libxsmm) == (m.libxsmmNanoseconds < 0.97 * m.blasNanoseconds))
     }
+  }
+}
+
+@Suite struct SplitDecisionTests {
+  /// A skinny product's layout is measured once and kept: both times are
+  /// recorded, the choice follows the 3 % rule, and asking again gives the same.
+  @Test func theSplitOfASkinnyProductIsMeasuredAndKept() {
+    let a = Matrix<Float>.randomNormal(20, 3000, seed: 1)
+    let b = Matrix<Float>.randomNormal(3000, 209, seed: 2)
+    let saved = BLAS.threadCount
+    BLAS.threadCount = 1
+    #expect(!prefersSplittingColumns(a, b), "one BLAS thread: nothing to split over")
+    BLAS.threadCount = 2  // so that the layouts are really measured, whatever the machine
+    defer { BLAS.threadCount = saved }
+    let first = prefersSplittingColumns(a, b)
+    let kept = SmallProducts.splitMeasurements.first { $0.shape == ProductShape(m: 20, n: 209, k: 3000) }
+    #expect(kept != nil)
+    if let kept {
+      #expect(kept.wholeNanoseconds > 0 && kept.splitNanoseconds > 0)
+      #expect(kept.split == first)
+      #expect(kept.split == (kept.splitNanoseconds < 0.97 * kept.wholeNanoseconds))
+    }
+    #expect(prefersSplittingColumns(a, b) == first)
+    // Either layout computes the same product.
+    var split = Matrix<Float>.zeros(20, 209)
+    var whole = Matrix<Float>.zeros(20, 209)
+    gemmSplittingColumns(a, b, into: &split)
+    gemm(a, b, into: &whole, kernel: .blas)
+    #expect(split.isApproximatelyEqual(to: whole, absoluteTolerance: 1e-3))
+  }
+
+  @Test func anImpossibleSplitEntryIsRefused() {
+    let text = """
+      {"format": 2, "machine": \(String(reflecting: SmallProducts.machine)), "measurements": [], "splits": [{"shape":
+      {"double": false, "transposeA": false, "transposeB": false, "m": 20, "n": 209, "k": 12288, "accumulate": false},
+      "wholeNanoseconds": 1000, "splitNanoseconds": 2000, "split": true}]}
+      """
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("blasnet-split-\(UUID().uuidString).json")
+    #expect(FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8)))
+    defer { try? FileManager.default.removeItem(at: url) }
+    let (calibration, problem) = SmallProducts.readCalibration(url)
+    #expect(calibration == nil)
+    #expect(problem?.contains("impossible entry") == true)
   }
 }
