@@ -101,6 +101,7 @@ public struct Layer<Scalar: BLASScalar>: Equatable, Sendable {
       shapeFailure(
         "Layer.forward: Z and A must be n_l×m = \(units)×\(aPrev.columns); Z is \(z.shape), A is \(a.shape)")
     }
+    if z.count == 0 { return }
     let f = activation.function
     bias.withUnsafeBufferPointer { b in
       a.withUnsafeMutableBufferPointer { ap in
@@ -174,6 +175,7 @@ public struct Layer<Scalar: BLASScalar>: Equatable, Sendable {
         "Layer.inputGradient: dZ_prev, Z_prev (and a mask) must be n_{l-1}×m = \(inputs)×\(dZ.columns); dZ_prev is \(dZPrev.shape), Z_prev is \(zPrev.shape)\(mask.map { ", the mask is \($0.shape)" } ?? "")"
       )
     }
+    if zPrev.count == 0 { return }
     let f = below.function
     zPrev.withUnsafeBufferPointer { zp in
       func run(_ mp: UnsafePointer<Scalar>?) {

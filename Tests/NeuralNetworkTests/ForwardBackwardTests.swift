@@ -143,6 +143,17 @@ import Testing
     }
   }
 
+  /// No examples: the fused passes have nothing to do and must not touch a buffer.
+  @Test func noExamplesIsNotATrap() {
+    let layer = Layer<Float>(weights: .ones(3, 2), bias: .zeros(3, 1), activation: .relu)
+    var z = Matrix<Float>.zeros(3, 0)
+    var a = Matrix<Float>.zeros(3, 0)
+    layer.forward(Matrix<Float>.zeros(2, 0), z: &z, a: &a)
+    var dZPrev = Matrix<Float>.zeros(2, 0)
+    layer.inputGradient(dZ: .zeros(3, 0), into: &dZPrev, below: .relu, zPrev: .zeros(2, 0), mask: .zeros(2, 0))
+    #expect(z.shape == Shape(3, 0) && a.shape == Shape(3, 0) && dZPrev.shape == Shape(2, 0))
+  }
+
   @Test func fusedEqualsUnfusedInFloat() { check(Float.self, tolerance: 8 * Float.ulpOfOne) }
   @Test func fusedEqualsUnfusedInDouble() { check(Double.self, tolerance: 8 * Double.ulpOfOne) }
 }
