@@ -65,8 +65,9 @@ public struct ProductShape: Hashable, Sendable, Codable, CustomStringConvertible
 /// of its time on call overhead, packing and threads, and libxsmm's kernels,
 /// generated for the exact shape at run time, can do better — or worse: on
 /// the machine measured (AVX-512, OpenBLAS 0.3.21 `Cooperlake`), libxsmm 1.17
-/// was 2.2 times faster than OpenBLAS on a 16×455×8 product with A transposed
-/// and 1.7 times slower on an 8×16×455 one with B transposed. So
+/// was about twice as fast as OpenBLAS on a 16×455×8 product with A
+/// transposed and 1.5 to 1.7 times slower on an 8×16×455 one with B
+/// transposed. So
 /// nothing is guessed: the first time a shape is seen (in ``ProductKernel/automatic``,
 /// the default), both kernels are timed on the product's own operands, a few
 /// hundred microseconds, and the faster runs from then on; BLAS unless libxsmm
