@@ -87,8 +87,8 @@ public struct ProductShape: Hashable, Sendable, Codable, CustomStringConvertible
 /// - `BLASNET_SMALL_PRODUCTS`: `auto` (the default), `blas` or `off` (every
 ///   product in BLAS) or `libxsmm` (libxsmm wherever it makes a kernel, unmeasured).
 /// - `BLASNET_SMALL_PRODUCTS_CACHE`: the calibration file's path instead of
-///   `$XDG_CACHE_HOME/blasnet/small-products.json` (or `~/.cache/…`), or
-///   `off` to measure in every process and keep nothing.
+///   `$XDG_CACHE_HOME/blasnet/small-products-<hash of the machine>.json` (or
+///   `~/.cache/blasnet/…`), or `off` to measure in every process and keep nothing.
 ///
 /// A calibration file that cannot be read, does not parse, holds an
 /// impossible entry or was made on another machine or build is ignored with a
@@ -133,20 +133,33 @@ public enum SmallProducts {
   public static let cacheVariable = "BLASNET_SMALL_PRODUCTS_CACHE"
 
   /// Where the measured choices are kept: `BLASNET_SMALL_PRODUCTS_CACHE`, else
-  /// `$XDG_CACHE_HOME/blasnet/small-products.json`, else
-  /// `$HOME/.cache/blasnet/small-products.json`; nil when the variable is
-  /// `off` or there is no home.
+  /// ``fileName(for:)`` of this ``machine`` in `$XDG_CACHE_HOME/blasnet/`, else
+  /// in `$HOME/.cache/blasnet/`; nil when the variable is `off` or there is no
+  /// home. One file per machine and build, so that builds on other backends
+  /// (or debug builds) on the same machine keep their own.
   public static let calibrationFile: URL? = {
     let environment = ProcessInfo.processInfo.environment
     if let path = environment[cacheVariable] {
       return path.lowercased() == "off" || path.isEmpty ? nil : URL(fileURLWithPath: path)
     }
+    let name = fileName(for: machine)
     if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") {
-      return URL(fileURLWithPath: cache).appendingPathComponent("blasnet/small-products.json")
+      return URL(fileURLWithPath: cache).appendingPathComponent("blasnet/\(name)")
     }
     guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
-    return URL(fileURLWithPath: home).appendingPathComponent(".cache/blasnet/small-products.json")
+    return URL(fileURLWithPath: home).appendingPathComponent(".cache/blasnet/\(name)")
   }()
+
+  /// `small-products-` and 16 hexadecimal digits of the machine string's
+  /// 64-bit FNV-1a hash, `.json`.
+  public static func fileName(for machine: String) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in machine.utf8 {
+      hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+    }
+    let hex = String(hash, radix: 16)
+    return "small-products-\(String(repeating: "0", count: 16 - hex.count))\(hex).json"
+  }
 
   /// One measured shape: the time of one product in each kernel and the one chosen.
   public struct Measurement: Codable, Sendable, Equatable {

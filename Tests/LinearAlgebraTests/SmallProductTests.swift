@@ -115,6 +115,18 @@ final class BlockLog<S: BLASScalar>: ProductEpilogue {
     """
   }
 
+  /// Builds on another backend, or debug builds, keep their own file: the
+  /// name comes from the machine string.
+  @Test func eachMachineAndBuildHasItsOwnFileName() {
+    let here = SmallProducts.fileName(for: SmallProducts.machine)
+    #expect(here.hasPrefix("small-products-") && here.hasSuffix(".json") && here.count == 36)
+    #expect(SmallProducts.fileName(for: SmallProducts.machine + " | debug build") != here)
+    #expect(SmallProducts.fileName(for: "") == "small-products-cbf29ce484222325.json")
+    if ProcessInfo.processInfo.environment[SmallProducts.cacheVariable] == nil {
+      #expect(SmallProducts.calibrationFile.map { $0.lastPathComponent == here } ?? true)
+    }
+  }
+
   @Test func aTrustworthyCalibrationFileIsRead() {
     let url = temporaryFile(
       calibrationText(machine: SmallProducts.machine, blas: 4000, libxsmm: 3000, chosen: "libxsmm"))
