@@ -66,7 +66,7 @@ public func gemmSplittingColumns<A: MatrixOperand, B: MatrixOperand>(
 /// cores (``gemmSplittingColumns(alpha:_:_:transposeA:transposeB:beta:into:)``)
 /// than as one BLAS call on BLAS's own threads: measured on the first product
 /// of a shape (both layouts in turn, on these operands into a scratch output,
-/// five times each) and kept, with the small-product choices, in
+/// the fastest of five rounds each) and kept, with the small-product choices, in
 /// ``SmallProducts/calibrationFile``. False with one BLAS thread. The two
 /// layouts give the same numbers: every element is summed by the same kind of
 /// kernel in the same order.
@@ -79,21 +79,8 @@ public func prefersSplittingColumns<A: MatrixOperand, B: MatrixOperand>(
     double: A.Scalar.self == Double.self, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)
   return SmallProducts.splitDecision(shape) {
     var c = Matrix<A.Scalar>.zeros(m, n)
-    func seconds(_ body: () -> Void) -> Double {
-      let start = ContinuousClock.now
-      body()
-      let d = (ContinuousClock.now - start).components
-      return Double(d.seconds) + Double(d.attoseconds) * 1e-18
-    }
-    func whole() { gemm(a, b, transposeA: transposeA, transposeB: transposeB, into: &c, kernel: .blas) }
-    func split() { gemmSplittingColumns(a, b, transposeA: transposeA, transposeB: transposeB, into: &c) }
-    whole()
-    split()
-    var best = (whole: Double.infinity, split: Double.infinity)
-    for _ in 0..<5 {
-      best.whole = Swift.min(best.whole, seconds(whole))
-      best.split = Swift.min(best.split, seconds(split))
-    }
-    return best
+    return SmallProducts.fastestAlternated(
+      { gemm(a, b, transposeA: transposeA, transposeB: transposeB, into: &c, kernel: .blas) },
+      { gemmSplittingColumns(a, b, transposeA: transposeA, transposeB: transposeB, into: &c) }, rounds: 5)
   }
 }

@@ -248,16 +248,15 @@ public enum SmallProducts {
   }
 
   static func chosenKernel<S: BLASScalar>(_ shape: ProductShape, _: S.Type) -> ProductKernel {
-    let known = _SmallPlan.known(shape)
-    guard let plan = known.plan else { return .blas }
+    guard let plan = _SmallPlan.plan(for: shape) else { return .blas }
     if mode == .libxsmm { return .libxsmm }
-    return known.chosen ?? measureOnScratch(shape, plan: plan, S.self)
+    return lookup(shape) ?? measureOnScratch(shape, plan: plan, S.self)
   }
 
   /// Whether libxsmm makes kernels for a product of `shape` (false when it is
   /// not linked): a product with ``ProductKernel/libxsmm`` then runs in them.
   public static func hasKernel(for shape: ProductShape) -> Bool {
-    isLinked && _SmallPlan.known(shape).plan != nil
+    isLinked && _SmallPlan.plan(for: shape) != nil
   }
 
   /// Reads, checks and returns the calibration file (for `blasnet-bench --calibrate`):
@@ -428,28 +427,17 @@ struct _SmallPlan: @unchecked Sendable {
     return m &* w &* k <= 262_144 && (!transposeA || m &* k <= 16_384)
   }
 
-  /// What is known of a shape: libxsmm's kernels (nil when it makes none)
-  /// and the kernel chosen for it (nil until measured).
-  struct Known {
-    var plan: _SmallPlan?
-    var chosen: ProductKernel?
-  }
+  /// libxsmm's kernels for every shape a product has had in this process
+  /// (nil: libxsmm makes none).
+  static let cache = Mutex([ProductShape: _SmallPlan?]())
 
-  /// Every shape a product has had in this process: one lock and one lookup per product.
-  static let cache = Mutex([ProductShape: Known]())
-
-  /// What is known of `shape`: from the cache, or libxsmm's kernels made now
-  /// (kept, also when libxsmm makes none) with the calibration file's choice.
-  static func known(_ shape: ProductShape) -> Known {
+  /// The kernels for `shape`, from the cache or made now (and kept, also when
+  /// libxsmm makes none).
+  static func plan(for shape: ProductShape) -> _SmallPlan? {
     if let known = cache.withLock({ $0[shape] }) { return known }
-    let known = Known(plan: make(shape), chosen: SmallProducts.lookup(shape))
-    cache.withLock { $0[shape] = known }
-    return known
-  }
-
-  /// Records a measured choice for the products that follow.
-  static func remember(_ shape: ProductShape, _ chosen: ProductKernel) {
-    cache.withLock { $0[shape, default: Known(plan: nil, chosen: nil)].chosen = chosen }
+    let plan = make(shape)
+    cache.withLock { $0[shape] = plan }
+    return plan
   }
 
   /// libxsmm's kernels for `shape`, or nil when it makes none.
@@ -549,6 +537,20 @@ extension SmallProducts {
         m: m, n: n, k: k, alpha: alpha, a: a, b: b, ldb: Int(ldb), transposeB: shape.transposeB, c: c,
         finish: { _, _ in })
     }
+    let (bestBLAS, bestSmall) = fastestAlternated(blas, small, rounds: 9)
+    let blasNs = nanoseconds(bestBLAS)
+    let smallNs = nanoseconds(bestSmall)
+    record(
+      Measurement(
+        shape: shape, blasNanoseconds: blasNs, libxsmmNanoseconds: smallNs,
+        chosen: Measurement.choose(blas: blasNs, libxsmm: smallNs)))
+    return lookup(shape) ?? .blas
+  }
+
+  /// The fastest of `rounds` alternated rounds of `first` and `second`, in
+  /// seconds per call, after one call of each; a round is about 20 µs (at
+  /// least one call), so that a busy moment does not decide.
+  static func fastestAlternated(_ first: () -> Void, _ second: () -> Void, rounds: Int) -> (Double, Double) {
     func seconds(_ body: () -> Void, _ reps: Int) -> Double {
       var start = timespec()
       var end = timespec()
@@ -557,29 +559,20 @@ extension SmallProducts {
       clock_gettime(CLOCK_MONOTONIC, &end)
       return (Double(end.tv_sec - start.tv_sec) + 1e-9 * Double(end.tv_nsec - start.tv_nsec)) / Double(reps)
     }
-    blas()
-    small()
-    // About 20 µs per round and kernel.
-    let once = Swift.max(seconds(blas, 1), 1e-8)
+    first()
+    second()
+    let once = Swift.max(seconds(first, 1), 1e-8)
     let reps = Swift.min(1000, Swift.max(1, Int(20e-6 / once)))
-    var bestBLAS = Double.infinity
-    var bestSmall = Double.infinity
-    for _ in 0..<9 {
-      bestBLAS = Swift.min(bestBLAS, seconds(blas, reps))
-      bestSmall = Swift.min(bestSmall, seconds(small, reps))
+    var best = (Double.infinity, Double.infinity)
+    for _ in 0..<rounds {
+      best.0 = Swift.min(best.0, seconds(first, reps))
+      best.1 = Swift.min(best.1, seconds(second, reps))
     }
-    let measurement = Measurement(
-      shape: shape, blasNanoseconds: (bestBLAS * 1e9).rounded(), libxsmmNanoseconds: (bestSmall * 1e9).rounded(),
-      chosen: .blas)
-    var chosen = measurement
-    chosen.blasNanoseconds = Swift.max(1, chosen.blasNanoseconds)
-    chosen.libxsmmNanoseconds = Swift.max(1, chosen.libxsmmNanoseconds)
-    chosen.chosen = Measurement.choose(blas: chosen.blasNanoseconds, libxsmm: chosen.libxsmmNanoseconds)
-    record(chosen)
-    let kept = lookup(shape) ?? chosen.chosen
-    _SmallPlan.remember(shape, kept)
-    return kept
+    return best
   }
+
+  /// Seconds as whole nanoseconds, at least 1 (a file entry's times must be positive).
+  static func nanoseconds(_ seconds: Double) -> Double { Swift.max(1, (seconds * 1e9).rounded()) }
 }
 
 /// The kernel for a product under `kernel` (``ProductKernel/automatic`` follows
@@ -600,14 +593,13 @@ func _smallProductPlan<S: BLASScalar>(
       accumulate: beta == 1)
     let key = mode == .automatic ? _DecidedShapes.key(shape) : nil
     if let key, let decided = _DecidedShapes.find(key) { return decided }
-    let known = _SmallPlan.known(shape)
-    guard let plan = known.plan else {
+    guard let plan = _SmallPlan.plan(for: shape) else {
       if let key { _DecidedShapes.insert(key, nil) }
       return nil
     }
     if mode == .libxsmm { return plan }
     let chosen =
-      known.chosen
+      SmallProducts.lookup(shape)
       ?? SmallProducts._measure(shape, plan: plan, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta)
     if let key { _DecidedShapes.insert(key, chosen == .libxsmm ? plan : nil) }
     return chosen == .libxsmm ? plan : nil
@@ -693,13 +685,13 @@ enum _DecidedShapes {
 
 extension SmallProducts {
   /// The kept layout for `shape`, or the one measured now by `measure`
-  /// (returning the two times in seconds), recorded and saved.
+  /// (returning the two times in seconds per call), recorded and saved.
   static func splitDecision(_ shape: ProductShape, measure: () -> (whole: Double, split: Double)) -> Bool {
     _ = loaded
     if let known = state.withLock({ $0.splits[shape]?.split }) { return known }
     let (whole, split) = measure()
-    let wholeNs = Swift.max(1, (whole * 1e9).rounded())
-    let splitNs = Swift.max(1, (split * 1e9).rounded())
+    let wholeNs = nanoseconds(whole)
+    let splitNs = nanoseconds(split)
     let m = SplitMeasurement(
       shape: shape, wholeNanoseconds: wholeNs, splitNanoseconds: splitNs,
       split: SplitMeasurement.choose(whole: wholeNs, split: splitNs))

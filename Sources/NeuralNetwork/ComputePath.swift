@@ -60,17 +60,21 @@ package enum ProductDispatch {
     alpha: A.Scalar = 1, _ a: A, _ b: B, transposeA: Bool = false, transposeB: Bool = false,
     beta: A.Scalar = 0, into c: inout Matrix<A.Scalar>, epilogue: E, path: ComputePath, splitSkinnyProducts: Bool
   ) where B.Scalar == A.Scalar, E.Scalar == A.Scalar {
-    if path == .blas
-      && !(splitSkinnyProducts && splits(rows: c.rows, columns: c.columns, inner: transposeA ? a.rows : a.columns)
-        && prefersSplittingColumns(a, b, transposeA: transposeA, transposeB: transposeB))
-    {
+    let split =
+      path == .blas && splitSkinnyProducts
+      && splits(rows: c.rows, columns: c.columns, inner: transposeA ? a.rows : a.columns)
+      && prefersSplittingColumns(a, b, transposeA: transposeA, transposeB: transposeB)
+    switch path {
+    case .blas where !split:
       gemm(
         alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, beta: beta, into: &c, epilogue: epilogue)
       return
+    case .blas:
+      gemmSplittingColumns(
+        alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, beta: beta, into: &c)
+    case .naive:
+      Naive.gemm(alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, beta: beta, into: &c)
     }
-    product(
-      alpha: alpha, a, b, transposeA: transposeA, transposeB: transposeB, beta: beta, into: &c, path: path,
-      splitSkinnyProducts: splitSkinnyProducts)
     let (rows, columns) = (c.rows, c.columns)
     c.withUnsafeMutableBufferPointer { cp in
       if let base = cp.baseAddress { epilogue.finish(base, rows: rows, firstColumn: 0, columns: columns) }
