@@ -115,5 +115,7 @@ let package = Package(
       name: "fuzz-safetensors", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-safetensors"),
     .executableTarget(name: "fuzz-npz", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-npz"),
     .executableTarget(name: "fuzz-onnx", dependencies: ["TabularONNX", "FuzzDriver"], path: "Tests/Fuzz/fuzz-onnx"),
+    .executableTarget(
+      name: "fuzz-request", dependencies: ["Tabular", "FuzzDriver"], path: "Tests/Fuzz/fuzz-request"),
   ]
 )

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzes the CSV reader, the model-file loader, the .npy reader, the data
-# cache's reader and the safetensors, .npz and ONNX importers with libFuzzer under
+# cache's reader, the safetensors, .npz and ONNX importers and the prediction
+# service's request decoder (JSON body → records → inputs) with libFuzzer under
 # AddressSanitizer: builds the targets in Tests/Fuzz (scratch folder
 # .build-fuzz), then runs each for SECONDS (default 60) from the seed corpus
 # in Tests/Fuzz/corpus. A crash input is saved under out/ and the script
-# fails; `swift run fuzz-csv FILE` (or fuzz-model, fuzz-npy, fuzz-cache, fuzz-safetensors, fuzz-npz, fuzz-onnx) replays it in a plain build.
+# fails; `swift run fuzz-csv FILE` (or fuzz-model, fuzz-npy, fuzz-cache, fuzz-safetensors, fuzz-npz, fuzz-onnx, fuzz-request) replays it in a plain build.
 #
 #   bash scripts/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -13,7 +14,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 seconds="${1:-60}"
 bash scripts/ensure-deps.sh
 
-for target in fuzz-csv fuzz-model fuzz-npy fuzz-cache fuzz-safetensors fuzz-npz fuzz-onnx; do
+for target in fuzz-csv fuzz-model fuzz-npy fuzz-cache fuzz-safetensors fuzz-npz fuzz-onnx fuzz-request; do
   swift build --scratch-path .build-fuzz -c debug \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --product "$target"
 done
@@ -22,7 +23,7 @@ work="$(mktemp -d)"
 # fuzz-cache builds its fixture cache in /tmp/blasnet-fuzz-cache-PID.
 trap 'rm -rf "$work" /tmp/blasnet-fuzz-cache-*' EXIT
 mkdir -p out
-for kind in csv model npy cache safetensors npz onnx; do
+for kind in csv model npy cache safetensors npz onnx request; do
   # libFuzzer adds what it finds to the corpus folder: use a copy.
   cp -r "Tests/Fuzz/corpus/$kind" "$work/$kind"
   echo "== fuzz-$kind for $seconds s"

@@ -87,6 +87,54 @@ package enum FuzzEntryPoints {
     }
   }
 
+  /// A prediction request's body, as `blasnet-serve` takes it: JSON bytes
+  /// decoded into records, the records encoded into a small model's inputs
+  /// (a numeric column with a fill, a text column of two categories, an
+  /// ignored identifier; unseen categories refused, then encoded as none),
+  /// and predicted. A body ends in a ``JSONRecords/Failure``, a
+  /// ``RecordError``, or one finite probability per record.
+  package static func requestBody(_ bytes: [UInt8]) {
+    do {
+      let records = try JSONRecords.decode(bytes, maxRecords: 1_000)
+      if records.isEmpty { fatalError("an empty list of records was decoded") }
+      for unseen in [TabularModel.UnseenCategories.error, .encodeAsNone] {
+        do {
+          let x = try requestModel.inputs(for: records, unseenCategories: unseen)
+          if x.columns != records.count { fatalError("\(records.count) records gave \(x.columns) input columns") }
+          if !x.elements.allSatisfy(\.isFinite) { fatalError("a record was encoded to a non-finite input") }
+          let p = requestModel.network.predict(x)
+          if !p.elements.allSatisfy({ $0 >= 0 && $0 <= 1 }) { fatalError("probabilities \(p.elements)") }
+        } catch {
+          _ = error.description
+        }
+      }
+    } catch {
+      _ = error.description
+    }
+  }
+
+  /// The model ``requestBody(_:)`` encodes records for: inputs [a, c=x, c=y].
+  static let requestModel: TabularModel = {
+    do {
+      let network = try Network<Float>(
+        parameters: [
+          "W1": try Matrix(rows: 1, columns: 3, columnMajor: [0.5, 1, -1]),
+          "b1": try Matrix(rows: 1, columns: 1, columnMajor: [-0.25]),
+        ], activations: [.sigmoid])
+      let encoder = TabularEncoder(
+        columns: [
+          FeatureColumn(name: "a", encoding: .numeric(fill: 3), allowsMissing: true),
+          FeatureColumn(name: "c", encoding: .oneHot(categories: ["x", "y"]), allowsMissing: false),
+        ], missing: .mean, missingMarkers: TabularEncoder.defaultMissingMarkers, ignoredColumns: ["id"])
+      return TabularModel(
+        network: network, encoder: encoder,
+        standardizer: Standardizer(means: [1, 0, 0], standardDeviations: [2, 1, 1]), labelName: "label",
+        classNames: ["no", "yes"], threshold: 0.5)
+    } catch {
+      fatalError("the request fuzzer's model cannot be built: \(error)")
+    }
+  }()
+
   /// Runs an importer on fuzzed bytes: an error is fine, a model that comes
   /// out must predict an all-zero example (a probability unless it is a
   /// regression) and encode as a model file.
