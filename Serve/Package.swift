@@ -19,6 +19,10 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // Named for the modules the service uses directly (Hummingbird depends on them already).
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+    .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
   ],
   targets: [
     .target(
@@ -26,6 +30,8 @@ let package = Package(
       dependencies: [
         .product(name: "Tabular", package: "BLASNet"), .product(name: "NeuralNetwork", package: "BLASNet"),
         .product(name: "LinearAlgebra", package: "BLASNet"), .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log"),
       ]),
     .executableTarget(
@@ -33,6 +39,7 @@ let package = Package(
       dependencies: [
         "BLASNetServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "LinearAlgebra", package: "BLASNet"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]),
     // The load test: HTTP/1.1 keep-alive clients on 127.0.0.1 only, bounded, self-stopping.
     .executableTarget(name: "blasnet-load", dependencies: []),

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import LinearAlgebra
 import Logging
 import NIOCore
@@ -20,6 +21,20 @@ public struct ServeOptions: Sendable {
   public var maxRecords = 10_000
   /// What to do with a category never seen in training.
   public var unseenCategories: TabularModel.UnseenCategories = .error
+  /// How long a connection may stay open with no request in progress and
+  /// nothing received (a keep-alive connection between requests, or one
+  /// that has not finished sending its request head): then it is closed.
+  public var idleTimeout: Duration = .seconds(30)
+  /// How long a request may take to arrive, from its head to its last body
+  /// byte: a client that stalls or trickles its upload gets a 408 and is
+  /// disconnected.
+  public var readTimeout: Duration = .seconds(10)
+  /// After SIGTERM or Ctrl-C: how long requests in progress have to finish
+  /// before the connections still open are closed and the service exits.
+  public var shutdownTimeout: Duration = .seconds(5)
+  /// The most connections open at once (fewer when the open-file limit
+  /// leaves fewer; see ``ConnectionLimit``).
+  public var maxConnections = 1000
 
   public init() {}
 }
@@ -64,13 +79,30 @@ struct ErrorAnswer: Error {
   var record: Int?
   var field: String?
 
-  func response() -> Response {
-    var error: [String: Any] = ["message": message]
-    if let record { error["record"] = record }
-    if let field { error["field"] = field }
-    let data = (try? JSONSerialization.data(withJSONObject: ["error": error], options: [.sortedKeys])) ?? Data()
-    return Response(
-      status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  init(status: HTTPResponse.Status, message: String, record: Int? = nil, field: String? = nil) {
+    (self.status, self.message, self.record, self.field) = (status, message, record, field)
+  }
+
+  /// A refusal of the request decoder: 413 for too many records, else 400.
+  init(_ failure: JSONRecords.Failure) {
+    self.init(
+      status: failure.kind == .tooMany ? .contentTooLarge : .badRequest, message: failure.message,
+      record: failure.record, field: failure.field)
+  }
+
+  /// The body: `{"error": {"field": …, "message": …, "record": …}}`.
+  func json() -> [UInt8] {
+    var text = #"{"error":{"#
+    if let field { text += #""field":"# + PredictionService.quoted(field) + "," }
+    text += #""message":"# + PredictionService.quoted(message)
+    if let record { text += #","record":\#(record)"# }
+    return Array((text + "}}").utf8)
+  }
+
+  func response(headers: HTTPFields = [:]) -> Response {
+    var fields = headers
+    fields[.contentType] = "application/json"
+    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: json())))
   }
 }
 
@@ -80,11 +112,19 @@ public struct PredictionService: Sendable {
   public let options: ServeOptions
   public let metrics: ServiceMetrics
   public let batcher: MicroBatcher
+  /// The open connections, at most `options.maxConnections`.
+  public let connections: ConnectionLimit
+
+  /// The routes and the methods each takes (any other method: 405 with `Allow`).
+  static let routes: [String: [HTTPRequest.Method]] = [
+    "/v1/predict": [.post], "/health": [.get], "/metrics": [.get],
+  ]
 
   public init(model: TabularModel, options: ServeOptions, metrics: ServiceMetrics = ServiceMetrics()) {
     self.model = model
     self.options = options
     self.metrics = metrics
+    self.connections = ConnectionLimit(limit: max(1, options.maxConnections))
     let (examples, requests) = (metrics.batchExamples, metrics.batchRequests)
     batcher = MicroBatcher(model: model, maxBatch: options.maxBatch, maxWait: options.maxWait) { e, r in
       examples.record(Double(e))
@@ -95,6 +135,7 @@ public struct PredictionService: Sendable {
   /// The router of the service.
   public func router() -> Router<BasicRequestContext> {
     let router = Router()
+    router.add(middleware: UnknownRoutes())
     let service = self
     router.post("v1/predict") { request, context in
       await service.answer(request, context)
@@ -112,10 +153,16 @@ public struct PredictionService: Sendable {
     return router
   }
 
-  /// The application: the router on `options.host`:`options.port`.
+  /// The application: the router on `options.host`:`options.port`, each
+  /// connection under the idle and read timeouts and the connection limit.
   public func application(logger: Logger) -> some ApplicationProtocol {
-    Application(
-      router: router(), configuration: .init(address: .hostname(options.host, port: options.port)), logger: logger)
+    let (connections, readTimeout) = (self.connections, options.readTimeout)
+    let http = HTTP1Channel.Configuration(
+      additionalChannelHandlers: [ConnectionGuard(connections: connections, readTimeout: readTimeout, logger: logger)],
+      idleTimeout: TimeAmount(options.idleTimeout))
+    return Application(
+      router: router(), server: .http1(configuration: http),
+      configuration: .init(address: .hostname(options.host, port: options.port)), logger: logger)
   }
 
   func answer(_ request: Request, _ context: BasicRequestContext) async -> Response {
@@ -141,17 +188,20 @@ public struct PredictionService: Sendable {
         body: .init(byteBuffer: ByteBuffer(bytes: encode(predictions))))
     } catch let error as ErrorAnswer {
       metrics.badRequests.increment()
-      context.logger.info(
-        "refused", metadata: ["status": "\(error.status.code)", "reason": "\(error.message)"])
+      // One line per refused request; the log handler escapes the client's text in every field.
+      var metadata: Logger.Metadata = ["status": "\(error.status.code)", "reason": "\(error.message)"]
+      if let record = error.record { metadata["record"] = "\(record)" }
+      if let field = error.field { metadata["field"] = "\(field)" }
+      context.logger.info("refused", metadata: metadata)
       return error.response()
     } catch {
       metrics.badRequests.increment()
+      context.logger.error("failed", metadata: ["status": "500", "reason": "\(error)"])
       return ErrorAnswer(status: .internalServerError, message: "\(error)").response()
     }
   }
 
-  /// The records of a request body: one JSON object, an array of them, or
-  /// `{"records": [...]}`; values as strings, numbers, booleans or null (missing).
+  /// The records of a request body (see ``JSONRecords/decode(_:maxRecords:)``).
   func records(of request: Request) async throws -> [[String: String]] {
     let body: ByteBuffer
     do {
@@ -160,58 +210,15 @@ public struct PredictionService: Sendable {
       throw ErrorAnswer(
         status: .contentTooLarge,
         message: "the request body is over \(options.maxBodyBytes) bytes; send fewer records per request")
-    }
-    // JSONSerialization, not a Decodable value type: decoding each field by
-    // trying types one after another threw an error per miss (120 µs a record).
-    let json: Any
-    do {
-      json = try JSONSerialization.jsonObject(with: Data(buffer: body), options: [.fragmentsAllowed])
     } catch {
-      throw ErrorAnswer(status: .badRequest, message: "the body is not JSON: \(error.localizedDescription)")
+      // The client went away or broke the framing mid-body: its fault, not the service's.
+      throw ErrorAnswer(status: .badRequest, message: "the request body could not be read: \(error)")
     }
-    let list: [Any]
-    if let array = json as? [Any] {
-      list = array
-    } else if let object = json as? [String: Any], object.count == 1, let array = object["records"] as? [Any] {
-      list = array
-    } else if json is [String: Any] {
-      list = [json]
-    } else {
-      throw ErrorAnswer(
-        status: .badRequest,
-        message: "the body must be a record (a JSON object), an array of records, or {\"records\": [...]}")
+    do {
+      return try JSONRecords.decode(Array(buffer: body), maxRecords: options.maxRecords)
+    } catch {
+      throw ErrorAnswer(error)
     }
-    if list.isEmpty { throw ErrorAnswer(status: .badRequest, message: "no records to predict") }
-    if list.count > options.maxRecords {
-      throw ErrorAnswer(
-        status: .contentTooLarge, message: "\(list.count) records in one request; the most is \(options.maxRecords)")
-    }
-    var records: [[String: String]] = []
-    records.reserveCapacity(list.count)
-    for (r, item) in list.enumerated() {
-      guard let object = item as? [String: Any] else {
-        throw ErrorAnswer(status: .badRequest, message: "record \(r) is not a JSON object", record: r)
-      }
-      var record: [String: String] = [:]
-      record.reserveCapacity(object.count)
-      for (key, value) in object {
-        if let text = value as? String {
-          record[key] = text
-        } else if value is NSNull {
-          record[key] = ""
-        } else if let number = value as? NSNumber {
-          // A JSON true or false is a boolean NSNumber (a class of its own); keep its spelling.
-          let boolean = String(describing: type(of: number)).contains("Boolean")
-          record[key] = boolean ? (number.boolValue ? "true" : "false") : number.stringValue
-        } else {
-          throw ErrorAnswer(
-            status: .badRequest, message: "record \(r), field \"\(key)\": a value must be a string, a number or null",
-            record: r, field: key)
-        }
-      }
-      records.append(record)
-    }
-    return records
   }
 
   /// A record error as a 400 (422 for a model output that is not finite) naming record and field.
@@ -269,5 +276,38 @@ public struct PredictionService: Sendable {
       }
     }
     return out + "\""
+  }
+}
+
+/// Unknown paths answer 404 and known paths with another method 405 (with
+/// `Allow`), both with a JSON error body like every other refusal.
+struct UnknownRoutes: RouterMiddleware {
+  typealias Context = BasicRequestContext
+
+  func handle(
+    _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    do {
+      return try await next(request, context)
+    } catch let error as HTTPError where error.status == .notFound {
+      let path = "/" + request.uri.path.split(separator: "/").joined(separator: "/")
+      let listed = PredictionService.routes.keys.sorted().map { key in
+        PredictionService.routes[key]!.map { "\($0) \(key)" }.joined(separator: ", ")
+      }.joined(separator: ", ")
+      if let allowed = PredictionService.routes[path] {
+        let names = allowed.map(\.rawValue)
+        return ErrorAnswer(
+          status: .methodNotAllowed,
+          message: "\(path) takes \(names.joined(separator: " or ")), not \(quoted(request.method.rawValue))"
+        ).response(headers: [.allow: names.joined(separator: ", ")])
+      }
+      return ErrorAnswer(status: .notFound, message: "no such route: \(quoted(path)); the routes are \(listed)")
+        .response()
+    }
+  }
+
+  /// `s` in quotes, cut to 80 characters (the path is the client's).
+  func quoted(_ s: String) -> String {
+    s.count <= 80 ? "\"\(s)\"" : "\"\(s.prefix(79))…\""
   }
 }
