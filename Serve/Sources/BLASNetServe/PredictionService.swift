@@ -78,6 +78,8 @@ struct ErrorAnswer: Error {
   var message: String
   var record: Int?
   var field: String?
+  /// Logged at debug level only: the client is gone (another line, such as the read timeout's, said why).
+  var quiet = false
 
   init(status: HTTPResponse.Status, message: String, record: Int? = nil, field: String? = nil) {
     (self.status, self.message, self.record, self.field) = (status, message, record, field)
@@ -188,11 +190,12 @@ public struct PredictionService: Sendable {
         body: .init(byteBuffer: ByteBuffer(bytes: encode(predictions))))
     } catch let error as ErrorAnswer {
       metrics.badRequests.increment()
-      // One line per refused request; the log handler escapes the client's text in every field.
+      // One line per refused request (at debug level when the client is gone); the log handler
+      // escapes the client's text in every field.
       var metadata: Logger.Metadata = ["status": "\(error.status.code)", "reason": "\(error.message)"]
       if let record = error.record { metadata["record"] = "\(record)" }
       if let field = error.field { metadata["field"] = "\(field)" }
-      context.logger.info("refused", metadata: metadata)
+      context.logger.log(level: error.quiet ? .debug : .info, "refused", metadata: metadata)
       return error.response()
     } catch {
       metrics.badRequests.increment()
@@ -212,7 +215,9 @@ public struct PredictionService: Sendable {
         message: "the request body is over \(options.maxBodyBytes) bytes; send fewer records per request")
     } catch {
       // The client went away or broke the framing mid-body: its fault, not the service's.
-      throw ErrorAnswer(status: .badRequest, message: "the request body could not be read: \(error)")
+      var answer = ErrorAnswer(status: .badRequest, message: "the request body could not be read: \(error)")
+      answer.quiet = true
+      throw answer
     }
     do {
       return try JSONRecords.decode(Array(buffer: body), maxRecords: options.maxRecords)
