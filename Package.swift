@@ -101,7 +101,7 @@ let package = Package(
       resources: [.copy("Fixtures/wdbc.csv"), .copy("Fixtures/digits.csv")]
     ),
     .testTarget(
-      name: "TabularTests", dependencies: ["Tabular", "NeuralNetwork", "LinearAlgebra"], exclude: ["Fixtures"]),
+      name: "TabularTests", dependencies: ["Tabular", "NeuralNetwork", "LinearAlgebra", "CZlib"], exclude: ["Fixtures"]),
     .testTarget(name: "TabularONNXTests", dependencies: ["TabularONNX", "Tabular", "NeuralNetwork", "LinearAlgebra"]),
     .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "Tabular", "blasnet"], exclude: ["Fixtures"]),
     // libFuzzer targets for the CSV reader, the model-file loader and the .npy reader; built
