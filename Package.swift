@@ -101,9 +101,10 @@ let package = Package(
       resources: [.copy("Fixtures/wdbc.csv"), .copy("Fixtures/digits.csv")]
     ),
     .testTarget(
-      name: "TabularTests", dependencies: ["Tabular", "NeuralNetwork", "LinearAlgebra"], exclude: ["Fixtures"]),
+      name: "TabularTests", dependencies: ["Tabular", "NeuralNetwork", "LinearAlgebra", "CZlib"], exclude: ["Fixtures"]),
     .testTarget(name: "TabularONNXTests", dependencies: ["TabularONNX", "Tabular", "NeuralNetwork", "LinearAlgebra"]),
-    .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "Tabular", "blasnet"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "Tabular", "TabularONNX", "blasnet"], exclude: ["Fixtures"]),
     // libFuzzer targets for the CSV reader, the model-file loader and the .npy reader; built
     // with sanitizers and run by scripts/fuzz.sh, plain builds replay files.
     .target(name: "FuzzDriver", dependencies: ["Tabular"], path: "Tests/Fuzz/FuzzDriver"),

@@ -254,12 +254,16 @@ public struct NPYArray: Sendable {
     var fortranOrder: Bool
     var version: (major: Int, minor: Int)
     var dataOffset: Int
+    /// The elements' bytes the shape and type need.
+    var dataBytes: Int
   }
 
-  /// Reads and checks the header of the `.npy` bytes `bytes` (the whole file):
-  /// magic, version, the dict, a shape of at most 2 dimensions, and enough
-  /// bytes after it for every element.
-  static func readHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws(NPYError) -> Header {
+  /// Where the header dict of the `.npy` bytes `bytes` starts and how long
+  /// it is, from the magic, the version and the header's length (the first
+  /// 10 bytes, 12 from version 2 on).
+  static func preamble(_ bytes: UnsafeRawBufferPointer, path: String) throws(NPYError) -> (
+    version: (major: Int, minor: Int), headerStart: Int, headerLength: Int
+  ) {
     func fail(_ problem: NPYError.Problem) -> NPYError { NPYError(path: path, problem: problem) }
     let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
     guard bytes.count >= 8, Array(bytes[0..<6]) == magic else {
@@ -273,7 +277,18 @@ public struct NPYArray: Sendable {
     }
     var headerLength = 0
     for k in 0..<lengthBytes { headerLength |= Int(bytes[8 + k]) << (8 * k) }
-    let headerStart = 8 + lengthBytes
+    return ((major, minor), 8 + lengthBytes, headerLength)
+  }
+
+  /// Reads and checks the header of the `.npy` bytes `bytes` (the whole file):
+  /// magic, version, the dict, a shape of at most 2 dimensions, and enough
+  /// bytes after it for every element (unless `elementsFollow` is false:
+  /// `bytes` may then end with the header).
+  static func readHeader(_ bytes: UnsafeRawBufferPointer, path: String, elementsFollow: Bool = true) throws(NPYError)
+    -> Header
+  {
+    func fail(_ problem: NPYError.Problem) -> NPYError { NPYError(path: path, problem: problem) }
+    let ((major, minor), headerStart, headerLength) = try preamble(bytes, path: path)
     guard bytes.count >= headerStart + headerLength else {
       throw fail(
         .malformedHeader(
@@ -305,11 +320,12 @@ public struct NPYArray: Sendable {
     let (expected, overflow) = elements.multipliedReportingOverflow(by: type.size)
     guard !overflow else { throw fail(.unsupportedShape(shape)) }
     let found = bytes.count - dataOffset
-    guard found >= expected else {
+    guard found >= expected || !elementsFollow else {
       throw fail(.truncated(expectedBytes: expected, foundBytes: found, dataOffset: dataOffset))
     }
     return Header(
-      shape: shape, dataType: type, fortranOrder: fields.fortranOrder, version: (major, minor), dataOffset: dataOffset)
+      shape: shape, dataType: type, fortranOrder: fields.fortranOrder, version: (major, minor), dataOffset: dataOffset,
+      dataBytes: expected)
   }
 
   /// Rows of the array seen as a matrix (before any transposition).
@@ -489,6 +505,36 @@ public struct NPYBuffer: Sendable {
     (shape, dataType, fortranOrder) = (header.shape, header.dataType, header.fortranOrder)
     let count = shape.reduce(1, *) * dataType.size
     data = Array(bytes[header.dataOffset..<(header.dataOffset + count)])
+  }
+
+  /// What the header of a `.npy` file says, read before its elements (an
+  /// `.npz` member is checked against it before it is inflated whole).
+  package struct Layout: Sendable {
+    package var shape: [Int]
+    package var dataType: NPYDataType
+    /// The bytes of the whole file: the header, then the elements its shape and type need.
+    package var byteCount: Int
+  }
+
+  /// The length of the header of the `.npy` file that `prefix` begins (the
+  /// offset of its elements), from its first 12 bytes (or all of a shorter
+  /// file); throws as ``NPYArray/init(path:)`` does for a wrong magic or version.
+  package static func headerEnd(_ prefix: [UInt8], path: String) throws(NPYError) -> Int {
+    let (_, start, length) = try prefix.withUnsafeBytes { raw in
+      Result { () throws(NPYError) in try NPYArray.preamble(raw, path: path) }
+    }.get()
+    return start + length
+  }
+
+  /// The layout of the `.npy` file whose first bytes, up to the end of its
+  /// header, are `header`; throws as ``NPYArray/init(path:)`` does.
+  package static func layout(_ header: [UInt8], path: String) throws(NPYError) -> Layout {
+    let h = try header.withUnsafeBytes { raw in
+      Result { () throws(NPYError) in try NPYArray.readHeader(raw, path: path, elementsFollow: false) }
+    }.get()
+    let (total, overflow) = h.dataOffset.addingReportingOverflow(h.dataBytes)
+    guard !overflow else { throw NPYError(path: path, problem: .unsupportedShape(h.shape)) }
+    return Layout(shape: h.shape, dataType: h.dataType, byteCount: total)
   }
 
   /// Rows of the array seen as a matrix: a 1-D array of `n` elements is `1 × n`.

@@ -174,7 +174,20 @@ extension TabularModel {
       throw .activations(
         "\(problem) (give --activations ending in sigmoid, softmax, or identity for a number)")
     }
+    try checkImported(model, path: path)
     return ImportReport(model: model, layers: layers, largestRounding: rounding)
+  }
+
+  /// The model-file loader's own checks (``checkLoadable(path:)``) on an
+  /// imported model, so that nothing is saved that `load` would refuse.
+  package static func checkImported(_ model: TabularModel, path: String) throws(ImportError) {
+    do {
+      try model.checkLoadable(path: path)
+    } catch {
+      let text = "\(error)"
+      let detail = text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text
+      throw .malformed(path: path, detail: "the model it makes would not load: \(detail)")
+    }
   }
 }
 

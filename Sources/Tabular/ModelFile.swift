@@ -218,6 +218,25 @@ struct ModelRecord: Codable {
   var target: TargetScale?
 }
 
+extension ModelRecord {
+  /// The record of `model`, as ``TabularModel/encoded()`` writes it.
+  init(_ model: TabularModel) {
+    let network = model.network
+    self.init(
+      format: TabularModel.formatName, version: model.calibrator == nil && model.target == nil ? 2 : 3,
+      sizes: network.sizes, activations: network.layers.map(\.activation.rawValue),
+      parameters: network.parameterNames.map { name in
+        let l = Int(name.dropFirst())!
+        let m = name.hasPrefix("W") ? network.weights(l) : network.bias(l)
+        return .init(name: name, rows: m.rows, columns: m.columns, values: m.elements)
+      },
+      standardizer: model.standardizer, featureNames: model.featureNames,
+      encoder: model.encoder.map(EncoderRecord.init),
+      labelName: model.labelName, classLabels: nil, classNames: model.classNames, threshold: model.threshold,
+      calibration: model.calibrator.map(CalibrationRecord.init), target: model.target)
+  }
+}
+
 /// How a regression's target was standardised for training.
 public struct TargetScale: Codable, Equatable, Sendable {
   public var mean: Double
@@ -339,17 +358,7 @@ extension TabularModel {
     if let problem = Self.outputProblem(network, regression: isRegression) {
       throw .cannotWrite(path: "<memory>", reason: problem)
     }
-    let record = ModelRecord(
-      format: Self.formatName, version: calibrator == nil && target == nil ? 2 : 3, sizes: network.sizes,
-      activations: network.layers.map(\.activation.rawValue),
-      parameters: network.parameterNames.map { name in
-        let l = Int(name.dropFirst())!
-        let m = name.hasPrefix("W") ? network.weights(l) : network.bias(l)
-        return .init(name: name, rows: m.rows, columns: m.columns, values: m.elements)
-      },
-      standardizer: standardizer, featureNames: featureNames, encoder: encoder.map(EncoderRecord.init),
-      labelName: labelName, classLabels: nil, classNames: classNames, threshold: threshold,
-      calibration: calibrator.map(CalibrationRecord.init), target: target)
+    let record = ModelRecord(self)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     do {
@@ -390,6 +399,22 @@ extension TabularModel {
     } catch {
       throw .malformed(path: path, detail: "\(error)")
     }
+    return try model(from: record, path: path)
+  }
+
+  /// Checks this model as ``load(from:)`` would check the file ``save(to:)``
+  /// writes of it, with the same rules (an importer runs this before
+  /// anything is written, so that no file is saved that would not load).
+  ///
+  /// - Throws: the ``ModelFileError`` loading the saved model would throw.
+  public func checkLoadable(path: String = "<memory>") throws(ModelFileError) {
+    _ = try Self.model(from: ModelRecord(self), path: path)
+  }
+
+  /// The model of a decoded record, every field checked against the others:
+  /// the loader's rules, in one place.
+  static func model(from record: ModelRecord, path: String) throws(ModelFileError) -> TabularModel {
+    let version = record.version
     var activations: [Activation] = []
     for (i, name) in record.activations.enumerated() {
       guard let a = Activation(rawValue: name) else {

@@ -30,19 +30,13 @@ extension TabularModel {
     -> ImportReport
   {
     var tensors: [WeightTensor] = []
-    for member in try ZipArchive.members(bytes, path: path) {
-      let name = member.name.hasSuffix(".npy") ? String(member.name.dropLast(4)) : member.name
-      let array: NPYBuffer
-      do {
-        array = try NPYBuffer(bytes: member.bytes, path: "\(path)/\(member.name)")
-      } catch {
-        let text = "\(error)"
-        let problem = text.hasPrefix(error.path + ": ") ? String(text.dropFirst(error.path.count + 2)) : text
-        throw .malformed(path: path, detail: "member \(quoted(member.name)): \(problem)")
+    let members = try ZipArchive.npyMembers(bytes, path: path) { (member, layout) throws(ImportError) in
+      guard layout.dataType == .float32 || layout.dataType == .float64 else {
+        throw .unsupportedType(path: path, name: tensorName(member), dtype: layout.dataType.numpyName)
       }
-      guard array.dataType == .float32 || array.dataType == .float64 else {
-        throw .unsupportedType(path: path, name: name, dtype: array.dataType.numpyName)
-      }
+    }
+    for (member, array) in members {
+      let name = tensorName(member)
       tensors.append(
         WeightTensor(name: name, shape: array.shape) { () throws(ImportError) in
           try WeightTensor.rounded(array.matrix(Double.self).rowMajorElements, path: path, name: name)
@@ -50,20 +44,48 @@ extension TabularModel {
     }
     return try assemble(WeightNaming.layers(tensors, path: path), path: path, activations: activations)
   }
+
+  /// A member's tensor: its name without `.npy`.
+  static func tensorName(_ member: String) -> String {
+    member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
+  }
 }
 
-/// The members of a zip archive, as `np.savez` writes them: stored or
+/// The members of a zip archive, as `np.savez` writes it: stored or
 /// deflated, with or without ZIP64 records, no encryption, one disk.
+///
+/// A hostile archive must not make the reader inflate more than it holds:
+/// the whole central directory is checked first (every member's bytes inside
+/// the file, before the directory, none sharing or overlapping another's,
+/// their sizes together bounded), then each member's `.npy` header is
+/// inflated alone and its shape must account for the directory's size
+/// exactly before the rest is inflated, into exactly that size.
 enum ZipArchive {
-  struct Member {
+  /// A member as the central directory describes it, its bytes checked to lie in the file.
+  struct Entry {
+    /// Its place in the central directory, from 1.
+    var index: Int
     var name: String
-    var bytes: [UInt8]
+    var deflated: Bool
+    var crc: UInt32
+    /// The local header's offset.
+    var localHeader: Int
+    /// The stored (deflated or not) bytes.
+    var data: Range<Int>
+    /// The size inflated, as the directory says.
+    var size: Int
   }
 
   /// A member larger than this is refused (no network's weights are).
   static let largestMember = 1 << 31
+  /// The members' sizes together: no more than this is inflated from one archive.
+  static let largestTotal = 1 << 31
+  /// A member's `.npy` header longer than this is refused (NumPy's own
+  /// reader refuses more than 10,000 bytes unless told otherwise).
+  static let largestHeader = 1 << 16
 
-  static func members(_ bytes: [UInt8], path: String) throws(ImportError) -> [Member] {
+  /// The archive's central directory, every entry checked and nothing inflated.
+  static func directory(_ bytes: [UInt8], path: String) throws(ImportError) -> [Entry] {
     func fail(_ detail: String) -> ImportError { .malformed(path: path, detail: detail) }
     func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
     func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
@@ -106,7 +128,7 @@ enum ZipArchive {
       throw fail(
         "the central directory lies at bytes \(directoryOffset)–\(directoryOffset + directorySize) of \(bytes.count)")
     }
-    var members: [Member] = []
+    var entries: [Entry] = []
     var at = directoryOffset
     for index in 0..<count {
       guard at + 46 <= directoryOffset + directorySize, u32(at) == 0x0201_4B50 else {
@@ -162,48 +184,200 @@ enum ZipArchive {
       guard dataStart <= bytes.count, length <= bytes.count - dataStart else {
         throw fail("member \(quoted(name)) lies at bytes \(dataStart)–\(dataStart + length) of \(bytes.count)")
       }
+      guard dataStart + length <= directoryOffset else {
+        throw fail(
+          "member \(quoted(name)) (bytes \(header)–\(dataStart + length)) runs into the central directory at byte \(directoryOffset)"
+        )
+      }
       guard size <= UInt64(largestMember), method == 8 || size == compressed,
         method == 0 || size <= compressed &* 1100 &+ 1024
       else {
         throw fail("member \(quoted(name)) claims \(size) bytes from \(compressed) stored")
       }
-      let stored = bytes[dataStart..<(dataStart + length)]
-      let content = method == 0 ? Array(stored) : try inflate(stored, size: Int(size), name: name, path: path)
-      let check = content.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
-      guard UInt32(check) == crc else {
-        throw fail("member \(quoted(name)) is damaged: its CRC-32 is \(check), the directory says \(crc)")
-      }
-      members.append(Member(name: name, bytes: content))
+      entries.append(
+        Entry(
+          index: index + 1, name: name, deflated: method == 8, crc: crc, localHeader: header,
+          data: dataStart..<(dataStart + length), size: Int(size)))
       at = next
     }
-    return members
-  }
-
-  /// A raw deflate stream inflated to exactly `size` bytes.
-  static func inflate(_ input: ArraySlice<UInt8>, size: Int, name: String, path: String) throws(ImportError)
-    -> [UInt8]
-  {
-    var output = [UInt8](repeating: 0, count: size)
-    var stream = z_stream()
-    guard blasnet_inflate_init_raw(&stream) == Z_OK else {
-      throw .malformed(path: path, detail: "member \(quoted(name)): zlib could not start")
-    }
-    defer { inflateEnd(&stream) }
-    let status = input.withUnsafeBufferPointer { source in
-      output.withUnsafeMutableBufferPointer { target in
-        stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-        stream.avail_in = uInt(source.count)
-        stream.next_out = target.baseAddress
-        stream.avail_out = uInt(target.count)
-        return CZlib.inflate(&stream, Z_FINISH)
+    // Each member's bytes, local header to the end of its data, are its own.
+    let inFileOrder = entries.sorted { ($0.localHeader, $0.index) < ($1.localHeader, $1.index) }
+    for (a, b) in zip(inFileOrder, inFileOrder.dropFirst()) {
+      if a.localHeader == b.localHeader {
+        throw fail(
+          "members \(quoted(a.name)) and \(quoted(b.name)) (central directory entries \(a.index) and \(b.index)) share the local header at byte \(a.localHeader)"
+        )
+      }
+      if a.data.upperBound > b.localHeader {
+        throw fail(
+          "members \(quoted(a.name)) (bytes \(a.localHeader)–\(a.data.upperBound)) and \(quoted(b.name)) (bytes \(b.localHeader)–\(b.data.upperBound)) overlap"
+        )
       }
     }
-    guard status == Z_STREAM_END, Int(stream.total_out) == size else {
-      let why =
-        status == Z_STREAM_END || status == Z_BUF_ERROR
-        ? "its size is not the \(size) bytes the directory says" : "its deflate stream is damaged"
-      throw .malformed(path: path, detail: "member \(quoted(name)): \(why)")
+    // Each size is at most 2^31, so the sum of any count of them fits an Int.
+    let total = entries.reduce(0) { $0 + $1.size }
+    guard total <= largestTotal else {
+      throw fail(
+        "its \(entries.count) members add up to \(total) bytes inflated; at most \(largestTotal) are read from one archive"
+      )
     }
-    return output
+    return entries
+  }
+
+  /// The archive's members as `.npy` arrays, in the directory's order. Each
+  /// member's header is read first: `check` sees its layout, and its shape
+  /// and type must need exactly the directory's size, before the rest is
+  /// inflated.
+  static func npyMembers(
+    _ bytes: [UInt8], path: String, check: (String, NPYBuffer.Layout) throws(ImportError) -> Void
+  ) throws(ImportError) -> [(name: String, array: NPYBuffer)] {
+    var arrays: [(name: String, array: NPYBuffer)] = []
+    for entry in try directory(bytes, path: path) {
+      let content = try contents(entry, of: bytes, path: path, check: check)
+      do {
+        arrays.append((entry.name, try NPYBuffer(bytes: content, path: "\(path)/\(entry.name)")))
+      } catch {
+        throw npyFailure(error, member: entry.name, path: path)
+      }
+    }
+    return arrays
+  }
+
+  /// An ``NPYError`` of member `member` as an ``ImportError`` naming the archive and the member.
+  static func npyFailure(_ error: NPYError, member: String, path: String) -> ImportError {
+    let text = "\(error)"
+    let problem = text.hasPrefix(error.path + ": ") ? String(text.dropFirst(error.path.count + 2)) : text
+    return .malformed(path: path, detail: "member \(quoted(member)): \(problem)")
+  }
+
+  /// The bytes of one member: its `.npy` header inflated and checked first,
+  /// then the rest into exactly the directory's size, then its CRC-32.
+  static func contents(
+    _ entry: Entry, of bytes: [UInt8], path: String, check: (String, NPYBuffer.Layout) throws(ImportError) -> Void
+  ) throws(ImportError) -> [UInt8] {
+    func fail(_ detail: String) -> ImportError {
+      .malformed(path: path, detail: "member \(quoted(entry.name)): \(detail)")
+    }
+    let inflater = entry.deflated ? Inflater(input: entry.data) : nil
+    var produced = 0
+    /// The member's next `count` bytes into `target` from `offset`.
+    func read(_ count: Int, into target: inout [UInt8], at offset: Int) throws(ImportError) {
+      guard let inflater else {
+        let from = entry.data.lowerBound + produced
+        target.withUnsafeMutableBytes { $0[offset..<(offset + count)].copyBytes(from: bytes[from..<(from + count)]) }
+        produced += count
+        return
+      }
+      let written = target.withUnsafeMutableBytes {
+        inflater.read(bytes, into: .init(rebasing: $0[offset..<(offset + count)]))
+      }
+      guard let written else { throw fail("its deflate stream is damaged") }
+      guard written == count else { throw fail("its size is not the \(entry.size) bytes the directory says") }
+      produced += count
+    }
+    let npyPath = "\(path)/\(entry.name)"
+    // The magic, the version and the header's length; then the header.
+    var header = [UInt8](repeating: 0, count: Swift.min(entry.size, 12))
+    try read(header.count, into: &header, at: 0)
+    let headerEnd: Int
+    do {
+      headerEnd = try NPYBuffer.headerEnd(header, path: npyPath)
+    } catch {
+      throw npyFailure(error, member: entry.name, path: path)
+    }
+    guard headerEnd <= largestHeader else {
+      throw fail("its .npy header is \(headerEnd) bytes long; at most \(largestHeader) are read")
+    }
+    let known = header.count
+    header += [UInt8](repeating: 0, count: Swift.max(0, Swift.min(headerEnd, entry.size) - known))
+    try read(header.count - known, into: &header, at: known)
+    let layout: NPYBuffer.Layout
+    do {
+      layout = try NPYBuffer.layout(header, path: npyPath)
+    } catch {
+      throw npyFailure(error, member: entry.name, path: path)
+    }
+    guard layout.byteCount == entry.size else {
+      let shape = "(" + layout.shape.map(String.init).joined(separator: ", ") + (layout.shape.count == 1 ? ",)" : ")")
+      throw fail(
+        "its .npy header declares shape \(shape) of \(layout.dataType.numpyName), \(layout.byteCount) bytes with the header, but the directory says the member has \(entry.size)"
+      )
+    }
+    try check(entry.name, layout)
+    var content = [UInt8](repeating: 0, count: entry.size)
+    content.withUnsafeMutableBytes { $0.copyBytes(from: header) }
+    try read(entry.size - header.count, into: &content, at: header.count)
+    if let inflater, !inflater.ends(bytes) {
+      throw fail("its size is not the \(entry.size) bytes the directory says")
+    }
+    let crc = content.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
+    guard UInt32(crc) == entry.crc else {
+      throw .malformed(
+        path: path,
+        detail: "member \(quoted(entry.name)) is damaged: its CRC-32 is \(crc), the directory says \(entry.crc)")
+    }
+    return content
+  }
+}
+
+/// A raw deflate stream (a deflated zip member: `input`, a range of the
+/// archive's bytes) inflated a piece at a time.
+final class Inflater {
+  private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+  private let started: Bool
+  private let input: Range<Int>
+  /// The input bytes inflated so far.
+  private var consumed = 0
+  private var ended = false
+
+  init(input: Range<Int>) {
+    // zlib keeps the stream's address: it lives on the heap, where it does not move.
+    stream.initialize(to: z_stream())
+    self.input = input
+    started = blasnet_inflate_init_raw(stream) == Z_OK
+  }
+
+  deinit {
+    if started { inflateEnd(stream) }
+    stream.deinitialize(count: 1)
+    stream.deallocate()
+  }
+
+  /// Fills `target` from the stream, `bytes` being the whole archive: the
+  /// bytes written (fewer when the stream ends or is cut short first), or
+  /// nil for a damaged stream.
+  func read(_ bytes: [UInt8], into target: UnsafeMutableRawBufferPointer) -> Int? {
+    guard started else { return nil }
+    var written = 0
+    while written < target.count && !ended {
+      let status = bytes.withUnsafeBufferPointer { file -> Int32 in
+        let left = input.count - consumed
+        stream.pointee.next_in =
+          left == 0 ? nil : UnsafeMutablePointer(mutating: file.baseAddress! + input.lowerBound + consumed)
+        stream.pointee.avail_in = uInt(Swift.min(left, Int(UInt32.max)))
+        stream.pointee.next_out = target.baseAddress!.assumingMemoryBound(to: UInt8.self) + written
+        stream.pointee.avail_out = uInt(Swift.min(target.count - written, Int(UInt32.max)))
+        let (inBefore, outBefore) = (stream.pointee.avail_in, stream.pointee.avail_out)
+        let status = CZlib.inflate(stream, Z_NO_FLUSH)
+        consumed += Int(inBefore - stream.pointee.avail_in)
+        written += Int(outBefore - stream.pointee.avail_out)
+        return status
+      }
+      switch status {
+      case Z_STREAM_END: ended = true
+      case Z_OK: continue
+      case Z_BUF_ERROR: return written  // no progress: the input ends before the stream does
+      default: return nil
+      }
+    }
+    return written
+  }
+
+  /// Whether the stream ends where the bytes read so far end (no byte more).
+  func ends(_ bytes: [UInt8]) -> Bool {
+    if ended { return true }
+    var spare: UInt8 = 0
+    let written = withUnsafeMutableBytes(of: &spare) { read(bytes, into: $0) }
+    return written == 0 && ended
   }
 }

@@ -96,6 +96,7 @@ extension TabularModel {
       }
     }
     if let label = metadata["label"], !label.isEmpty { report.model.labelName = label }
+    try checkImported(report.model, path: path)
     return report
   }
 }
@@ -461,7 +462,12 @@ struct ONNXGraphReader {
       guard let categories = encoder.attribute.first(where: { $0.name == "cats_strings" })?.strings,
         !categories.isEmpty
       else { throw fail(encoder, "a OneHotEncoder without cats_strings") }
-      blocks[encoder.output.first ?? ""] = (Int(index[0]), categories.map { String(decoding: $0, as: UTF8.self) })
+      let names = categories.map { String(decoding: $0, as: UTF8.self) }
+      var seen = Set<String>()
+      if let twice = names.first(where: { !seen.insert($0).inserted }) {
+        throw fail(encoder, "category \(quoted(twice)) appears twice in cats_strings")
+      }
+      blocks[encoder.output.first ?? ""] = (Int(index[0]), names)
       used.formUnion([k, e])
     }
     guard let first = blocks.keys.first, let c = only(first), graph.node[c].opType == "Concat" else {

@@ -215,6 +215,27 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     }
   }
 
+  /// An exported model's OneHotEncoder with a category listed twice (a
+  /// file edited, or written by another tool): refused naming the node and
+  /// the category, where it used to import into a model file that does not load.
+  @Test func aOneHotEncoderListingACategoryTwiceIsRefused() throws {
+    let (model, csv) = try trained(label: "sick", text: true)
+    defer { try? FileManager.default.removeItem(atPath: csv) }
+    var graph = try Onnx_ModelProto(serializedBytes: model.onnxModel())
+    let k = try #require(graph.graph.node.firstIndex { $0.opType == "OneHotEncoder" })
+    let a = try #require(graph.graph.node[k].attribute.firstIndex { $0.name == "cats_strings" })
+    let categories = graph.graph.node[k].attribute[a].strings
+    #expect(categories.count >= 2)
+    graph.graph.node[k].attribute[a].strings.append(categories[0])
+    let name = graph.graph.node[k].name
+    let category = String(decoding: categories[0], as: UTF8.self)
+    #expect {
+      try TabularModel.importWeights(onnxBytes: graph.serializedBytes(), path: "twice.onnx", activations: nil)
+    } throws: {
+      "\($0)" == "twice.onnx: node \"\(name)\" (OneHotEncoder): category \"\(category)\" appears twice in cats_strings"
+    }
+  }
+
   /// An isotonic calibration has no export; a graph with two numeric inputs no import.
   @Test func whatHasNoONNXFormIsATypedError() throws {
     let (isotonic, csv) = try trained(label: "sick", calibration: .isotonic)

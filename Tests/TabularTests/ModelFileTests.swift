@@ -194,6 +194,35 @@ import Testing
   }
 }
 
+extension ModelFileTests {
+  /// checkLoadable runs the loader's rules on a model in memory: a model
+  /// that saves but would not load (a one-hot column listing a category
+  /// twice) fails it with the very error loading its file gives.
+  @Test func checkLoadableRefusesWhatLoadWouldRefuse() throws {
+    let network = try Network<Float>(
+      parameters: [
+        "W1": try Matrix(rows: 1, columns: 3, columnMajor: [0.5, 1, -1]),
+        "b1": try Matrix(rows: 1, columns: 1, columnMajor: [-0.25]),
+      ], activations: [.sigmoid])
+    func model(_ categories: [String]) -> TabularModel {
+      TabularModel(
+        network: network,
+        encoder: TabularEncoder(
+          columns: [
+            FeatureColumn(name: "a", encoding: .numeric(fill: nil), allowsMissing: false),
+            FeatureColumn(name: "c", encoding: .oneHot(categories: categories), allowsMissing: false),
+          ], missing: .mean, missingMarkers: TabularEncoder.defaultMissingMarkers, ignoredColumns: []),
+        classNames: ["no", "yes"])
+    }
+    try model(["x", "y"]).checkLoadable(path: "m.json")
+    let twice = model(["x", "x"])
+    let expected = ModelFileError.malformed(
+      path: "m.json", detail: "encoder column 2 (c) needs a list of distinct categories")
+    #expect(throws: expected) { try twice.checkLoadable(path: "m.json") }
+    #expect(throws: expected) { try TabularModel.decode(try twice.encoded(), path: "m.json") }
+  }
+}
+
 @Suite struct ParameterNameTests {
   @Test func onlyCanonicalLayerNamesAreAccepted() throws {
     let w = Matrix<Float>.ones(1, 1)
