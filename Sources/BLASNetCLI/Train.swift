@@ -204,8 +204,13 @@ struct TrainingArguments: ParsableArguments {
     help: "The positive class of a two-class label (default: the larger number, or the second name in sorted order).")
   var positiveClass: String?
   @Option(
-    help: "Missing values in feature columns: error, mean, median or zero (statistics from the training split).")
-  var missing: MissingValueChoice = .error
+    name: .customLong("missing"),
+    help:
+      "Missing values in feature columns: median (the default), mean or zero (statistics from the training split; a missing text value is no category), or error."
+  )
+  var missingChoice: MissingValueChoice?
+  /// `--missing`, or its default.
+  var missing: MissingValueChoice { missingChoice ?? .median }
   @Option(
     name: .customLong("missing-markers"),
     help: ArgumentHelp(
@@ -214,7 +219,9 @@ struct TrainingArguments: ParsableArguments {
   var missingMarkers: String = TabularEncoder.defaultMissingMarkers.filter { !$0.isEmpty }.joined(separator: ",")
   @Option(
     name: .customLong("max-categories"),
-    help: "The most categories a text column may have in the training split before it is refused as an identifier.")
+    help:
+      "The most categories of a text column one-hot encoded (its most frequent in the training split; the others encode as no category). A text column with more, and a different value in at least every other row, is left out as an identifier."
+  )
   var maxCategories: Int = 50
   @Option(help: "Decision threshold of a two-class model: an output ≥ it predicts the positive class.")
   var threshold: Double?
@@ -294,7 +301,7 @@ struct TrainingArguments: ParsableArguments {
         throw ValidationError(
           "--x/--y replace --data: give one or the other (they are already arrays; no cache is made)")
       }
-      guard label == nil, ignoredColumns.isEmpty, missing == .error else {
+      guard label == nil, ignoredColumns.isEmpty, missingChoice == nil else {
         throw ValidationError("--label, --ignore and --missing are for CSV columns; --x/--y are arrays of numbers")
       }
     } else if examplesAsRows {
@@ -556,17 +563,26 @@ extension BLASNetCommand {
         )
         for note in p.cacheNotes { say("         \(note)") }
       }
-      if !p.ignoredColumns.isEmpty { say("Ignored: \(p.ignoredColumns.joined(separator: ", "))") }
+      let identifiers = p.notes.identifiers
+      let ignored = p.ignoredColumns.filter { name in !identifiers.contains { $0.name == name } }
+      if !ignored.isEmpty { say("Ignored: \(ignored.joined(separator: ", "))") }
+      for id in identifiers {
+        say(
+          "Left out: \(id.name), an identifier (\(id.distinct) distinct values in \(id.values) training rows): --ignore \(id.name) to say so, or --max-categories \(id.distinct) to encode it"
+        )
+      }
       let oneHot = encoder.columns.compactMap { c -> String? in
         guard case .oneHot(let categories) = c.encoding else { return nil }
         return
           "\(c.name) (\(categories.count): \(categories.prefix(6).joined(separator: ", "))\(categories.count > 6 ? ", …" : ""))"
       }
       if !oneHot.isEmpty { say("Encoded: one-hot \(oneHot.joined(separator: "; "))") }
-      if !p.notes.filled.isEmpty {
-        let with = missing == .zero ? "0" : "the training split's \(missing.rawValue)"
-        say("Missing: \(Dataset.filledSummary(p.notes, encoder: encoder)) with \(with)")
+      for g in p.notes.grouped {
+        say(
+          "Grouped: \(encoder.columns[g.column].name): the \(g.kept) most frequent of \(g.distinct) categories one-hot; the \(g.rows) training rows of the others encode as no category (--max-categories)"
+        )
       }
+      if !p.notes.filled.isEmpty { say("Missing: \(Dataset.filledSummary(p.notes, encoder: encoder))") }
       let classes = p.classNames
       if let target = p.target {
         say(

@@ -273,11 +273,23 @@ package struct Dataset {
   }
 
   /// `filled 3 missing values (age: 2, bmi: 1)`.
+  /// `filled 455 missing values (Income: 381, Assets: 47, …) with the training
+  /// split's median; 9 missing text values encoded as no category (Home: 6, …)`.
   package static func filledSummary(_ notes: TabularEncoder.Notes, encoder: TabularEncoder) -> String {
-    let total = notes.filled.reduce(0) { $0 + $1.count }
-    let each = notes.filled.map { "\(encoder.columns[$0.column].name): \($0.count)" }
-    return
-      "filled \(total) missing value\(total == 1 ? "" : "s") (\(each.prefix(8).joined(separator: ", "))\(each.count > 8 ? ", …" : ""))"
+    func part(_ filled: [TabularEncoder.FilledValues], _ what: String) -> String? {
+      guard !filled.isEmpty else { return nil }
+      let total = filled.reduce(0) { $0 + $1.count }
+      let each = filled.map { "\(encoder.columns[$0.column].name): \($0.count)" }
+      let named = each.prefix(8).joined(separator: ", ") + (each.count > 8 ? ", …" : "")
+      return "\(total) missing \(what)\(total == 1 ? "" : "s") (\(named))"
+    }
+    let numeric = notes.filled.filter { encoder.columns[$0.column].isNumeric }
+    let text = notes.filled.filter { !encoder.columns[$0.column].isNumeric }
+    let fill = encoder.missing == .zero ? "0" : "the training split's \(encoder.missing.rawValue)"
+    return [
+      part(numeric, "value").map { "filled \($0) with \(fill)" },
+      part(text, "text value").map { "\($0) encoded as no category" },
+    ].compactMap { $0 }.joined(separator: "; ")
   }
 
   /// The features as the model's network takes them: standardised with the
@@ -600,7 +612,7 @@ package struct PredictionNotes {
       notes.append(
         DataNote(
           isWarning: false,
-          text: "\(Dataset.filledSummary(filled, encoder: encoder)) (the model's --missing \(encoder.missing))"))
+          text: Dataset.filledSummary(filled, encoder: encoder)))
     }
     return notes
   }

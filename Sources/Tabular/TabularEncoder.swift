@@ -44,12 +44,12 @@ public struct TextTable: RawTable, Sendable {
 
 /// What to do with a missing value in a feature column.
 public enum MissingValueStrategy: String, Codable, Sendable, CaseIterable {
-  /// A missing value is an error that names its row and column (the default:
-  /// nothing is filled in behind the user's back).
+  /// A missing value is an error that names its row and column.
   case error
   /// Numbers: the mean of the column's training values.
   case mean
-  /// Numbers: the median of the column's training values (robust to outliers).
+  /// Numbers: the median of the column's training values (robust to outliers;
+  /// the default of a fit, whose report says what was filled).
   case median
   /// Numbers: 0.
   case zero
@@ -111,8 +111,9 @@ public enum TabularError: Error, Equatable, Sendable, CustomStringConvertible {
   case notANumber(row: Int, column: Int, found: String)
   /// A number that is not finite in `Float` (inf, 1e39).
   case notFinite(row: Int, column: Int, found: String)
-  /// A text column with more categories in the training rows than allowed:
-  /// an identifier, most likely.
+  /// A text column of a streamed table that looks like an identifier (more
+  /// distinct values than `limit`, and at least half as many as values); a
+  /// table in memory leaves such a column out instead.
   case tooManyCategories(column: Int, count: Int, limit: Int)
   /// A numeric column with no value in the training rows to fill missing
   /// ones from, or a text column with no category in them.
@@ -125,7 +126,7 @@ public enum TabularError: Error, Equatable, Sendable, CustomStringConvertible {
     case .notANumber(let r, let c, let f): return "row \(r), column \(c): expected a number, found \"\(f)\""
     case .notFinite(let r, let c, let f): return "row \(r), column \(c): \"\(f)\" is not a finite number"
     case .tooManyCategories(let c, let n, let limit):
-      return "column \(c): text with \(n) distinct values in the training rows, more than \(limit)"
+      return "column \(c): text with \(n) distinct values in the training rows, more than \(limit): an identifier"
     case .noTrainingValues(let c): return "column \(c): no value in the training rows"
     }
   }
@@ -232,6 +233,10 @@ public struct TabularEncoder: Equatable, Sendable {
         table, column: c, name: names[k], isTraining: isTraining, maxCategories: maxCategories,
         keep: out != nil)
       columns.append(column.feature)
+      if var grouped = column.grouped {
+        grouped.column = k
+        notes.grouped.append(grouped)
+      }
       guard out != nil else { continue }
       if var values = column.values {
         // Numeric: the values kept by the scan, missing ones filled in.
@@ -274,7 +279,8 @@ public struct TabularEncoder: Equatable, Sendable {
     }
   }
 
-  /// Values filled in, for one column.
+  /// Missing values in one column: filled in (a numeric column) or encoded
+  /// as no category (a text column).
   public struct FilledValues: Equatable, Sendable {
     public var column: Int
     public var count: Int
@@ -285,14 +291,52 @@ public struct TabularEncoder: Equatable, Sendable {
     }
   }
 
-  /// What ``encode(_:columns:)`` did besides plain encoding.
+  /// A text column with more categories in the training rows than one-hot
+  /// encodes: the `kept` most frequent are encoded, the rest (`rows` training
+  /// rows) encode as no category, as an unseen one does.
+  public struct GroupedCategories: Equatable, Sendable {
+    /// The encoder's column (index into ``columns``).
+    public var column: Int
+    public var kept: Int
+    public var distinct: Int
+    public var rows: Int
+
+    public init(column: Int, kept: Int, distinct: Int, rows: Int) {
+      (self.column, self.kept, self.distinct, self.rows) = (column, kept, distinct, rows)
+    }
+  }
+
+  /// A text column left out of the inputs as an identifier: a different
+  /// value in (nearly) every training row (see ``identifierColumns(_:columns:names:trainingRows:maxCategories:missingMarkers:)``).
+  public struct IdentifierColumn: Equatable, Sendable {
+    public var name: String
+    /// Its distinct values in the training rows, and its non-missing training values.
+    public var distinct: Int
+    public var values: Int
+
+    public init(name: String, distinct: Int, values: Int) {
+      (self.name, self.distinct, self.values) = (name, distinct, values)
+    }
+  }
+
+  /// What ``encode(_:columns:)`` did besides plain encoding, and what a fit
+  /// decided about the columns.
   public struct Notes: Equatable, Sendable {
     public var unseen: [UnseenCategories] = []
     public var filled: [FilledValues] = []
+    /// Text columns whose rarest categories were grouped (a fit's note).
+    public var grouped: [GroupedCategories] = []
+    /// Text columns left out as identifiers (a fit's note).
+    public var identifiers: [IdentifierColumn] = []
 
-    public init(unseen: [UnseenCategories] = [], filled: [FilledValues] = []) {
+    public init(
+      unseen: [UnseenCategories] = [], filled: [FilledValues] = [], grouped: [GroupedCategories] = [],
+      identifiers: [IdentifierColumn] = []
+    ) {
       self.unseen = unseen
       self.filled = filled
+      self.grouped = grouped
+      self.identifiers = identifiers
     }
   }
 
@@ -344,11 +388,13 @@ public struct TabularEncoder: Equatable, Sendable {
     case .oneHot(let categories):
       let index = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
       var unseen: UnseenCategories?
+      var missingCount = 0
       for r in 0..<m {
         let value: String
         switch field(table, r, c) {
         case .missing(let marker):
           guard column.allowsMissing else { throw .missingValue(row: r, column: c, found: marker) }
+          missingCount += 1
           continue
         case .number: value = trimmed(table.text(row: r, column: c))
         case .text(let t): value = t
@@ -362,6 +408,7 @@ public struct TabularEncoder: Equatable, Sendable {
         }
       }
       if let unseen { notes.unseen.append(unseen) }
+      if missingCount > 0 { notes.filled.append(FilledValues(column: k, count: missingCount)) }
     }
   }
 
@@ -412,6 +459,7 @@ public struct TabularEncoder: Equatable, Sendable {
     var feature: FeatureColumn
     var values: [Float]?
     var missingRows: [Int]
+    var grouped: GroupedCategories?
   }
 
   func fitColumn(
@@ -423,7 +471,7 @@ public struct TabularEncoder: Equatable, Sendable {
     var numbers: [Double] = []
     var firstText: (row: Int, text: String)?
     var firstMissing: (row: Int, marker: String)?
-    var categories = Set<String>()
+    var categories: [String: Int] = [:]
     var numbersSeen = false
     for r in 0..<m {
       switch field(table, r, c) {
@@ -434,7 +482,7 @@ public struct TabularEncoder: Equatable, Sendable {
         numbersSeen = true
       case .text(let t):
         if firstText == nil { firstText = (r, t) }
-        if isTraining[r] { categories.insert(t) }
+        if isTraining[r] { categories[t, default: 0] += 1 }
       case .missing(let marker):
         if firstMissing == nil { firstMissing = (r, marker) }
         if keep { missingRows.append(r) }
@@ -456,12 +504,54 @@ public struct TabularEncoder: Equatable, Sendable {
     }
     // Text outside the training rows only: nothing to learn categories from.
     if categories.isEmpty { throw .noTrainingValues(column: c) }
-    if categories.count > maxCategories {
-      throw .tooManyCategories(column: c, count: categories.count, limit: maxCategories)
+    let (oneHot, grouped) = Self.keptCategories(categories, limit: maxCategories)
+    let feature = FeatureColumn(name: name, encoding: .oneHot(categories: oneHot), allowsMissing: missing != .error)
+    return FittedColumn(feature: feature, values: nil, missingRows: [], grouped: grouped)
+  }
+
+  /// The categories one-hot encodes from their training counts: all of them
+  /// up to `limit`, else the `limit` most frequent (ties by name), in name
+  /// order; and what was grouped (its `column` for the caller to set).
+  static func keptCategories(_ counts: [String: Int], limit: Int) -> ([String], GroupedCategories?) {
+    guard counts.count > limit else { return (counts.keys.sorted(), nil) }
+    let byFrequency = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+    let kept = byFrequency.prefix(limit)
+    let rows = byFrequency.dropFirst(limit).reduce(0) { $0 + $1.value }
+    return (
+      kept.map(\.key).sorted(), GroupedCategories(column: 0, kept: limit, distinct: counts.count, rows: rows)
+    )
+  }
+
+  /// The text columns among `columns` of `table` that look like identifiers
+  /// in `trainingRows`: more than `maxCategories` distinct values, and at
+  /// least half as many distinct values as non-missing ones (a row id, a
+  /// name, a free-text comment), which one-hot encoding cannot learn from.
+  /// A column with any number in the training rows is not text.
+  public static func identifierColumns(
+    _ table: some RawTable, columns: [Int], names: [String], trainingRows: [Int], maxCategories: Int,
+    missingMarkers: [String] = TabularEncoder.defaultMissingMarkers
+  ) -> [(column: Int, identifier: IdentifierColumn)] {
+    let probe = TabularEncoder(columns: [], missingMarkers: missingMarkers)
+    var found: [(column: Int, identifier: IdentifierColumn)] = []
+    for (k, c) in columns.enumerated() {
+      var distinct = Set<String>()
+      var values = 0
+      var numeric = false
+      for r in trainingRows {
+        switch probe.field(table, r, c) {
+        case .number: numeric = true
+        case .text(let t):
+          distinct.insert(t)
+          values += 1
+        case .missing: continue
+        }
+        if numeric { break }
+      }
+      if !numeric && distinct.count > maxCategories && 2 * distinct.count >= values {
+        found.append((c, IdentifierColumn(name: names[k], distinct: distinct.count, values: values)))
+      }
     }
-    let feature = FeatureColumn(
-      name: name, encoding: .oneHot(categories: categories.sorted()), allowsMissing: missing != .error)
-    return FittedColumn(feature: feature, values: nil, missingRows: [])
+    return found
   }
 
   /// The fill value of `strategy` for `values` (nil for `.error`).
@@ -494,19 +584,44 @@ extension TabularEncoder {
   /// for a table read a chunk of rows at a time: ``add(_:firstRow:isTraining:)``
   /// each chunk in file order, then ``finish()``. What it keeps does not grow
   /// with the rows: per column, a sum, a count, the first text and missing
-  /// field, and at most `maxCategories + 1` categories. Errors name rows of
-  /// the whole table (`firstRow +` the chunk's row).
+  /// field, the counts of at most ``countedCategories`` text values and a
+  /// sample for the median. Errors name rows of the whole table (`firstRow +`
+  /// the chunk's row).
   ///
-  /// The median needs every value: ``MissingValueStrategy/median`` is refused (a precondition).
+  /// The median (``MissingValueStrategy/median``) is that of a uniform
+  /// sample of at most ``medianSampleSize`` training values per column (a
+  /// reservoir, seeded by the column's place): exact for columns with no more
+  /// training values than that, within a fraction of a percentile beyond.
   public struct StreamingFit: Sendable {
     struct Column: Sendable {
       var numbersSeen = false
       var firstText: (row: Int, text: String)?
       var firstMissing: (row: Int, marker: String)?
-      var categories = Set<String>()
+      /// Training counts of the text values, for at most `countedCategories` distinct ones.
+      var categories: [String: Int] = [:]
+      var textValues = 0
       var sum = 0.0
       var count = 0
+      /// The reservoir of training values, when the fill is a median.
+      var sample: [Double] = []
+      var random: SplitMix64
+
+      /// Keeps `v` in the reservoir with probability sample size / values seen (Algorithm R).
+      mutating func sampleValue(_ v: Double, capacity: Int) {
+        if sample.count < capacity {
+          sample.append(v)
+        } else {
+          let j = Int(random.next() % UInt64(count))
+          if j < capacity { sample[j] = v }
+        }
+      }
     }
+
+    /// The most training values per column a streamed median is taken from.
+    public static let medianSampleSize = 1 << 16
+    /// The most distinct text values counted per column (the others are not
+    /// among the most frequent, or the column is an identifier).
+    public static let countedCategories = 1 << 16
 
     let prototype: TabularEncoder
     let tableColumns: [Int]
@@ -518,7 +633,6 @@ extension TabularEncoder {
       columns: [Int], names: [String], missing: MissingValueStrategy = .error, maxCategories: Int = 50,
       missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = []
     ) {
-      if missing == .median { shapeFailure("TabularEncoder.StreamingFit: the median needs every value in memory") }
       if names.count != columns.count {
         shapeFailure(
           "TabularEncoder.StreamingFit: \(names.count) names for \(columns.count) columns; they must be equal")
@@ -528,7 +642,7 @@ extension TabularEncoder {
       tableColumns = columns
       self.names = names
       self.maxCategories = maxCategories
-      state = Array(repeating: Column(), count: columns.count)
+      state = columns.indices.map { Column(random: SplitMix64(seed: 0x6D65_6469_616E &+ UInt64($0))) }
     }
 
     /// Scans the rows of `table`, rows `firstRow…` of the whole table;
@@ -547,11 +661,17 @@ extension TabularEncoder {
             if isTraining[firstRow + r] {
               s.sum += v
               s.count += 1
+              if prototype.missing == .median { s.sampleValue(v, capacity: Self.medianSampleSize) }
             }
             s.numbersSeen = true
           case .text(let t):
             if s.firstText == nil { s.firstText = (firstRow + r, t) }
-            if isTraining[firstRow + r] && s.categories.count <= maxCategories { s.categories.insert(t) }
+            if isTraining[firstRow + r] {
+              s.textValues += 1
+              if s.categories.count < Self.countedCategories || s.categories[t] != nil {
+                s.categories[t, default: 0] += 1
+              }
+            }
           case .missing(let marker):
             if s.firstMissing == nil { s.firstMissing = (firstRow + r, marker) }
             if prototype.missing == .error { throw .missingValue(row: firstRow + r, column: c, found: marker) }
@@ -564,9 +684,11 @@ extension TabularEncoder {
       }
     }
 
-    /// The fitted encoder. Throws ``TabularError/tooManyCategories(column:count:limit:)``
-    /// (with a count of `maxCategories + 1`: counting stops there) and
-    /// ``TabularError/noTrainingValues(column:)``.
+    /// The fitted encoder: a text column with more than `maxCategories`
+    /// categories keeps its most frequent ones. Throws
+    /// ``TabularError/tooManyCategories(column:count:limit:)`` for a text column
+    /// that looks like an identifier (at least half as many distinct values as
+    /// values), and ``TabularError/noTrainingValues(column:)``.
     public func finish() throws(TabularError) -> TabularEncoder {
       var encoder = prototype
       let missing = prototype.missing
@@ -576,18 +698,21 @@ extension TabularEncoder {
           var fill: Double?
           if s.firstMissing != nil || missing != .error {
             if missing != .zero && s.count == 0 { throw .noTrainingValues(column: c) }
-            fill = missing == .zero ? 0 : s.sum / Double(s.count)
+            fill =
+              missing == .median
+              ? TabularEncoder.fill(s.sample, .median) : missing == .zero ? 0 : s.sum / Double(s.count)
           }
           encoder.columns.append(
             FeatureColumn(name: names[k], encoding: .numeric(fill: fill), allowsMissing: missing != .error))
         } else {
           if s.categories.isEmpty { throw .noTrainingValues(column: c) }
-          if s.categories.count > maxCategories {
+          // An identifier cannot be left out here (the columns are fixed by now): the caller names it.
+          if s.categories.count > maxCategories && 2 * s.categories.count >= s.textValues {
             throw .tooManyCategories(column: c, count: s.categories.count, limit: maxCategories)
           }
+          let (kept, _) = TabularEncoder.keptCategories(s.categories, limit: maxCategories)
           encoder.columns.append(
-            FeatureColumn(
-              name: names[k], encoding: .oneHot(categories: s.categories.sorted()), allowsMissing: missing != .error))
+            FeatureColumn(name: names[k], encoding: .oneHot(categories: kept), allowsMissing: missing != .error))
         }
       }
       return encoder

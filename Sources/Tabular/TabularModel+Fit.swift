@@ -36,11 +36,16 @@ extension TabularModel {
     /// The positive class of a two-class label (default: the larger number,
     /// or the second name in sorted order).
     public var positiveClass: String?
-    /// Missing values in feature columns: an error, or filled from the training split.
-    public var missing: MissingValueStrategy = .error
+    /// Missing values in feature columns: filled from the training split
+    /// (the median by default; a missing text value encodes as no category),
+    /// or an error.
+    public var missing: MissingValueStrategy = .median
     /// Fields read as missing (case-insensitive); an empty field always is.
     public var missingMarkers: [String] = TabularEncoder.defaultMissingMarkers
-    /// The most categories a text column may have in the training split.
+    /// The most categories of a text column one-hot encoded: its most
+    /// frequent in the training split (the others encode as no category). A
+    /// text column with more, and a different value in at least every other
+    /// training row, is left out as an identifier (refused when streamed).
     public var maxCategories = 50
     /// The share of the examples held out for testing (stratified), in (0, 1).
     public var testFraction = 0.2
@@ -741,7 +746,8 @@ extension Fitter {
     }
     if case .npy = source {
       try require(
-        o.label == nil && o.ignoredColumns.isEmpty && o.missing == .error,
+        // The default fill (the median) is no fill for arrays, whose NaNs are refused.
+        o.label == nil && o.ignoredColumns.isEmpty && (o.missing == .median || o.missing == .error),
         "a label column, ignored columns and missing values are for CSV columns; .npy arrays are numbers")
     }
   }
@@ -750,14 +756,24 @@ extension Fitter {
   /// fitted on the training rows and every row encoded. The CSV file's
   /// bytes and field ranges are freed when this returns.
   func load(_ csv: CSVFile) throws(TableError) -> Loaded {
-    let table = try TrainingTable(csv: csv, label: options.label, ignore: options.ignoredColumns, markers: markers)
+    var table = try TrainingTable(csv: csv, label: options.label, ignore: options.ignoredColumns, markers: markers)
     if options.task == .regression { try table.checkNumericLabels() }
     let (classes, split, trainRows, validationRows, inner) = try splitRows(
       LabelColumn(table.labels), labelName: table.labelName)
+    // Text columns with a different value in (nearly) every training row are left out, with a note.
+    let identifiers = TabularEncoder.identifierColumns(
+      csv, columns: table.featureColumns, names: table.featureColumns.map { csv.header[$0] }, trainingRows: trainRows,
+      maxCategories: options.maxCategories, missingMarkers: markers
+    ).map(\.identifier)
+    if !identifiers.isEmpty {
+      table = try TrainingTable(
+        csv: csv, label: options.label, ignore: options.ignoredColumns + identifiers.map(\.name), markers: markers)
+    }
     // Everything the encoder and the scaler learn comes from the training
     // rows. Every field is checked here, before the class count.
-    let (encoder, all, notes) = try table.fitAndEncode(
+    var (encoder, all, notes) = try table.fitAndEncode(
       trainingRows: trainRows, missing: options.missing, maxCategories: options.maxCategories)
+    notes.identifiers = identifiers
     return (TableSummary(table), classes, split, trainRows, validationRows, inner, encoder, all, notes)
   }
 
@@ -823,11 +839,6 @@ extension Fitter {
   /// the encoder and the encoded rows from the cache, made first if they are
   /// not there (`mayBuild`) or not current.
   func loadStreaming(_ path: String, mayBuild: Bool) throws(TableError) -> Loaded {
-    if options.missing == .median {
-      throw TableError(
-        "--missing median needs every value of a column in memory, and \(path) is read in a stream (--stream, --cache, or a file of \(TabularModel.streamingThreshold >> 20) MiB or more): use --missing mean or zero"
-      )
-    }
     let cache = try DataCache(csv: path, folder: options.cacheFolder, limit: options.cacheLimit, log: cacheLog)
     if mayBuild {
       try cache.create()

@@ -137,7 +137,13 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
         ["healthy", "ill"], perClass: 40,
         extra: [("age", { r in r % 7 == 3 ? markers[r % markers.count] : "50" })])
       let data = try write(csv, "m.csv", in: folder)
-      let refused = errorLine(try CLI.run(["train", "--data", data] + quick, in: folder))
+      // The default fills with the median; --missing error refuses.
+      let byDefault = try CLI.run(["train", "--data", data] + quick, in: folder)
+      #expect(byDefault.status == 0, "\(byDefault.stderr)")
+      #expect(
+        byDefault.stdout.contains("Missing: filled 11 missing values (age: 11) with the training split's median"),
+        "\(byDefault.stdout)")
+      let refused = errorLine(try CLI.run(["train", "--data", data, "--missing", "error"] + quick, in: folder))
       #expect(
         refused.hasPrefix(
           "blasnet: error: \(data):5: column 3 (age): a missing value (\"?\"); fill missing values in with --missing mean, median or zero"
@@ -158,7 +164,10 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
         // predict fills the raw file's NA with the stored value: row 1 predicts as the row holding that value.
         let p = try CLI.run(["predict", "--model", "\(strategy).json", "--data", raw], in: folder)
         #expect(p.status == 0, "\(p.stderr)")
-        #expect(p.stderr.contains("blasnet: filled 1 missing value (age: 1) (the model's --missing \(strategy))"))
+        #expect(
+          p.stderr.contains(
+            "blasnet: filled 1 missing value (age: 1) with \(strategy == "zero" ? "0" : "the training split's \(strategy)")"
+          ), "\(p.stderr)")
         let out = p.stdout.split(separator: "\n")
         #expect(out[1] == out[fill == 50 ? 2 : 3], "\(p.stdout)")
       }
@@ -189,25 +198,38 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
         warnings == [
           "blasnet: warning: \(raw):2: column 1 (smoker): category \"maybe\" was not seen in training (and 1 more rows); encoded as no category (all zeros)"
         ], "\(p.stderr)")
-      let refused = errorLine(try CLI.run(["train", "--data", data, "--max-categories", "1"] + quick, in: folder))
-      #expect(
-        refused.contains(
-          "column 3 (smoker): a text column with 2 distinct values in the training split, more than --max-categories 1")
-      )
+      // Past --max-categories the most frequent categories are kept ("no": two rows in three).
+      let grouped = try CLI.run(["train", "--data", data, "--max-categories", "1"] + quick, in: folder)
+      #expect(grouped.status == 0, "\(grouped.stderr)")
+      #expect(grouped.stdout.contains("Encoded: one-hot smoker (1: no)"), "\(grouped.stdout)")
+      #expect(grouped.stdout.contains("Grouped: smoker: the 1 most frequent of 2 categories one-hot; the "))
+      #expect(grouped.stdout.contains("Network [3 → 100 ReLU"))
     }
   }
 
-  @Test func anIdColumnIsRefusedUntilIgnoredAndPredictSkipsIt() throws {
+  @Test func anIdColumnIsLeftOutWithANoteAndPredictSkipsIt() throws {
     try withTemporaryFolder { folder in
       let csv = blobs(["B", "M"], perClass: 40, extra: [("patient", { "P\(1000 + $0)" })])
       let data = try write(csv, "ids.csv", in: folder)
       // 80 examples: 16 test, 13 validation, 51 training rows, each with its own id.
+      let left = try CLI.run(["train", "--data", data, "--max-categories", "20"] + quick, in: folder)
+      #expect(left.status == 0, "\(left.stderr)")
       #expect(
-        errorLine(try CLI.run(["train", "--data", data, "--max-categories", "20"] + quick, in: folder))
+        left.stdout.contains(
+          "Left out: patient, an identifier (51 distinct values in 51 training rows): --ignore patient to say so, or --max-categories 51 to encode it"
+        ), "\(left.stdout)")
+      #expect(left.stdout.contains("Network [2 → 100 ReLU"))
+      #expect(
+        try TabularModel.load(from: folder.appendingPathComponent("blasnet-model.json").path).encoder?
+          .ignoredColumns == ["patient"])
+      // A streamed file cannot drop a column once its passes have begun: it names the column.
+      #expect(
+        errorLine(try CLI.run(["train", "--data", data, "--max-categories", "20", "--stream"] + quick, in: folder))
           == "blasnet: error: \(data):1: column 3 (patient): a text column with 51 distinct values in the training split, more than --max-categories 20: an identifier? leave it out with --ignore patient, or raise --max-categories"
       )
       let r = try CLI.run(["train", "--data", data, "--ignore", "patient"] + quick, in: folder)
       #expect(r.status == 0 && r.stdout.contains("Ignored: patient"), "\(r.stderr)")
+      #expect(!r.stdout.contains("Left out:"))
       let p = try CLI.run(
         ["predict", "--model", "blasnet-model.json", "--data", data, "--keep", "patient"], in: folder)
       #expect(p.status == 0 && p.stdout.split(separator: "\n").count == 81, "\(p.stderr)")

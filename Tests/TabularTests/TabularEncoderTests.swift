@@ -30,7 +30,11 @@ import Testing
       let (x, notes) = try encoder.encode(table, columns: [0, 1, 2])
       #expect(x.rows == 4 && x.columns == 6)
       #expect((0..<6).map { x[0, $0] } == [61, Float(fill), 47, Float(fill), 30, 52], "\(strategy)")
-      #expect(notes.filled == [TabularEncoder.FilledValues(column: 0, count: 2)])
+      // age's two gaps filled; sex's one ("null", row 5) encoded as no category.
+      #expect(
+        notes.filled == [
+          TabularEncoder.FilledValues(column: 0, count: 2), TabularEncoder.FilledValues(column: 1, count: 1),
+        ])
     }
     // A median differs from the mean on skewed values: 1, 2, 10 → median 2, mean 13/3.
     let skewed = TextTable(columns: [["1", "2", "10", "?"]])
@@ -107,10 +111,11 @@ import Testing
     #expect(throws: TabularError.notFinite(row: 1, column: 0, found: "1e39")) {
       try TabularEncoder(fitting: huge, columns: [0], names: ["v"], trainingRows: [0, 1])
     }
-    let ids = TextTable(columns: [["p1", "p2", "p3", "p4"]])
-    #expect(throws: TabularError.tooManyCategories(column: 0, count: 4, limit: 3)) {
-      try TabularEncoder(fitting: ids, columns: [0], names: ["id"], trainingRows: [0, 1, 2, 3], maxCategories: 3)
-    }
+    // More categories than allowed: the most frequent are kept (ties by name), in name order.
+    let ids = TextTable(columns: [["p4", "p2", "p3", "p1", "p4"]])
+    let kept = try TabularEncoder(
+      fitting: ids, columns: [0], names: ["id"], trainingRows: [0, 1, 2, 3, 4], maxCategories: 3)
+    #expect(kept.columns[0].encoding == .oneHot(categories: ["p1", "p2", "p4"]))
     let empty = TextTable(columns: [["", "NA", "5"]])
     #expect(throws: TabularError.noTrainingValues(column: 0)) {
       try TabularEncoder(fitting: empty, columns: [0], names: ["v"], trainingRows: [0, 1], missing: .mean)
@@ -197,5 +202,49 @@ import Testing
     ) {
       try decode(text.replacingOccurrences(of: #""sizes""#, with: #""threshold":1.5,"sizes""#))
     }
+  }
+
+  /// Many categories: the most frequent one-hot, the rest noted; identifiers found; streamed alike.
+  @Test func manyCategoriesKeepTheMostFrequentAndIdentifiersAreFound() throws {
+    // "state": a 5, b 3, c 2, d 1, e 1 in the training rows (0...11); row 12 is not training data.
+    let state = ["a", "a", "b", "a", "c", "b", "a", "d", "e", "b", "a", "c", "z"]
+    let id = (0..<13).map { "id\($0)" }
+    let code = ["x", "y", "x", "y", "x", "y", "x", "y", "x", "y", "x", "y", "x"]
+    let table = TextTable(columns: [state, id, code])
+    let rows = Array(0..<12)
+    let (encoder, x, notes) = try TabularEncoder.fitAndEncode(
+      table, columns: [0, 1, 2], names: ["state", "id", "code"], trainingRows: rows, maxCategories: 3)
+    #expect(encoder.columns[0].encoding == .oneHot(categories: ["a", "b", "c"]))
+    // The encoder alone groups an identifier too (id0, id1, id10 kept: ties go by name); a fit leaves it out.
+    #expect(
+      notes.grouped == [
+        TabularEncoder.GroupedCategories(column: 0, kept: 3, distinct: 5, rows: 2),
+        TabularEncoder.GroupedCategories(column: 1, kept: 3, distinct: 12, rows: 9),
+      ])
+    #expect(encoder.columns[1].encoding == .oneHot(categories: ["id0", "id1", "id10"]))
+    // d (row 7), e (row 8) and z (row 12) encode as no category.
+    #expect((0..<3).map { i in x[i, 7] + x[i, 8] + x[i, 12] } == [0, 0, 0])
+    #expect(notes.unseen.first?.column == 0 && notes.unseen.first?.count == 3)
+    // id: 12 distinct values in 12 rows; state: 5 in 12 (not half); code: 2 (not more than 3).
+    let found = TabularEncoder.identifierColumns(
+      table, columns: [0, 1, 2], names: ["state", "id", "code"], trainingRows: rows, maxCategories: 3)
+    #expect(found.map(\.column) == [1])
+    #expect(found.first?.identifier == TabularEncoder.IdentifierColumn(name: "id", distinct: 12, values: 12))
+    // A numeric column is never an identifier; nor is text at or under the limit.
+    let numbers = TextTable(columns: [(0..<12).map { "\($0)" }])
+    #expect(
+      TabularEncoder.identifierColumns(numbers, columns: [0], names: ["n"], trainingRows: rows, maxCategories: 3)
+        .isEmpty)
+    // Streamed: the same categories kept; the identifier refused (its columns are fixed by then).
+    var streamed = TabularEncoder.StreamingFit(columns: [0, 2], names: ["state", "code"], maxCategories: 3)
+    let isTraining = (0..<13).map { $0 < 12 }
+    for range in [0..<6, 6..<13] {
+      let chunk = TextTable(columns: [Array(state[range]), Array(id[range]), Array(code[range])])
+      try streamed.add(chunk, firstRow: range.lowerBound, isTraining: isTraining)
+    }
+    #expect(try streamed.finish().columns == [encoder.columns[0], encoder.columns[2]])
+    var ids = TabularEncoder.StreamingFit(columns: [0], names: ["id"], maxCategories: 3)
+    try ids.add(TextTable(columns: [id]), firstRow: 0, isTraining: isTraining)
+    #expect(throws: TabularError.tooManyCategories(column: 0, count: 12, limit: 3)) { try ids.finish() }
   }
 }
