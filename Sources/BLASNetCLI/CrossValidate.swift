@@ -42,10 +42,10 @@ extension BLASNetCommand {
       let result = try TabularModel.crossValidate(
         .csvFile(path), options: try training.fitOptions(), folds: folds, repeats: repeats, parallel: !sequential)
       let name = training.data ?? "built-in breast-cancer data (wdbc.csv)"
-      print(Self.text(result, seed: training.seed, name: name))
+      try StandardOutput.print(Self.text(result, seed: training.seed, name: name))
       if let file = report {
         try OutputPaths.write(Data(Self.page(result, name: name).utf8), to: file)
-        print(file == "-" ? "" : "\nWrote the report to \(file)")
+        try StandardOutput.print(file == "-" ? "" : "\nWrote the report to \(file)")
       }
     }
 
