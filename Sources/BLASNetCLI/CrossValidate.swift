@@ -42,10 +42,10 @@ extension BLASNetCommand {
       let result = try TabularModel.crossValidate(
         .csvFile(path), options: try training.fitOptions(), folds: folds, repeats: repeats, parallel: !sequential)
       let name = training.data ?? "built-in breast-cancer data (wdbc.csv)"
-      print(Self.text(result, seed: training.seed, name: name))
+      try StandardOutput.print(Self.text(result, seed: training.seed, name: name))
       if let file = report {
         try OutputPaths.write(Data(Self.page(result, name: name).utf8), to: file)
-        print(file == "-" ? "" : "\nWrote the report to \(file)")
+        try StandardOutput.print(file == "-" ? "" : "\nWrote the report to \(file)")
       }
     }
 
@@ -77,12 +77,20 @@ extension BLASNetCommand {
       lines.append(
         "over the \(r.folds.count) folds" + String(repeating: " ", count: 3) + "mean ± sd (95 % interval of the mean)")
       for s in r.summary {
-        lines.append(
-          "  " + s.name.padding(toLength: 14, withPad: " ", startingAt: 0)
-            + "\(format(s.mean, 4)) ± \(format(s.standardDeviation, 4))  (\(format(s.interval.lower, 4))–\(format(s.interval.upper, 4)))"
-        )
+        lines.append("  " + s.name.padding(toLength: 14, withPad: " ", startingAt: 0) + spread(s, of: r.folds.count))
       }
       return lines.joined(separator: "\n")
+    }
+
+    /// `0.9500 ± 0.0200 (0.9000–1.0000)`, then `, 4 of 44 folds` when the
+    /// metric has a value on fewer than all; `n/a` when on none.
+    static func spread(_ s: TabularModel.CrossValidationReport.Summary, of folds: Int) -> String {
+      guard let mean = s.mean else { return "n/a" }
+      var text = format(mean, 4)
+      if let sd = s.standardDeviation, let interval = s.interval {
+        text += " ± \(format(sd, 4)) (\(format(interval.lower, 4))–\(format(interval.upper, 4)))"
+      }
+      return s.folds < folds ? text + ", \(s.folds) of \(folds) folds" : text
     }
   }
 }

@@ -24,9 +24,9 @@ extension BLASNetCommand {
       let model = try options.load()
       let evaluation = try model.evaluate(csvFile: options.data, bootstrap: bootstrap, seed: seed)
       tell(evaluation.notes)
-      print("Model: \(model.network) from \(options.model)")
+      try StandardOutput.print("Model: \(model.network) from \(options.model)")
       let how = options.threshold == nil ? nil : "--threshold"
-      print(Report(model: model).table([evaluation.metrics], thresholdNote: how))
+      try StandardOutput.print(Report(model: model).table([evaluation.metrics], thresholdNote: how))
     }
   }
 }

@@ -43,19 +43,20 @@ extension BLASNetCommand {
         throw CLIError("\(error)")
       }
       let ranking = try loaded.permutationImportance(csvFile: data, repeats: repeats, seed: seed)
-      print("Model:   \(loaded.network) from \(model)")
-      print("Data:    \(data): \(ranking.rows) rows; \(ranking.score) \(format(ranking.baseline, 4)) as they are")
-      print(
+      try StandardOutput.print("Model:   \(loaded.network) from \(model)")
+      try StandardOutput.print(
+        "Data:    \(data): \(ranking.rows) rows; \(ranking.score) \(format(ranking.baseline, 4)) as they are")
+      try StandardOutput.print(
         "Importance: the drop of the \(ranking.score) when a column's values are shuffled across the rows (mean ± sd of \(repeats) shuffles, seed \(seed)); one-hot columns are shuffled as the column they came from"
       )
-      print("")
-      print(Self.table(ranking))
+      try StandardOutput.print("")
+      try StandardOutput.print(Self.table(ranking))
       if let file = report {
         var page = HTMLPage(title: "BLASNet permutation importance — \(data)")
         page.paragraph("Model \(loaded.network) from \(model).")
         Report(model: loaded).addImportance(ranking, to: &page, on: data)
         try OutputPaths.write(Data(page.html.utf8), to: file)
-        if file != "-" { print("\nWrote the report to \(file)") }
+        if file != "-" { try StandardOutput.print("\nWrote the report to \(file)") }
       }
     }
 

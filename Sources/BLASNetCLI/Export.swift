@@ -45,7 +45,7 @@ extension BLASNetCommand {
         inputs.append("\"\(ONNXNames.numericInput)\" [N, \(columns.count - categorical)]")
       }
       if categorical > 0 { inputs.append("\"\(ONNXNames.categoricalInput)\" [N, \(categorical)] (text)") }
-      print(
+      try StandardOutput.print(
         "Wrote \(onnx): \(loaded.network), inputs \(inputs.joined(separator: " and ")) (\(bytes.count) bytes)")
     }
   }

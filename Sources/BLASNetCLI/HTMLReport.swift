@@ -251,18 +251,21 @@ extension BLASNetCommand.CrossValidate {
     )
     page.heading("Over the folds")
     page.table(
-      header: ["metric", "mean", "sd", "95 % interval of the mean"],
-      rows: r.summary.map {
+      header: ["metric", "mean", "sd", "95 % interval of the mean", "folds"],
+      rows: r.summary.map { s in
         [
-          $0.name, format($0.mean, 4), format($0.standardDeviation, 4),
-          "\(format($0.interval.lower, 4))–\(format($0.interval.upper, 4))",
+          s.name, s.mean.map { format($0, 4) } ?? "n/a", s.standardDeviation.map { format($0, 4) } ?? "n/a",
+          s.interval.map { "\(format($0.lower, 4))–\(format($0.upper, 4))" } ?? "n/a",
+          s.folds < r.folds.count ? "\(s.folds) of \(r.folds.count)" : "all \(r.folds.count)",
         ]
       })
     page.figure(
       BarPlot.spread(
         title: "Each fold's value (dots) and the mean (red)",
-        metrics: r.summary.map { s in
-          (s.name, r.folds.compactMap { TabularModel.CrossValidationReport.value(s.name, $0.metrics) }, s.mean)
+        metrics: r.summary.compactMap { s in
+          s.mean.map {
+            (s.name, r.folds.compactMap { TabularModel.CrossValidationReport.value(s.name, $0.metrics) }, $0)
+          }
         }),
       caption: "A wide spread means the result depends on which rows a model is tested on.")
     page.heading("Each fold")

@@ -46,15 +46,15 @@ extension BLASNetCommand {
       } catch {
         throw CLIError("\(error)")
       }
-      print(
+      try StandardOutput.print(
         "Read:    \(file): \(report.layers.count) layers (\(report.layers.map { "\($0.weight), \($0.bias)" }.joined(separator: "; ")))"
       )
-      print("Network: \(report.model.network)  (\(report.model.network.parameterCount) parameters)")
+      try StandardOutput.print("Network: \(report.model.network)  (\(report.model.network.parameterCount) parameters)")
       if !report.ignored.isEmpty {
-        print("Ignored: \(report.ignored.joined(separator: ", ")) (after the network's output)")
+        try StandardOutput.print("Ignored: \(report.ignored.joined(separator: ", ")) (after the network's output)")
       }
       if report.largestRounding > 0 {
-        print(
+        try StandardOutput.print(
           "Rounded: float64 to Float, the largest relative change \(String(format: "%.2g", report.largestRounding))")
       }
       let data: Data
@@ -64,7 +64,7 @@ extension BLASNetCommand {
         throw CLIError("\(error)")
       }
       try OutputPaths.write(data, to: save)
-      print(
+      try StandardOutput.print(
         "Saved the model to \(save) (inputs \(report.model.featureNames!.prefix(3).joined(separator: ", "))\(report.model.network.inputSize > 3 ? ", …" : ""))"
       )
     }

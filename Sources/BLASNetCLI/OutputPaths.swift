@@ -117,7 +117,7 @@ enum OutputPaths {
   /// Writes `data` to `path` atomically, or to standard output for `-`.
   static func write(_ data: Data, to path: String) throws(CLIError) {
     if path == "-" {
-      FileHandle.standardOutput.write(data)
+      try StandardOutput.write(data)
       return
     }
     do {

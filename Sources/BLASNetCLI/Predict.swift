@@ -142,7 +142,7 @@ struct PredictionSink {
 
   private func put(_ data: Data) throws(CLIError) {
     guard let writer else {
-      FileHandle.standardOutput.write(data)
+      try StandardOutput.write(data)
       return
     }
     do {

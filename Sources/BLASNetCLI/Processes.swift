@@ -24,11 +24,18 @@ extension BLASNetCommand {
       try train.run(group: group)
       return 0
     } catch let error as CLIError {
+      // A reader of standard output that has gone ends the command quietly.
+      if StandardOutput.readerGone.load(ordering: .relaxed) { return 0 }
       // Process 0 prints; another process only its own failure before training that process 0 did not have.
       return fail(error.description, printed: !error.reportedByAnotherProcess && (reporter || error.fromAgreement))
     } catch {
       if exitCode(for: error) == .success {
-        if reporter { print(fullMessage(for: error)) }
+        guard reporter else { return 0 }
+        do {
+          try StandardOutput.print(fullMessage(for: error))
+        } catch {
+          return fail(error.description, printed: !StandardOutput.readerGone.load(ordering: .relaxed))
+        }
         return 0
       }
       return fail(oneLine(error), printed: reporter)

@@ -181,7 +181,7 @@ struct ProgressReporter {
   }
 
   func write(_ s: String) {
-    fflush(nil)  // flush stdout: keep the order of stdout and stderr lines when both go to one place
+    // Standard output is written as it comes (StandardOutput): no buffer to flush before this line.
     FileHandle.standardError.write(Data(s.utf8))
   }
 }

@@ -467,12 +467,19 @@ extension BLASNetCommand {
       let inputs = x.map { [("--x", $0), ("--y", y!)] } ?? [("--data", path)]
       // With the model or a plot on standard output, the report goes to standard error.
       let toStandardError = outputs.contains { $0.1 == "-" }
+      // The first failure to print a line of the report; printing stops there, and the
+      // command fails with it once the files are written.
+      var unsaid: CLIError?
       func say(_ text: String = "") {
-        if !reporter { return }
+        if !reporter || unsaid != nil { return }
         if toStandardError {
           FileHandle.standardError.write(Data((text + "\n").utf8))
         } else {
-          print(text)
+          do {
+            try StandardOutput.print(text)
+          } catch {
+            unsaid = error
+          }
         }
       }
       var progress = ProgressReporter(quiet: quiet || !reporter)
@@ -545,6 +552,7 @@ extension BLASNetCommand {
         try OutputPaths.write(Data(html.utf8), to: file)
         say(file == "-" ? "Wrote the report to standard output" : "Wrote the report to \(file)")
       }
+      if let unsaid { throw unsaid }
     }
 
     /// The lines about the data, the split and the network, printed before training starts.

@@ -27,11 +27,20 @@ extension TabularModel {
     /// interval of the mean (Student's t with folds − 1 degrees of freedom,
     /// kept within the metric's range; the folds share training rows, so it
     /// is a rough guide).
+    ///
+    /// A metric is taken over the folds where it has a value: a fold of one
+    /// class has no ROC AUC, a fold without positives no sensitivity (as in
+    /// leave-one-out). ``folds`` says how many those are.
     public struct Summary: Sendable {
       public var name: String
-      public var mean: Double
-      public var standardDeviation: Double
-      public var interval: Interval
+      /// The folds on which the metric has a value (of all the report's folds).
+      public var folds: Int
+      /// nil when no fold has a value.
+      public var mean: Double?
+      /// nil with fewer than 2 folds.
+      public var standardDeviation: Double?
+      /// nil with fewer than 2 folds.
+      public var interval: Interval?
     }
 
     public var folds: [Fold]
@@ -45,9 +54,11 @@ extension TabularModel {
     public var parallelFolds: Int
     public var time: Duration
 
-    /// The value of the summary's metric `name` (accuracy, ROC AUC, R², …) in a fold's metrics.
+    /// The value of the summary's metric `name` (accuracy, ROC AUC, R², …)
+    /// in a fold's metrics; nil where it has none (NaN or infinite: a ROC
+    /// AUC of a fold of one class, say).
     public static func value(_ name: String, _ metrics: SplitMetrics) -> Double? {
-      TabularModel.summaryValue(name, metrics)
+      TabularModel.summaryValue(name, metrics).flatMap { $0.isFinite ? $0 : nil }
     }
   }
 
@@ -189,23 +200,33 @@ extension TabularModel {
     ]
   }
 
-  /// Mean, deviation and 95 % interval of each main metric over the folds.
+  /// Mean, deviation and 95 % interval of each main metric over the folds
+  /// where it has a value.
   static func summarize(_ folds: [CrossValidationReport.Fold]) -> [CrossValidationReport.Summary] {
     guard let first = folds.first?.metrics else { return [] }
-    return summaryMetrics(first).map { name, value in
-      let v = folds.compactMap { value($0.metrics) }.filter(\.isFinite)
-      let n = Double(v.count)
-      let mean = v.isEmpty ? .nan : v.reduce(0, +) / n
-      let sd = v.count > 1 ? (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot() : .nan
-      let half = v.count > 1 ? studentT975(v.count - 1) * sd / n.squareRoot() : .nan
-      // Within the metric's range: shares in [0, 1], errors ≥ 0, R² ≤ 1.
-      let (low, high): (Double, Double) =
-        name == "MAE" || name == "RMSE" ? (0, .infinity) : name == "R²" ? (-.infinity, 1) : (0, 1)
-      return CrossValidationReport.Summary(
-        name: name, mean: mean, standardDeviation: sd,
-        interval: Interval(
-          estimate: mean, lower: Swift.max(low, mean - half), upper: Swift.min(high, mean + half)))
+    return summaryMetrics(first).map { name, _ in
+      summary(name, folds.compactMap { CrossValidationReport.value(name, $0.metrics) })
     }
+  }
+
+  /// The summary of metric `name` from its finite values on the folds that have one.
+  static func summary(_ name: String, _ v: [Double]) -> CrossValidationReport.Summary {
+    guard !v.isEmpty else {
+      return CrossValidationReport.Summary(name: name, folds: 0, mean: nil, standardDeviation: nil, interval: nil)
+    }
+    let n = Double(v.count)
+    let mean = v.reduce(0, +) / n
+    guard v.count > 1 else {
+      return CrossValidationReport.Summary(name: name, folds: 1, mean: mean, standardDeviation: nil, interval: nil)
+    }
+    let sd = (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot()
+    let half = studentT975(v.count - 1) * sd / n.squareRoot()
+    // Within the metric's range: shares in [0, 1], errors ≥ 0, R² ≤ 1.
+    let (low, high): (Double, Double) =
+      name == "MAE" || name == "RMSE" ? (0, .infinity) : name == "R²" ? (-.infinity, 1) : (0, 1)
+    return CrossValidationReport.Summary(
+      name: name, folds: v.count, mean: mean, standardDeviation: sd,
+      interval: Interval(estimate: mean, lower: Swift.max(low, mean - half), upper: Swift.min(high, mean + half)))
   }
 
   /// The 97.5 % quantile of Student's t with `df` degrees of freedom.
