@@ -146,14 +146,15 @@ import Testing
     try expectError(
       ["train", "--data", "f.csv"], ["f.csv:2: column 1 (a):", "finite", "\"inf\""],
       files: ["f.csv": header + "inf,2,0\n3,4,1\n"])
+    // NaN is a missing marker: refused under --missing error (filled by default).
     try expectError(
-      ["train", "--data", "f.csv"], ["f.csv:3: column 2 (b):", "\"NaN\""], files: ["f.csv": header + "1,2,0\n3,NaN,1\n"]
-    )
+      ["train", "--data", "f.csv", "--missing", "error"], ["f.csv:3: column 2 (b):", "\"NaN\""],
+      files: ["f.csv": header + "1,2,0\n3,NaN,1\n"])
   }
 
   @Test func emptyField() throws {
     try expectError(
-      ["train", "--data", "e.csv"],
+      ["train", "--data", "e.csv", "--missing", "error"],
       [
         "e.csv:2: column 2 (b): a missing value (an empty field); fill missing values in with --missing mean, median or zero"
       ],

@@ -31,6 +31,10 @@ if !MPICommunicator.launchedByMPI && environment["BLASNET_MPI_SINGLETON"] == nil
   exit(1)
 }
 let world = MPICommunicator.start()
+// A reader of standard output that has gone makes a write fail with EPIPE,
+// which ends the run quietly (as blasnet does), instead of SIGPIPE killing
+// one process of the group.
+signal(SIGPIPE, SIG_IGN)
 // A signal during a cache build leaves no partial file behind.
 PartialFiles.removeOnTermination()
 let status = BLASNetCommand.runTraining(
