@@ -103,6 +103,7 @@ let package = Package(
     .testTarget(
       name: "TabularTests", dependencies: ["Tabular", "NeuralNetwork", "LinearAlgebra"], exclude: ["Fixtures"]),
     .testTarget(name: "TabularONNXTests", dependencies: ["TabularONNX", "Tabular", "NeuralNetwork", "LinearAlgebra"]),
+    .testTarget(name: "BLASNetBenchmarkKitTests", dependencies: ["BLASNetBenchmarkKit"]),
     .testTarget(name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "Tabular", "blasnet"], exclude: ["Fixtures"]),
     // libFuzzer targets for the CSV reader, the model-file loader and the .npy reader; built
     // with sanitizers and run by scripts/fuzz.sh, plain builds replay files.
