@@ -103,6 +103,7 @@ let package = Package(
     .testTarget(
       name: "TabularTests", dependencies: ["Tabular", "NeuralNetwork", "LinearAlgebra", "CZlib"], exclude: ["Fixtures"]),
     .testTarget(name: "TabularONNXTests", dependencies: ["TabularONNX", "Tabular", "NeuralNetwork", "LinearAlgebra"]),
+    .testTarget(name: "BLASNetBenchmarkKitTests", dependencies: ["BLASNetBenchmarkKit"]),
     .testTarget(
       name: "BLASNetCLITests", dependencies: ["BLASNetCLI", "Tabular", "TabularONNX", "blasnet"], exclude: ["Fixtures"]),
     // libFuzzer targets for the CSV reader, the model-file loader and the .npy reader; built

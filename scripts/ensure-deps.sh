@@ -15,8 +15,9 @@
 #   --report  also headless Chromium (Debian's chromium) and python3, which
 #             scripts/check-report.sh uses to render the HTML reports.
 #   --evaluation-peers
-#             also scikit-learn (and NumPy) in .venv-bench, the peer of
-#             `blasnet-bench --defaults` (Benchmarks/Python/sklearn_defaults.py).
+#             also scikit-learn, NumPy and pandas in .venv-bench, the peers of
+#             `blasnet-bench --defaults` and `--tables` (Benchmarks/Python/sklearn_defaults.py,
+#             Benchmarks/Python/sklearn_table_peers.py).
 #   --interchange-peers
 #             also what Benchmarks/Python/interchange_fixtures.py makes the committed
 #             fixtures with: NumPy, onnx, ONNX Runtime, scikit-learn, skl2onnx and
@@ -61,10 +62,10 @@ if $peers && ! .venv-bench/bin/python -c "import numpy, onnx, onnxruntime" >/dev
   .venv-bench/bin/pip install -q numpy==2.4.6 onnx==1.23.2 onnxruntime==1.32.0
 fi
 
-if $evaluation_peers && ! .venv-bench/bin/python -c "import numpy, sklearn" >/dev/null 2>&1; then
-  echo "BLASNet: adding numpy and scikit-learn to .venv-bench (pip) ..." >&2
+if $evaluation_peers && ! .venv-bench/bin/python -c "import numpy, sklearn, pandas" >/dev/null 2>&1; then
+  echo "BLASNet: adding numpy, scikit-learn and pandas to .venv-bench (pip) ..." >&2
   [ -x .venv-bench/bin/python ] || python3 -m venv .venv-bench
-  .venv-bench/bin/pip install -q numpy==2.4.6 scikit-learn==1.9.1
+  .venv-bench/bin/pip install -q numpy==2.4.6 scikit-learn==1.9.1 pandas==3.1.1
 fi
 
 if $interchange_peers && ! .venv-bench/bin/python -c "import skl2onnx, safetensors" >/dev/null 2>&1; then

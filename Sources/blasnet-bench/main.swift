@@ -9,6 +9,12 @@
 //     (batch and one-row prediction against NumPy, ONNX Runtime and PyTorch, interleaved rounds)
 //   swift run -c release blasnet-bench --defaults [--seeds N] [--python PY]
 //     (blasnet train's defaults against scikit-learn's MLPClassifier on iris, wine and wdbc, same splits)
+//   blasnet-bench --tables DIR [--seeds N] [--only NAME,NAME] [--python PY] [--no-numpy] [--json FILE]
+//                 [--missing error|mean|median|zero] [--layers 100,50] [--epochs N] [--batch-size N]
+//                 [--max-categories N]
+//     (TabularModel.fit's defaults, or these overrides, against scikit-learn's MLP, gradient boosting and
+//     a linear model on the tables of Benchmarks/tables.json found in DIR, the same stratified 80/20 splits;
+//     Benchmarks/Python/sklearn_table_peers.py; writes tables-benchmark.json unless --json)
 //   blasnet-bench --side-by-side RUN.json... (scripts/compare-backends.sh: both backends in one table)
 //     (SVD, symmetric eigen, Cholesky and solve at n = 256 and 1024 against numpy.linalg)
 import BLASNetBenchmarkKit
@@ -59,12 +65,50 @@ let linalg = arguments.flag("--linalg")
 let inference = arguments.flag("--inference")
 let inferenceSweep = arguments.flag("--inference-sweep")
 let defaults = arguments.flag("--defaults")
+let tablesFolder = arguments.value("--tables")
 let seedsArgument = arguments.value("--seeds")
 let roundsArgument = arguments.value("--rounds")
 let pythonArgument = arguments.value("--python")
 // PyTorch's PyPI wheel brings gigabytes of CUDA libraries: its Python is named, never looked for.
 let torchPython = arguments.value("--torch-python")
 let skipNaive = arguments.flag("--no-naive")
+// --tables' options: the FitOptions overrides it compares with the defaults.
+func fail(_ message: String) -> Never {
+  FileHandle.standardError.write(Data("blasnet-bench: \(message)\n".utf8))
+  exit(1)
+}
+func whole(_ name: String, _ text: String?) -> Int? {
+  guard let text else { return nil }
+  guard let n = Int(text), n >= 1 else { fail("\(name) needs a whole number ≥ 1, got \(text)") }
+  return n
+}
+let tableSeeds = whole("--seeds", seedsArgument) ?? 5
+var tableOptions = TabularModel.FitOptions()
+var tableOverrides: [String] = []
+if let m = arguments.value("--missing") {
+  guard let strategy = MissingValueStrategy(rawValue: m) else { fail("--missing takes error, mean, median or zero") }
+  tableOptions.missing = strategy
+  tableOverrides.append("--missing \(m)")
+}
+if let l = arguments.value("--layers") {
+  let sizes = l.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+  guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else { fail("--layers takes sizes ≥ 1 like 100,50") }
+  tableOptions.hiddenLayers = sizes.map { $0! }
+  tableOverrides.append("--layers \(l)")
+}
+if let n = whole("--epochs", arguments.value("--epochs")) {
+  tableOptions.epochs = n
+  tableOverrides.append("--epochs \(n)")
+}
+if let n = whole("--batch-size", arguments.value("--batch-size")) {
+  tableOptions.batchSize = .examples(n)
+  tableOverrides.append("--batch-size \(n)")
+}
+if let n = whole("--max-categories", arguments.value("--max-categories")) {
+  tableOptions.maxCategories = n
+  tableOverrides.append("--max-categories \(n)")
+}
+let tablesOnly = arguments.value("--only").map { $0.split(separator: ",").map(String.init) }
 let skipNumPy = arguments.flag("--no-numpy")
 let noSplit = arguments.flag("--no-split")
 let jsonPath = arguments.value("--json") ?? "benchmark.json"
@@ -154,7 +198,7 @@ if arguments.flag("--calibrate") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --rounds N --python PY --torch-python PY --json F --svg F --threads N\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --only, --missing, --layers, --epochs, --batch-size, --max-categories)\n"
         .utf8))
   exit(1)
 }
@@ -214,6 +258,43 @@ if defaults {
   } catch {
     FileHandle.standardError.write(Data("blasnet-bench: \(error)\n".utf8))
     exit(1)
+  }
+  exit(0)
+}
+
+// --tables DIR: the tables of Benchmarks/tables.json against scikit-learn's peers, same splits.
+if let tablesFolder {
+  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  let manifestPath = root.appendingPathComponent("Benchmarks/tables.json").path
+  let manifest: TablesBenchmark.Manifest
+  do { manifest = try TablesBenchmark.Manifest.read(manifestPath) } catch {
+    fail("cannot read \(manifestPath): \(error)")
+  }
+  var tables = manifest.tables
+  if let only = tablesOnly {
+    let unknown = only.filter { name in !tables.contains { $0.name == name } }
+    if !unknown.isEmpty {
+      fail("--only: no table \(unknown.joined(separator: ", ")) (known: \(tables.map(\.name).joined(separator: ", ")))")
+    }
+    tables = tables.filter { only.contains($0.name) }
+  }
+  let script = root.appendingPathComponent("Benchmarks/Python/sklearn_table_peers.py").path
+  let venv = root.appendingPathComponent(".venv-bench/bin/python").path
+  let python = skipNumPy ? nil : pythonArgument ?? (FileManager.default.fileExists(atPath: venv) ? venv : "python3")
+  do {
+    let report = try TablesBenchmark.run(
+      tables: tables, folder: tablesFolder, seeds: tableSeeds, options: tableOptions, overrides: tableOverrides,
+      python: python,
+      script: script, command: (["blasnet-bench"] + CommandLine.arguments.dropFirst()).joined(separator: " "), log: log)
+    print(report.text, terminator: "")
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let file = CommandLine.arguments.contains("--json") ? jsonPath : "tables-benchmark.json"
+    try AtomicFile.write(try encoder.encode(report), to: file)
+    print("Wrote \(file)")
+  } catch {
+    fail("\(error)")
   }
   exit(0)
 }
