@@ -637,7 +637,7 @@ extension BLASNetCommand {
         if e.minDelta > 0 { text += " (by at least \(e.minDelta))" }
         text += ", then keeping the best epoch's weights"
       }
-      if plan.l2 > 0 { text += ", L2 λ \(TabularModel.className(plan.l2))" }
+      if plan.l2 > 0 { text += ", L2 λ \(String(format: "%.3g", plan.l2))" }
       var automatic: [String] = []
       if plan.automatic.epochs { automatic.append("epochs") }
       if plan.automatic.batchSize { automatic.append("batch size") }

@@ -113,25 +113,19 @@ package enum FuzzEntryPoints {
     }
   }
 
-  /// The model ``requestBody(_:)`` encodes records for: inputs [a, c=x, c=y].
+  /// The model ``requestBody(_:)`` encodes records for, fitted (one epoch)
+  /// on a small table: `a` numeric with gaps (a median fill), `c` text (x, y),
+  /// `id` ignored; inputs [a, c=x, c=y].
   static let requestModel: TabularModel = {
+    var options = TabularModel.FitOptions()
+    (options.label, options.ignoredColumns, options.epochs, options.bootstrap) = ("label", ["id"], 1, 0)
+    let rows = (0..<40).map { r in [r % 7 == 3 ? "" : "\(r % 11)", r % 3 == 0 ? "y" : "x", "P\(r)", "\(r % 2)"] }
     do {
-      let network = try Network<Float>(
-        parameters: [
-          "W1": try Matrix(rows: 1, columns: 3, columnMajor: [0.5, 1, -1]),
-          "b1": try Matrix(rows: 1, columns: 1, columnMajor: [-0.25]),
-        ], activations: [.sigmoid])
-      let encoder = TabularEncoder(
-        columns: [
-          FeatureColumn(name: "a", encoding: .numeric(fill: 3), allowsMissing: true),
-          FeatureColumn(name: "c", encoding: .oneHot(categories: ["x", "y"]), allowsMissing: false),
-        ], missing: .mean, missingMarkers: TabularEncoder.defaultMissingMarkers, ignoredColumns: ["id"])
-      return TabularModel(
-        network: network, encoder: encoder,
-        standardizer: Standardizer(means: [1, 0, 0], standardDeviations: [2, 1, 1]), labelName: "label",
-        classNames: ["no", "yes"], threshold: 0.5)
+      return try TabularModel.fit(
+        .rows(header: ["a", "c", "id", "label"], rows: rows, name: "fuzz-request.csv"), options: options
+      ).model
     } catch {
-      fatalError("the request fuzzer's model cannot be built: \(error)")
+      fatalError("the request fuzzer's model cannot be fitted: \(error)")
     }
   }()
 

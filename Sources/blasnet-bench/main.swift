@@ -11,6 +11,7 @@
 //     (blasnet train's defaults against scikit-learn's MLPClassifier on iris, wine and wdbc, same splits)
 //   blasnet-bench --tables DIR [--seeds N] [--only NAME,NAME] [--python PY] [--no-numpy] [--json FILE]
 //                 [--missing error|mean|median|zero] [--layers 100,50] [--epochs N] [--batch-size N]
+//                 [--l2 X] [--patience EPOCHS] [--learning-rate X] [--validation-fraction X]
 //                 [--max-categories N]
 //     (TabularModel.fit's defaults, or these overrides, against scikit-learn's MLP, gradient boosting and
 //     a linear model on the tables of Benchmarks/tables.json found in DIR, the same stratified 80/20 splits;
@@ -108,6 +109,28 @@ if let n = whole("--max-categories", arguments.value("--max-categories")) {
   tableOptions.maxCategories = n
   tableOverrides.append("--max-categories \(n)")
 }
+func positive(_ name: String, _ text: String?) -> Double? {
+  guard let text else { return nil }
+  guard let x = Double(text), x.isFinite, x >= 0 else { fail("\(name) needs a number ≥ 0, got \(text)") }
+  return x
+}
+if let x = positive("--l2", arguments.value("--l2")) {
+  tableOptions.l2 = x
+  tableOverrides.append("--l2 \(x)")
+}
+if let n = whole("--patience", arguments.value("--patience")) {
+  tableOptions.earlyStopping = .on(EarlyStopping(patience: n, minDelta: 0.001))
+  tableOverrides.append("--patience \(n)")
+}
+if let x = positive("--learning-rate", arguments.value("--learning-rate")) {
+  tableOptions.optimizer = .adam(learningRate: x)
+  tableOverrides.append("--learning-rate \(x)")
+}
+if let x = positive("--validation-fraction", arguments.value("--validation-fraction")) {
+  tableOptions.validationFraction = x
+  if x == 0 { tableOptions.earlyStopping = .off }
+  tableOverrides.append("--validation-fraction \(x)")
+}
 let tablesOnly = arguments.value("--only").map { $0.split(separator: ",").map(String.init) }
 let skipNumPy = arguments.flag("--no-numpy")
 let noSplit = arguments.flag("--no-split")
@@ -198,7 +221,7 @@ if arguments.flag("--calibrate") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --only, --missing, --layers, --epochs, --batch-size, --max-categories)\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --only, --missing, --layers, --epochs, --batch-size, --max-categories, --l2, --patience, --learning-rate, --validation-fraction)\n"
         .utf8))
   exit(1)
 }

@@ -15,7 +15,8 @@ import Testing
     #expect(plan.batchSize == 32)
     #expect(plan.earlyStopping == EarlyStopping(patience: 42, minDelta: 0.001))
     #expect(plan.automatic == (true, true, true))
-    #expect(plan.l2 == TabularModel.FitOptions.classificationL2)
+    // 364 rows: 0.3 · 300 / 364.
+    #expect(abs(plan.l2 - 0.3 * 300 / 364) < 1e-15)
     // Tiny splits: the whole split when it is smaller than a batch; patience at most 50.
     let tiny = Plan.automatic(trainingExamples: 20, options: TabularModel.FitOptions())
     #expect(tiny.batchSize == 20 && tiny.earlyStopping?.patience == 50)
@@ -27,6 +28,17 @@ import Testing
     // ⌈100,000 / 1563⌉ = 64 epochs, patience at least 5.
     let medium = Plan.automatic(trainingExamples: 100_000, options: o)
     #expect(medium.batchSize == 64 && medium.epochs == 64 && medium.earlyStopping?.patience == 5)
+    // λ is 0.3 up to 300 training rows, then falls as 1/rows: 0.3 · 300 / 100,000.
+    #expect(abs(medium.l2 - 0.0009) < 1e-15)
+    #expect(Plan.automatic(trainingExamples: 300, options: o).l2 == 0.3)
+    #expect(Plan.automatic(trainingExamples: 600, options: o).l2 == 0.15)
+    // A regression's 3 falls as 1/rows²: 3 · (300 / 600)² = 0.75.
+    var r = o
+    r.task = .regression
+    #expect(Plan.automatic(trainingExamples: 200, options: r).l2 == 3)
+    #expect(Plan.automatic(trainingExamples: 600, options: r).l2 == 0.75)
+    r.l2 = 0.5
+    #expect(Plan.automatic(trainingExamples: 600, options: r).l2 == 0.5)
     // 8 million: batch 1024, 7813 steps, 13 epochs.
     let big = Plan.automatic(trainingExamples: 8_000_000, options: o)
     #expect(big.batchSize == 1024 && big.epochs == 13 && big.earlyStopping?.patience == 5)
@@ -312,6 +324,7 @@ let tables = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletin
     o.task = .regression
     let report = try TabularModel.fit(.csvFile(tables.appendingPathComponent("diabetes.csv").path), options: o)
     #expect(report.model.network.outputActivation == .identity)
+    // 282 training rows: the small-table λ.
     #expect(report.preparation.plan.l2 == TabularModel.FitOptions.regressionL2)
     let test = try #require(report.metrics.last)
     #expect(test.name == "test")
@@ -526,8 +539,10 @@ let tables = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletin
     o.streaming = .always
     o.epochs = 2
     let report = try TabularModel.fit(.csvFile(path), options: o)
-    #expect(report.preparation.cacheFolder != nil && report.preparation.plan.l2 == 0.3)
+    #expect(report.preparation.cacheFolder != nil)
     #expect(report.preparation.trainCount > 4096)
+    // The default λ, 0.3 · 300 / training rows (0.0176 for 5,120): still on, so the sample check runs.
+    #expect(abs(report.preparation.plan.l2 - 90 / Double(report.preparation.trainCount)) < 1e-12)
     #expect(try #require(report.metrics.last?.binary?.accuracy) > 0.9)
   }
 }
