@@ -181,7 +181,7 @@ struct TrainingArguments: ParsableArguments {
   var validationFraction: Double = 0.2
   @Option(
     help:
-      "Stop after this many epochs without improvement of the validation cost and keep the best epoch's weights; 0: never stop early (default: on whenever there is a validation split, 50 epochs or 500 optimiser steps, whichever is fewer, at least 5, with --min-delta 0.001)."
+      "Stop after this many epochs without improvement of the validation cost and keep the best epoch's weights; 0: never stop early (default: on whenever there is a validation split, 50 epochs or 500 optimiser steps, whichever is fewer, at least 15, with --min-delta 0.001)."
   )
   var patience: Int?
   @Option(

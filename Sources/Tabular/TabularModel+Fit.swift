@@ -202,7 +202,9 @@ extension TabularModel {
     /// larger batches for fewer epochs. Epochs and patience
     /// aim at a number of optimiser steps, not of passes: at most 1,000
     /// epochs or 100,000 steps (at least 10 epochs), patience 50 epochs or
-    /// 500 steps (at least 5 epochs), whichever is less.
+    /// 500 steps (at least 15 epochs: with 5, tables of 30,000 rows stopped
+    /// after a dozen passes, and diamonds' R² rose from 0.976 to 0.978 with
+    /// 15), whichever is less.
     public static func automatic(trainingExamples m: Int, options: FitOptions) -> TrainingPlan {
       let m = Swift.max(m, 1)
       var batch: Int
@@ -222,7 +224,7 @@ extension TabularModel {
       case .off: stopping = nil
       case .on(let e): stopping = e
       case .automatic:
-        let patience = Swift.min(50, Swift.max(5, (500 + steps - 1) / steps))
+        let patience = Swift.min(50, Swift.max(15, (500 + steps - 1) / steps))
         stopping = hasValidation ? EarlyStopping(patience: patience, minDelta: 0.001) : nil
       }
       return TrainingPlan(

@@ -25,9 +25,9 @@ import Testing
   @Test func largeTablesTakeLargerBatchesAndFewerEpochs() {
     let o = TabularModel.FitOptions()
     // 100,000 rows: batch 64 (a thousandth is 100), 1563 steps an epoch,
-    // ⌈100,000 / 1563⌉ = 64 epochs, patience at least 5.
+    // ⌈100,000 / 1563⌉ = 64 epochs, patience at least 15.
     let medium = Plan.automatic(trainingExamples: 100_000, options: o)
-    #expect(medium.batchSize == 64 && medium.epochs == 64 && medium.earlyStopping?.patience == 5)
+    #expect(medium.batchSize == 64 && medium.epochs == 64 && medium.earlyStopping?.patience == 15)
     // λ is 0.3 up to 300 training rows, then falls as 1/rows: 0.3 · 300 / 100,000.
     #expect(abs(medium.l2 - 0.0009) < 1e-15)
     #expect(Plan.automatic(trainingExamples: 300, options: o).l2 == 0.3)
@@ -41,7 +41,7 @@ import Testing
     #expect(Plan.automatic(trainingExamples: 600, options: r).l2 == 0.5)
     // 8 million: batch 1024, 7813 steps, 13 epochs.
     let big = Plan.automatic(trainingExamples: 8_000_000, options: o)
-    #expect(big.batchSize == 1024 && big.epochs == 13 && big.earlyStopping?.patience == 5)
+    #expect(big.batchSize == 1024 && big.epochs == 13 && big.earlyStopping?.patience == 15)
     #expect(Plan.automatic(trainingExamples: 63_999, options: o).batchSize == 32)
     #expect(Plan.automatic(trainingExamples: 64_000, options: o).batchSize == 64)
   }
