@@ -38,7 +38,7 @@ public struct BLASNetCommand: ParsableCommand {
   }
 
   static func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("blasnet: error: \(message)\n".utf8))
+    StandardError.write("blasnet: error: \(message)\n")
     Foundation.exit(1)
   }
 }

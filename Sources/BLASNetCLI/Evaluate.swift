@@ -34,6 +34,6 @@ extension BLASNetCommand {
 /// The library's warnings and notes about the data, on standard error.
 func tell(_ notes: [DataNote]) {
   for n in notes {
-    FileHandle.standardError.write(Data("blasnet: \(n.isWarning ? "warning: " : "")\(n.text)\n".utf8))
+    StandardError.write("blasnet: \(n.isWarning ? "warning: " : "")\(n.text)\n")
   }
 }

@@ -60,16 +60,15 @@ extension BLASNetCommand {
       } catch {
         // The rows before the bad one are kept: the output is complete up to it.
         if error.line != nil && sink.rows > 0, let path = try? sink.finish() {
-          FileHandle.standardError.write(
-            Data("blasnet: wrote the \(sink.rows) predictions of the rows before line \(error.line!) to \(path)\n".utf8)
-          )
+          StandardError.write(
+            "blasnet: wrote the \(sink.rows) predictions of the rows before line \(error.line!) to \(path)\n")
         }
         sink.clearProgress()
         throw error
       }
       tell(notes)
       if let path = try sink.finish() {
-        FileHandle.standardError.write(Data("blasnet: wrote \(sink.rows) predictions to \(path)\n".utf8))
+        StandardError.write("blasnet: wrote \(sink.rows) predictions to \(path)\n")
       }
     }
   }
@@ -118,13 +117,12 @@ struct PredictionSink {
     }
     rows += chunk.predictions.count
     if showsProgress {
-      FileHandle.standardError.write(
-        Data("\rblasnet: predicted \(rows) rows (\(Int(chunk.fractionRead * 100)) % of the file)".utf8))
+      StandardError.write("\rblasnet: predicted \(rows) rows (\(Int(chunk.fractionRead * 100)) % of the file)")
     }
   }
 
   func clearProgress() {
-    if showsProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    if showsProgress { StandardError.write("\r\u{1B}[K") }
   }
 
   /// Completes the output (the `.npy` header, the rename into place); its path, or nil for standard output.

@@ -11,7 +11,7 @@ extension BLASNetCommand {
   public static func runTraining(arguments: [String], group: any ProcessGroup, programName: String) -> Int32 {
     let reporter = group.rank == 0
     func fail(_ message: String, printed: Bool) -> Int32 {
-      if printed { FileHandle.standardError.write(Data("\(programName): error: \(message)\n".utf8)) }
+      if printed { StandardError.write("\(programName): error: \(message)\n") }
       return 1
     }
     do {

@@ -182,7 +182,7 @@ struct ProgressReporter {
 
   func write(_ s: String) {
     // Standard output is written as it comes (StandardOutput): no buffer to flush before this line.
-    FileHandle.standardError.write(Data(s.utf8))
+    StandardError.write(s)
   }
 }
 

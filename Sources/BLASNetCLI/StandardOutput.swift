@@ -20,10 +20,18 @@ enum StandardOutput {
 
   /// Writes all of `data`, or throws naming standard output and the system's reason.
   static func write(_ data: Data) throws(CLIError) {
-    let failure: Int32? = data.withUnsafeBytes { raw -> Int32? in
+    guard let failure = writeAll(data, to: STDOUT_FILENO) else { return }
+    if failure == EPIPE { readerGone.store(true, ordering: .relaxed) }
+    throw CLIError("standard output: \(String(cString: strerror(failure)))")
+  }
+
+  /// Writes all of `data` to file descriptor `fd`, continuing partial writes
+  /// and retrying interrupted ones; the errno of a failure, or nil.
+  static func writeAll(_ data: Data, to fd: Int32) -> Int32? {
+    data.withUnsafeBytes { raw -> Int32? in
       var offset = 0
       while offset < raw.count {
-        let n = Foundation.write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
+        let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
         if n > 0 {
           offset += n
         } else if n < 0 && errno == EINTR {
@@ -34,13 +42,20 @@ enum StandardOutput {
       }
       return nil
     }
-    guard let failure else { return }
-    if failure == EPIPE { readerGone.store(true, ordering: .relaxed) }
-    throw CLIError("standard output: \(String(cString: strerror(failure)))")
   }
 
   /// Writes `text` and a newline, as Swift's `print` would.
   static func print(_ text: String = "") throws(CLIError) {
     try write(Data((text + "\n").utf8))
+  }
+}
+
+/// Standard error, for messages, notes and progress: written as standard
+/// output is, but a failure is dropped, since there is nowhere left to report
+/// it (Foundation's `FileHandle.write` would trap instead).
+public enum StandardError {
+  /// Writes `text` as it is (add the newline yourself).
+  public static func write(_ text: String) {
+    _ = StandardOutput.writeAll(Data(text.utf8), to: STDERR_FILENO)
   }
 }

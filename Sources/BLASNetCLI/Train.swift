@@ -473,7 +473,7 @@ extension BLASNetCommand {
       func say(_ text: String = "") {
         if !reporter || unsaid != nil { return }
         if toStandardError {
-          FileHandle.standardError.write(Data((text + "\n").utf8))
+          StandardError.write(text + "\n")
         } else {
           do {
             try StandardOutput.print(text)

@@ -8,7 +8,7 @@ import LinearAlgebra
 signal(SIGPIPE, SIG_IGN)
 // OpenBLAS picks its kernels when it loads: on a CPU it does not know, the
 // generic ones. Restart once with OPENBLAS_CORETYPE set before doing anything.
-BLAS.restartWithMatchingKernelsIfNeeded { FileHandle.standardError.write(Data("blasnet: note: \($0)\n".utf8)) }
+BLAS.restartWithMatchingKernelsIfNeeded { StandardError.write("blasnet: note: \($0)\n") }
 // Ctrl-C or a SIGTERM during a cache build leaves no partial file behind.
 PartialFiles.removeOnTermination()
 BLASNetCommand.run()

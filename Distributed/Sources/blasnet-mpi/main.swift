@@ -12,7 +12,7 @@ import MPI
 // machine share its cores.
 BLAS.restartWithMatchingKernelsIfNeeded { message in
   if ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"] ?? "0" == "0" {
-    FileHandle.standardError.write(Data("blasnet-mpi: note: \(message)\n".utf8))
+    StandardError.write("blasnet-mpi: note: \(message)\n")
   }
 }
 let environment = ProcessInfo.processInfo.environment
@@ -27,7 +27,7 @@ if !MPICommunicator.launchedByMPI && environment["BLASNET_MPI_SINGLETON"] == nil
     found
     ? "start it with mpirun: mpirun -np 2 blasnet-mpi train --data FILE.csv (as root add --allow-run-as-root); to run it as one process anyway set BLASNET_MPI_SINGLETON=1"
     : "mpirun was not found: install Open MPI (bash scripts/ensure-deps.sh --mpi, or apt-get install openmpi-bin libopenmpi-dev), then mpirun -np 2 blasnet-mpi train --data FILE.csv"
-  FileHandle.standardError.write(Data("blasnet-mpi: error: not started by mpirun; \(hint)\n".utf8))
+  StandardError.write("blasnet-mpi: error: not started by mpirun; \(hint)\n")
   exit(1)
 }
 let world = MPICommunicator.start()

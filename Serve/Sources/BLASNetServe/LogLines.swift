@@ -90,8 +90,8 @@ public struct ServiceLogHandler: LogHandler {
   }
 
   /// `text` with every character that could break or disguise a line
-  /// written as an escape (`\n`, `\r`, `\t`, `\u001b`, `\u2028`, …); with
-  /// `quoting`, also `"` and `\`, as inside a JSON string.
+  /// written as a JSON escape (`\n`, `\r`, `\t`, `\u001b`, `\u2028`, …); with
+  /// `quoting`, also `"` and `\`: the inside of a JSON string.
   public static func escaped(_ text: String, quoting: Bool = false) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)
@@ -104,8 +104,8 @@ public struct ServiceLogHandler: LogHandler {
       case "\\" where quoting: out += "\\\\"
       default:
         if needsEscape(scalar) {
-          out +=
-            scalar.value <= 0xFFFF ? String(format: "\\u%04x", scalar.value) : String(format: "\\U%08x", scalar.value)
+          // As JSON spells it: beyond the first plane, a surrogate pair.
+          for unit in String(scalar).utf16 { out += String(format: "\\u%04x", unit) }
         } else {
           out.unicodeScalars.append(scalar)
         }

@@ -262,25 +262,9 @@ public struct PredictionService: Sendable {
     return Array(text.utf8)
   }
 
-  /// `text` as a JSON string.
+  /// `text` as a JSON string (control and format characters escaped, as in the log).
   static func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          out += String(format: "\\u%04x", scalar.value)
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + "\""
+    "\"" + ServiceLogHandler.escaped(text, quoting: true) + "\""
   }
 }
 

@@ -23,7 +23,7 @@ struct Options {
 }
 
 func fail(_ message: String) -> Never {
-  FileHandle.standardError.write(Data("blasnet-load: \(message)\n".utf8))
+  try? FileHandle.standardError.write(contentsOf: Data("blasnet-load: \(message)\n".utf8))
   exit(2)
 }
 

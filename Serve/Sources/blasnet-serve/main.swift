@@ -95,14 +95,14 @@ import Tabular
   func run() async throws {
     // OpenBLAS picks its kernels when it loads: on a CPU it does not know, restart with matching ones.
     BLAS.restartWithMatchingKernelsIfNeeded {
-      FileHandle.standardError.write(Data("blasnet-serve: note: \($0)\n".utf8))
+      try? FileHandle.standardError.write(contentsOf: Data("blasnet-serve: note: \($0)\n".utf8))
     }
     if let threads { BLAS.threadCount = threads }
     let loaded: TabularModel
     do {
       loaded = try TabularModel.load(from: model)
     } catch {
-      FileHandle.standardError.write(Data("blasnet-serve: error: \(error)\n".utf8))
+      try? FileHandle.standardError.write(contentsOf: Data("blasnet-serve: error: \(error)\n".utf8))
       throw ExitCode(1)
     }
     var options = ServeOptions()
