@@ -223,6 +223,11 @@ struct TrainingArguments: ParsableArguments {
       "The most categories of a text column one-hot encoded (its most frequent in the training split; the others encode as no category). A text column with more, and a different value in at least every other row, is left out as an identifier."
   )
   var maxCategories: Int = 50
+  @Option(
+    help:
+      "How numeric columns are scaled: quantile (the default: mapped onto the normal scores of their training quantiles, then standardised) or standard (the training mean and standard deviation only)."
+  )
+  var scaling: TabularModel.Scaling = .quantile
   @Option(help: "Decision threshold of a two-class model: an output ≥ it predicts the positive class.")
   var threshold: Double?
   @Option(
@@ -352,6 +357,7 @@ struct TrainingArguments: ParsableArguments {
     o.missing = missing.strategy
     o.missingMarkers = markers
     o.maxCategories = maxCategories
+    o.scaling = scaling
     o.testFraction = testFraction
     o.validationFraction = validationFraction
     o.hiddenLayers = layers.sizes
@@ -658,5 +664,6 @@ extension BLASNetCommand {
 }
 
 extension TabularModel.CalibrationMethod: ExpressibleByArgument {}
+extension TabularModel.Scaling: ExpressibleByArgument {}
 extension TabularModel.Task: ExpressibleByArgument {}
 extension TabularModel.RegressionLoss: ExpressibleByArgument {}

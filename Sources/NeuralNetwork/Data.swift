@@ -8,10 +8,18 @@ import LinearAlgebra
 public struct Standardizer: Equatable, Sendable, Codable {
   public var means: [Double]
   public var standardDeviations: [Double]
+  /// Maps applied to the features before they are standardised (nil for a
+  /// feature taken as it is, or for all of them): ``means`` and
+  /// ``standardDeviations`` are then the mapped values' statistics.
+  public var quantileMaps: [QuantileMap?]?
 
-  public init(means: [Double], standardDeviations: [Double]) {
+  public init(means: [Double], standardDeviations: [Double], quantileMaps: [QuantileMap?]? = nil) {
+    if let quantileMaps, quantileMaps.count != means.count {
+      shapeFailure("Standardizer: \(quantileMaps.count) quantile maps for \(means.count) features")
+    }
     self.means = means
     self.standardDeviations = standardDeviations
+    self.quantileMaps = quantileMaps
   }
 
   /// Fits means and (population) standard deviations of each row of `x`.
@@ -69,6 +77,14 @@ public struct Standardizer: Equatable, Sendable, Codable {
     }
     let n = x.rows
     let sds = divisors
+    if let maps = quantileMaps {
+      x.withUnsafeMutableBufferPointer { p in
+        for (i, map) in maps.enumerated() {
+          guard let map else { continue }
+          for k in stride(from: i, to: p.count, by: n) { p[k] = S(map(Double(p[k]))) }
+        }
+      }
+    }
     means.withUnsafeBufferPointer { mean in
       sds.withUnsafeBufferPointer { sd in
         x.withUnsafeMutableBufferPointer { p in
@@ -80,6 +96,19 @@ public struct Standardizer: Equatable, Sendable, Codable {
         }
       }
     }
+  }
+
+  /// This standardizer with `maps` applied first: the features of `x` (the
+  /// training examples) mapped, then their means and standard deviations.
+  public static func fitting<S: BLASScalar>(_ x: Matrix<S>, quantileMaps maps: [QuantileMap?]) -> Standardizer {
+    var mapped = x
+    Standardizer(
+      means: [Double](repeating: 0, count: x.rows), standardDeviations: [Double](repeating: 1, count: x.rows),
+      quantileMaps: maps
+    ).transform(inPlace: &mapped)
+    var fitted = Standardizer(fitting: mapped)
+    fitted.quantileMaps = maps
+    return fitted
   }
 
   /// Means and standard deviations gathered a batch of examples at a time
@@ -137,12 +166,33 @@ public struct Standardizer: Equatable, Sendable, Codable {
   /// more than `deviations` standard deviations from the fitted mean, in
   /// column-major order: inputs this far outside the fitted data make a
   /// prediction an extrapolation.
-  public func outliers<S: BLASScalar>(in scaled: Matrix<S>, beyond deviations: Double) -> [(feature: Int, example: Int)]
-  {
+  ///
+  /// A feature with a quantile map has its values bounded once mapped; there
+  /// `x` (the values as given) is measured instead, against the training
+  /// range in units of a sixth of it (a normal distribution's ±3 standard
+  /// deviations span six): see ``distanceOutside(_:feature:)``.
+  public func outliers<S: BLASScalar>(in scaled: Matrix<S>, raw x: Matrix<S>, beyond deviations: Double) -> [(
+    feature: Int, example: Int
+  )] {
     let rows = scaled.rows
     return scaled.withUnsafeBufferPointer { p in
-      p.indices.filter { Swift.abs(Double(p[$0])) > deviations }.map { (feature: $0 % rows, example: $0 / rows) }
+      p.indices.filter { k in
+        let i = k % rows
+        if quantileMaps?[i] != nil { return distanceOutside(Double(x[i, k / rows]), feature: i) > deviations }
+        return Swift.abs(Double(p[k])) > deviations
+      }.map { (feature: $0 % rows, example: $0 / rows) }
     }
+  }
+
+  /// How far `value` of a feature with a quantile map lies outside the
+  /// training values (the map's first and last knots), in sixths of their
+  /// range; 0 inside it.
+  public func distanceOutside(_ value: Double, feature i: Int) -> Double {
+    guard let map = quantileMaps?[i], let low = map.knots.first, let high = map.knots.last else { return 0 }
+    let unit = high > low ? (high - low) / 6 : Swift.max(Swift.abs(low), 1)
+    if value < low { return (low - value) / unit }
+    if value > high { return (value - high) / unit }
+    return 0
   }
 }
 

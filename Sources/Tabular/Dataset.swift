@@ -131,13 +131,43 @@ package struct Dataset {
     return out
   }
 
-  /// The standardizer of `encoder` fitted on these examples (the training split).
-  package func standardizer(_ encoder: TabularEncoder) -> Standardizer {
-    if mapped == nil { return encoder.standardizer(fitting: x) }
+  /// The standardizer of `encoder` fitted on these examples (the training
+  /// split); with `quantileMaps`, each numeric input is first mapped onto
+  /// the normal scores of its quantiles (fitted on at most
+  /// ``quantileSample`` examples, evenly spaced, of mapped rows).
+  package func standardizer(_ encoder: TabularEncoder, quantileMaps: Bool = false) -> Standardizer {
+    var maps: [QuantileMap?]?
+    if quantileMaps {
+      let sample: Matrix<Float>
+      if let mapped {
+        let step = Swift.max(1, (mapped.count + Self.quantileSample - 1) / Self.quantileSample)
+        let rows = Array(stride(from: 0, to: mapped.count, by: step))
+        var gathered = Matrix<Float>.zeros(mapped.examples.featureCount, rows.count)
+        mapped.examples.gatherExamples(rows.map(mapped.row)[...], into: &gathered)
+        sample = gathered
+      } else {
+        sample = x
+      }
+      let numeric = encoder.sourceColumns.map { encoder.columns[$0].isNumeric }
+      maps = (0..<sample.rows).map { i in
+        numeric[i] ? QuantileMap(fitting: (0..<sample.columns).map { Double(sample[i, $0]) }) : nil
+      }
+    }
+    if mapped == nil && maps == nil { return encoder.standardizer(fitting: x) }
+    // The mapped values' statistics, gathered alike in memory and in a
+    // stream (so a streamed fit makes the model of the file read whole).
+    let identity = Standardizer(
+      means: [Double](repeating: 0, count: encoder.width),
+      standardDeviations: [Double](repeating: 1, count: encoder.width), quantileMaps: maps)
     var accumulator = Standardizer.Accumulator(features: encoder.width)
-    try! forEachChunk { (_, chunk) throws(TableError) in accumulator.add(chunk) }
-    return encoder.standardizer(adjusting: accumulator.standardizer)
+    try! forEachChunk { (_, chunk) throws(TableError) in accumulator.add(identity.transform(chunk)) }
+    var fitted = encoder.standardizer(adjusting: accumulator.standardizer)
+    fitted.quantileMaps = maps
+    return fitted
   }
+
+  /// The most training examples of mapped rows the quantile maps are fitted on.
+  package static let quantileSample = 65_536
 
   /// Reads a table for a trained model: its columns are matched to the
   /// model's raw columns by name (any order), its fields encoded as in
@@ -329,13 +359,22 @@ package struct Dataset {
   package func farValues(for model: TabularModel) -> (text: String, count: Int)? {
     guard let scaler = model.standardizer, mapped == nil else { return nil }
     let scaled = scaler.transform(x)
-    let far = scaler.outliers(in: scaled, beyond: Dataset.outlierDeviations)
+    let far = scaler.outliers(in: scaled, raw: x, beyond: Dataset.outlierDeviations)
     guard let first = far.first else { return nil }
     let i = first.feature
     let place = "\(file):\(line(first.example)): column \(columns[i]) (\(featureNames[i]))"
+    let value = x[i, first.example]
+    let distance: String
+    if let map = scaler.quantileMaps?[i], let low = map.knots.first, let high = map.knots.last {
+      let ranges = scaler.distanceOutside(Double(value), feature: i) / 6
+      let times = ranges < 1e6 ? format(ranges, 1) : String(format: "%.3g", ranges)
+      distance = "lies \(times) times the training range (\(Float(low)) to \(Float(high))) outside it"
+    } else {
+      distance =
+        "lies \(format(Swift.abs(Double(scaled[i, first.example])), 1)) standard deviations from the training mean"
+    }
     return (
-      "\(place): \(x[i, first.example]) lies \(format(Swift.abs(Double(scaled[i, first.example])), 1)) standard deviations from the training mean; predictions this far outside the training data are extrapolations",
-      far.count
+      "\(place): \(value) \(distance); predictions this far outside the training data are extrapolations", far.count
     )
   }
 

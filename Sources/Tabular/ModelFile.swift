@@ -19,7 +19,8 @@ import NeuralNetwork
 ///         {"name": "W1", "rows": 16, "columns": 30, "values": [...]},  // column-major
 ///         ...
 ///       ],
-///       "standardizer": {"means": [...], "standardDeviations": [...]},  // optional
+///       "standardizer": {"means": [...], "standardDeviations": [...],  // optional
+///                        "quantileMaps": [{"knots": [...], "scores": [...]}, null, ...]},  // optional (version 4)
 ///       "featureNames": ["mean_radius", ...],      // optional: the network's inputs
 ///       "encoder": {                               // optional: raw columns → inputs
 ///         "missing": "median", "missingMarkers": ["", "NA", ...], "ignoredColumns": ["id"],
@@ -42,6 +43,9 @@ import NeuralNetwork
 /// build that would ignore it refuses it instead; files without one are
 /// still written as version 2. A regression model (`target`, no classes)
 /// is version 3 too: its single linear output is the standardised target.
+/// A model whose numeric inputs are mapped by quantiles before they are
+/// standardised (`quantileMaps`: one per input, `null` for a category's;
+/// `QuantileMap`) is version 4.
 ///
 /// Version 1 files (no encoder, numeric `classLabels` instead of
 /// `classNames`, no threshold) still load: their inputs are plain numeric
@@ -53,11 +57,12 @@ import NeuralNetwork
 /// over the target, so a crash never leaves a half-written model and an
 /// existing model is replaced only by a complete one.
 public struct TabularModel: Equatable, Sendable {
-  /// The newest format version this library writes and reads (3: a
-  /// calibrated model; others are written as version 2).
-  public static let currentVersion = 3
+  /// The newest format version this library writes and reads (4: numeric
+  /// inputs mapped by quantiles; 3: a calibrated model or a regression;
+  /// others are written as version 2).
+  public static let currentVersion = 4
   /// The versions this library reads.
-  public static let readableVersions = 1...3
+  public static let readableVersions = 1...4
   static let formatName = "blasnet-model"
 
   public var network: Network<Float>
@@ -223,7 +228,8 @@ extension ModelRecord {
   init(_ model: TabularModel) {
     let network = model.network
     self.init(
-      format: TabularModel.formatName, version: model.calibrator == nil && model.target == nil ? 2 : 3,
+      format: TabularModel.formatName,
+      version: model.standardizer?.quantileMaps != nil ? 4 : model.calibrator == nil && model.target == nil ? 2 : 3,
       sizes: network.sizes, activations: network.layers.map(\.activation.rawValue),
       parameters: network.parameterNames.map { name in
         let l = Int(name.dropFirst())!
@@ -454,12 +460,31 @@ extension TabularModel {
     if let s = record.standardizer, !(s.means + s.standardDeviations).allSatisfy(\.isFinite) {
       throw .malformed(path: path, detail: "the standardizer has a non-finite value")
     }
+    if let maps = record.standardizer?.quantileMaps {
+      if version < 4 {
+        throw .malformed(path: path, detail: "quantile maps need format version 4, the file says \(version)")
+      }
+      if maps.count != network.inputSize {
+        throw .malformed(
+          path: path, detail: "the standardizer has \(maps.count) quantile maps for \(network.inputSize) inputs")
+      }
+      for (i, map) in maps.enumerated() {
+        if let problem = map?.problem {
+          throw .malformed(path: path, detail: "the quantile map of input \(i + 1): \(problem)")
+        }
+      }
+    }
     if let f = record.featureNames, f.count != network.inputSize {
       throw .malformed(path: path, detail: "\(f.count) feature names for \(network.inputSize) inputs")
     }
     let encoder = try record.encoder.map { e throws(ModelFileError) in try e.encoder(path: path) }
     if let encoder, encoder.width != network.inputSize {
       throw .malformed(path: path, detail: "the encoder makes \(encoder.width) inputs for \(network.inputSize)")
+    }
+    if let encoder, let maps = record.standardizer?.quantileMaps,
+      let i = maps.indices.first(where: { maps[$0] != nil && !encoder.columns[encoder.sourceColumns[$0]].isNumeric })
+    {
+      throw .malformed(path: path, detail: "input \(i + 1) is a category's, but has a quantile map")
     }
     if let encoder, let f = record.featureNames, f != encoder.featureNames {
       throw .malformed(path: path, detail: "the feature names are not those the encoder makes")

@@ -96,6 +96,9 @@ extension TabularModel {
     /// The L2 penalty in force for `m` training rows.
     public func l2(trainingExamples m: Int) -> Double { l2 ?? defaultL2(trainingExamples: m) }
 
+    /// How numeric inputs are scaled for the network (fitted on the training split).
+    public var scaling: Scaling = .quantile
+
     /// Inverted-dropout keep probability of the hidden layers (1: off).
     public var keepProbability = 1.0
     /// Seeds the weights, the split, the shuffling and dropout.
@@ -133,6 +136,23 @@ extension TabularModel {
   public enum Task: String, Sendable, Equatable, CaseIterable {
     case classification
     case regression
+  }
+
+  /// How a fit scales numeric inputs.
+  public enum Scaling: String, Sendable, Equatable, CaseIterable {
+    /// Each numeric input mapped onto the normal scores of its training
+    /// quantiles (128 knots, linear between them, the extremes beyond), then
+    /// standardised: scikit-learn's `QuantileTransformer` with a normal
+    /// output, the preprocessing of Gorishniy et al.'s MLPs (2021). Skewed
+    /// and heavy-tailed columns arrive spread evenly, an outlier no further
+    /// out than the training extremes. Over `blasnet-bench --tables` (eleven
+    /// tables, 5 seeds) it lifted hpc_data's accuracy from 0.773 to 0.798,
+    /// spam's from 0.942 to 0.952, concrete's R² from 0.839 to 0.858 and
+    /// ames' from 0.860 to 0.885; no table lost more than 0.6 points.
+    case quantile
+    /// Each numeric input standardised with the training mean and standard
+    /// deviation (the course's scaling; models before version 4).
+    case standard
   }
 
   /// A regression's cost.
@@ -537,7 +557,7 @@ struct Fitter {
       guard let target else { return classes.targets(data.labels!) }
       return Matrix(row: try data.targetValues().map { Float(($0 - target.mean) / target.standardDeviation) })
     }
-    let scaler = train.standardizer(encoder)
+    let scaler = train.standardizer(encoder, quantileMaps: options.scaling == .quantile)
     if group.size > 1 {
       // Equal data make equal standardisations; this checks the arithmetic too.
       let parameters = (scaler.means + scaler.standardDeviations).withUnsafeBytes { Checksum.of($0) }

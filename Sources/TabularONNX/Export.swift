@@ -205,6 +205,9 @@ struct ONNXWriter {
           "Imputer", [x], domain: "ai.onnx.ml",
           attributes: [attribute("imputed_value_floats", floats: fills), attribute("replaced_value_float", .nan)])
       }
+      if let maps = model.standardizer?.quantileMaps {
+        x = quantileMaps(x, numeric.map { maps[start[$0.offset]] })
+      }
       if let standardizer = model.standardizer, !foldStandardization {
         // (x − μ)/σ as BLASNet computes it, before the first layer (one-hot inputs have μ 0, σ 1).
         let inputs = numeric.map { start[$0.offset] }
@@ -305,6 +308,76 @@ struct ONNXWriter {
     case .leakyReLU: return node("LeakyRelu", [x], attributes: [attribute("alpha", Float(Activation.leakySlope))])
     default: throw .unsupported("the activation \(activation.rawValue) is not one of BLASNet's built-in ones")
     }
+  }
+
+  /// The numeric inputs `x` (`[N, n]`) through their quantile maps (nil:
+  /// taken as they are), as `QuantileMap` computes them: each value clipped
+  /// to its knots, its segment found by counting the inner knots at or below
+  /// it (`Gather` copies, `Less`, `Not`, `Cast`, and a `MatMul` that sums
+  /// each input's), then `base + slope · (x − knot)` of that segment, read
+  /// with `Gather` from flat tables.
+  mutating func quantileMaps(_ x: String, _ maps: [QuantileMap?]) -> String {
+    let huge = Double(Float.greatestFiniteMagnitude)
+    let identity = QuantileMap(knots: [-huge, huge], scores: [-huge, huge])
+    let maps = maps.map { $0 ?? identity }
+    var (low, high, segmentStart, base, slope) = ([Float](), [Float](), [Int64](), [Float](), [Float]())
+    var (inner, innerInput) = ([Float](), [Int64]())
+    for (i, map) in maps.enumerated() {
+      let k = map.knots
+      let v = map.scores
+      low.append(Float(k[0]))
+      high.append(Float(k[k.count - 1]))
+      segmentStart.append(Int64(base.count))
+      if k.count == 1 {
+        base.append(Float(v[0]))
+        slope.append(0)
+        continue
+      }
+      for j in 0..<(k.count - 1) {
+        base.append(Float(v[j]))
+        slope.append(Float((v[j + 1] - v[j]) / (k[j + 1] - k[j])))
+        if j > 0 {
+          inner.append(Float(k[j]))
+          innerInput.append(Int64(i))
+        }
+      }
+    }
+    if inner.isEmpty {
+      // No map has an inner knot: one that no clipped value reaches.
+      inner = [.infinity]
+      innerInput = [0]
+    }
+    let n = maps.count
+    let clipped = node(
+      "Min", [node("Max", [x, constant("low", low, shape: [n])]), constant("high", high, shape: [n])])
+    let copies = node(
+      "Gather", [clipped, int64Constant("input_of_knot", innerInput, shape: [inner.count])],
+      attributes: [attribute("axis", int: 1)])
+    let reached = node("Not", [node("Less", [copies, constant("inner_knots", inner, shape: [inner.count])])])
+    var sums = [Float](repeating: 0, count: inner.count * n)
+    for (j, i) in innerInput.enumerated() { sums[j * n + Int(i)] = 1 }
+    let counts = node(
+      "MatMul",
+      [
+        node("Cast", [reached], attributes: [attribute("to", int: Int64(Onnx_TensorProto.DataType.float.rawValue))]),
+        constant("knots_per_input", sums, shape: [inner.count, n]),
+      ])
+    let segment = node(
+      "Add",
+      [
+        node("Cast", [counts], attributes: [attribute("to", int: Int64(Onnx_TensorProto.DataType.int64.rawValue))]),
+        int64Constant("first_segment", segmentStart, shape: [n]),
+      ])
+    // Each segment's left knot: the knots after the segments' base values, shifted per input.
+    var left = [Float](repeating: 0, count: base.count)
+    for (i, map) in maps.enumerated() {
+      for j in 0..<Swift.max(1, map.knots.count - 1) { left[Int(segmentStart[i]) + j] = Float(map.knots[j]) }
+    }
+    let segments = [base.count]
+    let knot = node("Gather", [constant("segment_knot", left, shape: segments), segment])
+    let intercept = node("Gather", [constant("segment_base", base, shape: segments), segment])
+    let gradient = node("Gather", [constant("segment_slope", slope, shape: segments), segment])
+    return node("Add", [intercept, node("Mul", [gradient, node("Sub", [clipped, knot])])])
   }
 
   /// `W·((x − μ)/σ) + b = (W/σ)·x + (b − W·(μ/σ))`, σ the standardizer's

@@ -30,11 +30,27 @@ import Testing
 
   @Test func outliersAreTheValuesBeyondKDeviationsInColumnMajorOrder() throws {
     let s = Standardizer(means: [0, 10], standardDeviations: [1, 2])
-    let scaled = s.transform(try Matrix<Double>(rows: 2, columns: 3, rowMajor: [0, -11, 10.5, 10, 10, 40]))
-    let far = s.outliers(in: scaled, beyond: 10)
+    let x = try Matrix<Double>(rows: 2, columns: 3, rowMajor: [0, -11, 10.5, 10, 10, 40])
+    let scaled = s.transform(x)
+    let far = s.outliers(in: scaled, raw: x, beyond: 10)
     #expect(far.map(\.feature) == [0, 0, 1])
     #expect(far.map(\.example) == [1, 2, 2])
-    #expect(s.outliers(in: scaled, beyond: 20).isEmpty)
+    #expect(s.outliers(in: scaled, raw: x, beyond: 20).isEmpty)
+  }
+
+  /// A mapped feature is bounded once mapped: its distance is measured on the
+  /// raw value, in sixths of the training range (knots 0…6: units of 1).
+  @Test func aMappedFeatureIsFarByItsRawValueOutsideTheKnots() throws {
+    let map = QuantileMap(knots: [0, 3, 6], scores: [-1, 0, 1])
+    let s = Standardizer(means: [0, 0], standardDeviations: [1, 1], quantileMaps: [map, nil])
+    let x = try Matrix<Double>(rows: 2, columns: 3, rowMajor: [-5, 17, 3, 0, 0, 0])
+    let scaled = s.transform(x)
+    #expect(scaled[0, 0] == -1 && scaled[0, 1] == 1 && scaled[0, 2] == 0)
+    #expect(s.distanceOutside(-5, feature: 0) == 5)
+    #expect(s.distanceOutside(17, feature: 0) == 11)
+    #expect(s.distanceOutside(4, feature: 0) == 0)
+    #expect(s.outliers(in: scaled, raw: x, beyond: 10).map(\.example) == [1])
+    #expect(s.outliers(in: scaled, raw: x, beyond: 4).map(\.example) == [0, 1])
   }
 }
 

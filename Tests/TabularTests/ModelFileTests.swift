@@ -105,9 +105,51 @@ import Testing
 
   @Test func wrongVersion() throws {
     let path = try write(try validJSON().replacingOccurrences(of: #""version":2"#, with: #""version":99"#))
-    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 3)) {
+    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 4)) {
       try TabularModel.load(from: path)
     }
+  }
+
+  /// A model with quantile maps (the default scaling) is version 4, comes
+  /// back equal, and its maps are checked like every other field.
+  @Test func quantileMapsAreVersion4AndChecked() throws {
+    let rows = (0..<40).map { r in ["\(Double(r * r) / 7)", ["a", "b"][r % 2], r % 3 == 0 ? "yes" : "no"] }
+    var o = TabularModel.FitOptions()
+    o.label = "y"
+    o.epochs = 2
+    let model = try TabularModel.fit(.rows(header: ["x", "c", "y"], rows: rows, name: "t.csv"), options: o).model
+    let maps = try #require(model.standardizer?.quantileMaps)
+    #expect(maps.count == 3 && maps[0] != nil && maps[1] == nil && maps[2] == nil)
+    let json = String(decoding: try model.encoded(), as: UTF8.self)
+    #expect(json.contains(#""version":4"#))
+    #expect(try TabularModel.decode(try model.encoded()) == model)
+    let older = json.replacingOccurrences(of: #""version":4"#, with: #""version":3"#)
+    #expect(throws: ModelFileError.self) { try TabularModel.decode(Data(older.utf8)) }
+    do {
+      _ = try TabularModel.decode(Data(older.utf8))
+    } catch {
+      #expect("\(error)".contains("quantile maps need format version 4, the file says 3"), "\(error)")
+    }
+    var damaged = model
+    damaged.standardizer!.quantileMaps![0] = QuantileMap(knots: [2, 1], scores: [0, 1])
+    #expect(
+      throws: ModelFileError.malformed(
+        path: "<memory>", detail: "the quantile map of input 1: the knots do not increase")
+    ) {
+      try damaged.checkLoadable()
+    }
+    var misplaced = model
+    misplaced.standardizer!.quantileMaps![1] = QuantileMap(knots: [0, 1], scores: [0, 1])
+    #expect(
+      throws: ModelFileError.malformed(path: "<memory>", detail: "input 2 is a category's, but has a quantile map")
+    ) {
+      try misplaced.checkLoadable()
+    }
+    // Standard scaling writes no maps, and the version of before.
+    o.scaling = .standard
+    let plain = try TabularModel.fit(.rows(header: ["x", "c", "y"], rows: rows, name: "t.csv"), options: o).model
+    #expect(plain.standardizer?.quantileMaps == nil)
+    #expect(String(decoding: try plain.encoded(), as: UTF8.self).contains(#""version":2"#))
   }
 
   @Test func missingParameter() throws {
