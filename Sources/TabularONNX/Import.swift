@@ -78,6 +78,13 @@ extension TabularModel {
       encoder.ignoredColumns = strings("ignored_columns") ?? []
       report.model.encoder = encoder
       report.model.featureNames = encoder.featureNames
+      if let maps = chain.maps {
+        // The maps, then the standardisation already folded into the first layer.
+        let width = encoder.width
+        report.model.standardizer = Standardizer(
+          means: [Double](repeating: 0, count: width), standardDeviations: [Double](repeating: 1, count: width),
+          quantileMaps: maps)
+      }
     } else if let names = strings("input_columns"), names.count == report.model.network.inputSize {
       report.model.featureNames = names
       var encoder = TabularEncoder(numericColumns: names)
@@ -129,6 +136,8 @@ struct ONNXGraphReader {
   struct FrontEnd {
     /// The fills of the numeric columns (NaN: none).
     var fills: [Double]?
+    /// The quantile maps of the numeric columns, in the graph's order (nil: none).
+    var maps: [QuantileMap?]?
     /// `Sub`/`Div` by constants on the numeric columns.
     var numericBefore: [(node: Onnx_NodeProto, values: [Double])] = []
     /// The Concat's inputs in order: nil for the numeric block, else the text column's index and categories.
@@ -229,7 +238,8 @@ struct ONNXGraphReader {
 
   /// The chain of layers, as the importer's layers, and their activations.
   mutating func read() throws(ImportError) -> (
-    layers: [LayerTensors], activations: [Activation], encoder: TabularEncoder?, calibrator: Calibrator?
+    layers: [LayerTensors], activations: [Activation], encoder: TabularEncoder?, calibrator: Calibrator?,
+    maps: [QuantileMap?]?
   ) {
     let inputs = graph.input.filter { constants[$0.name] == nil }
     let text = inputs.filter { $0.type.tensorType.elemType == Int32(Onnx_TensorProto.DataType.string.rawValue) }
@@ -252,6 +262,7 @@ struct ONNXGraphReader {
     var layers: [Layer] = []
     var before: [(node: Onnx_NodeProto, values: [Double])] = []  // Sub/Add/Mul/Div before the first layer
     var encoder: TabularEncoder?
+    var maps: [QuantileMap?]?
     // BLASNet's calibrated sigmoid: Clip of the logits, then a·z + b.
     var clipped = false
     var calibration = (a: 1.0, b: 0.0)
@@ -287,7 +298,7 @@ struct ONNXGraphReader {
         var layer = try linear(node, current, inputs: layers.last?.w.rows)
         if layers.isEmpty {
           try fold(before, into: &layer)
-          if let front { encoder = try arrange(front, node, &layer) }
+          if let front { (encoder, maps) = try arrange(front, node, &layer) }
         }
         layers.append(layer)
       case "Add", "Sub", "Mul", "Div":
@@ -408,7 +419,7 @@ struct ONNXGraphReader {
     if clipped && calibrator == nil {
       throw .malformed(path: path, detail: "a Clip of the logits that no sigmoid follows")
     }
-    return (tensors, layers.map { $0.activation! }, encoder, calibrator)
+    return (tensors, layers.map { $0.activation! }, encoder, calibrator, maps)
   }
 
   /// An int64 constant's values (a Gather's index).
@@ -438,6 +449,9 @@ struct ONNXGraphReader {
             let fills = node.attribute.first(where: { $0.name == "imputed_value_floats" })?.floats
           else { throw fail(node, "an Imputer is read only as BLASNet's: NaN replaced by one value per column") }
           front.fills = fills.map(Double.init)
+        } else if node.opType == "Max" && front.maps == nil && front.numericBefore.isEmpty {
+          (front.maps, current) = try quantileMaps(from: current, max: k)
+          continue
         } else if (node.opType == "Sub" || node.opType == "Div") && node.input.first == current,
           let constant = node.input.last, let (_, v) = try values(constant)
         {
@@ -484,11 +498,98 @@ struct ONNXGraphReader {
     return front
   }
 
+  /// The quantile maps BLASNet's export writes (`ONNXWriter.quantileMaps`),
+  /// read back from the subgraph that starts with the `Max` node `k` on the
+  /// numeric columns `x`; returns the maps and the subgraph's output. Any
+  /// other shape of nodes there is refused, naming the node.
+  mutating func quantileMaps(from x: String, max k: Int) throws(ImportError) -> (
+    maps: [QuantileMap?], output: String
+  ) {
+    func reader(_ tensor: String, _ op: String) -> Int? {
+      let readers = consumers[tensor] ?? []
+      return readers.count <= 2 ? readers.first { graph.node[$0].opType == op } : nil
+    }
+    func constant(_ node: Onnx_NodeProto, at i: Int) throws(ImportError) -> [Double] {
+      guard node.input.count > i, let (_, v) = try values(node.input[i]) else {
+        throw fail(node, "a quantile map's node without its constant")
+      }
+      return v
+    }
+    let maxNode = graph.node[k]
+    let shape = "a quantile map is read only as BLASNet exports it (Max, Min, Gather, Less, Not, Cast, MatMul, Add)"
+    guard maxNode.input.first == x, let m = reader(maxNode.output.first ?? "", "Min") else {
+      throw fail(maxNode, shape)
+    }
+    let (low, high) = (try constant(maxNode, at: 1), try constant(graph.node[m], at: 1))
+    let clipped = graph.node[m].output.first ?? ""
+    guard let g = reader(clipped, "Gather"), let sub = reader(clipped, "Sub"),
+      let innerInput = integers(graph.node[g].input.last ?? ""),
+      let less = reader(graph.node[g].output.first ?? "", "Less"),
+      let not = reader(graph.node[less].output.first ?? "", "Not"),
+      let cast = reader(graph.node[not].output.first ?? "", "Cast"),
+      let sums = reader(graph.node[cast].output.first ?? "", "MatMul"),
+      let toInteger = reader(graph.node[sums].output.first ?? "", "Cast"),
+      let add = reader(graph.node[toInteger].output.first ?? "", "Add"),
+      let first = integers(graph.node[add].input.last ?? ""),
+      let mul = reader(graph.node[sub].output.first ?? "", "Mul"),
+      let output = reader(graph.node[mul].output.first ?? "", "Add")
+    else { throw fail(maxNode, shape) }
+    let inner = try constant(graph.node[less], at: 1)
+    // The three tables, told apart by where each Gather's output goes.
+    let segment = graph.node[add].output.first ?? ""
+    var tables: [String: [Double]] = [:]
+    for r in consumers[segment] ?? [] {
+      let gather = graph.node[r]
+      guard gather.opType == "Gather", gather.input.last == segment else { throw fail(gather, shape) }
+      let out = gather.output.first ?? ""
+      let role =
+        graph.node[sub].input.last == out ? "knot" : graph.node[mul].input.first == out ? "slope" : "base"
+      tables[role] = try constant(gather, at: 0)
+      used.insert(r)
+    }
+    let n = low.count
+    guard let knot = tables["knot"], let slope = tables["slope"], let base = tables["base"],
+      graph.node[output].input.first.map({ t in (consumers[segment] ?? []).contains { graph.node[$0].output.first == t }
+        })
+        == true,
+      high.count == n, first.count == n, n > 0, knot.count == slope.count, knot.count == base.count,
+      first.first == 0, zip(first, first.dropFirst()).allSatisfy({ $0 < $1 }), (first.last ?? 0) < knot.count,
+      innerInput.count == inner.count, innerInput.allSatisfy({ $0 >= 0 && $0 < n })
+    else { throw fail(maxNode, shape) }
+    let huge = Double(Float.greatestFiniteMagnitude)
+    var maps: [QuantileMap?] = []
+    var expectedInner: [Double] = []
+    for i in 0..<n {
+      let segments = Int(first[i])..<(i + 1 < n ? Int(first[i + 1]) : knot.count)
+      if low[i] == -huge && high[i] == huge && segments.count == 1 {
+        maps.append(nil)
+        continue
+      }
+      var map: QuantileMap
+      if segments.count == 1 && low[i] == high[i] {
+        map = QuantileMap(knots: [low[i]], scores: [base[segments.lowerBound]])
+      } else {
+        let last = segments.upperBound - 1
+        map = QuantileMap(
+          knots: Array(knot[segments]) + [high[i]],
+          scores: Array(base[segments]) + [base[last] + slope[last] * (high[i] - knot[last])])
+      }
+      if let problem = map.problem { throw fail(maxNode, "the quantile map of numeric column \(i + 1): \(problem)") }
+      expectedInner += map.knots.dropFirst().dropLast()
+      maps.append(map)
+    }
+    guard inner == expectedInner || (expectedInner.isEmpty && inner == [.infinity]) else {
+      throw fail(graph.node[less], "the inner knots are not the segments' knots")
+    }
+    used.formUnion([k, m, g, sub, less, not, cast, sums, toInteger, add, mul, output])
+    return (maps, graph.node[output].output.first ?? "")
+  }
+
   /// The encoder of the front end's columns, with the first layer's inputs
   /// put in its order (the graph's is the Concat's) and the numeric columns'
   /// Sub/Div folded in.
   func arrange(_ front: FrontEnd, _ node: Onnx_NodeProto, _ layer: inout Layer) throws(ImportError)
-    -> TabularEncoder
+    -> (encoder: TabularEncoder, maps: [QuantileMap?]?)
   {
     let widths = front.blocks.compactMap { $0?.categories.count }
     let numeric = layer.w.columns - widths.reduce(0, +)
@@ -535,21 +636,29 @@ struct ONNXGraphReader {
       strings("input_columns").flatMap { $0.count == names.count && Set($0) == Set(names) ? $0 : nil } ?? names
     var columns: [FeatureColumn] = []
     var inputs: [Int] = []  // graph input of each encoder input
+    var maps: [QuantileMap?] = []
+    if let m = front.maps, m.count != numeric {
+      throw fail(node, "\(m.count) quantile maps for \(numeric) numeric columns")
+    }
     for name in order {
       if let i = numericNames.firstIndex(of: name) {
+        maps.append(front.maps?[i])
         let fill = front.fills.map { $0.count == 1 ? $0[0] : $0[i] }.flatMap { $0.isNaN ? nil : $0 }
         columns.append(FeatureColumn(name: name, encoding: .numeric(fill: fill), allowsMissing: fill != nil))
         inputs.append(graphColumns.firstIndex { $0.numeric == i }!)
       } else if let j = textNames.firstIndex(of: name) {
         let block = texts[j]
         columns.append(FeatureColumn(name: name, encoding: .oneHot(categories: block.categories), allowsMissing: true))
+        maps += repeatElement(nil, count: block.categories.count)
         inputs += (0..<block.categories.count).map { c in
           graphColumns.firstIndex { $0.text?.column == block.column && $0.text?.category == c }!
         }
       }
     }
     layer.w = layer.w.columns(at: inputs)
-    return TabularEncoder(columns: columns, missing: front.fills == nil ? .error : .mean)
+    return (
+      TabularEncoder(columns: columns, missing: front.fills == nil ? .error : .mean), front.maps.map { _ in maps }
+    )
   }
 
   /// A Gemm's or a MatMul's layer, its weights out × in.
