@@ -548,10 +548,9 @@ struct ONNXGraphReader {
       used.insert(r)
     }
     let n = low.count
+    let gathered = Set((consumers[segment] ?? []).compactMap { graph.node[$0].output.first })
     guard let knot = tables["knot"], let slope = tables["slope"], let base = tables["base"],
-      graph.node[output].input.first.map({ t in (consumers[segment] ?? []).contains { graph.node[$0].output.first == t }
-        })
-        == true,
+      gathered.contains(graph.node[output].input.first ?? ""),
       high.count == n, first.count == n, n > 0, knot.count == slope.count, knot.count == base.count,
       first.first == 0, zip(first, first.dropFirst()).allSatisfy({ $0 < $1 }), (first.last ?? 0) < knot.count,
       innerInput.count == inner.count, innerInput.allSatisfy({ $0 >= 0 && $0 < n })
