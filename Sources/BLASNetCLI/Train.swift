@@ -228,6 +228,12 @@ struct TrainingArguments: ParsableArguments {
       "How numeric columns are scaled: quantile (the default: mapped onto the normal scores of their training quantiles, then standardised) or standard (the training mean and standard deviation only)."
   )
   var scaling: TabularModel.Scaling = .quantile
+  @Flag(
+    inversion: .prefixedNo,
+    help:
+      "Train the saved network again on the training and validation rows together, for the epochs early stopping chose (not with --calibrate or a target sensitivity or specificity)."
+  )
+  var refit = true
   @Option(help: "Decision threshold of a two-class model: an output ≥ it predicts the positive class.")
   var threshold: Double?
   @Option(
@@ -358,6 +364,7 @@ struct TrainingArguments: ParsableArguments {
     o.missingMarkers = markers
     o.maxCategories = maxCategories
     o.scaling = scaling
+    o.refit = refit
     o.testFraction = testFraction
     o.validationFraction = validationFraction
     o.hiddenLayers = layers.sizes
@@ -526,6 +533,11 @@ extension BLASNetCommand {
       } else if history.restoredBestWeights, let best = history.bestEpoch {
         say(
           "Kept:    the weights of epoch \(best), the best validation cost (\(format(history.bestValidationCost ?? .nan, 4)))"
+        )
+      }
+      if let refit = fitted.refit {
+        say(
+          "Refit:   trained again from the start on the \(refit.rows) training and validation rows for \(refit.epochs) epochs in \(formatDuration(refit.time)); the validation column measures the network before it (--no-refit keeps that one)"
         )
       }
       if let note = fitted.calibrationNote { say("Calibrated: \(note)") }

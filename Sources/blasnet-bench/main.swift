@@ -12,7 +12,7 @@
 //   blasnet-bench --tables DIR [--seeds N] [--only NAME,NAME] [--python PY] [--no-numpy] [--json FILE]
 //                 [--missing error|mean|median|zero] [--layers 100,50] [--epochs N] [--batch-size N]
 //                 [--l2 X] [--patience EPOCHS] [--learning-rate X] [--validation-fraction X]
-//                 [--max-categories N] [--scaling quantile|standard]
+//                 [--max-categories N] [--scaling quantile|standard] [--refit on|off]
 //     (TabularModel.fit's defaults, or these overrides, against scikit-learn's MLP, gradient boosting and
 //     a linear model on the tables of Benchmarks/tables.json found in DIR, the same stratified 80/20 splits;
 //     Benchmarks/Python/sklearn_table_peers.py; writes tables-benchmark.json unless --json)
@@ -104,6 +104,11 @@ if let n = whole("--epochs", arguments.value("--epochs")) {
 if let n = whole("--batch-size", arguments.value("--batch-size")) {
   tableOptions.batchSize = .examples(n)
   tableOverrides.append("--batch-size \(n)")
+}
+if let text = arguments.value("--refit") {
+  guard ["on", "off"].contains(text) else { fail("--refit takes on or off") }
+  tableOptions.refit = text == "on"
+  tableOverrides.append("--refit \(text)")
 }
 if let text = arguments.value("--scaling") {
   guard let scaling = TabularModel.Scaling(rawValue: text) else { fail("--scaling takes quantile or standard") }
@@ -226,7 +231,7 @@ if arguments.flag("--calibrate") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --l2, --patience, --learning-rate, --validation-fraction)\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --refit, --l2, --patience, --learning-rate, --validation-fraction)\n"
         .utf8))
   exit(1)
 }

@@ -39,6 +39,25 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
 /// Issue 10: text labels, missing values, text features, ignored columns,
 /// thresholds, ROC curves and the multi-class report, as a user runs them.
 @Suite(.serialized) struct TabularCLITests {
+  /// The default run trains again on the 364 + 91 training and validation
+  /// rows and says so; `--no-refit` keeps the early-stopped network.
+  @Test func theRefitIsSaidAndCanBeTurnedOff() throws {
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(["train", "--save", "a.json", "--plot", "a.svg"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("Refit:") }.map(String.init) ?? ""
+      #expect(
+        line.hasPrefix("Refit:   trained again from the start on the 455 training and validation rows for "),
+        "\(r.stdout)")
+      #expect(line.hasSuffix("the validation column measures the network before it (--no-refit keeps that one)"))
+      let off = try CLI.run(["train", "--no-refit", "--save", "b.json", "--plot", "b.svg"], in: folder)
+      #expect(off.status == 0 && !off.stdout.contains("Refit:"), "\(off.stdout)")
+      #expect(
+        try TabularModel.load(from: folder.appendingPathComponent("a.json").path)
+          != TabularModel.load(from: folder.appendingPathComponent("b.json").path))
+    }
+  }
+
   let quick = ["--quiet", "--epochs", "40", "--learning-rate", "0.01", "--batch-size", "32"]
 
   @Test func textLabelsAreClassesAndPredictWritesTheirNames() throws {

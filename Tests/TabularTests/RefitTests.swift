@@ -1,0 +1,53 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Tabular
+import Testing
+
+/// Issue 35, point 1: the saved network learns from the validation rows too.
+@Suite struct RefitTests {
+  let wdbc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("NeuralNetworkTests/Fixtures/wdbc.csv").path
+
+  func fit(refit: Bool, calibration: TabularModel.CalibrationMethod? = nil) throws -> TabularModel.FitReport {
+    var o = TabularModel.FitOptions()
+    o.refit = refit
+    o.calibration = calibration
+    o.bootstrap = 0
+    return try TabularModel.fit(.csvFile(wdbc), options: o)
+  }
+
+  /// The refit trains from the same start on the 455 training and
+  /// validation rows for the epochs early stopping kept; the first network
+  /// is the one without a refit, so the validation column (measured on it)
+  /// is the same, while the saved network, its scaling and the test column
+  /// are the refit's.
+  @Test func theRefitLearnsFromTheValidationRowsForTheKeptEpochs() throws {
+    let plain = try fit(refit: false)
+    let refitted = try fit(refit: true)
+    #expect(plain.refit == nil)
+    let refit = try #require(refitted.refit)
+    #expect(refit.rows == 364 + 91)
+    #expect(refitted.preparation.trainCount == 364 && refitted.preparation.validationCount == 91)
+    #expect(refit.epochs == refitted.history.bestEpoch && refitted.history.restoredBestWeights)
+    #expect(refitted.history.epochsRun == plain.history.epochsRun)
+    #expect(refitted.metrics[1].name == "validation")
+    #expect(refitted.metrics[1].binary?.accuracy == plain.metrics[1].binary?.accuracy)
+    #expect(refitted.metrics[1].binary?.rocAUC == plain.metrics[1].binary?.rocAUC)
+    #expect(refitted.model.network != plain.model.network)
+    // The scaling is fitted on the 455 rows: its maps' knots include rows the
+    // training split alone did not have, so the maps differ.
+    #expect(refitted.model.standardizer != plain.model.standardizer)
+    // Still a good model on the held-out test rows.
+    #expect(try #require(refitted.metrics.last?.binary?.accuracy) > 0.95)
+  }
+
+  /// A calibration fitted on the validation rows needs a network that did
+  /// not learn from them: then there is no refit.
+  @Test func aCalibrationKeepsTheEarlyStoppedNetwork() throws {
+    let calibrated = try fit(refit: true, calibration: .platt)
+    let plain = try fit(refit: false, calibration: .platt)
+    #expect(calibrated.refit == nil)
+    #expect(calibrated.model == plain.model)
+  }
+}
