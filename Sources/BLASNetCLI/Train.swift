@@ -176,6 +176,12 @@ struct TrainingArguments: ParsableArguments {
   @Option(name: .customLong("test-fraction"), help: "Share of the examples held out for testing, in (0, 1).")
   var testFraction: Double = 0.2
   @Option(
+    name: .customLong("test-data"),
+    help: ArgumentHelp(
+      "A CSV file of test rows (with the label): the training file keeps every row for training and validation, and the test column is this file's.",
+      valueName: "file"))
+  var testData: String?
+  @Option(
     name: .customLong("validation-fraction"),
     help: "Share of the training split held out (stratified) to watch the validation cost each epoch; 0: none.")
   var validationFraction: Double = 0.2
@@ -366,6 +372,7 @@ struct TrainingArguments: ParsableArguments {
     o.scaling = scaling
     o.refit = refit
     o.testFraction = testFraction
+    o.testData = testData
     o.validationFraction = validationFraction
     o.hiddenLayers = layers.sizes
     o.hiddenActivation = activation.activation
@@ -444,6 +451,7 @@ extension BLASNetCommand {
     var bootstrap: Int { training.bootstrap }
     var seed: UInt64 { training.seed }
     var testFraction: Double { training.testFraction }
+    var testData: String? { training.testData }
     var validationFraction: Double { training.validationFraction }
     var patience: Int? { training.patience }
     var minDelta: Double { training.minDelta }
@@ -630,7 +638,11 @@ extension BLASNetCommand {
         )
       }
       let held = p.validationCount.map { " / \($0) validation" } ?? ""
-      say("Split:   \(p.trainCount) train\(held) / \(p.testCount) test (stratified, seed \(seed))")
+      if let file = testData {
+        say("Split:   \(p.trainCount) train\(held) (stratified, seed \(seed)) / \(p.testCount) test from \(file)")
+      } else {
+        say("Split:   \(p.trainCount) train\(held) / \(p.testCount) test (stratified, seed \(seed))")
+      }
       if let weights = p.classWeights {
         let shown = weights.enumerated().map { "\(classes[$0]) → \(format($1, 3))" }
         say("Weights: \(shown.joined(separator: ", ")) (class weights in the training cost)")

@@ -49,6 +49,10 @@ extension TabularModel {
     public var maxCategories = 50
     /// The share of the examples held out for testing (stratified), in (0, 1).
     public var testFraction = 0.2
+    /// A CSV file whose rows are the test split: then no test rows are cut
+    /// from the training data (``testFraction`` is not used), and the test
+    /// metrics are those of the finished model on this file.
+    public var testData: String?
     /// The share of the training split held out for validation (stratified), in [0, 1).
     public var validationFraction = 0.2
     /// Hidden layer sizes (default: one layer of 100, as scikit-learn's `MLPClassifier`).
@@ -558,7 +562,7 @@ struct Fitter {
         "--calibrate \(method.rawValue) calibrates two classes; the label \"\(table.labelName)\" has \(classes.count): use --calibrate temperature"
       )
     }
-    if split.train.isEmpty || split.test.isEmpty {
+    if split.train.isEmpty || (split.test.isEmpty && options.testData == nil) {
       throw TableError(
         "\(path): \(table.count) examples are too few to hold out \(Int(options.testFraction * 100)) % for testing")
     }
@@ -602,7 +606,10 @@ struct Fitter {
       source: path, exampleCount: all.count, labelName: table.labelName, ignoredColumns: table.ignored,
       encoder: encoder, notes: notes, classNames: regression ? [] : classes.names, target: target,
       trainCount: train.count,
-      validationCount: validation?.count, testCount: test.count, classWeights: weightsOfClasses,
+      validationCount: validation?.count,
+      testCount: try options.testData.map { p throws(TableError) in
+        try CSVFile(path: p).records.count
+      } ?? test.count, classWeights: weightsOfClasses,
       network: network, plan: plan, cacheFolder: streamedPath.map { DataCache.folder(for: $0, options.cacheFolder) },
       readingTime: readingTime, cacheNotes: cacheLog.notes, processCount: group.size)
     if reporter { prepared?(preparation) }
@@ -740,7 +747,9 @@ struct Fitter {
     var metrics: [TabularModel.SplitMetrics] = []
     if reporter {
       let evaluation = Evaluation(model: model)
-      let sets = [("train", train)] + (validation.map { [("validation", $0)] } ?? []) + [("test", test)]
+      let sets =
+        [("train", train)] + (validation.map { [("validation", $0)] } ?? [])
+        + (options.testData == nil ? [("test", test)] : [])
       for (name, data) in sets {
         // Intervals for the rows the model did not train on. After a refit
         // the validation rows are measured on the network that did not.
@@ -748,12 +757,20 @@ struct Fitter {
         let measured = name == "validation" && refit != nil ? Evaluation(model: heldOut) : evaluation
         metrics.append(try measured.metrics(name: name, data, bootstrap: resamples, seed: options.seed))
       }
+      if let path = options.testData {
+        var measured = try model.evaluate(csvFile: path, bootstrap: options.bootstrap, seed: options.seed).metrics
+        measured.name = "test"
+        metrics.append(measured)
+      }
     }
     return TabularModel.FitReport(
       model: model, preparation: preparation,
       history: history, trainingTime: trainingTime, metrics: metrics, thresholdNote: thresholdNote,
       calibrationNote: calibrationNote, refit: refit,
-      allreduceCalls: report.calls, allreduceTime: report.time, replicasAgree: report.agree, test: test)
+      allreduceCalls: report.calls, allreduceTime: report.time, replicasAgree: report.agree,
+      test: try options.testData.map { p throws(TableError) in
+        reporter ? try Dataset.forModel(path: p, model: model, requireLabel: true) : test
+      } ?? test)
   }
 }
 
@@ -826,6 +843,10 @@ extension Fitter {
         "calibration is fitted on the validation split: --calibrate needs a validation fraction above 0")
     }
     try require(o.bootstrap >= 0, "the bootstrap resamples must be 0 (none) or more, got \(o.bootstrap)")
+    if o.testData != nil {
+      try require(o.testRows == nil, "a test file and cross-validation folds cannot be used together")
+      if case .npy = source { throw TableError("a test file is a CSV table; .npy arrays take their test split from X") }
+    }
     if let problem = o.optimizer.problem { throw TableError(problem) }
     if case .on(let e) = o.earlyStopping {
       try require(e.patience >= 1, "early stopping's patience must be at least 1 epoch, got \(e.patience)")
@@ -897,7 +918,10 @@ extension Fitter {
     let (classes, strata) = try self.strata(labels, labelName: labelName)
     var split = DataSplit.trainTestIndices(
       count: labels.count, testFraction: options.testFraction, seed: options.seed, stratifyBy: strata)
-    if let testRows = options.testRows {
+    if options.testData != nil {
+      // The test rows come from their own file: every row here trains or validates.
+      split = (Array(labels.codes.indices), [])
+    } else if let testRows = options.testRows {
       // A cross-validation fold: its test rows, and every other row for training.
       var isTest = [Bool](repeating: false, count: labels.count)
       for r in testRows { isTest[r] = true }

@@ -39,6 +39,30 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
 /// Issue 10: text labels, missing values, text features, ignored columns,
 /// thresholds, ROC curves and the multi-class report, as a user runs them.
 @Suite(.serialized) struct TabularCLITests {
+  /// `--test-data`: the Split line names the file and its rows, and the
+  /// test column's accuracy is what `evaluate` prints for the saved model.
+  @Test func aTestFileGivesTheTestColumn() throws {
+    try withTemporaryFolder { folder in
+      let lines = try String(contentsOf: fixtures.appendingPathComponent("wdbc.csv"), encoding: .utf8)
+        .split(separator: "\n")
+      try (lines.prefix(451).joined(separator: "\n") + "\n").write(
+        to: folder.appendingPathComponent("train.csv"), atomically: true, encoding: .utf8)
+      try (([lines[0]] + lines.dropFirst(451)).joined(separator: "\n") + "\n").write(
+        to: folder.appendingPathComponent("test.csv"), atomically: true, encoding: .utf8)
+      let r = try CLI.run(
+        ["train", "--data", "train.csv", "--test-data", "test.csv", "--save", "m.json", "--plot", "m.svg"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(r.stdout.contains("Split:   360 train / 90 validation (stratified, seed 42) / 119 test from test.csv\n"))
+      let e = try CLI.run(["evaluate", "--model", "m.json", "--data", "test.csv"], in: folder)
+      #expect(e.status == 0, "\(e.stderr)")
+      let trained = r.stdout.split(separator: "\n").first { $0.hasPrefix("accuracy") }.map(String.init) ?? ""
+      let evaluated = e.stdout.split(separator: "\n").first { $0.hasPrefix("accuracy") }.map(String.init) ?? ""
+      // The test column's point estimate (before its interval) is evaluate's.
+      let point = trained.split(separator: " ").dropLast().last.map(String.init) ?? "?"
+      #expect(evaluated.contains(point), "train: \(trained) / evaluate: \(evaluated)")
+    }
+  }
+
   /// The default run trains again on the 364 + 91 training and validation
   /// rows and says so; `--no-refit` keeps the early-stopped network.
   @Test func theRefitIsSaidAndCanBeTurnedOff() throws {

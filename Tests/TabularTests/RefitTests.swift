@@ -42,6 +42,39 @@ import Testing
     #expect(try #require(refitted.metrics.last?.binary?.accuracy) > 0.95)
   }
 
+  /// A test file instead of a test split: every row of the training file
+  /// trains or validates (and the refit learns from all of them), and the
+  /// test metrics are exactly what `evaluate` says of the saved model on
+  /// that file.
+  @Test func aTestFileReplacesTheTestSplit() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("testdata-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let lines = try String(contentsOfFile: wdbc, encoding: .utf8).split(separator: "\n")
+    let trainPath = folder.appendingPathComponent("train.csv").path
+    let testPath = folder.appendingPathComponent("test.csv").path
+    try (lines.prefix(451).joined(separator: "\n") + "\n").write(toFile: trainPath, atomically: true, encoding: .utf8)
+    try ([lines[0]] + lines.dropFirst(451)).joined(separator: "\n").appending("\n")
+      .write(toFile: testPath, atomically: true, encoding: .utf8)
+    var o = TabularModel.FitOptions()
+    o.testData = testPath
+    o.bootstrap = 0
+    let report = try TabularModel.fit(.csvFile(trainPath), options: o)
+    #expect(report.preparation.exampleCount == 450)
+    #expect(report.preparation.trainCount == 360 && report.preparation.validationCount == 90)
+    #expect(report.preparation.testCount == 119)
+    #expect(report.refit?.rows == 450)
+    let test = try #require(report.metrics.last)
+    #expect(test.name == "test")
+    let evaluated = try report.model.evaluate(csvFile: testPath).metrics
+    #expect(test.binary?.accuracy == evaluated.binary?.accuracy)
+    #expect(test.binary?.rocAUC == evaluated.binary?.rocAUC)
+    #expect(test.binary?.confusion == evaluated.binary?.confusion)
+    #expect(try #require(test.binary?.accuracy) > 0.9)
+    // Not with cross-validation folds.
+    #expect(throws: TableError.self) { try TabularModel.crossValidate(.csvFile(trainPath), options: o, folds: 3) }
+  }
+
   /// A calibration fitted on the validation rows needs a network that did
   /// not learn from them: then there is no refit.
   @Test func aCalibrationKeepsTheEarlyStoppedNetwork() throws {
