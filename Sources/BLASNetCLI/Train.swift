@@ -485,7 +485,8 @@ extension BLASNetCommand {
       var path = data ?? x ?? ""
       if data == nil && x == nil { path = try Self.builtInDataPath() }
       let source: TableSource = x.map { .npy(x: $0, y: y!, examplesAsRows: examplesAsRows) } ?? .csvFile(path)
-      let inputs = x.map { [("--x", $0), ("--y", y!)] } ?? [("--data", path)]
+      let inputs =
+        (x.map { [("--x", $0), ("--y", y!)] } ?? [("--data", path)]) + (testData.map { [("--test-data", $0)] } ?? [])
       // With the model or a plot on standard output, the report goes to standard error.
       let toStandardError = outputs.contains { $0.1 == "-" }
       // The first failure to print a line of the report; printing stops there, and the

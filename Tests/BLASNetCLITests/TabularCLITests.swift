@@ -60,6 +60,13 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
       // The test column's point estimate (before its interval) is evaluate's.
       let point = trained.split(separator: " ").dropLast().last.map(String.init) ?? "?"
       #expect(evaluated.contains(point), "train: \(trained) / evaluate: \(evaluated)")
+      // Saving over the test file is refused before anything is trained; the file stays.
+      let before = try Data(contentsOf: folder.appendingPathComponent("test.csv"))
+      let clash = try CLI.run(
+        ["train", "--data", "train.csv", "--test-data", "test.csv", "--save", "test.csv", "--plot", "n.svg"],
+        in: folder)
+      #expect(clash.status == 1 && clash.stderr.contains("--test-data"), "\(clash.stderr)")
+      #expect(try Data(contentsOf: folder.appendingPathComponent("test.csv")) == before)
     }
   }
 
