@@ -77,18 +77,21 @@ public struct Standardizer: Equatable, Sendable, Codable {
     }
     let n = x.rows
     let sds = divisors
-    if let maps = quantileMaps {
-      x.withUnsafeMutableBufferPointer { p in
-        for (i, map) in maps.enumerated() {
-          guard let map else { continue }
-          for k in stride(from: i, to: p.count, by: n) { p[k] = S(map(Double(p[k]))) }
-        }
-      }
-    }
     means.withUnsafeBufferPointer { mean in
       sds.withUnsafeBufferPointer { sd in
         x.withUnsafeMutableBufferPointer { p in
           var k = 0
+          if let maps = quantileMaps {
+            // Mapped and standardised in the same pass (batches of streamed rows come through here).
+            while k < p.count {
+              for i in 0..<n {
+                let v = Double(p[k + i])
+                p[k + i] = S(((maps[i].map { $0(v) } ?? v) - mean[i]) / sd[i])
+              }
+              k += n
+            }
+            return
+          }
           while k < p.count {
             for i in 0..<n { p[k + i] = S((Double(p[k + i]) - mean[i]) / sd[i]) }
             k += n

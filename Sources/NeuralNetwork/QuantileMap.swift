@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 /// A monotone piecewise-linear map of one numeric input onto the normal
 /// scores of its training distribution (scikit-learn's
@@ -26,7 +27,10 @@ public struct QuantileMap: Equatable, Sendable, Codable {
   /// gets the score of its mid-rank; at most `maxKnots` knots are kept, at
   /// evenly spaced ranks, and the extremes are always among them.
   public init(fitting values: [Double], maxKnots: Int = QuantileMap.defaultKnots) {
-    precondition(!values.isEmpty && maxKnots >= 2, "QuantileMap: no values, or fewer than 2 knots")
+    if values.isEmpty || maxKnots < 2 {
+      shapeFailure(
+        "QuantileMap: fitted on \(values.count) values with at most \(maxKnots) knots; it needs a value and 2 knots")
+    }
     let sorted = values.sorted()
     let n = sorted.count
     // The distinct values with their mid-rank shares.
@@ -94,7 +98,7 @@ public struct QuantileMap: Equatable, Sendable, Codable {
   /// Acklam's rational approximation (relative error below 1.2e-9), then one
   /// Halley step on `erfc`, which brings it to about double precision.
   public static func normalQuantile(_ p: Double) -> Double {
-    precondition(p > 0 && p < 1, "normalQuantile: p must be in (0, 1), got \(p)")
+    if !(p > 0 && p < 1) { shapeFailure("normalQuantile: p must be in (0, 1), got \(p)") }
     let a = [
       -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
       -3.066479806614716e+01, 2.506628277459239e+00,

@@ -686,7 +686,7 @@ struct Fitter {
       let weights: Matrix<Float>? = weightsOfClasses.map {
         DataSplit.exampleWeights(classIndices: classes.indices(whole.labels!), classWeights: $0)
       }
-      let labels = Self.joined(yTrain, yValidation!)
+      let labels = try targets(whole)
       do {
         var trainer = try Trainer(
           network: Network<Float>(
@@ -955,14 +955,6 @@ extension Fitter {
     let classes = try ClassLabels(labels: labels.names, labelName: labelName, positive: options.positiveClass)
     let stratumOfCode = classes.strata(labels.names)
     return (classes, labels.codes.map { stratumOfCode[Int($0)] })
-  }
-
-  /// The columns of `a`, then those of `b` (the targets of two splits, in that order).
-  static func joined(_ a: Matrix<Float>, _ b: Matrix<Float>) -> Matrix<Float> {
-    if a.rows != b.rows { shapeFailure("joined: \(a.shape) and \(b.shape) need the same rows") }
-    return Matrix(rows: a.rows, columns: a.columns + b.columns) { i, j in
-      j < a.columns ? a[i, j] : b[i, j - a.columns]
-    }
   }
 
   /// The mean and standard deviation of a regression's training labels.
