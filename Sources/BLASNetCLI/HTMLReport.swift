@@ -194,7 +194,7 @@ extension Report {
         )
       }
       if let note = fitted.calibrationNote { page.paragraph("Calibration: \(note).") }
-      page.heading("Confusion matrix (test)")
+      page.heading("Confusion matrix (\(fitted.metrics.last!.name))")
       page.table(
         header: ["actual ↓ predicted →"] + (0..<classes.count).map(classes.name),
         rows: confusionRows(fitted.metrics.last!))
@@ -205,17 +205,22 @@ extension Report {
       caption: "The training and validation cost per epoch; a dashed line marks the epoch whose weights were kept.")
     if !model.isRegression {
       page.heading("ROC curve (test)")
-      do {
-        page.figure(
-          try rocPlot(fitted.test, title: "ROC (test split)"),
-          caption: "Sensitivity against 1 − specificity over every threshold; the red point is the model's threshold.")
-      } catch {
-        page.paragraph("No ROC curve: \(error)")
+      if fitted.test.count == 0 {
+        page.paragraph("No ROC curve: no test rows were held out.")
+      } else {
+        do {
+          page.figure(
+            try rocPlot(fitted.test, title: "ROC (test split)"),
+            caption: "Sensitivity against 1 − specificity over every threshold; the red point is the model's threshold."
+          )
+        } catch {
+          page.paragraph("No ROC curve: \(error)")
+        }
       }
-      if let calibration = fitted.metrics.last?.calibration {
-        page.heading("Reliability (test)")
+      if let last = fitted.metrics.last, let calibration = last.calibration {
+        page.heading("Reliability (\(last.name))")
         page.figure(
-          ReliabilityPlot.svg(calibration, title: "Reliability (test split)"),
+          ReliabilityPlot.svg(calibration, title: "Reliability (\(last.name) split)"),
           caption:
             "Each point is a tenth of the probability range: the mean predicted probability against the share that came true; points on the diagonal mean a prediction of 0.8 comes true 8 times in 10. Brier score \(format(calibration.brierScore, 4))."
         )

@@ -173,7 +173,11 @@ struct TrainingArguments: ParsableArguments {
   var bootstrap = 1000
   @Option(help: "Seed for the weights, the split, shuffling and dropout.")
   var seed: UInt64 = 42
-  @Option(name: .customLong("test-fraction"), help: "Share of the examples held out for testing, in (0, 1).")
+  @Option(
+    name: .customLong("test-fraction"),
+    help:
+      "Share of the examples held out for testing, in [0, 1); 0: none (every row trains or validates, no test metrics)."
+  )
   var testFraction: Double = 0.2
   @Option(
     name: .customLong("test-data"),
@@ -223,6 +227,12 @@ struct TrainingArguments: ParsableArguments {
       "Fields read as missing, comma-separated, case-insensitive (an empty field always is).",
       valueName: "markers"))
   var missingMarkers: String = TabularEncoder.defaultMissingMarkers.filter { !$0.isEmpty }.joined(separator: ",")
+  @Flag(
+    name: .customLong("missing-indicators"), inversion: .prefixedNo,
+    help:
+      "Give a numeric column with missing values in the training split a second input, 1 where the value was missing (and filled)."
+  )
+  var missingIndicators = true
   @Option(
     name: .customLong("max-categories"),
     help:
@@ -259,8 +269,8 @@ struct TrainingArguments: ParsableArguments {
   var threads: Int?
 
   func validate() throws {
-    guard testFraction > 0 && testFraction < 1 else {
-      throw ValidationError("--test-fraction must be between 0 and 1 (exclusive), got \(testFraction)")
+    guard testFraction >= 0 && testFraction < 1 else {
+      throw ValidationError("--test-fraction must be at least 0 and below 1, got \(testFraction)")
     }
     if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     guard learningRate > 0 && learningRate.isFinite else {
@@ -371,6 +381,7 @@ struct TrainingArguments: ParsableArguments {
     o.maxCategories = maxCategories
     o.scaling = scaling
     o.refit = refit
+    o.missingIndicators = missingIndicators
     o.testFraction = testFraction
     o.testData = testData
     o.validationFraction = validationFraction
@@ -425,6 +436,10 @@ extension BLASNetCommand {
     func validate() throws {
       if training.task == .regression && roc != nil {
         throw ValidationError("--roc draws a classifier's ROC curve; --task regression has none")
+      }
+      if training.testFraction == 0 && training.testData == nil && roc != nil {
+        throw ValidationError(
+          "--roc draws the ROC curve of the test rows; --test-fraction 0 holds out none (give --test-data FILE)")
       }
     }
 
@@ -642,7 +657,11 @@ extension BLASNetCommand {
       if let file = testData {
         say("Split:   \(p.trainCount) train\(held) (stratified, seed \(seed)) / \(p.testCount) test from \(file)")
       } else {
-        say("Split:   \(p.trainCount) train\(held) / \(p.testCount) test (stratified, seed \(seed))")
+        if p.testCount > 0 {
+          say("Split:   \(p.trainCount) train\(held) / \(p.testCount) test (stratified, seed \(seed))")
+        } else {
+          say("Split:   \(p.trainCount) train\(held) (stratified, seed \(seed)); no test rows (--test-fraction 0)")
+        }
       }
       if let weights = p.classWeights {
         let shown = weights.enumerated().map { "\(classes[$0]) → \(format($1, 3))" }

@@ -148,7 +148,7 @@ package struct Dataset {
       } else {
         sample = x
       }
-      let numeric = encoder.sourceColumns.map { encoder.columns[$0].isNumeric }
+      let numeric = encoder.measuredInputs
       maps = (0..<sample.rows).map { i in
         numeric[i] ? QuantileMap(fitting: (0..<sample.columns).map { Double(sample[i, $0]) }) : nil
       }
@@ -316,8 +316,13 @@ package struct Dataset {
     let numeric = notes.filled.filter { encoder.columns[$0.column].isNumeric }
     let text = notes.filled.filter { !encoder.columns[$0.column].isNumeric }
     let fill = encoder.missing == .zero ? "0" : "the training split's \(encoder.missing.rawValue)"
+    let flagged = numeric.filter { encoder.columns[$0.column].missingIndicator }.count
+    let indicators =
+      flagged == 0
+      ? ""
+      : flagged == 1 ? ", marked by a missing-indicator input" : ", each column's marked by a missing-indicator input"
     return [
-      part(numeric, "value").map { "filled \($0) with \(fill)" },
+      part(numeric, "value").map { "filled \($0) with \(fill)\(indicators)" },
       part(text, "text value").map { "\($0) encoded as no category" },
     ].compactMap { $0 }.joined(separator: "; ")
   }
@@ -503,7 +508,9 @@ package struct TrainingTable {
 
   /// The encoder fitted on `trainingRows`, and every row encoded by it
   /// (each numeric field parsed once).
-  package func fitAndEncode(trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int) throws(TableError)
+  package func fitAndEncode(
+    trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int, missingIndicators: Bool = false
+  ) throws(TableError)
     -> (
       TabularEncoder, Dataset, TabularEncoder.Notes
     )
@@ -512,7 +519,8 @@ package struct TrainingTable {
     do {
       fitted = try TabularEncoder.fitAndEncode(
         csv, columns: featureColumns, names: featureColumns.map { csv.header[$0] }, trainingRows: trainingRows,
-        missing: missing, maxCategories: maxCategories, missingMarkers: markers, ignoredColumns: ignored)
+        missing: missing, maxCategories: maxCategories, missingMarkers: markers, ignoredColumns: ignored,
+        missingIndicators: missingIndicators)
     } catch {
       throw Dataset.describe(error, csv, fitted: false)
     }

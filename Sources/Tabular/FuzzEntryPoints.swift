@@ -202,7 +202,8 @@ package enum FuzzEntryPoints {
           path: csv, label: nil, ignore: [], markers: TabularEncoder.defaultMissingMarkers, cache: cache, mayBuild: true
         )
         let (encoder, _, examples) = try rows.encode(
-          trainingRows: trainingRows, missing: .mean, maxCategories: 20, cache: cache, mayBuild: true)
+          trainingRows: trainingRows, missing: .mean, maxCategories: 20, missingIndicators: true, cache: cache,
+          mayBuild: true)
         let files = try FileManager.default.contentsOfDirectory(atPath: cache.folder).sorted().map(cache.file)
         return CacheFixture(
           csv: csv, files: files, contents: files.map { DataCache.contents(of: $0).map(Array.init) ?? [] },
@@ -240,7 +241,9 @@ package enum FuzzEntryPoints {
         fatalError("a damaged cache was trusted: its rows differ from those written")
       }
       let (encoder, _, examples) = try rows.encode(
-        trainingRows: CacheFixture.trainingRows, missing: .mean, maxCategories: 20, cache: cache, mayBuild: false)
+        trainingRows: CacheFixture.trainingRows, missing: .mean, maxCategories: 20, missingIndicators: true,
+        cache: cache,
+        mayBuild: false)
       if Array(encoder.json()) != fixture.encoder || CacheFixture.all(examples) != fixture.values {
         fatalError("a damaged cache was trusted: its encoding differs from the one written")
       }

@@ -45,7 +45,9 @@ import NeuralNetwork
 /// is version 3 too: its single linear output is the standardised target.
 /// A model whose numeric inputs are mapped by quantiles before they are
 /// standardised (`quantileMaps`: one per input, `null` for a category's;
-/// `QuantileMap`) is version 4.
+/// `QuantileMap`) is version 4. A model with a numeric column's missing
+/// indicator (`"missingIndicator": true` on the column: a second input, 1
+/// where the value was missing) is version 5.
 ///
 /// Version 1 files (no encoder, numeric `classLabels` instead of
 /// `classNames`, no threshold) still load: their inputs are plain numeric
@@ -57,12 +59,12 @@ import NeuralNetwork
 /// over the target, so a crash never leaves a half-written model and an
 /// existing model is replaced only by a complete one.
 public struct TabularModel: Equatable, Sendable {
-  /// The newest format version this library writes and reads (4: numeric
-  /// inputs mapped by quantiles; 3: a calibrated model or a regression;
-  /// others are written as version 2).
-  public static let currentVersion = 4
+  /// The newest format version this library writes and reads (5: missing
+  /// indicators; 4: numeric inputs mapped by quantiles; 3: a calibrated
+  /// model or a regression; others are written as version 2).
+  public static let currentVersion = 5
   /// The versions this library reads.
-  public static let readableVersions = 1...4
+  public static let readableVersions = 1...5
   static let formatName = "blasnet-model"
 
   public var network: Network<Float>
@@ -229,7 +231,9 @@ extension ModelRecord {
     let network = model.network
     self.init(
       format: TabularModel.formatName,
-      version: model.standardizer?.quantileMaps != nil ? 4 : model.calibrator == nil && model.target == nil ? 2 : 3,
+      version: model.inputEncoder.columns.contains(where: \.missingIndicator)
+        ? 5
+        : model.standardizer?.quantileMaps != nil ? 4 : model.calibrator == nil && model.target == nil ? 2 : 3,
       sizes: network.sizes, activations: network.layers.map(\.activation.rawValue),
       parameters: network.parameterNames.map { name in
         let l = Int(name.dropFirst())!
@@ -298,6 +302,8 @@ struct EncoderRecord: Codable {
     var fill: Double?
     var categories: [String]?
     var allowsMissing: Bool
+    /// A numeric column's missing indicator (version 5); absent: none.
+    var missingIndicator: Bool?
   }
   var missing: String
   var missingMarkers: [String]
@@ -311,7 +317,9 @@ struct EncoderRecord: Codable {
     columns = e.columns.map { c in
       switch c.encoding {
       case .numeric(let fill):
-        return Column(name: c.name, kind: "numeric", fill: fill, categories: nil, allowsMissing: c.allowsMissing)
+        return Column(
+          name: c.name, kind: "numeric", fill: fill, categories: nil, allowsMissing: c.allowsMissing,
+          missingIndicator: c.missingIndicator ? true : nil)
       case .oneHot(let categories):
         return Column(name: c.name, kind: "one-hot", fill: nil, categories: categories, allowsMissing: c.allowsMissing)
       }
@@ -335,8 +343,17 @@ struct EncoderRecord: Codable {
         if c.allowsMissing && c.fill == nil {
           throw .malformed(path: path, detail: "\(place) allows missing values but has no fill value")
         }
-        result.append(FeatureColumn(name: c.name, encoding: .numeric(fill: c.fill), allowsMissing: c.allowsMissing))
+        if c.missingIndicator == true && !c.allowsMissing {
+          throw .malformed(path: path, detail: "\(place) has a missing indicator but allows no missing value")
+        }
+        result.append(
+          FeatureColumn(
+            name: c.name, encoding: .numeric(fill: c.fill), allowsMissing: c.allowsMissing,
+            missingIndicator: c.missingIndicator ?? false))
       case "one-hot":
+        if c.missingIndicator != nil {
+          throw .malformed(path: path, detail: "\(place) is a category's column but has a missing indicator")
+        }
         guard let categories = c.categories, !categories.isEmpty, Set(categories).count == categories.count else {
           throw .malformed(path: path, detail: "\(place) needs a list of distinct categories")
         }
@@ -478,13 +495,18 @@ extension TabularModel {
       throw .malformed(path: path, detail: "\(f.count) feature names for \(network.inputSize) inputs")
     }
     let encoder = try record.encoder.map { e throws(ModelFileError) in try e.encoder(path: path) }
+    if let encoder, encoder.columns.contains(where: \.missingIndicator), version < 5 {
+      throw .malformed(path: path, detail: "missing indicators need format version 5, the file says \(version)")
+    }
     if let encoder, encoder.width != network.inputSize {
       throw .malformed(path: path, detail: "the encoder makes \(encoder.width) inputs for \(network.inputSize)")
     }
-    if let encoder, let maps = record.standardizer?.quantileMaps,
-      let i = maps.indices.first(where: { maps[$0] != nil && !encoder.columns[encoder.sourceColumns[$0]].isNumeric })
-    {
-      throw .malformed(path: path, detail: "input \(i + 1) is a category's, but has a quantile map")
+    if let encoder, let maps = record.standardizer?.quantileMaps {
+      let measured = encoder.measuredInputs
+      if let i = maps.indices.first(where: { maps[$0] != nil && !measured[$0] }) {
+        throw .malformed(
+          path: path, detail: "input \(i + 1) is a category's or a missing indicator, but has a quantile map")
+      }
     }
     if let encoder, let f = record.featureNames, f != encoder.featureNames {
       throw .malformed(path: path, detail: "the feature names are not those the encoder makes")

@@ -146,7 +146,8 @@ extension StreamedRows {
   /// Passes 2 and 3 (or their cached result): the encoder fitted on
   /// `trainingRows`, and every row encoded into a mapped `.npy` file.
   package func encode(
-    trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int, cache: DataCache, mayBuild: Bool
+    trainingRows: [Int], missing: MissingValueStrategy, maxCategories: Int, missingIndicators: Bool = false,
+    cache: DataCache, mayBuild: Bool
   ) throws(TableError) -> (encoder: TabularEncoder, notes: TabularEncoder.Notes, examples: NPYExamples<Float>) {
     let entry =
       "x-"
@@ -156,7 +157,7 @@ extension StreamedRows {
           featureColumns.map(String.init).joined(separator: ","),
           markers.joined(separator: ","), missing.rawValue, "\(maxCategories)",
           DataCache.key(trainingRows.map(String.init)),
-        ])
+        ] + (missingIndicators ? ["missing indicators"] : []))
     let xPath = cache.file("\(entry).npy")
     // Why the entry cannot be used (nil: it is not there).
     var (record, damage) = cache.read(DataCache.EncodedRecord.self, "\(entry).json")
@@ -209,7 +210,8 @@ extension StreamedRows {
     for r in trainingRows { isTraining[r] = true }
     var fit = TabularEncoder.StreamingFit(
       columns: featureColumns, names: featureColumns.map { header[$0] }, missing: missing,
-      maxCategories: maxCategories, missingMarkers: markers, ignoredColumns: ignored)
+      maxCategories: maxCategories, missingMarkers: markers, ignoredColumns: ignored,
+      missingIndicators: missingIndicators)
     try cache.checkUnchanged(path, "before the second pass, over the training rows")
     var reader = try CSVChunkReader(path: path)
     var first = 0

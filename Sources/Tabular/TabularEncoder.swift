@@ -73,25 +73,32 @@ public struct FeatureColumn: Equatable, Sendable {
   /// Whether a missing value is filled in (numeric) or encoded as no
   /// category (one-hot), rather than being an error.
   public var allowsMissing: Bool
+  /// A numeric column's second input: 1 where the value was missing (and
+  /// filled in), 0 where it was given, so the network can tell a filled
+  /// median from a real one (scikit-learn's `SimpleImputer(add_indicator=True)`).
+  public var missingIndicator: Bool
 
-  public init(name: String, encoding: Encoding, allowsMissing: Bool) {
+  public init(name: String, encoding: Encoding, allowsMissing: Bool, missingIndicator: Bool = false) {
     self.name = name
     self.encoding = encoding
     self.allowsMissing = allowsMissing
+    self.missingIndicator = missingIndicator
   }
 
-  /// The number of network inputs the column becomes: 1, or one per category.
+  /// The number of network inputs the column becomes: 1 (2 with a missing
+  /// indicator), or one per category.
   public var width: Int {
     switch encoding {
-    case .numeric: return 1
+    case .numeric: return missingIndicator ? 2 : 1
     case .oneHot(let categories): return categories.count
     }
   }
 
-  /// The inputs' names: the column's name, or `name=category` for each category.
+  /// The inputs' names: the column's name (and `name missing` for its
+  /// indicator), or `name=category` for each category.
   public var featureNames: [String] {
     switch encoding {
-    case .numeric: return [name]
+    case .numeric: return missingIndicator ? [name, "\(name) missing"] : [name]
     case .oneHot(let categories): return categories.map { "\(name)=\($0)" }
     }
   }
@@ -187,18 +194,22 @@ public struct TabularEncoder: Equatable, Sendable {
 
   /// Fits the encoding of `columns` of `table` (named `names`) on
   /// `trainingRows`: which columns are text, their categories, and the fill
-  /// value of each numeric column. Every row is checked, not only the
-  /// training rows: a bad field anywhere is thrown as a ``TabularError``
-  /// (the first in row order within the first column that has one).
+  /// value of each numeric column. With `missingIndicators`, a numeric
+  /// column with a missing value in the training rows (when missing values
+  /// are filled) gets a second input that marks them. Every row is checked,
+  /// not only the training rows: a bad field anywhere is thrown as a
+  /// ``TabularError`` (the first in row order within the first column that has one).
   public init(
     fitting table: some RawTable, columns: [Int], names: [String], trainingRows: [Int],
     missing: MissingValueStrategy = .error, maxCategories: Int = 50,
-    missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = []
+    missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = [],
+    missingIndicators: Bool = false
   ) throws(TabularError) {
     self.init(columns: [], missing: missing, missingMarkers: missingMarkers, ignoredColumns: ignoredColumns)
     var unused: [Float]?
     var notes = Notes()
-    try fit(table, columns, names, trainingRows, maxCategories, encodingInto: &unused, notes: &notes)
+    try fit(
+      table, columns, names, trainingRows, maxCategories, missingIndicators, encodingInto: &unused, notes: &notes)
   }
 
   /// ``init(fitting:columns:names:trainingRows:missing:maxCategories:missingMarkers:ignoredColumns:)``
@@ -207,13 +218,16 @@ public struct TabularEncoder: Equatable, Sendable {
   public static func fitAndEncode(
     _ table: some RawTable, columns: [Int], names: [String], trainingRows: [Int],
     missing: MissingValueStrategy = .error, maxCategories: Int = 50,
-    missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = []
+    missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = [],
+    missingIndicators: Bool = false
   ) throws(TabularError) -> (encoder: TabularEncoder, x: Matrix<Float>, notes: Notes) {
     var encoder = TabularEncoder(
       columns: [], missing: missing, missingMarkers: missingMarkers, ignoredColumns: ignoredColumns)
     var featureMajor: [Float]? = []
     var notes = Notes()
-    try encoder.fit(table, columns, names, trainingRows, maxCategories, encodingInto: &featureMajor, notes: &notes)
+    try encoder.fit(
+      table, columns, names, trainingRows, maxCategories, missingIndicators, encodingInto: &featureMajor,
+      notes: &notes)
     return (encoder, try! Matrix(rows: encoder.width, columns: table.rowCount, rowMajor: featureMajor!), notes)
   }
 
@@ -221,7 +235,7 @@ public struct TabularEncoder: Equatable, Sendable {
   /// every row to it (feature-major: input i's m values at i·m).
   private mutating func fit(
     _ table: some RawTable, _ tableColumns: [Int], _ names: [String], _ trainingRows: [Int], _ maxCategories: Int,
-    encodingInto out: inout [Float]?, notes: inout Notes
+    _ missingIndicators: Bool, encodingInto out: inout [Float]?, notes: inout Notes
   ) throws(TabularError) {
     if names.count != tableColumns.count {
       shapeFailure("TabularEncoder: \(names.count) names for \(tableColumns.count) columns; they must be equal")
@@ -231,7 +245,7 @@ public struct TabularEncoder: Equatable, Sendable {
     for (k, c) in tableColumns.enumerated() {
       let column = try fitColumn(
         table, column: c, name: names[k], isTraining: isTraining, maxCategories: maxCategories,
-        keep: out != nil)
+        missingIndicator: missingIndicators, keep: out != nil)
       columns.append(column.feature)
       if var grouped = column.grouped {
         grouped.column = k
@@ -247,6 +261,11 @@ public struct TabularEncoder: Equatable, Sendable {
           notes.filled.append(FilledValues(column: k, count: column.missingRows.count))
         }
         out!.append(contentsOf: values)
+        if column.feature.missingIndicator {
+          var indicator = [Float](repeating: 0, count: table.rowCount)
+          for r in column.missingRows { indicator[r] = 1 }
+          out!.append(contentsOf: indicator)
+        }
       } else {
         try append(table, k, c, into: &out!, notes: &notes)
       }
@@ -261,6 +280,15 @@ public struct TabularEncoder: Equatable, Sendable {
 
   /// The encoded column each input comes from.
   public var sourceColumns: [Int] { columns.indices.flatMap { k in Array(repeating: k, count: columns[k].width) } }
+
+  /// Whether each input is a number as given (scaled by the standardizer
+  /// and quantile-mapped), rather than a 0/1 input (a category or a
+  /// missing indicator, kept as it is).
+  public var measuredInputs: [Bool] {
+    columns.flatMap { c in
+      c.isNumeric ? [true] + (c.missingIndicator ? [false] : []) : Array(repeating: false, count: c.width)
+    }
+  }
 
   /// Values that were encoded as no category because training never saw
   /// them, for one column: how many rows, and the first.
@@ -379,6 +407,7 @@ public struct TabularEncoder: Equatable, Sendable {
         case .missing(let marker):
           guard let fill, column.allowsMissing else { throw .missingValue(row: r, column: c, found: marker) }
           out[start + r] = Float(fill)
+          if column.missingIndicator { out[start + m + r] = 1 }
           filled += 1
         case .text(let t):
           throw .notANumber(row: r, column: c, found: t)
@@ -414,21 +443,22 @@ public struct TabularEncoder: Equatable, Sendable {
 
   /// A `Standardizer` for this encoder's inputs fitted on `x` (the encoded
   /// training rows): numeric inputs get their mean and standard deviation,
-  /// one-hot inputs mean 0 and standard deviation 1, so that they stay 0 or
-  /// 1 and an unseen category stays all zeros.
+  /// one-hot inputs and missing indicators mean 0 and standard deviation 1,
+  /// so that they stay 0 or 1 and an unseen category stays all zeros.
   public func standardizer(fitting x: Matrix<Float>) -> Standardizer {
     if x.rows != width { shapeFailure("TabularEncoder.standardizer: \(width) inputs but X is \(x.shape)") }
     return standardizer(adjusting: Standardizer(fitting: x))
   }
 
   /// `fitted` (statistics of the encoded training rows, gathered elsewhere)
-  /// with every one-hot input set to mean 0 and standard deviation 1.
+  /// with every one-hot input and missing indicator set to mean 0 and
+  /// standard deviation 1.
   public func standardizer(adjusting fitted: Standardizer) -> Standardizer {
     if fitted.means.count != width {
       shapeFailure("TabularEncoder.standardizer: \(width) inputs but \(fitted.means.count) fitted")
     }
     var s = fitted
-    for (i, k) in sourceColumns.enumerated() where !columns[k].isNumeric {
+    for (i, measured) in measuredInputs.enumerated() where !measured {
       s.means[i] = 0
       s.standardDeviations[i] = 1
     }
@@ -463,7 +493,8 @@ public struct TabularEncoder: Equatable, Sendable {
   }
 
   func fitColumn(
-    _ table: some RawTable, column c: Int, name: String, isTraining: [Bool], maxCategories: Int, keep: Bool = false
+    _ table: some RawTable, column c: Int, name: String, isTraining: [Bool], maxCategories: Int,
+    missingIndicator: Bool = false, keep: Bool = false
   ) throws(TabularError) -> FittedColumn {
     let m = table.rowCount
     var kept = keep ? [Float](repeating: 0, count: m) : []
@@ -471,6 +502,7 @@ public struct TabularEncoder: Equatable, Sendable {
     var numbers: [Double] = []
     var firstText: (row: Int, text: String)?
     var firstMissing: (row: Int, marker: String)?
+    var trainingMissing = false
     var categories: [String: Int] = [:]
     var numbersSeen = false
     for r in 0..<m {
@@ -485,6 +517,7 @@ public struct TabularEncoder: Equatable, Sendable {
         if isTraining[r] { categories[t, default: 0] += 1 }
       case .missing(let marker):
         if firstMissing == nil { firstMissing = (r, marker) }
+        if isTraining[r] { trainingMissing = true }
         if keep { missingRows.append(r) }
       }
       // A number and a text in one column: the text is the odd one out.
@@ -499,7 +532,9 @@ public struct TabularEncoder: Equatable, Sendable {
         if missing != .zero && numbers.isEmpty { throw .noTrainingValues(column: c) }
         fill = Self.fill(numbers, missing)
       }
-      let feature = FeatureColumn(name: name, encoding: .numeric(fill: fill), allowsMissing: missing != .error)
+      let feature = FeatureColumn(
+        name: name, encoding: .numeric(fill: fill), allowsMissing: missing != .error,
+        missingIndicator: missingIndicator && trainingMissing && fill != nil)
       return FittedColumn(feature: feature, values: keep ? kept : nil, missingRows: missingRows)
     }
     // Text outside the training rows only: nothing to learn categories from.
@@ -600,6 +635,7 @@ extension TabularEncoder {
       /// Training counts of the text values, for at most `countedCategories` distinct ones.
       var categories: [String: Int] = [:]
       var textValues = 0
+      var trainingMissing = false
       var sum = 0.0
       var count = 0
       /// The reservoir of training values, when the fill is a median.
@@ -627,11 +663,13 @@ extension TabularEncoder {
     let tableColumns: [Int]
     let names: [String]
     let maxCategories: Int
+    let missingIndicators: Bool
     var state: [Column]
 
     public init(
       columns: [Int], names: [String], missing: MissingValueStrategy = .error, maxCategories: Int = 50,
-      missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = []
+      missingMarkers: [String] = TabularEncoder.defaultMissingMarkers, ignoredColumns: [String] = [],
+      missingIndicators: Bool = false
     ) {
       if names.count != columns.count {
         shapeFailure(
@@ -642,6 +680,7 @@ extension TabularEncoder {
       tableColumns = columns
       self.names = names
       self.maxCategories = maxCategories
+      self.missingIndicators = missingIndicators
       state = columns.indices.map { Column(random: SplitMix64(seed: 0x6D65_6469_616E &+ UInt64($0))) }
     }
 
@@ -674,6 +713,7 @@ extension TabularEncoder {
             }
           case .missing(let marker):
             if s.firstMissing == nil { s.firstMissing = (firstRow + r, marker) }
+            if isTraining[firstRow + r] { s.trainingMissing = true }
             if prototype.missing == .error { throw .missingValue(row: firstRow + r, column: c, found: marker) }
           }
           if s.numbersSeen, let t = s.firstText {
@@ -703,7 +743,9 @@ extension TabularEncoder {
               ? TabularEncoder.fill(s.sample, .median) : missing == .zero ? 0 : s.sum / Double(s.count)
           }
           encoder.columns.append(
-            FeatureColumn(name: names[k], encoding: .numeric(fill: fill), allowsMissing: missing != .error))
+            FeatureColumn(
+              name: names[k], encoding: .numeric(fill: fill), allowsMissing: missing != .error,
+              missingIndicator: missingIndicators && s.trainingMissing && fill != nil))
         } else {
           if s.categories.isEmpty { throw .noTrainingValues(column: c) }
           // An identifier cannot be left out here (the columns are fixed by now): the caller names it.

@@ -40,6 +40,10 @@ extension TabularModel {
     /// (the median by default; a missing text value encodes as no category),
     /// or an error.
     public var missing: MissingValueStrategy = .median
+    /// Whether a numeric column with missing values in the training rows
+    /// gets a second input, 1 where a value was missing (and filled), so
+    /// that a missing value can mean something of its own.
+    public var missingIndicators = true
     /// Fields read as missing (case-insensitive); an empty field always is.
     public var missingMarkers: [String] = TabularEncoder.defaultMissingMarkers
     /// The most categories of a text column one-hot encoded: its most
@@ -47,7 +51,9 @@ extension TabularModel {
     /// text column with more, and a different value in at least every other
     /// training row, is left out as an identifier (refused when streamed).
     public var maxCategories = 50
-    /// The share of the examples held out for testing (stratified), in (0, 1).
+    /// The share of the examples held out for testing (stratified), in [0, 1):
+    /// 0 holds out none (every row trains or validates; the report has no
+    /// test metrics), for a model whose test data are elsewhere.
     public var testFraction = 0.2
     /// A CSV file whose rows are the test split: then no test rows are cut
     /// from the training data (``testFraction`` is not used), and the test
@@ -562,7 +568,7 @@ struct Fitter {
         "--calibrate \(method.rawValue) calibrates two classes; the label \"\(table.labelName)\" has \(classes.count): use --calibrate temperature"
       )
     }
-    if split.train.isEmpty || (split.test.isEmpty && options.testData == nil) {
+    if split.train.isEmpty || (split.test.isEmpty && options.testData == nil && options.testFraction > 0) {
       throw TableError(
         "\(path): \(table.count) examples are too few to hold out \(Int(options.testFraction * 100)) % for testing")
     }
@@ -749,7 +755,7 @@ struct Fitter {
       let evaluation = Evaluation(model: model)
       let sets =
         [("train", train)] + (validation.map { [("validation", $0)] } ?? [])
-        + (options.testData == nil ? [("test", test)] : [])
+        + (options.testData == nil && !split.test.isEmpty ? [("test", test)] : [])
       for (name, data) in sets {
         // Intervals for the rows the model did not train on. After a refit
         // the validation rows are measured on the network that did not.
@@ -824,7 +830,10 @@ extension Fitter {
     func require(_ ok: Bool, _ message: @autoclosure () -> String) throws(TableError) {
       if !ok { throw TableError(message()) }
     }
-    try require(o.testFraction > 0 && o.testFraction < 1, "the test fraction must be in (0, 1), got \(o.testFraction)")
+    try require(o.testFraction >= 0 && o.testFraction < 1, "the test fraction must be in [0, 1), got \(o.testFraction)")
+    if o.testFraction == 0 {
+      try require(o.testRows == nil, "cross-validation folds are test rows; a test fraction of 0 holds out none")
+    }
     try require(
       o.validationFraction >= 0 && o.validationFraction < 1,
       "the validation fraction must be in [0, 1), got \(o.validationFraction)")
@@ -904,7 +913,8 @@ extension Fitter {
     // Everything the encoder and the scaler learn comes from the training
     // rows. Every field is checked here, before the class count.
     var (encoder, all, notes) = try table.fitAndEncode(
-      trainingRows: trainRows, missing: options.missing, maxCategories: options.maxCategories)
+      trainingRows: trainRows, missing: options.missing, maxCategories: options.maxCategories,
+      missingIndicators: options.missingIndicators)
     notes.identifiers = identifiers
     return (TableSummary(table), classes, split, trainRows, validationRows, inner, encoder, all, notes)
   }
@@ -916,8 +926,11 @@ extension Fitter {
     inner: (train: [Int], test: [Int])?
   ) {
     let (classes, strata) = try self.strata(labels, labelName: labelName)
-    var split = DataSplit.trainTestIndices(
-      count: labels.count, testFraction: options.testFraction, seed: options.seed, stratifyBy: strata)
+    var split: (train: [Int], test: [Int]) = (Array(labels.codes.indices), [])
+    if options.testFraction > 0 && options.testData == nil && options.testRows == nil {
+      split = DataSplit.trainTestIndices(
+        count: labels.count, testFraction: options.testFraction, seed: options.seed, stratifyBy: strata)
+    }
     if options.testData != nil {
       // The test rows come from their own file: every row here trains or validates.
       split = (Array(labels.codes.indices), [])
@@ -985,7 +998,8 @@ extension Fitter {
     let table = TableSummary(path: path, labelName: rows.labelName, ignored: rows.ignored, count: rows.count)
     let (classes, split, trainRows, validationRows, inner) = try splitRows(rows.labels, labelName: rows.labelName)
     let (encoder, notes, examples) = try rows.encode(
-      trainingRows: trainRows, missing: options.missing, maxCategories: options.maxCategories, cache: cache,
+      trainingRows: trainRows, missing: options.missing, maxCategories: options.maxCategories,
+      missingIndicators: options.missingIndicators, cache: cache,
       mayBuild: mayBuild)
     let all = Dataset(
       file: path, featureNames: encoder.featureNames, labelName: rows.labelName, x: .zeros(0, 0), textLabels: nil,

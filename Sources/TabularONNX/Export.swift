@@ -218,6 +218,14 @@ struct ONNXWriter {
       }
       pieces.append(x)
       order += numeric.map { start[$0.offset] }
+      // Missing indicators: 1 where the raw input is NaN (read before the Imputer fills it).
+      let flagged = numeric.enumerated().filter { $0.element.element.missingIndicator }
+      if !flagged.isEmpty {
+        let at = int64Constant("flagged", flagged.map { Int64($0.offset) }, shape: [flagged.count])
+        let raw = node("Gather", [ONNXNames.numericInput, at], attributes: [attribute("axis", int: 1)])
+        pieces.append(node("Cast", [node("IsNaN", [raw])], attributes: [attribute("to", int: 1)]))
+        order += flagged.map { start[$0.element.offset] + 1 }
+      }
     }
     if !categorical.isEmpty {
       graph.input.append(valueInfo(ONNXNames.categoricalInput, elementType: .string, columns: categorical.count))

@@ -440,6 +440,15 @@ struct ONNXGraphReader {
     }
     var front = FrontEnd(output: numeric ?? "")
     if let numeric {
+      // BLASNet's missing indicators (Gather → IsNaN → Cast on the raw numbers) are not read back.
+      for k in consumers[numeric] ?? [] where graph.node[k].opType == "Gather" {
+        if let flag = graph.node[k].output.first, let i = consumers[flag]?.first, graph.node[i].opType == "IsNaN" {
+          throw fail(
+            graph.node[i],
+            "missing indicators (1 where a number is NaN) are not imported; export the model from its BLASNet file instead"
+          )
+        }
+      }
       var current = numeric
       while let k = only(current) {
         let node = graph.node[k]

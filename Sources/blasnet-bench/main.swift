@@ -105,6 +105,11 @@ if let n = whole("--batch-size", arguments.value("--batch-size")) {
   tableOptions.batchSize = .examples(n)
   tableOverrides.append("--batch-size \(n)")
 }
+if let text = arguments.value("--missing-indicators") {
+  guard ["on", "off"].contains(text) else { fail("--missing-indicators takes on or off") }
+  tableOptions.missingIndicators = text == "on"
+  tableOverrides.append("--missing-indicators \(text)")
+}
 if let text = arguments.value("--refit") {
   guard ["on", "off"].contains(text) else { fail("--refit takes on or off") }
   tableOptions.refit = text == "on"
@@ -231,7 +236,7 @@ if arguments.flag("--calibrate") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --refit, --l2, --patience, --learning-rate, --validation-fraction)\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --refit, --missing-indicators, --l2, --patience, --learning-rate, --validation-fraction)\n"
         .utf8))
   exit(1)
 }

@@ -70,6 +70,28 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
     }
   }
 
+  /// `--test-fraction 0`: no test rows, a Split line that says so, a
+  /// metrics table of train and validation only, and `--roc` (which draws
+  /// the test rows' curve) refused before training.
+  @Test func aTestFractionOfZeroLeavesNoTestColumn() throws {
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(
+        ["train", "--test-fraction", "0", "--save", "m.json", "--plot", "m.svg", "--report", "r.html"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(
+        r.stdout.contains(
+          "Split:   455 train / 114 validation (stratified, seed 42); no test rows (--test-fraction 0)\n"))
+      let header = lines(r.stdout, startingWith: "      ").first { $0.contains("validation") }.map(String.init) ?? ""
+      #expect(header.contains("train") && header.contains("validation") && !header.contains("test"), "\(header)")
+      #expect(r.stdout.contains("Confusion matrix (validation)"))
+      let html = try String(contentsOf: folder.appendingPathComponent("r.html"), encoding: .utf8)
+      #expect(html.contains("No ROC curve: no test rows were held out."))
+      let roc = try CLI.run(["train", "--test-fraction", "0", "--roc", "roc.svg", "--save", "n.json"], in: folder)
+      #expect(roc.status != 0 && roc.stderr.contains("--test-fraction 0 holds out none"), "\(roc.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("n.json").path))
+    }
+  }
+
   /// The default run trains again on the 364 + 91 training and validation
   /// rows and says so; `--no-refit` keeps the early-stopped network.
   @Test func theRefitIsSaidAndCanBeTurnedOff() throws {
@@ -191,7 +213,9 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
       let byDefault = try CLI.run(["train", "--data", data] + quick, in: folder)
       #expect(byDefault.status == 0, "\(byDefault.stderr)")
       #expect(
-        byDefault.stdout.contains("Missing: filled 11 missing values (age: 11) with the training split's median"),
+        byDefault.stdout.contains(
+          "Missing: filled 11 missing values (age: 11) with the training split's median, marked by a missing-indicator input\n"
+        ),
         "\(byDefault.stdout)")
       let refused = errorLine(try CLI.run(["train", "--data", data, "--missing", "error"] + quick, in: folder))
       #expect(
@@ -200,9 +224,11 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
         ),
         "\(refused)")
       let raw = try write("x1,x2,age\n3.5,0.2,NA\n3.5,0.2,50\n3.5,0.2,0\n", "raw.csv", in: folder)
+      // (Without the missing indicator, which would tell the filled row apart.)
       for (strategy, fill) in [("mean", 50.0), ("median", 50), ("zero", 0)] {
         let r = try CLI.run(
-          ["train", "--data", data, "--missing", strategy, "--save", "\(strategy).json"] + quick, in: folder)
+          ["train", "--data", data, "--missing", strategy, "--no-missing-indicators", "--save", "\(strategy).json"]
+            + quick, in: folder)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(
           r.stdout.contains(

@@ -126,6 +126,8 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     options.epochs = 30
     // Standardised inputs, whose Sub and Div nodes the importer folds (quantile maps: below).
     options.scaling = .standard
+    // (Missing indicators are exported but not imported: below.)
+    options.missingIndicators = false
     if let calibration { options.calibration = calibration }
     return (try TabularModel.fit(.csvFile(csv), options: options).model, csv)
   }
@@ -143,6 +145,7 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     options.ignoredColumns = ["level"]
     options.hiddenLayers = [12, 6]
     options.epochs = 30
+    options.missingIndicators = false
     let model = try TabularModel.fit(.csvFile(csv), options: options).model
     let maps = try #require(model.standardizer?.quantileMaps)
     #expect(maps.contains { $0 != nil } && maps.contains { $0 == nil })
@@ -269,6 +272,28 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     } throws: {
       "\($0)" == "twice.onnx: node \"\(name)\" (OneHotEncoder): category \"\(category)\" appears twice in cats_strings"
     }
+  }
+
+  /// A model with a missing indicator (ratio, missing in every 9th row)
+  /// exports it as Gather → IsNaN → Cast on the raw numbers, beside the
+  /// Imputer; the importer refuses such a graph by the IsNaN node rather
+  /// than read the indicator as a number.
+  @Test func missingIndicatorsExportButAreNotImported() throws {
+    let (_, csv) = try trained(label: "sick", text: true)
+    defer { try? FileManager.default.removeItem(atPath: csv) }
+    var options = TabularModel.FitOptions()
+    options.label = "sick"
+    options.ignoredColumns = ["level"]
+    options.epochs = 5
+    let model = try TabularModel.fit(.csvFile(csv), options: options).model
+    #expect(model.inputEncoder.featureNames.contains("ratio missing"))
+    let graph = try Onnx_ModelProto(serializedBytes: model.onnxModel()).graph
+    let isNaN = try #require(graph.node.first { $0.opType == "IsNaN" })
+    let gather = try #require(graph.node.first { $0.output.first == isNaN.input.first })
+    #expect(gather.opType == "Gather" && gather.input.first == "input")
+    #expect {
+      try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "flags.onnx", activations: nil)
+    } throws: { "\($0)".contains("(IsNaN): missing indicators (1 where a number is NaN) are not imported") }
   }
 
   /// An isotonic calibration has no export; a graph with two numeric inputs no import.

@@ -105,9 +105,36 @@ import Testing
 
   @Test func wrongVersion() throws {
     let path = try write(try validJSON().replacingOccurrences(of: #""version":2"#, with: #""version":99"#))
-    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 4)) {
+    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 5)) {
       try TabularModel.load(from: path)
     }
+  }
+
+  /// A model with a missing indicator is version 5; one that says 4, or
+  /// that puts an indicator on a column of categories, is refused.
+  @Test func missingIndicatorsAreVersion5AndChecked() throws {
+    let rows: [[String]] = (0..<40).map { r in
+      let x = r % 4 == 0 ? "NA" : String(r)
+      return [x, r % 2 == 0 ? "a" : "b", r % 3 == 0 ? "yes" : "no"]
+    }
+    var o = TabularModel.FitOptions()
+    o.label = "y"
+    o.epochs = 2
+    let model = try TabularModel.fit(.rows(header: ["x", "c", "y"], rows: rows, name: "t.csv"), options: o).model
+    #expect(model.inputEncoder.featureNames == ["x", "x missing", "c=a", "c=b"])
+    let json = String(decoding: try model.encoded(), as: UTF8.self)
+    #expect(json.contains(#""version":5"#) && json.contains(#""missingIndicator":true"#))
+    #expect(try TabularModel.decode(try model.encoded()) == model)
+    let older = json.replacingOccurrences(of: #""version":5"#, with: #""version":4"#)
+    #expect {
+      try TabularModel.decode(Data(older.utf8))
+    } throws: { "\($0)".contains("missing indicators need format version 5, the file says 4") }
+    let onText = json.replacingOccurrences(
+      of: #""allowsMissing":true,"categories""#, with: #""allowsMissing":true,"missingIndicator":true,"categories""#)
+    #expect(onText != json)
+    #expect {
+      try TabularModel.decode(Data(onText.utf8))
+    } throws: { "\($0)".contains("(c) is a category's column but has a missing indicator") }
   }
 
   /// A model with quantile maps (the default scaling) is version 4, comes
@@ -141,7 +168,8 @@ import Testing
     var misplaced = model
     misplaced.standardizer!.quantileMaps![1] = QuantileMap(knots: [0, 1], scores: [0, 1])
     #expect(
-      throws: ModelFileError.malformed(path: "<memory>", detail: "input 2 is a category's, but has a quantile map")
+      throws: ModelFileError.malformed(
+        path: "<memory>", detail: "input 2 is a category's or a missing indicator, but has a quantile map")
     ) {
       try misplaced.checkLoadable()
     }

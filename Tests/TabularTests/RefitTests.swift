@@ -77,6 +77,23 @@ import Testing
     #expect(throws: TableError.self) { try TabularModel.crossValidate(.csvFile(trainPath), options: o, folds: 3) }
   }
 
+  /// A test fraction of 0 holds out no test rows: the 569 rows split into
+  /// training and validation only (80/20), the refit learns from all of
+  /// them, and the report has no test column.
+  @Test func aTestFractionOfZeroHoldsOutNoTestRows() throws {
+    var o = TabularModel.FitOptions()
+    o.testFraction = 0
+    o.bootstrap = 0
+    let report = try TabularModel.fit(.csvFile(wdbc), options: o)
+    #expect(report.preparation.testCount == 0)
+    #expect(report.preparation.trainCount == 455 && report.preparation.validationCount == 114)
+    #expect(report.refit?.rows == 569)
+    #expect(report.metrics.map(\.name) == ["train", "validation"])
+    #expect(report.test.count == 0)
+    o.testFraction = -0.1
+    #expect(throws: TableError.self) { try TabularModel.fit(.csvFile(wdbc), options: o) }
+  }
+
   /// A calibration fitted on the validation rows needs a network that did
   /// not learn from them: then there is no refit.
   @Test func aCalibrationKeepsTheEarlyStoppedNetwork() throws {
@@ -87,5 +104,45 @@ import Testing
     // (Not compared bit for bit: two fits in one busy test process may pick
     // different small-product kernels by timing, and differ in the last bits.)
     #expect(calibrated.history.epochsRun > 0 && plain.history.epochsRun > 0)
+  }
+}
+
+/// Issue 35, point 2: a numeric column with missing values gets a missing
+/// indicator by default, and every path carries it.
+@Suite struct MissingIndicatorTests {
+  /// x is missing in every third row, and exactly those rows are positive;
+  /// elsewhere the label is x > 5, so a filled median (near 5) alone cannot
+  /// tell the filled rows apart, the indicator can. The fit gives x a second
+  /// input ("x missing"), 0/1, without a quantile map; the model file is
+  /// version 5 and loads back equal; a record without x is predicted positive.
+  @Test func missingnessThatMeansSomethingIsLearnt() throws {
+    var lines = ["x,z,y"]
+    var g = Xoshiro256StarStar(seed: 5)
+    for r in 0..<600 {
+      let x = Double(g.next() % 10_000) / 1000
+      let z = Double(g.next() % 1000) / 100
+      lines.append(r % 3 == 0 ? ",\(z),1" : "\(x),\(z),\(x > 5 ? 1 : 0)")
+    }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("flags-\(UUID().uuidString).csv").path
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    var o = TabularModel.FitOptions()
+    o.bootstrap = 0
+    let report = try TabularModel.fit(.csvFile(path), options: o)
+    let model = report.model
+    #expect(model.inputEncoder.featureNames == ["x", "x missing", "z"])
+    let maps = try #require(model.standardizer?.quantileMaps)
+    #expect(maps[0] != nil && maps[1] == nil && maps[2] != nil)
+    #expect(model.standardizer?.means[1] == 0 && model.standardizer?.standardDeviations[1] == 1)
+    #expect(try #require(report.metrics.last?.binary?.accuracy) > 0.95)
+    let data = try model.encoded()
+    let header = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    #expect(header?["version"] as? Int == 5)
+    #expect(try TabularModel.decode(data) == model)
+    let missing = try model.predict(["x": "NA", "z": "3"])
+    #expect(missing.className == "1")
+    o.missingIndicators = false
+    let plain = try TabularModel.fit(.csvFile(path), options: o).model
+    #expect(plain.inputEncoder.featureNames == ["x", "z"])
   }
 }

@@ -51,6 +51,38 @@ import Testing
         .columns[0].encoding == .numeric(fill: 6))
   }
 
+  /// With missing indicators, age (missing in training rows 1 and 3) gets
+  /// a second input, 1 where it was filled; bmi, complete in training,
+  /// gets none, so a gap in new data is only filled. The standardizer
+  /// leaves the indicator 0/1 and maps no quantiles onto it; fitting while
+  /// encoding gives the same inputs, and the streamed fit the same encoder.
+  @Test func aNumericColumnMissingInTrainingGetsAnIndicator() throws {
+    var rows = table
+    rows.columns[2][5] = "NA"
+    let encoder = try TabularEncoder(
+      fitting: rows, columns: [0, 1, 2], names: names, trainingRows: training, missing: .median,
+      missingIndicators: true)
+    #expect(encoder.columns[0].missingIndicator && !encoder.columns[2].missingIndicator)
+    #expect(encoder.featureNames == ["age", "age missing", "sex=F", "sex=M", "bmi"])
+    #expect(encoder.measuredInputs == [true, false, false, false, true])
+    let (x, _) = try encoder.encode(rows, columns: [0, 1, 2])
+    #expect((0..<6).map { x[0, $0] } == [61, 54, 47, 54, 30, 52])
+    #expect((0..<6).map { x[1, $0] } == [0, 1, 0, 1, 0, 0])
+    // bmi's training median of 22.5, 24, 27, 31 fills row 5.
+    #expect(x[4, 5] == 25.5)
+    let together = try TabularEncoder.fitAndEncode(
+      rows, columns: [0, 1, 2], names: names, trainingRows: training, missing: .median, missingIndicators: true)
+    #expect(together.encoder == encoder && together.x == x)
+    var streamed = TabularEncoder.StreamingFit(
+      columns: [0, 1, 2], names: names, missing: .median, missingIndicators: true)
+    try streamed.add(rows, firstRow: 0, isTraining: [true, true, true, true, false, false])
+    #expect(try streamed.finish() == encoder)
+    let scaler = encoder.standardizer(fitting: x)
+    #expect(scaler.means[1] == 0 && scaler.standardDeviations[1] == 1)
+    // Off by default: the library's encoder is what it was.
+    #expect(try fitted(.median).width == 4)
+  }
+
   @Test func textColumnsAreOneHotWithCategoriesFromTraining() throws {
     let encoder = try fitted(.median)
     // "X" (row 4) is not a training row, so it is no category; "null" is missing.
