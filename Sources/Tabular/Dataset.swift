@@ -304,7 +304,8 @@ package struct Dataset {
 
   /// `filled 3 missing values (age: 2, bmi: 1)`.
   /// `filled 455 missing values (Income: 381, Assets: 47, …) with the training
-  /// split's median; 9 missing text values encoded as no category (Home: 6, …)`.
+  /// split's median, and a missing-indicator input for Income, Assets, Debt;
+  /// 9 missing text values encoded as no category (Home: 6, …)`.
   package static func filledSummary(_ notes: TabularEncoder.Notes, encoder: TabularEncoder) -> String {
     func part(_ filled: [TabularEncoder.FilledValues], _ what: String) -> String? {
       guard !filled.isEmpty else { return nil }
@@ -316,11 +317,9 @@ package struct Dataset {
     let numeric = notes.filled.filter { encoder.columns[$0.column].isNumeric }
     let text = notes.filled.filter { !encoder.columns[$0.column].isNumeric }
     let fill = encoder.missing == .zero ? "0" : "the training split's \(encoder.missing.rawValue)"
-    let flagged = numeric.filter { encoder.columns[$0.column].missingIndicator }.count
-    let indicators =
-      flagged == 0
-      ? ""
-      : flagged == 1 ? ", marked by a missing-indicator input" : ", each column's marked by a missing-indicator input"
+    let flagged = numeric.map { encoder.columns[$0.column] }.filter(\.missingIndicator).map(\.name)
+    let shown = flagged.prefix(8).joined(separator: ", ") + (flagged.count > 8 ? ", …" : "")
+    let indicators = flagged.isEmpty ? "" : ", and a missing-indicator input for \(shown)"
     return [
       part(numeric, "value").map { "filled \($0) with \(fill)\(indicators)" },
       part(text, "text value").map { "\($0) encoded as no category" },

@@ -214,7 +214,7 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
       #expect(byDefault.status == 0, "\(byDefault.stderr)")
       #expect(
         byDefault.stdout.contains(
-          "Missing: filled 11 missing values (age: 11) with the training split's median, marked by a missing-indicator input\n"
+          "Missing: filled 11 missing values (age: 11) with the training split's median, and a missing-indicator input for age\n"
         ),
         "\(byDefault.stdout)")
       let refused = errorLine(try CLI.run(["train", "--data", data, "--missing", "error"] + quick, in: folder))
