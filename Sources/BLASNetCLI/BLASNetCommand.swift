@@ -30,7 +30,7 @@ public struct BLASNetCommand: ParsableCommand {
     } catch let error as CLIError {
       // Nothing reads standard output any more (`| head -1`): nothing to say, nothing failed.
       if StandardOutput.readerGone.load(ordering: .relaxed) { Foundation.exit(0) }
-      fail(error.description)
+      fail(error.commandLineMessage)
     } catch {
       if exitCode(for: error) == .success { exit(withError: error) }
       fail(oneLine(error))

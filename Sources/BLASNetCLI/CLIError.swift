@@ -16,3 +16,40 @@ extension BLASNetCommand {
       .filter { !$0.isEmpty }.joined(separator: " ")
   }
 }
+
+extension Setting {
+  /// The flag that sets it on the command line.
+  var flag: String {
+    switch self {
+    case .label: "--label"
+    case .task: "--task"
+    case .ignoredColumns: "--ignore"
+    case .positiveClass: "--positive-class"
+    case .missing: "--missing"
+    case .maxCategories: "--max-categories"
+    case .testFraction: "--test-fraction"
+    case .testData: "--test-data"
+    case .validationFraction: "--validation-fraction"
+    case .hiddenLayers: "--layers"
+    case .learningRate: "--learning-rate"
+    case .batchSize: "--batch-size"
+    case .l2: "--l2"
+    case .threshold: "--threshold"
+    case .calibration: "--calibrate"
+    case .classWeights: "--class-weight"
+    case .cacheFolder: "--cache"
+    case .cacheLimit: "--cache-limit"
+    case .streaming: "--stream"
+    case .keep: "--keep"
+    case .activations: "--activations"
+    case .examplesAsRows: "--examples-as-rows"
+    }
+  }
+}
+
+extension TableError {
+  /// The message as the command line shows it: each setting it names by
+  /// its flag (`--validation-fraction 0` where the library says
+  /// `validationFraction = 0`).
+  var commandLineMessage: String { message { $0.flag + ($1.map { " \($0)" } ?? "") } }
+}

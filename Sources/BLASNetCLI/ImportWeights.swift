@@ -44,7 +44,7 @@ extension BLASNetCommand {
           ? try TabularModel.importWeights(onnx: file, activations: chosen)
           : try TabularModel.importWeights(file: file, activations: chosen)
       } catch {
-        throw CLIError("\(error)")
+        throw error.asTableError
       }
       try StandardOutput.print(
         "Read:    \(file): \(report.layers.count) layers (\(report.layers.map { "\($0.weight), \($0.bias)" }.joined(separator: "; ")))"

@@ -27,7 +27,8 @@ extension BLASNetCommand {
       // A reader of standard output that has gone ends the command quietly.
       if StandardOutput.readerGone.load(ordering: .relaxed) { return 0 }
       // Process 0 prints; another process only its own failure before training that process 0 did not have.
-      return fail(error.description, printed: !error.reportedByAnotherProcess && (reporter || error.fromAgreement))
+      return fail(
+        error.commandLineMessage, printed: !error.reportedByAnotherProcess && (reporter || error.fromAgreement))
     } catch {
       if exitCode(for: error) == .success {
         guard reporter else { return 0 }

@@ -42,11 +42,12 @@ package struct ClassLabels {
     if let positive, names.count >= 2 {
       guard names.count == 2 else {
         throw TableError(
-          "--positive-class: the label \"\(name)\" has \(names.count) classes; it is for two classes only")
+          "\(Setting.positiveClass.named): the label \"\(name)\" has \(names.count) classes; it is for two classes only"
+        )
       }
       let key = numeric ? Double(positive).map(TabularModel.className) : positive
       guard let k = names.firstIndex(where: { $0 == key }) else {
-        throw TableError("--positive-class: \(quoted(positive)) is not one of the classes \(list(names))")
+        throw TableError("\(Setting.positiveClass.named): \(quoted(positive)) is not one of the classes \(list(names))")
       }
       if k == 0 { names.swapAt(0, 1) }
     }
@@ -65,7 +66,7 @@ package struct ClassLabels {
     let fractional = numeric && names.contains { Double($0)! != Double($0)!.rounded() }
     if numeric && (count > 100 || (count > 20 && fractional)) {
       throw TableError(
-        "\(table.path): the label column \"\(name)\" has \(count) distinct numbers\(fractional ? ", not all whole" : ""): a quantity rather than classes? use --task regression to predict the number"
+        "\(table.path): the label column \"\(name)\" has \(count) distinct numbers\(fractional ? ", not all whole" : ""): a quantity rather than classes? use \(Setting.task.named("regression")) to predict the number"
       )
     }
     if count > 100 {
@@ -123,11 +124,11 @@ package struct ClassLabels {
       for (name, w) in given.sorted(by: { $0.key < $1.key }) {
         guard let k = index(of: name) else {
           throw TableError(
-            "--class-weight: \(quoted("\(name)=\(TabularModel.className(w))")) is not CLASS=WEIGHT for one of the classes \(list(names)) (or use balanced or none)"
+            "\(Setting.classWeights.named): \(quoted("\(name)=\(TabularModel.className(w))")) is not CLASS=WEIGHT for one of the classes \(list(names)) (or use balanced or none)"
           )
         }
         guard w >= 0, w.isFinite else {
-          throw TableError("--class-weight: the weight of class \(name) must be a number ≥ 0, got \(w)")
+          throw TableError("\(Setting.classWeights.named): the weight of class \(name) must be a number ≥ 0, got \(w)")
         }
         weights[k] = w
       }

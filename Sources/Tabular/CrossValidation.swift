@@ -149,7 +149,7 @@ extension TabularModel {
             epochsRun: report.history.epochsRun, trainingTime: report.trainingTime))
       } catch {
         var e = error
-        e.description = "fold \(job.fold) of \(folds)\(repeats > 1 ? " (repeat \(job.round))" : ""): \(e.description)"
+        e.template = "fold \(job.fold) of \(folds)\(repeats > 1 ? " (repeat \(job.round))" : ""): " + e.template
         return .failure(e)
       }
     }

@@ -89,7 +89,7 @@ package struct DataCache {
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     } catch {
       throw TableError(
-        "cannot create the cache folder \(folder): \(error.localizedDescription); name a writable one with --cache FOLDER"
+        "cannot create the cache folder \(folder): \(error.localizedDescription); name a writable one with \(Setting.cacheFolder.named)"
       )
     }
   }
@@ -221,7 +221,9 @@ package struct DataCache {
     do {
       try encoder.encode(value).write(to: URL(fileURLWithPath: file(name)), options: .atomic)
     } catch {
-      throw TableError("cannot write \(file(name)): \(error.localizedDescription); name another folder with --cache")
+      throw TableError(
+        "cannot write \(file(name)): \(error.localizedDescription); name another folder with \(Setting.cacheFolder.named)"
+      )
     }
   }
 
@@ -349,13 +351,13 @@ extension DataCache {
     let kept = all.filter { keeping.contains($0.name) }.reduce(0) { $0 + $1.bytes }
     if kept + bytes > limit {
       throw TableError(
-        "the data cache \(folder) needs \(DataCache.size(kept + bytes)) for this file (\(what)), more than --cache-limit \(DataCache.size(limit)); raise the limit or name a folder with room (--cache)"
+        "the data cache \(folder) needs \(DataCache.size(kept + bytes)) for this file (\(what)), more than \(Setting.cacheLimit.named(DataCache.size(limit))); raise the limit or name a folder with room (\(Setting.cacheFolder.named))"
       )
     }
     var total = all.reduce(0) { $0 + $1.bytes }
     for entry in all.filter({ !keeping.contains($0.name) }).sorted(by: { $0.used < $1.used }) {
       if total + bytes <= limit { break }
-      remove(entry, because: "to stay within --cache-limit \(DataCache.size(limit))")
+      remove(entry, because: "to stay within the cache limit of \(DataCache.size(limit))")
       total -= entry.bytes
     }
   }

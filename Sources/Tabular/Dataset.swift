@@ -281,8 +281,8 @@ package struct Dataset {
     case .missingValue(let r, let c, let marker):
       let hint =
         fitted
-        ? "the model was trained with --missing error, so it has no value to fill in; fill the field in or remove the row"
-        : "fill missing values in with --missing mean, median or zero (from the training split), or remove the row"
+        ? "the model was trained with \(Setting.missing.named("error")), so it has no value to fill in; fill the field in or remove the row"
+        : "fill missing values in with \(Setting.missing.named("mean, median or zero")) (from the training split), or remove the row"
       return at(r, c, "a missing value (\(found(marker))); \(hint)")
     case .notANumber(let r, let c, let text):
       let why = fitted ? " (the column was numeric in training)" : " (the column's other values are numbers)"
@@ -292,12 +292,12 @@ package struct Dataset {
     case .tooManyCategories(let c, let count, let limit):
       return TableError.at(
         csv.path, line: 1, column: c + 1, name: csv.header[c],
-        "a text column with \(count) distinct values in the training split, more than --max-categories \(limit): an identifier? leave it out with --ignore \(csv.header[c]), or raise --max-categories"
+        "a text column with \(count) distinct values in the training split, more than \(Setting.maxCategories.named(limit)): an identifier? leave it out with \(Setting.ignoredColumns.named(csv.header[c])), or raise \(Setting.maxCategories.named)"
       )
     case .noTrainingValues(let c):
       return TableError.at(
         csv.path, line: 1, column: c + 1, name: csv.header[c],
-        "no value in the training split (to fill missing values from, or to take categories from); leave the column out with --ignore \(csv.header[c])"
+        "no value in the training split (to fill missing values from, or to take categories from); leave the column out with \(Setting.ignoredColumns.named(csv.header[c]))"
       )
     }
   }
@@ -475,16 +475,17 @@ package struct TrainingTable {
     }
     for name in ignore {
       guard let k = csv.header.firstIndex(of: name) else {
-        throw TableError("--ignore: \(path) has no column \(quoted(name)); the columns are \(list(csv.header))")
+        throw TableError(
+          "\(Setting.ignoredColumns.named): \(path) has no column \(quoted(name)); the columns are \(list(csv.header))")
       }
-      if k == labelColumn { throw TableError("--ignore: \(quoted(name)) is the label column") }
+      if k == labelColumn { throw TableError("\(Setting.ignoredColumns.named): \(quoted(name)) is the label column") }
     }
     let left = Set(ignore)
     let featureColumns = csv.header.indices.filter { $0 != labelColumn && !left.contains(csv.header[$0]) }
     if featureColumns.isEmpty {
       throw TableError(
         "\(path): needs at least one feature column and a label column; the header has \(list(csv.header))"
-          + (ignore.isEmpty ? "" : " and --ignore leaves out \(list(ignore))"))
+          + (ignore.isEmpty ? "" : " and \(Setting.ignoredColumns.named) leaves out \(list(ignore))"))
     }
     try Dataset.checkWidths(csv)
     let encoder = TabularEncoder(columns: [], missingMarkers: markers)
@@ -501,7 +502,7 @@ package struct TrainingTable {
     for (r, text) in labels.enumerated() where Double(text).map({ !$0.isFinite }) ?? true {
       throw TableError.at(
         path, line: csv.records[r].line, column: labelColumn + 1, name: labelName,
-        "the label \(quoted(text)) is not a number; --task regression needs a number in every row")
+        "the label \(quoted(text)) is not a number; \(Setting.task.named("regression")) needs a number in every row")
     }
   }
 
@@ -574,7 +575,8 @@ package struct ModelColumns {
     kept = []
     for name in keep {
       guard let k = csv.header.firstIndex(of: name) else {
-        throw TableError("--keep: \(csv.path) has no column \(quoted(name)); the columns are \(list(csv.header))")
+        throw TableError(
+          "\(Setting.keep.named): \(csv.path) has no column \(quoted(name)); the columns are \(list(csv.header))")
       }
       kept.append(k)
     }

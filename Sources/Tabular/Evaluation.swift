@@ -47,7 +47,7 @@ package struct Evaluation {
   {
     guard let curve = rocCurve(try probabilities(data), labels: data.labels!) else {
       throw TableError(
-        "the validation split has examples of one class only, so no threshold can be chosen on it; use a larger --validation-fraction or --threshold"
+        "the validation split has examples of one class only, so no threshold can be chosen on it; use a larger \(Setting.validationFraction.named) or \(Setting.threshold.named)"
       )
     }
     var point = bySensitivity ? curve.threshold(forSensitivity: target) : curve.threshold(forSpecificity: target)

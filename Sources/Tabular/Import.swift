@@ -37,8 +37,14 @@ public enum ImportError: Error, Equatable, Sendable, CustomStringConvertible {
     case .notFinite(let p, let n, let i):
       return "\(p): tensor \(quoted(n)) has a value that is not finite (element \(i))"
     case .unsupportedNode(let p, let n, let o, let r): return "\(p): node \(quoted(n)) (\(o)): \(r)"
-    case .activations(let s): return s
+    case .activations(let s): return TableError(s).description
     }
+  }
+
+  /// The message with the settings it names marked, for ``TableError/message(naming:)``.
+  package var asTableError: TableError {
+    if case .activations(let s) = self { return TableError(s) }
+    return TableError(description)
   }
 }
 
@@ -172,7 +178,7 @@ extension TabularModel {
       target: regression ? TargetScale(mean: 0, standardDeviation: 1) : nil)
     if let problem = outputProblem(network, regression: regression) {
       throw .activations(
-        "\(problem) (give --activations ending in sigmoid, softmax, or identity for a number)")
+        "\(problem) (give \(Setting.activations.named) ending in sigmoid, softmax, or identity for a number)")
     }
     try checkImported(model, path: path)
     return ImportReport(model: model, layers: layers, largestRounding: rounding)

@@ -86,7 +86,7 @@ extension StreamedRows {
     }
     guard mayBuild else {
       throw TableError(
-        "the data cache \(cache.folder) has no rows for \(path) as process 0 wrote them (\(entry): \(damage ?? "not there")): with several machines, --cache must name a folder they share"
+        "the data cache \(cache.folder) has no rows for \(path) as process 0 wrote them (\(entry): \(damage ?? "not there")): with several machines, \(Setting.cacheFolder.named) must name a folder they share"
       )
     }
     if let damage {
@@ -131,7 +131,7 @@ extension StreamedRows {
       try codes.write(npyFile: cache.file("\(entry)-labels.npy"))
       try lines.write(npyFile: cache.file("\(entry)-lines.npy"))
     } catch {
-      throw TableError("\(error); name another folder with --cache")
+      throw TableError("\(error); name another folder with \(Setting.cacheFolder.named)")
     }
     try cache.write(
       DataCache.RowsRecord(
@@ -194,7 +194,7 @@ extension StreamedRows {
     }
     guard mayBuild else {
       throw TableError(
-        "the data cache \(cache.folder) has no encoded rows for \(path) as process 0 wrote them (\(entry).npy: \(damage ?? "not there")): with several machines, --cache must name a folder they share"
+        "the data cache \(cache.folder) has no encoded rows for \(path) as process 0 wrote them (\(entry).npy: \(damage ?? "not there")): with several machines, \(Setting.cacheFolder.named) must name a folder they share"
       )
     }
     if let damage {
@@ -282,7 +282,7 @@ extension StreamedRows {
     } catch let error as TableError {
       throw error
     } catch {
-      throw TableError("\(error); name another folder with --cache")
+      throw TableError("\(error); name another folder with \(Setting.cacheFolder.named)")
     }
     notes.filled = filled.indices.filter { filled[$0] > 0 }.map {
       TabularEncoder.FilledValues(column: $0, count: filled[$0])
@@ -347,7 +347,7 @@ package struct NPYTable {
     }
     guard array.shape.count == 2 else {
       throw TableError(
-        "\(xPath): X has shape \(array.shape.map(String.init).joined(separator: "×")); it must be 2-D: n_x × m (examples as columns), or m × n_x with --examples-as-rows"
+        "\(xPath): X has shape \(array.shape.map(String.init).joined(separator: "×")); it must be 2-D: n_x × m (examples as columns), or m × n_x with \(Setting.examplesAsRows.named)"
       )
     }
     examples = NPYExamples(array, examplesAsRows: examplesAsRows)
@@ -367,7 +367,8 @@ package struct NPYTable {
       let layout = examplesAsRows ? "rows" : "columns"
       throw TableError(
         "\(yPath): Y is \(y.rows)×\(y.columns) but X (\(xPath)) has \(m) examples as \(layout): Y must hold one class value per example, shape (\(m),), (1, \(m)) or (\(m), 1)"
-          + (y.count == examples.featureCount && !examplesAsRows ? "; is X m × n_x? then add --examples-as-rows" : ""))
+          + (y.count == examples.featureCount && !examplesAsRows
+            ? "; is X m × n_x? then add \(Setting.examplesAsRows.named)" : ""))
     }
     if let k = y.elements.firstIndex(where: { !$0.isFinite }) {
       throw TableError(

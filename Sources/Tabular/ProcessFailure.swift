@@ -26,7 +26,7 @@ enum ProcessFailure {
     case .success(let value) where failing.isEmpty:
       return value
     case .failure(let error):
-      var own = group.rank == 0 ? error : TableError("process \(group.rank) of \(group.size): \(error.description)")
+      var own = group.rank == 0 ? error : TableError("process \(group.rank) of \(group.size): " + error.template)
       own.reportedByAnotherProcess = !(group.rank == 0 || failed[0] == 0)
       own.fromAgreement = true
       throw own

@@ -7,8 +7,17 @@ import Foundation
 /// throws it; a shape mismatch in the library API (a programmer's error)
 /// traps instead. ``description`` is the whole line.
 public struct TableError: Error, CustomStringConvertible, Equatable, Sendable {
-  /// The whole message, place first.
-  public var description: String
+  /// The message with each setting it names marked (``Setting/named(_:)``).
+  package var template: String
+  /// The whole message, place first, settings named as the library spells
+  /// them (`validationFraction = 0`; ``message(naming:)`` names them otherwise).
+  public var description: String {
+    get { message { $0.rawValue + ($1.map { " = \($0)" } ?? "") } }
+    set { template = newValue }
+  }
+  /// The settings the message names (a ``TabularModel/FitOptions`` property
+  /// or a parameter of the call), first the one it is about.
+  public var settings: [Setting] { Setting.marks(in: template).map(\.setting) }
   /// The file (or `<memory>`) the problem is in, when there is one.
   public var file: String?
   /// The 1-based line of the file.
@@ -28,7 +37,21 @@ public struct TableError: Error, CustomStringConvertible, Equatable, Sendable {
   public static func == (a: TableError, b: TableError) -> Bool { a.description == b.description }
 
   /// An error whose message says where on its own.
-  public init(_ description: String) { self.description = description }
+  public init(_ description: String) { self.template = description }
+
+  /// The message with every setting it names spelt by `name` (given the
+  /// setting and the value the message gives it, if any): the command line
+  /// names them by their flags.
+  public func message(naming name: (Setting, String?) -> String) -> String {
+    var text = ""
+    var rest = template[...]
+    for mark in Setting.marks(in: template) {
+      text += rest[..<mark.range.lowerBound]
+      text += name(mark.setting, mark.value)
+      rest = template[mark.range.upperBound...]
+    }
+    return text + rest
+  }
 
   /// `file:line: column N (name): message`
   public static func at(
@@ -60,3 +83,40 @@ package func list(_ names: [String]) -> String {
 
 /// `v` with `digits` decimals.
 package func format(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
+
+/// A setting of a library call that an error message can name: a
+/// ``TabularModel/FitOptions`` property (`testFraction`), or a parameter of
+/// another call (`keep` of `predict(csvFile:keep:)`). The library's messages
+/// spell it as its Swift name; the command line spells it as its flag.
+public enum Setting: String, Sendable, CaseIterable {
+  case label, task, ignoredColumns, positiveClass, missing, maxCategories, testFraction, testData
+  case validationFraction, hiddenLayers, learningRate, batchSize, l2, threshold, calibration
+  case classWeights, cacheFolder, cacheLimit, streaming
+  /// `predict(csvFile:keep:)`'s columns to copy.
+  case keep
+  /// The activations of imported weights.
+  case activations
+  /// Arrays whose examples are rows (`TableSource.npy`).
+  case examplesAsRows
+
+  /// The setting marked in a message, to be spelt by whoever shows it.
+  public var named: String { "\u{E000}\(rawValue)\u{E001}" }
+
+  /// The setting with a value (`missing = error`), marked in a message.
+  public func named(_ value: some CustomStringConvertible) -> String { "\u{E000}\(rawValue)\u{E002}\(value)\u{E001}" }
+
+  /// The marks in `text`, in order.
+  static func marks(in text: String) -> [(range: Range<String.Index>, setting: Setting, value: String?)] {
+    var found: [(Range<String.Index>, Setting, String?)] = []
+    var i = text.startIndex
+    while let open = text[i...].firstIndex(of: "\u{E000}"), let close = text[open...].firstIndex(of: "\u{E001}") {
+      let inside = text[text.index(after: open)..<close]
+      let parts = inside.split(separator: "\u{E002}", maxSplits: 1, omittingEmptySubsequences: false)
+      if let setting = Setting(rawValue: String(parts[0])) {
+        found.append((open..<text.index(after: close), setting, parts.count > 1 ? String(parts[1]) : nil))
+      }
+      i = text.index(after: close)
+    }
+    return found
+  }
+}

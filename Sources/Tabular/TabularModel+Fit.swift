@@ -565,7 +565,7 @@ struct Fitter {
     }
     if !binary, let method = options.calibration, method != .temperature {
       throw TableError(
-        "--calibrate \(method.rawValue) calibrates two classes; the label \"\(table.labelName)\" has \(classes.count): use --calibrate temperature"
+        "\(Setting.calibration.named(method.rawValue)) calibrates two classes; the label \"\(table.labelName)\" has \(classes.count): use \(Setting.calibration.named("temperature"))"
       )
     }
     if split.train.isEmpty || (split.test.isEmpty && options.testData == nil && options.testFraction > 0) {
@@ -574,7 +574,7 @@ struct Fitter {
     }
     if let inner, inner.train.isEmpty || inner.test.isEmpty {
       throw TableError(
-        "\(path): \(split.train.count) training examples are too few to hold out \(Int(options.validationFraction * 100)) % for validation; use --validation-fraction 0"
+        "\(path): \(split.train.count) training examples are too few to hold out \(Int(options.validationFraction * 100)) % for validation; use \(Setting.validationFraction.named(0))"
       )
     }
     let train = all.subset(trainRows)
@@ -602,7 +602,7 @@ struct Fitter {
       dropout: options.keepProbability < 1)
     if let available = availableMemory(), memory.total > available {
       throw TableError(
-        "the network \(sizes.map(String.init).joined(separator: " → ")) needs about \(memory) to train, but \(TrainingMemory.format(available)) of memory is available; use smaller --layers (or a smaller --batch-size)"
+        "the network \(sizes.map(String.init).joined(separator: " → ")) needs about \(memory) to train, but \(TrainingMemory.format(available)) of memory is available; use smaller \(Setting.hiddenLayers.named) (or a smaller \(Setting.batchSize.named))"
       )
     }
     var network = Network<Float>(
@@ -663,7 +663,7 @@ struct Fitter {
       let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
       let rate = options.optimizer.learningRate
       throw TableError(
-        "training diverged at \(place) (cost \(format(cost, 4)), first \(format(initialCost, 4))): lower --learning-rate (now \(rate)) or --l2 (now \(plan.l2)); nothing was saved"
+        "training diverged at \(place) (cost \(format(cost, 4)), first \(format(initialCost, 4))): lower \(Setting.learningRate.named) (now \(rate)) or \(Setting.l2.named) (now \(plan.l2)); nothing was saved"
       )
     } catch {
       throw TableError("\(error)")
@@ -849,7 +849,8 @@ extension Fitter {
     if o.calibration != nil {
       try require(
         o.validationFraction > 0,
-        "calibration is fitted on the validation split: --calibrate needs a validation fraction above 0")
+        "calibration is fitted on the validation split: \(Setting.calibration.named) needs a validation fraction above 0"
+      )
     }
     try require(o.bootstrap >= 0, "the bootstrap resamples must be 0 (none) or more, got \(o.bootstrap)")
     if o.testData != nil {
@@ -872,16 +873,24 @@ extension Fitter {
         "a target chooses the threshold on the validation split: it needs a validation fraction above 0")
     }
     if o.task == .regression {
-      try require(o.threshold == .standard, "a decision threshold is for classes; --task regression predicts a number")
-      try require(o.classWeights == .none, "class weights are for classes; --task regression predicts a number")
-      try require(o.positiveClass == nil, "a positive class is for classes; --task regression predicts a number")
-      try require(o.calibration == nil, "calibration is of class probabilities; --task regression predicts a number")
+      try require(
+        o.threshold == .standard,
+        "a decision threshold is for classes; \(Setting.task.named("regression")) predicts a number")
+      try require(
+        o.classWeights == .none, "class weights are for classes; \(Setting.task.named("regression")) predicts a number")
+      try require(
+        o.positiveClass == nil, "a positive class is for classes; \(Setting.task.named("regression")) predicts a number"
+      )
+      try require(
+        o.calibration == nil,
+        "calibration is of class probabilities; \(Setting.task.named("regression")) predicts a number")
       if case .npy = source {
-        throw TableError("--task regression reads a CSV table; .npy arrays train classifiers only (for now)")
+        throw TableError(
+          "\(Setting.task.named("regression")) reads a CSV table; .npy arrays train classifiers only (for now)")
       }
       if case .csvFile(let path) = source, streams(path) {
         throw TableError(
-          "--task regression reads the table in memory; \(path) would be streamed (--stream, --cache, or a file of \(TabularModel.streamingThreshold >> 20) MiB or more), which keeps labels as classes"
+          "\(Setting.task.named("regression")) reads the table in memory; \(path) would be streamed (\(Setting.streaming.named), \(Setting.cacheFolder.named), or a file of \(TabularModel.streamingThreshold >> 20) MiB or more), which keeps labels as classes"
         )
       }
     }
@@ -1037,7 +1046,7 @@ extension Fitter {
     if !(penalty <= 1e6 * Swift.max(dataCost, 1e-3)) {
       let balance = dataCost * 2 * Double(x.columns) / squares
       throw TableError(
-        "--l2 \(l2) makes the L2 penalty at the start (\(String(format: "%.3g", penalty))) outweigh the data's cost (\(format(dataCost, 4))) more than a million times: training could only shrink the weights to zero; use a far smaller --l2 (at \(String(format: "%.2g", balance)) the two are equal)"
+        "\(Setting.l2.named(l2)) makes the L2 penalty at the start (\(String(format: "%.3g", penalty))) outweigh the data's cost (\(format(dataCost, 4))) more than a million times: training could only shrink the weights to zero; use a far smaller \(Setting.l2.named) (at \(String(format: "%.2g", balance)) the two are equal)"
       )
     }
   }

@@ -335,7 +335,7 @@ import Testing
       } catch let error as TableError {
         #expect(
           error.description
-            == "the data cache \(shared) needs 76.4 kB for this file (30 encoded inputs × 569 rows × 4 bytes), more than --cache-limit 50.0 kB; raise the limit or name a folder with room (--cache)",
+            == "the data cache \(shared) needs 76.4 kB for this file (30 encoded inputs × 569 rows × 4 bytes), more than cacheLimit = 50.0 kB; raise the limit or name a folder with room (cacheFolder)",
           "\(error.description)")
       }
       #expect(try files(shared, "x-").isEmpty)
@@ -348,7 +348,7 @@ import Testing
       #expect(second.model == first.model)
       #expect(second.preparation.cacheNotes.count == 2, "\(second.preparation.cacheNotes)")
       #expect(
-        second.preparation.cacheNotes.allSatisfy { $0.hasSuffix("to stay within --cache-limit 100.0 kB") },
+        second.preparation.cacheNotes.allSatisfy { $0.hasSuffix("to stay within the cache limit of 100.0 kB") },
         "\(second.preparation.cacheNotes)")
       #expect(try files(shared).count == 5)
       let total = try files(shared).reduce(0) {
