@@ -43,6 +43,12 @@ extension Setting {
     case .keep: "--keep"
     case .activations: "--activations"
     case .examplesAsRows: "--examples-as-rows"
+    case .epochs: "--epochs"
+    case .keepProbability: "--keep-prob"
+    case .bootstrap: "--bootstrap"
+    case .earlyStopping: "--patience"
+    case .hiddenActivation: "--activation"
+    case .optimizer: "--optimizer"
     }
   }
 }

@@ -268,45 +268,26 @@ struct TrainingArguments: ParsableArguments {
   @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
   var threads: Int?
 
+  /// The flags' own checks (values that only the command line spells, such
+  /// as 0 for a full batch or for no early stopping), then the library's
+  /// ``TabularModel/FitOptions/validate()`` of the options they make, in
+  /// the flags' names.
   func validate() throws {
-    guard testFraction >= 0 && testFraction < 1 else {
-      throw ValidationError("--test-fraction must be at least 0 and below 1, got \(testFraction)")
-    }
-    if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-    guard learningRate > 0 && learningRate.isFinite else {
-      throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
-    }
     if let batchSize, batchSize < 0 {
       throw ValidationError("--batch-size must be ≥ 1 (or 0 for full batch), got \(batchSize)")
     }
-    if let l2, !(l2 >= 0 && l2.isFinite) { throw ValidationError("--l2 must be ≥ 0, got \(l2)") }
     guard weightDecay >= 0 && weightDecay.isFinite else {
       throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay)")
     }
-    guard keepProb > 0 && keepProb <= 1 else {
-      throw ValidationError("--keep-prob must be in (0, 1], got \(keepProb)")
+    if let patience, patience < 0 {
+      throw ValidationError("--patience must be at least 1 epoch (or 0: never stop early), got \(patience)")
     }
-    guard validationFraction >= 0 && validationFraction < 1 else {
-      throw ValidationError("--validation-fraction must be in [0, 1), got \(validationFraction)")
-    }
-    if let patience, patience != 0 {
-      guard patience >= 1 else {
-        throw ValidationError("--patience must be at least 1 epoch (or 0: never stop early), got \(patience)")
-      }
-      guard validationFraction > 0 else {
-        throw ValidationError("--patience watches the validation cost: it needs --validation-fraction above 0")
-      }
-    }
-    guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be 0 (none) or more, got \(bootstrap)") }
     if task == .classification && loss != .squaredError {
       throw ValidationError(
         "--loss is a regression's cost; a classifier trains on cross-entropy (add --task regression)")
     }
     guard minDelta >= 0 && minDelta.isFinite else {
       throw ValidationError("--min-delta must be ≥ 0, got \(minDelta)")
-    }
-    guard maxCategories >= 1 else {
-      throw ValidationError("--max-categories must be at least 1, got \(maxCategories)")
     }
     let choices = [threshold, targetSensitivity, targetSpecificity].compactMap { $0 }
     guard choices.count <= 1 else {
@@ -333,6 +314,11 @@ struct TrainingArguments: ParsableArguments {
       }
     } else if examplesAsRows {
       throw ValidationError("--examples-as-rows describes --x; without --x it means nothing")
+    }
+    do {
+      try fitOptions().validate()
+    } catch {
+      throw ValidationError(error.commandLineMessage)
     }
   }
 

@@ -91,7 +91,8 @@ package func format(_ v: Double, _ digits: Int) -> String { String(format: "%.\(
 public enum Setting: String, Sendable, CaseIterable {
   case label, task, ignoredColumns, positiveClass, missing, maxCategories, testFraction, testData
   case validationFraction, hiddenLayers, learningRate, batchSize, l2, threshold, calibration
-  case classWeights, cacheFolder, cacheLimit, streaming
+  case classWeights, cacheFolder, cacheLimit, streaming, epochs, keepProbability, bootstrap, earlyStopping
+  case hiddenActivation, optimizer
   /// `predict(csvFile:keep:)`'s columns to copy.
   case keep
   /// The activations of imported weights.

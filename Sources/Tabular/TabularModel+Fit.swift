@@ -106,6 +106,70 @@ extension TabularModel {
     /// The L2 penalty in force for `m` training rows.
     public func l2(trainingExamples m: Int) -> Double { l2 ?? defaultL2(trainingExamples: m) }
 
+    /// Checks the options on their own (what fits them to a table is
+    /// checked when the table is read): the first problem is thrown, its
+    /// message naming the option first (``TableError/settings``).
+    public func validate() throws(TableError) {
+      func require(_ ok: Bool, _ setting: Setting, _ problem: @autoclosure () -> String) throws(TableError) {
+        if !ok { throw TableError("\(setting.named) \(problem())") }
+      }
+      try require(
+        testFraction >= 0 && testFraction < 1, .testFraction, "must be at least 0 and below 1, got \(testFraction)")
+      if testFraction == 0 {
+        try require(testRows == nil, .testFraction, "of 0 holds out no rows; cross-validation folds are test rows")
+      }
+      if testData != nil {
+        try require(testRows == nil, .testData, "and cross-validation folds cannot be used together")
+      }
+      try require(
+        validationFraction >= 0 && validationFraction < 1, .validationFraction,
+        "must be in [0, 1), got \(validationFraction)")
+      if let epochs { try require(epochs >= 1, .epochs, "must be at least 1, got \(epochs)") }
+      if case .examples(let b) = batchSize { try require(b >= 1, .batchSize, "must be at least 1, got \(b)") }
+      if let l2 { try require(l2 >= 0 && l2.isFinite, .l2, "must be ≥ 0, got \(l2)") }
+      try require(
+        keepProbability > 0 && keepProbability <= 1, .keepProbability, "must be in (0, 1], got \(keepProbability)")
+      try require(maxCategories >= 1, .maxCategories, "must be at least 1, got \(maxCategories)")
+      try require(!hiddenLayers.contains { $0 < 1 }, .hiddenLayers, "need at least 1 unit each, got \(hiddenLayers)")
+      try require(hiddenActivation != .softmax, .hiddenActivation, "cannot be softmax: it is for the output layer only")
+      let rate = optimizer.learningRate
+      try require(rate > 0 && rate.isFinite, .learningRate, "must be a positive number, got \(rate)")
+      if let problem = optimizer.problem { throw TableError("\(Setting.optimizer.named): \(problem)") }
+      try require(bootstrap >= 0, .bootstrap, "must be 0 (none) or more, got \(bootstrap)")
+      if calibration != nil {
+        try require(
+          validationFraction > 0, .calibration,
+          "is fitted on the validation split: it needs \(Setting.validationFraction.named) above 0")
+      }
+      if case .on(let e) = earlyStopping {
+        try require(e.patience >= 1, .earlyStopping, "needs a patience of at least 1 epoch, got \(e.patience)")
+        try require(
+          validationFraction > 0, .earlyStopping,
+          "watches the validation cost: it needs \(Setting.validationFraction.named) above 0")
+      }
+      switch threshold {
+      case .standard: break
+      case .fixed(let t): try require(t > 0 && t <= 1, .threshold, "must be in (0, 1], got \(t)")
+      case .targetSensitivity(let t), .targetSpecificity(let t):
+        if !(t > 0 && t <= 1) {
+          throw TableError(
+            "\(Setting.threshold.named): a target sensitivity or specificity must be in (0, 1], got \(t)")
+        }
+        if validationFraction <= 0 {
+          throw TableError(
+            "\(Setting.threshold.named): a target is met on the validation split; it needs \(Setting.validationFraction.named) above 0"
+          )
+        }
+      }
+      if task == .regression {
+        let regression = Setting.task.named("regression")
+        try require(threshold == .standard, .threshold, "is for classes; \(regression) predicts a number")
+        try require(classWeights == .none, .classWeights, "are for classes; \(regression) predicts a number")
+        try require(positiveClass == nil, .positiveClass, "is for classes; \(regression) predicts a number")
+        try require(calibration == nil, .calibration, "is of class probabilities; \(regression) predicts a number")
+      }
+    }
+
     /// How numeric inputs are scaled for the network (fitted on the training split).
     public var scaling: Scaling = .quantile
     /// Whether the saved network is trained again, from its initial
@@ -830,60 +894,11 @@ extension Fitter {
     func require(_ ok: Bool, _ message: @autoclosure () -> String) throws(TableError) {
       if !ok { throw TableError(message()) }
     }
-    try require(o.testFraction >= 0 && o.testFraction < 1, "the test fraction must be in [0, 1), got \(o.testFraction)")
-    if o.testFraction == 0 {
-      try require(o.testRows == nil, "cross-validation folds are test rows; a test fraction of 0 holds out none")
-    }
-    try require(
-      o.validationFraction >= 0 && o.validationFraction < 1,
-      "the validation fraction must be in [0, 1), got \(o.validationFraction)")
-    if let epochs = o.epochs { try require(epochs >= 1, "the epochs must be at least 1, got \(epochs)") }
-    if case .examples(let b) = o.batchSize { try require(b >= 1, "the batch size must be at least 1, got \(b)") }
-    if let l2 = o.l2 { try require(l2 >= 0 && l2.isFinite, "the L2 λ must be ≥ 0, got \(l2)") }
-    try require(
-      o.keepProbability > 0 && o.keepProbability <= 1,
-      "the keep probability must be in (0, 1], got \(o.keepProbability)")
-    try require(o.maxCategories >= 1, "the most categories must be at least 1, got \(o.maxCategories)")
-    try require(!o.hiddenLayers.contains { $0 < 1 }, "every hidden layer needs at least 1 unit, got \(o.hiddenLayers)")
-    try require(o.hiddenActivation != .softmax, "softmax is for the output layer only")
-    if o.calibration != nil {
-      try require(
-        o.validationFraction > 0,
-        "calibration is fitted on the validation split: \(Setting.calibration.named) needs a validation fraction above 0"
-      )
-    }
-    try require(o.bootstrap >= 0, "the bootstrap resamples must be 0 (none) or more, got \(o.bootstrap)")
-    if o.testData != nil {
-      try require(o.testRows == nil, "a test file and cross-validation folds cannot be used together")
-      if case .npy = source { throw TableError("a test file is a CSV table; .npy arrays take their test split from X") }
-    }
-    if let problem = o.optimizer.problem { throw TableError(problem) }
-    if case .on(let e) = o.earlyStopping {
-      try require(e.patience >= 1, "early stopping's patience must be at least 1 epoch, got \(e.patience)")
-      try require(
-        o.validationFraction > 0, "early stopping watches the validation cost: it needs a validation fraction above 0")
-    }
-    switch o.threshold {
-    case .standard: break
-    case .fixed(let t): try require(t > 0 && t <= 1, "the threshold must be in (0, 1], got \(t)")
-    case .targetSensitivity(let t), .targetSpecificity(let t):
-      try require(t > 0 && t <= 1, "a target sensitivity or specificity must be in (0, 1], got \(t)")
-      try require(
-        o.validationFraction > 0,
-        "a target chooses the threshold on the validation split: it needs a validation fraction above 0")
+    try o.validate()
+    if o.testData != nil, case .npy = source {
+      throw TableError("a test file is a CSV table; .npy arrays take their test split from X")
     }
     if o.task == .regression {
-      try require(
-        o.threshold == .standard,
-        "a decision threshold is for classes; \(Setting.task.named("regression")) predicts a number")
-      try require(
-        o.classWeights == .none, "class weights are for classes; \(Setting.task.named("regression")) predicts a number")
-      try require(
-        o.positiveClass == nil, "a positive class is for classes; \(Setting.task.named("regression")) predicts a number"
-      )
-      try require(
-        o.calibration == nil,
-        "calibration is of class probabilities; \(Setting.task.named("regression")) predicts a number")
       if case .npy = source {
         throw TableError(
           "\(Setting.task.named("regression")) reads a CSV table; .npy arrays train classifiers only (for now)")
