@@ -707,20 +707,9 @@ struct Fitter {
     let onEpoch = reporter ? progress : nil
     do {
       var trainer = try Trainer(network: network, options: trainingOptions)
-      if let rows = train.mapped {
-        // Batches read from the mapped file and standardised as they are read.
-        history = try trainer.fit(
-          LabelledExamples(
-            StandardizedExamples(rows.source, standardizer: scaler), labels: yTrain, weights: exampleWeights),
-          validation: validation.map {
-            LabelledExamples(StandardizedExamples($0.mapped!.source, standardizer: scaler), labels: yValidation!)
-          }, group: group, progress: onEpoch)
-      } else {
-        history = try trainer.fit(
-          LabelledExamples(xTrain, labels: yTrain, weights: exampleWeights),
-          validation: validation.map { LabelledExamples(scaler.transform($0.x), labels: yValidation!) }, group: group,
-          progress: onEpoch)
-      }
+      history = try trainer.fit(
+        labelled(train, scaler, yTrain, weights: exampleWeights, x: xTrain),
+        validation: validation.map { labelled($0, scaler, yValidation!) }, group: group, progress: onEpoch)
       network = trainer.network
       if group.size > 1 { report = (trainer.allreduceCalls, trainer.allreduceTime, trainer.parametersAgree(group)) }
     } catch .diverged(let epoch, let batch, let cost, let initialCost) {
@@ -763,15 +752,7 @@ struct Fitter {
             sizes: sizes, hiddenActivation: options.hiddenActivation,
             outputActivation: regression ? .identity : binary ? .sigmoid : .softmax, seed: options.seed),
           options: again)
-        if let rows = whole.mapped {
-          _ = try trainer.fit(
-            LabelledExamples(StandardizedExamples(rows.source, standardizer: scaler), labels: labels, weights: weights),
-            validation: nil, group: group, progress: nil)
-        } else {
-          _ = try trainer.fit(
-            LabelledExamples(scaler.transform(whole.x), labels: labels, weights: weights), validation: nil,
-            group: group, progress: nil)
-        }
+        _ = try trainer.fit(labelled(whole, scaler, labels, weights: weights), validation: nil, group: group)
         network = trainer.network
       } catch {
         throw TableError("training again on the \(whole.count) training and validation rows failed: \(error)")
@@ -781,58 +762,13 @@ struct Fitter {
     var model = TabularModel(
       network: network, encoder: encoder, standardizer: scaler, labelName: table.labelName,
       classNames: regression ? nil : classes.names, threshold: nil, target: target)
-    var calibrationNote: String?
-    if let method = options.calibration, let validation, reporter {
-      let evaluation = Evaluation(model: model)
-      let p = try evaluation.probabilities(validation)
-      let labels = classes.indices(validation.labels!)
-      switch method {
-      case .platt: model.calibrator = .fitPlatt(positiveProbabilities: p.elements, positive: labels.map { $0 == 1 })
-      case .isotonic:
-        model.calibrator = .fitIsotonic(positiveProbabilities: p.elements, positive: labels.map { $0 == 1 })
-      case .temperature: model.calibrator = .fitTemperature(probabilities: p, classes: labels)
-      }
-      let before = TabularModel.SplitMetrics(name: "", outputs: p, classes: labels, threshold: 0.5).calibration!
-      let after = try Evaluation(model: model).metrics(name: "", validation).calibration!
-      calibrationNote =
-        "\(method.rawValue) fitted on the \(validation.count) validation rows: there the expected calibration error went from \(format(before.expectedCalibrationError, 4)) to \(format(after.expectedCalibrationError, 4)), the Brier score from \(format(before.brierScore, 4)) to \(format(after.brierScore, 4))"
-    }
-    var thresholdNote = "the default"
-    switch options.threshold {
-    case .standard: break
-    case .fixed(let t):
-      model.threshold = t
-      thresholdNote = "--threshold"
-    case .targetSensitivity(let target), .targetSpecificity(let target):
-      let bySensitivity: Bool
-      if case .targetSensitivity = options.threshold { bySensitivity = true } else { bySensitivity = false }
-      if let validation, reporter {
-        let point = try Evaluation(model: model).operatingPoint(
-          on: validation, target: target, bySensitivity: bySensitivity)
-        model.threshold = point.threshold
-        thresholdNote =
-          "chosen on the validation split for \(bySensitivity ? "sensitivity" : "specificity") ≥ \(target): there sensitivity \(format(point.sensitivity, 4)), specificity \(format(point.specificity, 4))"
-      }
-    }
-    var metrics: [TabularModel.SplitMetrics] = []
-    if reporter {
-      let evaluation = Evaluation(model: model)
-      let sets =
-        [("train", train)] + (validation.map { [("validation", $0)] } ?? [])
-        + (options.testData == nil && !split.test.isEmpty ? [("test", test)] : [])
-      for (name, data) in sets {
-        // Intervals for the rows the model did not train on. After a refit
-        // the validation rows are measured on the network that did not.
-        let resamples = name == "train" ? 0 : options.bootstrap
-        let measured = name == "validation" && refit != nil ? Evaluation(model: heldOut) : evaluation
-        metrics.append(try measured.metrics(name: name, data, bootstrap: resamples, seed: options.seed))
-      }
-      if let path = options.testData {
-        var measured = try model.evaluate(csvFile: path, bootstrap: options.bootstrap, seed: options.seed).metrics
-        measured.name = "test"
-        metrics.append(measured)
-      }
-    }
+    // (Process 0 alone calibrates and measures; every process sets a fixed threshold.)
+    let calibrationNote = reporter ? try calibrate(&model, on: validation, classes: classes) : nil
+    let thresholdNote = try chooseThreshold(&model, on: reporter ? validation : nil)
+    let sets =
+      [("train", train)] + (validation.map { [("validation", $0)] } ?? [])
+      + (options.testData == nil && !split.test.isEmpty ? [("test", test)] : [])
+    let metrics = reporter ? try measure(model, sets, heldOut: refit != nil ? heldOut : nil) : []
     return TabularModel.FitReport(
       model: model, preparation: preparation,
       history: history, trainingTime: trainingTime, metrics: metrics, thresholdNote: thresholdNote,
@@ -845,6 +781,81 @@ struct Fitter {
 }
 
 extension Fitter {
+  /// Fits `options.calibration`, if any, on the validation rows into
+  /// `model`; says what it did (nil: nothing to do).
+  func calibrate(_ model: inout TabularModel, on validation: Dataset?, classes: ClassLabels) throws(TableError)
+    -> String?
+  {
+    guard let method = options.calibration, let validation else { return nil }
+    let p = try Evaluation(model: model).probabilities(validation)
+    let labels = classes.indices(validation.labels!)
+    switch method {
+    case .platt: model.calibrator = .fitPlatt(positiveProbabilities: p.elements, positive: labels.map { $0 == 1 })
+    case .isotonic:
+      model.calibrator = .fitIsotonic(positiveProbabilities: p.elements, positive: labels.map { $0 == 1 })
+    case .temperature: model.calibrator = .fitTemperature(probabilities: p, classes: labels)
+    }
+    let before = TabularModel.SplitMetrics(name: "", outputs: p, classes: labels, threshold: 0.5).calibration!
+    let after = try Evaluation(model: model).metrics(name: "", validation).calibration!
+    return
+      "\(method.rawValue) fitted on the \(validation.count) validation rows: there the expected calibration error went from \(format(before.expectedCalibrationError, 4)) to \(format(after.expectedCalibrationError, 4)), the Brier score from \(format(before.brierScore, 4)) to \(format(after.brierScore, 4))"
+  }
+
+  /// Sets `model`'s threshold as `options.threshold` says (a target
+  /// sensitivity or specificity: chosen on the validation rows); says how.
+  func chooseThreshold(_ model: inout TabularModel, on validation: Dataset?) throws(TableError) -> String {
+    switch options.threshold {
+    case .standard: return "the default"
+    case .fixed(let t):
+      model.threshold = t
+      return "--threshold"
+    case .targetSensitivity(let target), .targetSpecificity(let target):
+      let bySensitivity: Bool
+      if case .targetSensitivity = options.threshold { bySensitivity = true } else { bySensitivity = false }
+      guard let validation else { return "the default" }
+      let point = try Evaluation(model: model).operatingPoint(
+        on: validation, target: target, bySensitivity: bySensitivity)
+      model.threshold = point.threshold
+      return
+        "chosen on the validation split for \(bySensitivity ? "sensitivity" : "specificity") ≥ \(target): there sensitivity \(format(point.sensitivity, 4)), specificity \(format(point.specificity, 4))"
+    }
+  }
+
+  /// The metrics of `model` on each named set of rows (intervals for the
+  /// rows it did not train on; after a refit, the validation rows measure
+  /// `heldOut`, the network that did not learn from them), then on the
+  /// test file, if there is one.
+  func measure(_ model: TabularModel, _ sets: [(String, Dataset)], heldOut: TabularModel?) throws(TableError)
+    -> [TabularModel.SplitMetrics]
+  {
+    var metrics: [TabularModel.SplitMetrics] = []
+    for (name, data) in sets {
+      let resamples = name == "train" ? 0 : options.bootstrap
+      let measured = Evaluation(model: name == "validation" ? heldOut ?? model : model)
+      metrics.append(try measured.metrics(name: name, data, bootstrap: resamples, seed: options.seed))
+    }
+    if let path = options.testData {
+      var measured = try model.evaluate(csvFile: path, bootstrap: options.bootstrap, seed: options.seed).metrics
+      measured.name = "test"
+      metrics.append(measured)
+    }
+    return metrics
+  }
+
+  /// The rows of `data` as the trainer reads them, standardised by
+  /// `scaler`: batch by batch from a mapped file (as they are read), or in
+  /// memory (`x`, when given, is `data.x` standardised already).
+  func labelled(
+    _ data: Dataset, _ scaler: Standardizer, _ labels: Matrix<Float>, weights: Matrix<Float>? = nil,
+    x: Matrix<Float>? = nil
+  ) -> LabelledExamples<Float> {
+    if let rows = data.mapped {
+      return LabelledExamples(
+        StandardizedExamples(rows.source, standardizer: scaler), labels: labels, weights: weights)
+    }
+    return LabelledExamples(x ?? scaler.transform(data.x), labels: labels, weights: weights)
+  }
+
   /// What the processes of a group compare before training: the example
   /// count, the labels, the encoded values (of data read in memory; mapped
   /// rows all come from process 0's cache) and the fitted encoding.
