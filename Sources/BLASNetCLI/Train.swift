@@ -508,7 +508,7 @@ extension BLASNetCommand {
       var progress = ProgressReporter(quiet: quiet || !reporter)
       let options = try fitOptions()
       let folders = TabularModel.cacheFolder(for: source, options: options).map { [("--cache", $0)] } ?? []
-      let fitted: TabularModel.FitReport
+      var fitted: TabularModel.FitReport
       do {
         fitted = try TabularModel.fit(
           source, options: options, group: group,
@@ -522,6 +522,7 @@ extension BLASNetCommand {
       }
       progress.finish()
       guard reporter else { return }
+      if threshold != nil { fitted.thresholdNote = "--threshold" }
       let history = fitted.history
       let network = fitted.model.network
       say(

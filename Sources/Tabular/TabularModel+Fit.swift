@@ -808,7 +808,7 @@ extension Fitter {
     case .standard: return "the default"
     case .fixed(let t):
       model.threshold = t
-      return "--threshold"
+      return "given in the options"
     case .targetSensitivity(let target), .targetSpecificity(let target):
       let bySensitivity: Bool
       if case .targetSensitivity = options.threshold { bySensitivity = true } else { bySensitivity = false }
