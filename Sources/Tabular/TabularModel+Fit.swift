@@ -53,7 +53,8 @@ extension TabularModel {
     public var maxCategories = 50
     /// The share of the examples held out for testing (stratified), in [0, 1):
     /// 0 holds out none (every row trains or validates; the report has no
-    /// test metrics), for a model whose test data are elsewhere.
+    /// test metrics), for a model whose test data are elsewhere. Not used
+    /// with ``testData`` or by cross-validation (its folds are the test rows).
     public var testFraction = 0.2
     /// A CSV file whose rows are the test split: then no test rows are cut
     /// from the training data (``testFraction`` is not used), and the test
@@ -115,9 +116,6 @@ extension TabularModel {
       }
       try require(
         testFraction >= 0 && testFraction < 1, .testFraction, "must be at least 0 and below 1, got \(testFraction)")
-      if testFraction == 0 {
-        try require(testRows == nil, .testFraction, "of 0 holds out no rows; cross-validation folds are test rows")
-      }
       if testData != nil {
         try require(testRows == nil, .testData, "and cross-validation folds cannot be used together")
       }
