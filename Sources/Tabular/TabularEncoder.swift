@@ -212,7 +212,7 @@ public struct TabularEncoder: Equatable, Sendable {
       table, columns, names, trainingRows, maxCategories, missingIndicators, encodingInto: &unused, notes: &notes)
   }
 
-  /// ``init(fitting:columns:names:trainingRows:missing:maxCategories:missingMarkers:ignoredColumns:)``
+  /// ``init(fitting:columns:names:trainingRows:missing:maxCategories:missingMarkers:ignoredColumns:missingIndicators:)``
   /// and ``encode(_:columns:)`` of the same table in one pass over its
   /// numeric fields (each is parsed once).
   public static func fitAndEncode(
@@ -615,7 +615,7 @@ public struct TabularEncoder: Equatable, Sendable {
 func trimmed(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces) }
 
 extension TabularEncoder {
-  /// ``init(fitting:columns:names:trainingRows:missing:maxCategories:missingMarkers:ignoredColumns:)``
+  /// ``init(fitting:columns:names:trainingRows:missing:maxCategories:missingMarkers:ignoredColumns:missingIndicators:)``
   /// for a table read a chunk of rows at a time: ``add(_:firstRow:isTraining:)``
   /// each chunk in file order, then ``finish()``. What it keeps does not grow
   /// with the rows: per column, a sum, a count, the first text and missing
