@@ -643,12 +643,10 @@ extension BLASNetCommand {
       let held = p.validationCount.map { " / \($0) validation" } ?? ""
       if let file = testData {
         say("Split:   \(p.trainCount) train\(held) (stratified, seed \(seed)) / \(p.testCount) test from \(file)")
+      } else if p.testCount > 0 {
+        say("Split:   \(p.trainCount) train\(held) / \(p.testCount) test (stratified, seed \(seed))")
       } else {
-        if p.testCount > 0 {
-          say("Split:   \(p.trainCount) train\(held) / \(p.testCount) test (stratified, seed \(seed))")
-        } else {
-          say("Split:   \(p.trainCount) train\(held) (stratified, seed \(seed)); no test rows (--test-fraction 0)")
-        }
+        say("Split:   \(p.trainCount) train\(held) (stratified, seed \(seed)); no test rows (--test-fraction 0)")
       }
       if let weights = p.classWeights {
         let shown = weights.enumerated().map { "\(classes[$0]) → \(format($1, 3))" }

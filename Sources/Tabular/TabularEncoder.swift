@@ -262,9 +262,9 @@ public struct TabularEncoder: Equatable, Sendable {
         }
         out!.append(contentsOf: values)
         if column.feature.missingIndicator {
-          var indicator = [Float](repeating: 0, count: table.rowCount)
-          for r in column.missingRows { indicator[r] = 1 }
-          out!.append(contentsOf: indicator)
+          let start = out!.count
+          out!.append(contentsOf: repeatElement(0, count: table.rowCount))
+          for r in column.missingRows { out![start + r] = 1 }
         }
       } else {
         try append(table, k, c, into: &out!, notes: &notes)
