@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Checks `blasnet export --onnx` against ONNX Runtime: trains five models on the
+# Checks `blasnet export --onnx` against ONNX Runtime: trains seven models on the
 # example tables (two classes with a categorical column and missing values, three
-# classes, a regression, Platt- and temperature-calibrated models), exports each
+# classes, a regression, Platt- and temperature-calibrated models, and two with a
+# piecewise-linear encoding of their numbers, --bins), exports each
 # (the first twice: folded, and with --standardization-nodes), and runs Benchmarks/Python/onnx_check.py, which feeds the raw CSV rows to the
 # exported graph in ONNX Runtime (PyPI, in .venv-bench) and compares its outputs with
 # `blasnet predict` on the same rows: the same classes, and probabilities or values
@@ -44,3 +45,6 @@ check diabetes "$tables/diabetes.csv" --data "$tables/diabetes.csv" --task regre
 check platt "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" --label diagnosis \
   --ignore patient_id --missing mean --calibrate platt
 check temperature "$tables/wine.csv" --data "$tables/wine.csv" --calibrate temperature
+check bins "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" --label diagnosis \
+  --ignore patient_id --bins 8
+check bins-regression "$tables/diabetes.csv" --data "$tables/diabetes.csv" --task regression --bins 4

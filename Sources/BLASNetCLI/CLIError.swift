@@ -49,6 +49,8 @@ extension Setting {
     case .earlyStopping: "--patience"
     case .hiddenActivation: "--activation"
     case .optimizer: "--optimizer"
+    case .scaling: "--scaling"
+    case .piecewiseLinearBins: "--bins"
     }
   }
 }

@@ -244,6 +244,11 @@ struct TrainingArguments: ParsableArguments {
       "How numeric columns are scaled: quantile (the default: mapped onto the normal scores of their training quantiles, then standardised) or standard (the training mean and standard deviation only)."
   )
   var scaling: TabularModel.Scaling = .quantile
+  @Option(
+    help:
+      "Encode each scaled numeric input piecewise-linearly over this many bins (its training quantiles): the value and one 0-to-1 ramp per bin go to the network. 0: off."
+  )
+  var bins: Int = TabularModel.FitOptions().piecewiseLinearBins
   @Flag(
     inversion: .prefixedNo,
     help:
@@ -366,6 +371,7 @@ struct TrainingArguments: ParsableArguments {
     o.missingMarkers = markers
     o.maxCategories = maxCategories
     o.scaling = scaling
+    o.piecewiseLinearBins = bins
     o.refit = refit
     o.missingIndicators = missingIndicators
     o.testFraction = testFraction
@@ -653,6 +659,12 @@ extension BLASNetCommand {
         say("Weights: \(shown.joined(separator: ", ")) (class weights in the training cost)")
       }
       say("Network: \(p.network)  (\(p.network.parameterCount) parameters)")
+      if let encoding = p.piecewiseLinear {
+        let binned = encoding.edges.compactMap { $0 }
+        say(
+          "Bins:    \(binned.count) numeric inputs in up to \(binned.map { $0.count - 1 }.max() ?? 0) bins each (piecewise-linear, the value and a ramp per bin): \(encoding.inputCount) inputs → \(encoding.outputCount)"
+        )
+      }
       say("Training: \(Self.describe(p.plan, trainCount: p.trainCount))")
       say("BLAS:    \(BLAS.summary)")
       if p.processCount > 1 {

@@ -131,6 +131,18 @@ package struct Dataset {
     return out
   }
 
+  /// At most `count` examples evenly spaced over these (every one when
+  /// there are no more), standardised by `scaler`.
+  package func spacedSample(_ scaler: Standardizer, count: Int) -> Matrix<Float> {
+    let step = Swift.max(1, (self.count + count - 1) / Swift.max(count, 1))
+    let rows = Array(stride(from: 0, to: self.count, by: step))
+    guard let mapped else { return scaler.transform(step == 1 ? x : DataSplit.columns(x, rows)) }
+    var out = Matrix<Float>.zeros(mapped.examples.featureCount, rows.count)
+    mapped.examples.gatherExamples(rows.map(mapped.row)[...], into: &out)
+    scaler.transform(inPlace: &out)
+    return out
+  }
+
   /// The standardizer of `encoder` fitted on these examples (the training
   /// split); with `quantileMaps`, each numeric input is first mapped onto
   /// the normal scores of its quantiles (fitted on at most

@@ -63,8 +63,8 @@ package enum FuzzEntryPoints {
   package static func modelFile(_ bytes: [UInt8]) {
     do {
       let model = try TabularModel.decode(Data(bytes), path: "fuzz.json")
-      let x = Matrix<Float>.zeros(model.network.inputSize, 1)
-      _ = model.network.predict(model.standardizer.map { $0.transform(x) } ?? x)
+      let x = Matrix<Float>.zeros(model.inputWidth, 1)
+      _ = model.probabilities(standardizedInputs: model.standardizer.map { $0.transform(x) } ?? x)
     } catch {
       _ = error.description
     }
@@ -135,8 +135,8 @@ package enum FuzzEntryPoints {
   package static func imported(_ read: () throws(ImportError) -> TabularModel.ImportReport) {
     do {
       let report = try read()
-      let x = Matrix<Float>.zeros(report.model.network.inputSize, 1)
-      let p = report.model.network.predict(x)
+      let x = Matrix<Float>.zeros(report.model.inputWidth, 1)
+      let p = report.model.probabilities(standardizedInputs: x)
       if !report.model.isRegression && !p.elements.allSatisfy({ $0.isNaN || ($0 >= 0 && $0 <= 1) }) {
         fatalError("an imported model's output \(p.elements) is not a probability")
       }

@@ -21,6 +21,7 @@ import NeuralNetwork
 ///       ],
 ///       "standardizer": {"means": [...], "standardDeviations": [...],  // optional
 ///                        "quantileMaps": [{"knots": [...], "scores": [...]}, null, ...]},  // optional (version 4)
+///       "piecewiseLinear": {"edges": [[-1.6, -0.2, 0.4, 2.9], null, ...]},  // optional (version 6)
 ///       "featureNames": ["mean_radius", ...],      // optional: the network's inputs
 ///       "encoder": {                               // optional: raw columns → inputs
 ///         "missing": "median", "missingMarkers": ["", "NA", ...], "ignoredColumns": ["id"],
@@ -47,7 +48,12 @@ import NeuralNetwork
 /// standardised (`quantileMaps`: one per input, `null` for a category's;
 /// `QuantileMap`) is version 4. A model with a numeric column's missing
 /// indicator (`"missingIndicator": true` on the column: a second input, 1
-/// where the value was missing) is version 5.
+/// where the value was missing) is version 5. A model whose standardised
+/// inputs are encoded piecewise-linearly before the network
+/// (`piecewiseLinear`: bin edges per input, `null` for an input passed
+/// through; `PiecewiseLinearEncoding`) is version 6: its network has the
+/// encoding's outputs as inputs, the standardizer and the encoder the
+/// encoding's inputs.
 ///
 /// Version 1 files (no encoder, numeric `classLabels` instead of
 /// `classNames`, no threshold) still load: their inputs are plain numeric
@@ -59,12 +65,12 @@ import NeuralNetwork
 /// over the target, so a crash never leaves a half-written model and an
 /// existing model is replaced only by a complete one.
 public struct TabularModel: Equatable, Sendable {
-  /// The newest format version this library writes and reads (5: missing
-  /// indicators; 4: numeric inputs mapped by quantiles; 3: a calibrated
+  /// The newest format version this library writes and reads (6: a
+  /// piecewise-linear encoding; 5: missing indicators; 4: numeric inputs mapped by quantiles; 3: a calibrated
   /// model or a regression; others are written as version 2).
-  public static let currentVersion = 5
+  public static let currentVersion = 6
   /// The versions this library reads.
-  public static let readableVersions = 1...5
+  public static let readableVersions = 1...6
   static let formatName = "blasnet-model"
 
   public var network: Network<Float>
@@ -72,7 +78,10 @@ public struct TabularModel: Equatable, Sendable {
   /// the columns ``featureNames`` as plain numbers.
   public var encoder: TabularEncoder?
   public var standardizer: Standardizer?
-  /// The names of the network's inputs (after encoding).
+  /// Encodes the standardised inputs piecewise-linearly before the network,
+  /// when the model was fitted with bins (``FitOptions/piecewiseLinearBins``).
+  public var piecewiseLinear: PiecewiseLinearEncoding?
+  /// The names of the encoder's inputs (the standardised inputs).
   public var featureNames: [String]?
   public var labelName: String?
   /// The classes the outputs stand for (output unit k ↔ classNames[k]; for a
@@ -91,11 +100,17 @@ public struct TabularModel: Equatable, Sendable {
   public init(
     network: Network<Float>, encoder: TabularEncoder? = nil, standardizer: Standardizer? = nil,
     featureNames: [String]? = nil, labelName: String? = nil, classNames: [String]? = nil, threshold: Double? = nil,
-    calibrator: Calibrator? = nil, target: TargetScale? = nil
+    calibrator: Calibrator? = nil, target: TargetScale? = nil, piecewiseLinear: PiecewiseLinearEncoding? = nil
   ) {
+    if let piecewiseLinear, piecewiseLinear.outputCount != network.inputSize {
+      shapeFailure(
+        "TabularModel: the piecewise-linear encoding makes \(piecewiseLinear.outputCount) inputs for a network of \(network.inputSize)"
+      )
+    }
     self.network = network
     self.encoder = encoder
     self.standardizer = standardizer
+    self.piecewiseLinear = piecewiseLinear
     self.featureNames = featureNames ?? encoder?.featureNames
     self.labelName = labelName
     self.classNames = classNames
@@ -107,10 +122,15 @@ public struct TabularModel: Equatable, Sendable {
   /// Whether the model predicts a number (a regression) rather than a class.
   public var isRegression: Bool { target != nil }
 
+  /// The inputs a row is encoded into and standardised as (n_x): the
+  /// network's, or the piecewise-linear encoding's before it.
+  public var inputWidth: Int { piecewiseLinear?.inputCount ?? network.inputSize }
+
   /// The model's probabilities for standardised inputs `x` (n_x × m): the
-  /// network's outputs, calibrated when the model has a ``calibrator``.
+  /// network's outputs (after the ``piecewiseLinear`` encoding, if any),
+  /// calibrated when the model has a ``calibrator``.
   public func probabilities(standardizedInputs x: Matrix<Float>) -> Matrix<Float> {
-    var p = network.predict(x)
+    var p = network.predict(piecewiseLinear.map { $0.encode(x) } ?? x)
     calibrator?.apply(&p)
     return p
   }
@@ -223,6 +243,7 @@ struct ModelRecord: Codable {
   var threshold: Double?
   var calibration: CalibrationRecord?
   var target: TargetScale?
+  var piecewiseLinear: PiecewiseLinearEncoding?
 }
 
 extension ModelRecord {
@@ -231,9 +252,11 @@ extension ModelRecord {
     let network = model.network
     self.init(
       format: TabularModel.formatName,
-      version: model.inputEncoder.columns.contains(where: \.missingIndicator)
-        ? 5
-        : model.standardizer?.quantileMaps != nil ? 4 : model.calibrator == nil && model.target == nil ? 2 : 3,
+      version: model.piecewiseLinear != nil
+        ? 6
+        : model.inputEncoder.columns.contains(where: \.missingIndicator)
+          ? 5
+          : model.standardizer?.quantileMaps != nil ? 4 : model.calibrator == nil && model.target == nil ? 2 : 3,
       sizes: network.sizes, activations: network.layers.map(\.activation.rawValue),
       parameters: network.parameterNames.map { name in
         let l = Int(name.dropFirst())!
@@ -243,7 +266,8 @@ extension ModelRecord {
       standardizer: model.standardizer, featureNames: model.featureNames,
       encoder: model.encoder.map(EncoderRecord.init),
       labelName: model.labelName, classLabels: nil, classNames: model.classNames, threshold: model.threshold,
-      calibration: model.calibrator.map(CalibrationRecord.init), target: model.target)
+      calibration: model.calibrator.map(CalibrationRecord.init), target: model.target,
+      piecewiseLinear: model.piecewiseLinear)
   }
 }
 
@@ -468,11 +492,27 @@ extension TabularModel {
     if network.sizes != record.sizes {
       throw .malformed(path: path, detail: "\"sizes\" says \(record.sizes) but the parameters make \(network.sizes)")
     }
+    // The inputs of the standardizer and the encoder: the network's, or those of the encoding before it.
+    let inputs = record.piecewiseLinear?.inputCount ?? network.inputSize
+    if let encoding = record.piecewiseLinear {
+      if version < 6 {
+        throw .malformed(
+          path: path, detail: "a piecewise-linear encoding needs format version 6, the file says \(version)")
+      }
+      if let problem = encoding.problem {
+        throw .malformed(path: path, detail: "the piecewise-linear encoding: \(problem)")
+      }
+      if encoding.outputCount != network.inputSize {
+        throw .malformed(
+          path: path,
+          detail: "the piecewise-linear encoding makes \(encoding.outputCount) inputs for \(network.inputSize)")
+      }
+    }
     if let s = record.standardizer,
-      s.means.count != network.inputSize || s.standardDeviations.count != network.inputSize
+      s.means.count != inputs || s.standardDeviations.count != inputs
     {
       throw .malformed(
-        path: path, detail: "the standardizer has \(s.means.count) means for \(network.inputSize) inputs")
+        path: path, detail: "the standardizer has \(s.means.count) means for \(inputs) inputs")
     }
     if let s = record.standardizer, !(s.means + s.standardDeviations).allSatisfy(\.isFinite) {
       throw .malformed(path: path, detail: "the standardizer has a non-finite value")
@@ -481,9 +521,9 @@ extension TabularModel {
       if version < 4 {
         throw .malformed(path: path, detail: "quantile maps need format version 4, the file says \(version)")
       }
-      if maps.count != network.inputSize {
+      if maps.count != inputs {
         throw .malformed(
-          path: path, detail: "the standardizer has \(maps.count) quantile maps for \(network.inputSize) inputs")
+          path: path, detail: "the standardizer has \(maps.count) quantile maps for \(inputs) inputs")
       }
       for (i, map) in maps.enumerated() {
         if let problem = map?.problem {
@@ -491,15 +531,22 @@ extension TabularModel {
         }
       }
     }
-    if let f = record.featureNames, f.count != network.inputSize {
-      throw .malformed(path: path, detail: "\(f.count) feature names for \(network.inputSize) inputs")
+    if let f = record.featureNames, f.count != inputs {
+      throw .malformed(path: path, detail: "\(f.count) feature names for \(inputs) inputs")
     }
     let encoder = try record.encoder.map { e throws(ModelFileError) in try e.encoder(path: path) }
     if let encoder, encoder.columns.contains(where: \.missingIndicator), version < 5 {
       throw .malformed(path: path, detail: "missing indicators need format version 5, the file says \(version)")
     }
-    if let encoder, encoder.width != network.inputSize {
-      throw .malformed(path: path, detail: "the encoder makes \(encoder.width) inputs for \(network.inputSize)")
+    if let encoder, encoder.width != inputs {
+      throw .malformed(path: path, detail: "the encoder makes \(encoder.width) inputs for \(inputs)")
+    }
+    if let encoder, let edges = record.piecewiseLinear?.edges {
+      let measured = encoder.measuredInputs
+      if let i = edges.indices.first(where: { edges[$0] != nil && !measured[$0] }) {
+        throw .malformed(
+          path: path, detail: "input \(i + 1) is a category's or a missing indicator, but has piecewise-linear bins")
+      }
     }
     if let encoder, let maps = record.standardizer?.quantileMaps {
       let measured = encoder.measuredInputs
@@ -543,7 +590,7 @@ extension TabularModel {
     return TabularModel(
       network: network, encoder: encoder, standardizer: record.standardizer, featureNames: record.featureNames,
       labelName: record.labelName, classNames: classNames, threshold: record.threshold, calibrator: calibrator,
-      target: record.target)
+      target: record.target, piecewiseLinear: record.piecewiseLinear)
   }
 
   /// Why `network` cannot be a classifier's network, or nil: its outputs are

@@ -128,6 +128,9 @@ extension TabularModel {
       try require(
         keepProbability > 0 && keepProbability <= 1, .keepProbability, "must be in (0, 1], got \(keepProbability)")
       try require(maxCategories >= 1, .maxCategories, "must be at least 1, got \(maxCategories)")
+      try require(
+        piecewiseLinearBins == 0 || (2...1024).contains(piecewiseLinearBins), .piecewiseLinearBins,
+        "must be 0 (off) or from 2 to 1024, got \(piecewiseLinearBins)")
       try require(!hiddenLayers.contains { $0 < 1 }, .hiddenLayers, "need at least 1 unit each, got \(hiddenLayers)")
       try require(hiddenActivation != .softmax, .hiddenActivation, "cannot be softmax: it is for the output layer only")
       let rate = optimizer.learningRate
@@ -170,6 +173,12 @@ extension TabularModel {
 
     /// How numeric inputs are scaled for the network (fitted on the training split).
     public var scaling: Scaling = .quantile
+    /// Bins of the piecewise-linear encoding of each scaled numeric input
+    /// (`PiecewiseLinearEncoding`: the value and one ramp per bin, the bin
+    /// edges at its training quantiles; Gorishniy et al. 2022); 0: off, the
+    /// scaled value alone. The network's first layer is then (bins + 1)
+    /// times as wide for the numeric inputs.
+    public var piecewiseLinearBins = 0
     /// Whether the saved network is trained again, from its initial
     /// weights, on the training and validation rows together for the epochs
     /// early stopping chose (the scaling fitted again on those rows too): the
@@ -414,6 +423,9 @@ extension TabularModel {
     public var classWeights: [Double]?
     /// The network before training.
     public var network: Network<Float>
+    /// The piecewise-linear encoding of the numeric inputs before the
+    /// network (fitted on the training split), when it is on.
+    public var piecewiseLinear: PiecewiseLinearEncoding?
     /// Epochs, batch size and early stopping, as resolved for this table.
     public var plan: TabularModel.TrainingPlan
     /// The cache folder of a streamed file, and how long reading took.
@@ -652,12 +664,14 @@ struct Fitter {
       return Matrix(row: try data.targetValues().map { Float(($0 - target.mean) / target.standardDeviation) })
     }
     var scaler = train.standardizer(encoder, quantileMaps: options.scaling == .quantile)
+    var encoding = piecewiseLinear(train, scaler, encoder)
     if group.size > 1 {
       // Equal data make equal standardisations; this checks the arithmetic too.
       let parameters = (scaler.means + scaler.standardDeviations).withUnsafeBytes { Checksum.of($0) }
       try ReplicaCheck.agree(group, [.init(name: "standardisation", values: [parameters])], file: path)
     }
-    let sizes = [encoder.width] + options.hiddenLayers + [binary || regression ? 1 : classes.count]
+    let sizes =
+      [encoding?.outputCount ?? encoder.width] + options.hiddenLayers + [binary || regression ? 1 : classes.count]
     let plan = TabularModel.TrainingPlan.automatic(trainingExamples: train.count, options: options)
     let memory = TrainingMemory(
       sizes: sizes, batchSize: plan.batchSize, optimizer: options.optimizer,
@@ -678,7 +692,8 @@ struct Fitter {
       testCount: try options.testData.map { p throws(TableError) in
         try CSVFile(path: p).records.count
       } ?? test.count, classWeights: weightsOfClasses,
-      network: network, plan: plan, cacheFolder: streamedPath.map { DataCache.folder(for: $0, options.cacheFolder) },
+      network: network, piecewiseLinear: encoding, plan: plan,
+      cacheFolder: streamedPath.map { DataCache.folder(for: $0, options.cacheFolder) },
       readingTime: readingTime, cacheNotes: cacheLog.notes, processCount: group.size)
     if reporter { prepared?(preparation) }
     let trainingOptions = TrainingOptions(
@@ -689,11 +704,13 @@ struct Fitter {
     let yTrain = try targets(train)
     let xTrain = train.mapped == nil ? scaler.transform(train.x) : .zeros(0, 0)
     if train.mapped == nil {
-      try checkL2(network: network, x: xTrain, y: yTrain, l2: plan.l2)
+      try checkL2(network: network, x: encoding?.encode(xTrain) ?? xTrain, y: yTrain, l2: plan.l2)
     } else if plan.l2 > 0 {
       // Mapped rows: the first few thousand training examples and their labels.
       let sample = train.sample(scaler)
-      try checkL2(network: network, x: sample, y: DataSplit.columns(yTrain, Array(0..<sample.columns)), l2: plan.l2)
+      try checkL2(
+        network: network, x: encoding?.encode(sample) ?? sample,
+        y: DataSplit.columns(yTrain, Array(0..<sample.columns)), l2: plan.l2)
     }
     let exampleWeights: Matrix<Float>? = weightsOfClasses.map {
       DataSplit.exampleWeights(classIndices: classes.indices(trainLabels), classWeights: $0)
@@ -706,8 +723,8 @@ struct Fitter {
     do {
       var trainer = try Trainer(network: network, options: trainingOptions)
       history = try trainer.fit(
-        labelled(train, scaler, yTrain, weights: exampleWeights, x: xTrain),
-        validation: validation.map { labelled($0, scaler, yValidation!) }, group: group, progress: onEpoch)
+        labelled(train, scaler, encoding, yTrain, weights: exampleWeights, x: xTrain),
+        validation: validation.map { labelled($0, scaler, encoding, yValidation!) }, group: group, progress: onEpoch)
       network = trainer.network
       if group.size > 1 { report = (trainer.allreduceCalls, trainer.allreduceTime, trainer.parametersAgree(group)) }
     } catch .diverged(let epoch, let batch, let cost, let initialCost) {
@@ -723,7 +740,7 @@ struct Fitter {
     // The early-stopped network, which the validation rows measure.
     let heldOut = TabularModel(
       network: network, encoder: encoder, standardizer: scaler, labelName: table.labelName,
-      classNames: regression ? nil : classes.names, threshold: nil, target: target)
+      classNames: regression ? nil : classes.names, threshold: nil, target: target, piecewiseLinear: encoding)
     var refit: (rows: Int, epochs: Int, time: Duration)?
     if options.refit, validation != nil, let validationRows, options.calibration == nil,
       !options.threshold.choosesOnValidation
@@ -733,6 +750,7 @@ struct Fitter {
       let epochs = history.restoredBestWeights ? history.bestEpoch ?? history.epochsRun : history.epochsRun
       let whole = all.subset(trainRows + validationRows)
       scaler = whole.standardizer(encoder, quantileMaps: options.scaling == .quantile)
+      let wholeEncoding = piecewiseLinear(whole, scaler, encoder)
       let wholePlan = TabularModel.TrainingPlan.automatic(trainingExamples: whole.count, options: options)
       var again = trainingOptions
       again.epochs = epochs
@@ -747,11 +765,14 @@ struct Fitter {
       do {
         var trainer = try Trainer(
           network: Network<Float>(
-            sizes: sizes, hiddenActivation: options.hiddenActivation,
+            sizes: [wholeEncoding?.outputCount ?? encoder.width] + sizes.dropFirst(),
+            hiddenActivation: options.hiddenActivation,
             outputActivation: regression ? .identity : binary ? .sigmoid : .softmax, seed: options.seed),
           options: again)
-        _ = try trainer.fit(labelled(whole, scaler, labels, weights: weights), validation: nil, group: group)
+        _ = try trainer.fit(
+          labelled(whole, scaler, wholeEncoding, labels, weights: weights), validation: nil, group: group)
         network = trainer.network
+        encoding = wholeEncoding
       } catch {
         throw TableError("training again on the \(whole.count) training and validation rows failed: \(error)")
       }
@@ -759,7 +780,7 @@ struct Fitter {
     }
     var model = TabularModel(
       network: network, encoder: encoder, standardizer: scaler, labelName: table.labelName,
-      classNames: regression ? nil : classes.names, threshold: nil, target: target)
+      classNames: regression ? nil : classes.names, threshold: nil, target: target, piecewiseLinear: encoding)
     // (Process 0 alone calibrates and measures; every process sets a fixed threshold.)
     let calibrationNote = reporter ? try calibrate(&model, on: validation, classes: classes) : nil
     let thresholdNote = try chooseThreshold(&model, on: reporter ? validation : nil)
@@ -841,17 +862,33 @@ extension Fitter {
   }
 
   /// The rows of `data` as the trainer reads them, standardised by
-  /// `scaler`: batch by batch from a mapped file (as they are read), or in
-  /// memory (`x`, when given, is `data.x` standardised already).
+  /// `scaler` and encoded by `encoding`: batch by batch from a mapped file
+  /// (as they are read), or in memory (`x`, when given, is `data.x`
+  /// standardised already).
   func labelled(
-    _ data: Dataset, _ scaler: Standardizer, _ labels: Matrix<Float>, weights: Matrix<Float>? = nil,
-    x: Matrix<Float>? = nil
+    _ data: Dataset, _ scaler: Standardizer, _ encoding: PiecewiseLinearEncoding?, _ labels: Matrix<Float>,
+    weights: Matrix<Float>? = nil, x: Matrix<Float>? = nil
   ) -> LabelledExamples<Float> {
     if let rows = data.mapped {
-      return LabelledExamples(
-        StandardizedExamples(rows.source, standardizer: scaler), labels: labels, weights: weights)
+      let scaled = StandardizedExamples(rows.source, standardizer: scaler)
+      guard let encoding else { return LabelledExamples(scaled, labels: labels, weights: weights) }
+      return LabelledExamples(PiecewiseLinearExamples(scaled, encoding: encoding), labels: labels, weights: weights)
     }
-    return LabelledExamples(x ?? scaler.transform(data.x), labels: labels, weights: weights)
+    let scaled = x ?? scaler.transform(data.x)
+    return LabelledExamples(encoding?.encode(scaled) ?? scaled, labels: labels, weights: weights)
+  }
+
+  /// The piecewise-linear encoding of ``FitOptions/piecewiseLinearBins``
+  /// fitted on the standardised numeric inputs of `data` (at most
+  /// ``Dataset/quantileSample`` of its examples, evenly spaced), or nil when
+  /// it is off.
+  func piecewiseLinear(_ data: Dataset, _ scaler: Standardizer, _ encoder: TabularEncoder)
+    -> PiecewiseLinearEncoding?
+  {
+    guard options.piecewiseLinearBins > 0 else { return nil }
+    return PiecewiseLinearEncoding(
+      fitting: data.spacedSample(scaler, count: Dataset.quantileSample), encoded: encoder.measuredInputs,
+      bins: options.piecewiseLinearBins)
   }
 
   /// What the processes of a group compare before training: the example

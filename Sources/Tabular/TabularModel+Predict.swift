@@ -184,9 +184,9 @@ extension TabularModel {
   /// - Throws: ``RecordError/outputNotFinite(record:)`` for the first
   ///   example whose output is not finite.
   public func predict(inputs x: Matrix<Float>) throws(RecordError) -> [TabularPrediction] {
-    if x.rows != network.inputSize {
+    if x.rows != inputWidth {
       shapeFailure(
-        "TabularModel.predict(inputs:): x must be n_x×m = \(network.inputSize)×m (examples as columns); x is \(x.rows)×\(x.columns)"
+        "TabularModel.predict(inputs:): x must be n_x×m = \(inputWidth)×m (examples as columns); x is \(x.rows)×\(x.columns)"
       )
     }
     if x.columns == 0 { return [] }
@@ -208,10 +208,10 @@ extension TabularModel {
   /// columns, in the order of ``featureNames``, not yet standardised: the
   /// model standardises them). Traps unless `x` has the network's n_x rows.
   public func predict(encoded x: Matrix<Float>) -> [TabularPrediction] {
-    if x.rows != network.inputSize {
+    if x.rows != inputWidth {
       shapeFailure(
-        "TabularModel.predict(encoded:): x must be n_x×m = \(network.inputSize)×m (examples as columns); x is \(x.rows)×\(x.columns)"
-          + (x.columns == network.inputSize ? " — it looks transposed" : ""))
+        "TabularModel.predict(encoded:): x must be n_x×m = \(inputWidth)×m (examples as columns); x is \(x.rows)×\(x.columns)"
+          + (x.columns == inputWidth ? " — it looks transposed" : ""))
     }
     if x.columns == 0 { return [] }
     return predictions(fromOutputs: probabilities(standardizedInputs: standardizer?.transform(x) ?? x))

@@ -52,7 +52,9 @@ extension TabularModel {
   /// `foldingStandardization: false` it is `Sub` and `Div` nodes on the
   /// numeric inputs instead, BLASNet's own order of operations (both matched
   /// `blasnet predict` within 2.3·10⁻⁶ relative on the clinical table, whose
-  /// columns run into the thousands). A Platt or temperature calibration
+  /// columns run into the thousands). A model with a piecewise-linear
+  /// encoding always has the standardisation in nodes, then the encoding's
+  /// (`Gather`, `Sub`, `Div`, `Max`, `Min`). A Platt or temperature calibration
   /// and a regression's target scale go into the last layer.
   /// Outputs: ``ONNXNames/probabilities``, ``ONNXNames/probability`` (two
   /// classes), ``ONNXNames/classIndex``, or ``ONNXNames/value`` for a
@@ -192,6 +194,14 @@ struct ONNXWriter {
       start.append(offset)
       offset += column.width
     }
+    // The first layer's columns of encoder input i: its block of the piecewise-linear encoding, or itself.
+    let blockStarts = model.piecewiseLinear?.blockStarts
+    func columns(_ i: Int) -> [Int] {
+      guard let blockStarts, let encoding = model.piecewiseLinear else { return [i] }
+      return Array(blockStarts[i]..<(blockStarts[i] + (encoding.edges[i]?.count ?? 1)))
+    }
+    // Standardisation cannot be folded through the encoding's ramps.
+    let fold = foldStandardization && model.piecewiseLinear == nil
     var pieces: [String] = []
     if !numeric.isEmpty {
       graph.input.append(valueInfo(ONNXNames.numericInput, elementType: .float, columns: numeric.count))
@@ -208,7 +218,7 @@ struct ONNXWriter {
       if let maps = model.standardizer?.quantileMaps {
         x = quantileMaps(x, numeric.map { maps[start[$0.offset]] })
       }
-      if let standardizer = model.standardizer, !foldStandardization {
+      if let standardizer = model.standardizer, !fold {
         // (x − μ)/σ as BLASNet computes it, before the first layer (one-hot inputs have μ 0, σ 1).
         let inputs = numeric.map { start[$0.offset] }
         let means = constant("mean", inputs.map { Float(standardizer.means[$0]) }, shape: [inputs.count])
@@ -216,15 +226,18 @@ struct ONNXWriter {
         let sds = constant("sd", inputs.map { Float(divisors[$0]) }, shape: [inputs.count])
         x = node("Div", [node("Sub", [x, means]), sds])
       }
+      if let encoding = model.piecewiseLinear {
+        x = piecewiseLinear(x, numeric.map { encoding.edges[start[$0.offset]] })
+      }
       pieces.append(x)
-      order += numeric.map { start[$0.offset] }
+      order += numeric.flatMap { columns(start[$0.offset]) }
       // Missing indicators: 1 where the raw input is NaN (read before the Imputer fills it).
       let flagged = numeric.enumerated().filter { $0.element.element.missingIndicator }
       if !flagged.isEmpty {
         let at = int64Constant("flagged", flagged.map { Int64($0.offset) }, shape: [flagged.count])
         let raw = node("Gather", [ONNXNames.numericInput, at], attributes: [attribute("axis", int: 1)])
         pieces.append(node("Cast", [node("IsNaN", [raw])], attributes: [attribute("to", int: 1)]))
-        order += flagged.map { start[$0.element.offset] + 1 }
+        order += flagged.flatMap { columns(start[$0.element.offset] + 1) }
       }
     }
     if !categorical.isEmpty {
@@ -237,7 +250,7 @@ struct ONNXWriter {
           node(
             "OneHotEncoder", [text], domain: "ai.onnx.ml",
             attributes: [attribute("cats_strings", strings: categories), attribute("zeros", int: 1)]))
-        order += (0..<categories.count).map { start[index] + $0 }
+        order += (0..<categories.count).flatMap { columns(start[index] + $0) }
       }
     }
     var a = pieces.count == 1 ? pieces[0] : node("Concat", pieces, attributes: [attribute("axis", int: 1)])
@@ -248,7 +261,7 @@ struct ONNXWriter {
         Matrix<Double>(rows: layer.units, columns: 1) { i, _ in Double(layer.bias[i, 0]) }
       )
       if l == 0 {
-        if foldStandardization { fold(model.standardizer, into: &w, &b) }
+        if fold { self.fold(model.standardizer, into: &w, &b) }
         w = w.columns(at: order)
       }
       let activation = layer.activation
@@ -324,6 +337,38 @@ struct ONNXWriter {
   /// it (`Gather` copies, `Less`, `Not`, `Cast`, and a `MatMul` that sums
   /// each input's), then `base + slope · (x − knot)` of that segment, read
   /// with `Gather` from flat tables.
+  /// The piecewise-linear encoding of the standardised numeric inputs `x`
+  /// (`[N, n]`, `edges` one per column): each column repeated once per
+  /// output by `Gather`, then `Sub` and `Div` bring each ramp's bin to 0…1
+  /// and `Max` and `Min` clamp it; a column's own value passes (0, 1, ±∞).
+  mutating func piecewiseLinear(_ x: String, _ edges: [[Double]?]) -> String {
+    var source: [Int64] = []
+    var (low, width, floor, ceiling): ([Float], [Float], [Float], [Float]) = ([], [], [], [])
+    for (k, e) in edges.enumerated() {
+      source.append(Int64(k))
+      low.append(0)
+      width.append(1)
+      floor.append(-.infinity)
+      ceiling.append(.infinity)
+      guard let e else { continue }
+      for r in 1..<e.count {
+        source.append(Int64(k))
+        low.append(Float(e[r - 1]))
+        width.append(Float(e[r] - e[r - 1]))
+        floor.append(0)
+        ceiling.append(1)
+      }
+    }
+    let n = source.count
+    let repeated = node(
+      "Gather", [x, int64Constant("pieces", source, shape: [n])], attributes: [attribute("axis", int: 1)])
+    let ramps = node(
+      "Div", [node("Sub", [repeated, constant("bin_low", low, shape: [n])]), constant("bin_width", width, shape: [n])])
+    return node(
+      "Min",
+      [node("Max", [ramps, constant("ramp_floor", floor, shape: [n])]), constant("ramp_ceiling", ceiling, shape: [n])])
+  }
+
   mutating func quantileMaps(_ x: String, _ maps: [QuantileMap?]) -> String {
     let huge = Double(Float.greatestFiniteMagnitude)
     let identity = QuantileMap(knots: [-huge, huge], scores: [-huge, huge])

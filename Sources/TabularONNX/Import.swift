@@ -465,6 +465,12 @@ struct ONNXGraphReader {
           let constant = node.input.last, let (_, v) = try values(constant)
         {
           front.numericBefore.append((node, v))
+        } else if node.opType == "Gather" && !front.numericBefore.isEmpty {
+          // BLASNet's piecewise-linear encoding repeats the standardised columns for its ramps.
+          throw fail(
+            node,
+            "a piecewise-linear encoding (bins of the standardised numbers) is not imported; export the model from its BLASNet file instead"
+          )
         } else {
           break
         }

@@ -92,6 +92,27 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
     }
   }
 
+  /// `--bins 4`: each of the 30 numeric columns becomes its value and 4
+  /// ramps, which the Bins line says and the network takes; the saved model
+  /// predicts; `--bins 1` is refused naming the flag.
+  @Test func binsEncodeTheNumbersPiecewiseLinearly() throws {
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(["train", "--bins", "4", "--epochs", "5", "--save", "m.json", "--plot", "m.svg"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      #expect(
+        r.stdout.contains(
+          "Bins:    30 numeric inputs in up to 4 bins each (piecewise-linear, the value and a ramp per bin): 30 inputs → 150\n"
+        ), "\(r.stdout)")
+      #expect(r.stdout.contains("Network: Network [150 → 100 ReLU → 1 sigmoid]  (15201 parameters)"), "\(r.stdout)")
+      let model = try TabularModel.load(from: folder.appendingPathComponent("m.json").path)
+      #expect(model.piecewiseLinear?.outputCount == 150 && model.inputWidth == 30)
+      let refused = try CLI.run(["train", "--bins", "1", "--save", "n.json"], in: folder)
+      #expect(refused.status != 0)
+      #expect(
+        refused.stderr == "blasnet: error: --bins must be 0 (off) or from 2 to 1024, got 1\n", "\(refused.stderr)")
+    }
+  }
+
   /// The default run trains again on the 364 + 91 training and validation
   /// rows and says so; `--no-refit` keeps the early-stopped network.
   @Test func theRefitIsSaidAndCanBeTurnedOff() throws {

@@ -296,6 +296,45 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     } throws: { "\($0)".contains("(IsNaN): missing indicators (1 where a number is NaN) are not imported") }
   }
 
+  /// A model with a piecewise-linear encoding exports the standardisation
+  /// as nodes (never folded), then the encoding: the standardised columns
+  /// repeated by one Gather, a Sub and a Div per ramp, clamped by Max and
+  /// Min; the first layer takes all of them. The importer refuses the graph
+  /// by that Gather.
+  @Test func piecewiseLinearEncodingsExportButAreNotImported() throws {
+    let (_, csv) = try trained(label: "sick")
+    defer { try? FileManager.default.removeItem(atPath: csv) }
+    var options = TabularModel.FitOptions()
+    options.label = "sick"
+    options.ignoredColumns = ["kind", "level"]
+    options.epochs = 5
+    options.piecewiseLinearBins = 4
+    let model = try TabularModel.fit(.csvFile(csv), options: options).model
+    let encoding = try #require(model.piecewiseLinear)
+    let graph = try Onnx_ModelProto(serializedBytes: model.onnxModel()).graph
+    let ops = graph.node.map(\.opType)
+    // (The quantile maps' nodes come first, with Gathers of their own.)
+    let gather = try #require(
+      graph.node.first { node in
+        node.opType == "Gather" && graph.node.contains { $0.opType == "Div" && $0.output.first == node.input.first }
+      })
+    let div = try #require(graph.node.first { $0.opType == "Div" && $0.output.first == gather.input.first })
+    #expect(graph.node.contains { $0.opType == "Sub" && $0.output.first == div.input.first })
+    #expect(ops.contains("Max") && ops.contains("Min"))
+    let pieces = try #require(graph.initializer.first { $0.name == gather.input.last })
+    // Each of the 4 columns once for its value, then once per ramp.
+    #expect(pieces.int64Data.count == encoding.outputCount)
+    #expect(
+      pieces.int64Data.prefix(encoding.edges[0]!.count) == [Int64](repeating: 0, count: encoding.edges[0]!.count)[...])
+    let w1 = try #require(graph.initializer.first { $0.name.hasPrefix("W1") })
+    #expect(w1.dims == [Int64(model.network.layers[0].units), Int64(encoding.outputCount)])
+    #expect {
+      try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "bins.onnx", activations: nil)
+    } throws: {
+      "\($0)".contains("(Gather): a piecewise-linear encoding (bins of the standardised numbers) is not imported")
+    }
+  }
+
   /// An isotonic calibration has no export; a graph with two numeric inputs no import.
   @Test func whatHasNoONNXFormIsATypedError() throws {
     let (isotonic, csv) = try trained(label: "sick", calibration: .isotonic)

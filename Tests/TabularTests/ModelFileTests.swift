@@ -105,7 +105,7 @@ import Testing
 
   @Test func wrongVersion() throws {
     let path = try write(try validJSON().replacingOccurrences(of: #""version":2"#, with: #""version":99"#))
-    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 5)) {
+    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 6)) {
       try TabularModel.load(from: path)
     }
   }

@@ -1,0 +1,134 @@
+import LinearAlgebra
+
+/// Gorishniy, Rubachev and Babenko's piecewise-linear encoding of numeric
+/// inputs ("On embeddings for numerical features in tabular deep learning",
+/// 2022), with the value itself kept: an encoded input `x` with bin edges
+/// `e₀ < e₁ < … < e_K` becomes K + 1 inputs, `x` and one ramp per bin,
+/// `clamp((x − e_{k−1}) / (e_k − e_{k−1}), 0, 1)`: 0 below the bin, 1 above
+/// it, linear inside. The first layer then learns a piecewise-linear
+/// function of each input, as a tree's splits do, rather than one slope.
+///
+/// The edges are quantiles of the training rows (equal numbers of rows per
+/// bin), fitted after standardisation; an input without edges (a category,
+/// a missing indicator, a column with too few distinct values) passes
+/// through as one input. Features are rows (n_x × m); the encoded matrix
+/// has ``outputCount`` rows, each input's block in the input order.
+public struct PiecewiseLinearEncoding: Equatable, Sendable, Codable {
+  /// Per input: the bin edges (at least 2, increasing), or nil for an input passed through.
+  public var edges: [[Double]?]
+
+  public init(edges: [[Double]?]) {
+    self.edges = edges
+  }
+
+  /// Edges at the quantiles `k / bins` (k = 0…bins) of each input of `x`
+  /// for which `encoded` is true, repeated quantiles merged; an input with
+  /// fewer than 3 distinct edges (one bin: nothing a ramp adds) gets none.
+  public init<S: BLASScalar>(fitting x: Matrix<S>, encoded: [Bool], bins: Int) {
+    if encoded.count != x.rows || bins < 2 || x.columns == 0 {
+      shapeFailure(
+        "PiecewiseLinearEncoding: fitted on X \(x.shape) with \(encoded.count) input flags and \(bins) bins; it needs a flag per row, 2 bins or more and an example"
+      )
+    }
+    let n = x.columns
+    edges = (0..<x.rows).map { i -> [Double]? in
+      guard encoded[i] else { return nil }
+      let sorted = (0..<n).map { Double(x[i, $0]) }.filter(\.isFinite).sorted()
+      guard !sorted.isEmpty else { return nil }
+      var chosen: [Double] = []
+      for k in 0...bins {
+        let value = sorted[Int((Double(k) / Double(bins) * Double(sorted.count - 1)).rounded())]
+        if chosen.last.map({ $0 < value }) ?? true { chosen.append(value) }
+      }
+      return chosen.count >= 3 ? chosen : nil
+    }
+  }
+
+  /// The inputs it encodes (n_x).
+  public var inputCount: Int { edges.count }
+
+  /// The encoded inputs: K + 1 for an input with K bins, 1 for one passed through.
+  public var outputCount: Int { edges.reduce(0) { $0 + ($1.map(\.count) ?? 1) } }
+
+  /// Where each input's block starts among the encoded inputs.
+  public var blockStarts: [Int] {
+    var starts: [Int] = []
+    var offset = 0
+    for e in edges {
+      starts.append(offset)
+      offset += e.map(\.count) ?? 1
+    }
+    return starts
+  }
+
+  /// What is wrong with an encoding read from a file (nil when nothing is):
+  /// every list of edges has at least 2, finite and increasing.
+  public var problem: String? {
+    for (i, e) in edges.enumerated() {
+      guard let e else { continue }
+      if e.count < 2 { return "input \(i + 1) has \(e.count) bin edges (at least 2)" }
+      if !e.allSatisfy(\.isFinite) { return "an edge of input \(i + 1) is not finite" }
+      if zip(e, e.dropFirst()).contains(where: { !($0 < $1) }) { return "the edges of input \(i + 1) do not increase" }
+    }
+    return nil
+  }
+
+  /// `x` (``inputCount`` × m) encoded (``outputCount`` × m).
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
+  public func encode<S: BLASScalar>(_ x: Matrix<S>) -> Matrix<S> {
+    if x.rows != inputCount {
+      shapeFailure("PiecewiseLinearEncoding.encode: fitted on \(inputCount) inputs (rows) but X is \(x.shape)")
+    }
+    var out = Matrix<S>.zeros(outputCount, x.columns)
+    let n = x.rows
+    let width = out.rows
+    x.withUnsafeBufferPointer { p in
+      out.withUnsafeMutableBufferPointer { q in
+        for j in 0..<x.columns {
+          var r = j * width
+          for i in 0..<n {
+            let v = p[j * n + i]
+            q[r] = v
+            r += 1
+            guard let e = edges[i] else { continue }
+            let value = Double(v)
+            for k in 1..<e.count {
+              let t = (value - e[k - 1]) / (e[k] - e[k - 1])
+              q[r] = S(t < 0 ? 0 : t > 1 ? 1 : t)
+              r += 1
+            }
+          }
+        }
+      }
+    }
+    return out
+  }
+}
+
+/// Examples encoded as they are read (``PiecewiseLinearEncoding``): the
+/// base's features become the encoding's outputs.
+public struct PiecewiseLinearExamples<Base: ExampleSource>: ExampleSource {
+  public let base: Base
+  public let encoding: PiecewiseLinearEncoding
+
+  public init(_ base: Base, encoding: PiecewiseLinearEncoding) {
+    if encoding.inputCount != base.featureCount {
+      shapeFailure(
+        "PiecewiseLinearExamples: the encoding has \(encoding.inputCount) inputs, the examples \(base.featureCount)")
+    }
+    self.base = base
+    self.encoding = encoding
+  }
+
+  public var featureCount: Int { encoding.outputCount }
+  public var exampleCount: Int { base.exampleCount }
+
+  public func gatherExamples(_ indices: ArraySlice<Int>, into x: inout Matrix<Base.Scalar>) {
+    var raw = Matrix<Base.Scalar>.zeros(base.featureCount, indices.count)
+    base.gatherExamples(indices, into: &raw)
+    x = encoding.encode(raw)
+  }
+
+  public var problem: String? { base.problem }
+}
