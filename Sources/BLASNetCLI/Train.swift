@@ -252,9 +252,15 @@ struct TrainingArguments: ParsableArguments {
   @Flag(
     inversion: .prefixedNo,
     help:
-      "Train the saved network again on the training and validation rows together, for the epochs early stopping chose (not with --calibrate or a target sensitivity or specificity)."
+      "Train the saved network again on the training and validation rows together: on from the early-stopped weights for a fifth of the epochs early stopping kept (not with --calibrate or a target sensitivity or specificity)."
   )
   var refit = true
+  @Flag(
+    name: .customLong("refit-from-start"),
+    help:
+      "Refit from the initial weights for all the epochs early stopping kept, the scaling fitted again on the training and validation rows (five times the refit's time)."
+  )
+  var refitFromStart = false
   @Option(help: "Decision threshold of a two-class model: an output ≥ it predicts the positive class.")
   var threshold: Double?
   @Option(
@@ -373,6 +379,7 @@ struct TrainingArguments: ParsableArguments {
     o.scaling = scaling
     o.piecewiseLinearBins = bins
     o.refit = refit
+    o.refitStart = refitFromStart ? .initial : .continued
     o.missingIndicators = missingIndicators
     o.testFraction = testFraction
     o.testData = testData
@@ -554,7 +561,7 @@ extension BLASNetCommand {
       }
       if let refit = fitted.refit {
         say(
-          "Refit:   trained again from the start on the \(refit.rows) training and validation rows for \(refit.epochs) epochs in \(formatDuration(refit.time)); the validation column measures the network before it (--no-refit keeps that one)"
+          "Refit:   trained \(training.refitFromStart ? "again from the start" : "on from the kept weights") on the \(refit.rows) training and validation rows for \(refit.epochs) \(training.refitFromStart ? "" : "more ")epoch\(refit.epochs == 1 ? "" : "s") in \(formatDuration(refit.time)); the validation column measures the network before it (--no-refit keeps that one)"
         )
       }
       if let note = fitted.calibrationNote { say("Calibrated: \(note)") }

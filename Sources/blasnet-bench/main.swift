@@ -12,7 +12,7 @@
 //   blasnet-bench --tables DIR [--seeds N] [--only NAME,NAME] [--python PY] [--no-numpy] [--json FILE]
 //                 [--missing error|mean|median|zero] [--layers 100,50] [--epochs N] [--batch-size N]
 //                 [--l2 X] [--patience EPOCHS] [--learning-rate X] [--validation-fraction X]
-//                 [--max-categories N] [--scaling quantile|standard] [--bins N] [--refit on|off]
+//                 [--max-categories N] [--scaling quantile|standard] [--bins N] [--refit on|off|start]
 //     (TabularModel.fit's defaults, or these overrides, against scikit-learn's MLP, gradient boosting and
 //     a linear model on the tables of Benchmarks/tables.json found in DIR, the same stratified 80/20 splits;
 //     Benchmarks/Python/sklearn_table_peers.py; writes tables-benchmark.json unless --json)
@@ -111,8 +111,9 @@ if let text = arguments.value("--missing-indicators") {
   tableOverrides.append("--missing-indicators \(text)")
 }
 if let text = arguments.value("--refit") {
-  guard ["on", "off"].contains(text) else { fail("--refit takes on or off") }
-  tableOptions.refit = text == "on"
+  guard ["on", "off", "start"].contains(text) else { fail("--refit takes on, off or start (from the initial weights)") }
+  tableOptions.refit = text != "off"
+  if text == "start" { tableOptions.refitStart = .initial }
   tableOverrides.append("--refit \(text)")
 }
 if let text = arguments.value("--scaling") {

@@ -113,17 +113,26 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
     }
   }
 
-  /// The default run trains again on the 364 + 91 training and validation
-  /// rows and says so; `--no-refit` keeps the early-stopped network.
+  /// The default run trains the kept network on over the 364 + 91 training
+  /// and validation rows and says so; `--refit-from-start` trains again
+  /// from the initial weights; `--no-refit` keeps the early-stopped network.
   @Test func theRefitIsSaidAndCanBeTurnedOff() throws {
     try withTemporaryFolder { folder in
       let r = try CLI.run(["train", "--save", "a.json", "--plot", "a.svg"], in: folder)
       #expect(r.status == 0, "\(r.stderr)")
-      let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("Refit:") }.map(String.init) ?? ""
+      func refitLine(_ out: String) -> String {
+        out.split(separator: "\n").first { $0.hasPrefix("Refit:") }.map(String.init) ?? ""
+      }
+      let line = refitLine(r.stdout)
       #expect(
-        line.hasPrefix("Refit:   trained again from the start on the 455 training and validation rows for "),
+        line.hasPrefix("Refit:   trained on from the kept weights on the 455 training and validation rows for "),
         "\(r.stdout)")
+      #expect(line.contains(" more epoch"), "\(line)")
       #expect(line.hasSuffix("the validation column measures the network before it (--no-refit keeps that one)"))
+      let again = try CLI.run(["train", "--refit-from-start", "--save", "c.json", "--plot", "c.svg"], in: folder)
+      #expect(
+        refitLine(again.stdout).hasPrefix(
+          "Refit:   trained again from the start on the 455 training and validation rows for "), "\(again.stdout)")
       let off = try CLI.run(["train", "--no-refit", "--save", "b.json", "--plot", "b.svg"], in: folder)
       #expect(off.status == 0 && !off.stdout.contains("Refit:"), "\(off.stdout)")
       #expect(

@@ -9,22 +9,46 @@ import Testing
   let wdbc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("NeuralNetworkTests/Fixtures/wdbc.csv").path
 
-  func fit(refit: Bool, calibration: TabularModel.CalibrationMethod? = nil) throws -> TabularModel.FitReport {
+  func fit(
+    refit: Bool, start: TabularModel.RefitStart = .continued, calibration: TabularModel.CalibrationMethod? = nil
+  ) throws -> TabularModel.FitReport {
     var o = TabularModel.FitOptions()
     o.refit = refit
+    o.refitStart = start
     o.calibration = calibration
     o.bootstrap = 0
     return try TabularModel.fit(.csvFile(wdbc), options: o)
   }
 
-  /// The refit trains from the same start on the 455 training and
-  /// validation rows for the epochs early stopping kept; the first network
-  /// is the one without a refit, so the validation column (measured on it)
-  /// is the same, while the saved network, its scaling and the test column
-  /// are the refit's.
-  @Test func theRefitLearnsFromTheValidationRowsForTheKeptEpochs() throws {
+  /// By default the refit trains the early-stopped network on over the 455
+  /// training and validation rows for a fifth of the epochs early stopping
+  /// kept (rounded, at least one), with the training split's scaling; the
+  /// validation column measures the early-stopped network, the saved
+  /// network and the test column are the refit's.
+  @Test func theRefitContinuesTheKeptNetworkOnEveryRow() throws {
     let plain = try fit(refit: false)
     let refitted = try fit(refit: true)
+    let refit = try #require(refitted.refit)
+    #expect(refit.rows == 364 + 91)
+    let kept = try #require(refitted.history.bestEpoch)
+    #expect(refit.epochs == max(1, Int((Double(kept) * 0.2).rounded())))
+    #expect(refitted.metrics[1].name == "validation")
+    let (a, b) = (try #require(refitted.metrics[1].binary), try #require(plain.metrics[1].binary))
+    #expect(abs(a.accuracy - b.accuracy) <= 1.0 / 91 + 1e-9)
+    #expect(refitted.model.network != plain.model.network)
+    // The scaling is the training split's, as the network it continues learnt it.
+    #expect(refitted.model.standardizer == plain.model.standardizer)
+    #expect(try #require(refitted.metrics.last?.binary?.accuracy) > 0.95)
+  }
+
+  /// `refitStart = .initial` trains from the same start on the 455 training
+  /// and validation rows for the epochs early stopping kept; the first
+  /// network is the one without a refit, so the validation column (measured
+  /// on it) is the same, while the saved network, its scaling and the test
+  /// column are the refit's.
+  @Test func aRefitFromTheStartLearnsFromTheValidationRowsForTheKeptEpochs() throws {
+    let plain = try fit(refit: false)
+    let refitted = try fit(refit: true, start: .initial)
     #expect(plain.refit == nil)
     let refit = try #require(refitted.refit)
     #expect(refit.rows == 364 + 91)
