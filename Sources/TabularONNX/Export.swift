@@ -331,12 +331,6 @@ struct ONNXWriter {
     }
   }
 
-  /// The numeric inputs `x` (`[N, n]`) through their quantile maps (nil:
-  /// taken as they are), as `QuantileMap` computes them: each value clipped
-  /// to its knots, its segment found by counting the inner knots at or below
-  /// it (`Gather` copies, `Less`, `Not`, `Cast`, and a `MatMul` that sums
-  /// each input's), then `base + slope · (x − knot)` of that segment, read
-  /// with `Gather` from flat tables.
   /// The piecewise-linear encoding of the standardised numeric inputs `x`
   /// (`[N, n]`, `edges` one per column): each column repeated once per
   /// output by `Gather`, then `Sub` and `Div` bring each ramp's bin to 0…1
@@ -369,6 +363,12 @@ struct ONNXWriter {
       [node("Max", [ramps, constant("ramp_floor", floor, shape: [n])]), constant("ramp_ceiling", ceiling, shape: [n])])
   }
 
+  /// The numeric inputs `x` (`[N, n]`) through their quantile maps (nil:
+  /// taken as they are), as `QuantileMap` computes them: each value clipped
+  /// to its knots, its segment found by counting the inner knots at or below
+  /// it (`Gather` copies, `Less`, `Not`, `Cast`, and a `MatMul` that sums
+  /// each input's), then `base + slope · (x − knot)` of that segment, read
+  /// with `Gather` from flat tables.
   mutating func quantileMaps(_ x: String, _ maps: [QuantileMap?]) -> String {
     let huge = Double(Float.greatestFiniteMagnitude)
     let identity = QuantileMap(knots: [-huge, huge], scores: [-huge, huge])
