@@ -94,7 +94,7 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
 
   /// `--bins 4`: each of the 30 numeric columns becomes its value and 4
   /// ramps, which the Bins line says and the network takes; the saved model
-  /// predicts; `--bins 1` is refused naming the flag.
+  /// carries the encoding; `--bins 1` is refused naming the flag.
   @Test func binsEncodeTheNumbersPiecewiseLinearly() throws {
     try withTemporaryFolder { folder in
       let r = try CLI.run(["train", "--bins", "4", "--epochs", "5", "--save", "m.json", "--plot", "m.svg"], in: folder)
