@@ -258,7 +258,7 @@ struct TrainingArguments: ParsableArguments {
   @Flag(
     name: .customLong("refit-from-start"),
     help:
-      "Refit from the initial weights for all the epochs early stopping kept, the scaling fitted again on the training and validation rows (five times the refit's time)."
+      "Refit from the initial weights for all the epochs early stopping kept, the scaling fitted again on the training and validation rows (five times the refit's epochs)."
   )
   var refitFromStart = false
   @Option(help: "Decision threshold of a two-class model: an output ≥ it predicts the positive class.")
