@@ -74,13 +74,21 @@ public struct PiecewiseLinearEncoding: Equatable, Sendable, Codable {
   }
 
   /// `x` (``inputCount`` × m) encoded (``outputCount`` × m).
+  public func encode<S: BLASScalar>(_ x: Matrix<S>) -> Matrix<S> {
+    var out = Matrix<S>.zeros(outputCount, x.columns)
+    encode(x, into: &out)
+    return out
+  }
+
+  /// ``encode(_:)`` into `out` (``outputCount`` × m), every element written.
   @_specialize(where S == Float)
   @_specialize(where S == Double)
-  public func encode<S: BLASScalar>(_ x: Matrix<S>) -> Matrix<S> {
-    if x.rows != inputCount {
-      shapeFailure("PiecewiseLinearEncoding.encode: fitted on \(inputCount) inputs (rows) but X is \(x.shape)")
+  public func encode<S: BLASScalar>(_ x: Matrix<S>, into out: inout Matrix<S>) {
+    if x.rows != inputCount || out.rows != outputCount || out.columns != x.columns {
+      shapeFailure(
+        "PiecewiseLinearEncoding.encode: fitted on \(inputCount) inputs and \(outputCount) outputs (rows), but X is \(x.shape) and the output \(out.shape)"
+      )
     }
-    var out = Matrix<S>.zeros(outputCount, x.columns)
     let n = x.rows
     let width = out.rows
     x.withUnsafeBufferPointer { p in
@@ -102,7 +110,6 @@ public struct PiecewiseLinearEncoding: Equatable, Sendable, Codable {
         }
       }
     }
-    return out
   }
 }
 
@@ -124,10 +131,12 @@ public struct PiecewiseLinearExamples<Base: ExampleSource>: ExampleSource {
   public var featureCount: Int { encoding.outputCount }
   public var exampleCount: Int { base.exampleCount }
 
+  /// (The base's examples go through a temporary of their own width, then
+  /// are encoded into `x`, the trainer's buffer.)
   public func gatherExamples(_ indices: ArraySlice<Int>, into x: inout Matrix<Base.Scalar>) {
     var raw = Matrix<Base.Scalar>.zeros(base.featureCount, indices.count)
     base.gatherExamples(indices, into: &raw)
-    x = encoding.encode(raw)
+    encoding.encode(raw, into: &x)
   }
 
   public var problem: String? { base.problem }

@@ -132,14 +132,13 @@ package struct Dataset {
   }
 
   /// At most `count` examples evenly spaced over these (every one when
-  /// there are no more), standardised by `scaler`.
-  package func spacedSample(_ scaler: Standardizer, count: Int) -> Matrix<Float> {
+  /// there are no more), as encoded (not standardised).
+  package func evenlySpaced(_ count: Int) -> Matrix<Float> {
     let step = Swift.max(1, (self.count + count - 1) / Swift.max(count, 1))
     let rows = Array(stride(from: 0, to: self.count, by: step))
-    guard let mapped else { return scaler.transform(step == 1 ? x : DataSplit.columns(x, rows)) }
+    guard let mapped else { return step == 1 ? x : DataSplit.columns(x, rows) }
     var out = Matrix<Float>.zeros(mapped.examples.featureCount, rows.count)
     mapped.examples.gatherExamples(rows.map(mapped.row)[...], into: &out)
-    scaler.transform(inPlace: &out)
     return out
   }
 
@@ -150,16 +149,7 @@ package struct Dataset {
   package func standardizer(_ encoder: TabularEncoder, quantileMaps: Bool = false) -> Standardizer {
     var maps: [QuantileMap?]?
     if quantileMaps {
-      let sample: Matrix<Float>
-      if let mapped {
-        let step = Swift.max(1, (mapped.count + Self.quantileSample - 1) / Self.quantileSample)
-        let rows = Array(stride(from: 0, to: mapped.count, by: step))
-        var gathered = Matrix<Float>.zeros(mapped.examples.featureCount, rows.count)
-        mapped.examples.gatherExamples(rows.map(mapped.row)[...], into: &gathered)
-        sample = gathered
-      } else {
-        sample = x
-      }
+      let sample = mapped == nil ? x : evenlySpaced(Self.quantileSample)
       let numeric = encoder.measuredInputs
       maps = (0..<sample.rows).map { i in
         numeric[i] ? QuantileMap(fitting: (0..<sample.columns).map { Double(sample[i, $0]) }) : nil

@@ -734,9 +734,12 @@ struct Fitter {
       loss: regression ? (options.regressionLoss == .huber ? .huber : .meanSquaredError) : nil, seed: options.seed,
       recordCostEvery: Swift.max(1, plan.epochs / 100), earlyStopping: plan.earlyStopping)
     let yTrain = try targets(train)
-    let xTrain = train.mapped == nil ? scaler.transform(train.x) : .zeros(0, 0)
+    // The training rows in memory as the network takes them (standardised, encoded), made once.
+    var xTrain = Matrix<Float>.zeros(0, 0)
     if train.mapped == nil {
-      try checkL2(network: network, x: encoding?.encode(xTrain) ?? xTrain, y: yTrain, l2: plan.l2)
+      let scaled = scaler.transform(train.x)
+      xTrain = encoding?.encode(scaled) ?? scaled
+      try checkL2(network: network, x: xTrain, y: yTrain, l2: plan.l2)
     } else if plan.l2 > 0 {
       // Mapped rows: the first few thousand training examples and their labels.
       let sample = train.sample(scaler)
@@ -755,7 +758,7 @@ struct Fitter {
     do {
       var trainer = try Trainer(network: network, options: trainingOptions)
       history = try trainer.fit(
-        labelled(train, scaler, encoding, yTrain, weights: exampleWeights, x: xTrain),
+        labelled(train, scaler, encoding, yTrain, weights: exampleWeights, inputs: xTrain),
         validation: validation.map { labelled($0, scaler, encoding, yValidation!) }, group: group, progress: onEpoch)
       network = trainer.network
       if group.size > 1 { report = (trainer.allreduceCalls, trainer.allreduceTime, trainer.parametersAgree(group)) }
@@ -900,17 +903,18 @@ extension Fitter {
   /// The rows of `data` as the trainer reads them, standardised by
   /// `scaler` and encoded by `encoding`: batch by batch from a mapped file
   /// (as they are read), or in memory (`x`, when given, is `data.x`
-  /// standardised already).
+  /// standardised and encoded already).
   func labelled(
     _ data: Dataset, _ scaler: Standardizer, _ encoding: PiecewiseLinearEncoding?, _ labels: Matrix<Float>,
-    weights: Matrix<Float>? = nil, x: Matrix<Float>? = nil
+    weights: Matrix<Float>? = nil, inputs x: Matrix<Float>? = nil
   ) -> LabelledExamples<Float> {
     if let rows = data.mapped {
       let scaled = StandardizedExamples(rows.source, standardizer: scaler)
       guard let encoding else { return LabelledExamples(scaled, labels: labels, weights: weights) }
       return LabelledExamples(PiecewiseLinearExamples(scaled, encoding: encoding), labels: labels, weights: weights)
     }
-    let scaled = x ?? scaler.transform(data.x)
+    if let x { return LabelledExamples(x, labels: labels, weights: weights) }
+    let scaled = scaler.transform(data.x)
     return LabelledExamples(encoding?.encode(scaled) ?? scaled, labels: labels, weights: weights)
   }
 
@@ -923,7 +927,7 @@ extension Fitter {
   {
     guard options.piecewiseLinearBins > 0 else { return nil }
     return PiecewiseLinearEncoding(
-      fitting: data.spacedSample(scaler, count: Dataset.quantileSample), encoded: encoder.measuredInputs,
+      fitting: scaler.transform(data.evenlySpaced(Dataset.quantileSample)), encoded: encoder.measuredInputs,
       bins: options.piecewiseLinearBins)
   }
 
