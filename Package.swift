@@ -58,9 +58,12 @@ let package = Package(
     .systemLibrary(name: "CXSMM", providers: [.apt(["libxsmm-dev"])]),
     // zlib, which inflates the members of compressed .npz archives.
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+    // Products summed in one fixed order (C, function-level target attributes, no flags).
+    .target(name: "COrderedProducts"),
     .target(
       name: "LinearAlgebra",
       dependencies: [
+        "COrderedProducts",
         .target(name: "COpenBLAS", condition: .when(traits: ["OpenBLAS"])),
         .target(name: "CBLIS", condition: .when(traits: ["BLIS"])),
         .target(name: "CXSMM", condition: .when(traits: ["XSMM"])),

@@ -106,7 +106,12 @@ public enum InferenceBenchmark {
     let predictor = Predictor(network)
     var out = Matrix<Float>.zeros(network.outputSize, c.examples)
     var rowOut = Matrix<Float>.zeros(network.outputSize, 1)
-    var engine = InferenceTimes(library: "BLASNet Predictor (reused)")
+    var engine = InferenceTimes(
+      library: "BLASNet Predictor, \(predictor.products == .blas ? "BLAS" : "ordered") (reused)")
+    // The same predictor with the other kind of products, side by side.
+    let other: Predictor<Float>.Products = predictor.products == .ordered ? .blas : .ordered
+    let alternative = Predictor(network, products: other)
+    var alternativeEngine = InferenceTimes(library: "BLASNet Predictor, \(other == .blas ? "BLAS" : "ordered") products")
     var plain = InferenceTimes(library: "BLASNet Network.predict")
     var layered = InferenceTimes(library: "BLASNet layer by layer (before)")
     let batchRuns = c.examples >= 50_000 ? 30 : 20
@@ -128,6 +133,9 @@ public enum InferenceBenchmark {
       engine.batchMilliseconds.append(
         Timing.measure(budget: 0.5, minimumRuns: batchRuns) { predictor.predict(x, into: &out) }.median * 1e3)
       engine.rowMicroseconds.append(perRow { predictor.predict(row, into: &rowOut) })
+      alternativeEngine.batchMilliseconds.append(
+        Timing.measure(budget: 0.5, minimumRuns: batchRuns) { alternative.predict(x, into: &out) }.median * 1e3)
+      alternativeEngine.rowMicroseconds.append(perRow { alternative.predict(row, into: &rowOut) })
       plain.batchMilliseconds.append(
         Timing.measure(budget: 0.5, minimumRuns: batchRuns) { opaqueUse(network.predict(x)) }.median * 1e3)
       plain.rowMicroseconds.append(perRow { opaqueUse(network.predict(row)) })
@@ -153,11 +161,12 @@ public enum InferenceBenchmark {
       }
     }
     engine.largestDifference = 0
+    alternativeEngine.largestDifference = Double(maxDifference(alternative.predict(x), reference))
     plain.largestDifference = Double(maxDifference(network.predict(x), reference))
     layered.largestDifference = Double(maxDifference(network._layerByLayerPredict(x), reference))
     return InferenceCaseResult(
       name: c.name, sizes: c.sizes, examples: c.examples,
-      libraries: [engine, plain, layered] + order.compactMap { peers[$0] }, missing: missing)
+      libraries: [engine, alternativeEngine, plain, layered] + order.compactMap { peers[$0] }, missing: missing)
   }
 
   static func maxDifference(_ a: Matrix<Float>, _ b: Matrix<Float>) -> Float {

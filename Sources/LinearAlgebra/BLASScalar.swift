@@ -1,3 +1,5 @@
+import COrderedProducts
+
 #if BLIS && !OpenBLAS
   import CBLIS
 #else
@@ -135,9 +137,22 @@ where RawSignificand: FixedWidthInteger {
   /// Runs a kernel from ``_smallProductKernel(m:n:k:lda:ldb:ldc:transposeA:transposeB:accumulate:)``.
   static func _runSmallProductKernel(
     _ kernel: UnsafeRawPointer, a: UnsafePointer<Self>, b: UnsafePointer<Self>, c: UnsafeMutablePointer<Self>)
+  /// `C = A·B` (column-major, no transposes) summed in the fixed order of
+  /// ``OrderedProducts``, with `variant`'s instructions.
+  static func _orderedProduct(
+    _ variant: OrderedProducts.Variant, m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int,
+    b: UnsafePointer<Self>, ldb: Int, c: UnsafeMutablePointer<Self>, ldc: Int)
 }
 
 extension Float: BLASScalar {
+  @inlinable @inline(__always)
+  public static func _orderedProduct(
+    _ variant: OrderedProducts.Variant, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    blasnet_ordered_sgemm(Int32(variant.rawValue), m, n, k, a, lda, b, ldb, c, ldc)
+  }
+
   public static func _smallProductKernel(
     m: Int32, n: Int32, k: Int32, lda: Int32, ldb: Int32, ldc: Int32, transposeA: Bool, transposeB: Bool,
     accumulate: Bool
@@ -303,6 +318,14 @@ extension Float: BLASScalar {
 }
 
 extension Double: BLASScalar {
+  @inlinable @inline(__always)
+  public static func _orderedProduct(
+    _ variant: OrderedProducts.Variant, m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int,
+    b: UnsafePointer<Double>, ldb: Int, c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    blasnet_ordered_dgemm(Int32(variant.rawValue), m, n, k, a, lda, b, ldb, c, ldc)
+  }
+
   public static func _smallProductKernel(
     m: Int32, n: Int32, k: Int32, lda: Int32, ldb: Int32, ldc: Int32, transposeA: Bool, transposeB: Bool,
     accumulate: Bool

@@ -130,7 +130,8 @@ public struct TabularModel: Equatable, Sendable {
   /// network's outputs (after the ``piecewiseLinear`` encoding, if any),
   /// calibrated when the model has a ``calibrator``.
   public func probabilities(standardizedInputs x: Matrix<Float>) -> Matrix<Float> {
-    var p = network.predict(piecewiseLinear.map { $0.encode(x) } ?? x)
+    // Ordered products whatever the width: a row's probabilities are the same in any batch.
+    var p = Predictor(network, products: .ordered).predict(piecewiseLinear.map { $0.encode(x) } ?? x)
     calibrator?.apply(&p)
     return p
   }

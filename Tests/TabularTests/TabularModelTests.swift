@@ -190,6 +190,36 @@ func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
     ) { try TabularModel.fit(.npy(x: path("xf.npy"), y: path("y4.npy"), examplesAsRows: false)) }
   }
 
+  /// A row's probabilities do not depend on the rows predicted with it: alone,
+  /// in batches of 7 or 32 (the one-thread path), or all 569 at once (blocks
+  /// over the cores), from records or from the file, bit for bit.
+  @Test(arguments: [0, 4])
+  func aRowsPredictionIsTheSameAloneAndInAnyBatch(bins: Int) throws {
+    let file = clinical.appendingPathComponent("breast-masses.csv").path
+    var options = clinicalOptions(epochs: 5)
+    options.piecewiseLinearBins = bins
+    let model = try TabularModel.fit(.csvFile(file), options: options).model
+    let (header, rows) = try readRows(clinical.appendingPathComponent("breast-masses.csv"))
+    let records = rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+    let all = try model.predict(records).map(\.probabilities)
+    #expect(all.count == 569)
+    let bits = all.map { $0.map(\.bitPattern) }
+    // Rows whose bits differ from the whole batch's (a count, not the arrays, in a failure).
+    func differing(_ other: [[UInt32]]) -> Int { zip(other, bits).filter { $0 != $1 }.count }
+    let alone = try records.prefix(40).map { try model.predict($0).probabilities.map(\.bitPattern) }
+    #expect(differing(alone) == 0)
+    for size in [7, 32] {
+      var batched: [[UInt32]] = []
+      for start in stride(from: 0, to: records.count, by: size) {
+        let batch = Array(records[start..<min(start + size, records.count)])
+        batched += try model.predict(batch).map { $0.probabilities.map(\.bitPattern) }
+      }
+      #expect(batched.count == 569 && differing(batched) == 0, "batches of \(size)")
+    }
+    let fromFile = try model.predict(csvFile: file).predictions.map { $0.probabilities.map(\.bitPattern) }
+    #expect(fromFile.count == 569 && differing(fromFile) == 0)
+  }
+
   @Test func concurrentPredictionsOnOneModelAgreeWithSequentialOnes() async throws {
     let report = try TabularModel.fit(
       .csvFile(clinical.appendingPathComponent("breast-masses.csv").path), options: clinicalOptions(epochs: 5))
