@@ -47,4 +47,6 @@ check platt "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" -
 check temperature "$tables/wine.csv" --data "$tables/wine.csv" --calibrate temperature
 check bins "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" --label diagnosis \
   --ignore patient_id --bins 8
-check bins-regression "$tables/diabetes.csv" --data "$tables/diabetes.csv" --task regression --bins 4
+# Without the piecewise-linear encoding (on by default): the standardisation folded into the first Gemm.
+check no-bins "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" --label diagnosis \
+  --ignore patient_id --missing mean --bins 0

@@ -111,7 +111,8 @@ public enum InferenceBenchmark {
     // The same predictor with the other kind of products, side by side.
     let other: Predictor<Float>.Products = predictor.products == .ordered ? .blas : .ordered
     let alternative = Predictor(network, products: other)
-    var alternativeEngine = InferenceTimes(library: "BLASNet Predictor, \(other == .blas ? "BLAS" : "ordered") products")
+    var alternativeEngine = InferenceTimes(
+      library: "BLASNet Predictor, \(other == .blas ? "BLAS" : "ordered") products")
     var plain = InferenceTimes(library: "BLASNet Network.predict")
     var layered = InferenceTimes(library: "BLASNet layer by layer (before)")
     let batchRuns = c.examples >= 50_000 ? 30 : 20

@@ -246,7 +246,7 @@ struct TrainingArguments: ParsableArguments {
   var scaling: TabularModel.Scaling = .quantile
   @Option(
     help:
-      "Encode each scaled numeric input piecewise-linearly over this many bins (its training quantiles): the value and one 0-to-1 ramp per bin go to the network. 0: off."
+      "Encode each scaled numeric input piecewise-linearly over this many bins (its training quantiles): the value and one 0-to-1 ramp per bin go to the network. 0: off (the scaled value alone)."
   )
   var bins: Int = TabularModel.FitOptions().piecewiseLinearBins
   @Flag(
@@ -673,7 +673,13 @@ extension BLASNetCommand {
         )
       }
       say("Training: \(Self.describe(p.plan, trainCount: p.trainCount))")
-      say("BLAS:    \(BLAS.summary)")
+      if TabularModel.trainsOnOneBLASThread(p.network.sizes) && BLAS.threadCount > 1 {
+        say(
+          "BLAS:    \(BLAS.name) \(BLAS.version), kernel \(BLAS.kernel), one thread for these small layers (the same fit on any core count)"
+        )
+      } else {
+        say("BLAS:    \(BLAS.summary)")
+      }
       if p.processCount > 1 {
         say(
           "Processes: \(p.processCount) (MPI, data-parallel: each computes the gradients of about \(p.trainCount / p.processCount) of the training examples; one allreduce per step)"

@@ -46,7 +46,7 @@ public enum BLAS {
   /// would only fight the workers. Nests and overlaps safely with other such
   /// sections; ``threadCount`` keeps reporting the configured count, which
   /// applies again when the last section ends.
-  public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+  public static func singleThreaded<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
     _SingleThreadedSections.enter()
     defer { _SingleThreadedSections.leave() }
     return try body()

@@ -21,6 +21,16 @@ public enum TableSource: Sendable {
 }
 
 extension TabularModel {
+  /// Whether a fit trains a network of these layer sizes in single-threaded
+  /// BLAS: when every layer has at most `Predictor.largestOrderedLayer`
+  /// weights, so that the fit is the same bit for bit whatever the core
+  /// count and whatever else the process runs.
+  public static func trainsOnOneBLASThread(_ sizes: [Int]) -> Bool {
+    zip(sizes, sizes.dropFirst()).allSatisfy { $0 * $1 <= Predictor<Float>.largestOrderedLayer }
+  }
+}
+
+extension TabularModel {
   /// How ``fit(_:options:group:checkBeforeReading:prepared:progress:)`` reads,
   /// encodes, splits and trains. The defaults are `blasnet train`'s.
   public struct FitOptions: Sendable {
@@ -177,17 +187,15 @@ extension TabularModel {
     /// (`PiecewiseLinearEncoding`: the value and one ramp per bin, the bin
     /// edges at its training quantiles; Gorishniy et al. 2022); 0: off, the
     /// scaled value alone. The network's first layer is then (bins + 1)
-    /// times as wide for the numeric inputs. Over `blasnet-bench --tables`
-    /// (eleven tables, 5 seeds), 4 bins with the continued refit lifted 9
-    /// of the 11 mean scores against no bins with a refit from the start
-    /// (concrete's R² 0.869 → 0.886, ames' 0.882 → 0.896, diamonds' 0.976 →
-    /// 0.978, attrition's accuracy 0.882 → 0.897, mlc_churn's 0.935 →
-    /// 0.939, hpc_data's 0.802 → 0.805; cells' 0.812 → 0.809) at 1.9 times
-    /// the fit time; 8 bins did better on concrete and hpc_data but took
-    /// half as long again. Not the default yet: with 4 bins, fits of one
-    /// table in a test process busy with other tests were not bit for bit
-    /// the same, nor were concurrent predictions the sequential ones.
-    public var piecewiseLinearBins = 0
+    /// times as wide for the numeric inputs (an input with fewer than
+    /// three distinct quantiles keeps its value alone). Over
+    /// `blasnet-bench --tables` (eleven tables, 5 seeds), 4 bins lifted 9
+    /// of the 11 mean scores against none (concrete's R² 0.871 → 0.886,
+    /// ames' 0.892 → 0.896, diamonds' 0.976 → 0.978, attrition's accuracy
+    /// 0.885 → 0.897, mlc_churn's 0.935 → 0.939, hpc_data's 0.801 →
+    /// 0.805), at 1.4 times the fit time (HGB's ×0.62 → ×0.86); 8 bins did
+    /// better on concrete and hpc_data but took half as long again.
+    public var piecewiseLinearBins = 4
     /// Whether the saved network is trained again on the training and
     /// validation rows together (``refitStart`` says how): the validation
     /// rows then teach the model as well. Not when a calibration or a
@@ -627,6 +635,18 @@ struct Fitter {
 
   var markers: [String] { [""] + options.missingMarkers.filter { !$0.isEmpty } }
 
+  /// Runs a network's training (`body`) in single-threaded BLAS when every
+  /// layer has at most `Predictor.largestOrderedLayer` weights: BLAS rounds
+  /// a product differently on one thread than on two, and the thread count
+  /// is the process's (cross-validation's parallel folds set it to one), so
+  /// a small network's fit is then the same bit for bit on any machine with
+  /// the same BLAS kernels and beside any other work. Such products gain
+  /// little from BLAS threads (`blasnet-bench --tables`, 2 cores: the same
+  /// total time within the noise). Larger networks keep the threads.
+  static func training<R, E: Error>(_ sizes: [Int], _ body: () throws(E) -> R) throws(E) -> R {
+    try TabularModel.trainsOnOneBLASThread(sizes) ? BLAS.singleThreaded(body) : body()
+  }
+
   mutating func run(
     _ source: TableSource, checkBeforeReading: (() throws(TableError) -> Void)?,
     prepared: ((TabularModel.Preparation) -> Void)?, progress: ((TrainingProgress) -> TrainingControl)?
@@ -757,9 +777,11 @@ struct Fitter {
     let onEpoch = reporter ? progress : nil
     do {
       var trainer = try Trainer(network: network, options: trainingOptions)
-      history = try trainer.fit(
-        labelled(train, scaler, encoding, yTrain, weights: exampleWeights, inputs: xTrain),
-        validation: validation.map { labelled($0, scaler, encoding, yValidation!) }, group: group, progress: onEpoch)
+      history = try Self.training(sizes) { () throws(TrainingError) in
+        try trainer.fit(
+          labelled(train, scaler, encoding, yTrain, weights: exampleWeights, inputs: xTrain),
+          validation: validation.map { labelled($0, scaler, encoding, yValidation!) }, group: group, progress: onEpoch)
+      }
       network = trainer.network
       if group.size > 1 { report = (trainer.allreduceCalls, trainer.allreduceTime, trainer.parametersAgree(group)) }
     } catch .diverged(let epoch, let batch, let cost, let initialCost) {
@@ -810,7 +832,9 @@ struct Fitter {
             hiddenActivation: options.hiddenActivation,
             outputActivation: regression ? .identity : binary ? .sigmoid : .softmax, seed: options.seed)
         var trainer = try Trainer(network: start, options: again)
-        _ = try trainer.fit(labelled(whole, scaler, encoding, labels, weights: weights), validation: nil, group: group)
+        _ = try Self.training(start.sizes) { () throws(TrainingError) in
+          try trainer.fit(labelled(whole, scaler, encoding, labels, weights: weights), validation: nil, group: group)
+        }
         network = trainer.network
       } catch {
         throw TableError("training again on the \(whole.count) training and validation rows failed: \(error)")

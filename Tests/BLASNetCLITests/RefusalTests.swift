@@ -161,7 +161,8 @@ func errorLine(_ r: CLI.Result, sourceLocation: SourceLocation = #_sourceLocatio
       let r = try CLI.run(quick + ["--save", "-", "--plot", "c.svg"], in: folder)
       #expect(r.status == 0, "\(r.stderr)")
       let model = try TabularModel.decode(Data(r.stdout.utf8))
-      #expect(model.network.sizes == [30, 100, 1])
+      // 30 numeric inputs, each its value and 4 bins: 150.
+      #expect(model.network.sizes == [150, 100, 1])
       #expect(r.stderr.contains("Wrote the model to standard output"))
       #expect(r.stderr.contains("accuracy"))
       #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["c.svg"])
@@ -223,8 +224,8 @@ func errorLine(_ r: CLI.Result, sourceLocation: SourceLocation = #_sourceLocatio
     try withTemporaryFolder { folder in
       let r = try CLI.run(["train", "--quiet", "--layers", "100000,100000"], in: folder)
       let line = errorLine(r)
-      #expect(line.contains("the network 30 → 100000 → 100000 → 1 needs about 160.1 GB"), "\(line)")
-      #expect(line.contains("parameters 40.0 GB"), "\(line)")
+      #expect(line.contains("the network 150 → 100000 → 100000 → 1 needs about 160.3 GB"), "\(line)")
+      #expect(line.contains("parameters 40.1 GB"), "\(line)")
       #expect(line.contains("of memory is available; use smaller --layers"), "\(line)")
     }
   }
@@ -337,7 +338,7 @@ func errorLine(_ r: CLI.Result, sourceLocation: SourceLocation = #_sourceLocatio
         // Whatever the moment, m.json is a whole model: the old one or the new one.
         let now = try Data(contentsOf: folder.appendingPathComponent("m.json"))
         let model = try TabularModel.decode(now)
-        #expect(model.network.sizes == [30, 2000, 1000, 1])
+        #expect(model.network.sizes == [150, 2000, 1000, 1])
       }
       // The next save removes whatever temporary files the kills left.
       #expect(try start(big(folder), in: folder).wait() == (nil, 0))

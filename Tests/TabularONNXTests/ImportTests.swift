@@ -118,6 +118,8 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     }
     try table.write(toFile: csv, atomically: true, encoding: .utf8)
     var options = TabularModel.FitOptions()
+    // Without bins: the importer refuses the piecewise-linear encoding (its own test below).
+    options.piecewiseLinearBins = 0
     options.label = label
     options.task = task
     options.missing = .mean
@@ -140,6 +142,8 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     let (_, csv) = try trained(label: "sick", text: true)
     defer { try? FileManager.default.removeItem(atPath: csv) }
     var options = TabularModel.FitOptions()
+    // Without bins: the importer refuses the piecewise-linear encoding (its own test below).
+    options.piecewiseLinearBins = 0
     options.label = "sick"
     options.missing = .mean
     options.ignoredColumns = ["level"]
@@ -282,6 +286,8 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     let (_, csv) = try trained(label: "sick", text: true)
     defer { try? FileManager.default.removeItem(atPath: csv) }
     var options = TabularModel.FitOptions()
+    // Without bins: the importer refuses the piecewise-linear encoding (its own test below).
+    options.piecewiseLinearBins = 0
     options.label = "sick"
     options.ignoredColumns = ["level"]
     options.epochs = 5

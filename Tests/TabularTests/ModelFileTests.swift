@@ -120,6 +120,7 @@ import Testing
     var o = TabularModel.FitOptions()
     o.label = "y"
     o.epochs = 2
+    o.piecewiseLinearBins = 0  // bins would make it version 6
     let model = try TabularModel.fit(.rows(header: ["x", "c", "y"], rows: rows, name: "t.csv"), options: o).model
     #expect(model.inputEncoder.featureNames == ["x", "x missing", "c=a", "c=b"])
     let json = String(decoding: try model.encoded(), as: UTF8.self)
@@ -144,6 +145,7 @@ import Testing
     var o = TabularModel.FitOptions()
     o.label = "y"
     o.epochs = 2
+    o.piecewiseLinearBins = 0  // bins would make it version 6
     let model = try TabularModel.fit(.rows(header: ["x", "c", "y"], rows: rows, name: "t.csv"), options: o).model
     let maps = try #require(model.standardizer?.quantileMaps)
     #expect(maps.count == 3 && maps[0] != nil && maps[1] == nil && maps[2] == nil)

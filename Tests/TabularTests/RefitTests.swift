@@ -138,7 +138,8 @@ import Testing
   /// elsewhere the label is x > 5, so a filled median (near 5) alone cannot
   /// tell the filled rows apart, the indicator can. The fit gives x a second
   /// input ("x missing"), 0/1, without a quantile map; the model file is
-  /// version 5 and loads back equal; a record without x is predicted positive.
+  /// version 5 (6 with the default bins) and loads back equal; a record
+  /// without x is predicted positive.
   @Test func missingnessThatMeansSomethingIsLearnt() throws {
     var lines = ["x,z,y"]
     var g = Xoshiro256StarStar(seed: 5)
@@ -161,7 +162,7 @@ import Testing
     #expect(try #require(report.metrics.last?.binary?.accuracy) > 0.95)
     let data = try model.encoded()
     let header = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-    #expect(header?["version"] as? Int == 5)
+    #expect(header?["version"] as? Int == 6)
     #expect(try TabularModel.decode(data) == model)
     let missing = try model.predict(["x": "NA", "z": "3"])
     #expect(missing.className == "1")
