@@ -334,7 +334,8 @@ struct ONNXWriter {
   /// The piecewise-linear encoding of the standardised numeric inputs `x`
   /// (`[N, n]`, `edges` one per column): each column repeated once per
   /// output by `Gather`, then `Sub` and `Div` bring each ramp's bin to 0…1
-  /// and `Max` and `Min` clamp it; a column's own value passes (0, 1, ±∞).
+  /// and `Max` and `Min` clamp it; a column's own value passes (0, 1, and
+  /// the largest finite floats as bounds: an importer refuses ±∞ in a tensor).
   mutating func piecewiseLinear(_ x: String, _ edges: [[Double]?]) -> String {
     var source: [Int64] = []
     var (low, width, floor, ceiling): ([Float], [Float], [Float], [Float]) = ([], [], [], [])
@@ -342,8 +343,8 @@ struct ONNXWriter {
       source.append(Int64(k))
       low.append(0)
       width.append(1)
-      floor.append(-.infinity)
-      ceiling.append(.infinity)
+      floor.append(-.greatestFiniteMagnitude)
+      ceiling.append(.greatestFiniteMagnitude)
       guard let e else { continue }
       for r in 1..<e.count {
         source.append(Int64(k))

@@ -78,7 +78,11 @@ extension TabularModel {
       encoder.ignoredColumns = strings("ignored_columns") ?? []
       report.model.encoder = encoder
       report.model.featureNames = encoder.featureNames
-      if let maps = chain.maps {
+      if let binned = chain.binned {
+        // The standardisation and the bins, before the first layer.
+        report.model.standardizer = binned.standardizer
+        report.model.piecewiseLinear = binned.encoding
+      } else if let maps = chain.maps {
         // The maps, then the standardisation already folded into the first layer.
         let width = encoder.width
         report.model.standardizer = Standardizer(
@@ -142,6 +146,9 @@ struct ONNXGraphReader {
     var numericBefore: [(node: Onnx_NodeProto, values: [Double])] = []
     /// The Concat's inputs in order: nil for the numeric block, else the text column's index and categories.
     var blocks: [(column: Int, categories: [String])?] = [nil]
+    /// The piecewise-linear encoding's bin edges of the numeric columns, in
+    /// the graph's order (nil: none; an inner nil: a column passed through).
+    var bins: [[Double]?]?
     var output: String
   }
 
@@ -239,7 +246,7 @@ struct ONNXGraphReader {
   /// The chain of layers, as the importer's layers, and their activations.
   mutating func read() throws(ImportError) -> (
     layers: [LayerTensors], activations: [Activation], encoder: TabularEncoder?, calibrator: Calibrator?,
-    maps: [QuantileMap?]?
+    maps: [QuantileMap?]?, binned: (standardizer: Standardizer, encoding: PiecewiseLinearEncoding)?
   ) {
     let inputs = graph.input.filter { constants[$0.name] == nil }
     let text = inputs.filter { $0.type.tensorType.elemType == Int32(Onnx_TensorProto.DataType.string.rawValue) }
@@ -263,6 +270,7 @@ struct ONNXGraphReader {
     var before: [(node: Onnx_NodeProto, values: [Double])] = []  // Sub/Add/Mul/Div before the first layer
     var encoder: TabularEncoder?
     var maps: [QuantileMap?]?
+    var binned: (standardizer: Standardizer, encoding: PiecewiseLinearEncoding)?
     // BLASNet's calibrated sigmoid: Clip of the logits, then a·z + b.
     var clipped = false
     var calibration = (a: 1.0, b: 0.0)
@@ -298,7 +306,7 @@ struct ONNXGraphReader {
         var layer = try linear(node, current, inputs: layers.last?.w.rows)
         if layers.isEmpty {
           try fold(before, into: &layer)
-          if let front { (encoder, maps) = try arrange(front, node, &layer) }
+          if let front { (encoder, maps, binned) = try arrange(front, node, &layer) }
         }
         layers.append(layer)
       case "Add", "Sub", "Mul", "Div":
@@ -419,7 +427,7 @@ struct ONNXGraphReader {
     if clipped && calibrator == nil {
       throw .malformed(path: path, detail: "a Clip of the logits that no sigmoid follows")
     }
-    return (tensors, layers.map { $0.activation! }, encoder, calibrator, maps)
+    return (tensors, layers.map { $0.activation! }, encoder, calibrator, maps, binned)
   }
 
   /// An int64 constant's values (a Gather's index).
@@ -465,12 +473,10 @@ struct ONNXGraphReader {
           let constant = node.input.last, let (_, v) = try values(constant)
         {
           front.numericBefore.append((node, v))
-        } else if node.opType == "Gather" && !front.numericBefore.isEmpty {
+        } else if node.opType == "Gather" && !front.numericBefore.isEmpty && front.bins == nil {
           // BLASNet's piecewise-linear encoding repeats the standardised columns for its ramps.
-          throw fail(
-            node,
-            "a piecewise-linear encoding (bins of the standardised numbers) is not imported; export the model from its BLASNet file instead"
-          )
+          (front.bins, current) = try piecewiseLinear(from: current, gather: k)
+          continue
         } else {
           break
         }
@@ -599,32 +605,110 @@ struct ONNXGraphReader {
     return (maps, graph.node[output].output.first ?? "")
   }
 
+  /// BLASNet's piecewise-linear encoding (`ONNXWriter.piecewiseLinear`),
+  /// read back from the `Gather` node `k` on the standardised numeric
+  /// columns `x`: `Gather` (axis 1), then `Sub`, `Div`, `Max` and `Min`,
+  /// each by one constant per output; each column's outputs are its value
+  /// (0, 1, and ∓ the largest float) and then its ramps (the bin's low edge,
+  /// its width, 0, 1).
+  /// Returns each column's bin edges (nil: its value alone) and the output.
+  mutating func piecewiseLinear(from x: String, gather k: Int) throws(ImportError) -> ([[Double]?], String) {
+    let gather = graph.node[k]
+    guard (gather.attribute.first { $0.name == "axis" }?.i ?? 0) == 1, gather.input.count == 2,
+      gather.input[0] == x, let source = integers(gather.input[1]), !source.isEmpty
+    else { throw fail(gather, "a Gather on the numeric columns is read only as the bins' (axis 1, constant indices)") }
+    var nodes = [k]
+    var operands: [[Double]] = []
+    var current = gather.output.first ?? ""
+    for op in ["Sub", "Div", "Max", "Min"] {
+      guard let readers = consumers[current], readers.count == 1, graph.node[readers[0]].opType == op,
+        graph.node[readers[0]].input.count == 2, graph.node[readers[0]].input[0] == current,
+        let (_, v) = try values(graph.node[readers[0]].input[1]), v.count == source.count
+      else {
+        throw fail(
+          graph.node[nodes.last!],
+          "the bins are read only as BLASNet writes them: Gather, then Sub, Div, Max and Min, each by \(source.count) constants"
+        )
+      }
+      nodes.append(readers[0])
+      operands.append(v)
+      current = graph.node[readers[0]].output.first ?? ""
+    }
+    let (low, width, floor, ceiling) = (operands[0], operands[1], operands[2], operands[3])
+    let largest = Double(Float.greatestFiniteMagnitude)
+    var edges: [[Double]?] = []
+    var j = 0
+    while j < source.count {
+      let column = source[j]
+      guard column == Int64(edges.count), low[j] == 0, width[j] == 1, floor[j] == -largest, ceiling[j] == largest
+      else {
+        throw fail(
+          gather,
+          "output \(j) should be numeric column \(edges.count)'s value (index \(edges.count); 0, 1, ∓ the largest float)"
+        )
+      }
+      j += 1
+      var e: [Double] = []
+      var end = 0.0
+      while j < source.count && source[j] == column {
+        guard width[j] > 0, floor[j] == 0, ceiling[j] == 1, e.last.map({ low[j] > $0 }) ?? true else {
+          throw fail(
+            gather, "output \(j), a ramp of numeric column \(column): its bin must follow the one before (0 to 1)")
+        }
+        e.append(low[j])
+        end = low[j] + width[j]
+        j += 1
+      }
+      edges.append(e.isEmpty ? nil : e + [end])
+    }
+    used.formUnion(nodes)
+    return (edges, current)
+  }
+
   /// The encoder of the front end's columns, with the first layer's inputs
   /// put in its order (the graph's is the Concat's) and the numeric columns'
-  /// Sub/Div folded in.
+  /// Sub/Div folded in; with a piecewise-linear encoding, the Sub/Div are
+  /// the standardisation before it instead (`binned`: a numeric column's
+  /// inputs are its value and its ramps, kept together).
   func arrange(_ front: FrontEnd, _ node: Onnx_NodeProto, _ layer: inout Layer) throws(ImportError)
-    -> (encoder: TabularEncoder, maps: [QuantileMap?]?)
+    -> (
+      encoder: TabularEncoder, maps: [QuantileMap?]?,
+      binned: (standardizer: Standardizer, encoding: PiecewiseLinearEncoding)?
+    )
   {
     let widths = front.blocks.compactMap { $0?.categories.count }
-    let numeric = layer.w.columns - widths.reduce(0, +)
+    let numericWidth = layer.w.columns - widths.reduce(0, +)
+    // The first layer's inputs of each numeric column: its value, and its ramps when binned.
+    let pieces = front.bins.map { $0.map { $0?.count ?? 1 } } ?? Array(repeating: 1, count: max(numericWidth, 0))
+    let numeric = pieces.count
     let textColumns = front.blocks.compactMap { $0?.column }
-    guard numeric >= 0, numeric == 0 || front.blocks.contains(where: { $0 == nil }),
+    guard numericWidth >= 0, pieces.reduce(0, +) == numericWidth,
+      numeric == 0 || front.blocks.contains(where: { $0 == nil }),
       front.blocks.filter({ $0 == nil }).count <= 1, Set(textColumns).count == textColumns.count,
       front.fills.map({ $0.count == numeric || $0.count == 1 }) ?? true
     else {
       throw fail(node, "its \(layer.w.columns) inputs do not match the encoded columns (\(widths) one-hot)")
     }
-    // Where each graph input comes from: the numeric column i, or category c of text column j.
+    // Where each graph input comes from: the numeric column i (one of its pieces), or category c of text column j.
     var graphColumns: [(numeric: Int?, text: (column: Int, category: Int)?)] = []
     for block in front.blocks {
       if let block {
         graphColumns += (0..<block.categories.count).map { (nil, (block.column, $0)) }
       } else {
-        graphColumns += (0..<numeric).map { ($0, nil) }
+        for i in 0..<numeric {
+          graphColumns += (0..<pieces[i]).map { _ in (i, nil) }
+        }
       }
     }
-    // Sub/Div on the numeric columns, folded into their weights.
-    if !front.numericBefore.isEmpty {
+    // Sub/Div on the numeric columns: the standardisation before the bins, or folded into their weights.
+    var scale: (means: [Double], deviations: [Double])?
+    if front.bins != nil {
+      let (s, t) = try affine(front.numericBefore, count: numeric)
+      guard s.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+        throw fail(node, "the numeric columns' Sub and Div before the bins must divide by positive constants")
+      }
+      scale = (zip(s, t).map { -$1 / $0 }, s.map { 1 / $0 })
+    } else if !front.numericBefore.isEmpty {
       var numericLayer = layer
       let columns = graphColumns.indices.filter { graphColumns[$0].numeric != nil }
       numericLayer.w = layer.w.columns(at: columns)
@@ -649,8 +733,9 @@ struct ONNXGraphReader {
     let order =
       strings("input_columns").flatMap { $0.count == names.count && Set($0) == Set(names) ? $0 : nil } ?? names
     var columns: [FeatureColumn] = []
-    var inputs: [Int] = []  // graph input of each encoder input
+    var inputs: [Int] = []  // graph inputs of each encoder input, in order
     var maps: [QuantileMap?] = []
+    var (edges, means, deviations) = ([[Double]?](), [Double](), [Double]())
     if let m = front.maps, m.count != numeric {
       throw fail(node, "\(m.count) quantile maps for \(numeric) numeric columns")
     }
@@ -659,20 +744,28 @@ struct ONNXGraphReader {
         maps.append(front.maps?[i])
         let fill = front.fills.map { $0.count == 1 ? $0[0] : $0[i] }.flatMap { $0.isNaN ? nil : $0 }
         columns.append(FeatureColumn(name: name, encoding: .numeric(fill: fill), allowsMissing: fill != nil))
-        inputs.append(graphColumns.firstIndex { $0.numeric == i }!)
+        inputs += graphColumns.indices.filter { graphColumns[$0].numeric == i }
+        edges.append(front.bins?[i])
+        means.append(scale?.means[i] ?? 0)
+        deviations.append(scale?.deviations[i] ?? 1)
       } else if let j = textNames.firstIndex(of: name) {
         let block = texts[j]
         columns.append(FeatureColumn(name: name, encoding: .oneHot(categories: block.categories), allowsMissing: true))
         maps += repeatElement(nil, count: block.categories.count)
+        edges += repeatElement(nil, count: block.categories.count)
+        means += repeatElement(0, count: block.categories.count)
+        deviations += repeatElement(1, count: block.categories.count)
         inputs += (0..<block.categories.count).map { c in
           graphColumns.firstIndex { $0.text?.column == block.column && $0.text?.category == c }!
         }
       }
     }
     layer.w = layer.w.columns(at: inputs)
-    return (
-      TabularEncoder(columns: columns, missing: front.fills == nil ? .error : .mean), front.maps.map { _ in maps }
-    )
+    let encoder = TabularEncoder(columns: columns, missing: front.fills == nil ? .error : .mean)
+    guard scale != nil else { return (encoder, front.maps.map { _ in maps }, nil) }
+    let standardizer = Standardizer(
+      means: means, standardDeviations: deviations, quantileMaps: front.maps.map { _ in maps })
+    return (encoder, nil, (standardizer, PiecewiseLinearEncoding(edges: edges)))
   }
 
   /// A Gemm's or a MatMul's layer, its weights out × in.
@@ -749,6 +842,19 @@ struct ONNXGraphReader {
   func fold(_ before: [(node: Onnx_NodeProto, values: [Double])], into layer: inout Layer) throws(ImportError) {
     guard !before.isEmpty else { return }
     let n = layer.w.columns
+    let (s, t) = try affine(before, count: n)
+    for i in 0..<layer.w.rows {
+      for j in 0..<n {
+        layer.b[i] += layer.w[i, j] * t[j]
+        layer.w[i, j] *= s[j]
+      }
+    }
+  }
+
+  /// The Sub/Add/Mul/Div by constants on `n` columns as `x' = s ⊙ x + t`.
+  func affine(_ before: [(node: Onnx_NodeProto, values: [Double])], count n: Int) throws(ImportError) -> (
+    s: [Double], t: [Double]
+  ) {
     var s = [Double](repeating: 1, count: n)
     var t = [Double](repeating: 0, count: n)
     for (node, v) in before {
@@ -767,12 +873,7 @@ struct ONNXGraphReader {
         }
       }
     }
-    for i in 0..<layer.w.rows {
-      for j in 0..<n {
-        layer.b[i] += layer.w[i, j] * t[j]
-        layer.w[i, j] *= s[j]
-      }
-    }
+    return (s, t)
   }
 
   func activation(_ node: Onnx_NodeProto) throws(ImportError) -> Activation {

@@ -18,7 +18,6 @@ import Testing
     options.label = "label"
     options.hiddenLayers = [4]
     options.epochs = 5
-    options.piecewiseLinearBins = 0  // the importer refuses bins, before reaching what these tests damage
     let model = try TabularModel.fit(.csvFile(csv), options: options).model
     return try Onnx_ModelProto(serializedBytes: model.onnxModel())
   }

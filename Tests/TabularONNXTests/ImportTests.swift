@@ -118,8 +118,6 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     }
     try table.write(toFile: csv, atomically: true, encoding: .utf8)
     var options = TabularModel.FitOptions()
-    // Without bins: the importer refuses the piecewise-linear encoding (its own test below).
-    options.piecewiseLinearBins = 0
     options.label = label
     options.task = task
     options.missing = .mean
@@ -142,8 +140,6 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     let (_, csv) = try trained(label: "sick", text: true)
     defer { try? FileManager.default.removeItem(atPath: csv) }
     var options = TabularModel.FitOptions()
-    // Without bins: the importer refuses the piecewise-linear encoding (its own test below).
-    options.piecewiseLinearBins = 0
     options.label = "sick"
     options.missing = .mean
     options.ignoredColumns = ["level"]
@@ -286,8 +282,6 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     let (_, csv) = try trained(label: "sick", text: true)
     defer { try? FileManager.default.removeItem(atPath: csv) }
     var options = TabularModel.FitOptions()
-    // Without bins: the importer refuses the piecewise-linear encoding (its own test below).
-    options.piecewiseLinearBins = 0
     options.label = "sick"
     options.ignoredColumns = ["level"]
     options.epochs = 5
@@ -305,9 +299,9 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
   /// A model with a piecewise-linear encoding exports the standardisation
   /// as nodes (never folded), then the encoding: the standardised columns
   /// repeated by one Gather, a Sub and a Div per ramp, clamped by Max and
-  /// Min; the first layer takes all of them. The importer refuses the graph
-  /// by that Gather.
-  @Test func piecewiseLinearEncodingsExportButAreNotImported() throws {
+  /// Min; the first layer takes all of them. The importer reads it back as
+  /// the standardisation and the encoding, and refuses a damaged one.
+  @Test func piecewiseLinearEncodingsExportAndComeBack() throws {
     let (_, csv) = try trained(label: "sick")
     defer { try? FileManager.default.removeItem(atPath: csv) }
     var options = TabularModel.FitOptions()
@@ -334,10 +328,29 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
       pieces.int64Data.prefix(encoding.edges[0]!.count) == [Int64](repeating: 0, count: encoding.edges[0]!.count)[...])
     let w1 = try #require(graph.initializer.first { $0.name.hasPrefix("W1") })
     #expect(w1.dims == [Int64(model.network.layers[0].units), Int64(encoding.outputCount)])
+    // Read back: the standardisation before the bins, the edges to Float precision, the same outputs.
+    let back = try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "bins.onnx", activations: nil).model
+    let edges = try #require(back.piecewiseLinear).edges
+    #expect(edges.count == encoding.edges.count && back.network.sizes == model.network.sizes)
+    for (e, f) in zip(edges, encoding.edges) {
+      #expect(e?.count == f?.count)
+      for (x, y) in zip(e ?? [], f ?? []) { #expect(abs(x - y) <= 1e-6 * max(abs(y), 1), "\(e!) against \(f!)") }
+    }
+    #expect(try difference(model, back, on: csv) < 1e-5)
+    // A damaged ramp (its bin before the one before it) is refused, naming the Gather.
+    var damaged = try Onnx_ModelProto(serializedBytes: model.onnxModel())
+    let low = try #require(damaged.graph.initializer.firstIndex { $0.name.hasPrefix("bin_low") })
+    var values = damaged.graph.initializer[low].floatData
+    if values.isEmpty {
+      values = damaged.graph.initializer[low].rawData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+    values[2] = values[1] - 1
+    damaged.graph.initializer[low].floatData = values
+    damaged.graph.initializer[low].rawData = Data()
     #expect {
-      try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "bins.onnx", activations: nil)
+      try TabularModel.importWeights(onnxBytes: damaged.serializedBytes(), path: "bins.onnx", activations: nil)
     } throws: {
-      "\($0)".contains("(Gather): a piecewise-linear encoding (bins of the standardised numbers) is not imported")
+      "\($0)".contains("(Gather): output 2, a ramp of numeric column 0: its bin must follow the one before")
     }
   }
 
