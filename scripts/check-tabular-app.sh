@@ -16,7 +16,7 @@ expect() {
     exit 1
   fi
 }
-expect "trained: Network [35 → 100 ReLU → 1 sigmoid], "
+expect "trained: Network [155 → 100 ReLU → 1 sigmoid], "
 expect "loaded: classes [\"B\", \"M\"], threshold"
 expect "record 1: M (p(M) = "
 expect "record 2: record 0, \"size_band\": category \"enormous\" was not seen in training; the categories are \"large\", \"medium\", \"small\""
