@@ -13,7 +13,7 @@ private let _cores = ProcessInfo.processInfo.activeProcessorCount
 /// A for each layer, per worker) are kept and reused: after the first call,
 /// ``predict(_:into:)`` allocates nothing.
 ///
-/// The products are ``OrderedProducts`` (``Products/ordered``) for networks
+/// The products are `OrderedProducts` (``Products/ordered``) for networks
 /// whose layers are small (the default for at most
 /// ``largestOrderedLayer`` weights a layer; every tabular model asks for
 /// them): every output then depends on its own example alone, bit for bit,
@@ -42,7 +42,7 @@ public final class Predictor<Scalar: BLASScalar>: @unchecked Sendable {
 
   /// Where a predictor runs the layers' products.
   public enum Products: Sendable, Equatable {
-    /// ``OrderedProducts``: each output the same whatever the batch (the default).
+    /// `OrderedProducts`: each output the same whatever the batch (the default).
     case ordered
     /// BLAS (`?gemm`, `?gemv` for one example): the last bits depend on the batch.
     case blas
