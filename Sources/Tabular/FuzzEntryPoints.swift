@@ -102,7 +102,8 @@ package enum FuzzEntryPoints {
           let x = try requestModel.inputs(for: records, unseenCategories: unseen)
           if x.columns != records.count { fatalError("\(records.count) records gave \(x.columns) input columns") }
           if !x.elements.allSatisfy(\.isFinite) { fatalError("a record was encoded to a non-finite input") }
-          let p = requestModel.network.predict(x)
+          // The model's own path from standardised inputs (its bins, then the network).
+          let p = requestModel.probabilities(standardizedInputs: x)
           if !p.elements.allSatisfy({ $0 >= 0 && $0 <= 1 }) { fatalError("probabilities \(p.elements)") }
         } catch {
           _ = error.description
