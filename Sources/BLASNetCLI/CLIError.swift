@@ -51,6 +51,7 @@ extension Setting {
     case .optimizer: "--optimizer"
     case .scaling: "--scaling"
     case .piecewiseLinearBins: "--bins"
+    case .ensembleSize: "--ensemble"
     }
   }
 }

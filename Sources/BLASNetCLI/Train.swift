@@ -249,6 +249,11 @@ struct TrainingArguments: ParsableArguments {
       "Encode each scaled numeric input piecewise-linearly over this many bins (its training quantiles): the value and one 0-to-1 ramp per bin go to the network. 0: off (the scaled value alone)."
   )
   var bins: Int = TabularModel.FitOptions().piecewiseLinearBins
+  @Option(
+    help:
+      "Networks to train, each from its own seed, and average (at the same time over the cores, one BLAS thread each): the model's probabilities are their mean."
+  )
+  var ensemble: Int = TabularModel.FitOptions().ensembleSize
   @Flag(
     inversion: .prefixedNo,
     help:
@@ -378,6 +383,7 @@ struct TrainingArguments: ParsableArguments {
     o.maxCategories = maxCategories
     o.scaling = scaling
     o.piecewiseLinearBins = bins
+    o.ensembleSize = ensemble
     o.refit = refit
     o.refitStart = refitFromStart ? .initial : .continued
     o.missingIndicators = missingIndicators
@@ -665,7 +671,13 @@ extension BLASNetCommand {
         let shown = weights.enumerated().map { "\(classes[$0]) → \(format($1, 3))" }
         say("Weights: \(shown.joined(separator: ", ")) (class weights in the training cost)")
       }
-      say("Network: \(p.network)  (\(p.network.parameterCount) parameters)")
+      if p.ensembleSize > 1 {
+        say(
+          "Network: \(p.network) × \(p.ensembleSize), averaged (\(p.ensembleSize * p.network.parameterCount) parameters; each from its own seed, on the same rows)"
+        )
+      } else {
+        say("Network: \(p.network)  (\(p.network.parameterCount) parameters)")
+      }
       if let encoding = p.piecewiseLinear {
         let binned = encoding.edges.compactMap { $0 }
         say(
@@ -673,7 +685,11 @@ extension BLASNetCommand {
         )
       }
       say("Training: \(Self.describe(p.plan, trainCount: p.trainCount))")
-      if TabularModel.trainsOnOneBLASThread(p.network.sizes) && BLAS.threadCount > 1 {
+      if p.ensembleSize > 1 && p.processCount == 1 && BLAS.threadCount > 1 {
+        say(
+          "BLAS:    \(BLAS.name) \(BLAS.version), kernel \(BLAS.kernel), one thread for each network (\(Swift.min(p.ensembleSize, ProcessInfo.processInfo.activeProcessorCount)) training at a time: the same fit on any core count)"
+        )
+      } else if TabularModel.trainsOnOneBLASThread(p.network.sizes) && BLAS.threadCount > 1 {
         say(
           "BLAS:    \(BLAS.name) \(BLAS.version), kernel \(BLAS.kernel), one thread for these small layers (the same fit on any core count)"
         )

@@ -53,7 +53,10 @@ import NeuralNetwork
 /// (`piecewiseLinear`: bin edges per input, `null` for an input passed
 /// through; `PiecewiseLinearEncoding`) is version 6: its network has the
 /// encoding's outputs as inputs, the standardizer and the encoder the
-/// encoding's inputs.
+/// encoding's inputs. An ensemble (``networks``: several networks whose
+/// outputs are averaged) is version 7: `sizes`, `activations` and
+/// `parameters` are its first network's, and `"ensemble": [[...], ...]`
+/// lists the parameters of the others, each as `parameters` does.
 ///
 /// Version 1 files (no encoder, numeric `classLabels` instead of
 /// `classNames`, no threshold) still load: their inputs are plain numeric
@@ -65,15 +68,25 @@ import NeuralNetwork
 /// over the target, so a crash never leaves a half-written model and an
 /// existing model is replaced only by a complete one.
 public struct TabularModel: Equatable, Sendable {
-  /// The newest format version this library writes and reads (6: a
-  /// piecewise-linear encoding; 5: missing indicators; 4: numeric inputs mapped by quantiles; 3: a calibrated
+  /// The newest format version this library writes and reads (7: an
+  /// ensemble; 6: a piecewise-linear encoding; 5: missing indicators; 4: numeric inputs mapped by quantiles; 3: a calibrated
   /// model or a regression; others are written as version 2).
-  public static let currentVersion = 6
+  public static let currentVersion = 7
   /// The versions this library reads.
-  public static let readableVersions = 1...6
+  public static let readableVersions = 1...7
   static let formatName = "blasnet-model"
 
-  public var network: Network<Float>
+  /// The networks whose outputs the model averages: one, or the members
+  /// of an ensemble (``FitOptions/ensembleSize``), all of the same sizes
+  /// and activations.
+  public var networks: [Network<Float>] {
+    didSet { Self.checkMembers(networks) }
+  }
+  /// The first of ``networks`` (the only one unless the model is an ensemble).
+  public var network: Network<Float> {
+    get { networks[0] }
+    set { networks[0] = newValue }
+  }
   /// How the raw columns become the network's inputs; nil: the inputs are
   /// the columns ``featureNames`` as plain numbers.
   public var encoder: TabularEncoder?
@@ -107,7 +120,7 @@ public struct TabularModel: Equatable, Sendable {
         "TabularModel: the piecewise-linear encoding makes \(piecewiseLinear.outputCount) inputs for a network of \(network.inputSize)"
       )
     }
-    self.network = network
+    self.networks = [network]
     self.encoder = encoder
     self.standardizer = standardizer
     self.piecewiseLinear = piecewiseLinear
@@ -117,6 +130,17 @@ public struct TabularModel: Equatable, Sendable {
     self.threshold = threshold
     self.calibrator = calibrator
     self.target = target
+  }
+
+  /// Traps unless `members` is one network or more of the same sizes and activations.
+  static func checkMembers(_ members: [Network<Float>]) {
+    guard let first = members.first else { shapeFailure("TabularModel: an ensemble needs at least one network") }
+    for (k, member) in members.enumerated().dropFirst()
+    where member.sizes != first.sizes || member.layers.map(\.activation) != first.layers.map(\.activation) {
+      shapeFailure(
+        "TabularModel: the ensemble's network \(k + 1), \(member), differs from its first, \(first) (members share sizes and activations)"
+      )
+    }
   }
 
   /// Whether the model predicts a number (a regression) rather than a class.
@@ -131,7 +155,14 @@ public struct TabularModel: Equatable, Sendable {
   /// calibrated when the model has a ``calibrator``.
   public func probabilities(standardizedInputs x: Matrix<Float>) -> Matrix<Float> {
     // Ordered products whatever the width: a row's probabilities are the same in any batch.
-    var p = Predictor(network, products: .ordered).predict(piecewiseLinear.map { $0.encode(x) } ?? x)
+    let inputs = piecewiseLinear.map { $0.encode(x) } ?? x
+    var p = Predictor(networks[0], products: .ordered).predict(inputs)
+    if networks.count > 1 {
+      // The members' mean, summed in member order: the same for a row in any batch.
+      for member in networks.dropFirst() { p += Predictor(member, products: .ordered).predict(inputs) }
+      let count = Float(networks.count)
+      p.apply { $0 / count }
+    }
     calibrator?.apply(&p)
     return p
   }
@@ -245,30 +276,38 @@ struct ModelRecord: Codable {
   var calibration: CalibrationRecord?
   var target: TargetScale?
   var piecewiseLinear: PiecewiseLinearEncoding?
+  /// The parameters of an ensemble's networks after the first (version 7).
+  var ensemble: [[Parameter]]?
 }
 
 extension ModelRecord {
   /// The record of `model`, as ``TabularModel/encoded()`` writes it.
   init(_ model: TabularModel) {
     let network = model.network
-    self.init(
-      format: TabularModel.formatName,
-      version: model.piecewiseLinear != nil
-        ? 6
-        : model.inputEncoder.columns.contains(where: \.missingIndicator)
-          ? 5
-          : model.standardizer?.quantileMaps != nil ? 4 : model.calibrator == nil && model.target == nil ? 2 : 3,
-      sizes: network.sizes, activations: network.layers.map(\.activation.rawValue),
-      parameters: network.parameterNames.map { name in
+    func parameters(_ network: Network<Float>) -> [Parameter] {
+      network.parameterNames.map { name in
         let l = Int(name.dropFirst())!
         let m = name.hasPrefix("W") ? network.weights(l) : network.bias(l)
         return .init(name: name, rows: m.rows, columns: m.columns, values: m.elements)
-      },
+      }
+    }
+    self.init(
+      format: TabularModel.formatName,
+      version: model.networks.count > 1
+        ? 7
+        : model.piecewiseLinear != nil
+          ? 6
+          : model.inputEncoder.columns.contains(where: \.missingIndicator)
+            ? 5
+            : model.standardizer?.quantileMaps != nil ? 4 : model.calibrator == nil && model.target == nil ? 2 : 3,
+      sizes: network.sizes, activations: network.layers.map(\.activation.rawValue),
+      parameters: parameters(network),
       standardizer: model.standardizer, featureNames: model.featureNames,
       encoder: model.encoder.map(EncoderRecord.init),
       labelName: model.labelName, classLabels: nil, classNames: model.classNames, threshold: model.threshold,
       calibration: model.calibrator.map(CalibrationRecord.init), target: model.target,
-      piecewiseLinear: model.piecewiseLinear)
+      piecewiseLinear: model.piecewiseLinear,
+      ensemble: model.networks.count > 1 ? model.networks.dropFirst().map(parameters) : nil)
   }
 }
 
@@ -475,23 +514,41 @@ extension TabularModel {
         path: path,
         detail: "\(record.sizes.count) sizes need \(record.sizes.count - 1) activations, found \(activations.count)")
     }
-    var parameters: [String: Matrix<Float>] = [:]
-    for p in record.parameters {
-      if parameters[p.name] != nil { throw .malformed(path: path, detail: "parameter \(p.name) appears twice") }
-      do {
-        parameters[p.name] = try Matrix(rows: p.rows, columns: p.columns, columnMajor: p.values)
-      } catch {
-        throw .malformed(path: path, detail: "parameter \(p.name): \(error)")
+    // The network of `records` (the first's, or network `member` of the ensemble).
+    func member(_ records: [ModelRecord.Parameter], member: Int?) throws(ModelFileError) -> Network<Float> {
+      let whose = member.map { "the ensemble's network \($0): " } ?? ""
+      var parameters: [String: Matrix<Float>] = [:]
+      for p in records {
+        if parameters[p.name] != nil {
+          throw .malformed(path: path, detail: "\(whose)parameter \(p.name) appears twice")
+        }
+        do {
+          parameters[p.name] = try Matrix(rows: p.rows, columns: p.columns, columnMajor: p.values)
+        } catch {
+          throw .malformed(path: path, detail: "\(whose)parameter \(p.name): \(error)")
+        }
       }
+      let network: Network<Float>
+      do {
+        network = try Network(parameters: parameters, activations: activations)
+      } catch {
+        guard member != nil else { throw .invalidNetwork(path: path, error) }
+        throw .malformed(path: path, detail: "\(whose)\(error)")
+      }
+      if network.sizes != record.sizes {
+        throw .malformed(
+          path: path, detail: "\(whose)\"sizes\" says \(record.sizes) but the parameters make \(network.sizes)")
+      }
+      return network
     }
-    let network: Network<Float>
-    do {
-      network = try Network(parameters: parameters, activations: activations)
-    } catch {
-      throw .invalidNetwork(path: path, error)
-    }
-    if network.sizes != record.sizes {
-      throw .malformed(path: path, detail: "\"sizes\" says \(record.sizes) but the parameters make \(network.sizes)")
+    let network = try member(record.parameters, member: nil)
+    var members = [network]
+    if let ensemble = record.ensemble {
+      if version < 7 {
+        throw .malformed(path: path, detail: "an ensemble needs format version 7, the file says \(version)")
+      }
+      if ensemble.isEmpty { throw .malformed(path: path, detail: "\"ensemble\" lists no network") }
+      for (k, parameters) in ensemble.enumerated() { members.append(try member(parameters, member: k + 2)) }
     }
     // The inputs of the standardizer and the encoder: the network's, or those of the encoding before it.
     let inputs = record.piecewiseLinear?.inputCount ?? network.inputSize
@@ -588,10 +645,12 @@ extension TabularModel {
     if calibrator != nil && version < 3 {
       throw .malformed(path: path, detail: "a calibration needs format version 3, the file says \(version)")
     }
-    return TabularModel(
+    var model = TabularModel(
       network: network, encoder: encoder, standardizer: record.standardizer, featureNames: record.featureNames,
       labelName: record.labelName, classNames: classNames, threshold: record.threshold, calibrator: calibrator,
       target: record.target, piecewiseLinear: record.piecewiseLinear)
+    model.networks = members
+    return model
   }
 
   /// Why `network` cannot be a classifier's network, or nil: its outputs are

@@ -92,7 +92,7 @@ public enum Setting: String, Sendable, CaseIterable {
   case label, task, ignoredColumns, positiveClass, missing, maxCategories, testFraction, testData
   case validationFraction, hiddenLayers, learningRate, batchSize, l2, threshold, calibration
   case classWeights, cacheFolder, cacheLimit, streaming, epochs, keepProbability, bootstrap, earlyStopping
-  case hiddenActivation, optimizer, scaling, piecewiseLinearBins
+  case hiddenActivation, optimizer, scaling, piecewiseLinearBins, ensembleSize
   /// `predict(csvFile:keep:)`'s columns to copy.
   case keep
   /// The activations of imported weights.

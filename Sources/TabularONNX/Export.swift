@@ -253,38 +253,18 @@ struct ONNXWriter {
         order += (0..<categories.count).flatMap { columns(start[index] + $0) }
       }
     }
-    var a = pieces.count == 1 ? pieces[0] : node("Concat", pieces, attributes: [attribute("axis", int: 1)])
-    let depth = model.network.depth
-    for (l, layer) in model.network.layers.enumerated() {
-      var (w, b) = (
-        Matrix<Double>(rows: layer.units, columns: layer.inputs) { Double(layer.weights[$0, $1]) },
-        Matrix<Double>(rows: layer.units, columns: 1) { i, _ in Double(layer.bias[i, 0]) }
+    let input = pieces.count == 1 ? pieces[0] : node("Concat", pieces, attributes: [attribute("axis", int: 1)])
+    if model.networks.count > 1, model.calibrator != nil {
+      throw .unsupported(
+        "a calibrated ensemble (its calibration maps the mean of its \(model.networks.count) networks' outputs, which has no ONNX form here); a model of one network (ensembleSize 1) exports with its calibration"
       )
-      if l == 0 {
-        if fold { self.fold(model.standardizer, into: &w, &b) }
-        w = w.columns(at: order)
-      }
-      let activation = layer.activation
-      let logitMap = l == depth - 1 ? try foldOutput(model, activation: activation, into: &w, &b) : nil
-      let weights = constant("W\(l + 1)", w.rowMajorElements.map(Float.init), shape: [w.rows, w.columns])
-      let bias = constant("b\(l + 1)", b.elements.map(Float.init), shape: [b.rows])
-      a = node("Gemm", [a, weights, bias], attributes: [attribute("transB", int: 1)])
-      if let logitMap {
-        let bound = Self.logitBound
-        let clipped = node("Clip", [a, constant("low", [-bound], shape: []), constant("high", [bound], shape: [])])
-        let scaled = node("Mul", [clipped, constant("slope", [Float(logitMap.a)], shape: [])])
-        a = node("Add", [scaled, constant("shift", [Float(logitMap.b)], shape: [])])
-      }
-      if l == depth - 1 && activation == .sigmoid {
-        // ONNX Runtime's Sigmoid is a fast approximation, accurate to about
-        // 10⁻⁷ absolute: a probability of 10⁻⁵ came out 0.2 % off. The
-        // output's 1/(1 + e^(−z)) keeps its relative accuracy.
-        let one = constant("one", [1], shape: [])
-        a = node("Reciprocal", [node("Add", [one, node("Exp", [node("Neg", [a])])])])
-      } else {
-        a = try activate(a, activation)
-      }
     }
+    // Each network's chain from the inputs; an ensemble's outputs are averaged.
+    var outputs: [String] = []
+    for network in model.networks {
+      outputs.append(try chain(network, from: input, order: order, fold: fold, model))
+    }
+    let a = outputs.count == 1 ? outputs[0] : node("Mean", outputs)
     if model.isRegression {
       graph.output.append(valueInfo(ONNXNames.value, elementType: .float, columns: 1))
       node("Identity", [a], output: ONNXNames.value)
@@ -316,6 +296,48 @@ struct ONNXWriter {
     graph.node = nodes
     graph.initializer = initializers
     return graph
+  }
+
+  /// The nodes of `network`'s layers after `input` (the first layer's
+  /// columns in `order`, the standardisation folded into it when `fold`;
+  /// a regression's target scale or a calibration folded into the last);
+  /// the name of its output.
+  mutating func chain(
+    _ network: Network<Float>, from input: String, order: [Int], fold: Bool, _ model: TabularModel
+  ) throws(ONNXExportError) -> String {
+    var a = input
+    let depth = network.depth
+    for (l, layer) in network.layers.enumerated() {
+      var (w, b) = (
+        Matrix<Double>(rows: layer.units, columns: layer.inputs) { Double(layer.weights[$0, $1]) },
+        Matrix<Double>(rows: layer.units, columns: 1) { i, _ in Double(layer.bias[i, 0]) }
+      )
+      if l == 0 {
+        if fold { self.fold(model.standardizer, into: &w, &b) }
+        w = w.columns(at: order)
+      }
+      let activation = layer.activation
+      let logitMap = l == depth - 1 ? try foldOutput(model, activation: activation, into: &w, &b) : nil
+      let weights = constant("W\(l + 1)", w.rowMajorElements.map(Float.init), shape: [w.rows, w.columns])
+      let bias = constant("b\(l + 1)", b.elements.map(Float.init), shape: [b.rows])
+      a = node("Gemm", [a, weights, bias], attributes: [attribute("transB", int: 1)])
+      if let logitMap {
+        let bound = Self.logitBound
+        let clipped = node("Clip", [a, constant("low", [-bound], shape: []), constant("high", [bound], shape: [])])
+        let scaled = node("Mul", [clipped, constant("slope", [Float(logitMap.a)], shape: [])])
+        a = node("Add", [scaled, constant("shift", [Float(logitMap.b)], shape: [])])
+      }
+      if l == depth - 1 && activation == .sigmoid {
+        // ONNX Runtime's Sigmoid is a fast approximation, accurate to about
+        // 10⁻⁷ absolute: a probability of 10⁻⁵ came out 0.2 % off. The
+        // output's 1/(1 + e^(−z)) keeps its relative accuracy.
+        let one = constant("one", [1], shape: [])
+        a = node("Reciprocal", [node("Add", [one, node("Exp", [node("Neg", [a])])])])
+      } else {
+        a = try activate(a, activation)
+      }
+    }
+    return a
   }
 
   /// The activation's node after `x` (none for identity).

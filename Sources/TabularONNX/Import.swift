@@ -64,7 +64,22 @@ extension TabularModel {
         "\(path): the graph's activations are \(chain.activations.map(\.rawValue).joined(separator: ",")); --activations says \(activations.map(\.rawValue).joined(separator: ",")) (only an identity output, logits, may be given another)"
       )
     }
-    var report = try assemble(chain.layers, path: path, activations: chosen)
+    var report = try assemble(chain.members[0], path: path, activations: chosen)
+    for (k, layers) in chain.members.enumerated().dropFirst() {
+      // An ensemble's other networks (BLASNet's export): the same sizes.
+      let assembled = try assemble(layers, path: path, activations: chosen)
+      let member = assembled.model.network
+      guard member.sizes == report.model.network.sizes else {
+        throw .malformed(
+          path: path,
+          detail:
+            "the ensemble's network \(k + 1) is \(member.sizes), its first \(report.model.network.sizes); an ensemble's networks share their sizes"
+        )
+      }
+      report.model.networks.append(member)
+      report.layers += assembled.layers
+      report.largestRounding = Swift.max(report.largestRounding, assembled.largestRounding)
+    }
     report.ignored = reader.ignored
     if let calibrator = chain.calibrator {
       if let problem = calibrator.problem(outputs: report.model.network.outputSize) {
@@ -245,7 +260,7 @@ struct ONNXGraphReader {
 
   /// The chain of layers, as the importer's layers, and their activations.
   mutating func read() throws(ImportError) -> (
-    layers: [LayerTensors], activations: [Activation], encoder: TabularEncoder?, calibrator: Calibrator?,
+    members: [[LayerTensors]], activations: [Activation], encoder: TabularEncoder?, calibrator: Calibrator?,
     maps: [QuantileMap?]?, binned: (standardizer: Standardizer, encoding: PiecewiseLinearEncoding)?
   ) {
     let inputs = graph.input.filter { constants[$0.name] == nil }
@@ -275,135 +290,173 @@ struct ONNXGraphReader {
     var clipped = false
     var calibration = (a: 1.0, b: 0.0)
     var calibrator: Calibrator?
-    walk: while true {
-      let readers = consumers[current] ?? []
-      guard let k = readers.first(where: { !used.contains($0) }) else { break }
-      let next = readers.filter { !used.contains($0) }
-      let node = graph.node[k]
-      let open = layers.last.map { $0.activation == nil } ?? false
-      // The one input of node that is not a constant must be the current tensor.
-      let computed = node.input.filter { !$0.isEmpty && constants[$0] == nil }
-      if next.count > 1 {
-        let ops = next.map { graph.node[$0].opType }
-        // After the last activation, post-processing may read the output twice (ArgMax and ZipMap).
-        if !layers.isEmpty && !open { break }
-        throw fail(
-          node,
-          "tensor \(quoted(current)) feeds \(next.count) nodes (\(ops.joined(separator: ", "))); the importer reads a chain of layers"
-        )
-      }
-      guard computed == [current] || (["Gemm", "MatMul"].contains(node.opType) && node.input.first == current) else {
-        if !layers.isEmpty && !open { break }
-        throw fail(node, "it combines computed tensors \(computed); the importer reads a chain of layers")
-      }
-      guard node.domain.isEmpty || node.domain == "ai.onnx" else {
-        if !layers.isEmpty && !open { break }
-        throw fail(node, "an operator of the domain \(node.domain), outside the importer's subset")
-      }
-      switch node.opType {
-      case "Gemm", "MatMul":
-        if layers.last?.activation == nil, !layers.isEmpty { layers[layers.count - 1].activation = .identity }
-        var layer = try linear(node, current, inputs: layers.last?.w.rows)
-        if layers.isEmpty {
-          try fold(before, into: &layer)
-          if let front { (encoder, maps, binned) = try arrange(front, node, &layer) }
+    // An ensemble (BLASNet's export): the tensor its networks' first layers
+    // all read, the Sub/Add/Mul/Div before it, and each network's layers
+    // and output (a `Mean`'s inputs).
+    let averaged = graph.node.indices.filter { graph.node[$0].opType == "Mean" && graph.node[$0].domain.isEmpty }
+    var fork: (tensor: String, before: [(node: Onnx_NodeProto, values: [Double])])?
+    var members: [(layers: [Layer], output: String)] = []
+    member: while true {
+      walk: while true {
+        let readers = consumers[current] ?? []
+        guard let k = readers.first(where: { !used.contains($0) }) else { break }
+        var next = readers.filter { !used.contains($0) }
+        let node = graph.node[k]
+        let open = layers.last.map { $0.activation == nil } ?? false
+        // The one input of node that is not a constant must be the current tensor.
+        let computed = node.input.filter { !$0.isEmpty && constants[$0] == nil }
+        if next.count > 1, layers.isEmpty, averaged.count == 1,
+          next.allSatisfy({ ["Gemm", "MatMul"].contains(graph.node[$0].opType) })
+        {
+          // An ensemble's networks: this one first, the others after it.
+          if fork == nil { fork = (current, before) }
+          next = [k]
         }
-        layers.append(layer)
-      case "Add", "Sub", "Mul", "Div":
-        guard let constant = node.input.first(where: { constants[$0] != nil }), let (_, v) = try values(constant)
-        else { throw fail(node, "no constant operand") }
-        if (node.opType == "Sub" || node.opType == "Div") && node.input.first != current {
-          if !layers.isEmpty && !open { break walk }
-          throw fail(node, "a constant \(node.opType == "Sub" ? "minus" : "divided by") the data is outside the subset")
+        if next.count > 1 {
+          let ops = next.map { graph.node[$0].opType }
+          // After the last activation, post-processing may read the output twice (ArgMax and ZipMap).
+          if !layers.isEmpty && !open { break }
+          throw fail(
+            node,
+            "tensor \(quoted(current)) feeds \(next.count) nodes (\(ops.joined(separator: ", "))); the importer reads a chain of layers"
+          )
         }
-        if layers.isEmpty {
-          before.append((node, v))
-        } else if open && clipped {
-          guard v.count == 1 else { throw fail(node, "a calibration of \(v.count) values; BLASNet's is one a and b") }
-          switch node.opType {
-          case "Mul": calibration = (calibration.a * v[0], calibration.b * v[0])
-          case "Div": calibration = (calibration.a / v[0], calibration.b / v[0])
-          case "Add": calibration.b += v[0]
-          default: calibration.b -= v[0]
+        guard computed == [current] || (["Gemm", "MatMul"].contains(node.opType) && node.input.first == current) else {
+          // (An ensemble's Mean ends each network, a linear output too.)
+          if !layers.isEmpty && (!open || averaged.contains(k)) { break }
+          throw fail(node, "it combines computed tensors \(computed); the importer reads a chain of layers")
+        }
+        guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+          if !layers.isEmpty && !open { break }
+          throw fail(node, "an operator of the domain \(node.domain), outside the importer's subset")
+        }
+        switch node.opType {
+        case "Gemm", "MatMul":
+          if layers.last?.activation == nil, !layers.isEmpty { layers[layers.count - 1].activation = .identity }
+          var layer = try linear(node, current, inputs: layers.last?.w.rows)
+          if layers.isEmpty {
+            try fold(before, into: &layer)
+            if let front { (encoder, maps, binned) = try arrange(front, node, &layer) }
           }
-        } else if open {
-          try apply(node, v, to: &layers[layers.count - 1])
-        } else {
-          break walk  // after the last activation: post-processing
-        }
-      case "Relu", "Sigmoid", "Tanh", "Softmax", "LeakyRelu":
-        guard open else {
-          if !layers.isEmpty { break walk }
-          throw fail(node, "an activation before any Gemm or MatMul")
-        }
-        layers[layers.count - 1].activation = try activation(node)
-        if clipped {
-          guard node.opType == "Sigmoid" else {
-            throw fail(node, "a clipped (calibrated) output must end in a sigmoid")
+          layers.append(layer)
+        case "Add", "Sub", "Mul", "Div":
+          guard let constant = node.input.first(where: { constants[$0] != nil }), let (_, v) = try values(constant)
+          else { throw fail(node, "no constant operand") }
+          if (node.opType == "Sub" || node.opType == "Div") && node.input.first != current {
+            if !layers.isEmpty && !open { break walk }
+            throw fail(
+              node, "a constant \(node.opType == "Sub" ? "minus" : "divided by") the data is outside the subset")
           }
-          calibrator = calibration.b == 0 ? .temperature(1 / calibration.a) : .platt(a: calibration.a, b: calibration.b)
-        }
-      case "Clip":
-        // BLASNet's export of a calibrated sigmoid: the logits kept within ±log((1 − 10⁻⁷)/10⁻⁷).
-        let bounds = node.input.dropFirst().compactMap { name -> [Double]? in
-          guard let (_, v) = try? values(name) else { return nil }
-          return v
-        }
-        let bound = Double(ONNXWriter.logitBound)
-        guard open, !clipped, bounds.count == 2, bounds[0].count == 1, bounds[1].count == 1,
-          abs(bounds[0][0] + bound) < 1e-3, abs(bounds[1][0] - bound) < 1e-3
-        else {
+          if layers.isEmpty {
+            before.append((node, v))
+          } else if open && clipped {
+            guard v.count == 1 else { throw fail(node, "a calibration of \(v.count) values; BLASNet's is one a and b") }
+            switch node.opType {
+            case "Mul": calibration = (calibration.a * v[0], calibration.b * v[0])
+            case "Div": calibration = (calibration.a / v[0], calibration.b / v[0])
+            case "Add": calibration.b += v[0]
+            default: calibration.b -= v[0]
+            }
+          } else if open {
+            try apply(node, v, to: &layers[layers.count - 1])
+          } else {
+            break walk  // after the last activation: post-processing
+          }
+        case "Relu", "Sigmoid", "Tanh", "Softmax", "LeakyRelu":
+          guard open else {
+            if !layers.isEmpty { break walk }
+            throw fail(node, "an activation before any Gemm or MatMul")
+          }
+          layers[layers.count - 1].activation = try activation(node)
+          if clipped {
+            guard node.opType == "Sigmoid" else {
+              throw fail(node, "a clipped (calibrated) output must end in a sigmoid")
+            }
+            calibrator =
+              calibration.b == 0 ? .temperature(1 / calibration.a) : .platt(a: calibration.a, b: calibration.b)
+          }
+        case "Clip":
+          // BLASNet's export of a calibrated sigmoid: the logits kept within ±log((1 − 10⁻⁷)/10⁻⁷).
+          let bounds = node.input.dropFirst().compactMap { name -> [Double]? in
+            guard let (_, v) = try? values(name) else { return nil }
+            return v
+          }
+          let bound = Double(ONNXWriter.logitBound)
+          guard open, !clipped, bounds.count == 2, bounds[0].count == 1, bounds[1].count == 1,
+            abs(bounds[0][0] + bound) < 1e-3, abs(bounds[1][0] - bound) < 1e-3
+          else {
+            if !layers.isEmpty && !open { break walk }
+            throw fail(
+              node, "a Clip is read only as BLASNet's clamp of a calibrated output's logits (±\(bound)), after a layer")
+          }
+          clipped = true
+        case "Neg":
+          // 1/(1 + e^(−z)): BLASNet's own export of a sigmoid output.
+          guard open, let out = sigmoidPattern(node) else {
+            if !layers.isEmpty && !open { break walk }
+            throw fail(node, "Neg is read only as the start of 1/(1 + exp(−z)), a sigmoid")
+          }
+          layers[layers.count - 1].activation = .sigmoid
+          if clipped {
+            calibrator =
+              calibration.b == 0 ? .temperature(1 / calibration.a) : .platt(a: calibration.a, b: calibration.b)
+          }
+          used.insert(k)
+          current = out
+          continue
+        case "Identity", "Dropout":
+          break
+        case "Reshape", "Squeeze", "Unsqueeze":
+          // A change of shape after the last layer (skl2onnx's regressor ends so);
+          // a layer after it is caught below.
+          guard layers.isEmpty else { break walk }
+          throw fail(node, "a \(node.opType) before the first layer")
+        case "Flatten":
+          let axis = node.attribute.first { $0.name == "axis" }?.i ?? 1
+          guard axis == 1 else {
+            throw fail(node, "Flatten with axis \(axis); the importer reads rows of features (axis 1)")
+          }
+        case "Cast":
+          let to = node.attribute.first { $0.name == "to" }?.i ?? 0
+          guard to == 1 || to == 11 else {
+            if !layers.isEmpty && !open { break walk }
+            throw fail(node, "a Cast to ONNX type \(to); the network's values are float or double")
+          }
+        default:
           if !layers.isEmpty && !open { break walk }
           throw fail(
-            node, "a Clip is read only as BLASNet's clamp of a calibrated output's logits (±\(bound)), after a layer")
-        }
-        clipped = true
-      case "Neg":
-        // 1/(1 + e^(−z)): BLASNet's own export of a sigmoid output.
-        guard open, let out = sigmoidPattern(node) else {
-          if !layers.isEmpty && !open { break walk }
-          throw fail(node, "Neg is read only as the start of 1/(1 + exp(−z)), a sigmoid")
-        }
-        layers[layers.count - 1].activation = .sigmoid
-        if clipped {
-          calibrator = calibration.b == 0 ? .temperature(1 / calibration.a) : .platt(a: calibration.a, b: calibration.b)
+            node,
+            "outside the importer's subset (Gemm, MatMul, Add, Sub, Mul, Div by constants, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Identity, Flatten, Cast, Dropout)"
+          )
         }
         used.insert(k)
-        current = out
-        continue
-      case "Identity", "Dropout":
-        break
-      case "Reshape", "Squeeze", "Unsqueeze":
-        // A change of shape after the last layer (skl2onnx's regressor ends so);
-        // a layer after it is caught below.
-        guard layers.isEmpty else { break walk }
-        throw fail(node, "a \(node.opType) before the first layer")
-      case "Flatten":
-        let axis = node.attribute.first { $0.name == "axis" }?.i ?? 1
-        guard axis == 1 else {
-          throw fail(node, "Flatten with axis \(axis); the importer reads rows of features (axis 1)")
-        }
-      case "Cast":
-        let to = node.attribute.first { $0.name == "to" }?.i ?? 0
-        guard to == 1 || to == 11 else {
-          if !layers.isEmpty && !open { break walk }
-          throw fail(node, "a Cast to ONNX type \(to); the network's values are float or double")
-        }
-      default:
-        if !layers.isEmpty && !open { break walk }
+        current = node.output.first ?? ""
+      }
+      guard !layers.isEmpty else {
+        throw .malformed(
+          path: path, detail: "no Gemm or MatMul follows the input \(quoted(inputs[0].name)): no dense layer")
+      }
+      if layers[layers.count - 1].activation == nil { layers[layers.count - 1].activation = .identity }
+      members.append((layers, current))
+      // The next network of an ensemble, from the same inputs.
+      guard let fork, consumers[fork.tensor, default: []].contains(where: { !used.contains($0) }) else { break member }
+      (current, before, layers) = (fork.tensor, fork.before, [])
+      if clipped { throw .malformed(path: path, detail: "an ensemble's network has a calibrated (clipped) output") }
+    }
+    if members.count > 1 {
+      // Their outputs must be the Mean's inputs, each once.
+      let mean = graph.node[averaged[0]]
+      guard mean.input.sorted() == members.map(\.output).sorted() else {
         throw fail(
-          node,
-          "outside the importer's subset (Gemm, MatMul, Add, Sub, Mul, Div by constants, Relu, Sigmoid, Tanh, Softmax, LeakyRelu, Identity, Flatten, Cast, Dropout)"
+          mean,
+          "it averages \(mean.input.map(quoted).joined(separator: ", ")), not the outputs of the \(members.count) networks that read \(quoted(fork!.tensor))"
         )
       }
-      used.insert(k)
-      current = node.output.first ?? ""
+      for member in members.dropFirst() where member.layers.map(\.activation) != members[0].layers.map(\.activation) {
+        throw fail(mean, "its networks differ in their activations; an ensemble's share them")
+      }
+      used.insert(averaged[0])
     }
-    guard !layers.isEmpty else {
-      throw .malformed(
-        path: path, detail: "no Gemm or MatMul follows the input \(quoted(inputs[0].name)): no dense layer")
-    }
-    if layers[layers.count - 1].activation == nil { layers[layers.count - 1].activation = .identity }
     // A layer the walk did not reach is a branch the importer would drop.
     for (k, node) in graph.node.enumerated() where !used.contains(k) && node.opType != "Constant" {
       if node.opType == "Gemm" || node.opType == "MatMul" {
@@ -413,21 +466,23 @@ struct ONNXGraphReader {
       ignored.append(name.hasPrefix(node.opType) ? name : "\(name) (\(node.opType))")
     }
     let path = path
-    let tensors = layers.map { layer in
-      let (w, b) = (layer.w, layer.b)
-      return LayerTensors(
-        weight: WeightTensor(name: layer.weightName, shape: [w.rows, w.columns]) { () throws(ImportError) in
-          try WeightTensor.rounded(w.rowMajorElements, path: path, name: layer.weightName)
-        },
-        bias: WeightTensor(name: layer.biasName, shape: [b.count]) { () throws(ImportError) in
-          try WeightTensor.rounded(b, path: path, name: layer.biasName)
-        },
-        inputsFirst: false)
+    let tensors = members.map {
+      $0.layers.map { layer in
+        let (w, b) = (layer.w, layer.b)
+        return LayerTensors(
+          weight: WeightTensor(name: layer.weightName, shape: [w.rows, w.columns]) { () throws(ImportError) in
+            try WeightTensor.rounded(w.rowMajorElements, path: path, name: layer.weightName)
+          },
+          bias: WeightTensor(name: layer.biasName, shape: [b.count]) { () throws(ImportError) in
+            try WeightTensor.rounded(b, path: path, name: layer.biasName)
+          },
+          inputsFirst: false)
+      }
     }
     if clipped && calibrator == nil {
       throw .malformed(path: path, detail: "a Clip of the logits that no sigmoid follows")
     }
-    return (tensors, layers.map { $0.activation! }, encoder, calibrator, maps, binned)
+    return (tensors, members[0].layers.map { $0.activation! }, encoder, calibrator, maps, binned)
   }
 
   /// An int64 constant's values (a Gather's index).

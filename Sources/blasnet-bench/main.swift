@@ -12,7 +12,7 @@
 //   blasnet-bench --tables DIR [--seeds N] [--only NAME,NAME] [--python PY] [--no-numpy] [--json FILE]
 //                 [--missing error|mean|median|zero] [--layers 100,50] [--epochs N] [--batch-size N]
 //                 [--l2 X] [--patience EPOCHS] [--learning-rate X] [--validation-fraction X]
-//                 [--max-categories N] [--scaling quantile|standard] [--bins N] [--refit on|off|start]
+//                 [--max-categories N] [--scaling quantile|standard] [--bins N] [--ensemble K] [--refit on|off|start]
 //     (TabularModel.fit's defaults, or these overrides, against scikit-learn's MLP, gradient boosting and
 //     a linear model on the tables of Benchmarks/tables.json found in DIR, the same stratified 80/20 splits;
 //     Benchmarks/Python/sklearn_table_peers.py; writes tables-benchmark.json unless --json)
@@ -120,6 +120,11 @@ if let text = arguments.value("--scaling") {
   guard let scaling = TabularModel.Scaling(rawValue: text) else { fail("--scaling takes quantile or standard") }
   tableOptions.scaling = scaling
   tableOverrides.append("--scaling \(text)")
+}
+if let text = arguments.value("--ensemble") {
+  guard let n = Int(text), n >= 1 else { fail("--ensemble takes a whole number of networks, at least 1") }
+  tableOptions.ensembleSize = n
+  tableOverrides.append("--ensemble \(n)")
 }
 if let text = arguments.value("--bins") {
   guard let n = Int(text), n >= 0 else { fail("--bins takes a whole number of bins, 0 for none") }
@@ -242,7 +247,7 @@ if arguments.flag("--calibrate") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --bins, --refit, --missing-indicators, --l2, --patience, --learning-rate, --validation-fraction)\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --bins, --ensemble, --refit, --missing-indicators, --l2, --patience, --learning-rate, --validation-fraction)\n"
         .utf8))
   exit(1)
 }

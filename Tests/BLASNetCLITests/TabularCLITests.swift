@@ -103,7 +103,10 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
         r.stdout.contains(
           "Bins:    30 numeric inputs in up to 4 bins each (piecewise-linear, the value and a ramp per bin): 30 inputs → 150\n"
         ), "\(r.stdout)")
-      #expect(r.stdout.contains("Network: Network [150 → 100 ReLU → 1 sigmoid]  (15201 parameters)"), "\(r.stdout)")
+      #expect(
+        r.stdout.contains(
+          "Network: Network [150 → 100 ReLU → 1 sigmoid] × 2, averaged (30402 parameters; each from its own seed, on the same rows)"
+        ), "\(r.stdout)")
       let model = try TabularModel.load(from: folder.appendingPathComponent("m.json").path)
       #expect(model.piecewiseLinear?.outputCount == 150 && model.inputWidth == 30)
       let refused = try CLI.run(["train", "--bins", "1", "--save", "n.json"], in: folder)

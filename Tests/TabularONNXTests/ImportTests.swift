@@ -128,7 +128,10 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     options.scaling = .standard
     // (Missing indicators are exported but not imported: below.)
     options.missingIndicators = false
-    if let calibration { options.calibration = calibration }
+    if let calibration {
+      options.calibration = calibration
+      options.ensembleSize = 1  // (a calibrated ensemble has no ONNX form: below)
+    }
     return (try TabularModel.fit(.csvFile(csv), options: options).model, csv)
   }
 
@@ -182,6 +185,8 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
           onnxBytes: model.onnxModel(foldingStandardization: folding), path: "\(label).onnx", activations: nil)
         #expect(back.model.featureNames == ["age", "dose", "ratio", "count"], "\(label)")
         #expect(back.model.network.sizes == model.network.sizes, "\(label)")
+        // The default ensemble's two networks: a Mean of two chains, read back as two.
+        #expect(model.networks.count == 2 && back.model.networks.count == 2, "\(label)")
         if task == .classification {
           #expect(
             back.model.classNames == model.classNames && back.model.decisionThreshold == model.decisionThreshold,
@@ -251,6 +256,50 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
         #expect(worst < 1e-5, "\(calibration?.rawValue ?? "none"), folding \(folding): \(worst)")
       }
     }
+  }
+
+  /// An ensemble of three exports one chain of layers per network from the
+  /// shared inputs and a `Mean` of their outputs; the importer reads the
+  /// three back (each network's weights to Float precision). A `Mean` that
+  /// averages something else is refused naming it, and a calibrated
+  /// ensemble is not exported.
+  @Test func anEnsembleExportsAsAMeanOfItsNetworksAndComesBack() throws {
+    let (model, csv) = try trained(label: "kind", text: true)
+    defer { try? FileManager.default.removeItem(atPath: csv) }
+    var three = model
+    var third = model.networks[1]
+    for l in 1...third.depth { third.setWeights(l, third.weights(l) * 0.5) }
+    three.networks.append(third)
+    let bytes = try three.onnxModel()
+    let graph = try Onnx_ModelProto(serializedBytes: bytes).graph
+    let mean = try #require(graph.node.first { $0.opType == "Mean" })
+    #expect(mean.input.count == 3 && graph.node.filter { $0.opType == "Gemm" }.count == 3 * model.network.depth)
+    let back = try TabularModel.importWeights(onnxBytes: bytes, path: "three.onnx", activations: nil)
+    #expect(back.model.networks.count == 3)
+    for (a, b) in zip(back.model.networks, three.networks) {
+      #expect(a.sizes == b.sizes)
+      for l in 1...a.depth {
+        let (w, v) = (a.weights(l).elements, b.weights(l).elements)
+        #expect(zip(w, v).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) }, "layer \(l)")
+      }
+    }
+    let before = try three.predict(csvFile: csv).predictions
+    let after = try back.model.predict(csvFile: csv).predictions
+    #expect(before.map(\.className) == after.map(\.className))
+    #expect(
+      zip(before, after).allSatisfy { p, q in zip(p.probabilities, q.probabilities).allSatisfy { abs($0 - $1) < 1e-5 } }
+    )
+
+    var damaged = try Onnx_ModelProto(serializedBytes: bytes)
+    let k = try #require(damaged.graph.node.firstIndex { $0.opType == "Mean" })
+    damaged.graph.node[k].input[2] = damaged.graph.node[k].input[0]
+    #expect {
+      try TabularModel.importWeights(onnxBytes: damaged.serializedBytes(), path: "damaged.onnx", activations: nil)
+    } throws: { "\($0)".contains("Mean") && "\($0)".contains("not the outputs of the 3 networks") }
+
+    var calibrated = model
+    calibrated.calibrator = .temperature(1.5)
+    #expect(throws: ONNXExportError.self) { try calibrated.onnxModel() }
   }
 
   /// An exported model's OneHotEncoder with a category listed twice (a

@@ -339,7 +339,9 @@ let tables = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletin
     let loaded = try TabularModel.decode(try report.model.encoded())
     #expect(loaded == report.model)
     let object = try JSONSerialization.jsonObject(with: report.model.encoded()) as! [String: Any]
-    #expect(object["version"] as? Int == 6 && object["target"] != nil && object["classNames"] == nil)
+    // Two networks by default: version 7, the second's parameters under "ensemble".
+    #expect(object["version"] as? Int == 7 && object["target"] != nil && object["classNames"] == nil)
+    #expect((object["ensemble"] as? [[Any]])?.count == 1 && report.model.networks.count == 2)
     let again = try loaded.evaluate(csvFile: tables.appendingPathComponent("diabetes.csv").path, bootstrap: 100)
     #expect(abs(try #require(again.metrics.regression?.r2) - 0.4) < 0.2)
   }

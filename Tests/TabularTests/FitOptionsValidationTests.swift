@@ -33,6 +33,7 @@ import Testing
       (.hiddenLayers, "hiddenLayers need at least 1 unit each, got [16, 0]", { $0.hiddenLayers = [16, 0] }),
       (.learningRate, "learningRate must be a positive number, got 0.0", { $0.optimizer = .adam(learningRate: 0) }),
       (.bootstrap, "bootstrap must be 0 (none) or more, got -1", { $0.bootstrap = -1 }),
+      (.ensembleSize, "ensembleSize must be from 1 to 64, got 0", { $0.ensembleSize = 0 }),
       (
         .calibration, "calibration is fitted on the validation split: it needs validationFraction above 0",
         {

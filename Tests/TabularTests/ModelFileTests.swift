@@ -105,7 +105,7 @@ import Testing
 
   @Test func wrongVersion() throws {
     let path = try write(try validJSON().replacingOccurrences(of: #""version":2"#, with: #""version":99"#))
-    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 6)) {
+    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 7)) {
       try TabularModel.load(from: path)
     }
   }
@@ -121,6 +121,7 @@ import Testing
     o.label = "y"
     o.epochs = 2
     o.piecewiseLinearBins = 0  // bins would make it version 6
+    o.ensembleSize = 1  // an ensemble would make it version 7
     let model = try TabularModel.fit(.rows(header: ["x", "c", "y"], rows: rows, name: "t.csv"), options: o).model
     #expect(model.inputEncoder.featureNames == ["x", "x missing", "c=a", "c=b"])
     let json = String(decoding: try model.encoded(), as: UTF8.self)
@@ -146,6 +147,7 @@ import Testing
     o.label = "y"
     o.epochs = 2
     o.piecewiseLinearBins = 0  // bins would make it version 6
+    o.ensembleSize = 1  // an ensemble would make it version 7
     let model = try TabularModel.fit(.rows(header: ["x", "c", "y"], rows: rows, name: "t.csv"), options: o).model
     let maps = try #require(model.standardizer?.quantileMaps)
     #expect(maps.count == 3 && maps[0] != nil && maps[1] == nil && maps[2] == nil)

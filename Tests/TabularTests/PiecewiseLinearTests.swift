@@ -27,6 +27,7 @@ import Testing
     var o = TabularModel.FitOptions()
     o.bootstrap = 0
     o.piecewiseLinearBins = bins
+    o.ensembleSize = 1  // (an ensemble is version 7)
     return o
   }
 

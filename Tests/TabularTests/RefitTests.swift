@@ -162,7 +162,7 @@ import Testing
     #expect(try #require(report.metrics.last?.binary?.accuracy) > 0.95)
     let data = try model.encoded()
     let header = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-    #expect(header?["version"] as? Int == 6)
+    #expect(header?["version"] as? Int == 7)  // (two networks)
     #expect(try TabularModel.decode(data) == model)
     let missing = try model.predict(["x": "NA", "z": "3"])
     #expect(missing.className == "1")

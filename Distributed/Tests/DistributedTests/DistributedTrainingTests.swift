@@ -73,9 +73,11 @@ struct MPIRun {
   /// `mpirun -np N blasnet-mpi arguments` (root may run it; more processes than cores are allowed).
   static func train(_ processes: Int, _ arguments: [String], in folder: URL) throws -> MPIRun {
     try run(
-      // Without the bins: these tests pin the networks' widths and allreduce sizes.
-      ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "\(processes)", executable, "train", "--bins", "0"]
-        + arguments,
+      // Without the bins, one network: these tests pin the networks' widths and allreduce sizes and counts.
+      [
+        "mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "\(processes)", executable, "train", "--bins", "0",
+        "--ensemble", "1",
+      ] + arguments,
       in: folder)
   }
 }
