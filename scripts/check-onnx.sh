@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks `blasnet export --onnx` against ONNX Runtime: trains seven models on the
 # example tables (two classes with a categorical column and missing values, three
-# classes, a regression, Platt- and temperature-calibrated models, and two with a
-# piecewise-linear encoding of their numbers, --bins), exports each
+# classes, a regression, Platt- and temperature-calibrated models of one network, the
+# others ensembles of two (the default; a Mean of two chains), and two with other
+# piecewise-linear encodings of their numbers, --bins), exports each
 # (the first twice: folded, and with --standardization-nodes), and runs Benchmarks/Python/onnx_check.py, which feeds the raw CSV rows to the
 # exported graph in ONNX Runtime (PyPI, in .venv-bench) and compares its outputs with
 # `blasnet predict` on the same rows: the same classes, and probabilities or values
@@ -43,8 +44,8 @@ echo "== clinical, the standardisation in Sub and Div nodes"
 check iris "$tables/iris.csv" --data "$tables/iris.csv"
 check diabetes "$tables/diabetes.csv" --data "$tables/diabetes.csv" --task regression
 check platt "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" --label diagnosis \
-  --ignore patient_id --missing mean --calibrate platt
-check temperature "$tables/wine.csv" --data "$tables/wine.csv" --calibrate temperature
+  --ignore patient_id --missing mean --calibrate platt --ensemble 1
+check temperature "$tables/wine.csv" --data "$tables/wine.csv" --calibrate temperature --ensemble 1
 check bins "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" --label diagnosis \
   --ignore patient_id --bins 8
 # Without the piecewise-linear encoding (on by default): the standardisation folded into the first Gemm.

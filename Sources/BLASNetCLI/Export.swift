@@ -35,7 +35,8 @@ extension BLASNetCommand {
         loaded = try TabularModel.load(from: model)
         bytes = try loaded.onnxModel(foldingStandardization: !standardizationNodes)
       } catch {
-        throw CLIError("\(error)")
+        let ensemble = (try? TabularModel.load(from: model)).map { $0.networks.count > 1 && $0.calibrator != nil }
+        throw CLIError("\(error)" + (ensemble == true ? " (blasnet train --ensemble 1 trains one)" : ""))
       }
       try OutputPaths.write(Data(bytes), to: onnx)
       let columns = loaded.inputEncoder.columns

@@ -256,7 +256,7 @@ struct ONNXWriter {
     let input = pieces.count == 1 ? pieces[0] : node("Concat", pieces, attributes: [attribute("axis", int: 1)])
     if model.networks.count > 1, model.calibrator != nil {
       throw .unsupported(
-        "a calibrated ensemble (its calibration maps the mean of its \(model.networks.count) networks' outputs, which has no ONNX form here); a model of one network (ensembleSize 1) exports with its calibration"
+        "a calibrated ensemble has no ONNX form here (its calibration maps the mean of its \(model.networks.count) networks' outputs); a calibrated model of one network exports"
       )
     }
     // Each network's chain from the inputs; an ensemble's outputs are averaged.
