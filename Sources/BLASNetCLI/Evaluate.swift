@@ -24,7 +24,7 @@ extension BLASNetCommand {
       let model = try options.load()
       let evaluation = try model.evaluate(csvFile: options.data, bootstrap: bootstrap, seed: seed)
       tell(evaluation.notes)
-      try StandardOutput.print("Model: \(model.network) from \(options.model)")
+      try StandardOutput.print("Model: \(model.networkDescription) from \(options.model)")
       let how = options.threshold == nil ? nil : "--threshold"
       try StandardOutput.print(Report(model: model).table([evaluation.metrics], thresholdNote: how))
     }

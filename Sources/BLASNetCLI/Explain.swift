@@ -43,7 +43,7 @@ extension BLASNetCommand {
         throw CLIError("\(error)")
       }
       let ranking = try loaded.permutationImportance(csvFile: data, repeats: repeats, seed: seed)
-      try StandardOutput.print("Model:   \(loaded.network) from \(model)")
+      try StandardOutput.print("Model:   \(loaded.networkDescription) from \(model)")
       try StandardOutput.print(
         "Data:    \(data): \(ranking.rows) rows; \(ranking.score) \(format(ranking.baseline, 4)) as they are")
       try StandardOutput.print(
@@ -53,7 +53,7 @@ extension BLASNetCommand {
       try StandardOutput.print(Self.table(ranking))
       if let file = report {
         var page = HTMLPage(title: "BLASNet permutation importance — \(data)")
-        page.paragraph("Model \(loaded.network) from \(model).")
+        page.paragraph("Model \(loaded.networkDescription) from \(model).")
         Report(model: loaded).addImportance(ranking, to: &page, on: data)
         try OutputPaths.write(Data(page.html.utf8), to: file)
         if file != "-" { try StandardOutput.print("\nWrote the report to \(file)") }

@@ -47,7 +47,8 @@ extension BLASNetCommand {
       }
       if categorical > 0 { inputs.append("\"\(ONNXNames.categoricalInput)\" [N, \(categorical)] (text)") }
       try StandardOutput.print(
-        "Wrote \(onnx): \(loaded.network), inputs \(inputs.joined(separator: " and ")) (\(bytes.count) bytes)")
+        "Wrote \(onnx): \(loaded.networkDescription), inputs \(inputs.joined(separator: " and ")) (\(bytes.count) bytes)"
+      )
     }
   }
 }

@@ -180,7 +180,7 @@ extension Report {
     let p = fitted.preparation
     var page = HTMLPage(title: "BLASNet training report — \(source)")
     page.paragraph(
-      "\(p.exampleCount) examples, label \"\(p.labelName)\"; \(p.trainCount) training, \(p.validationCount ?? 0) validation and \(p.testCount) test rows (stratified). \(model.network), \(fitted.history.epochsRun) epochs in \(formatDuration(fitted.trainingTime))."
+      "\(p.exampleCount) examples, label \"\(p.labelName)\"; \(p.trainCount) training, \(p.validationCount ?? 0) validation and \(p.testCount) test rows (stratified). \(model.networkDescription), \(fitted.history.epochsRun) epochs\(model.networks.count > 1 ? " (the first network)" : "") in \(formatDuration(fitted.trainingTime))."
     )
     page.heading("Metrics")
     let cells = metricCells(fitted.metrics)

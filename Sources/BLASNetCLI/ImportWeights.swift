@@ -49,7 +49,9 @@ extension BLASNetCommand {
       try StandardOutput.print(
         "Read:    \(file): \(report.layers.count) layers (\(report.layers.map { "\($0.weight), \($0.bias)" }.joined(separator: "; ")))"
       )
-      try StandardOutput.print("Network: \(report.model.network)  (\(report.model.network.parameterCount) parameters)")
+      try StandardOutput.print(
+        "Network: \(report.model.networkDescription)  (\(report.model.networks.map(\.parameterCount).reduce(0, +)) parameters)"
+      )
       if !report.ignored.isEmpty {
         try StandardOutput.print("Ignored: \(report.ignored.joined(separator: ", ")) (after the network's output)")
       }

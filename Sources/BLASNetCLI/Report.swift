@@ -341,3 +341,10 @@ enum ROCPlot {
     return chart.svg
   }
 }
+
+extension TabularModel {
+  /// "Network [30 → 100 ReLU → 1 sigmoid]", or "… × 2, averaged" for an ensemble.
+  var networkDescription: String {
+    networks.count > 1 ? "\(network) × \(networks.count), averaged" : "\(network)"
+  }
+}

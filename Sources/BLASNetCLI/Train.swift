@@ -544,9 +544,16 @@ extension BLASNetCommand {
       if threshold != nil { fitted.thresholdNote = "--threshold" }
       let history = fitted.history
       let network = fitted.model.network
-      say(
-        "Trained: \(history.epochsRun) epochs in \(formatDuration(fitted.trainingTime)), final cost \(format(history.finalCost ?? .nan, 4))"
-      )
+      let histories = fitted.histories
+      if histories.count > 1 {
+        say(
+          "Trained: \(histories.count) networks, \(Self.list(histories.map { "\($0.epochsRun)" })) epochs, in \(formatDuration(fitted.trainingTime)); final costs \(Self.list(histories.map { format($0.finalCost ?? .nan, 4) }))"
+        )
+      } else {
+        say(
+          "Trained: \(history.epochsRun) epochs in \(formatDuration(fitted.trainingTime)), final cost \(format(history.finalCost ?? .nan, 4))"
+        )
+      }
       if fitted.allreduceCalls > 0, group.size > 1 {
         let share = fitted.allreduceTime / fitted.trainingTime * 100
         say(
@@ -556,7 +563,12 @@ extension BLASNetCommand {
           "Allreduce: \(fitted.allreduceCalls) calls of \(network.parameterCount + 1) floats, \(format(seconds(fitted.allreduceTime / fitted.allreduceCalls) * 1e6, 0)) µs each on average on process 0 (\(format(share, 1)) % of the training time, waiting for the others included)"
         )
       }
-      if history.stoppedByEarlyStopping, let best = history.bestEpoch {
+      let best = histories.compactMap(\.bestEpoch)
+      if histories.count > 1, histories.allSatisfy(\.stoppedByEarlyStopping), best.count == histories.count {
+        say(
+          "Stopped: early at epochs \(Self.list(histories.map { "\($0.epochsRun)" })), each after \(fitted.preparation.plan.earlyStopping?.patience ?? 0) epochs without an improvement of its validation cost; kept the weights of epochs \(Self.list(best.map(String.init))) (validation costs \(Self.list(histories.map { format($0.bestValidationCost ?? .nan, 4) })))"
+        )
+      } else if history.stoppedByEarlyStopping, let best = history.bestEpoch {
         say(
           "Stopped: early at epoch \(history.epochsRun), after \(fitted.preparation.plan.earlyStopping?.patience ?? 0) epochs without an improvement of the validation cost; kept the weights of epoch \(best) (validation cost \(format(history.bestValidationCost ?? .nan, 4)))"
         )
@@ -567,7 +579,7 @@ extension BLASNetCommand {
       }
       if let refit = fitted.refit {
         say(
-          "Refit:   trained \(training.refitFromStart ? "again from the start" : "on from the kept weights") on the \(refit.rows) training and validation rows for \(refit.epochs) \(training.refitFromStart ? "" : "more ")epoch\(refit.epochs == 1 ? "" : "s") in \(formatDuration(refit.time)); the validation column measures the network before it (--no-refit keeps that one)"
+          "Refit:   trained \(training.refitFromStart ? "again from the start" : "on from the kept weights") on the \(refit.rows) training and validation rows for \(refit.epochs) \(training.refitFromStart ? "" : "more ")epoch\(refit.epochs == 1 ? "" : "s")\(histories.count > 1 ? " (the first network's count; each network its own)" : "") in \(formatDuration(refit.time)); the validation column measures the network before it (--no-refit keeps that one)"
         )
       }
       if let note = fitted.calibrationNote { say("Calibrated: \(note)") }
@@ -701,6 +713,11 @@ extension BLASNetCommand {
           "Processes: \(p.processCount) (MPI, data-parallel: each computes the gradients of about \(p.trainCount / p.processCount) of the training examples; one allreduce per step)"
         )
       }
+    }
+
+    /// "120", "120 and 97", "120, 97 and 131".
+    static func list(_ items: [String]) -> String {
+      items.count < 2 ? items.joined() : items.dropLast().joined(separator: ", ") + " and " + items.last!
     }
 
     /// "up to 1000 epochs in batches of 32, stopping after 50 epochs without

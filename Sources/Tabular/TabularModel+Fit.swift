@@ -563,7 +563,10 @@ extension TabularModel {
     /// The trained model, with the whole pipeline.
     public var model: TabularModel
     public var preparation: Preparation
+    /// The training of the (first) network.
     public var history: TrainingHistory
+    /// The training of every network of the model (one, or an ensemble's).
+    public var histories: [TrainingHistory] = []
     public var trainingTime: Duration
     /// The train, validation (when held out) and test metrics, in that order.
     public var metrics: [SplitMetrics]
@@ -905,7 +908,8 @@ struct Fitter {
     let metrics = reporter ? try measure(model, sets, heldOut: refit != nil ? heldOut : nil) : []
     return TabularModel.FitReport(
       model: model, preparation: preparation,
-      history: history, trainingTime: trainingTime, metrics: metrics, thresholdNote: thresholdNote,
+      history: history, histories: members.map(\.history), trainingTime: trainingTime, metrics: metrics,
+      thresholdNote: thresholdNote,
       calibrationNote: calibrationNote, refit: refit,
       allreduceCalls: report.calls, allreduceTime: report.time, replicasAgree: report.agree,
       test: try options.testData.map { p throws(TableError) in

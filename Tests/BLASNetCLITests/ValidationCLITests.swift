@@ -14,7 +14,8 @@ import Testing
   @Test func patienceStopsEarlyAndKeepsTheBestEpoch() throws {
     try withTemporaryFolder { folder in
       let r = try CLI.run(
-        ["train", "--quiet", "--patience", "5", "--learning-rate", "0.01", "--epochs", "500"], in: folder)
+        ["train", "--quiet", "--patience", "5", "--learning-rate", "0.01", "--epochs", "500", "--ensemble", "1"],
+        in: folder)
       #expect(r.status == 0, "\(r.stderr)")
       let stopped = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("Stopped: early at epoch ") })
       let numbers = stopped.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
@@ -25,6 +26,23 @@ import Testing
       let svg = try String(contentsOf: folder.appendingPathComponent("blasnet-cost.svg"), encoding: .utf8)
       #expect(svg.contains(">best, epoch \(best)</text>"))
       #expect(try #require(metric(r.stdout, "accuracy", column: 2)) >= 0.93)
+    }
+  }
+
+  /// Each network of the default ensemble stops on its own; the lines name both, the first first.
+  @Test func eachNetworkOfAnEnsembleStopsOnItsOwn() throws {
+    try withTemporaryFolder { folder in
+      let r = try CLI.run(
+        ["train", "--quiet", "--patience", "5", "--learning-rate", "0.01", "--epochs", "500"], in: folder)
+      #expect(r.status == 0, "\(r.stderr)")
+      let stopped = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("Stopped: early at epochs ") })
+      let numbers = stopped.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+      // "Stopped: early at epochs E1 and E2, each after 5 epochs …; kept the weights of epochs B1 and B2 (…)"
+      let (last, patience, best) = ([numbers[0], numbers[1]], numbers[2], [numbers[3], numbers[4]])
+      #expect(patience == 5 && last == best.map { $0 + 5 } && last.allSatisfy { $0 < 500 }, "\(stopped)")
+      #expect(r.stdout.contains("Trained: 2 networks, \(last[0]) and \(last[1]) epochs, in "), "\(r.stdout)")
+      let svg = try String(contentsOf: folder.appendingPathComponent("blasnet-cost.svg"), encoding: .utf8)
+      #expect(svg.contains(">best, epoch \(best[0])</text>"))
     }
   }
 
