@@ -792,93 +792,15 @@ struct Fitter {
     }
     let yValidation = try validation.map { v throws(TableError) in try targets(v) }
     let started = ContinuousClock.now
+    let inputs = TrainingInputs(
+      all: all, train: train, validation: validation, trainRows: trainRows, validationRows: validationRows, x: xTrain,
+      y: yTrain, exampleWeights: exampleWeights, yValidation: yValidation, encoder: encoder, scaler: scaler,
+      encoding: encoding, classes: classes, classWeights: weightsOfClasses, targets: targets, sizes: sizes,
+      regression: regression, binary: binary, training: trainingOptions, initial: network)
     let onEpoch = reporter ? progress : nil
-    let (initial, fitter, scaler0, encoding0) = (network, self, scaler, encoding)
-    // One network of the model: trained, early-stopped on the validation rows, then refit.
-    func trainMember(_ k: Int) throws(TableError) -> Member {
-      let (scaler, encoding) = (scaler0, encoding0)
-      let seed = Self.memberSeed(options.seed, k)
-      var network =
-        k == 0
-        ? initial
-        : Network<Float>(
-          sizes: sizes, hiddenActivation: options.hiddenActivation,
-          outputActivation: regression ? .identity : binary ? .sigmoid : .softmax, seed: seed)
-      var memberOptions = trainingOptions
-      memberOptions.seed = seed
-      let history: TrainingHistory
-      var allreduce = (calls: 0, time: Duration.zero, agree: true)
-      do {
-        var trainer = try Trainer(network: network, options: memberOptions)
-        history = try Self.training(sizes) { () throws(TrainingError) in
-          try trainer.fit(
-            fitter.labelled(train, scaler, encoding, yTrain, weights: exampleWeights, inputs: xTrain),
-            validation: validation.map { fitter.labelled($0, scaler, encoding, yValidation!) }, group: group,
-            progress: k == 0 ? onEpoch : nil)
-        }
-        network = trainer.network
-        if group.size > 1 {
-          allreduce = (trainer.allreduceCalls, trainer.allreduceTime, trainer.parametersAgree(group))
-        }
-      } catch .diverged(let epoch, let batch, let cost, let initialCost) {
-        let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
-        let rate = options.optimizer.learningRate
-        let member = options.ensembleSize > 1 ? " (network \(k + 1) of \(options.ensembleSize))" : ""
-        throw TableError(
-          "training diverged at \(place)\(member) (cost \(format(cost, 4)), first \(format(initialCost, 4))): lower \(Setting.learningRate.named) (now \(rate)) or \(Setting.l2.named) (now \(plan.l2)); nothing was saved"
-        )
-      } catch {
-        throw TableError("\(error)")
-      }
-      var member = Member(
-        network: network, earlyStopped: network, history: history, scaler: scaler, encoding: encoding,
-        allreduce: allreduce)
-      guard options.refit, validation != nil, let validationRows, options.calibration == nil,
-        !options.threshold.choosesOnValidation
-      else { return member }
-      let refitStarted = ContinuousClock.now
-      // The epochs of the network kept: the best epoch's when its weights were restored.
-      let epochs = history.restoredBestWeights ? history.bestEpoch ?? history.epochsRun : history.epochsRun
-      let whole = all.subset(trainRows + validationRows)
-      let continued = options.refitStart == .continued
-      if !continued {
-        member.scaler = whole.standardizer(encoder, quantileMaps: options.scaling == .quantile)
-        member.encoding = fitter.piecewiseLinear(whole, member.scaler, encoder)
-      }
-      let wholePlan = TabularModel.TrainingPlan.automatic(trainingExamples: whole.count, options: options)
-      var again = memberOptions
-      again.epochs =
-        continued ? Swift.max(1, Int((Double(epochs) * TabularModel.RefitStart.continuedShare).rounded())) : epochs
-      again.earlyStopping = nil
-      again.batchSize = wholePlan.batchSize
-      again.l2 = wholePlan.l2
-      again.recordCostEvery = Swift.max(1, again.epochs / 100)
-      let weights: Matrix<Float>? = weightsOfClasses.map {
-        DataSplit.exampleWeights(classIndices: classes.indices(whole.labels!), classWeights: $0)
-      }
-      let labels = try targets(whole)
-      do {
-        let start =
-          continued
-          ? network
-          : Network<Float>(
-            sizes: [member.encoding?.outputCount ?? encoder.width] + sizes.dropFirst(),
-            hiddenActivation: options.hiddenActivation,
-            outputActivation: regression ? .identity : binary ? .sigmoid : .softmax, seed: seed)
-        var trainer = try Trainer(network: start, options: again)
-        _ = try Self.training(start.sizes) { () throws(TrainingError) in
-          try trainer.fit(
-            fitter.labelled(whole, member.scaler, member.encoding, labels, weights: weights), validation: nil,
-            group: group)
-        }
-        member.network = trainer.network
-      } catch {
-        throw TableError("training again on the \(whole.count) training and validation rows failed: \(error)")
-      }
-      member.refit = (whole.count, again.epochs, ContinuousClock.now - refitStarted)
-      return member
+    let members = try Self.each(options.ensembleSize, inParallel: group.size == 1) { k throws(TableError) in
+      try trainNetwork(k, inputs, progress: onEpoch)
     }
-    let members = try Self.each(options.ensembleSize, inParallel: group.size == 1, trainMember)
     let trainingTime = ContinuousClock.now - started
     let history = members[0].history
     // (Every network's allreduce calls, and whether each ended the same on every process.)
@@ -936,6 +858,123 @@ extension Fitter {
   /// so that a model of one network is fitted as before.
   static func memberSeed(_ seed: UInt64, _ k: Int) -> UInt64 {
     k == 0 ? seed : seed &+ UInt64(k) &* 0x9E37_79B9_7F4A_7C15
+  }
+
+  /// What every network of a fit learns from: the rows (the training rows
+  /// encoded, standardised and labelled, made once), the fitted scaling and
+  /// bins, the training options, the first network's initial weights.
+  struct TrainingInputs {
+    var all: Dataset
+    var train: Dataset
+    var validation: Dataset?
+    var trainRows: [Int]
+    var validationRows: [Int]?
+    /// The training rows as the network takes them (empty for mapped rows), their targets and weights.
+    var x: Matrix<Float>
+    var y: Matrix<Float>
+    var exampleWeights: Matrix<Float>?
+    var yValidation: Matrix<Float>?
+    var encoder: TabularEncoder
+    var scaler: Standardizer
+    var encoding: PiecewiseLinearEncoding?
+    var classes: ClassLabels
+    var classWeights: [Double]?
+    var targets: (Dataset) throws(TableError) -> Matrix<Float>
+    var sizes: [Int]
+    var regression: Bool
+    var binary: Bool
+    var training: TrainingOptions
+    var initial: Network<Float>
+  }
+
+  /// Network `k` of the model: trained (from `inputs.initial` for the
+  /// first, from its own seed's weights for the others), early-stopped on
+  /// the validation rows, then refit on every row (`options.refit`).
+  func trainNetwork(
+    _ k: Int, _ inputs: TrainingInputs, progress: ((TrainingProgress) -> TrainingControl)?
+  ) throws(TableError) -> Member {
+    let (train, validation, scaler, encoding) = (inputs.train, inputs.validation, inputs.scaler, inputs.encoding)
+    let (sizes, regression, binary) = (inputs.sizes, inputs.regression, inputs.binary)
+    let seed = Self.memberSeed(options.seed, k)
+    var network =
+      k == 0
+      ? inputs.initial
+      : Network<Float>(
+        sizes: sizes, hiddenActivation: options.hiddenActivation,
+        outputActivation: regression ? .identity : binary ? .sigmoid : .softmax, seed: seed)
+    var memberOptions = inputs.training
+    memberOptions.seed = seed
+    let history: TrainingHistory
+    var allreduce = (calls: 0, time: Duration.zero, agree: true)
+    do {
+      var trainer = try Trainer(network: network, options: memberOptions)
+      history = try Self.training(sizes) { () throws(TrainingError) in
+        try trainer.fit(
+          labelled(train, scaler, encoding, inputs.y, weights: inputs.exampleWeights, inputs: inputs.x),
+          validation: validation.map { labelled($0, scaler, encoding, inputs.yValidation!) }, group: group,
+          progress: k == 0 ? progress : nil)
+      }
+      network = trainer.network
+      if group.size > 1 {
+        allreduce = (trainer.allreduceCalls, trainer.allreduceTime, trainer.parametersAgree(group))
+      }
+    } catch .diverged(let epoch, let batch, let cost, let initialCost) {
+      let place = batch.map { "batch \($0) of epoch \(epoch)" } ?? "epoch \(epoch)"
+      let rate = options.optimizer.learningRate
+      let member = options.ensembleSize > 1 ? " (network \(k + 1) of \(options.ensembleSize))" : ""
+      throw TableError(
+        "training diverged at \(place)\(member) (cost \(format(cost, 4)), first \(format(initialCost, 4))): lower \(Setting.learningRate.named) (now \(rate)) or \(Setting.l2.named) (now \(inputs.training.l2)); nothing was saved"
+      )
+    } catch {
+      throw TableError("\(error)")
+    }
+    var member = Member(
+      network: network, earlyStopped: network, history: history, scaler: scaler, encoding: encoding,
+      allreduce: allreduce)
+    guard options.refit, validation != nil, let validationRows = inputs.validationRows, options.calibration == nil,
+      !options.threshold.choosesOnValidation
+    else { return member }
+    let refitStarted = ContinuousClock.now
+    // The epochs of the network kept: the best epoch's when its weights were restored.
+    let epochs = history.restoredBestWeights ? history.bestEpoch ?? history.epochsRun : history.epochsRun
+    let whole = inputs.all.subset(inputs.trainRows + validationRows)
+    let continued = options.refitStart == .continued
+    if !continued {
+      member.scaler = whole.standardizer(inputs.encoder, quantileMaps: options.scaling == .quantile)
+      member.encoding = piecewiseLinear(whole, member.scaler, inputs.encoder)
+    }
+    let wholePlan = TabularModel.TrainingPlan.automatic(trainingExamples: whole.count, options: options)
+    var again = memberOptions
+    again.epochs =
+      continued ? Swift.max(1, Int((Double(epochs) * TabularModel.RefitStart.continuedShare).rounded())) : epochs
+    again.earlyStopping = nil
+    again.batchSize = wholePlan.batchSize
+    again.l2 = wholePlan.l2
+    again.recordCostEvery = Swift.max(1, again.epochs / 100)
+    let weights: Matrix<Float>? = inputs.classWeights.map {
+      DataSplit.exampleWeights(classIndices: inputs.classes.indices(whole.labels!), classWeights: $0)
+    }
+    let labels = try inputs.targets(whole)
+    do {
+      let start =
+        continued
+        ? network
+        : Network<Float>(
+          sizes: [member.encoding?.outputCount ?? inputs.encoder.width] + sizes.dropFirst(),
+          hiddenActivation: options.hiddenActivation,
+          outputActivation: regression ? .identity : binary ? .sigmoid : .softmax, seed: seed)
+      var trainer = try Trainer(network: start, options: again)
+      _ = try Self.training(start.sizes) { () throws(TrainingError) in
+        try trainer.fit(
+          labelled(whole, member.scaler, member.encoding, labels, weights: weights), validation: nil,
+          group: group)
+      }
+      member.network = trainer.network
+    } catch {
+      throw TableError("training again on the \(whole.count) training and validation rows failed: \(error)")
+    }
+    member.refit = (whole.count, again.epochs, ContinuousClock.now - refitStarted)
+    return member
   }
 
   /// `body(0)`, …, `body(count − 1)`, in order; at the same time over the
