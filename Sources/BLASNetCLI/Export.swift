@@ -30,13 +30,17 @@ extension BLASNetCommand {
     func run() throws {
       try OutputPaths.check(outputs: [("--onnx", onnx)], inputs: [("model", model)])
       let loaded: TabularModel
-      let bytes: [UInt8]
       do {
         loaded = try TabularModel.load(from: model)
+      } catch {
+        throw CLIError("\(error)")
+      }
+      let bytes: [UInt8]
+      do {
         bytes = try loaded.onnxModel(foldingStandardization: !standardizationNodes)
       } catch {
-        let ensemble = (try? TabularModel.load(from: model)).map { $0.networks.count > 1 && $0.calibrator != nil }
-        throw CLIError("\(error)" + (ensemble == true ? " (blasnet train --ensemble 1 trains one)" : ""))
+        let ensemble = loaded.networks.count > 1 && loaded.calibrator != nil
+        throw CLIError("\(error)" + (ensemble ? " (blasnet train --ensemble 1 trains one)" : ""))
       }
       try OutputPaths.write(Data(bytes), to: onnx)
       let columns = loaded.inputEncoder.columns

@@ -796,7 +796,7 @@ struct Fitter {
       all: all, train: train, validation: validation, trainRows: trainRows, validationRows: validationRows, x: xTrain,
       y: yTrain, exampleWeights: exampleWeights, yValidation: yValidation, encoder: encoder, scaler: scaler,
       encoding: encoding, classes: classes, classWeights: weightsOfClasses, targets: targets, sizes: sizes,
-      regression: regression, binary: binary, training: trainingOptions, initial: network)
+      training: trainingOptions, initial: network)
     let onEpoch = reporter ? progress : nil
     let members = try Self.each(options.ensembleSize, inParallel: group.size == 1) { k throws(TableError) in
       try trainNetwork(k, inputs, progress: onEpoch)
@@ -881,8 +881,6 @@ extension Fitter {
     var classWeights: [Double]?
     var targets: (Dataset) throws(TableError) -> Matrix<Float>
     var sizes: [Int]
-    var regression: Bool
-    var binary: Bool
     var training: TrainingOptions
     var initial: Network<Float>
   }
@@ -894,14 +892,14 @@ extension Fitter {
     _ k: Int, _ inputs: TrainingInputs, progress: ((TrainingProgress) -> TrainingControl)?
   ) throws(TableError) -> Member {
     let (train, validation, scaler, encoding) = (inputs.train, inputs.validation, inputs.scaler, inputs.encoding)
-    let (sizes, regression, binary) = (inputs.sizes, inputs.regression, inputs.binary)
+    let (sizes, output) = (inputs.sizes, inputs.initial.outputActivation)
     let seed = Self.memberSeed(options.seed, k)
     var network =
       k == 0
       ? inputs.initial
       : Network<Float>(
         sizes: sizes, hiddenActivation: options.hiddenActivation,
-        outputActivation: regression ? .identity : binary ? .sigmoid : .softmax, seed: seed)
+        outputActivation: output, seed: seed)
     var memberOptions = inputs.training
     memberOptions.seed = seed
     let history: TrainingHistory
@@ -962,7 +960,7 @@ extension Fitter {
         : Network<Float>(
           sizes: [member.encoding?.outputCount ?? inputs.encoder.width] + sizes.dropFirst(),
           hiddenActivation: options.hiddenActivation,
-          outputActivation: regression ? .identity : binary ? .sigmoid : .softmax, seed: seed)
+          outputActivation: output, seed: seed)
       var trainer = try Trainer(network: start, options: again)
       _ = try Self.training(start.sizes) { () throws(TrainingError) in
         try trainer.fit(
