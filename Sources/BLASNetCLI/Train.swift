@@ -250,6 +250,12 @@ struct TrainingArguments: ParsableArguments {
   )
   var bins: Int = TabularModel.FitOptions().piecewiseLinearBins
   @Option(
+    name: .customLong("bin-edges"),
+    help:
+      "Where the bins' edges go: quantiles (the default: as many training rows in each bin) or target (where the label changes: the splits of a small tree on each input alone, fitted on the training rows)."
+  )
+  var binEdges: TabularModel.BinEdges = .quantiles
+  @Option(
     help:
       "Networks to train, each from its own seed, and average (at the same time over the cores, one BLAS thread each): the model's probabilities are their mean."
   )
@@ -383,6 +389,7 @@ struct TrainingArguments: ParsableArguments {
     o.maxCategories = maxCategories
     o.scaling = scaling
     o.piecewiseLinearBins = bins
+    o.binEdges = binEdges
     o.ensembleSize = ensemble
     o.refit = refit
     o.refitStart = refitFromStart ? .initial : .continued
@@ -752,5 +759,6 @@ extension BLASNetCommand {
 
 extension TabularModel.CalibrationMethod: ExpressibleByArgument {}
 extension TabularModel.Scaling: ExpressibleByArgument {}
+extension TabularModel.BinEdges: ExpressibleByArgument {}
 extension TabularModel.Task: ExpressibleByArgument {}
 extension TabularModel.RegressionLoss: ExpressibleByArgument {}

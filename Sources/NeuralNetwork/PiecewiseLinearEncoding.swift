@@ -44,6 +44,83 @@ public struct PiecewiseLinearEncoding: Equatable, Sendable, Codable {
     }
   }
 
+  /// Edges chosen by the targets (Gorishniy et al.'s tree-based bins): for
+  /// each input of `x` for which `encoded` is true, a regression tree on
+  /// that input alone grown best split first over the targets `y` (outputs ×
+  /// m: a class's one-hot row, or a number; the split that lowers the
+  /// summed squared error of its leaves the most, which for one-hot rows is
+  /// the Gini impurity), up to `bins` leaves of at least `minimumLeaf`
+  /// examples each. The edges are the smallest value, the splits (halfway
+  /// between neighbouring values) and the largest; an input no split helps
+  /// gets none. So the ramps sit where the label changes, not where the rows
+  /// are dense.
+  public init<S: BLASScalar>(fitting x: Matrix<S>, targets y: Matrix<S>, encoded: [Bool], bins: Int, minimumLeaf: Int) {
+    if encoded.count != x.rows || bins < 2 || x.columns == 0 || y.columns != x.columns || y.rows == 0
+      || minimumLeaf < 1
+    {
+      shapeFailure(
+        "PiecewiseLinearEncoding: fitted on X \(x.shape) and targets \(y.shape) with \(encoded.count) input flags, \(bins) bins and leaves of \(minimumLeaf); it needs a flag per row of X, a target column per example, 2 bins or more and leaves of 1 or more"
+      )
+    }
+    let n = x.columns
+    let outputs = y.rows
+    // The targets example by example, to be gathered in each input's order.
+    let targets = (0..<n).map { j in (0..<outputs).map { Double(y[$0, j]) } }
+    edges = (0..<x.rows).map { i -> [Double]? in
+      guard encoded[i] else { return nil }
+      let order = (0..<n).filter { Double(x[i, $0]).isFinite }.sorted { x[i, $0] < x[i, $1] }
+      guard let first = order.first, let last = order.last else { return nil }
+      let values = order.map { Double(x[i, $0]) }
+      // sums[o * (count + 1) + k]: output o summed over the first k examples in order.
+      let count = order.count
+      var sums = [Double](repeating: 0, count: outputs * (count + 1))
+      for o in 0..<outputs {
+        let base = o * (count + 1)
+        for (k, j) in order.enumerated() { sums[base + k + 1] = sums[base + k] + targets[j][o] }
+      }
+      func score(_ from: Int, _ to: Int) -> Double {
+        var total = 0.0
+        for o in 0..<outputs {
+          let s = sums[o * (count + 1) + to] - sums[o * (count + 1) + from]
+          total += s * s
+        }
+        return total / Double(to - from)
+      }
+      // The best split of the examples from..<to: (gain, the first example on the right).
+      func bestSplit(_ from: Int, _ to: Int) -> (gain: Double, at: Int)? {
+        guard to - from >= 2 * minimumLeaf else { return nil }
+        let whole = score(from, to)
+        var best: (gain: Double, at: Int)?
+        for at in (from + minimumLeaf)...(to - minimumLeaf) where values[at - 1] < values[at] {
+          let gain = score(from, at) + score(at, to) - whole
+          if gain > (best?.gain ?? 1e-12 * Swift.max(whole, 1)) { best = (gain, at) }
+        }
+        return best
+      }
+      var leaves: [(from: Int, to: Int, split: (gain: Double, at: Int)?)] = [(0, count, bestSplit(0, count))]
+      var splits: [Double] = []
+      while leaves.count < bins {
+        guard
+          let k = leaves.indices.filter({ leaves[$0].split != nil }).max(by: {
+            leaves[$0].split!.gain < leaves[$1].split!.gain
+          })
+        else { break }
+        let (from, to, split) = leaves[k]
+        let at = split!.at
+        // Halfway, to Float precision (as an exported model keeps it).
+        splits.append(Double(Float((values[at - 1] + values[at]) / 2)))
+        leaves[k] = (from, at, bestSplit(from, at))
+        leaves.append((at, to, bestSplit(at, to)))
+      }
+      guard !splits.isEmpty else { return nil }
+      let chosen = [Double(x[i, first])] + splits.sorted() + [Double(x[i, last])]
+      // A split halfway between two Floats can round onto either; keep the edges increasing.
+      var increasing: [Double] = []
+      for e in chosen where increasing.last.map({ $0 < e }) ?? true { increasing.append(e) }
+      return increasing.count >= 3 ? increasing : nil
+    }
+  }
+
   /// The inputs it encodes (n_x).
   public var inputCount: Int { edges.count }
 

@@ -12,7 +12,7 @@
 //   blasnet-bench --tables DIR [--seeds N] [--only NAME,NAME] [--python PY] [--no-numpy] [--json FILE]
 //                 [--missing error|mean|median|zero] [--layers 100,50] [--epochs N] [--batch-size N]
 //                 [--l2 X] [--patience EPOCHS] [--learning-rate X] [--validation-fraction X]
-//                 [--max-categories N] [--scaling quantile|standard] [--bins N] [--ensemble K] [--refit on|off|start]
+//                 [--max-categories N] [--scaling quantile|standard] [--bins N] [--bin-edges quantiles|target] [--ensemble K] [--refit on|off|start]
 //     (TabularModel.fit's defaults, or these overrides, against scikit-learn's MLP, gradient boosting and
 //     a linear model on the tables of Benchmarks/tables.json found in DIR, the same stratified 80/20 splits;
 //     Benchmarks/Python/sklearn_table_peers.py; writes tables-benchmark.json unless --json)
@@ -131,6 +131,11 @@ if let text = arguments.value("--bins") {
   tableOptions.piecewiseLinearBins = n
   tableOverrides.append("--bins \(n)")
 }
+if let text = arguments.value("--bin-edges") {
+  guard let edges = TabularModel.BinEdges(rawValue: text) else { fail("--bin-edges takes quantiles or target") }
+  tableOptions.binEdges = edges
+  tableOverrides.append("--bin-edges \(text)")
+}
 if let n = whole("--max-categories", arguments.value("--max-categories")) {
   tableOptions.maxCategories = n
   tableOverrides.append("--max-categories \(n)")
@@ -157,6 +162,7 @@ if let x = positive("--validation-fraction", arguments.value("--validation-fract
   if x == 0 { tableOptions.earlyStopping = .off }
   tableOverrides.append("--validation-fraction \(x)")
 }
+let manifestOption = arguments.value("--manifest")
 let tablesOnly = arguments.value("--only").map { $0.split(separator: ",").map(String.init) }
 let skipNumPy = arguments.flag("--no-numpy")
 let noSplit = arguments.flag("--no-split")
@@ -247,7 +253,7 @@ if arguments.flag("--calibrate") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --bins, --ensemble, --refit, --missing-indicators, --l2, --patience, --learning-rate, --validation-fraction)\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --manifest, --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --bins, --bin-edges, --ensemble, --refit, --missing-indicators, --l2, --patience, --learning-rate, --validation-fraction)\n"
         .utf8))
   exit(1)
 }
@@ -311,11 +317,11 @@ if defaults {
   exit(0)
 }
 
-// --tables DIR: the tables of Benchmarks/tables.json against scikit-learn's peers, same splits.
+// --tables DIR: the tables of Benchmarks/tables.json (or --manifest FILE's) against scikit-learn's peers, same splits.
 if let tablesFolder {
   let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
-  let manifestPath = root.appendingPathComponent("Benchmarks/tables.json").path
+  let manifestPath = manifestOption ?? root.appendingPathComponent("Benchmarks/tables.json").path
   let manifest: TablesBenchmark.Manifest
   do { manifest = try TablesBenchmark.Manifest.read(manifestPath) } catch {
     fail("cannot read \(manifestPath): \(error)")

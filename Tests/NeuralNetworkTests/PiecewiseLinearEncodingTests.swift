@@ -26,6 +26,31 @@ struct PiecewiseLinearEncodingTests {
     #expect(repeated.edges == [[0, 1, 2]])
   }
 
+  /// Target-aware edges, by hand: input 0 takes 0…11 and the label is 1
+  /// from 8 on, so its one split is halfway between 7 and 8, and both
+  /// leaves are pure (no third bin, though 3 are allowed); input 1
+  /// alternates 0 and 1, each value with the same share of 1s (no split
+  /// helps: passed through); input 2 is not encoded.
+  @Test func targetEdgesSitWhereTheLabelChanges() throws {
+    let x = Matrix<Float>(rows: 3, columns: 12) { i, j in i == 0 ? Float(j) : i == 1 ? Float(j % 2) : Float(j) }
+    let y = Matrix<Float>(rows: 1, columns: 12) { _, j in j >= 8 ? 1 : 0 }
+    let step = PiecewiseLinearEncoding(fitting: x, targets: y, encoded: [true, true, false], bins: 3, minimumLeaf: 1)
+    #expect(step.edges == [[0, 7.5, 11], nil, nil])
+    // Leaves of at least 3 rows: the label turns at 10, the split nearest it with 3 rows on the right is 8.5.
+    let late = Matrix<Float>(rows: 1, columns: 12) { _, j in j >= 10 ? 1 : 0 }
+    let wide = PiecewiseLinearEncoding(
+      fitting: Matrix<Float>(rows: 1, columns: 12) { _, j in Float(j) }, targets: late, encoded: [true], bins: 2,
+      minimumLeaf: 3)
+    #expect(wide.edges == [[0, 8.5, 11]])
+    // Three classes (one-hot rows) of three values each: the splits 2.5 and 5.5, best first.
+    let classes = Matrix<Float>(rows: 3, columns: 9) { c, j in j / 3 == c ? 1 : 0 }
+    let three = PiecewiseLinearEncoding(
+      fitting: Matrix<Float>(rows: 1, columns: 9) { _, j in Float(8 - j) }, targets: classes, encoded: [true],
+      bins: 4, minimumLeaf: 1)
+    #expect(three.edges == [[0, 2.5, 5.5, 8]])
+    #expect(three.problem == nil)
+  }
+
   /// Each encoded input becomes its value and one ramp per bin, 0 below the
   /// bin, 1 above it and linear inside, by hand: 2 gives (2, ½, 0), 6 gives
   /// (6, 1, ½); beyond the training range the ramps stay at 0 or 1 and only

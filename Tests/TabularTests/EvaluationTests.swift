@@ -32,11 +32,12 @@ import Testing
     #expect(abs(medium.l2 - 0.0009) < 1e-15)
     #expect(Plan.automatic(trainingExamples: 300, options: o).l2 == 0.3)
     #expect(Plan.automatic(trainingExamples: 600, options: o).l2 == 0.15)
-    // A regression's 3 falls as 1/rows²: 3 · (300 / 600)² = 0.75.
+    // A regression's 3 falls as 1/rows⁴: 3 · (300 / 600)⁴ = 0.1875, 3 · (300 / 1200)⁴ = 3 / 256.
     var r = o
     r.task = .regression
     #expect(Plan.automatic(trainingExamples: 200, options: r).l2 == 3)
-    #expect(Plan.automatic(trainingExamples: 600, options: r).l2 == 0.75)
+    #expect(Plan.automatic(trainingExamples: 600, options: r).l2 == 0.1875)
+    #expect(Plan.automatic(trainingExamples: 1200, options: r).l2 == 3.0 / 256)
     r.l2 = 0.5
     #expect(Plan.automatic(trainingExamples: 600, options: r).l2 == 0.5)
     // 8 million: batch 1024, 7813 steps, 13 epochs.

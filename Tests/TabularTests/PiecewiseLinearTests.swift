@@ -68,6 +68,31 @@ import Testing
     #expect(try loaded.predict(csvFile: csv).predictions.map(\.probability) == predicted.map(\.probability))
   }
 
+  /// Edges where the label changes (`binEdges = .target`, 3 bins): x's
+  /// inner edges are the band's ends, 3 and 7 once unscaled (within the gap
+  /// between neighbouring training values), where quantile edges would sit
+  /// near 3.3 and 6.7; a streamed fit finds the same edges.
+  @Test func targetEdgesFindTheBandsEnds() throws {
+    let path = try table()
+    defer {
+      try? FileManager.default.removeItem(atPath: path)
+      try? FileManager.default.removeItem(atPath: path + ".blasnet-cache")
+    }
+    var o = options(bins: 3)
+    o.binEdges = .target
+    o.scaling = .standard
+    o.epochs = 20
+    let model = try TabularModel.fit(.csvFile(path), options: o).model
+    let edges = try #require(model.piecewiseLinear?.edges[0])
+    let scaler = try #require(model.standardizer)
+    let inner = edges.dropFirst().dropLast().map { $0 * scaler.standardDeviations[0] + scaler.means[0] }
+    #expect(inner.count == 2)
+    #expect(inner.count == 2 && abs(inner[0] - 3) < 0.05 && abs(inner[1] - 7) < 0.05, "\(inner)")
+    o.streaming = .always
+    let streamed = try TabularModel.fit(.csvFile(path), options: o).model
+    #expect(streamed.piecewiseLinear == model.piecewiseLinear)
+  }
+
   /// A streamed fit (the rows read from the cache batch by batch) fits the
   /// same edges as the fit in memory and makes the same network.
   @Test func aStreamedFitEncodesAsTheFitInMemory() throws {
