@@ -272,20 +272,13 @@ package struct CSVFile {
   /// Field `k` of record `r` as a number, or nil if it is not one.
   ///
   /// Accepts what `strtod` accepts in full (decimal and exponent forms),
-  /// including `nan` and `inf`, which callers must refuse themselves.
+  /// including `nan` and `inf`, which callers must refuse themselves; read
+  /// by `DecimalNumber` (the same bits as `strtod`).
   package func number(record r: Int, field k: Int) -> Double? {
     let f = fields[records[r].firstField + k]
     let length = f.end - f.start
     if length == 0 || length > 63 || f.escaped { return length > 63 ? Double(text(record: r, field: k)) : nil }
-    return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> Double? in
-      bytes.withUnsafeBufferPointer { b in
-        for j in 0..<length { buffer[j] = CChar(bitPattern: b[f.start + j]) }
-      }
-      buffer[length] = 0
-      var endPointer: UnsafeMutablePointer<CChar>?
-      let value = strtod(buffer.baseAddress!, &endPointer)
-      return endPointer == buffer.baseAddress! + length ? value : nil
-    }
+    return bytes.withUnsafeBufferPointer { DecimalNumber.parse(UnsafeBufferPointer(rebasing: $0[f.start..<f.end])) }
   }
 }
 

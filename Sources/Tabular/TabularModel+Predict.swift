@@ -85,13 +85,21 @@ struct RecordTable: RawTable {
   var rowCount: Int
 
   func number(row: Int, column: Int) -> Double? {
-    let text = columns[column][row].trimmingCharacters(in: .whitespaces)
-    if text.isEmpty { return nil }
-    return text.withCString { start -> Double? in
-      var end: UnsafeMutablePointer<CChar>?
-      let value = strtod(start, &end)
-      return end == UnsafeMutablePointer(mutating: start) + text.utf8.count ? value : nil
+    var field = columns[column][row]
+    let read = field.withUTF8 { u -> Double?? in
+      // Spaces and tabs trimmed here; a field that starts or ends with
+      // another byte that is not ASCII goes to Foundation's trimming (other
+      // Unicode blanks).
+      var (a, b) = (0, u.count)
+      while a < b && (u[a] == 0x20 || u[a] == 0x09) { a += 1 }
+      while b > a && (u[b - 1] == 0x20 || u[b - 1] == 0x09) { b -= 1 }
+      if a == b { return .some(nil) }
+      if u[a] >= 0x80 || u[b - 1] >= 0x80 { return nil }
+      return .some(DecimalNumber.parse(UnsafeBufferPointer(rebasing: u[a..<b])))
     }
+    if let read { return read }
+    let text = field.trimmingCharacters(in: .whitespaces)
+    return text.isEmpty ? nil : DecimalNumber.parse(text[...])
   }
 
   func text(row: Int, column: Int) -> String { columns[column][row] }

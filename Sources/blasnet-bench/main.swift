@@ -9,7 +9,8 @@
 //     (batch and one-row prediction against NumPy, ONNX Runtime and PyTorch, interleaved rounds)
 //   swift run -c release blasnet-bench --defaults [--seeds N] [--python PY]
 //     (blasnet train's defaults against scikit-learn's MLPClassifier on iris, wine and wdbc, same splits)
-//   blasnet-bench --tables DIR [--seeds N] [--only NAME,NAME] [--python PY] [--no-numpy] [--json FILE]
+//   blasnet-bench --numbers N   (number parsing against strtod on N random strings and adversarial ones)
+//   blasnet-bench --tables DIR [--manifest FILE.json] [--seeds N] [--only NAME,NAME] [--python PY] [--no-numpy] [--json FILE]
 //                 [--missing error|mean|median|zero] [--layers 100,50] [--epochs N] [--batch-size N]
 //                 [--l2 X] [--patience EPOCHS] [--learning-rate X] [--validation-fraction X]
 //                 [--max-categories N] [--scaling quantile|standard] [--bins N] [--bin-edges quantiles|target] [--ensemble K] [--refit on|off|start]
@@ -60,6 +61,20 @@ if arguments.flag("--side-by-side") {
   }
   print(BenchmarkReport.sideBySide(reports), terminator: "")
   exit(0)
+}
+// --numbers N: the CSV readers' number parsing against strtod on N random strings and the
+// adversarial ones (the same bits or both refusing), and the time of each on table-like numbers.
+if let text = arguments.value("--numbers") {
+  guard let count = Int(text), count >= 0 else { fail("--numbers takes a count of random strings") }
+  let started = ContinuousClock.now
+  let (checked, mismatches) = NumberCheck.run(count: count)
+  print("checked \(checked) strings against strtod in \(ContinuousClock.now - started): \(mismatches.count) disagree")
+  for m in mismatches { print("  \(m)") }
+  let timing = NumberCheck.timing(count: 1_000_000)
+  print(
+    "table-like numbers (up to 8 digits and a point): \(String(format: "%.1f", timing.ours)) ns each, strtod \(String(format: "%.1f", timing.strtod)) ns (×\(String(format: "%.2f", timing.strtod / timing.ours)))"
+  )
+  exit(mismatches.isEmpty ? 0 : 1)
 }
 let quick = arguments.flag("--quick")
 let linalg = arguments.flag("--linalg")
