@@ -47,25 +47,23 @@ package enum DecimalNumber {
     var significant = 0  // digits in the mantissa, leading zeros not counted
     var digits = 0  // digits before the exponent, zeros included
     var scale = 0  // digits after the point
-    while i < n, b[i] &- UInt8(ascii: "0") < 10 {
-      let d = UInt64(b[i] &- UInt8(ascii: "0"))
-      if mantissa != 0 || d != 0 { significant += 1 }
-      if significant > 19 { return nil }
-      mantissa = mantissa &* 10 &+ d
-      digits += 1
-      i += 1
-    }
-    if i < n && b[i] == UInt8(ascii: ".") {
-      i += 1
+    // Reads a run of digits into the mantissa: false past 19 significant ones.
+    func run(afterPoint: Bool) -> Bool {
       while i < n, b[i] &- UInt8(ascii: "0") < 10 {
         let d = UInt64(b[i] &- UInt8(ascii: "0"))
         if mantissa != 0 || d != 0 { significant += 1 }
-        if significant > 19 { return nil }
+        if significant > 19 { return false }
         mantissa = mantissa &* 10 &+ d
         digits += 1
-        scale += 1
+        if afterPoint { scale += 1 }
         i += 1
       }
+      return true
+    }
+    if !run(afterPoint: false) { return nil }
+    if i < n && b[i] == UInt8(ascii: ".") {
+      i += 1
+      if !run(afterPoint: true) { return nil }
     }
     if digits == 0 { return nil }
     var exponent = 0
