@@ -145,8 +145,8 @@ extension TabularModel {
   {
     let encoder = inputEncoder
     let names = encoder.columns.map(\.name)
-    let skipped = Set(encoder.ignoredColumns + (labelName.map { [$0] } ?? []))
     let known = Set(names)
+    let skipped = Set(encoder.ignoredColumns + (labelName.map { [$0] } ?? [])).subtracting(known)
     var columns = [[String]](repeating: [], count: names.count)
     for k in columns.indices { columns[k].reserveCapacity(records.count) }
     for (r, record) in records.enumerated() {
@@ -154,7 +154,11 @@ extension TabularModel {
         guard let field = record[name] else { throw .missingColumn(record: r, column: name) }
         columns[k].append(field)
       }
-      if let extra = record.keys.sorted().first(where: { !known.contains($0) && !skipped.contains($0) }) {
+      // Every name was found: a record with no more keys than those and the
+      // skipped ones it holds has no unknown key, and needs no sorting.
+      if record.count > names.count && record.count > names.count + skipped.count(where: { record[$0] != nil }),
+        let extra = record.keys.sorted().first(where: { !known.contains($0) && !skipped.contains($0) })
+      {
         throw .unknownColumn(record: r, column: extra, expected: names)
       }
     }

@@ -10,6 +10,7 @@
 //   swift run -c release blasnet-bench --defaults [--seeds N] [--python PY]
 //     (blasnet train's defaults against scikit-learn's MLPClassifier on iris, wine and wdbc, same splits)
 //   blasnet-bench --numbers N   (number parsing against strtod on N random strings and adversarial ones)
+//   blasnet-bench --records FILE.csv [--count N]   (TabularModel.predict on N records of the file's rows)
 //   blasnet-bench --tables DIR [--manifest FILE.json] [--seeds N] [--only NAME,NAME] [--python PY] [--no-numpy] [--json FILE]
 //                 [--missing error|mean|median|zero] [--layers 100,50] [--epochs N] [--batch-size N]
 //                 [--l2 X] [--patience EPOCHS] [--learning-rate X] [--validation-fraction X]
@@ -75,6 +76,17 @@ if let text = arguments.value("--numbers") {
     "table-like numbers (up to 8 digits and a point): \(String(format: "%.1f", timing.ours)) ns each, strtod \(String(format: "%.1f", timing.strtod)) ns (×\(String(format: "%.2f", timing.strtod / timing.ours)))"
   )
   exit(mismatches.isEmpty ? 0 : 1)
+}
+// --records FILE.csv [--count N]: TabularModel.predict on N records of the file's rows.
+if let path = arguments.value("--records") {
+  let count = Int(arguments.value("--count") ?? "100000") ?? 100_000
+  do {
+    let r = try RecordsTiming.run(csv: path, count: count)
+    print(
+      "TabularModel.predict, the default model of \(path): \(String(format: "%.2f", r.batched)) µs a record in one call of \(r.count), \(String(format: "%.2f", r.single)) µs one record a call (\(r.singleCount), the same predictions)"
+    )
+  } catch { fail("\(error)") }
+  exit(0)
 }
 let quick = arguments.flag("--quick")
 let linalg = arguments.flag("--linalg")

@@ -82,6 +82,11 @@ func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
     #expect(throws: RecordError.unknownColumn(record: 0, column: "b", expected: ["a", "c"])) {
       try model.predict(["a": "1", "c": "x", "b": "2"])
     }
+    // The label and the ignored "id" may come along; anything else beside them may not.
+    #expect(try model.predict(["a": "1", "c": "x", "label": "1", "id": "7"]) == model.predict(["a": "1", "c": "x"]))
+    #expect(throws: RecordError.unknownColumn(record: 1, column: "b", expected: ["a", "c"])) {
+      try model.predict([["a": "1", "c": "x", "id": "7"], ["a": "1", "c": "x", "label": "0", "b": "2"]])
+    }
     #expect(throws: RecordError.missingValue(record: 0, column: "c", value: "")) {
       try model.predict(["a": "1", "c": ""])
     }

@@ -1,0 +1,39 @@
+import Foundation
+import Tabular
+
+/// `TabularModel.predict(_ records:)` timed: the default model fitted on a
+/// CSV file (its last column the label), then its rows as `[String: String]`
+/// records (the label left out), repeated to `count`, predicted in one call
+/// and one record a call.
+public enum RecordsTiming {
+  public struct Result: Sendable {
+    /// Microseconds a record in one call of `count` records, and one record a call.
+    public var batched: Double
+    public var single: Double
+    public var count: Int
+    public var singleCount: Int
+  }
+
+  public static func run(csv path: String, count: Int, singleCount: Int = 10_000) throws -> Result {
+    let model = try TabularModel.fit(.csvFile(path), options: TabularModel.FitOptions()).model
+    let file = try CSVFile(path: path)
+    let features = Array(file.header.indices.dropLast())
+    let rows = (0..<file.records.count).map { r in
+      Dictionary(uniqueKeysWithValues: features.map { (file.header[$0], file.text(record: r, field: $0)) })
+    }
+    let records = (0..<count).map { rows[$0 % rows.count] }
+    func microseconds(_ d: Duration, _ n: Int) -> Double {
+      (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(Swift.max(n, 1))
+    }
+    let a = ContinuousClock.now
+    let all = try model.predict(records)
+    let b = ContinuousClock.now
+    var agree = true
+    for k in 0..<Swift.min(singleCount, count) where try model.predict(records[k]) != all[k] { agree = false }
+    let c = ContinuousClock.now
+    precondition(agree, "a record predicted alone differs from the same record in the batch")
+    return Result(
+      batched: microseconds(b - a, count), single: microseconds(c - b, Swift.min(singleCount, count)), count: count,
+      singleCount: Swift.min(singleCount, count))
+  }
+}
