@@ -64,8 +64,6 @@ public struct PiecewiseLinearEncoding: Equatable, Sendable, Codable {
     }
     let n = x.columns
     let outputs = y.rows
-    // The targets example by example, to be gathered in each input's order.
-    let targets = (0..<n).map { j in (0..<outputs).map { Double(y[$0, j]) } }
     edges = (0..<x.rows).map { i -> [Double]? in
       guard encoded[i] else { return nil }
       let order = (0..<n).filter { Double(x[i, $0]).isFinite }.sorted { x[i, $0] < x[i, $1] }
@@ -76,7 +74,7 @@ public struct PiecewiseLinearEncoding: Equatable, Sendable, Codable {
       var sums = [Double](repeating: 0, count: outputs * (count + 1))
       for o in 0..<outputs {
         let base = o * (count + 1)
-        for (k, j) in order.enumerated() { sums[base + k + 1] = sums[base + k] + targets[j][o] }
+        for (k, j) in order.enumerated() { sums[base + k + 1] = sums[base + k] + Double(y[o, j]) }
       }
       func score(_ from: Int, _ to: Int) -> Double {
         var total = 0.0

@@ -131,12 +131,18 @@ package struct Dataset {
     return out
   }
 
+  /// The indices of at most `count` examples evenly spaced over these
+  /// (every one when there are no more).
+  package func evenlySpacedRows(_ count: Int) -> [Int] {
+    let step = Swift.max(1, (self.count + count - 1) / Swift.max(count, 1))
+    return Array(stride(from: 0, to: self.count, by: step))
+  }
+
   /// At most `count` examples evenly spaced over these (every one when
   /// there are no more), as encoded (not standardised).
   package func evenlySpaced(_ count: Int) -> Matrix<Float> {
-    let step = Swift.max(1, (self.count + count - 1) / Swift.max(count, 1))
-    let rows = Array(stride(from: 0, to: self.count, by: step))
-    guard let mapped else { return step == 1 ? x : DataSplit.columns(x, rows) }
+    let rows = evenlySpacedRows(count)
+    guard let mapped else { return rows.count == self.count ? x : DataSplit.columns(x, rows) }
     var out = Matrix<Float>.zeros(mapped.examples.featureCount, rows.count)
     mapped.examples.gatherExamples(rows.map(mapped.row)[...], into: &out)
     return out

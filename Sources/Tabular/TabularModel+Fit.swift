@@ -758,7 +758,6 @@ struct Fitter {
       return Matrix(row: try data.targetValues().map { Float(($0 - target.mean) / target.standardDeviation) })
     }
     var scaler = train.standardizer(encoder, quantileMaps: options.scaling == .quantile)
-    let yTrain = try targets(train)
     var encoding = try piecewiseLinear(train, scaler, encoder, targets)
     if group.size > 1 {
       // Equal data make equal standardisations; this checks the arithmetic too.
@@ -796,6 +795,7 @@ struct Fitter {
       keepProbability: options.keepProbability,
       loss: regression ? (options.regressionLoss == .huber ? .huber : .meanSquaredError) : nil, seed: options.seed,
       recordCostEvery: Swift.max(1, plan.epochs / 100), earlyStopping: plan.earlyStopping)
+    let yTrain = try targets(train)
     // The training rows in memory as the network takes them (standardised, encoded), made once.
     var xTrain = Matrix<Float>.zeros(0, 0)
     if train.mapped == nil {
@@ -1126,8 +1126,8 @@ extension Fitter {
         fitting: scaler.transform(data.evenlySpaced(Dataset.quantileSample)), encoded: encoder.measuredInputs,
         bins: bins)
     case .target:
-      let step = Swift.max(1, (data.count + Dataset.quantileSample - 1) / Dataset.quantileSample)
-      let sample = step == 1 ? data : data.subset(Array(stride(from: 0, to: data.count, by: step)))
+      let rows = data.evenlySpacedRows(Dataset.quantileSample)
+      let sample = rows.count == data.count ? data : data.subset(rows)
       return PiecewiseLinearEncoding(
         fitting: scaler.transform(sample.evenlySpaced(sample.count)), targets: try targets(sample),
         encoded: encoder.measuredInputs, bins: bins,

@@ -75,6 +75,7 @@ if let text = arguments.value("--numbers") {
   print(
     "table-like numbers (up to 8 digits and a point): \(String(format: "%.1f", timing.ours)) ns each, strtod \(String(format: "%.1f", timing.strtod)) ns (×\(String(format: "%.2f", timing.strtod / timing.ours)))"
   )
+  if !timing.sameSums { fail("--numbers: the two parsers' sums of the timed numbers differ") }
   exit(mismatches.isEmpty ? 0 : 1)
 }
 // --records FILE.csv [--count N]: TabularModel.predict on N records of the file's rows.
@@ -82,6 +83,7 @@ if let path = arguments.value("--records") {
   let count = Int(arguments.value("--count") ?? "100000") ?? 100_000
   do {
     let r = try RecordsTiming.run(csv: path, count: count)
+    if !r.samePredictions { fail("--records: a record predicted alone differs from the same record in the batch") }
     print(
       "TabularModel.predict, the default model of \(path): \(String(format: "%.2f", r.batched)) µs a record in one call of \(r.count), \(String(format: "%.2f", r.single)) µs one record a call (\(r.singleCount), the same predictions)"
     )
