@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Checks `blasnet export --onnx` against ONNX Runtime: trains seven models on the
+# Checks `blasnet export --onnx` against ONNX Runtime: trains eight models on the
 # example tables (two classes with a categorical column and missing values, three
 # classes, a regression, Platt- and temperature-calibrated models of one network, the
-# others ensembles of two (the default; a Mean of two chains), and two with other
-# piecewise-linear encodings of their numbers, --bins), exports each
+# others ensembles of two (the default; a Mean of two chains), two with other
+# piecewise-linear encodings of their numbers (--bins), and one whose text column has missing values), exports each
 # (the first twice: folded, and with --standardization-nodes), and runs Benchmarks/Python/onnx_check.py, which feeds the raw CSV rows to the
 # exported graph in ONNX Runtime (PyPI, in .venv-bench) and compares its outputs with
 # `blasnet predict` on the same rows: the same classes, and probabilities or values
@@ -51,3 +51,10 @@ check bins "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" --
 # Without the piecewise-linear encoding (on by default): the standardisation folded into the first Gemm.
 check no-bins "$clinical/breast-masses.csv" --data "$clinical/breast-masses.csv" --label diagnosis \
   --ignore patient_id --missing mean --bins 0
+# A text column with missing values in several spellings (empty, na, NULL, N/a): missing is a
+# category of its own (a missing indicator after size_band's categories), in the graph as a
+# second OneHotEncoder over every case of the markers.
+awk -F, -v OFS=, 'NR > 1 && NR % 7 == 0 { $3 = "" } NR > 1 && NR % 11 == 0 { $3 = "na" }
+  NR > 1 && NR % 13 == 0 { $3 = "NULL" } NR > 1 && NR % 17 == 0 { $3 = "N/a" } { print }' \
+  "$clinical/breast-masses.csv" > "$work/gaps-in-text.csv"
+check text-gaps "$work/gaps-in-text.csv" --data "$work/gaps-in-text.csv" --label diagnosis --ignore patient_id

@@ -216,7 +216,7 @@ struct TrainingArguments: ParsableArguments {
   @Option(
     name: .customLong("missing"),
     help:
-      "Missing values in feature columns: median (the default), mean or zero (statistics from the training split; a missing text value is no category), or error."
+      "Missing values in feature columns: median (the default), mean or zero (statistics from the training split; a missing text value is a category of its own), or error."
   )
   var missingChoice: MissingValueChoice?
   /// `--missing`, or its default.
@@ -230,7 +230,7 @@ struct TrainingArguments: ParsableArguments {
   @Flag(
     name: .customLong("missing-indicators"), inversion: .prefixedNo,
     help:
-      "Give a numeric column with missing values in the training split a second input, 1 where the value was missing (and filled)."
+      "Give a column with missing values in the training split an input that is 1 where the value was missing: a number's second input (beside the fill), a text column's category of its own. Without: a missing text value is no category."
   )
   var missingIndicators = true
   @Option(
@@ -649,7 +649,7 @@ extension BLASNetCommand {
       let oneHot = encoder.columns.compactMap { c -> String? in
         guard case .oneHot(let categories) = c.encoding else { return nil }
         return
-          "\(c.name) (\(categories.count): \(categories.prefix(6).joined(separator: ", "))\(categories.count > 6 ? ", …" : ""))"
+          "\(c.name) (\(categories.count): \(categories.prefix(6).joined(separator: ", "))\(categories.count > 6 ? ", …" : "")\(c.missingIndicator ? "; and missing" : ""))"
       }
       if !oneHot.isEmpty { say("Encoded: one-hot \(oneHot.joined(separator: "; "))") }
       for g in p.notes.grouped {

@@ -313,7 +313,9 @@ package struct Dataset {
   /// `filled 3 missing values (age: 2, bmi: 1)`.
   /// `filled 455 missing values (Income: 381, Assets: 47, …) with the training
   /// split's median, and a missing-indicator input for Income, Assets, Debt;
-  /// 9 missing text values encoded as no category (Home: 6, …)`.
+  /// 9 missing text values encoded as a category of their own (Home: 6, …)`.
+  /// A text column without a missing indicator (none in its training rows,
+  /// or `missingIndicators` off) encodes a missing value as no category.
   package static func filledSummary(_ notes: TabularEncoder.Notes, encoder: TabularEncoder) -> String {
     func part(_ filled: [TabularEncoder.FilledValues], _ what: String) -> String? {
       guard !filled.isEmpty else { return nil }
@@ -324,13 +326,16 @@ package struct Dataset {
     }
     let numeric = notes.filled.filter { encoder.columns[$0.column].isNumeric }
     let text = notes.filled.filter { !encoder.columns[$0.column].isNumeric }
+    let ownCategory = text.filter { encoder.columns[$0.column].missingIndicator }
+    let noCategory = text.filter { !encoder.columns[$0.column].missingIndicator }
     let fill = encoder.missing == .zero ? "0" : "the training split's \(encoder.missing.rawValue)"
     let flagged = numeric.map { encoder.columns[$0.column] }.filter(\.missingIndicator).map(\.name)
     let shown = flagged.prefix(8).joined(separator: ", ") + (flagged.count > 8 ? ", …" : "")
     let indicators = flagged.isEmpty ? "" : ", and a missing-indicator input for \(shown)"
     return [
       part(numeric, "value").map { "filled \($0) with \(fill)\(indicators)" },
-      part(text, "text value").map { "\($0) encoded as no category" },
+      part(ownCategory, "text value").map { "\($0) encoded as a category of their own" },
+      part(noCategory, "text value").map { "\($0) encoded as no category" },
     ].compactMap { $0 }.joined(separator: "; ")
   }
 

@@ -56,7 +56,10 @@ import NeuralNetwork
 /// encoding's inputs. An ensemble (``networks``: several networks whose
 /// outputs are averaged) is version 7: `sizes`, `activations` and
 /// `parameters` are its first network's, and `"ensemble": [[...], ...]`
-/// lists the parameters of the others, each as `parameters` does.
+/// lists the parameters of the others, each as `parameters` does. A
+/// model with a text column's missing indicator (`"missingIndicator": true`
+/// on a one-hot column: an input after its categories, 1 where the value was
+/// missing, so missing is a category of its own) is version 8.
 ///
 /// Version 1 files (no encoder, numeric `classLabels` instead of
 /// `classNames`, no threshold) still load: their inputs are plain numeric
@@ -68,12 +71,13 @@ import NeuralNetwork
 /// over the target, so a crash never leaves a half-written model and an
 /// existing model is replaced only by a complete one.
 public struct TabularModel: Equatable, Sendable {
-  /// The newest format version this library writes and reads (7: an
-  /// ensemble; 6: a piecewise-linear encoding; 5: missing indicators; 4: numeric inputs mapped by quantiles; 3: a calibrated
-  /// model or a regression; others are written as version 2).
-  public static let currentVersion = 7
+  /// The newest format version this library writes and reads (8: a text
+  /// column's missing indicator; 7: an ensemble; 6: a piecewise-linear
+  /// encoding; 5: missing indicators; 4: numeric inputs mapped by quantiles;
+  /// 3: a calibrated model or a regression; others are written as version 2).
+  public static let currentVersion = 8
   /// The versions this library reads.
-  public static let readableVersions = 1...7
+  public static let readableVersions = 1...8
   static let formatName = "blasnet-model"
 
   /// The networks whose outputs the model averages: one, or the members
@@ -282,6 +286,17 @@ struct ModelRecord: Codable {
 
 extension ModelRecord {
   /// The record of `model`, as ``TabularModel/encoded()`` writes it.
+  /// The oldest format version that holds everything `model` has.
+  static func version(of model: TabularModel) -> Int {
+    let columns = model.inputEncoder.columns
+    if columns.contains(where: { $0.missingIndicator && !$0.isNumeric }) { return 8 }
+    if model.networks.count > 1 { return 7 }
+    if model.piecewiseLinear != nil { return 6 }
+    if columns.contains(where: \.missingIndicator) { return 5 }
+    if model.standardizer?.quantileMaps != nil { return 4 }
+    return model.calibrator == nil && model.target == nil ? 2 : 3
+  }
+
   init(_ model: TabularModel) {
     let network = model.network
     func parameters(_ network: Network<Float>) -> [Parameter] {
@@ -293,13 +308,7 @@ extension ModelRecord {
     }
     self.init(
       format: TabularModel.formatName,
-      version: model.networks.count > 1
-        ? 7
-        : model.piecewiseLinear != nil
-          ? 6
-          : model.inputEncoder.columns.contains(where: \.missingIndicator)
-            ? 5
-            : model.standardizer?.quantileMaps != nil ? 4 : model.calibrator == nil && model.target == nil ? 2 : 3,
+      version: Self.version(of: model),
       sizes: network.sizes, activations: network.layers.map(\.activation.rawValue),
       parameters: parameters(network),
       standardizer: model.standardizer, featureNames: model.featureNames,
@@ -366,7 +375,8 @@ struct EncoderRecord: Codable {
     var fill: Double?
     var categories: [String]?
     var allowsMissing: Bool
-    /// A numeric column's missing indicator (version 5); absent: none.
+    /// The column's missing indicator (a numeric column's: version 5; a
+    /// one-hot column's: version 8); absent: none.
     var missingIndicator: Bool?
   }
   var missing: String
@@ -385,7 +395,9 @@ struct EncoderRecord: Codable {
           name: c.name, kind: "numeric", fill: fill, categories: nil, allowsMissing: c.allowsMissing,
           missingIndicator: c.missingIndicator ? true : nil)
       case .oneHot(let categories):
-        return Column(name: c.name, kind: "one-hot", fill: nil, categories: categories, allowsMissing: c.allowsMissing)
+        return Column(
+          name: c.name, kind: "one-hot", fill: nil, categories: categories, allowsMissing: c.allowsMissing,
+          missingIndicator: c.missingIndicator ? true : nil)
       }
     }
   }
@@ -415,14 +427,16 @@ struct EncoderRecord: Codable {
             name: c.name, encoding: .numeric(fill: c.fill), allowsMissing: c.allowsMissing,
             missingIndicator: c.missingIndicator ?? false))
       case "one-hot":
-        if c.missingIndicator != nil {
-          throw .malformed(path: path, detail: "\(place) is a category's column but has a missing indicator")
+        if c.missingIndicator == true && !c.allowsMissing {
+          throw .malformed(path: path, detail: "\(place) has a missing indicator but allows no missing value")
         }
         guard let categories = c.categories, !categories.isEmpty, Set(categories).count == categories.count else {
           throw .malformed(path: path, detail: "\(place) needs a list of distinct categories")
         }
         result.append(
-          FeatureColumn(name: c.name, encoding: .oneHot(categories: categories), allowsMissing: c.allowsMissing))
+          FeatureColumn(
+            name: c.name, encoding: .oneHot(categories: categories), allowsMissing: c.allowsMissing,
+            missingIndicator: c.missingIndicator ?? false))
       default:
         throw .malformed(path: path, detail: "\(place) has an unknown kind \"\(c.kind)\"")
       }
@@ -595,6 +609,10 @@ extension TabularModel {
     let encoder = try record.encoder.map { e throws(ModelFileError) in try e.encoder(path: path) }
     if let encoder, encoder.columns.contains(where: \.missingIndicator), version < 5 {
       throw .malformed(path: path, detail: "missing indicators need format version 5, the file says \(version)")
+    }
+    if let encoder, encoder.columns.contains(where: { $0.missingIndicator && !$0.isNumeric }), version < 8 {
+      throw .malformed(
+        path: path, detail: "a text column's missing indicator needs format version 8, the file says \(version)")
     }
     if let encoder, encoder.width != inputs {
       throw .malformed(path: path, detail: "the encoder makes \(encoder.width) inputs for \(inputs)")

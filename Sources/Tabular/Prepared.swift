@@ -157,7 +157,7 @@ extension StreamedRows {
           featureColumns.map(String.init).joined(separator: ","),
           markers.joined(separator: ","), missing.rawValue, "\(maxCategories)",
           DataCache.key(trainingRows.map(String.init)),
-        ] + (missingIndicators ? ["missing indicators"] : []))
+        ] + (missingIndicators ? ["missing indicators of numbers and text"] : []))
     let xPath = cache.file("\(entry).npy")
     // Why the entry cannot be used (nil: it is not there).
     var (record, damage) = cache.read(DataCache.EncodedRecord.self, "\(entry).json")

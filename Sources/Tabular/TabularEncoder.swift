@@ -62,8 +62,10 @@ public struct FeatureColumn: Equatable, Sendable {
     /// training mean or median, or 0); nil when missing values are an error.
     case numeric(fill: Double?)
     /// Text, one-hot encoded: one input per category, in this order (sorted,
-    /// from the training rows). A value that is not among them, or a missing
-    /// value when missing values are allowed, encodes as all zeros.
+    /// from the training rows). A value that is not among them encodes as
+    /// all zeros; so does a missing value when missing values are allowed,
+    /// unless the column has a missing indicator (then missing is a category
+    /// of its own, the last input).
     case oneHot(categories: [String])
   }
 
@@ -71,11 +73,14 @@ public struct FeatureColumn: Equatable, Sendable {
   public var name: String
   public var encoding: Encoding
   /// Whether a missing value is filled in (numeric) or encoded as no
-  /// category (one-hot), rather than being an error.
+  /// category or the missing indicator (one-hot), rather than being an error.
   public var allowsMissing: Bool
-  /// A numeric column's second input: 1 where the value was missing (and
-  /// filled in), 0 where it was given, so the network can tell a filled
-  /// median from a real one (scikit-learn's `SimpleImputer(add_indicator=True)`).
+  /// An input that is 1 where the value was missing and 0 where it was
+  /// given. A numeric column's second input, so the network can tell a
+  /// filled median from a real one (scikit-learn's
+  /// `SimpleImputer(add_indicator=True)`); a text column's last, after its
+  /// categories, so that missing is a category of its own (scikit-learn's
+  /// `OneHotEncoder` on text with missing values, which keeps them as a category).
   public var missingIndicator: Bool
 
   public init(name: String, encoding: Encoding, allowsMissing: Bool, missingIndicator: Bool = false) {
@@ -85,21 +90,23 @@ public struct FeatureColumn: Equatable, Sendable {
     self.missingIndicator = missingIndicator
   }
 
-  /// The number of network inputs the column becomes: 1 (2 with a missing
-  /// indicator), or one per category.
+  /// The number of network inputs the column becomes: 1, or one per
+  /// category; one more with a missing indicator.
   public var width: Int {
+    let indicator = missingIndicator ? 1 : 0
     switch encoding {
-    case .numeric: return missingIndicator ? 2 : 1
-    case .oneHot(let categories): return categories.count
+    case .numeric: return 1 + indicator
+    case .oneHot(let categories): return categories.count + indicator
     }
   }
 
-  /// The inputs' names: the column's name (and `name missing` for its
-  /// indicator), or `name=category` for each category.
+  /// The inputs' names: the column's name, or `name=category` for each
+  /// category; then `name missing` for its indicator.
   public var featureNames: [String] {
+    let indicator = missingIndicator ? ["\(name) missing"] : []
     switch encoding {
-    case .numeric: return missingIndicator ? [name, "\(name) missing"] : [name]
-    case .oneHot(let categories): return categories.map { "\(name)=\($0)" }
+    case .numeric: return [name] + indicator
+    case .oneHot(let categories): return categories.map { "\(name)=\($0)" } + indicator
     }
   }
 
@@ -194,9 +201,10 @@ public struct TabularEncoder: Equatable, Sendable {
 
   /// Fits the encoding of `columns` of `table` (named `names`) on
   /// `trainingRows`: which columns are text, their categories, and the fill
-  /// value of each numeric column. With `missingIndicators`, a numeric
-  /// column with a missing value in the training rows (when missing values
-  /// are filled) gets a second input that marks them. Every row is checked,
+  /// value of each numeric column. With `missingIndicators`, a column with
+  /// a missing value in the training rows (when missing values are allowed)
+  /// gets an input that marks them: a numeric column's second, a text
+  /// column's last (missing as a category of its own). Every row is checked,
   /// not only the training rows: a bad field anywhere is thrown as a
   /// ``TabularError`` (the first in row order within the first column that has one).
   public init(
@@ -307,8 +315,8 @@ public struct TabularEncoder: Equatable, Sendable {
     }
   }
 
-  /// Missing values in one column: filled in (a numeric column) or encoded
-  /// as no category (a text column).
+  /// Missing values in one column: filled in (a numeric column), encoded as
+  /// the missing indicator or as no category (a text column with or without one).
   public struct FilledValues: Equatable, Sendable {
     public var column: Int
     public var count: Int
@@ -423,6 +431,7 @@ public struct TabularEncoder: Equatable, Sendable {
         switch field(table, r, c) {
         case .missing(let marker):
           guard column.allowsMissing else { throw .missingValue(row: r, column: c, found: marker) }
+          if column.missingIndicator { out[start + categories.count * m + r] = 1 }
           missingCount += 1
           continue
         case .number: value = trimmed(table.text(row: r, column: c))
@@ -540,7 +549,9 @@ public struct TabularEncoder: Equatable, Sendable {
     // Text outside the training rows only: nothing to learn categories from.
     if categories.isEmpty { throw .noTrainingValues(column: c) }
     let (oneHot, grouped) = Self.keptCategories(categories, limit: maxCategories)
-    let feature = FeatureColumn(name: name, encoding: .oneHot(categories: oneHot), allowsMissing: missing != .error)
+    let feature = FeatureColumn(
+      name: name, encoding: .oneHot(categories: oneHot), allowsMissing: missing != .error,
+      missingIndicator: missingIndicator && trainingMissing && missing != .error)
     return FittedColumn(feature: feature, values: nil, missingRows: [], grouped: grouped)
   }
 
@@ -754,7 +765,9 @@ extension TabularEncoder {
           }
           let (kept, _) = TabularEncoder.keptCategories(s.categories, limit: maxCategories)
           encoder.columns.append(
-            FeatureColumn(name: names[k], encoding: .oneHot(categories: kept), allowsMissing: missing != .error))
+            FeatureColumn(
+              name: names[k], encoding: .oneHot(categories: kept), allowsMissing: missing != .error,
+              missingIndicator: missingIndicators && s.trainingMissing && missing != .error))
         }
       }
       return encoder

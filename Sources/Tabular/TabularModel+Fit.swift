@@ -49,12 +49,14 @@ extension TabularModel {
     /// or the second name in sorted order).
     public var positiveClass: String?
     /// Missing values in feature columns: filled from the training split
-    /// (the median by default; a missing text value encodes as no category),
-    /// or an error.
+    /// (the median by default; a missing text value is a category of its own
+    /// with ``missingIndicators``, else no category), or an error.
     public var missing: MissingValueStrategy = .median
-    /// Whether a numeric column with missing values in the training rows
-    /// gets a second input, 1 where a value was missing (and filled), so
-    /// that a missing value can mean something of its own.
+    /// Whether a column with missing values in the training rows gets an
+    /// input that is 1 where a value was missing, so that a missing value can
+    /// mean something of its own: a numeric column's second input (beside
+    /// the fill), a text column's last (missing as a category of its own;
+    /// without it, a missing text value encodes as no category).
     public var missingIndicators = true
     /// Fields read as missing (case-insensitive); an empty field always is.
     public var missingMarkers: [String] = TabularEncoder.defaultMissingMarkers

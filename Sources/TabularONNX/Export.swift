@@ -46,7 +46,10 @@ extension TabularModel {
   /// NaN for a missing value, filled as training filled it by an `Imputer`),
   /// the categorical ones, if any, as one string input
   /// ``ONNXNames/categoricalInput`` (`[N, k]`, one-hot encoded by
-  /// `OneHotEncoder`, an unseen or missing value as all zeros).
+  /// `OneHotEncoder`, an unseen value as all zeros, a missing one, a missing
+  /// marker in any case, as all zeros or, for a column with a missing
+  /// indicator, as its category of its own: a second `OneHotEncoder` over
+  /// the markers' spellings and a `MatMul` summing it).
   /// Standardisation is folded into the first layer (`W/σ`, `b − W·μ/σ`,
   /// computed in Double and rounded once to Float); with
   /// `foldingStandardization: false` it is `Sub` and `Div` nodes on the
@@ -251,6 +254,17 @@ struct ONNXWriter {
             "OneHotEncoder", [text], domain: "ai.onnx.ml",
             attributes: [attribute("cats_strings", strings: categories), attribute("zeros", int: 1)]))
         order += (0..<categories.count).flatMap { columns(start[index] + $0) }
+        if column.missingIndicator {
+          // Missing as a category of its own: 1 where the text is a missing
+          // marker, in any case (BLASNet compares them case-insensitively).
+          let markers = try Self.markerSpellings(encoder.missingMarkers)
+          let spelled = node(
+            "OneHotEncoder", [text], domain: "ai.onnx.ml",
+            attributes: [attribute("cats_strings", strings: markers), attribute("zeros", int: 1)])
+          let ones = constant("ones", [Float](repeating: 1, count: markers.count), shape: [markers.count, 1])
+          pieces.append(node("MatMul", [spelled, ones]))
+          order += columns(start[index] + categories.count)
+        }
       }
     }
     let input = pieces.count == 1 ? pieces[0] : node("Concat", pieces, attributes: [attribute("axis", int: 1)])
@@ -296,6 +310,38 @@ struct ONNXWriter {
     graph.node = nodes
     graph.initializer = initializers
     return graph
+  }
+
+  /// Every spelling of the missing markers that BLASNet reads as missing:
+  /// each with its ASCII letters in every combination of cases (`NA`, `Na`,
+  /// `nA`, `na`), the empty field always among them, each once.
+  static func markerSpellings(_ markers: [String]) throws(ONNXExportError) -> [String] {
+    var spellings: [String] = []
+    var seen = Set<String>()
+    for marker in [""] + markers {
+      let letters = marker.unicodeScalars.filter { $0.isASCII && $0.properties.isAlphabetic }.count
+      guard letters <= 10 else {
+        throw .unsupported(
+          "the missing marker \"\(marker)\" has more than 10 letters, too many spellings in every case for the graph's missing indicator"
+        )
+      }
+      for mask in 0..<(1 << letters) {
+        var k = 0
+        var spelled = String.UnicodeScalarView()
+        for u in marker.lowercased().unicodeScalars {
+          guard u.isASCII && u.properties.isAlphabetic else {
+            spelled.append(u)
+            continue
+          }
+          // After lowercased(), an ASCII letter is a–z; its capital is 32 below.
+          spelled.append((mask >> k) & 1 == 1 ? Unicode.Scalar(UInt8(u.value) - 32) : u)
+          k += 1
+        }
+        let text = String(spelled)
+        if seen.insert(text).inserted { spellings.append(text) }
+      }
+    }
+    return spellings
   }
 
   /// The nodes of `network`'s layers after `input` (the first layer's

@@ -544,6 +544,15 @@ struct ONNXGraphReader {
     var blocks: [String: (column: Int, categories: [String])] = [:]
     for k in consumers[text] ?? [] {
       let gather = graph.node[k]
+      // BLASNet's missing indicator of a text column (a second OneHotEncoder, over the missing markers, into a MatMul).
+      for e in consumers[gather.output.first ?? ""] ?? [] where graph.node[e].opType == "OneHotEncoder" {
+        if let out = graph.node[e].output.first, let i = consumers[out]?.first, graph.node[i].opType == "MatMul" {
+          throw fail(
+            graph.node[i],
+            "missing indicators (1 where a text value is missing) are not imported; export the model from its BLASNet file instead"
+          )
+        }
+      }
       guard gather.opType == "Gather", (gather.attribute.first { $0.name == "axis" }?.i ?? 0) == 1,
         gather.input.count == 2, let index = integers(gather.input[1]), index.count == 1,
         let e = only(gather.output.first ?? ""), graph.node[e].opType == "OneHotEncoder"

@@ -345,6 +345,43 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     } throws: { "\($0)".contains("(IsNaN): missing indicators (1 where a number is NaN) are not imported") }
   }
 
+  /// A text column missing in training rows has a missing indicator (a
+  /// category of its own); the graph computes it as a second
+  /// OneHotEncoder over every spelling of the missing markers (each ASCII
+  /// letter in either case, as BLASNet compares them) summed by a MatMul
+  /// into one input; the importer refuses it by that MatMul.
+  @Test func aTextColumnsMissingIndicatorExportsAsAOneHotOfTheMarkersSpellings() throws {
+    #expect(try ONNXWriter.markerSpellings(["NA", "?"]) == ["", "na", "Na", "nA", "NA", "?"])
+    #expect(try ONNXWriter.markerSpellings(TabularEncoder.defaultMissingMarkers).count == 1 + 4 + 4 + 8 + 1 + 16)
+    #expect(throws: ONNXExportError.self) { try ONNXWriter.markerSpellings(["notavailable"]) }
+    let lines = ONNXRoundTripTests.table.split(separator: "\n").map(String.init)
+    let header = lines[0].split(separator: ",").map(String.init)
+    let rows = lines.dropFirst().enumerated().map { k, line -> [String] in
+      var fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      if k % 6 == 0 { fields[4] = ["", "na", "NULL"][k % 3] }
+      return fields
+    }
+    var options = TabularModel.FitOptions()
+    options.label = "sick"
+    options.ignoredColumns = ["level"]
+    options.epochs = 5
+    let model = try TabularModel.fit(.rows(header: header, rows: rows, name: "gaps.csv"), options: options).model
+    #expect(model.inputEncoder.featureNames.suffix(4) == ["kind=a", "kind=b", "kind=c", "kind missing"])
+    let graph = try Onnx_ModelProto(serializedBytes: model.onnxModel()).graph
+    let producer = Dictionary(graph.node.map { ($0.output.first ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+    let matMul = try #require(
+      graph.node.first { $0.opType == "MatMul" && producer[$0.input.first ?? ""]?.opType == "OneHotEncoder" })
+    let spelled = try #require(producer[matMul.input[0]])
+    #expect(producer[spelled.input[0]]?.opType == "Gather")
+    let strings = spelled.attribute.first { $0.name == "cats_strings" }?.strings.map {
+      String(decoding: $0, as: UTF8.self)
+    }
+    #expect(strings == (try ONNXWriter.markerSpellings(TabularEncoder.defaultMissingMarkers)))
+    #expect {
+      try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "gaps.onnx", activations: nil)
+    } throws: { "\($0)".contains("(MatMul): missing indicators (1 where a text value is missing) are not imported") }
+  }
+
   /// A model with a piecewise-linear encoding exports the standardisation
   /// as nodes (never folded), then the encoding: the standardised columns
   /// repeated by one Gather, a Sub and a Div per ramp, clamped by Max and

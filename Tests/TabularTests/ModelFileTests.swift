@@ -105,7 +105,7 @@ import Testing
 
   @Test func wrongVersion() throws {
     let path = try write(try validJSON().replacingOccurrences(of: #""version":2"#, with: #""version":99"#))
-    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 7)) {
+    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 8)) {
       try TabularModel.load(from: path)
     }
   }
@@ -136,7 +136,41 @@ import Testing
     #expect(onText != json)
     #expect {
       try TabularModel.decode(Data(onText.utf8))
-    } throws: { "\($0)".contains("(c) is a category's column but has a missing indicator") }
+    } throws: { "\($0)".contains("a text column's missing indicator needs format version 8, the file says 5") }
+  }
+
+  /// A text column missing in training rows gets a missing indicator (a
+  /// category of its own): the file is version 8, comes back equal, and
+  /// predicts a record with the value missing as the fitted encoder does;
+  /// a file that says 7, or an indicator on a column that allows no
+  /// missing value, is refused.
+  @Test func aTextColumnsMissingIndicatorIsVersion8() throws {
+    let rows: [[String]] = (0..<40).map { r in
+      [String(r), r % 5 == 0 ? "" : r % 2 == 0 ? "a" : "b", r % 3 == 0 ? "yes" : "no"]
+    }
+    var o = TabularModel.FitOptions()
+    o.label = "y"
+    o.epochs = 2
+    let model = try TabularModel.fit(.rows(header: ["x", "c", "y"], rows: rows, name: "t.csv"), options: o).model
+    #expect(model.inputEncoder.columns[1].missingIndicator)
+    let json = String(decoding: try model.encoded(), as: UTF8.self)
+    #expect(json.contains(#""version":8"#))
+    let back = try TabularModel.decode(try model.encoded())
+    #expect(back == model)
+    let missing = try back.inputs(for: [["x": "3", "c": "NA"], ["x": "3", "c": "a"]])
+    let flag = try #require(back.inputEncoder.featureNames.firstIndex(of: "c missing"))
+    #expect(missing.rows == model.inputWidth && missing.columns == 2)
+    #expect(missing[flag, 0] == 1 && missing[flag, 1] == 0)
+    let older = json.replacingOccurrences(of: #""version":8"#, with: #""version":7"#)
+    #expect {
+      try TabularModel.decode(Data(older.utf8))
+    } throws: { "\($0)".contains("a text column's missing indicator needs format version 8, the file says 7") }
+    let strict = json.replacingOccurrences(
+      of: #""allowsMissing":true,"categories""#, with: #""allowsMissing":false,"categories""#)
+    #expect(strict != json)
+    #expect {
+      try TabularModel.decode(Data(strict.utf8))
+    } throws: { "\($0)".contains("(c) has a missing indicator but allows no missing value") }
   }
 
   /// A model with quantile maps (the default scaling) is version 4, comes

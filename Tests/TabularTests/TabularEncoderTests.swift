@@ -83,6 +83,58 @@ import Testing
     #expect(try fitted(.median).width == 4)
   }
 
+  /// With missing indicators, a text column missing in training rows (any
+  /// marker, in any case) gets an input after its categories, 1 where the
+  /// value is missing: missing is a category of its own, in new rows too.
+  /// The streamed fit finds the same encoder; without indicators, or when
+  /// only rows outside training miss a value, a missing value is no
+  /// category (all zeros). The `Missing:` summary says which.
+  @Test func aTextColumnMissingInTrainingIsACategoryOfItsOwn() throws {
+    let gaps = TextTable(columns: [["F", "na", "M", "", "F", "NULL"], ["1", "2", "3", "4", "5", "6"]])
+    let encoder = try TabularEncoder(
+      fitting: gaps, columns: [0, 1], names: ["sex", "n"], trainingRows: training, missing: .median,
+      missingIndicators: true)
+    #expect(encoder.columns[0].encoding == .oneHot(categories: ["F", "M"]) && encoder.columns[0].missingIndicator)
+    #expect(encoder.featureNames == ["sex=F", "sex=M", "sex missing", "n"])
+    #expect(encoder.measuredInputs == [false, false, false, true])
+    let (x, notes) = try encoder.encode(gaps, columns: [0, 1])
+    #expect((0..<6).map { x[0, $0] } == [1, 0, 0, 0, 1, 0])
+    #expect((0..<6).map { x[1, $0] } == [0, 0, 1, 0, 0, 0])
+    #expect((0..<6).map { x[2, $0] } == [0, 1, 0, 1, 0, 1])
+    #expect(notes.filled == [TabularEncoder.FilledValues(column: 0, count: 3)])
+    #expect(
+      Dataset.filledSummary(notes, encoder: encoder)
+        == "3 missing text values (sex: 3) encoded as a category of their own")
+    let together = try TabularEncoder.fitAndEncode(
+      gaps, columns: [0, 1], names: ["sex", "n"], trainingRows: training, missing: .median, missingIndicators: true)
+    #expect(together.encoder == encoder && together.x == x)
+    var streamed = TabularEncoder.StreamingFit(
+      columns: [0, 1], names: ["sex", "n"], missing: .median, missingIndicators: true)
+    try streamed.add(gaps, firstRow: 0, isTraining: [true, true, true, true, false, false])
+    #expect(try streamed.finish() == encoder)
+    let scaler = encoder.standardizer(fitting: x)
+    #expect(scaler.means[2] == 0 && scaler.standardDeviations[2] == 1)
+    // Without indicators: no category.
+    let plain = try TabularEncoder(
+      fitting: gaps, columns: [0, 1], names: ["sex", "n"], trainingRows: training, missing: .median)
+    #expect(plain.featureNames == ["sex=F", "sex=M", "n"])
+    let (y, plainNotes) = try plain.encode(gaps, columns: [0, 1])
+    #expect((0..<6).map { y[0, $0] + y[1, $0] } == [1, 0, 1, 0, 1, 0])
+    #expect(
+      Dataset.filledSummary(plainNotes, encoder: plain) == "3 missing text values (sex: 3) encoded as no category")
+    // The first table's sex misses a value only in row 5, outside training: no indicator.
+    let late = try TabularEncoder(
+      fitting: table, columns: [0, 1, 2], names: names, trainingRows: training, missing: .median,
+      missingIndicators: true)
+    #expect(late.featureNames == ["age", "age missing", "sex=F", "sex=M", "bmi"])
+    // Missing values an error: no indicator, whatever the option says.
+    #expect(throws: TabularError.missingValue(row: 1, column: 0, found: "na")) {
+      try TabularEncoder(
+        fitting: gaps, columns: [0, 1], names: ["sex", "n"], trainingRows: training, missing: .error,
+        missingIndicators: true)
+    }
+  }
+
   @Test func textColumnsAreOneHotWithCategoriesFromTraining() throws {
     let encoder = try fitted(.median)
     // "X" (row 4) is not a training row, so it is no category; "null" is missing.
