@@ -140,7 +140,7 @@ extension TabularModel {
       @Sendable (job: (round: Int, fold: Int, rows: [Int])) -> Result<CrossValidationReport.Fold, TableError> in
       var o = foldOptions
       o.testRows = job.rows
-      var f = Fitter(options: o, group: SingleProcess())
+      let f = Fitter(options: o, group: SingleProcess())
       do throws(TableError) {
         let report = try f.run(table, checkBeforeReading: nil, prepared: nil, progress: nil)
         return .success(

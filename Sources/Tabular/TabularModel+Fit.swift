@@ -634,7 +634,7 @@ extension TabularModel {
     prepared: ((Preparation) -> Void)? = nil,
     progress: ((TrainingProgress) -> TrainingControl)? = nil
   ) throws(TableError) -> FitReport {
-    var fitter = Fitter(options: options, group: group)
+    let fitter = Fitter(options: options, group: group)
     do {
       return try fitter.run(source, checkBeforeReading: checkBeforeReading, prepared: prepared, progress: progress)
     } catch {
@@ -691,13 +691,71 @@ struct Fitter {
     try TabularModel.trainsOnOneBLASThread(sizes) ? BLAS.singleThreaded(body) : body()
   }
 
-  mutating func run(
+  /// The fit, stage by stage: each stage is a function of what the stages
+  /// before it made and returns its own result as a value (`Read`,
+  /// `Output`, `Preprocessed`, `Setup`, the trained `Member`s, `Assembled`),
+  /// so that a stage can be read, tested and changed on its own.
+  func run(
     _ source: TableSource, checkBeforeReading: (() throws(TableError) -> Void)?,
     prepared: ((TabularModel.Preparation) -> Void)?, progress: ((TrainingProgress) -> TrainingControl)?
   ) throws(TableError) -> TabularModel.FitReport {
     try checkOptions(source)
     let reporter = group.rank == 0
-    let loadStarted = ContinuousClock.now
+    let read = try read(source, checkBeforeReading: checkBeforeReading)
+    let output = try output(of: read)
+    let data = try preprocess(read, output)
+    let setup = try setUp(read, output, data)
+    if reporter { prepared?(setup.preparation) }
+    let inputs = try trainingInputs(read, data, setup)
+    let started = ContinuousClock.now
+    let members = try Self.each(options.ensembleSize, inParallel: group.size == 1) { k throws(TableError) in
+      try trainNetwork(k, inputs, progress: reporter ? progress : nil)
+    }
+    let trainingTime = ContinuousClock.now - started
+    var (model, heldOut) = assemble(members, read, output, data)
+    // (Process 0 alone calibrates and measures; every process sets a fixed threshold.)
+    let calibrationNote = reporter ? try calibrate(&model, on: data.validation, classes: data.classes) : nil
+    let thresholdNote = try chooseThreshold(&model, on: reporter ? data.validation : nil)
+    let sets =
+      [("train", data.train)] + (data.validation.map { [("validation", $0)] } ?? [])
+      + (options.testData == nil && data.test.count > 0 ? [("test", data.test)] : [])
+    let refit = members[0].refit.map { ($0.rows, $0.epochs, members.map { $0.refit!.time }.reduce(.zero, +)) }
+    let metrics = reporter ? try measure(model, sets, heldOut: refit != nil ? heldOut : nil) : []
+    // (Every network's allreduce calls, and whether each ended the same on every process.)
+    let allreduce = members.map(\.allreduce).reduce((calls: 0, time: Duration.zero, agree: true)) {
+      ($0.calls + $1.calls, $0.time + $1.time, $0.agree && $1.agree)
+    }
+    return TabularModel.FitReport(
+      model: model, preparation: setup.preparation,
+      history: members[0].history, histories: members.map(\.history), trainingTime: trainingTime, metrics: metrics,
+      thresholdNote: thresholdNote,
+      calibrationNote: calibrationNote, refit: refit,
+      allreduceCalls: allreduce.calls, allreduceTime: allreduce.time, replicasAgree: allreduce.agree,
+      test: try options.testData.map { p throws(TableError) in
+        reporter ? try Dataset.forModel(path: p, model: model, requireLabel: true) : data.test
+      } ?? data.test)
+  }
+}
+
+// MARK: - The stages
+
+extension Fitter {
+  /// The table as read: split, its encoder fitted on the training rows and
+  /// every row encoded (`Loaded`); the file, when it was streamed; the time
+  /// reading took.
+  struct Read {
+    var loaded: Loaded
+    var streamedPath: String?
+    var time: Duration
+    var path: String { loaded.table.path }
+  }
+
+  /// Reads `source` (a streamed file shared by several processes: process 0
+  /// first, writing the cache the others then read) and checks that every
+  /// process read the same.
+  func read(_ source: TableSource, checkBeforeReading: (() throws(TableError) -> Void)?) throws(TableError) -> Read {
+    let reporter = group.rank == 0
+    let started = ContinuousClock.now
     var streamedPath: String?
     if case .csvFile(let path) = source, streams(path) { streamedPath = path }
     var built: Loaded?
@@ -721,10 +779,25 @@ struct Fitter {
       case .rows(let header, let rows, let name): return try load(try CSVFile(path: name, header: header, rows: rows))
       }
     }
-    let readingTime = ContinuousClock.now - loadStarted
-    let (table, classes, split, trainRows, validationRows, inner, encoder, all, notes) = loaded
-    let path = table.path
-    if group.size > 1 { try ReplicaCheck.agree(group, fingerprint(loaded), file: path) }
+    let time = ContinuousClock.now - started
+    if group.size > 1 { try ReplicaCheck.agree(group, fingerprint(loaded), file: loaded.table.path) }
+    return Read(loaded: loaded, streamedPath: streamedPath, time: time)
+  }
+
+  /// What the network's output is: one linear unit (a regression), one
+  /// sigmoid (two classes) or a softmax over the classes.
+  struct Output {
+    var regression: Bool
+    var binary: Bool
+    /// The output layer's units.
+    var units: Int
+    var activation: Activation { regression ? .identity : binary ? .sigmoid : .softmax }
+  }
+
+  /// The output the label asks for; the options that only suit two classes,
+  /// and splits too small to hold out what the options ask, are refused here.
+  func output(of read: Read) throws(TableError) -> Output {
+    let (table, classes, split, inner) = (read.loaded.table, read.loaded.classes, read.loaded.split, read.loaded.inner)
     let regression = options.task == .regression
     if !regression { try classes.checkCount(table) }
     let binary = !regression && classes.count == 2
@@ -740,35 +813,84 @@ struct Fitter {
     }
     if split.train.isEmpty || (split.test.isEmpty && options.testData == nil && options.testFraction > 0) {
       throw TableError(
-        "\(path): \(table.count) examples are too few to hold out \(Int(options.testFraction * 100)) % for testing")
+        "\(read.path): \(table.count) examples are too few to hold out \(Int(options.testFraction * 100)) % for testing"
+      )
     }
     if let inner, inner.train.isEmpty || inner.test.isEmpty {
       throw TableError(
-        "\(path): \(split.train.count) training examples are too few to hold out \(Int(options.validationFraction * 100)) % for validation; use \(Setting.validationFraction.named(0))"
+        "\(read.path): \(split.train.count) training examples are too few to hold out \(Int(options.validationFraction * 100)) % for validation; use \(Setting.validationFraction.named(0))"
       )
     }
-    let train = all.subset(trainRows)
-    let validation = validationRows.map { all.subset($0) }
-    let test = all.subset(split.test)
-    // Made once (from the label codes, for a mapped table).
-    let trainLabels = train.labels!
-    let weightsOfClasses = regression ? nil : try classes.weights(options.classWeights, training: trainLabels)
-    // A regression trains on the label standardised with the training split's mean and deviation.
-    let target = regression ? try Self.targetScale(try train.targetValues(), file: path, label: table.labelName) : nil
+    return Output(regression: regression, binary: binary, units: binary || regression ? 1 : classes.count)
+  }
+
+  /// The rows of each split and what is fitted on the training rows before
+  /// the network: the classes' weights, a regression's target scale, the
+  /// standardisation (quantile maps included) and the piecewise-linear
+  /// encoding.
+  struct Preprocessed {
+    var train: Dataset
+    var validation: Dataset?
+    var test: Dataset
+    var classes: ClassLabels
+    var classWeights: [Double]?
+    /// A regression's target scale: it trains on the label standardised
+    /// with the training split's mean and deviation.
+    var target: TargetScale?
+    var scaler: Standardizer
+    var encoding: PiecewiseLinearEncoding?
+
+    /// The network's targets for the rows of `data`: the classes one-hot
+    /// (or 0/1), or the standardised label.
     func targets(_ data: Dataset) throws(TableError) -> Matrix<Float> {
       guard let target else { return classes.targets(data.labels!) }
       return Matrix(row: try data.targetValues().map { Float(($0 - target.mean) / target.standardDeviation) })
     }
-    var scaler = train.standardizer(encoder, quantileMaps: options.scaling == .quantile)
-    var encoding = try piecewiseLinear(train, scaler, encoder, targets)
+  }
+
+  /// Fits the preprocessing on the training rows (and checks, with several
+  /// processes, that each fitted the same standardisation).
+  func preprocess(_ read: Read, _ output: Output) throws(TableError) -> Preprocessed {
+    let loaded = read.loaded
+    let train = loaded.all.subset(loaded.trainRows)
+    let classes = loaded.classes
+    let weights = output.regression ? nil : try classes.weights(options.classWeights, training: train.labels!)
+    let target =
+      output.regression
+      ? try Self.targetScale(try train.targetValues(), file: read.path, label: loaded.table.labelName) : nil
+    var data = Preprocessed(
+      train: train, validation: loaded.validationRows.map { loaded.all.subset($0) },
+      test: loaded.all.subset(loaded.split.test), classes: classes, classWeights: weights, target: target,
+      scaler: train.standardizer(loaded.encoder, quantileMaps: options.scaling == .quantile), encoding: nil)
+    let scaled = data
+    data.encoding = try piecewiseLinear(train, data.scaler, loaded.encoder) { d throws(TableError) in
+      try scaled.targets(d)
+    }
     if group.size > 1 {
       // Equal data make equal standardisations; this checks the arithmetic too.
-      let parameters = (scaler.means + scaler.standardDeviations).withUnsafeBytes { Checksum.of($0) }
-      try ReplicaCheck.agree(group, [.init(name: "standardisation", values: [parameters])], file: path)
+      let parameters = (data.scaler.means + data.scaler.standardDeviations).withUnsafeBytes { Checksum.of($0) }
+      try ReplicaCheck.agree(group, [.init(name: "standardisation", values: [parameters])], file: read.path)
     }
-    let sizes =
-      [encoding?.outputCount ?? encoder.width] + options.hiddenLayers + [binary || regression ? 1 : classes.count]
-    let plan = TabularModel.TrainingPlan.automatic(trainingExamples: train.count, options: options)
+    return data
+  }
+
+  /// The network before training, the training plan (epochs, batch size,
+  /// early stopping, λ) and options, and what the fit tells its caller
+  /// before it trains (``TabularModel/Preparation``).
+  struct Setup {
+    var sizes: [Int]
+    var plan: TabularModel.TrainingPlan
+    var network: Network<Float>
+    var training: TrainingOptions
+    var preparation: TabularModel.Preparation
+  }
+
+  /// The network's sizes and the plan for the training rows; refuses a
+  /// network that would not fit in the memory available.
+  func setUp(_ read: Read, _ output: Output, _ data: Preprocessed) throws(TableError) -> Setup {
+    let loaded = read.loaded
+    let sizes = [data.encoding?.outputCount ?? loaded.encoder.width] + options.hiddenLayers + [output.units]
+    let plan = TabularModel.TrainingPlan.automatic(trainingExamples: data.train.count, options: options)
     let memory = TrainingMemory(
       sizes: sizes, batchSize: plan.batchSize, optimizer: options.optimizer,
       dropout: options.keepProbability < 1)
@@ -777,90 +899,81 @@ struct Fitter {
         "the network \(sizes.map(String.init).joined(separator: " → ")) needs about \(memory) to train, but \(TrainingMemory.format(available)) of memory is available; use smaller \(Setting.hiddenLayers.named) (or a smaller \(Setting.batchSize.named))"
       )
     }
-    var network = Network<Float>(
-      sizes: sizes, hiddenActivation: options.hiddenActivation,
-      outputActivation: regression ? .identity : binary ? .sigmoid : .softmax, seed: options.seed)
+    let network = Network<Float>(
+      sizes: sizes, hiddenActivation: options.hiddenActivation, outputActivation: output.activation,
+      seed: options.seed)
     let preparation = TabularModel.Preparation(
-      source: path, exampleCount: all.count, labelName: table.labelName, ignoredColumns: table.ignored,
-      encoder: encoder, notes: notes, classNames: regression ? [] : classes.names, target: target,
-      trainCount: train.count,
-      validationCount: validation?.count,
+      source: read.path, exampleCount: loaded.all.count, labelName: loaded.table.labelName,
+      ignoredColumns: loaded.table.ignored, encoder: loaded.encoder, notes: loaded.notes,
+      classNames: output.regression ? [] : loaded.classes.names, target: data.target,
+      trainCount: data.train.count,
+      validationCount: data.validation?.count,
       testCount: try options.testData.map { p throws(TableError) in
         try CSVFile(path: p).records.count
-      } ?? test.count, classWeights: weightsOfClasses,
-      network: network, ensembleSize: options.ensembleSize, piecewiseLinear: encoding, plan: plan,
-      cacheFolder: streamedPath.map { DataCache.folder(for: $0, options.cacheFolder) },
-      readingTime: readingTime, cacheNotes: cacheLog.notes, processCount: group.size)
-    if reporter { prepared?(preparation) }
-    let trainingOptions = TrainingOptions(
+      } ?? data.test.count, classWeights: data.classWeights,
+      network: network, ensembleSize: options.ensembleSize, piecewiseLinear: data.encoding, plan: plan,
+      cacheFolder: read.streamedPath.map { DataCache.folder(for: $0, options.cacheFolder) },
+      readingTime: read.time, cacheNotes: cacheLog.notes, processCount: group.size)
+    let training = TrainingOptions(
       epochs: plan.epochs, optimizer: options.optimizer, batchSize: plan.batchSize, l2: plan.l2,
       keepProbability: options.keepProbability,
-      loss: regression ? (options.regressionLoss == .huber ? .huber : .meanSquaredError) : nil, seed: options.seed,
-      recordCostEvery: Swift.max(1, plan.epochs / 100), earlyStopping: plan.earlyStopping)
-    let yTrain = try targets(train)
-    // The training rows in memory as the network takes them (standardised, encoded), made once.
+      loss: output.regression ? (options.regressionLoss == .huber ? .huber : .meanSquaredError) : nil,
+      seed: options.seed, recordCostEvery: Swift.max(1, plan.epochs / 100), earlyStopping: plan.earlyStopping)
+    return Setup(sizes: sizes, plan: plan, network: network, training: training, preparation: preparation)
+  }
+
+  /// What every network trains from (the training rows in memory as the
+  /// network takes them, made once); checks that λ is not so large that
+  /// the penalty alone outweighs the data's cost.
+  func trainingInputs(_ read: Read, _ data: Preprocessed, _ setup: Setup) throws(TableError) -> TrainingInputs {
+    let (train, scaler, encoding, plan) = (data.train, data.scaler, data.encoding, setup.plan)
+    let yTrain = try data.targets(train)
     var xTrain = Matrix<Float>.zeros(0, 0)
     if train.mapped == nil {
       let scaled = scaler.transform(train.x)
       xTrain = encoding?.encode(scaled) ?? scaled
-      try checkL2(network: network, x: xTrain, y: yTrain, l2: plan.l2)
+      try checkL2(network: setup.network, x: xTrain, y: yTrain, l2: plan.l2)
     } else if plan.l2 > 0 {
       // Mapped rows: the first few thousand training examples and their labels.
       let sample = train.sample(scaler)
       try checkL2(
-        network: network, x: encoding?.encode(sample) ?? sample,
+        network: setup.network, x: encoding?.encode(sample) ?? sample,
         y: DataSplit.columns(yTrain, Array(0..<sample.columns)), l2: plan.l2)
     }
-    let exampleWeights: Matrix<Float>? = weightsOfClasses.map {
-      DataSplit.exampleWeights(classIndices: classes.indices(trainLabels), classWeights: $0)
+    let exampleWeights: Matrix<Float>? = data.classWeights.map {
+      DataSplit.exampleWeights(classIndices: data.classes.indices(train.labels!), classWeights: $0)
     }
-    let yValidation = try validation.map { v throws(TableError) in try targets(v) }
-    let started = ContinuousClock.now
-    let inputs = TrainingInputs(
-      all: all, train: train, validation: validation, trainRows: trainRows, validationRows: validationRows, x: xTrain,
-      y: yTrain, exampleWeights: exampleWeights, yValidation: yValidation, encoder: encoder, scaler: scaler,
-      encoding: encoding, classes: classes, classWeights: weightsOfClasses, targets: targets, sizes: sizes,
-      training: trainingOptions, initial: network)
-    let onEpoch = reporter ? progress : nil
-    let members = try Self.each(options.ensembleSize, inParallel: group.size == 1) { k throws(TableError) in
-      try trainNetwork(k, inputs, progress: onEpoch)
+    let loaded = read.loaded
+    return TrainingInputs(
+      all: loaded.all, train: train, validation: data.validation, trainRows: loaded.trainRows,
+      validationRows: loaded.validationRows, x: xTrain, y: yTrain, exampleWeights: exampleWeights,
+      yValidation: try data.validation.map { v throws(TableError) in try data.targets(v) },
+      encoder: loaded.encoder, scaler: scaler, encoding: encoding, classes: data.classes,
+      classWeights: data.classWeights, targets: { d throws(TableError) in try data.targets(d) }, sizes: setup.sizes,
+      training: setup.training, initial: setup.network)
+  }
+
+  /// The model of the trained networks (after a refit, with the
+  /// standardisation and encoding the refit fitted), and the model of
+  /// their early-stopped forms, which the validation rows measure.
+  func assemble(_ members: [Member], _ read: Read, _ output: Output, _ data: Preprocessed) -> (
+    model: TabularModel, heldOut: TabularModel
+  ) {
+    let loaded = read.loaded
+    func model(_ networks: [Network<Float>], _ scaler: Standardizer, _ encoding: PiecewiseLinearEncoding?)
+      -> TabularModel
+    {
+      var model = TabularModel(
+        network: networks[0], encoder: loaded.encoder, standardizer: scaler, labelName: loaded.table.labelName,
+        classNames: output.regression ? nil : loaded.classes.names, threshold: nil, target: data.target,
+        piecewiseLinear: encoding)
+      model.networks = networks
+      return model
     }
-    let trainingTime = ContinuousClock.now - started
-    let history = members[0].history
-    // (Every network's allreduce calls, and whether each ended the same on every process.)
-    let report = members.map(\.allreduce).reduce((calls: 0, time: Duration.zero, agree: true)) {
-      ($0.calls + $1.calls, $0.time + $1.time, $0.agree && $1.agree)
-    }
-    // The early-stopped networks, which the validation rows measure.
-    var heldOut = TabularModel(
-      network: members[0].earlyStopped, encoder: encoder, standardizer: scaler, labelName: table.labelName,
-      classNames: regression ? nil : classes.names, threshold: nil, target: target, piecewiseLinear: encoding)
-    heldOut.networks = members.map(\.earlyStopped)
-    scaler = members[0].scaler
-    encoding = members[0].encoding
-    network = members[0].network
-    // (The refit's time: the members' together.)
-    let refit = members[0].refit.map { ($0.rows, $0.epochs, members.map { $0.refit!.time }.reduce(.zero, +)) }
-    var model = TabularModel(
-      network: network, encoder: encoder, standardizer: scaler, labelName: table.labelName,
-      classNames: regression ? nil : classes.names, threshold: nil, target: target, piecewiseLinear: encoding)
-    model.networks = members.map(\.network)
-    // (Process 0 alone calibrates and measures; every process sets a fixed threshold.)
-    let calibrationNote = reporter ? try calibrate(&model, on: validation, classes: classes) : nil
-    let thresholdNote = try chooseThreshold(&model, on: reporter ? validation : nil)
-    let sets =
-      [("train", train)] + (validation.map { [("validation", $0)] } ?? [])
-      + (options.testData == nil && !split.test.isEmpty ? [("test", test)] : [])
-    let metrics = reporter ? try measure(model, sets, heldOut: refit != nil ? heldOut : nil) : []
-    return TabularModel.FitReport(
-      model: model, preparation: preparation,
-      history: history, histories: members.map(\.history), trainingTime: trainingTime, metrics: metrics,
-      thresholdNote: thresholdNote,
-      calibrationNote: calibrationNote, refit: refit,
-      allreduceCalls: report.calls, allreduceTime: report.time, replicasAgree: report.agree,
-      test: try options.testData.map { p throws(TableError) in
-        reporter ? try Dataset.forModel(path: p, model: model, requireLabel: true) : test
-      } ?? test)
+    return (
+      model(members.map(\.network), members[0].scaler, members[0].encoding),
+      model(members.map(\.earlyStopped), data.scaler, data.encoding)
+    )
   }
 }
 
