@@ -81,14 +81,22 @@ public struct Standardizer: Equatable, Sendable, Codable {
       sds.withUnsafeBufferPointer { sd in
         x.withUnsafeMutableBufferPointer { p in
           var k = 0
-          if let maps = quantileMaps {
-            // Mapped and standardised in the same pass (batches of streamed rows come through here).
-            while k < p.count {
-              for i in 0..<n {
-                let v = Double(p[k + i])
-                p[k + i] = S(((maps[i].map { $0(v) } ?? v) - mean[i]) / sd[i])
+          if let maps = quantileMaps, n > 0 {
+            // Mapped and standardised in the same pass (batches of streamed
+            // rows come through here), one feature at a time so that each
+            // map's arrays are reached once, not once an element.
+            let m = p.count / n
+            for i in 0..<n {
+              let (mu, divisor) = (mean[i], sd[i])
+              guard let map = maps[i] else {
+                for j in 0..<m { p[j * n + i] = S((Double(p[j * n + i]) - mu) / divisor) }
+                continue
               }
-              k += n
+              map.withBuffers { knots, scores in
+                for j in 0..<m {
+                  p[j * n + i] = S((QuantileMap.map(Double(p[j * n + i]), knots, scores) - mu) / divisor)
+                }
+              }
             }
             return
           }
@@ -155,6 +163,8 @@ public struct Standardizer: Equatable, Sendable, Codable {
   /// scalar type after scaling by a small standard deviation) is thrown as
   /// ``NonFiniteInputError`` instead of being passed on: a network fed NaN
   /// predicts NaN, and ReLU would even turn it into a plausible 0.
+  @_specialize(where S == Float)
+  @_specialize(where S == Double)
   public func checkedTransform<S: BLASScalar>(_ x: Matrix<S>) throws(NonFiniteInputError) -> Matrix<S> {
     let scaled = transform(x)
     let bad = scaled.withUnsafeBufferPointer { p in p.firstIndex { !$0.isFinite } }

@@ -123,7 +123,7 @@ public struct PiecewiseLinearEncoding: Equatable, Sendable, Codable {
   public var inputCount: Int { edges.count }
 
   /// The encoded inputs: K + 1 for an input with K bins, 1 for one passed through.
-  public var outputCount: Int { edges.reduce(0) { $0 + ($1.map(\.count) ?? 1) } }
+  public var outputCount: Int { edges.reduce(0) { total, e in total + (e?.count ?? 1) } }
 
   /// Where each input's block starts among the encoded inputs.
   public var blockStarts: [Int] {
@@ -131,7 +131,7 @@ public struct PiecewiseLinearEncoding: Equatable, Sendable, Codable {
     var offset = 0
     for e in edges {
       starts.append(offset)
-      offset += e.map(\.count) ?? 1
+      offset += e?.count ?? 1
     }
     return starts
   }

@@ -80,6 +80,22 @@ public struct QuantileMap: Equatable, Sendable, Codable {
   /// last score beyond them. NaN stays NaN.
   @inline(__always)
   public func callAsFunction(_ x: Double) -> Double {
+    withBuffers { knots, scores in Self.map(x, knots, scores) }
+  }
+
+  /// `body` with the knots and scores as buffers, for mapping many values
+  /// with one access to the arrays (``map(_:_:_:)``).
+  @inlinable
+  public func withBuffers<R>(_ body: (UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>) -> R) -> R {
+    knots.withUnsafeBufferPointer { k in scores.withUnsafeBufferPointer { s in body(k, s) } }
+  }
+
+  /// `x` mapped by the map whose knots and scores these are (as
+  /// ``callAsFunction(_:)`` does; the buffers from ``withBuffers(_:)``).
+  @inlinable
+  public static func map(_ x: Double, _ knots: UnsafeBufferPointer<Double>, _ scores: UnsafeBufferPointer<Double>)
+    -> Double
+  {
     let count = knots.count
     if !(x > knots[0]) { return x.isNaN ? x : scores[0] }
     if x >= knots[count - 1] { return scores[count - 1] }

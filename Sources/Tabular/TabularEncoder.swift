@@ -17,6 +17,14 @@ public protocol RawTable {
   func number(row: Int, column: Int) -> Double?
   /// The field as text, as it stands in the table (unquoted).
   func text(row: Int, column: Int) -> String
+  /// Whether the field is missing whatever it holds (a table of typed
+  /// values says so; text is missing when it is a missing marker).
+  func isMissing(row: Int, column: Int) -> Bool
+}
+
+extension RawTable {
+  /// No field is missing but by its text (a missing marker).
+  public func isMissing(row: Int, column: Int) -> Bool { false }
 }
 
 /// A ``RawTable`` held as text, one array of fields per column: for small
@@ -487,6 +495,7 @@ public struct TabularEncoder: Equatable, Sendable {
 
   func field(_ table: some RawTable, _ r: Int, _ c: Int) -> Field {
     if let v = table.number(row: r, column: c), !v.isNaN { return .number(v) }
+    if table.isMissing(row: r, column: c) { return .missing("") }
     let t = trimmed(table.text(row: r, column: c))
     if markerSet.contains(t.lowercased()) { return .missing(t) }
     return .text(t)

@@ -77,6 +77,36 @@ public enum RecordError: Error, Equatable, Sendable, CustomStringConvertible {
   }
 }
 
+/// One field of a record given as a value (`TabularModel.predict(_:unseenCategories:)`
+/// on `[[String: TabularValue]]`) rather than as the text a CSV file would hold: a number is used as it is
+/// (not printed and parsed again), text is read as a CSV field is (a
+/// category; or, in a numeric column, a number written out, or a missing
+/// marker), and missing (or a NaN number) is missing whatever the model's markers are.
+///
+/// Literals make records short: `["age": 61, "sex": "F", "bmi": nil]`.
+public enum TabularValue: Equatable, Sendable, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral,
+  ExpressibleByStringLiteral, ExpressibleByNilLiteral
+{
+  case number(Double)
+  case text(String)
+  case missing
+
+  public init(floatLiteral value: Double) { self = .number(value) }
+  public init(integerLiteral value: Int) { self = .number(Double(value)) }
+  public init(stringLiteral value: String) { self = .text(value) }
+  public init(nilLiteral: ()) { self = .missing }
+
+  /// The value as a CSV file would hold it (a number in Swift's shortest
+  /// round-trip form; missing as an empty field), for messages.
+  public var field: String {
+    switch self {
+    case .number(let v): return "\(v)"
+    case .text(let t): return t
+    case .missing: return ""
+    }
+  }
+}
+
 /// Records as a ``RawTable``: the fields of the model's raw columns, parsed
 /// as a CSV file's fields are (`strtod`, surrounding blanks ignored).
 struct RecordTable: RawTable {
@@ -84,8 +114,13 @@ struct RecordTable: RawTable {
   var columns: [[String]]
   var rowCount: Int
 
-  func number(row: Int, column: Int) -> Double? {
-    var field = columns[column][row]
+  func number(row: Int, column: Int) -> Double? { Self.number(columns[column][row]) }
+
+  func text(row: Int, column: Int) -> String { columns[column][row] }
+
+  /// A record's text field as a number, read as a CSV field is; nil when it is not one.
+  static func number(_ text: String) -> Double? {
+    var field = text
     let read = field.withUTF8 { u -> Double?? in
       // Spaces and tabs trimmed here; a field that starts or ends with
       // another byte that is not ASCII goes to Foundation's trimming (other
@@ -98,11 +133,34 @@ struct RecordTable: RawTable {
       return .some(DecimalNumber.parse(UnsafeBufferPointer(rebasing: u[a..<b])))
     }
     if let read { return read }
-    let text = field.trimmingCharacters(in: .whitespaces)
-    return text.isEmpty ? nil : DecimalNumber.parse(text[...])
+    let trimmed = field.trimmingCharacters(in: .whitespaces)
+    return trimmed.isEmpty ? nil : DecimalNumber.parse(trimmed[...])
+  }
+}
+
+/// Records of ``TabularValue``s as a ``RawTable``.
+struct ValueTable: RawTable {
+  /// `columns[k][r]`: the value of record r for encoder column k.
+  var columns: [[TabularValue]]
+  var rowCount: Int
+
+  func number(row: Int, column: Int) -> Double? {
+    switch columns[column][row] {
+    case .number(let v): return v
+    case .text(let t): return RecordTable.number(t)
+    case .missing: return nil
+    }
   }
 
-  func text(row: Int, column: Int) -> String { columns[column][row] }
+  func text(row: Int, column: Int) -> String { columns[column][row].field }
+
+  func isMissing(row: Int, column: Int) -> Bool {
+    switch columns[column][row] {
+    case .missing: return true
+    case .number(let v): return v.isNaN
+    case .text: return false
+    }
+  }
 }
 
 extension TabularModel {
@@ -135,6 +193,26 @@ extension TabularModel {
     return try predict(inputs: try inputs(for: records, unseenCategories: unseenCategories))
   }
 
+  /// Predicts each record of typed values: as the same records as text would be,
+  /// with numbers as numbers (`["age": 61, "sex": "F", "bmi": nil]`), so
+  /// nothing is printed to be parsed again. The same records as text
+  /// predict the same, bit for bit.
+  public func predict(_ records: [[String: TabularValue]], unseenCategories: UnseenCategories = .error)
+    throws(RecordError) -> [TabularPrediction]
+  {
+    if records.isEmpty { return [] }
+    return try predict(inputs: try inputs(for: records, unseenCategories: unseenCategories))
+  }
+
+  /// The network's inputs for records of typed values, as for the same records as text.
+  public func inputs(for records: [[String: TabularValue]], unseenCategories: UnseenCategories = .error)
+    throws(RecordError) -> Matrix<Float>
+  {
+    try inputs(
+      records, unseenCategories: unseenCategories, field: \.field,
+      table: { ValueTable(columns: $0, rowCount: records.count) })
+  }
+
   /// The network's inputs for `records` (n_x × records, encoded and
   /// standardised), checked as `predict(_:unseenCategories:)` checks them:
   /// the first half of a prediction, for a service that checks each request
@@ -143,11 +221,26 @@ extension TabularModel {
   public func inputs(for records: [[String: String]], unseenCategories: UnseenCategories = .error)
     throws(RecordError) -> Matrix<Float>
   {
+    try inputs(
+      records, unseenCategories: unseenCategories, field: { $0 },
+      table: { RecordTable(columns: $0, rowCount: records.count) })
+  }
+
+  /// The inputs of `records` whose fields are `Field`s: gathered into the
+  /// model's columns, read through `table` (the columns as a ``RawTable``),
+  /// each field shown in messages as `field` gives it.
+  func inputs<Field, Table: RawTable>(
+    _ records: [[String: Field]], unseenCategories: UnseenCategories, field shown: (Field) -> String,
+    table makeTable: ([[Field]]) -> Table
+  ) throws(RecordError) -> Matrix<Float> {
     let encoder = inputEncoder
     let names = encoder.columns.map(\.name)
-    let known = Set(names)
-    let skipped = Set(encoder.ignoredColumns + (labelName.map { [$0] } ?? [])).subtracting(known)
-    var columns = [[String]](repeating: [], count: names.count)
+    // The label and the columns left out in training (a few names: no Set is built a call).
+    var skipped: [String] = []
+    for name in encoder.ignoredColumns + (labelName.map { [$0] } ?? []) where !names.contains(name) {
+      if !skipped.contains(name) { skipped.append(name) }
+    }
+    var columns = [[Field]](repeating: [], count: names.count)
     for k in columns.indices { columns[k].reserveCapacity(records.count) }
     for (r, record) in records.enumerated() {
       for (k, name) in names.enumerated() {
@@ -157,12 +250,12 @@ extension TabularModel {
       // Every name was found: a record with no more keys than those and the
       // skipped ones it holds has no unknown key, and needs no sorting.
       if record.count > names.count && record.count > names.count + skipped.count(where: { record[$0] != nil }),
-        let extra = record.keys.sorted().first(where: { !known.contains($0) && !skipped.contains($0) })
+        let extra = record.keys.sorted().first(where: { !names.contains($0) && !skipped.contains($0) })
       {
         throw .unknownColumn(record: r, column: extra, expected: names)
       }
     }
-    let table = RecordTable(columns: columns, rowCount: records.count)
+    let table = makeTable(columns)
     let encoded: (x: Matrix<Float>, notes: TabularEncoder.Notes)
     do {
       encoded = try encoder.encode(table, columns: Array(names.indices))
@@ -184,13 +277,13 @@ extension TabularModel {
         x = try standardizer.checkedTransform(x)
       } catch {
         let k = encoder.sourceColumns[error.feature]
-        throw .notFinite(record: error.example, column: names[k], value: columns[k][error.example])
+        throw .notFinite(record: error.example, column: names[k], value: shown(columns[k][error.example]))
       }
     }
     return x
   }
 
-  /// The predictions for inputs made by ``inputs(for:unseenCategories:)``
+  /// The predictions for inputs made by ``inputs(for:unseenCategories:)-([[String:String]],_)``
   /// (n_x × m): one blocked pass through the network.
   ///
   /// - Throws: ``RecordError/outputNotFinite(record:)`` for the first
@@ -209,9 +302,16 @@ extension TabularModel {
     return predictions(fromOutputs: p)
   }
 
-  /// ``predict(_:unseenCategories:)`` for one record.
+  /// ``predict(_:unseenCategories:)-([[String:String]],_)`` for one record.
   public func predict(_ record: [String: String], unseenCategories: UnseenCategories = .error) throws(RecordError)
     -> TabularPrediction
+  {
+    try predict([record], unseenCategories: unseenCategories)[0]
+  }
+
+  /// Predicts one record of typed values.
+  public func predict(_ record: [String: TabularValue], unseenCategories: UnseenCategories = .error)
+    throws(RecordError) -> TabularPrediction
   {
     try predict([record], unseenCategories: unseenCategories)[0]
   }

@@ -83,9 +83,11 @@ if let path = arguments.value("--records") {
   let count = Int(arguments.value("--count") ?? "100000") ?? 100_000
   do {
     let r = try RecordsTiming.run(csv: path, count: count)
-    if !r.samePredictions { fail("--records: a record predicted alone differs from the same record in the batch") }
+    if !r.samePredictions {
+      fail("--records: a record predicted alone, or typed, differs from the same record in the batch")
+    }
     print(
-      "TabularModel.predict, the default model of \(path): \(String(format: "%.2f", r.batched)) µs a record in one call of \(r.count), \(String(format: "%.2f", r.single)) µs one record a call (\(r.singleCount), the same predictions)"
+      "TabularModel.predict, the default model of \(path): \(String(format: "%.2f", r.batched)) µs a record in one call of \(r.count), \(String(format: "%.2f", r.single)) µs one record a call (\(r.singleCount), the same predictions); typed values: \(String(format: "%.2f", r.typed)) µs a record in one call (the same predictions)"
     )
   } catch { fail("\(error)") }
   exit(0)

@@ -19,6 +19,19 @@ import Testing
     #expect(try decode(#"{"a\r\n": "x\u001b\n"}"#) == [["a\r\n": "x\u{1B}\n"]])
   }
 
+  /// As typed values: numbers as numbers (17.99 is the Double 17.99), text
+  /// as text, booleans spelt as text, null as missing; the same refusals.
+  @Test func typedValuesKeepNumbersAsNumbers() throws {
+    let body = #"[{"a": 17.99, "b": "x y", "c": null, "d": true, "e": 1e0, "f": -2}, {"a": "NA"}]"#
+    #expect(
+      try JSONRecords.decodeValues(Array(body.utf8)) == [
+        ["a": .number(17.99), "b": .text("x y"), "c": .missing, "d": .text("true"), "e": .number(1), "f": .number(-2)],
+        ["a": .text("NA")],
+      ])
+    #expect(throws: JSONRecords.Failure.self) { try JSONRecords.decodeValues(Array("[]".utf8)) }
+    #expect(throws: JSONRecords.Failure.self) { try JSONRecords.decodeValues(Array("[{}, {}]".utf8), maxRecords: 1) }
+  }
+
   @Test func whatIsNotAListOfRecordsIsRefusedNamingRecordAndField() {
     let cases: [(String, JSONRecords.Failure.Kind, String, Int?, String?)] = [
       ("{nope", .notJSON, "the body is not JSON", nil, nil),

@@ -64,7 +64,52 @@ func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
     // The matrix form: encoded, unscaled inputs as columns.
     let x = try Matrix<Float>(rows: 3, columns: 2, columnMajor: [5, 0, 1, 3, 1, 0])
     #expect(model.predict(encoded: x) == Array(p[0...1]))
-    #expect(try model.predict([]).isEmpty && model.predict(encoded: .zeros(3, 0)).isEmpty)
+    #expect(try model.predict([] as [[String: String]]).isEmpty && model.predict(encoded: .zeros(3, 0)).isEmpty)
+  }
+
+  /// Records of typed values predict as the same records written as text,
+  /// bit for bit: a number is used as it is, text is read as a CSV field
+  /// (a number written out, a missing marker), nil and NaN are missing
+  /// (filled, as "NA" is), whatever the model's markers; errors name the
+  /// record, the column and the value as a CSV field would show it.
+  @Test func typedRecordsPredictAsTheSameRecordsAsText() throws {
+    let model = try handModel()
+    let typed: [[String: TabularValue]] = [
+      ["a": 5, "c": "y"], ["a": nil, "c": "x", "id": "P7", "label": "yes"], ["a": " 1e0 ", "c": "x"],
+      ["a": .number(.nan), "c": "x"], ["a": 2.5, "c": "x"], ["a": "NA", "c": "y"],
+    ]
+    let text: [[String: String]] = [
+      ["a": "5", "c": "y"], ["a": "NA", "c": "x", "id": "P7", "label": "yes"], ["a": " 1e0 ", "c": "x"],
+      ["a": "", "c": "x"], ["a": "2.5", "c": "x"], ["a": "NA", "c": "y"],
+    ]
+    let p = try model.predict(typed)
+    #expect(p == (try model.predict(text)))
+    #expect(try model.inputs(for: typed) == model.inputs(for: text))
+    // a = 2.5: z = 0.5·(2.5 − 1)/2 + 1 − 0.25 = 1.125.
+    #expect(Swift.abs(p[4].probabilities[1] - Float(1 / (1 + exp(-1.125)))) < 1e-6)
+    #expect(try model.predict(["a": 5, "c": "y"] as [String: TabularValue]) == p[0])
+    #expect(try model.predict([] as [[String: TabularValue]]).isEmpty)
+    #expect(throws: RecordError.notANumber(record: 1, column: "a", value: "tall")) {
+      try model.predict([["a": 1, "c": "x"], ["a": "tall", "c": "x"]] as [[String: TabularValue]])
+    }
+    #expect(throws: RecordError.notFinite(record: 0, column: "a", value: "1e+39")) {
+      try model.predict(["a": 1e39, "c": "x"] as [String: TabularValue])
+    }
+    #expect(throws: RecordError.missingValue(record: 0, column: "c", value: "")) {
+      try model.predict(["a": 1, "c": nil] as [String: TabularValue])
+    }
+    #expect(throws: RecordError.unseenCategory(record: 0, column: "c", value: "3.0", known: ["x", "y"])) {
+      try model.predict(["a": 1, "c": 3] as [String: TabularValue])
+    }
+    // Markers without the empty field: "" is text (not a number), nil is still missing.
+    var strict = model
+    let encoder = model.inputEncoder
+    strict.encoder = TabularEncoder(
+      columns: encoder.columns, missing: encoder.missing, missingMarkers: ["?"], ignoredColumns: encoder.ignoredColumns)
+    #expect(throws: RecordError.notANumber(record: 0, column: "a", value: "")) {
+      try strict.predict(["a": "", "c": "x"])
+    }
+    #expect(try strict.predict(["a": nil, "c": "x"] as [String: TabularValue]) == p[1])
   }
 
   @Test func badRecordsAreTypedErrorsThatNameColumnAndValue() throws {

@@ -35,7 +35,7 @@ public actor MicroBatcher {
     self.onPass = onPass
   }
 
-  /// The predictions for `inputs` (from ``TabularModel/inputs(for:unseenCategories:)``),
+  /// The predictions for `inputs` (from `TabularModel.inputs(for:unseenCategories:)`),
   /// computed in a pass with whatever other requests are waiting.
   public func predict(_ inputs: Matrix<Float>) async -> Result<[TabularPrediction], RecordError> {
     await withCheckedContinuation { continuation in

@@ -204,8 +204,9 @@ public struct PredictionService: Sendable {
     }
   }
 
-  /// The records of a request body (see ``JSONRecords/decode(_:maxRecords:)``).
-  func records(of request: Request) async throws -> [[String: String]] {
+  /// The records of a request body as typed values (see
+  /// ``JSONRecords/decodeValues(_:maxRecords:)``: a JSON number is used as a number).
+  func records(of request: Request) async throws -> [[String: TabularValue]] {
     let body: ByteBuffer
     do {
       body = try await request.body.collect(upTo: options.maxBodyBytes)
@@ -220,7 +221,7 @@ public struct PredictionService: Sendable {
       throw answer
     }
     do {
-      return try JSONRecords.decode(Array(buffer: body), maxRecords: options.maxRecords)
+      return try JSONRecords.decodeValues(Array(buffer: body), maxRecords: options.maxRecords)
     } catch {
       throw ErrorAnswer(error)
     }
