@@ -78,10 +78,11 @@ public enum RecordError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// One field of a record given as a value (`TabularModel.predict(_:unseenCategories:)`
-/// on `[[String: TabularValue]]`) rather than as the text a CSV file would hold: a number is used as it is
-/// (not printed and parsed again), text is read as a CSV field is (a
-/// category; or, in a numeric column, a number written out, or a missing
-/// marker), and missing (or a NaN number) is missing whatever the model's markers are.
+/// on `[[String: TabularValue]]`) rather than as the text a CSV file would
+/// hold: a number is used as it is (not printed and parsed again), text is
+/// read as a CSV field is (a category; or, in a numeric column, a number
+/// written out, or a missing marker), and missing (or a NaN number) is
+/// missing whatever the model's markers are.
 ///
 /// Literals make records short: `["age": 61, "sex": "F", "bmi": nil]`.
 public enum TabularValue: Equatable, Sendable, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral,

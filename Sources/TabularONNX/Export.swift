@@ -319,7 +319,8 @@ struct ONNXWriter {
     var spellings: [String] = []
     var seen = Set<String>()
     for marker in [""] + markers {
-      let letters = marker.unicodeScalars.filter { $0.isASCII && $0.properties.isAlphabetic }.count
+      let lower = marker.lowercased()
+      let letters = lower.unicodeScalars.filter { $0.isASCII && $0.properties.isAlphabetic }.count
       guard letters <= 10 else {
         throw .unsupported(
           "the missing marker \"\(marker)\" has more than 10 letters, too many spellings in every case for the graph's missing indicator"
@@ -328,7 +329,7 @@ struct ONNXWriter {
       for mask in 0..<(1 << letters) {
         var k = 0
         var spelled = String.UnicodeScalarView()
-        for u in marker.lowercased().unicodeScalars {
+        for u in lower.unicodeScalars {
           guard u.isASCII && u.properties.isAlphabetic else {
             spelled.append(u)
             continue
