@@ -862,9 +862,9 @@ extension Fitter {
       train: train, validation: loaded.validationRows.map { loaded.all.subset($0) },
       test: loaded.all.subset(loaded.split.test), classes: classes, classWeights: weights, target: target,
       scaler: train.standardizer(loaded.encoder, quantileMaps: options.scaling == .quantile), encoding: nil)
-    let scaled = data
-    data.encoding = try piecewiseLinear(train, data.scaler, loaded.encoder) { d throws(TableError) in
-      try scaled.targets(d)
+    // (The closure reads a copy of `data`, taken before the encoding is set.)
+    data.encoding = try piecewiseLinear(train, data.scaler, loaded.encoder) { [data] d throws(TableError) in
+      try data.targets(d)
     }
     if group.size > 1 {
       // Equal data make equal standardisations; this checks the arithmetic too.
