@@ -70,7 +70,9 @@ let package = Package(
       ],
       exclude: ["README.md"]
     ),
-    .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"], exclude: ["README.md"]),
+    // Elementwise loops in vector instructions, bit for bit their scalar form (C, no flags).
+    .target(name: "CElementwise"),
+    .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra", "CElementwise"], exclude: ["README.md"]),
     .target(name: "Tabular", dependencies: ["NeuralNetwork", "LinearAlgebra", "CZlib"], exclude: ["README.md"]),
     // ONNX export and import of tabular models (swift-protobuf).
     .target(

@@ -327,6 +327,79 @@ func expectMatrixClose(
     expectParameters(n, expected)
   }
 
+  /// The update runs in vector instructions; it must give the scalar
+  /// formula's bits, in every lane and in the tail (W1 has 35 elements:
+  /// 8 lanes of 4 floats and 3 more), for Float and Double, with decay.
+  @Test func adamInVectorLanesIsTheScalarFormulaBitForBit() {
+    func check<S: BLASScalar>(_: S.Type, weightDecay: Double) {
+      var network = Network<S>(sizes: [7, 5, 3], seed: 3)
+      let start = network
+      var adam = Adam(for: network, learningRate: 0.003, beta1: 0.85, beta2: 0.995, weightDecay: weightDecay)
+      adam.t = 6
+      adam.v = Gradients(
+        weights: network.layers.map { Matrix<S>.randomNormal($0.weights.rows, $0.weights.columns, seed: 4) },
+        biases: network.layers.map { Matrix<S>.randomNormal($0.bias.rows, 1, seed: 5) })
+      adam.s = Gradients(
+        weights: network.layers.map { Matrix<S>.randomUniform($0.weights.rows, $0.weights.columns, seed: 6) },
+        biases: network.layers.map { Matrix<S>.randomUniform($0.bias.rows, 1, seed: 7) })
+      let (v0, s0) = (adam.v, adam.s)
+      let g = Gradients(
+        weights: network.layers.map { Matrix<S>.randomNormal($0.weights.rows, $0.weights.columns, seed: 8) },
+        biases: network.layers.map { Matrix<S>.randomNormal($0.bias.rows, 1, seed: 9) })
+      adam.update(&network, with: g)
+      // The scalar formula, one element at a time, in the scalar type.
+      let (b1, b2, alpha, eps) = (S(0.85), S(0.995), S(0.003), S(1e-8))
+      // β⁷ as the update forms it, by squaring: β · β² · β⁴.
+      func power7(_ x: Double) -> Double { x * (x * x) * ((x * x) * (x * x)) }
+      let invC1 = S(1 / (1 - power7(0.85)))
+      let invC2 = S(1 / (1 - power7(0.995)))
+      func expected(_ w: S, _ g: S, _ v: S, _ s: S, decay: S) -> (S, S, S) {
+        let v1 = b1 * v + (1 - b1) * g
+        let s1 = b2 * s + (1 - b2) * g * g
+        return (decay * w - alpha * (v1 * invC1) / ((s1 * invC2).squareRoot() + eps), v1, s1)
+      }
+      let decay = S(1 - 0.003 * weightDecay)
+      for l in network.layers.indices {
+        for (name, got, was, grad, v, s, d, vGot, sGot) in [
+          (
+            "W", network.layers[l].weights, start.layers[l].weights, g.weights[l], v0.weights[l], s0.weights[l],
+            decay, adam.v.weights[l], adam.s.weights[l]
+          ),
+          (
+            "b", network.layers[l].bias, start.layers[l].bias, g.biases[l], v0.biases[l], s0.biases[l], S(1),
+            adam.v.biases[l], adam.s.biases[l]
+          ),
+        ] {
+          for i in 0..<got.rows {
+            for j in 0..<got.columns {
+              let (w1, v1, s1) = expected(was[i, j], grad[i, j], v[i, j], s[i, j], decay: d)
+              #expect(got[i, j] == w1 && vGot[i, j] == v1 && sGot[i, j] == s1, "\(S.self) \(name)\(l + 1)[\(i), \(j)]")
+            }
+          }
+        }
+      }
+    }
+    check(Float.self, weightDecay: 0)
+    check(Float.self, weightDecay: 0.1)
+    check(Double.self, weightDecay: 0)
+    check(Double.self, weightDecay: 0.1)
+  }
+
+  /// The L2 penalty sums its squares in lanes: equal to a sum in Double
+  /// within Float's rounding, for sizes that leave a tail.
+  @Test func l2PenaltySummedInLanesMatchesTheSumInDouble() {
+    let network = Network<Float>(sizes: [13, 7, 3], seed: 11)
+    var squares = 0.0
+    for layer in network.layers {
+      for i in 0..<layer.weights.rows {
+        for j in 0..<layer.weights.columns { squares += Double(layer.weights[i, j]) * Double(layer.weights[i, j]) }
+      }
+    }
+    let penalty = Double(Losses.l2Penalty(of: network, lambda: 0.7, examples: 5))
+    expectClose(penalty, 0.7 / 10 * squares, tolerance: 1e-6 * squares)
+    #expect(squares > 1)
+  }
+
   /// RMSProp (Hinton, lecture 6e): s ← ρs + (1 − ρ)g², θ ← θ − α·g/(√s + ε).
   @Test func rmsPropFollowsItsPublishedRule() throws {
     var (n, g) = try setUp()
