@@ -246,9 +246,9 @@ struct TrainingArguments: ParsableArguments {
   var scaling: TabularModel.Scaling = .quantile
   @Option(
     help:
-      "Encode each scaled numeric input piecewise-linearly over this many bins (its training quantiles): the value and one 0-to-1 ramp per bin go to the network. 0: off (the scaled value alone)."
+      "Encode each scaled numeric input piecewise-linearly over this many bins (its training quantiles): the value and one 0-to-1 ramp per bin go to the network. 0: off (the scaled value alone). Default: by the table's size, training rows / (8 × numeric inputs), from 4 to 16."
   )
-  var bins: Int = TabularModel.FitOptions().piecewiseLinearBins
+  var bins: Int?
   @Option(
     name: .customLong("bin-edges"),
     help:

@@ -125,6 +125,22 @@ extension TabularModel {
     /// The L2 penalty in force for `m` training rows.
     public func l2(trainingExamples m: Int) -> Double { l2 ?? defaultL2(trainingExamples: m) }
 
+    /// The automatic bins range from ``automaticBins``'s lower bound to its upper.
+    public static let automaticBins = 4...16
+    /// Training rows per binned input that the automatic bins keep at least.
+    public static let rowsPerBinnedInput = 8
+
+    /// The bins in force for `rows` training rows with `numeric` numeric
+    /// inputs: ``piecewiseLinearBins`` when set; else as many as keep
+    /// ``rowsPerBinnedInput`` training rows for each binned input, rows /
+    /// (8 × numeric), within ``automaticBins`` (4 to 16): more bins, finer
+    /// piecewise-linear functions, where the rows can fit them.
+    public func bins(trainingRows rows: Int, numericInputs numeric: Int) -> Int {
+      if let piecewiseLinearBins { return piecewiseLinearBins }
+      let fitting = Swift.max(rows, 0) / (Self.rowsPerBinnedInput * Swift.max(numeric, 1))
+      return Swift.min(Self.automaticBins.upperBound, Swift.max(Self.automaticBins.lowerBound, fitting))
+    }
+
     /// Checks the options on their own (what fits them to a table is
     /// checked when the table is read): the first problem is thrown, its
     /// message naming the option first (``TableError/settings``).
@@ -146,9 +162,11 @@ extension TabularModel {
       try require(
         keepProbability > 0 && keepProbability <= 1, .keepProbability, "must be in (0, 1], got \(keepProbability)")
       try require(maxCategories >= 1, .maxCategories, "must be at least 1, got \(maxCategories)")
-      try require(
-        piecewiseLinearBins == 0 || (2...1024).contains(piecewiseLinearBins), .piecewiseLinearBins,
-        "must be 0 (off) or from 2 to 1024, got \(piecewiseLinearBins)")
+      if let bins = piecewiseLinearBins {
+        try require(
+          bins == 0 || (2...1024).contains(bins), .piecewiseLinearBins, "must be 0 (off) or from 2 to 1024, got \(bins)"
+        )
+      }
       try require((1...64).contains(ensembleSize), .ensembleSize, "must be from 1 to 64, got \(ensembleSize)")
       try require(!hiddenLayers.contains { $0 < 1 }, .hiddenLayers, "need at least 1 unit each, got \(hiddenLayers)")
       try require(hiddenActivation != .softmax, .hiddenActivation, "cannot be softmax: it is for the output layer only")
@@ -195,16 +213,18 @@ extension TabularModel {
     /// Bins of the piecewise-linear encoding of each scaled numeric input
     /// (`PiecewiseLinearEncoding`: the value and one ramp per bin, the bin
     /// edges at its training quantiles; Gorishniy et al. 2022); 0: off, the
-    /// scaled value alone. The network's first layer is then (bins + 1)
-    /// times as wide for the numeric inputs (an input with fewer than
-    /// three distinct quantiles keeps its value alone). Over
-    /// `blasnet-bench --tables` (eleven tables, 5 seeds), 4 bins lifted 9
-    /// of the 11 mean scores against none (concrete's R² 0.871 → 0.886,
-    /// ames' 0.892 → 0.896, diamonds' 0.976 → 0.978, attrition's accuracy
-    /// 0.885 → 0.897, mlc_churn's 0.935 → 0.939, hpc_data's 0.801 →
-    /// 0.805), at 1.4 times the fit time (HGB's ×0.62 → ×0.86); 8 bins did
-    /// better on concrete and hpc_data but took half as long again.
-    public var piecewiseLinearBins = 4
+    /// scaled value alone; nil (the default): chosen by the table's size,
+    /// ``bins(trainingRows:numericInputs:)``. The network's first layer is
+    /// then (bins + 1) times as wide for the numeric inputs (an input with
+    /// fewer than three distinct quantiles keeps its value alone). Over
+    /// `blasnet-bench --tables` (eleven tables, 5 seeds), 4 bins for every
+    /// table lifted 9 of the 11 mean scores against none (concrete's R²
+    /// 0.871 → 0.886, ames' 0.892 → 0.896, hpc_data's accuracy 0.801 →
+    /// 0.805); 16 bins lifted concrete (0.913 → 0.929), hpc_data (0.807 →
+    /// 0.820) and diamonds (0.9788 → 0.9810) further but lowered the small
+    /// tables with many numeric columns (cells 0.817 → 0.809, penguins) and
+    /// scikit-learn's diabetes table (R² 0.463 → 0.441): hence bins by rows.
+    public var piecewiseLinearBins: Int?
     /// Where the piecewise-linear encoding's bin edges go (``BinEdges``).
     /// Over `blasnet-bench --tables` (eleven tables, 5 seeds) edges where
     /// the label changes lifted hpc_data's accuracy from 0.807 to 0.810,
@@ -1233,7 +1253,7 @@ extension Fitter {
     _ data: Dataset, _ scaler: Standardizer, _ encoder: TabularEncoder,
     _ targets: (Dataset) throws(TableError) -> Matrix<Float>
   ) throws(TableError) -> PiecewiseLinearEncoding? {
-    let bins = options.piecewiseLinearBins
+    let bins = options.bins(trainingRows: data.count, numericInputs: encoder.measuredInputs.filter { $0 }.count)
     guard bins > 0 else { return nil }
     switch options.binEdges {
     case .quantiles:

@@ -199,7 +199,8 @@ func lines(_ text: String, startingWith prefix: String) -> [Substring] {
       let r = try CLI.run(["train", "--data", data, "--roc", "roc.svg"] + quick, in: folder)
       #expect(r.status == 0, "\(r.stderr)")
       #expect(r.stdout.contains("Classes: 3: setosa, versicolor, virginica"))
-      #expect(r.stdout.contains("Network [10 → 100 ReLU → 3 softmax]"))
+      // 2 numbers, 96 training rows: 96 / (8 × 2) = 6 bins, each number the value and 6 ramps.
+      #expect(r.stdout.contains("Network [14 → 100 ReLU → 3 softmax]"), "\(r.stdout)")
       // 150 examples: 30 test, 10 of each class (stratified).
       #expect(r.stdout.contains("96 train / 24 validation / 30 test"), "\(r.stdout)")
       let header = try #require(lines(r.stdout, startingWith: "Per class (test)").first)

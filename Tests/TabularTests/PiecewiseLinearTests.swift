@@ -154,6 +154,32 @@ import Testing
       ).contains("input 3 is a category's or a missing indicator, but has piecewise-linear bins"))
   }
 
+  /// Without a count, the bins keep 8 training rows per binned input,
+  /// from 4 to 16: rows / (8 × numeric inputs).
+  @Test func theDefaultBinsGrowWithTheRowsPerNumericInput() throws {
+    let o = TabularModel.FitOptions()
+    #expect(o.piecewiseLinearBins == nil)
+    #expect(o.bins(trainingRows: 220, numericInputs: 4) == 6)  // 220 / 32
+    #expect(o.bins(trainingRows: 659, numericInputs: 8) == 10)  // 659 / 64
+    #expect(o.bins(trainingRows: 1292, numericInputs: 56) == 4)  // 2, raised to 4
+    #expect(o.bins(trainingRows: 34522, numericInputs: 6) == 16)  // 719, capped at 16
+    #expect(o.bins(trainingRows: 50, numericInputs: 0) == 6)  // no numbers: counted as one
+    var fixed = o
+    fixed.piecewiseLinearBins = 7
+    #expect(fixed.bins(trainingRows: 34522, numericInputs: 6) == 7)
+    fixed.piecewiseLinearBins = 0
+    #expect(fixed.bins(trainingRows: 34522, numericInputs: 6) == 0)
+
+    // A fit: 800 rows, 640 after the test split, 512 after validation; x and z are numbers: 512 / 16 = 32 → 16 bins.
+    let path = try table()
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    var automatic = options(bins: 0)
+    automatic.piecewiseLinearBins = nil
+    let report = try TabularModel.fit(.csvFile(path), options: automatic)
+    #expect(report.preparation.trainCount == 512)
+    #expect(try #require(report.model.piecewiseLinear).edges.map { $0?.count } == [17, 17, nil, nil])
+  }
+
   @Test func binsAreCheckedAsAnOption() throws {
     var o = TabularModel.FitOptions()
     o.piecewiseLinearBins = 1
