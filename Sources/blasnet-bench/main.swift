@@ -188,6 +188,11 @@ if let x = positive("--learning-rate", arguments.value("--learning-rate")) {
   tableOptions.optimizer = .adam(learningRate: x)
   tableOverrides.append("--learning-rate \(x)")
 }
+if let x = positive("--keep-probability", arguments.value("--keep-probability")) {
+  guard x > 0 && x <= 1 else { fail("--keep-probability takes a number in (0, 1], got \(x)") }
+  tableOptions.keepProbability = x
+  tableOverrides.append("--keep-probability \(x)")
+}
 if let x = positive("--validation-fraction", arguments.value("--validation-fraction")) {
   tableOptions.validationFraction = x
   if x == 0 { tableOptions.earlyStopping = .off }
@@ -284,7 +289,7 @@ if arguments.flag("--calibrate") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --manifest, --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --bins, --bin-edges, --ensemble, --refit, --missing-indicators, --l2, --patience, --learning-rate, --validation-fraction)\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --manifest, --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --bins, --bin-edges, --ensemble, --refit, --missing-indicators, --l2, --patience, --learning-rate, --keep-probability, --validation-fraction)\n"
         .utf8))
   exit(1)
 }
