@@ -17,8 +17,10 @@ extension TabularModel {
   /// of an `nn.Sequential` of `Linear` layers, and every BLASNet export read
   /// this way: its `Imputer`, `Gather` + `OneHotEncoder` per text column and
   /// `Concat` before the first layer become the model's encoder (columns,
-  /// categories, fills), and a calibrated sigmoid's `Clip`, `Mul`, `Add`
-  /// its Platt or temperature calibrator.
+  /// categories, fills, missing indicators: `IsNaN` of the raw numbers, and
+  /// a text column's `OneHotEncoder` of its missing markers' spellings),
+  /// and a calibrated sigmoid's `Clip`, `Mul`, `Add` its Platt or
+  /// temperature calibrator.
   ///
   /// Class names come from the graph's metadata (BLASNet's export) or its
   /// `ZipMap` (skl2onnx); input names from BLASNet's metadata.
@@ -152,6 +154,27 @@ struct ONNXGraphReader {
   /// What BLASNet's export puts before the first layer: an `Imputer` and
   /// `Sub`/`Div` on the numeric input, a `Gather` and a `OneHotEncoder` per
   /// text column, and a `Concat` of them all.
+  /// One input of the Concat before the first layer.
+  enum Block: Equatable {
+    /// The numeric columns (each its value, or its value and ramps).
+    case numbers
+    /// Missing indicators of these numeric columns (graph order), one input each.
+    case flags([Int])
+    /// A text column's one-hot categories.
+    case text(column: Int, categories: [String])
+    /// A text column's missing indicator, one input.
+    case textMissing(column: Int)
+
+    var width: Int? {
+      switch self {
+      case .numbers: nil
+      case .flags(let columns): columns.count
+      case .text(_, let categories): categories.count
+      case .textMissing: 1
+      }
+    }
+  }
+
   struct FrontEnd {
     /// The fills of the numeric columns (NaN: none).
     var fills: [Double]?
@@ -159,8 +182,10 @@ struct ONNXGraphReader {
     var maps: [QuantileMap?]?
     /// `Sub`/`Div` by constants on the numeric columns.
     var numericBefore: [(node: Onnx_NodeProto, values: [Double])] = []
-    /// The Concat's inputs in order: nil for the numeric block, else the text column's index and categories.
-    var blocks: [(column: Int, categories: [String])?] = [nil]
+    /// The Concat's inputs in order.
+    var blocks: [Block] = [.numbers]
+    /// The missing markers a text column's missing indicator spells (nil: none).
+    var markers: [String]?
     /// The piecewise-linear encoding's bin edges of the numeric columns, in
     /// the graph's order (nil: none; an inner nil: a column passed through).
     var bins: [[Double]?]?
@@ -277,7 +302,13 @@ struct ONNXGraphReader {
       )
     }
     var front: FrontEnd?
-    if !text.isEmpty || firstReader?.opType == "Imputer" {
+    let flagged = numbers.first.map { n in
+      (consumers[n.name] ?? []).contains { k in
+        graph.node[k].opType == "Gather"
+          && (consumers[graph.node[k].output.first ?? ""] ?? []).contains { graph.node[$0].opType == "IsNaN" }
+      }
+    }
+    if !text.isEmpty || firstReader?.opType == "Imputer" || flagged == true {
       front = try readFrontEnd(numeric: numbers.first?.name, text: text.first?.name)
     }
     var current = front?.output ?? numbers[0].name
@@ -502,18 +533,35 @@ struct ONNXGraphReader {
       return readers[0]
     }
     var front = FrontEnd(output: numeric ?? "")
+    var flags: (columns: [Int], output: String)?
+    var flagNodes: Set<Int> = []
     if let numeric {
-      // BLASNet's missing indicators (Gather → IsNaN → Cast on the raw numbers) are not read back.
+      // BLASNet's missing indicators: Gather (axis 1) of the raw numbers → IsNaN → Cast to float.
       for k in consumers[numeric] ?? [] where graph.node[k].opType == "Gather" {
-        if let flag = graph.node[k].output.first, let i = consumers[flag]?.first, graph.node[i].opType == "IsNaN" {
+        guard let flag = graph.node[k].output.first, let i = consumers[flag]?.first, graph.node[i].opType == "IsNaN"
+        else { continue }
+        let gather = graph.node[k]
+        guard flags == nil, (gather.attribute.first { $0.name == "axis" }?.i ?? 0) == 1, gather.input.count == 2,
+          let index = integers(gather.input[1]), !index.isEmpty, index.allSatisfy({ $0 >= 0 }),
+          Set(index).count == index.count, only(flag) == i, let c = only(graph.node[i].output.first ?? ""),
+          graph.node[c].opType == "Cast", (graph.node[c].attribute.first { $0.name == "to" }?.i ?? 0) == 1
+        else {
           throw fail(
             graph.node[i],
-            "missing indicators (1 where a number is NaN) are not imported; export the model from its BLASNet file instead"
+            "missing indicators are read only as BLASNet exports them: one Gather (axis 1) of distinct numeric columns, IsNaN, Cast to float"
           )
         }
+        flags = (index.map { Int($0) }, graph.node[c].output.first ?? "")
+        flagNodes.formUnion([k, i, c])
       }
+      used.formUnion(flagNodes)
       var current = numeric
-      while let k = only(current) {
+      // (The raw numbers' other reader is the indicators' Gather.)
+      func next(_ tensor: String) -> Int? {
+        let readers = (consumers[tensor] ?? []).filter { !flagNodes.contains($0) }
+        return readers.count == 1 ? readers[0] : nil
+      }
+      while let k = next(current) {
         let node = graph.node[k]
         if node.opType == "Imputer" && front.fills == nil {
           let replaced = node.attribute.first { $0.name == "replaced_value_float" }?.f
@@ -540,23 +588,42 @@ struct ONNXGraphReader {
       }
       front.output = current
     }
-    guard let text else { return front }
-    var blocks: [String: (column: Int, categories: [String])] = [:]
-    for k in consumers[text] ?? [] {
+    if text == nil && flags == nil { return front }
+    var blocks: [String: Block] = [:]
+    if let flags { blocks[flags.output] = .flags(flags.columns) }
+    for k in text.map({ consumers[$0] ?? [] }) ?? [] {
       let gather = graph.node[k]
-      // BLASNet's missing indicator of a text column (a second OneHotEncoder, over the missing markers, into a MatMul).
-      for e in consumers[gather.output.first ?? ""] ?? [] where graph.node[e].opType == "OneHotEncoder" {
-        if let out = graph.node[e].output.first, let i = consumers[out]?.first, graph.node[i].opType == "MatMul" {
-          throw fail(
-            graph.node[i],
-            "missing indicators (1 where a text value is missing) are not imported; export the model from its BLASNet file instead"
-          )
+      // Each column's Gather feeds its categories' OneHotEncoder and, when
+      // missing is a category of its own, a second one over the missing
+      // markers' spellings, summed by a MatMul by ones.
+      let readers = consumers[gather.output.first ?? ""] ?? []
+      var categoriesEncoder: Int?
+      var missingSum: (encoder: Int, sum: Int)?
+      for e in readers {
+        if graph.node[e].opType == "OneHotEncoder", let out = graph.node[e].output.first, let m = only(out),
+          graph.node[m].opType == "MatMul", missingSum == nil
+        {
+          missingSum = (e, m)
+        } else if categoriesEncoder == nil {
+          categoriesEncoder = e
+        } else {
+          categoriesEncoder = nil
+          break
         }
       }
       guard gather.opType == "Gather", (gather.attribute.first { $0.name == "axis" }?.i ?? 0) == 1,
         gather.input.count == 2, let index = integers(gather.input[1]), index.count == 1,
-        let e = only(gather.output.first ?? ""), graph.node[e].opType == "OneHotEncoder"
+        let e = categoriesEncoder, graph.node[e].opType == "OneHotEncoder"
       else { throw fail(gather, "the text input is read only through Gather (axis 1) and OneHotEncoder, per column") }
+      if let (spelledAt, sumAt) = missingSum {
+        let markers = try missingMarkers(spelled: graph.node[spelledAt], sum: graph.node[sumAt])
+        if let known = front.markers, known != markers {
+          throw fail(graph.node[spelledAt], "two text columns spell different missing markers")
+        }
+        front.markers = markers
+        blocks[graph.node[sumAt].output.first ?? ""] = .textMissing(column: Int(index[0]))
+        used.formUnion([spelledAt, sumAt])
+      }
       let encoder = graph.node[e]
       guard let categories = encoder.attribute.first(where: { $0.name == "cats_strings" })?.strings,
         !categories.isEmpty
@@ -566,21 +633,49 @@ struct ONNXGraphReader {
       if let twice = names.first(where: { !seen.insert($0).inserted }) {
         throw fail(encoder, "category \(quoted(twice)) appears twice in cats_strings")
       }
-      blocks[encoder.output.first ?? ""] = (Int(index[0]), names)
+      blocks[encoder.output.first ?? ""] = .text(column: Int(index[0]), categories: names)
       used.formUnion([k, e])
     }
     guard let first = blocks.keys.first, let c = only(first), graph.node[c].opType == "Concat" else {
-      throw .malformed(path: path, detail: "the one-hot encoded columns do not meet in one Concat")
+      throw .malformed(
+        path: path, detail: "the one-hot encoded columns and missing indicators do not meet in one Concat")
     }
     let concat = graph.node[c]
     guard (concat.attribute.first { $0.name == "axis" }?.i ?? 0) == 1,
       concat.input.allSatisfy({ blocks[$0] != nil || $0 == front.output }),
       concat.input.filter({ blocks[$0] != nil }).count == blocks.count
-    else { throw fail(concat, "a Concat of other tensors than the numeric columns and the one-hot encoded ones") }
-    front.blocks = concat.input.map { blocks[$0].map { ($0.column, $0.categories) } }
+    else {
+      throw fail(
+        concat,
+        "a Concat of other tensors than the numeric columns, the one-hot encoded ones and the missing indicators")
+    }
+    front.blocks = concat.input.map { blocks[$0] ?? .numbers }
     used.insert(c)
     front.output = concat.output.first ?? ""
     return front
+  }
+
+  /// The missing markers of a text column's missing indicator: `spelled`,
+  /// a OneHotEncoder over every spelling of them (``ONNXWriter/markerSpellings(_:)``),
+  /// and `sum`, its MatMul by a column of ones. The markers are the
+  /// spellings' distinct lowercased forms, in order (the empty field first,
+  /// as the export always spells it); anything else is refused.
+  func missingMarkers(spelled: Onnx_NodeProto, sum: Onnx_NodeProto) throws(ImportError) -> [String] {
+    let spellings = (spelled.attribute.first { $0.name == "cats_strings" }?.strings ?? []).map {
+      String(decoding: $0, as: UTF8.self)
+    }
+    var markers: [String] = []
+    for spelling in spellings where !markers.contains(spelling.lowercased()) {
+      markers.append(spelling.lowercased())
+    }
+    guard markers.count > 1, (try? ONNXWriter.markerSpellings(markers)) == spellings else {
+      throw fail(
+        spelled, "a text column's missing indicator must spell its markers in every case, as BLASNet exports them")
+    }
+    guard sum.input.count == 2, sum.input[0] == spelled.output.first, let (shape, ones) = try values(sum.input[1]),
+      shape == [spellings.count, 1], ones.allSatisfy({ $0 == 1 })
+    else { throw fail(sum, "a text column's missing indicator sums its spellings by a MatMul by a column of ones") }
+    return markers
   }
 
   /// The quantile maps BLASNet's export writes (`ONNXWriter.quantileMaps`),
@@ -740,28 +835,49 @@ struct ONNXGraphReader {
       binned: (standardizer: Standardizer, encoding: PiecewiseLinearEncoding)?
     )
   {
-    let widths = front.blocks.compactMap { $0?.categories.count }
+    let widths = front.blocks.compactMap(\.width)
     let numericWidth = layer.w.columns - widths.reduce(0, +)
     // The first layer's inputs of each numeric column: its value, and its ramps when binned.
     let pieces = front.bins.map { $0.map { $0?.count ?? 1 } } ?? Array(repeating: 1, count: max(numericWidth, 0))
     let numeric = pieces.count
-    let textColumns = front.blocks.compactMap { $0?.column }
-    guard numericWidth >= 0, pieces.reduce(0, +) == numericWidth,
-      numeric == 0 || front.blocks.contains(where: { $0 == nil }),
-      front.blocks.filter({ $0 == nil }).count <= 1, Set(textColumns).count == textColumns.count,
-      front.fills.map({ $0.count == numeric || $0.count == 1 }) ?? true
-    else {
-      throw fail(node, "its \(layer.w.columns) inputs do not match the encoded columns (\(widths) one-hot)")
-    }
-    // Where each graph input comes from: the numeric column i (one of its pieces), or category c of text column j.
-    var graphColumns: [(numeric: Int?, text: (column: Int, category: Int)?)] = []
+    var texts: [(column: Int, categories: [String])] = []
+    var flagged: [Int] = []  // numeric columns with a missing indicator
+    var textFlagged: [Int] = []  // text columns with one
     for block in front.blocks {
-      if let block {
-        graphColumns += (0..<block.categories.count).map { (nil, (block.column, $0)) }
-      } else {
-        for i in 0..<numeric {
-          graphColumns += (0..<pieces[i]).map { _ in (i, nil) }
-        }
+      switch block {
+      case .numbers: break
+      case .flags(let columns): flagged += columns
+      case .text(let column, let categories): texts.append((column, categories))
+      case .textMissing(let column): textFlagged.append(column)
+      }
+    }
+    let textColumns = texts.map(\.column)
+    guard numericWidth >= 0, pieces.reduce(0, +) == numericWidth,
+      numeric == 0 || front.blocks.contains(.numbers),
+      front.blocks.filter({ $0 == .numbers }).count <= 1, Set(textColumns).count == textColumns.count,
+      front.fills.map({ $0.count == numeric || $0.count == 1 }) ?? true,
+      flagged.allSatisfy({ $0 < numeric }), Set(flagged).count == flagged.count,
+      Set(textFlagged).count == textFlagged.count, Set(textFlagged).isSubset(of: Set(textColumns))
+    else {
+      throw fail(
+        node, "its \(layer.w.columns) inputs do not match the encoded columns (\(widths) one-hot or indicators)")
+    }
+    // Where each graph input comes from.
+    enum Source: Equatable {
+      case number(Int)  // numeric column i (one of its pieces)
+      case flag(Int)  // numeric column i's missing indicator
+      case category(column: Int, category: Int)
+      case textMissing(column: Int)
+    }
+    var graphColumns: [Source] = []
+    for block in front.blocks {
+      switch block {
+      case .numbers:
+        for i in 0..<numeric { graphColumns += repeatElement(.number(i), count: pieces[i]) }
+      case .flags(let columns): graphColumns += columns.map { .flag($0) }
+      case .text(let column, let categories):
+        graphColumns += (0..<categories.count).map { .category(column: column, category: $0) }
+      case .textMissing(let column): graphColumns.append(.textMissing(column: column))
       }
     }
     // Sub/Div on the numeric columns: the standardisation before the bins, or folded into their weights.
@@ -774,7 +890,9 @@ struct ONNXGraphReader {
       scale = (zip(s, t).map { -$1 / $0 }, s.map { 1 / $0 })
     } else if !front.numericBefore.isEmpty {
       var numericLayer = layer
-      let columns = graphColumns.indices.filter { graphColumns[$0].numeric != nil }
+      let columns = graphColumns.indices.filter {
+        if case .number = graphColumns[$0] { true } else { false }
+      }
       numericLayer.w = layer.w.columns(at: columns)
       numericLayer.b = [Double](repeating: 0, count: layer.b.count)
       try fold(front.numericBefore, into: &numericLayer)
@@ -783,7 +901,7 @@ struct ONNXGraphReader {
       }
       for i in 0..<layer.b.count { layer.b[i] += numericLayer.b[i] }
     }
-    let texts = front.blocks.compactMap { $0 }.sorted { $0.column < $1.column }
+    texts.sort { $0.column < $1.column }
     let numericNames =
       strings("numeric_columns").flatMap { $0.count == numeric ? $0 : nil }
       ?? (0..<numeric).map { "x\($0 + 1)" }
@@ -807,25 +925,44 @@ struct ONNXGraphReader {
       if let i = numericNames.firstIndex(of: name) {
         maps.append(front.maps?[i])
         let fill = front.fills.map { $0.count == 1 ? $0[0] : $0[i] }.flatMap { $0.isNaN ? nil : $0 }
-        columns.append(FeatureColumn(name: name, encoding: .numeric(fill: fill), allowsMissing: fill != nil))
-        inputs += graphColumns.indices.filter { graphColumns[$0].numeric == i }
+        let indicator = flagged.contains(i)
+        if indicator && fill == nil {
+          throw fail(node, "numeric column \(quoted(name)) has a missing indicator but no fill in the Imputer")
+        }
+        columns.append(
+          FeatureColumn(
+            name: name, encoding: .numeric(fill: fill), allowsMissing: fill != nil, missingIndicator: indicator))
+        inputs += graphColumns.indices.filter { graphColumns[$0] == .number(i) }
         edges.append(front.bins?[i])
         means.append(scale?.means[i] ?? 0)
         deviations.append(scale?.deviations[i] ?? 1)
+        if indicator {
+          // The indicator, 0 or 1, goes to the first layer as it is.
+          inputs.append(graphColumns.firstIndex(of: .flag(i))!)
+          (maps, edges, means, deviations) = (maps + [nil], edges + [nil], means + [0], deviations + [1])
+        }
       } else if let j = textNames.firstIndex(of: name) {
         let block = texts[j]
-        columns.append(FeatureColumn(name: name, encoding: .oneHot(categories: block.categories), allowsMissing: true))
-        maps += repeatElement(nil, count: block.categories.count)
-        edges += repeatElement(nil, count: block.categories.count)
-        means += repeatElement(0, count: block.categories.count)
-        deviations += repeatElement(1, count: block.categories.count)
+        let indicator = textFlagged.contains(block.column)
+        let width = block.categories.count + (indicator ? 1 : 0)
+        columns.append(
+          FeatureColumn(
+            name: name, encoding: .oneHot(categories: block.categories), allowsMissing: true,
+            missingIndicator: indicator))
+        maps += repeatElement(nil, count: width)
+        edges += repeatElement(nil, count: width)
+        means += repeatElement(0, count: width)
+        deviations += repeatElement(1, count: width)
         inputs += (0..<block.categories.count).map { c in
-          graphColumns.firstIndex { $0.text?.column == block.column && $0.text?.category == c }!
+          graphColumns.firstIndex(of: .category(column: block.column, category: c))!
         }
+        if indicator { inputs.append(graphColumns.firstIndex(of: .textMissing(column: block.column))!) }
       }
     }
     layer.w = layer.w.columns(at: inputs)
-    let encoder = TabularEncoder(columns: columns, missing: front.fills == nil ? .error : .mean)
+    let encoder = TabularEncoder(
+      columns: columns, missing: front.fills == nil ? .error : .mean,
+      missingMarkers: front.markers ?? TabularEncoder.defaultMissingMarkers)
     guard scale != nil else { return (encoder, front.maps.map { _ in maps }, nil) }
     let standardizer = Standardizer(
       means: means, standardDeviations: deviations, quantileMaps: front.maps.map { _ in maps })

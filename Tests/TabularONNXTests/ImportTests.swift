@@ -325,9 +325,9 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
 
   /// A model with a missing indicator (ratio, missing in every 9th row)
   /// exports it as Gather → IsNaN → Cast on the raw numbers, beside the
-  /// Imputer; the importer refuses such a graph by the IsNaN node rather
-  /// than read the indicator as a number.
-  @Test func missingIndicatorsExportButAreNotImported() throws {
+  /// Imputer; the importer reads it back as the column's indicator, and the
+  /// imported model predicts as the original on the rows with gaps.
+  @Test func missingIndicatorsExportAndComeBack() throws {
     let (_, csv) = try trained(label: "sick", text: true)
     defer { try? FileManager.default.removeItem(atPath: csv) }
     var options = TabularModel.FitOptions()
@@ -340,16 +340,39 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     let isNaN = try #require(graph.node.first { $0.opType == "IsNaN" })
     let gather = try #require(graph.node.first { $0.output.first == isNaN.input.first })
     #expect(gather.opType == "Gather" && gather.input.first == "input")
+    let imported = try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "flags.onnx", activations: nil)
+      .model
+    #expect(imported.inputEncoder.featureNames == model.inputEncoder.featureNames)
+    let ratio = try #require(imported.inputEncoder.columns.first { $0.name == "ratio" })
+    #expect(ratio.missingIndicator && ratio.allowsMissing)
+    #expect(try difference(model, imported, on: csv) < 1e-5)
+    // A row whose ratio is missing: the indicator, not the fill alone, decides.
+    let row: [String: String] = ["age": "50", "dose": "1500", "ratio": "NA", "count": "3", "kind": "b"]
+    let (a, b) = (try model.predict(row), try imported.predict(row))
+    #expect(abs(a.probability - b.probability) < 1e-5)
+    // Saved, the imported model loads again (version 5 or later).
+    #expect(try TabularModel.decode(try imported.encoded()) == imported)
+    // Damaged: the indicator read as an Int cast, or of a column twice, is refused by name.
+    var damaged = try Onnx_ModelProto(serializedBytes: model.onnxModel())
+    let cast = try #require(damaged.graph.node.firstIndex { $0.input.first == isNaN.output.first })
+    damaged.graph.node[cast].attribute = [
+      Onnx_AttributeProto.with {
+        $0.name = "to"
+        $0.type = .int
+        $0.i = 7
+      }
+    ]
     #expect {
-      try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "flags.onnx", activations: nil)
-    } throws: { "\($0)".contains("(IsNaN): missing indicators (1 where a number is NaN) are not imported") }
+      try TabularModel.importWeights(onnxBytes: damaged.serializedBytes(), path: "cast.onnx", activations: nil)
+    } throws: { "\($0)".contains("missing indicators are read only as BLASNet exports them") }
   }
 
   /// A text column missing in training rows has a missing indicator (a
   /// category of its own); the graph computes it as a second
   /// OneHotEncoder over every spelling of the missing markers (each ASCII
   /// letter in either case, as BLASNet compares them) summed by a MatMul
-  /// into one input; the importer refuses it by that MatMul.
+  /// into one input; the importer reads the markers back from the
+  /// spellings, and the imported model predicts as the original.
   @Test func aTextColumnsMissingIndicatorExportsAsAOneHotOfTheMarkersSpellings() throws {
     #expect(try ONNXWriter.markerSpellings(["NA", "?"]) == ["", "na", "Na", "nA", "NA", "?"])
     #expect(try ONNXWriter.markerSpellings(TabularEncoder.defaultMissingMarkers).count == 1 + 4 + 4 + 8 + 1 + 16)
@@ -377,9 +400,26 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
       String(decoding: $0, as: UTF8.self)
     }
     #expect(strings == (try ONNXWriter.markerSpellings(TabularEncoder.defaultMissingMarkers)))
+    let imported = try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "gaps.onnx", activations: nil)
+      .model
+    #expect(imported.inputEncoder.featureNames == model.inputEncoder.featureNames)
+    #expect(imported.inputEncoder.columns.first { $0.name == "kind" }?.missingIndicator == true)
+    #expect(imported.inputEncoder.missingMarkers == TabularEncoder.defaultMissingMarkers.map { $0.lowercased() })
+    let csv = FileManager.default.temporaryDirectory.appendingPathComponent("gaps-\(UUID()).csv").path
+    defer { try? FileManager.default.removeItem(atPath: csv) }
+    try ([header.joined(separator: ",")] + rows.map { $0.joined(separator: ",") }).joined(separator: "\n")
+      .appending("\n").write(toFile: csv, atomically: true, encoding: .utf8)
+    #expect(try difference(model, imported, on: csv) < 1e-5)
+    // A spelling left out of the markers' OneHotEncoder is refused by name.
+    var damaged = try Onnx_ModelProto(serializedBytes: model.onnxModel())
+    let k = try #require(damaged.graph.node.firstIndex { $0.name == spelled.name })
+    let a = try #require(damaged.graph.node[k].attribute.firstIndex { $0.name == "cats_strings" })
+    damaged.graph.node[k].attribute[a].strings.removeLast()
     #expect {
-      try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "gaps.onnx", activations: nil)
-    } throws: { "\($0)".contains("(MatMul): missing indicators (1 where a text value is missing) are not imported") }
+      try TabularModel.importWeights(onnxBytes: damaged.serializedBytes(), path: "spelled.onnx", activations: nil)
+    } throws: {
+      "\($0)".contains("a text column's missing indicator must spell its markers in every case")
+    }
   }
 
   /// A model with a piecewise-linear encoding exports the standardisation
