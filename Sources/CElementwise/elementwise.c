@@ -19,42 +19,37 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-// 4 floats or 2 doubles a step: SSE2, which every x86-64 CPU has.
+// 4 floats or 2 doubles a step: SSE2, which every x86-64 CPU has. SFX is the
+// intrinsics' suffix (ps, pd), V their vector type; each lane does the scalar loop's steps.
+#define BLASNET_ADAM_VECTOR(V, SFX, WIDTH)                                                        \
+  const V b1 = _mm_set1_##SFX(beta1), b2 = _mm_set1_##SFX(beta2);                                 \
+  const V o1 = _mm_set1_##SFX(om1), o2 = _mm_set1_##SFX(om2), a = _mm_set1_##SFX(alpha);          \
+  const V c1 = _mm_set1_##SFX(invC1), c2 = _mm_set1_##SFX(invC2);                                 \
+  const V e = _mm_set1_##SFX(epsilon), d = _mm_set1_##SFX(decay);                                 \
+  long i = 0;                                                                                     \
+  for (; i + (WIDTH) <= n; i += (WIDTH)) {                                                        \
+    V gi = _mm_loadu_##SFX(g + i);                                                                \
+    V vi = _mm_add_##SFX(_mm_mul_##SFX(b1, _mm_loadu_##SFX(v + i)), _mm_mul_##SFX(o1, gi));       \
+    V si = _mm_add_##SFX(_mm_mul_##SFX(b2, _mm_loadu_##SFX(s + i)),                               \
+                         _mm_mul_##SFX(_mm_mul_##SFX(o2, gi), gi));                               \
+    V step = _mm_div_##SFX(_mm_mul_##SFX(a, _mm_mul_##SFX(vi, c1)),                               \
+                           _mm_add_##SFX(_mm_sqrt_##SFX(_mm_mul_##SFX(si, c2)), e));              \
+    _mm_storeu_##SFX(v + i, vi);                                                                  \
+    _mm_storeu_##SFX(s + i, si);                                                                  \
+    _mm_storeu_##SFX(w + i, _mm_sub_##SFX(_mm_mul_##SFX(d, _mm_loadu_##SFX(w + i)), step));       \
+  }
+
 void blasnet_adam_step_f32(
     long n, const float *g, float *v, float *s, float *w, float beta1, float beta2, float om1, float om2,
     float alpha, float invC1, float invC2, float epsilon, float decay) {
-  const __m128 b1 = _mm_set1_ps(beta1), b2 = _mm_set1_ps(beta2), o1 = _mm_set1_ps(om1), o2 = _mm_set1_ps(om2);
-  const __m128 a = _mm_set1_ps(alpha), c1 = _mm_set1_ps(invC1), c2 = _mm_set1_ps(invC2);
-  const __m128 e = _mm_set1_ps(epsilon), d = _mm_set1_ps(decay);
-  long i = 0;
-  for (; i + 4 <= n; i += 4) {
-    __m128 gi = _mm_loadu_ps(g + i);
-    __m128 vi = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(v + i)), _mm_mul_ps(o1, gi));
-    __m128 si = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(s + i)), _mm_mul_ps(_mm_mul_ps(o2, gi), gi));
-    __m128 step = _mm_div_ps(_mm_mul_ps(a, _mm_mul_ps(vi, c1)), _mm_add_ps(_mm_sqrt_ps(_mm_mul_ps(si, c2)), e));
-    _mm_storeu_ps(v + i, vi);
-    _mm_storeu_ps(s + i, si);
-    _mm_storeu_ps(w + i, _mm_sub_ps(_mm_mul_ps(d, _mm_loadu_ps(w + i)), step));
-  }
+  BLASNET_ADAM_VECTOR(__m128, ps, 4)
   BLASNET_ADAM_SCALAR(float, sqrtf, i)
 }
 
 void blasnet_adam_step_f64(
     long n, const double *g, double *v, double *s, double *w, double beta1, double beta2, double om1,
     double om2, double alpha, double invC1, double invC2, double epsilon, double decay) {
-  const __m128d b1 = _mm_set1_pd(beta1), b2 = _mm_set1_pd(beta2), o1 = _mm_set1_pd(om1), o2 = _mm_set1_pd(om2);
-  const __m128d a = _mm_set1_pd(alpha), c1 = _mm_set1_pd(invC1), c2 = _mm_set1_pd(invC2);
-  const __m128d e = _mm_set1_pd(epsilon), d = _mm_set1_pd(decay);
-  long i = 0;
-  for (; i + 2 <= n; i += 2) {
-    __m128d gi = _mm_loadu_pd(g + i);
-    __m128d vi = _mm_add_pd(_mm_mul_pd(b1, _mm_loadu_pd(v + i)), _mm_mul_pd(o1, gi));
-    __m128d si = _mm_add_pd(_mm_mul_pd(b2, _mm_loadu_pd(s + i)), _mm_mul_pd(_mm_mul_pd(o2, gi), gi));
-    __m128d step = _mm_div_pd(_mm_mul_pd(a, _mm_mul_pd(vi, c1)), _mm_add_pd(_mm_sqrt_pd(_mm_mul_pd(si, c2)), e));
-    _mm_storeu_pd(v + i, vi);
-    _mm_storeu_pd(s + i, si);
-    _mm_storeu_pd(w + i, _mm_sub_pd(_mm_mul_pd(d, _mm_loadu_pd(w + i)), step));
-  }
+  BLASNET_ADAM_VECTOR(__m128d, pd, 2)
   BLASNET_ADAM_SCALAR(double, sqrt, i)
 }
 

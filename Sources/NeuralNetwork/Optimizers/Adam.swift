@@ -187,28 +187,21 @@ func _adamKernel<S: BLASScalar>(
   if n > 0, S.self == Float.self || S.self == Double.self, let g = gp.baseAddress, let v = vp.baseAddress,
     let s = sp.baseAddress, let w = wp.baseAddress
   {
-    func f<T>(_ x: S, _: T.Type) -> T { unsafeBitCast(x, to: T.self) }
-    if S.self == Float.self {
-      func p(_ x: UnsafePointer<S>) -> UnsafePointer<Float> { UnsafeRawPointer(x).assumingMemoryBound(to: Float.self) }
-      func p(_ x: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+    // The C function of T (Float or Double, T's layout is S's), its pointers and constants cast.
+    typealias Step<T> = (
+      Int, UnsafePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, T, T, T, T,
+      T, T, T, T, T
+    ) -> Void
+    func run<T>(_ step: Step<T>) {
+      func p(_ x: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<T> {
+        UnsafeMutableRawPointer(x).assumingMemoryBound(to: T.self)
       }
-      let t = Float.self
-      blasnet_adam_step_f32(
-        n, p(g), p(v), p(s), p(w), f(k.beta1, t), f(k.beta2, t), f(om1, t), f(om2, t), f(k.alpha, t),
-        f(k.invC1, t), f(k.invC2, t), f(k.epsilon, t), f(decay, t))
-    } else {
-      func p(_ x: UnsafePointer<S>) -> UnsafePointer<Double> {
-        UnsafeRawPointer(x).assumingMemoryBound(to: Double.self)
-      }
-      func p(_ x: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Double> {
-        UnsafeMutableRawPointer(x).assumingMemoryBound(to: Double.self)
-      }
-      let t = Double.self
-      blasnet_adam_step_f64(
-        n, p(g), p(v), p(s), p(w), f(k.beta1, t), f(k.beta2, t), f(om1, t), f(om2, t), f(k.alpha, t),
-        f(k.invC1, t), f(k.invC2, t), f(k.epsilon, t), f(decay, t))
+      func f(_ x: S) -> T { unsafeBitCast(x, to: T.self) }
+      step(
+        n, UnsafeRawPointer(g).assumingMemoryBound(to: T.self), p(v), p(s), p(w), f(k.beta1), f(k.beta2), f(om1),
+        f(om2), f(k.alpha), f(k.invC1), f(k.invC2), f(k.epsilon), f(decay))
     }
+    if S.self == Float.self { run(blasnet_adam_step_f32) } else { run(blasnet_adam_step_f64) }
     return
   }
   for i in 0..<n {
