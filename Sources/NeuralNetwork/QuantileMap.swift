@@ -99,13 +99,18 @@ public struct QuantileMap: Equatable, Sendable, Codable {
     let count = knots.count
     if !(x > knots[0]) { return x.isNaN ? x : scores[0] }
     if x >= knots[count - 1] { return scores[count - 1] }
-    // The last knot at or below x.
+    // The last knot at or below x (knots[0] < x < knots[count − 1] here), by
+    // halving without branches: the comparison's outcome, unpredictable from
+    // one value to the next, picks the base (a conditional move), so no
+    // mispredicted jump per halving.
     var low = 0
-    var high = count - 1
-    while high - low > 1 {
-      let mid = (low + high) / 2
-      if knots[mid] <= x { low = mid } else { high = mid }
+    var length = count
+    while length > 1 {
+      let half = length / 2
+      low = knots[low + half] <= x ? low + half : low
+      length -= half
     }
+    let high = low + 1
     let t = (x - knots[low]) / (knots[high] - knots[low])
     return scores[low] + t * (scores[high] - scores[low])
   }

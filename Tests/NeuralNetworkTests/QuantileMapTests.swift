@@ -61,6 +61,35 @@ struct QuantileMapTests {
     #expect(zip(mapped, mapped.dropFirst()).allSatisfy { $0 <= $1 })
   }
 
+  /// The segment search (halving without branches) finds the segment a
+  /// plain scan finds, for any knot count: on every knot, between knots,
+  /// at and beyond both ends; the value is the same to the last bit.
+  @Test func theMapInterpolatesInTheSegmentAScanFinds() {
+    var g = Xoshiro256StarStar(seed: 5)
+    for count in [2, 3, 4, 7, 64, 127, 128] {
+      var knots: [Double] = [-3]
+      for _ in 1..<count { knots.append(knots.last! + 0.01 + Double(g.next() % 1000) / 100) }
+      let scores = knots.indices.map { Double($0) * 0.5 - Double(g.next() % 100) / 1000 }
+      let map = QuantileMap(knots: knots, scores: scores)
+      var xs = knots + [knots[0] - 1, knots[count - 1] + 1, .infinity, -.infinity]
+      for k in 0..<(count - 1) { xs += [knots[k] + (knots[k + 1] - knots[k]) * 0.3, knots[k + 1].nextDown] }
+      for x in xs {
+        var expected: Double
+        if x <= knots[0] {
+          expected = scores[0]
+        } else if x >= knots[count - 1] {
+          expected = scores[count - 1]
+        } else {
+          let low = knots.lastIndex { $0 <= x }!
+          let t = (x - knots[low]) / (knots[low + 1] - knots[low])
+          expected = scores[low] + t * (scores[low + 1] - scores[low])
+        }
+        #expect(map(x) == expected, "\(count) knots, x = \(x)")
+      }
+      #expect(map(.nan).isNaN)
+    }
+  }
+
   @Test func aDamagedMapIsNamed() {
     #expect(QuantileMap(knots: [], scores: []).problem != nil)
     #expect(QuantileMap(knots: [1, 2], scores: [0]).problem?.contains("1 scores") == true)
