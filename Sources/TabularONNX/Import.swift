@@ -151,9 +151,6 @@ struct ONNXGraphReader {
     return (try? JSONSerialization.jsonObject(with: data)) as? [String]
   }
 
-  /// What BLASNet's export puts before the first layer: an `Imputer` and
-  /// `Sub`/`Div` on the numeric input, a `Gather` and a `OneHotEncoder` per
-  /// text column, and a `Concat` of them all.
   /// One input of the Concat before the first layer.
   enum Block: Equatable {
     /// The numeric columns (each its value, or its value and ramps).
@@ -175,6 +172,9 @@ struct ONNXGraphReader {
     }
   }
 
+  /// What BLASNet's export puts before the first layer: an `Imputer` and
+  /// `Sub`/`Div` on the numeric input, a `Gather` and a `OneHotEncoder` per
+  /// text column, missing indicators, and a `Concat` of them all.
   struct FrontEnd {
     /// The fills of the numeric columns (NaN: none).
     var fills: [Double]?
