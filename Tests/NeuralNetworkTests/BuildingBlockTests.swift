@@ -385,9 +385,9 @@ func expectMatrixClose(
     check(Double.self, weightDecay: 0.1)
   }
 
-  /// The L2 penalty sums its squares in lanes: equal to a sum in Double
-  /// within Float's rounding, for sizes that leave a tail.
-  @Test func l2PenaltySummedInLanesMatchesTheSumInDouble() {
+  /// The L2 penalty sums its squares by BLAS's dot: equal to a sum in
+  /// Double within Float's rounding, for sizes that are no multiple of a vector.
+  @Test func l2PenaltyByBLASMatchesTheSumInDouble() {
     let network = Network<Float>(sizes: [13, 7, 3], seed: 11)
     var squares = 0.0
     for layer in network.layers {
