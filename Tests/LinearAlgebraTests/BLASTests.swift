@@ -55,8 +55,10 @@ import Testing
     #expect(BLAS.productLibrary.contains(library), "\(BLAS.productLibrary)")
     #expect(BLAS.version.split(separator: ".").count == 3, "\(BLAS.version)")
     #expect(!BLAS.kernel.isEmpty)
-    let threads = BLAS.threadCount == 1 ? "1 thread" : "\(BLAS.threadCount) threads"
-    #expect(BLAS.summary == "\(name) \(BLAS.version), kernel \(BLAS.kernel), \(threads)")
+    blasThreadCountLock.withLock {
+      let threads = BLAS.threadCount == 1 ? "1 thread" : "\(BLAS.threadCount) threads"
+      #expect(BLAS.summary == "\(name) \(BLAS.version), kernel \(BLAS.kernel), \(threads)")
+    }
     #if !BLIS || OpenBLAS
       #expect(BLAS.kernelsMatchCPU == (BLAS.suggestedCoreType(kernel: BLAS.kernel, cpu: .current) == nil))
     #endif

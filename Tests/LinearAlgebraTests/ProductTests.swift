@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import LinearAlgebra
 import Synchronization
 import Testing
@@ -111,15 +112,27 @@ func operands<S: BLASScalar>(
   }
 }
 
-/// Everything that changes OpenBLAS's process-wide thread count, one test at a time.
-@Suite(.serialized) struct ThreadCountTests {
+/// OpenBLAS's thread count is one setting for the whole process, and Swift
+/// Testing runs suites in parallel: every test that sets it (or reads it and
+/// expects a value) holds this lock, and the count it had is back afterwards.
+let blasThreadCountLock = NSLock()
+
+/// Runs `body` with BLAS set to `threads` threads, no other test changing it meanwhile.
+func withBLASThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+  blasThreadCountLock.lock()
+  defer { blasThreadCountLock.unlock() }
+  let saved = BLAS.threadCount
+  BLAS.threadCount = threads
+  defer { BLAS.threadCount = saved }
+  return try body()
+}
+
+@Suite struct ThreadCountTests {
   @Test func threadCountCanBeReadAndSet() {
-    let original = BLAS.threadCount
+    let original = blasThreadCountLock.withLock { BLAS.threadCount }
     #expect(original >= 1)
-    BLAS.threadCount = 1
-    #expect(BLAS.threadCount == 1)
-    BLAS.threadCount = original
-    #expect(BLAS.threadCount == original)
+    withBLASThreads(1) { #expect(BLAS.threadCount == 1) }
+    #expect(blasThreadCountLock.withLock { BLAS.threadCount } == original)
     #expect(BLAS.configuration.contains(BLAS.name))
     #expect(!BLAS.kernel.isEmpty)
   }
@@ -127,19 +140,19 @@ func operands<S: BLASScalar>(
   @Test(arguments: [(20, 209, 300), (3, 1000, 7), (1, 2, 5), (5, 1, 4), (64, 77, 1)])
   func splitProductsAgreeWithNaive(shape: (Int, Int, Int)) {
     let (m, n, k) = shape
-    let threads = BLAS.threadCount
-    BLAS.threadCount = 2  // so that the columns are really split, whatever the machine
-    defer { BLAS.threadCount = threads }
-    for (opA, opB) in transposes {
-      let (a, b) = operands(m, n, k, opA, opB, seed: 3, as: Double.self)
-      let c0 = Matrix<Double>.randomNormal(m, n, seed: 8)
-      var split = c0
-      var slow = c0
-      let (ta, tb) = (opA == .transposed, opB == .transposed)
-      gemmSplittingColumns(alpha: 1.5, a, b, transposeA: ta, transposeB: tb, beta: 0.5, into: &split)
-      Naive.gemm(alpha: 1.5, a, b, transposeA: ta, transposeB: tb, beta: 0.5, into: &slow)
-      #expect(split.isApproximatelyEqual(to: slow, absoluteTolerance: 1e-11), "\(m)×\(n)×\(k) \(opA)/\(opB)")
-      #expect(BLAS.threadCount == 2)  // restored after the call
+    // Two threads, so that the columns are really split, whatever the machine.
+    withBLASThreads(2) {
+      for (opA, opB) in transposes {
+        let (a, b) = operands(m, n, k, opA, opB, seed: 3, as: Double.self)
+        let c0 = Matrix<Double>.randomNormal(m, n, seed: 8)
+        var split = c0
+        var slow = c0
+        let (ta, tb) = (opA == .transposed, opB == .transposed)
+        gemmSplittingColumns(alpha: 1.5, a, b, transposeA: ta, transposeB: tb, beta: 0.5, into: &split)
+        Naive.gemm(alpha: 1.5, a, b, transposeA: ta, transposeB: tb, beta: 0.5, into: &slow)
+        #expect(split.isApproximatelyEqual(to: slow, absoluteTolerance: 1e-11), "\(m)×\(n)×\(k) \(opA)/\(opB)")
+        #expect(BLAS.threadCount == 2)  // restored after the call
+      }
     }
   }
 }
@@ -157,26 +170,25 @@ func operands<S: BLASScalar>(
   }
 }
 
-@Suite(.serialized) struct ConcurrentSplitProductTests {
+@Suite struct ConcurrentSplitProductTests {
   /// Overlapping gemmSplittingColumns calls from many threads leave OpenBLAS
   /// with the thread count it had, and each result equals plain gemm's.
   @Test func overlappingCallersRestoreTheThreadCount() throws {
-    let saved = BLAS.threadCount
-    defer { BLAS.threadCount = saved }
-    BLAS.threadCount = 2
-    let a = Matrix<Float>.randomUniform(8, 300, in: -1..<1, seed: 3)
-    let b = Matrix<Float>.randomUniform(300, 64, in: -1..<1, seed: 4)
-    var product = Matrix<Float>.zeros(8, 64)
-    gemm(a, b, into: &product)
-    let expected = product
-    let mismatches = Mutex(0)
-    DispatchQueue.concurrentPerform(iterations: 400) { _ in
-      var c = Matrix<Float>.zeros(8, 64)
-      gemmSplittingColumns(a, b, into: &c)
-      if !c.isApproximatelyEqual(to: expected, absoluteTolerance: 1e-4) { mismatches.withLock { $0 += 1 } }
+    withBLASThreads(2) {
+      let a = Matrix<Float>.randomUniform(8, 300, in: -1..<1, seed: 3)
+      let b = Matrix<Float>.randomUniform(300, 64, in: -1..<1, seed: 4)
+      var product = Matrix<Float>.zeros(8, 64)
+      gemm(a, b, into: &product)
+      let expected = product
+      let mismatches = Mutex(0)
+      DispatchQueue.concurrentPerform(iterations: 400) { _ in
+        var c = Matrix<Float>.zeros(8, 64)
+        gemmSplittingColumns(a, b, into: &c)
+        if !c.isApproximatelyEqual(to: expected, absoluteTolerance: 1e-4) { mismatches.withLock { $0 += 1 } }
+        #expect(BLAS.threadCount == 2)
+      }
+      #expect(mismatches.withLock { $0 } == 0)
       #expect(BLAS.threadCount == 2)
     }
-    #expect(mismatches.withLock { $0 } == 0)
-    #expect(BLAS.threadCount == 2)
   }
 }

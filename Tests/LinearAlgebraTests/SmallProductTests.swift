@@ -192,26 +192,25 @@ final class BlockLog<S: BLASScalar>: ProductEpilogue {
   @Test func theSplitOfASkinnyProductIsMeasuredAndKept() {
     let a = Matrix<Float>.randomNormal(20, 3000, seed: 1)
     let b = Matrix<Float>.randomNormal(3000, 209, seed: 2)
-    let saved = BLAS.threadCount
-    BLAS.threadCount = 1
-    #expect(!prefersSplittingColumns(a, b), "one BLAS thread: nothing to split over")
-    BLAS.threadCount = 2  // so that the layouts are really measured, whatever the machine
-    defer { BLAS.threadCount = saved }
-    let first = prefersSplittingColumns(a, b)
-    let kept = SmallProducts.splitMeasurements.first { $0.shape == ProductShape(m: 20, n: 209, k: 3000) }
-    #expect(kept != nil)
-    if let kept {
-      #expect(kept.wholeNanoseconds > 0 && kept.splitNanoseconds > 0)
-      #expect(kept.split == first)
-      #expect(kept.split == (kept.splitNanoseconds < 0.97 * kept.wholeNanoseconds))
+    withBLASThreads(1) { #expect(!prefersSplittingColumns(a, b), "one BLAS thread: nothing to split over") }
+    // Two threads, so that the layouts are really measured, whatever the machine.
+    withBLASThreads(2) {
+      let first = prefersSplittingColumns(a, b)
+      let kept = SmallProducts.splitMeasurements.first { $0.shape == ProductShape(m: 20, n: 209, k: 3000) }
+      #expect(kept != nil)
+      if let kept {
+        #expect(kept.wholeNanoseconds > 0 && kept.splitNanoseconds > 0)
+        #expect(kept.split == first)
+        #expect(kept.split == (kept.splitNanoseconds < 0.97 * kept.wholeNanoseconds))
+      }
+      #expect(prefersSplittingColumns(a, b) == first)
+      // Either layout computes the same product.
+      var split = Matrix<Float>.zeros(20, 209)
+      var whole = Matrix<Float>.zeros(20, 209)
+      gemmSplittingColumns(a, b, into: &split)
+      gemm(a, b, into: &whole, kernel: .blas)
+      #expect(split.isApproximatelyEqual(to: whole, absoluteTolerance: 1e-3))
     }
-    #expect(prefersSplittingColumns(a, b) == first)
-    // Either layout computes the same product.
-    var split = Matrix<Float>.zeros(20, 209)
-    var whole = Matrix<Float>.zeros(20, 209)
-    gemmSplittingColumns(a, b, into: &split)
-    gemm(a, b, into: &whole, kernel: .blas)
-    #expect(split.isApproximatelyEqual(to: whole, absoluteTolerance: 1e-3))
   }
 
   @Test func anImpossibleSplitEntryIsRefused() {
