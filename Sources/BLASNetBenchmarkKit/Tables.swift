@@ -263,6 +263,11 @@ public enum TablesBenchmark {
         var o = options
         o.label = table.label
         o.task = table.task == .regression ? .regression : .classification
+        // A calibration where the table has classes it calibrates (Platt's
+        // and isotonic: two; a temperature: any number).
+        if table.task == .regression || (table.task != .binary && o.calibration != .temperature) {
+          o.calibration = nil
+        }
         o.seed = UInt64(seed)
         o.testRows = test
         runs.append(fitBLASNet(table: table, path: path, seed: seed, options: o, positive: positive, log: log))

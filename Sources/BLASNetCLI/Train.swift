@@ -263,7 +263,7 @@ struct TrainingArguments: ParsableArguments {
   @Flag(
     inversion: .prefixedNo,
     help:
-      "Train the saved network again on the training and validation rows together: on from the early-stopped weights for a fifth of the epochs early stopping kept (not with --calibrate or a target sensitivity or specificity)."
+      "Train the saved network again on the training and validation rows together: on from the early-stopped weights for a fifth of the epochs early stopping kept; a calibration or a target sensitivity or specificity is then fitted on the validation rows as the network before it predicted them."
   )
   var refit = true
   @Flag(

@@ -193,6 +193,13 @@ if let x = positive("--keep-probability", arguments.value("--keep-probability"))
   tableOptions.keepProbability = x
   tableOverrides.append("--keep-probability \(x)")
 }
+if let text = arguments.value("--calibration") {
+  guard let method = TabularModel.CalibrationMethod(rawValue: text) else {
+    fail("--calibration takes platt, isotonic or temperature")
+  }
+  tableOptions.calibration = method
+  tableOverrides.append("--calibration \(text)")
+}
 if let x = positive("--validation-fraction", arguments.value("--validation-fraction")) {
   tableOptions.validationFraction = x
   if x == 0 { tableOptions.earlyStopping = .off }
@@ -289,7 +296,7 @@ if arguments.flag("--calibrate") {
 if !arguments.rest.isEmpty {
   FileHandle.standardError.write(
     Data(
-      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --manifest, --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --bins, --bin-edges, --ensemble, --refit, --missing-indicators, --l2, --patience, --learning-rate, --keep-probability, --validation-fraction)\n"
+      "blasnet-bench: unknown arguments \(arguments.rest); use --quick --no-naive --no-numpy --no-split --linalg --inference --calibrate --defaults --tables DIR --rounds N --seeds N --python PY --torch-python PY --json F --svg F --threads N (--tables: --manifest, --only, --missing, --layers, --epochs, --batch-size, --max-categories, --scaling, --bins, --bin-edges, --ensemble, --refit, --missing-indicators, --l2, --patience, --learning-rate, --keep-probability, --calibration, --validation-fraction)\n"
         .utf8))
   exit(1)
 }

@@ -10,12 +10,14 @@ import Testing
     .appendingPathComponent("NeuralNetworkTests/Fixtures/wdbc.csv").path
 
   func fit(
-    refit: Bool, start: TabularModel.RefitStart = .continued, calibration: TabularModel.CalibrationMethod? = nil
+    refit: Bool, start: TabularModel.RefitStart = .continued, calibration: TabularModel.CalibrationMethod? = nil,
+    threshold: TabularModel.ThresholdChoice = .standard
   ) throws -> TabularModel.FitReport {
     var o = TabularModel.FitOptions()
     o.refit = refit
     o.refitStart = start
     o.calibration = calibration
+    o.threshold = threshold
     o.bootstrap = 0
     return try TabularModel.fit(.csvFile(wdbc), options: o)
   }
@@ -118,16 +120,34 @@ import Testing
     #expect(throws: TableError.self) { try TabularModel.fit(.csvFile(wdbc), options: o) }
   }
 
-  /// A calibration fitted on the validation rows needs a network that did
-  /// not learn from them: then there is no refit.
-  @Test func aCalibrationKeepsTheEarlyStoppedNetwork() throws {
-    let calibrated = try fit(refit: true, calibration: .platt)
-    let plain = try fit(refit: false, calibration: .platt)
-    #expect(calibrated.refit == nil && plain.refit == nil)
-    #expect(calibrated.model.calibrator != nil)
+  /// A calibration and a threshold target are fitted on the validation rows
+  /// as the early-stopped networks predict them, which did not learn from
+  /// them, and the refit model keeps them: the same calibration and
+  /// threshold as a fit without a refit, on a network that learnt from
+  /// every row.
+  @Test func aCalibrationIsFittedOutOfSampleAndTheRefitKeepsIt() throws {
+    let calibrated = try fit(refit: true, calibration: .platt, threshold: .targetSensitivity(0.95))
+    let plain = try fit(refit: false, calibration: .platt, threshold: .targetSensitivity(0.95))
+    #expect(calibrated.refit?.rows == 364 + 91 && plain.refit == nil)
+    #expect(calibrated.model.network != plain.model.network)
+    guard case .platt(let a, let b) = try #require(calibrated.model.calibrator),
+      case .platt(let a0, let b0) = try #require(plain.model.calibrator)
+    else {
+      Issue.record("not Platt calibrators: \(String(describing: calibrated.model.calibrator))")
+      return
+    }
     // (Not compared bit for bit: two fits in one busy test process may pick
     // different small-product kernels by timing, and differ in the last bits.)
-    #expect(calibrated.history.epochsRun > 0 && plain.history.epochsRun > 0)
+    #expect(abs(a - a0) <= 1e-3 * abs(a0) && abs(b - b0) <= 1e-3 * max(1, abs(b0)), "\(a), \(b) vs \(a0), \(b0)")
+    #expect(a > 0)
+    let (t, t0) = (try #require(calibrated.model.threshold), try #require(plain.model.threshold))
+    #expect(abs(t - t0) <= 1e-3, "\(t) vs \(t0)")
+    #expect(calibrated.calibrationNote?.contains("91 validation rows as predicted before the refit:") == true)
+    #expect(
+      calibrated.thresholdNote.contains("sensitivity ≥ 0.95 on the validation split as predicted before the refit:"))
+    // The validation column measures the early-stopped networks, calibrated, at that threshold.
+    let sensitivity = try #require(calibrated.metrics[1].binary?.sensitivity)
+    #expect(sensitivity >= 0.95)
   }
 }
 
