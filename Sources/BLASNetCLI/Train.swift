@@ -164,8 +164,12 @@ struct TrainingArguments: ParsableArguments {
   var batchSize: Int?
   @Option(help: "L2 regularisation λ (default: 0.3 for classes, 3 for --task regression).")
   var l2: Double?
-  @Option(name: .customLong("keep-prob"), help: "Dropout keep probability on hidden layers (1: no dropout).")
-  var keepProb: Double = 1
+  @Option(
+    name: .customLong("keep-prob"),
+    help:
+      "Dropout keep probability on hidden layers (1: no dropout; default: \(TabularModel.FitOptions.classificationKeepProbability) for classes, 1 for --task regression)."
+  )
+  var keepProb: Double?
   @Option(
     help:
       "Resamples of the 95 % bootstrap intervals of the validation and test metrics (seeded by --seed; fewer for splits over 200,000 rows, at least 100); 0: none."
@@ -474,7 +478,7 @@ extension BLASNetCommand {
     var weightDecay: Double { training.weightDecay }
     var batchSize: Int? { training.batchSize }
     var l2: Double? { training.l2 }
-    var keepProb: Double { training.keepProb }
+    var keepProb: Double? { training.keepProb }
     var bootstrap: Int { training.bootstrap }
     var seed: UInt64 { training.seed }
     var testFraction: Double { training.testFraction }
@@ -738,6 +742,7 @@ extension BLASNetCommand {
         text += ", then keeping the best epoch's weights"
       }
       if plan.l2 > 0 { text += ", L2 λ \(String(format: "%.3g", plan.l2))" }
+      if plan.keepProbability < 1 { text += ", dropout \(String(format: "%.3g", 1 - plan.keepProbability))" }
       var automatic: [String] = []
       if plan.automatic.epochs { automatic.append("epochs") }
       if plan.automatic.batchSize { automatic.append("batch size") }

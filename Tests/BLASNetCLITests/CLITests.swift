@@ -13,7 +13,7 @@ import Testing
       // and a patience of 42 epochs (500 steps).
       #expect(
         r.stdout.contains(
-          "Training: up to 1000 epochs in batches of 32, stopping after 42 epochs without a better validation cost (by at least 0.001), then keeping the best epoch's weights, L2 λ 0.247; epochs, batch size, patience chosen for 364 training rows"
+          "Training: up to 1000 epochs in batches of 32, stopping after 42 epochs without a better validation cost (by at least 0.001), then keeping the best epoch's weights, L2 λ 0.247, dropout 0.3; epochs, batch size, patience chosen for 364 training rows"
         ), "\(r.stdout)")
       #expect(r.stdout.contains("364 train / 91 validation / 114 test"))
       let accuracy = try #require(metric(r.stdout, "accuracy", column: 2))
