@@ -215,7 +215,9 @@ extension Trainer {
     let parallel = group.size > 1
     let mr = indices.count
     if mr == 0 {
-      // No example of this batch here: nothing to add to the sum.
+      // No example of this batch here: nothing to add to the sum (and its
+      // dropout step counted, as the other processes count theirs).
+      if options.keepProbability < 1 { dropoutSteps &+= 1 }
       preparePacked()
       for k in packed.indices { packed[k] = 0 }
       return reduceAndUpdate(globalCount: globalCount, group: group)
@@ -256,6 +258,8 @@ extension Trainer {
       w = buffer
     }
     let cost: Scalar
+    dropoutExamples = indices
+    defer { dropoutExamples = nil }
     if parallel {
       computeAndPack(x: x, y: y, weights: w, scale: Scalar(width) / Scalar(globalCount))
       if train.source.problem != nil { packed[network.parameterCount + 1] = 1 }

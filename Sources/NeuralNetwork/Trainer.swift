@@ -49,6 +49,11 @@ public struct Trainer<Scalar: BLASScalar> {
   public internal(set) var allreduceCalls = 0
 
   var generator: Xoshiro256StarStar
+  /// Training steps taken with dropout (each draws its own masks).
+  var dropoutSteps: UInt64 = 0
+  /// The example (index into the training examples) of each column of the
+  /// batch a step is on; nil: column j is example j.
+  var dropoutExamples: ArraySlice<Int>?
   var gradientBuffers: Gradients<Scalar>
   var batchBuffers: [Int: [BatchBuffers<Scalar>]] = [:]
   /// Gathered batches (inputs, labels, weights), one per batch width.
@@ -169,7 +174,8 @@ public struct Trainer<Scalar: BLASScalar> {
   ///
   /// With a batch size below m, each epoch is a permutation of the m
   /// examples drawn from a generator seeded with ``TrainingOptions/seed``
-  /// (on one process the same generator then draws the dropout masks), cut
+  /// (an example's dropout masks are drawn for it alone, from the seed, the
+  /// step, the layer and the example's index: ``applyDropout(_:layer:)``), cut
   /// into batches of that size (the last one smaller). `progress` is called
   /// after every epoch; return `.stop` to end early. `checkpoint` is called
   /// with the network after every epoch whose validation cost is the best so far.
@@ -224,10 +230,9 @@ public struct Trainer<Scalar: BLASScalar> {
     var shuffler = generator
     if parallel {
       // Every process starts from process 0's parameters; the order of the
-      // examples is the same everywhere, the dropout masks each process's own.
+      // examples is the same everywhere, and so is each example's dropout mask.
       broadcastParameters(group)
       shuffler = Xoshiro256StarStar(seed: options.seed)
-      generator = Xoshiro256StarStar(seed: options.seed &+ UInt64(group.rank))
     }
     var monitor = TrainingMonitor<Scalar>(options: options)
     let batch = Swift.min(options.batchSize ?? m, m)
@@ -385,6 +390,7 @@ public struct Trainer<Scalar: BLASScalar> {
     let buf = buffers(for: m)
     let depth = network.depth
     let dropout = training && options.keepProbability < 1
+    if dropout { dropoutSteps &+= 1 }
     let (path, split) = (options.path, options.splitSkinnyProducts)
     let output = network.outputActivation
     // Forward. An output computed from its logits needs Z_L only.
@@ -402,7 +408,7 @@ public struct Trainer<Scalar: BLASScalar> {
       } else {
         layer.forward(buf[l - 1].a, z: &b.z, a: &b.a, path: path, splitSkinnyProducts: split)
       }
-      if dropout && l < depth - 1 { applyDropout(b) }
+      if dropout && l < depth - 1 { applyDropout(b, layer: l) }
     }
     // The cost and dZ_L.
     let top = buf[depth - 1]
@@ -434,20 +440,39 @@ public struct Trainer<Scalar: BLASScalar> {
     return cost
   }
 
-  /// Inverted dropout: keeps a unit with probability `keep` and scales the kept ones by 1/keep.
-  mutating func applyDropout(_ b: BatchBuffers<Scalar>) {
+  /// Inverted dropout: keeps a unit with probability `keep` and scales the
+  /// kept ones by 1/keep. Each example's mask is a SplitMix64 stream of its
+  /// own, keyed by the seed, the step, the layer and the example's index
+  /// (``dropoutExamples``): the same whichever columns of a batch the example
+  /// sits in, so a fit shared out over processes draws the masks one process
+  /// would.
+  mutating func applyDropout(_ b: BatchBuffers<Scalar>, layer l: Int) {
     let keep = Scalar(options.keepProbability)
     let threshold = UInt64(Double(UInt64.max) * Double(keep))
     let scale = 1 / keep
+    let (units, columns) = (b.a.rows, b.a.columns)
+    let examples = dropoutExamples
+    let key = Self.mixed(Self.mixed(Self.mixed(options.seed) ^ dropoutSteps) ^ UInt64(l))
     b.mask.withUnsafeMutableBufferPointer { mk in
       b.a.withUnsafeMutableBufferPointer { a in
-        for i in 0..<a.count {
-          let v: Scalar = generator.next() <= threshold ? scale : 0
-          mk[i] = v
-          a[i] *= v
+        for j in 0..<columns {
+          // (A column past the batch's examples pads it, with weight 0.)
+          let example = examples.map { j < $0.count ? $0[$0.startIndex + j] : Int.max - j } ?? j
+          var stream = SplitMix64(seed: Self.mixed(key ^ UInt64(truncatingIfNeeded: example)))
+          for k in j * units..<(j + 1) * units {
+            let v: Scalar = stream.next() <= threshold ? scale : 0
+            mk[k] = v
+            a[k] *= v
+          }
         }
       }
     }
+  }
+
+  /// `x` hashed to 64 well-mixed bits (SplitMix64's first output seeded with it).
+  static func mixed(_ x: UInt64) -> UInt64 {
+    var g = SplitMix64(seed: x)
+    return g.next()
   }
 }
 

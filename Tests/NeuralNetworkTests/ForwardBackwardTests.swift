@@ -157,3 +157,40 @@ import Testing
   @Test func fusedEqualsUnfusedInFloat() { check(Float.self, tolerance: 8 * Float.ulpOfOne) }
   @Test func fusedEqualsUnfusedInDouble() { check(Double.self, tolerance: 8 * Double.ulpOfOne) }
 }
+
+@Suite struct DropoutMaskTests {
+  /// The masks of one step with `examples` as the batch's example indices;
+  /// x's columns are those examples' inputs.
+  func masks(_ examples: [Int], steps: Int = 1) throws -> [Matrix<Float>] {
+    let network = Network<Float>(sizes: [4, 64, 32, 1], seed: 7)
+    var trainer = try Trainer(network: network, options: TrainingOptions(keepProbability: 0.5, seed: 3))
+    let x = Matrix<Float>(rows: 4, columns: examples.count) { i, j in Float(examples[j] * 4 + i) / 100 }
+    let y = Matrix<Float>(rows: 1, columns: examples.count) { _, j in Float(examples[j] % 2) }
+    trainer.dropoutExamples = examples[...]
+    for _ in 0..<steps { trainer.computeGradients(x: x, y: y) }
+    return try #require(trainer.batchBuffers[examples.count]).dropLast().map(\.mask)
+  }
+
+  /// An example's mask depends on the example, the step and the layer, not
+  /// on the column it sits in: a data-parallel process holding only some of
+  /// a batch's examples draws the masks one process would for them.
+  @Test func anExamplesMaskIsItsOwnWhereverItSitsInTheBatch() throws {
+    let inOrder = try masks([10, 11, 12, 13])
+    let shuffled = try masks([12, 10, 13, 11])
+    let alone = try masks([13])
+    for (l, (a, b)) in zip(inOrder, shuffled).enumerated() {
+      for (j, example) in [12, 10, 13, 11].enumerated() {
+        #expect(b.column(j) == a.column(example - 10), "layer \(l + 1), example \(example)")
+      }
+      #expect(alone[l].column(0) == a.column(3), "layer \(l + 1), example 13 alone")
+      // Inverted dropout at keep 0.5: each entry 0 or 2, about half kept.
+      #expect(a.elements.allSatisfy { $0 == 0 || $0 == 2 })
+      let kept = Double(a.elements.count { $0 == 2 }) / Double(a.elements.count)
+      #expect(abs(kept - 0.5) < 0.15, "layer \(l + 1): \(kept) kept")
+    }
+    // Another step, other masks; another layer, another mask for the same example.
+    let second = try masks([10, 11, 12, 13], steps: 2)
+    #expect(second[0] != inOrder[0])
+    #expect(inOrder[0].rows(0..<32) != inOrder[1])
+  }
+}
