@@ -187,14 +187,39 @@ public struct Standardizer: Equatable, Sendable, Codable {
   public func outliers<S: BLASScalar>(in scaled: Matrix<S>, raw x: Matrix<S>, beyond deviations: Double) -> [(
     feature: Int, example: Int
   )] {
-    let rows = scaled.rows
-    return scaled.withUnsafeBufferPointer { p in
-      p.indices.filter { k in
-        let i = k % rows
-        if quantileMaps?[i] != nil { return distanceOutside(Double(x[i, k / rows]), feature: i) > deviations }
-        return Swift.abs(Double(p[k])) > deviations
-      }.map { (feature: $0 % rows, example: $0 / rows) }
+    if scaled.shape != x.shape {
+      shapeFailure("Standardizer.outliers: scaled values are \(scaled.shape), the raw ones \(x.shape)")
     }
+    let rows = scaled.rows
+    // Per feature: the raw values allowed (a quantile-mapped one), or nil: the scaled value is measured.
+    let allowed = (0..<rows).map { rawValues(feature: $0, within: deviations) }
+    var found: [(feature: Int, example: Int)] = []
+    scaled.withUnsafeBufferPointer { p in
+      x.withUnsafeBufferPointer { raw in
+        for k in p.indices {
+          let i = k % rows
+          let far = allowed[i].map { !$0.contains(Double(raw[k])) } ?? (Swift.abs(Double(p[k])) > deviations)
+          if far { found.append((feature: i, example: k / rows)) }
+        }
+      }
+    }
+    return found
+  }
+
+  /// The values as given of quantile-mapped feature `i` no more than
+  /// `deviations` sixths of its training range outside that range (those
+  /// whose ``distanceOutside(_:feature:)`` is at most `deviations`); nil for
+  /// a feature without a quantile map.
+  public func rawValues(feature i: Int, within deviations: Double) -> ClosedRange<Double>? {
+    guard let map = quantileMaps?[i], let low = map.knots.first, let high = map.knots.last else { return nil }
+    let unit = Self.rangeUnit(low, high)
+    return (low - deviations * unit)...(high + deviations * unit)
+  }
+
+  /// A sixth of the training range `low`…`high` (for a single value: its
+  /// magnitude, at least 1).
+  static func rangeUnit(_ low: Double, _ high: Double) -> Double {
+    high > low ? (high - low) / 6 : Swift.max(Swift.abs(low), 1)
   }
 
   /// How far `value` of a feature with a quantile map lies outside the
@@ -202,7 +227,7 @@ public struct Standardizer: Equatable, Sendable, Codable {
   /// range; 0 inside it.
   public func distanceOutside(_ value: Double, feature i: Int) -> Double {
     guard let map = quantileMaps?[i], let low = map.knots.first, let high = map.knots.last else { return 0 }
-    let unit = high > low ? (high - low) / 6 : Swift.max(Swift.abs(low), 1)
+    let unit = Self.rangeUnit(low, high)
     if value < low { return (low - value) / unit }
     if value > high { return (value - high) / unit }
     return 0

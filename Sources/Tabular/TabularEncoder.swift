@@ -435,16 +435,14 @@ public struct TabularEncoder: Equatable, Sendable {
       var unseen: UnseenCategories?
       var missingCount = 0
       for r in 0..<m {
-        let value: String
-        switch field(table, r, c) {
-        case .missing(let marker):
+        let f = field(table, r, c)
+        if case .missing(let marker) = f {
           guard column.allowsMissing else { throw .missingValue(row: r, column: c, found: marker) }
           if column.missingIndicator { out[start + categories.count * m + r] = 1 }
           missingCount += 1
           continue
-        case .number: value = trimmed(table.text(row: r, column: c))
-        case .text(let t): value = t
         }
+        let value = category(f, table, r, c)
         if let i = index[value] {
           out[start + i * m + r] = 1
         } else if unseen == nil {
@@ -491,6 +489,43 @@ public struct TabularEncoder: Equatable, Sendable {
     case number(Double)
     case text(String)
     case missing(String)
+  }
+
+  /// The category a field that is not missing (`f`, of row `r` and column
+  /// `c`) stands for in a text column: a number as written (trimmed).
+  func category(_ f: Field, _ table: some RawTable, _ r: Int, _ c: Int) -> String {
+    if case .text(let t) = f { return t }
+    return trimmed(table.text(row: r, column: c))
+  }
+
+  /// Which rows of `table` (whose column k is encoder column k) `notes`
+  /// (``encode(_:columns:)``'s) are about, each with its note: the rows of
+  /// the filled values and of the unseen categories, in column order.
+  func rowNotes(_ table: some RawTable, _ notes: Notes, names: [String]) -> [(
+    row: Int, column: Int, note: PredictionNote
+  )] {
+    var found: [(row: Int, column: Int, note: PredictionNote)] = []
+    let columnsWithNotes = Set(notes.filled.map(\.column) + notes.unseen.map(\.column)).sorted()
+    for k in columnsWithNotes {
+      let column = columns[k]
+      var known: Set<String> = []
+      var fill: Double?
+      switch column.encoding {
+      case .numeric(let f): fill = f
+      case .oneHot(let categories): known = Set(categories)
+      }
+      for r in 0..<table.rowCount {
+        let f = field(table, r, k)
+        switch f {
+        case .missing: found.append((r, k, .filled(column: names[k], value: fill)))
+        case .number, .text:
+          guard !column.isNumeric else { continue }
+          let value = category(f, table, r, k)
+          if !known.contains(value) { found.append((r, k, .unseenCategory(column: names[k], value: value))) }
+        }
+      }
+    }
+    return found
   }
 
   func field(_ table: some RawTable, _ r: Int, _ c: Int) -> Field {

@@ -20,11 +20,56 @@ public struct TabularPrediction: Equatable, Sendable {
   /// A regression model's prediction, in the label's units (nil for a classifier).
   public var value: Double?
 
+  /// What the record needed besides plain encoding, in the order of the
+  /// model's columns (a filled value, an unseen category, a number far
+  /// outside the training data); empty for a clean record, and for
+  /// predictions of inputs already encoded.
+  public var notes: [PredictionNote]
+
   /// The probability of the predicted class (NaN for a regression).
   public var probability: Float { probabilities.isEmpty ? .nan : probabilities[classIndex] }
 
-  public init(classIndex: Int, className: String, probabilities: [Float], value: Double? = nil) {
+  public init(
+    classIndex: Int, className: String, probabilities: [Float], value: Double? = nil, notes: [PredictionNote] = []
+  ) {
     (self.classIndex, self.className, self.probabilities, self.value) = (classIndex, className, probabilities, value)
+    self.notes = notes
+  }
+}
+
+/// Something one record needed besides plain encoding: what `blasnet
+/// predict` reports for a whole file (`filled …`, `category … was not seen
+/// in training`, `… are extrapolations`), for the record it happened to.
+public enum PredictionNote: Equatable, Sendable, CustomStringConvertible {
+  /// A missing value, filled in as training said: a numeric column's
+  /// training fill `value`; a text column's (nil) as its missing category,
+  /// or as no category when training had no gaps there.
+  case filled(column: String, value: Double?)
+  /// A category training never saw, encoded as no category (all zeros;
+  /// with ``TabularModel/UnseenCategories/encodeAsNone``).
+  case unseenCategory(column: String, value: String)
+  /// A number far outside the training data: more than 10 standard
+  /// deviations from the training mean, or with a quantile map (the
+  /// default scaling) more than 10 sixths of the training range outside
+  /// it. The prediction is an extrapolation.
+  case farFromTraining(column: String, value: Double)
+
+  /// The column the note is about.
+  public var column: String {
+    switch self {
+    case .filled(let c, _), .unseenCategory(let c, _), .farFromTraining(let c, _): return c
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .filled(let c, let v?): return "\(quoted(c)): missing, filled with \(v)"
+    case .filled(let c, nil): return "\(quoted(c)): missing, encoded as missing"
+    case .unseenCategory(let c, let v):
+      return "\(quoted(c)): category \(quoted(v)) was not seen in training; encoded as no category"
+    case .farFromTraining(let c, let v):
+      return "\(quoted(c)): \(v) is far outside the training data; the prediction is an extrapolation"
+    }
   }
 }
 
@@ -191,7 +236,7 @@ extension TabularModel {
     -> [TabularPrediction]
   {
     if records.isEmpty { return [] }
-    return try predict(inputs: try inputs(for: records, unseenCategories: unseenCategories))
+    return try predict(inputsAndNotes(for: records, unseenCategories: unseenCategories))
   }
 
   /// Predicts each record of typed values: as the same records as text would be,
@@ -202,12 +247,29 @@ extension TabularModel {
     throws(RecordError) -> [TabularPrediction]
   {
     if records.isEmpty { return [] }
-    return try predict(inputs: try inputs(for: records, unseenCategories: unseenCategories))
+    return try predict(inputsAndNotes(for: records, unseenCategories: unseenCategories))
+  }
+
+  /// The predictions of ``inputsAndNotes(for:unseenCategories:)-([[String:String]],_)``'s
+  /// result, each with its record's notes.
+  public func predict(_ encoded: (inputs: Matrix<Float>, notes: [[PredictionNote]])) throws(RecordError)
+    -> [TabularPrediction]
+  {
+    var predictions = try predict(inputs: encoded.inputs)
+    for (k, notes) in encoded.notes.enumerated() where !notes.isEmpty { predictions[k].notes = notes }
+    return predictions
   }
 
   /// The network's inputs for records of typed values, as for the same records as text.
   public func inputs(for records: [[String: TabularValue]], unseenCategories: UnseenCategories = .error)
     throws(RecordError) -> Matrix<Float>
+  {
+    try inputsAndNotes(for: records, unseenCategories: unseenCategories).inputs
+  }
+
+  /// ``inputs(for:unseenCategories:)-([[String:TabularValue]],_)`` and each record's notes.
+  public func inputsAndNotes(for records: [[String: TabularValue]], unseenCategories: UnseenCategories = .error)
+    throws(RecordError) -> (inputs: Matrix<Float>, notes: [[PredictionNote]])
   {
     try inputs(
       records, unseenCategories: unseenCategories, field: \.field,
@@ -222,18 +284,28 @@ extension TabularModel {
   public func inputs(for records: [[String: String]], unseenCategories: UnseenCategories = .error)
     throws(RecordError) -> Matrix<Float>
   {
+    try inputsAndNotes(for: records, unseenCategories: unseenCategories).inputs
+  }
+
+  /// ``inputs(for:unseenCategories:)-([[String:String]],_)`` and each
+  /// record's notes (``TabularPrediction/notes``), for a service that
+  /// predicts the inputs of many requests in one pass and answers each with
+  /// its records' notes.
+  public func inputsAndNotes(for records: [[String: String]], unseenCategories: UnseenCategories = .error)
+    throws(RecordError) -> (inputs: Matrix<Float>, notes: [[PredictionNote]])
+  {
     try inputs(
       records, unseenCategories: unseenCategories, field: { $0 },
       table: { RecordTable(columns: $0, rowCount: records.count) })
   }
 
-  /// The inputs of `records` whose fields are `Field`s: gathered into the
-  /// model's columns, read through `table` (the columns as a ``RawTable``),
-  /// each field shown in messages as `field` gives it.
+  /// The inputs of `records` whose fields are `Field`s and their notes:
+  /// gathered into the model's columns, read through `table` (the columns
+  /// as a ``RawTable``), each field shown in messages as `field` gives it.
   func inputs<Field, Table: RawTable>(
     _ records: [[String: Field]], unseenCategories: UnseenCategories, field shown: (Field) -> String,
     table makeTable: ([[Field]]) -> Table
-  ) throws(RecordError) -> Matrix<Float> {
+  ) throws(RecordError) -> (inputs: Matrix<Float>, notes: [[PredictionNote]]) {
     let encoder = inputEncoder
     let names = encoder.columns.map(\.name)
     // The label and the columns left out in training (a few names: no Set is built a call).
@@ -281,7 +353,20 @@ extension TabularModel {
         throw .notFinite(record: error.example, column: names[k], value: shown(columns[k][error.example]))
       }
     }
-    return x
+    // Each record's notes with their columns, then in the columns' order.
+    var found = [[(column: Int, note: PredictionNote)]](repeating: [], count: records.count)
+    if !encoded.notes.filled.isEmpty || !encoded.notes.unseen.isEmpty {
+      for (r, k, note) in encoder.rowNotes(table, encoded.notes, names: names) { found[r].append((k, note)) }
+    }
+    if let standardizer {
+      for far in standardizer.outliers(in: x, raw: encoded.x, beyond: Dataset.outlierDeviations) {
+        let k = encoder.sourceColumns[far.feature]
+        let value = Double(encoded.x[far.feature, far.example])
+        found[far.example].append((k, .farFromTraining(column: names[k], value: value)))
+      }
+    }
+    let notes = found.map { $0.count < 2 ? $0.map(\.note) : $0.sorted { $0.column < $1.column }.map(\.note) }
+    return (x, notes)
   }
 
   /// The predictions for inputs made by ``inputs(for:unseenCategories:)-([[String:String]],_)``

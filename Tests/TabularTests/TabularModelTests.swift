@@ -61,9 +61,13 @@ func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
     #expect(Swift.abs(p[1].probabilities[1] - sigmoid(1.25)) < 1e-6)
     // a = 1: z = 0 + 1 − 0.25 = 0.75.
     #expect(Swift.abs(p[2].probabilities[1] - sigmoid(0.75)) < 1e-6)
-    // The matrix form: encoded, unscaled inputs as columns.
+    // The matrix form: encoded, unscaled inputs as columns (the fill of the
+    // second already in it, so no note).
     let x = try Matrix<Float>(rows: 3, columns: 2, columnMajor: [5, 0, 1, 3, 1, 0])
-    #expect(model.predict(encoded: x) == Array(p[0...1]))
+    var filled = Array(p[0...1])
+    #expect(filled[1].notes == [.filled(column: "a", value: 3)])
+    filled[1].notes = []
+    #expect(model.predict(encoded: x) == filled)
     #expect(try model.predict([] as [[String: String]]).isEmpty && model.predict(encoded: .zeros(3, 0)).isEmpty)
   }
 
@@ -110,6 +114,39 @@ func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
       try strict.predict(["a": "", "c": "x"])
     }
     #expect(try strict.predict(["a": nil, "c": "x"] as [String: TabularValue]) == p[1])
+  }
+
+  /// Each prediction carries what its record needed: a filled value (with
+  /// the fill), an unseen category encoded as none, a number more than 10
+  /// standard deviations from the training mean ("a": mean 1, deviation 2,
+  /// so beyond 21 or below −19), in the columns' order; a clean record none.
+  /// The probabilities are those of the inputs without notes.
+  @Test func eachPredictionCarriesItsRecordsNotes() throws {
+    let model = try handModel()
+    let records: [[String: String]] = [
+      ["a": "5", "c": "y"], ["a": "NA", "c": "x"], ["a": "25", "c": "z"], ["a": "-30", "c": "x"],
+      ["a": "21", "c": "x"],
+    ]
+    let p = try model.predict(records, unseenCategories: .encodeAsNone)
+    #expect(
+      p.map(\.notes) == [
+        [], [.filled(column: "a", value: 3)],
+        [.farFromTraining(column: "a", value: 25), .unseenCategory(column: "c", value: "z")],
+        [.farFromTraining(column: "a", value: -30)], [],
+      ])
+    let plain = try model.predict(inputs: try model.inputs(for: records, unseenCategories: .encodeAsNone))
+    #expect(plain.allSatisfy { $0.notes.isEmpty })
+    #expect(p.map(\.probabilities) == plain.map(\.probabilities))
+    // A record alone, and typed values, carry the same notes.
+    #expect(try model.predict(records[2], unseenCategories: .encodeAsNone).notes == p[2].notes)
+    let typed = try model.predict([["a": nil, "c": "x"], ["a": -30, "c": "x"]] as [[String: TabularValue]])
+    #expect(typed.map(\.notes) == [p[1].notes, p[3].notes])
+    #expect(p[1].notes[0].description == #""a": missing, filled with 3.0"#)
+    #expect(
+      p[2].notes.map(\.description) == [
+        #""a": 25.0 is far outside the training data; the prediction is an extrapolation"#,
+        #""c": category "z" was not seen in training; encoded as no category"#,
+      ])
   }
 
   @Test func badRecordsAreTypedErrorsThatNameColumnAndValue() throws {

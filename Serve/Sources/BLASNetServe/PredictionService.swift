@@ -173,17 +173,18 @@ public struct PredictionService: Sendable {
     metrics.requests.increment()
     do {
       let records = try await records(of: request)
-      let inputs: Matrix<Float>
+      let encoded: (inputs: Matrix<Float>, notes: [[PredictionNote]])
       do {
-        inputs = try model.inputs(for: records, unseenCategories: options.unseenCategories)
+        encoded = try model.inputsAndNotes(for: records, unseenCategories: options.unseenCategories)
       } catch {
         throw Self.answer(for: error)
       }
-      let predictions: [TabularPrediction]
-      switch await batcher.predict(inputs) {
+      var predictions: [TabularPrediction]
+      switch await batcher.predict(encoded.inputs) {
       case .success(let p): predictions = p
       case .failure(let error): throw Self.answer(for: error)
       }
+      for (k, notes) in encoded.notes.enumerated() where !notes.isEmpty { predictions[k].notes = notes }
       metrics.predictions.increment(by: Int64(predictions.count))
       return Response(
         status: .ok, headers: [.contentType: "application/json"],
@@ -242,26 +243,47 @@ public struct PredictionService: Sendable {
   }
 
   /// `{"predictions": [{"class": …, "probabilities": {class: p, …}}, …]}`, in the records' order
-  /// (a regression's: `{"value": v}`).
+  /// (a regression's: `{"value": v}`); a record with notes has them too, as
+  /// `"notes": [{"column": …, "kind": "filled"|"unseen-category"|"far-from-training", "value": …, "text": …}]`.
   func encode(_ predictions: [TabularPrediction]) -> [UInt8] {
     let names = model.classes
     var text = #"{"predictions":["#
     for (k, p) in predictions.enumerated() {
       if k > 0 { text += "," }
       if let value = p.value {
-        text += #"{"value":"# + (value.isFinite ? "\(value)" : "null") + "}"
-        continue
+        text += #"{"value":"# + Self.number(value)
+      } else {
+        text += #"{"class":"# + Self.quoted(p.className) + #","probabilities":{"#
+        for (j, name) in names.enumerated() {
+          if j > 0 { text += "," }
+          text += Self.quoted(name) + ":" + "\(p.probabilities[j])"
+        }
+        text += "}"
       }
-      text += #"{"class":"# + Self.quoted(p.className) + #","probabilities":{"#
-      for (j, name) in names.enumerated() {
-        if j > 0 { text += "," }
-        text += Self.quoted(name) + ":" + "\(p.probabilities[j])"
+      if !p.notes.isEmpty {
+        text += #","notes":["# + p.notes.map(Self.json).joined(separator: ",") + "]"
       }
-      text += "}}"
+      text += "}"
     }
     text += "]}"
     return Array(text.utf8)
   }
+
+  /// One note as a JSON object: its column, its kind, the value (a number, a
+  /// category, or null for a text column's missing value) and its sentence.
+  static func json(_ note: PredictionNote) -> String {
+    let (kind, value): (String, String)
+    switch note {
+    case .filled(_, let v): (kind, value) = ("filled", v.map(number) ?? "null")
+    case .unseenCategory(_, let v): (kind, value) = ("unseen-category", quoted(v))
+    case .farFromTraining(_, let v): (kind, value) = ("far-from-training", number(v))
+    }
+    return #"{"column":"# + quoted(note.column) + #","kind":""# + kind + #"","value":"# + value + #","text":"#
+      + quoted(note.description) + "}"
+  }
+
+  /// `value` as a JSON number (null when not finite).
+  static func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
 
   /// `text` as a JSON string (control and format characters escaped, as in the log).
   static func quoted(_ text: String) -> String {

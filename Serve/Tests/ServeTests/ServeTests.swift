@@ -55,6 +55,32 @@ func yes(_ answer: [String: Any]) throws -> [Double] {
     return (service.application(logger: logger), service)
   }
 
+  /// A record that needed something besides plain encoding is answered
+  /// with its notes (column, kind, value, sentence); a clean one without.
+  @Test func eachAnswerCarriesItsRecordsNotes() async throws {
+    var options = ServeOptions()
+    options.unseenCategories = .encodeAsNone
+    let (app, _) = try app(options)
+    try await app.test(.router) { client in
+      let body = #"[{"a": 5, "c": "y"}, {"a": null, "c": "z"}, {"a": 25, "c": "x"}]"#
+      try await client.execute(uri: "/v1/predict", method: .post, body: ByteBuffer(string: body)) { response in
+        #expect(response.status == .ok)
+        let predictions = try #require(try json(response.body)["predictions"] as? [[String: Any]])
+        #expect(predictions.count == 3)
+        #expect(predictions[0]["notes"] == nil)
+        let second = try #require(predictions[1]["notes"] as? [[String: Any]])
+        #expect(second.map { $0["kind"] as? String } == ["filled", "unseen-category"])
+        #expect(second.map { $0["column"] as? String } == ["a", "c"])
+        #expect((second[0]["value"] as? NSNumber)?.doubleValue == 3)
+        #expect(second[1]["value"] as? String == "z")
+        #expect(second[0]["text"] as? String == #""a": missing, filled with 3.0"#)
+        let third = try #require(predictions[2]["notes"] as? [[String: Any]])
+        #expect(third.map { $0["kind"] as? String } == ["far-from-training"])
+        #expect((third[0]["value"] as? NSNumber)?.doubleValue == 25)
+      }
+    }
+  }
+
   @Test func recordsArePredictedInOrderAsComputedByHand() async throws {
     let (app, _) = try app()
     try await app.test(.router) { client in
