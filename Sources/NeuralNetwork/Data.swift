@@ -184,6 +184,8 @@ public struct Standardizer: Equatable, Sendable, Codable {
   /// `x` (the values as given) is measured instead, against the training
   /// range in units of a sixth of it (a normal distribution's ±3 standard
   /// deviations span six): see ``distanceOutside(_:feature:)``.
+  @_specialize(exported:true,where S == Float)
+  @_specialize(exported:true,where S == Double)
   public func outliers<S: BLASScalar>(in scaled: Matrix<S>, raw x: Matrix<S>, beyond deviations: Double) -> [(
     feature: Int, example: Int
   )] {
@@ -191,15 +193,24 @@ public struct Standardizer: Equatable, Sendable, Codable {
       shapeFailure("Standardizer.outliers: scaled values are \(scaled.shape), the raw ones \(x.shape)")
     }
     let rows = scaled.rows
-    // Per feature: the raw values allowed (a quantile-mapped one), or nil: the scaled value is measured.
-    let allowed = (0..<rows).map { rawValues(feature: $0, within: deviations) }
+    // Per feature, which values are measured (the raw ones of a quantile-mapped
+    // feature, else the scaled ones) and the bounds they must keep within.
+    var measuresRaw = [Bool](repeating: false, count: rows)
+    var low = [Double](repeating: -deviations, count: rows)
+    var high = [Double](repeating: deviations, count: rows)
+    for i in 0..<rows {
+      if let allowed = rawValues(feature: i, within: deviations) {
+        (measuresRaw[i], low[i], high[i]) = (true, allowed.lowerBound, allowed.upperBound)
+      }
+    }
     var found: [(feature: Int, example: Int)] = []
     scaled.withUnsafeBufferPointer { p in
       x.withUnsafeBufferPointer { raw in
-        for k in p.indices {
-          let i = k % rows
-          let far = allowed[i].map { !$0.contains(Double(raw[k])) } ?? (Swift.abs(Double(p[k])) > deviations)
-          if far { found.append((feature: i, example: k / rows)) }
+        for j in 0..<scaled.columns {
+          for i in 0..<rows {
+            let v = Double(measuresRaw[i] ? raw[j * rows + i] : p[j * rows + i])
+            if v < low[i] || v > high[i] { found.append((feature: i, example: j)) }
+          }
         }
       }
     }

@@ -502,9 +502,9 @@ public struct TabularEncoder: Equatable, Sendable {
   /// (``encode(_:columns:)``'s) are about, each with its note: the rows of
   /// the filled values and of the unseen categories, in column order.
   func rowNotes(_ table: some RawTable, _ notes: Notes, names: [String]) -> [(
-    row: Int, column: Int, note: PredictionNote
+    record: Int, column: Int, note: PredictionNote
   )] {
-    var found: [(row: Int, column: Int, note: PredictionNote)] = []
+    var found: [(record: Int, column: Int, note: PredictionNote)] = []
     let columnsWithNotes = Set(notes.filled.map(\.column) + notes.unseen.map(\.column)).sorted()
     for k in columnsWithNotes {
       let column = columns[k]

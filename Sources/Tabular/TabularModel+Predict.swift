@@ -353,19 +353,20 @@ extension TabularModel {
         throw .notFinite(record: error.example, column: names[k], value: shown(columns[k][error.example]))
       }
     }
-    // Each record's notes with their columns, then in the columns' order.
-    var found = [[(column: Int, note: PredictionNote)]](repeating: [], count: records.count)
+    // The notes with their records and columns, then each record's in the columns' order.
+    var found: [(record: Int, column: Int, note: PredictionNote)] = []
     if !encoded.notes.filled.isEmpty || !encoded.notes.unseen.isEmpty {
-      for (r, k, note) in encoder.rowNotes(table, encoded.notes, names: names) { found[r].append((k, note)) }
+      found = encoder.rowNotes(table, encoded.notes, names: names)
     }
     if let standardizer {
       for far in standardizer.outliers(in: x, raw: encoded.x, beyond: Dataset.outlierDeviations) {
         let k = encoder.sourceColumns[far.feature]
         let value = Double(encoded.x[far.feature, far.example])
-        found[far.example].append((k, .farFromTraining(column: names[k], value: value)))
+        found.append((far.example, k, .farFromTraining(column: names[k], value: value)))
       }
     }
-    let notes = found.map { $0.count < 2 ? $0.map(\.note) : $0.sorted { $0.column < $1.column }.map(\.note) }
+    var notes = [[PredictionNote]](repeating: [], count: records.count)
+    for f in found.sorted(by: { ($0.record, $0.column) < ($1.record, $1.column) }) { notes[f.record].append(f.note) }
     return (x, notes)
   }
 
