@@ -175,7 +175,11 @@ final class BlockLog<S: BLASScalar>: ProductEpilogue {
       #expect(chosen == .blas)
       return
     }
-    if SmallProducts.mode == .libxsmm { return }
+    if SmallProducts.mode == .libxsmm {
+      // Forced: libxsmm wherever it makes a kernel, nothing measured.
+      #expect(chosen == (SmallProducts.hasKernel(for: shape) ? .libxsmm : .blas))
+      return
+    }
     let m = SmallProducts.measurements.first { $0.shape == shape }
     #expect(m != nil)
     if let m {

@@ -195,7 +195,11 @@ import Testing
       let u = random.nextUnitDouble()
       classes.append(u < truth[0] ? 0 : u < truth[0] + truth[1] ? 1 : 2)
     }
-    guard case .temperature(let t3) = Calibrator.fitTemperature(probabilities: q, classes: classes) else { return }
+    let threeClasses = Calibrator.fitTemperature(probabilities: q, classes: classes)
+    guard case .temperature(let t3) = threeClasses else {
+      Issue.record("not a temperature: \(threeClasses)")
+      return
+    }
     #expect(abs(t3 - 3) < 0.3, "T \(t3)")
   }
 
