@@ -73,7 +73,10 @@ extension Optimizer {
 ///     W ← W − α·(v̂ / (√ŝ + ε) + λ·W)      for the weights W1…WL
 ///     b ← b − α·v̂ / (√ŝ + ε)              for the biases (not decayed)
 ///
-/// (PyTorch's `AdamW` computes the same, `W·(1 − αλ)` then the Adam step.)
+/// (PyTorch's `AdamW` computes the same for the weights, `W·(1 − αλ)` then
+/// the Adam step; it decays every parameter it is given, biases included,
+/// unless they are put in a parameter group with `weight_decay=0`, as is
+/// common practice and as here.)
 /// Unlike an L2 term, the decay is not scaled by Adam's per-parameter step size.
 public struct Adam<Scalar: BLASScalar>: GradientOptimizer, Equatable, Sendable {
   public var learningRate: Double
