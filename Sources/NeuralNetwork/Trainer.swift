@@ -175,7 +175,7 @@ public struct Trainer<Scalar: BLASScalar> {
   /// With a batch size below m, each epoch is a permutation of the m
   /// examples drawn from a generator seeded with ``TrainingOptions/seed``
   /// (an example's dropout masks are drawn for it alone, from the seed, the
-  /// step, the layer and the example's index: ``applyDropout(_:layer:)``), cut
+  /// step, the layer and the example's index), cut
   /// into batches of that size (the last one smaller). `progress` is called
   /// after every epoch; return `.stop` to end early. `checkpoint` is called
   /// with the network after every epoch whose validation cost is the best so far.
