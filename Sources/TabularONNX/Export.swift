@@ -10,11 +10,14 @@ public enum ONNXExportError: Error, Equatable, Sendable, CustomStringConvertible
   case unsupported(String)
   /// The protobuf encoder failed.
   case encoding(String)
+  /// The file could not be written (what was at `path` is left as it was).
+  case write(path: String, reason: String)
 
   public var description: String {
     switch self {
     case .unsupported(let what): return "cannot export to ONNX: \(what)"
     case .encoding(let why): return "cannot encode the ONNX model: \(why)"
+    case .write(let path, let reason): return "cannot write the ONNX model to \(path): \(reason)"
     }
   }
 }
@@ -111,8 +114,13 @@ extension TabularModel {
   }
 
   /// Writes ``onnxModel(foldingStandardization:)`` to `path` (atomically: a failed write leaves what was there).
-  public func exportONNX(to path: String) throws {
-    try AtomicFile.write(Data(onnxModel()), to: path)
+  public func exportONNX(to path: String) throws(ONNXExportError) {
+    let bytes = try onnxModel()
+    do {
+      try AtomicFile.write(Data(bytes), to: path)
+    } catch {
+      throw .write(path: path, reason: error.reason)
+    }
   }
 }
 

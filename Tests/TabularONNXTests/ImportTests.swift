@@ -155,6 +155,15 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("maps-\(UUID()).onnx").path
     defer { try? FileManager.default.removeItem(atPath: path) }
     try model.exportONNX(to: path)
+    // A folder that does not exist: a typed error naming the path, nothing written.
+    let nowhere = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID())/m.onnx").path
+    let refused = #expect(throws: ONNXExportError.self) { try model.exportONNX(to: nowhere) }
+    if case .write(let named, let reason)? = refused {
+      #expect(named == nowhere && reason.contains("No such file or directory"), "\(reason)")
+    } else {
+      Issue.record("not a write error: \(String(describing: refused))")
+    }
+    #expect(!FileManager.default.fileExists(atPath: nowhere))
     let imported = try TabularModel.importWeights(onnx: path).model
     let back = try #require(imported.standardizer?.quantileMaps)
     #expect(back.count == maps.count)
