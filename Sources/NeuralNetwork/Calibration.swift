@@ -134,6 +134,35 @@ public enum Calibrator: Equatable, Sendable {
     }
   }
 
+  /// Whether this calibrator maps a sigmoid output's log-odds (Platt's, or a
+  /// temperature), which ``apply(logOdds:)`` can take directly.
+  public var mapsLogOdds: Bool {
+    switch self {
+    case .platt, .temperature: return true
+    case .isotonic: return false
+    }
+  }
+
+  /// Calibrates a sigmoid output given as its log-odds `z` (1 × m, the
+  /// output layer's pre-activations), in place: σ(a·z + b) for Platt's,
+  /// σ(z / T) for a temperature, z clamped to the log-odds of [10⁻⁷, 1 − 10⁻⁷]
+  /// as ``apply(_:)`` clamps a probability. From z itself rather than from
+  /// σ(z) in Float, whose rounding near 0 and 1 loses the log-odds' last
+  /// digits (at p = 1 − 2·10⁻⁶ a Float step is 3 % of 1 − p); the ONNX export
+  /// computes it so too. Traps for an isotonic calibrator.
+  public func apply(logOdds z: inout Matrix<Float>) {
+    let (a, b): (Double, Double)
+    switch self {
+    case .platt(let slope, let shift): (a, b) = (slope, shift)
+    case .temperature(let t): (a, b) = (1 / t, 0)
+    case .isotonic: shapeFailure("Calibrator.apply(logOdds:): an isotonic calibration maps probabilities, not log-odds")
+    }
+    let bound = Self.logit(1)
+    z.withUnsafeMutableBufferPointer { v in
+      for i in v.indices { v[i] = Float(Self.sigmoid(a * Swift.min(Swift.max(Double(v[i]), -bound), bound) + b)) }
+    }
+  }
+
   /// Calibrates the outputs `p` (n_L × m, probabilities) in place.
   public func apply(_ p: inout Matrix<Float>) {
     switch self {

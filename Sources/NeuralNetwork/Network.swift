@@ -58,6 +58,15 @@ public struct Network<Scalar: BLASScalar>: Equatable, Sendable, CustomStringConv
   /// The output layer's activation.
   public var outputActivation: Activation { layers[layers.count - 1].activation }
 
+  /// This network with its output layer's activation replaced, the weights
+  /// shared (not copied): with `.identity`, its predictions are the output
+  /// layer's pre-activations (a sigmoid's log-odds).
+  public func replacingOutputActivation(_ activation: Activation) -> Network {
+    var copy = self
+    copy.layers[copy.layers.count - 1].activation = activation
+    return copy
+  }
+
   /// A network with freshly initialised weights and zero biases.
   ///
   /// - Parameters:

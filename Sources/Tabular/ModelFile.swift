@@ -160,6 +160,12 @@ public struct TabularModel: Equatable, Sendable {
   public func probabilities(standardizedInputs x: Matrix<Float>) -> Matrix<Float> {
     // Ordered products whatever the width: a row's probabilities are the same in any batch.
     let inputs = piecewiseLinear.map { $0.encode(x) } ?? x
+    if networks.count == 1, let calibrator, calibrator.mapsLogOdds, networks[0].outputActivation == .sigmoid {
+      // A calibration of the log-odds, from the log-odds (exact near 0 and 1).
+      var z = Predictor(networks[0].replacingOutputActivation(.identity), products: .ordered).predict(inputs)
+      calibrator.apply(logOdds: &z)
+      return z
+    }
     var p = Predictor(networks[0], products: .ordered).predict(inputs)
     if networks.count > 1 {
       // The members' mean, summed in member order: the same for a row in any batch.

@@ -167,6 +167,35 @@ import Testing
     #expect(abs(k.expectedCalibrationError - (0.55 + 0.25) / 2) < 1e-6)
   }
 
+  /// Platt's and a temperature's map from the log-odds themselves equals
+  /// the map from the probability where a Float probability keeps the
+  /// log-odds' digits, stays exact where it does not (z = 13: 1 − σ(z) is
+  /// 2.3·10⁻⁶, about 38 Float steps), and clamps as the probability path
+  /// clamps (|z| beyond log((1 − 10⁻⁷)/10⁻⁷) ≈ 16.1).
+  @Test func aCalibrationFromTheLogOddsIsExactNearZeroAndOne() {
+    let zs: [Float] = [-3, -0.5, 0, 0.7, 2.5, 13, 30, -30]
+    for calibrator in [Calibrator.platt(a: 0.4, b: -0.3), .temperature(2.5)] {
+      var fromLogOdds = Matrix<Float>(rows: 1, columns: zs.count) { _, j in zs[j] }
+      calibrator.apply(logOdds: &fromLogOdds)
+      var fromProbabilities = Matrix<Float>(rows: 1, columns: zs.count) { _, j in Float(1 / (1 + exp(-Double(zs[j])))) }
+      calibrator.apply(&fromProbabilities)
+      let (a, b): (Double, Double)
+      if case .platt(let slope, let shift) = calibrator { (a, b) = (slope, shift) } else { (a, b) = (0.4, 0) }
+      let bound = log((1 - 1e-7) / 1e-7)
+      for (j, z) in zs.enumerated() {
+        let exact = 1 / (1 + exp(-(a * min(max(Double(z), -bound), bound) + b)))
+        #expect(abs(Double(fromLogOdds[0, j]) - exact) <= 1e-7 * exact, "\(calibrator) z \(z)")
+        if abs(z) <= 3 {
+          #expect(abs(fromProbabilities[0, j] - fromLogOdds[0, j]) <= 1e-6, "\(calibrator) z \(z)")
+        }
+      }
+      // At z = 13 the probability path is off in the fourth digit of 1 − p'; the log-odds path is not.
+      let k = zs.firstIndex(of: 13)!
+      let exact = 1 / (1 + exp(-(a * 13 + b)))
+      #expect(abs(Double(fromProbabilities[0, k]) - exact) > 10 * abs(Double(fromLogOdds[0, k]) - exact))
+    }
+  }
+
   @Test func plattAndTemperatureRecoverTheOverconfidence() {
     let (x, positive) = Self.sample(20_000, seed: 1)
     let p = Self.outputs(Self.overconfident, x)
