@@ -18,6 +18,9 @@
 #             also scikit-learn, NumPy and pandas in .venv-bench, the peers of
 #             `blasnet-bench --defaults` and `--tables` (Benchmarks/Python/sklearn_defaults.py,
 #             Benchmarks/Python/sklearn_table_peers.py).
+#   --data-path-peers
+#             also pandas, polars, NumPy, onnx and ONNX Runtime in .venv-bench, the
+#             peers of scripts/data-path.sh (Benchmarks/Python/csv_predict_peers.py).
 #   --interchange-peers
 #             also what Benchmarks/Python/interchange_fixtures.py makes the committed
 #             fixtures with: NumPy, onnx, ONNX Runtime, scikit-learn, skl2onnx and
@@ -28,6 +31,7 @@ cd "$(dirname "$0")/.."
 peers=false
 evaluation_peers=false
 interchange_peers=false
+data_path_peers=false
 packages=()
 if ! { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openblas lapacke 2>/dev/null &&
   [ -e /usr/include/lapacke.h ]; }; then
@@ -47,12 +51,13 @@ for option in "$@"; do
       packages+=(libopenmpi-dev openmpi-bin) ;;
     --inference-peers) peers=true ;;
     --evaluation-peers) evaluation_peers=true ;;
+    --data-path-peers) peers=true; data_path_peers=true ;;
     --interchange-peers) peers=true; evaluation_peers=true; interchange_peers=true ;;
     --report)
       command -v chromium >/dev/null 2>&1 || packages+=(chromium)
       command -v python3 >/dev/null 2>&1 || packages+=(python3)
       ;;
-    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis, --mpi, --inference-peers, --evaluation-peers, --interchange-peers, --report)" >&2; exit 2 ;;
+    *) echo "ensure-deps.sh: unknown option $option (known: --tests, --blis, --mpi, --inference-peers, --evaluation-peers, --data-path-peers, --interchange-peers, --report)" >&2; exit 2 ;;
   esac
 done
 
@@ -66,6 +71,11 @@ if $evaluation_peers && ! .venv-bench/bin/python -c "import numpy, sklearn, pand
   echo "BLASNet: adding numpy, scikit-learn and pandas to .venv-bench (pip) ..." >&2
   [ -x .venv-bench/bin/python ] || python3 -m venv .venv-bench
   .venv-bench/bin/pip install -q numpy==2.4.6 scikit-learn==1.9.1 pandas==3.1.1
+fi
+
+if $data_path_peers && ! .venv-bench/bin/python -c "import pandas, polars" >/dev/null 2>&1; then
+  echo "BLASNet: adding pandas and polars to .venv-bench (pip) ..." >&2
+  .venv-bench/bin/pip install -q pandas==3.1.1 polars==2.1.0
 fi
 
 if $interchange_peers && ! .venv-bench/bin/python -c "import skl2onnx, safetensors" >/dev/null 2>&1; then

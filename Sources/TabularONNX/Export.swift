@@ -444,15 +444,15 @@ struct ONNXWriter {
   /// The numeric inputs `x` (`[N, n]`) through their quantile maps (nil:
   /// taken as they are), as `QuantileMap` computes them: each value clipped
   /// to its knots, its segment found by counting the inner knots at or below
-  /// it (`Gather` copies, `Less`, `Not`, `Cast`, and a `MatMul` that sums
-  /// each input's), then `base + slope · (x − knot)` of that segment, read
-  /// with `Gather` from flat tables.
+  /// it (a binary search: ``knotsAtOrBelow(_:_:)``), then
+  /// `base + slope · (x − knot)` of that segment, read with `Gather` from flat
+  /// tables.
   mutating func quantileMaps(_ x: String, _ maps: [QuantileMap?]) -> String {
     let huge = Double(Float.greatestFiniteMagnitude)
     let identity = QuantileMap(knots: [-huge, huge], scores: [-huge, huge])
     let maps = maps.map { $0 ?? identity }
     var (low, high, segmentStart, base, slope) = ([Float](), [Float](), [Int64](), [Float](), [Float]())
-    var (inner, innerInput) = ([Float](), [Int64]())
+    var inner = [[Float]](repeating: [], count: maps.count)
     for (i, map) in maps.enumerated() {
       let k = map.knots
       let v = map.scores
@@ -467,38 +467,14 @@ struct ONNXWriter {
       for j in 0..<(k.count - 1) {
         base.append(Float(v[j]))
         slope.append(Float((v[j + 1] - v[j]) / (k[j + 1] - k[j])))
-        if j > 0 {
-          inner.append(Float(k[j]))
-          innerInput.append(Int64(i))
-        }
+        if j > 0 { inner[i].append(Float(k[j])) }
       }
-    }
-    if inner.isEmpty {
-      // No map has an inner knot: one that no clipped value reaches.
-      inner = [.infinity]
-      innerInput = [0]
     }
     let n = maps.count
     let clipped = node(
       "Min", [node("Max", [x, constant("low", low, shape: [n])]), constant("high", high, shape: [n])])
-    let copies = node(
-      "Gather", [clipped, int64Constant("input_of_knot", innerInput, shape: [inner.count])],
-      attributes: [attribute("axis", int: 1)])
-    let reached = node("Not", [node("Less", [copies, constant("inner_knots", inner, shape: [inner.count])])])
-    var sums = [Float](repeating: 0, count: inner.count * n)
-    for (j, i) in innerInput.enumerated() { sums[j * n + Int(i)] = 1 }
-    let counts = node(
-      "MatMul",
-      [
-        node("Cast", [reached], attributes: [attribute("to", int: Int64(Onnx_TensorProto.DataType.float.rawValue))]),
-        constant("knots_per_input", sums, shape: [inner.count, n]),
-      ])
     let segment = node(
-      "Add",
-      [
-        node("Cast", [counts], attributes: [attribute("to", int: Int64(Onnx_TensorProto.DataType.int64.rawValue))]),
-        int64Constant("first_segment", segmentStart, shape: [n]),
-      ])
+      "Add", [knotsAtOrBelow(clipped, inner), int64Constant("first_segment", segmentStart, shape: [n])])
     // Each segment's left knot: the knots after the segments' base values, shifted per input.
     var left = [Float](repeating: 0, count: base.count)
     for (i, map) in maps.enumerated() {
@@ -509,6 +485,46 @@ struct ONNXWriter {
     let intercept = node("Gather", [constant("segment_base", base, shape: segments), segment])
     let gradient = node("Gather", [constant("segment_slope", slope, shape: segments), segment])
     return node("Add", [intercept, node("Mul", [gradient, node("Sub", [clipped, knot])])])
+  }
+
+  /// For each column i of `x` (`[N, n]`, no NaN), how many of the sorted
+  /// `knots[i]` are at or below its value (int64 `[N, n]`), by binary
+  /// search: each input's knots in a flat table, padded with +∞ to P, the
+  /// least power of two above the most knots; then for s = P/2, P/4, …, 1 a
+  /// count c grows by s where `x ≥ table[i·P + c + s − 1]` (`Gather`,
+  /// `GreaterOrEqual`, `Where`, `Add`): log₂ P steps over `[N, n]`, where
+  /// comparing with every knot took `[N, Σ knots]`.
+  mutating func knotsAtOrBelow(_ x: String, _ knots: [[Float]]) -> String {
+    let n = knots.count
+    var padded = 1
+    while padded <= knots.map(\.count).max() ?? 0 { padded *= 2 }
+    var table = [Float](repeating: .infinity, count: n * padded)
+    for (i, k) in knots.enumerated() { table.replaceSubrange(i * padded..<i * padded + k.count, with: k) }
+    let flat = constant("knot_table", table, shape: [n * padded])
+    let zero = int64Constant("zero", [0], shape: [])
+    var count: String?
+    var step = padded / 2
+    while step >= 1 {
+      // Where each input's next probe sits in the table, before adding the count so far.
+      let probe = (0..<n).map { Int64($0 * padded + step - 1) }
+      let index: String
+      if let count {
+        index = node("Add", [count, int64Constant("probe", probe, shape: [n])])
+      } else {
+        index = int64Constant("probe", probe, shape: [n])
+      }
+      let reached = node("GreaterOrEqual", [x, node("Gather", [flat, index])])
+      let grown = node("Where", [reached, int64Constant("step", [Int64(step)], shape: []), zero])
+      count = count.map { node("Add", [$0, grown]) } ?? grown
+      step /= 2
+    }
+    // No input has a knot (P = 1): a count of 0 in x's shape.
+    return count
+      ?? node(
+        "Cast", [node("Mul", [x, constant("zero", [0], shape: [])])],
+        attributes: [
+          attribute("to", int: Int64(Onnx_TensorProto.DataType.int64.rawValue))
+        ])
   }
 
   /// `W·((x − μ)/σ) + b = (W/σ)·x + (b − W·(μ/σ))`, σ the standardizer's

@@ -229,8 +229,11 @@ struct ONNXGraphReader {
       path: path, node: node.name.isEmpty ? node.output.first ?? "?" : node.name, op: node.opType, reason: reason)
   }
 
-  /// The values of a constant tensor, row-major, with its shape.
-  func values(_ name: String) throws(ImportError) -> (shape: [Int], values: [Double])? {
+  /// The values of a constant tensor, row-major, with its shape; each
+  /// finite (or +∞, with `positiveInfinity`: the padding of a search table).
+  func values(_ name: String, positiveInfinity: Bool = false) throws(ImportError) -> (
+    shape: [Int], values: [Double]
+  )? {
     guard let t = constants[name] else { return nil }
     let label = t.name.isEmpty ? name : t.name
     if t.dataLocation == .external {
@@ -279,7 +282,9 @@ struct ONNXGraphReader {
       throw .unsupportedType(
         path: path, name: label, dtype: "ONNX data type \(t.dataType)\(type.map { " (\($0))" } ?? "")")
     }
-    if let k = out.firstIndex(where: { !$0.isFinite }) { throw .notFinite(path: path, name: label, index: k) }
+    if let k = out.firstIndex(where: { !$0.isFinite && !(positiveInfinity && $0 == .infinity) }) {
+      throw .notFinite(path: path, name: label, index: k)
+    }
     return (shape, out)
   }
 
@@ -696,25 +701,44 @@ struct ONNXGraphReader {
       return v
     }
     let maxNode = graph.node[k]
-    let shape = "a quantile map is read only as BLASNet exports it (Max, Min, Gather, Less, Not, Cast, MatMul, Add)"
+    let shape =
+      "a quantile map is read only as BLASNet exports it (Max, Min, a binary search by Gather, GreaterOrEqual, "
+      + "Where and Add, or by Gather, Less, Not, Cast and MatMul; then Add, Gather, Sub, Mul, Add)"
     guard maxNode.input.first == x, let m = reader(maxNode.output.first ?? "", "Min") else {
       throw fail(maxNode, shape)
     }
     let (low, high) = (try constant(maxNode, at: 1), try constant(graph.node[m], at: 1))
+    let n = low.count
     let clipped = graph.node[m].output.first ?? ""
-    guard let g = reader(clipped, "Gather"), let sub = reader(clipped, "Sub"),
-      let innerInput = integers(graph.node[g].input.last ?? ""),
-      let less = reader(graph.node[g].output.first ?? "", "Less"),
-      let not = reader(graph.node[less].output.first ?? "", "Not"),
-      let cast = reader(graph.node[not].output.first ?? "", "Cast"),
-      let sums = reader(graph.node[cast].output.first ?? "", "MatMul"),
-      let toInteger = reader(graph.node[sums].output.first ?? "", "Cast"),
-      let add = reader(graph.node[toInteger].output.first ?? "", "Add"),
-      let first = integers(graph.node[add].input.last ?? ""),
+    // The count of inner knots at or below each value: a binary search (since
+    // the search became the export's) or every knot compared (files written before).
+    var counted: (count: String, inner: [[Double]]?, flat: [Double]?, nodes: [Int])
+    if let g = reader(clipped, "Gather") {
+      guard let innerInput = integers(graph.node[g].input.last ?? ""),
+        let less = reader(graph.node[g].output.first ?? "", "Less"),
+        let not = reader(graph.node[less].output.first ?? "", "Not"),
+        let cast = reader(graph.node[not].output.first ?? "", "Cast"),
+        let sums = reader(graph.node[cast].output.first ?? "", "MatMul"),
+        let toInteger = reader(graph.node[sums].output.first ?? "", "Cast")
+      else { throw fail(maxNode, shape) }
+      let inner = try constant(graph.node[less], at: 1)
+      guard innerInput.count == inner.count, innerInput.allSatisfy({ $0 >= 0 && $0 < n }) else {
+        throw fail(maxNode, shape)
+      }
+      counted = (graph.node[toInteger].output.first ?? "", nil, inner, [g, less, not, cast, sums, toInteger])
+    } else {
+      let (count, inner, nodes) = try knotSearch(from: clipped, inputs: n, at: maxNode, shape)
+      counted = (count, inner, nil, nodes)
+    }
+    let countReaders = consumers[counted.count] ?? []
+    guard countReaders.count == 1, graph.node[countReaders[0]].opType == "Add",
+      let sub = (consumers[clipped] ?? []).first(where: { graph.node[$0].opType == "Sub" })
+    else { throw fail(maxNode, shape) }
+    let add = countReaders[0]
+    guard let first = integers(graph.node[add].input.last ?? ""),
       let mul = reader(graph.node[sub].output.first ?? "", "Mul"),
       let output = reader(graph.node[mul].output.first ?? "", "Add")
     else { throw fail(maxNode, shape) }
-    let inner = try constant(graph.node[less], at: 1)
     // The three tables, told apart by where each Gather's output goes.
     let segment = graph.node[add].output.first ?? ""
     var tables: [String: [Double]] = [:]
@@ -727,21 +751,20 @@ struct ONNXGraphReader {
       tables[role] = try constant(gather, at: 0)
       used.insert(r)
     }
-    let n = low.count
     let gathered = Set((consumers[segment] ?? []).compactMap { graph.node[$0].output.first })
     guard let knot = tables["knot"], let slope = tables["slope"], let base = tables["base"],
       gathered.contains(graph.node[output].input.first ?? ""),
       high.count == n, first.count == n, n > 0, knot.count == slope.count, knot.count == base.count,
-      first.first == 0, zip(first, first.dropFirst()).allSatisfy({ $0 < $1 }), (first.last ?? 0) < knot.count,
-      innerInput.count == inner.count, innerInput.allSatisfy({ $0 >= 0 && $0 < n })
+      first.first == 0, zip(first, first.dropFirst()).allSatisfy({ $0 < $1 }), (first.last ?? 0) < knot.count
     else { throw fail(maxNode, shape) }
     let huge = Double(Float.greatestFiniteMagnitude)
     var maps: [QuantileMap?] = []
-    var expectedInner: [Double] = []
+    var expectedInner: [[Double]] = []
     for i in 0..<n {
       let segments = Int(first[i])..<(i + 1 < n ? Int(first[i + 1]) : knot.count)
       if low[i] == -huge && high[i] == huge && segments.count == 1 {
         maps.append(nil)
+        expectedInner.append([])
         continue
       }
       var map: QuantileMap
@@ -754,14 +777,80 @@ struct ONNXGraphReader {
           scores: Array(base[segments]) + [base[last] + slope[last] * (high[i] - knot[last])])
       }
       if let problem = map.problem { throw fail(maxNode, "the quantile map of numeric column \(i + 1): \(problem)") }
-      expectedInner += map.knots.dropFirst().dropLast()
+      expectedInner.append(Array(map.knots.dropFirst().dropLast()))
       maps.append(map)
     }
-    guard inner == expectedInner || (expectedInner.isEmpty && inner == [.infinity]) else {
-      throw fail(graph.node[less], "the inner knots are not the segments' knots")
-    }
-    used.formUnion([k, m, g, sub, less, not, cast, sums, toInteger, add, mul, output])
+    let flat = expectedInner.flatMap { $0 }
+    let agrees =
+      counted.inner.map { $0 == expectedInner }
+      ?? (counted.flat == flat || (flat.isEmpty && counted.flat == [.infinity]))
+    guard agrees else { throw fail(maxNode, "the inner knots are not the segments' knots") }
+    used.formUnion([k, m, sub, add, mul, output] + counted.nodes)
     return (maps, graph.node[output].output.first ?? "")
+  }
+
+  /// The binary search `ONNXWriter.knotsAtOrBelow` writes, read back from
+  /// the `GreaterOrEqual` nodes on `clipped`: the count's tensor, each of the
+  /// `n` inputs' knots (its row of the table, the +∞ padding left out) and
+  /// the search's nodes. Any other shape is refused at `node` with `shape`.
+  func knotSearch(from clipped: String, inputs n: Int, at node: Onnx_NodeProto, _ shape: String)
+    throws(ImportError) -> (count: String, knots: [[Double]], nodes: [Int])
+  {
+    var producer: [String: Int] = [:]
+    for (i, p) in graph.node.enumerated() { for o in p.output { producer[o] = i } }
+    func only(_ tensor: String, _ op: String) -> Int? {
+      let readers = consumers[tensor] ?? []
+      return readers.count == 1 && graph.node[readers[0]].opType == op ? readers[0] : nil
+    }
+    let steps = (consumers[clipped] ?? []).filter { graph.node[$0].opType == "GreaterOrEqual" }
+    if steps.isEmpty {
+      // No input has an inner knot: a count of 0 as Cast(Mul(x, 0)).
+      guard let mul = (consumers[clipped] ?? []).first(where: { graph.node[$0].opType == "Mul" }),
+        graph.node[mul].input.count == 2, try values(graph.node[mul].input[1])?.values == [0],
+        let cast = only(graph.node[mul].output.first ?? "", "Cast")
+      else { throw fail(node, shape) }
+      return (graph.node[cast].output.first ?? "", Array(repeating: [], count: n), [mul, cast])
+    }
+    guard steps.count < 31 else { throw fail(node, shape) }
+    let padded = 1 << steps.count
+    var nodes: [Int] = []
+    var count: String?
+    var table: (name: String, values: [Double])?
+    for (t, goe) in steps.enumerated() {
+      let step = Int64(padded >> (t + 1))
+      let probe = (0..<n).map { Int64($0 * padded) + step - 1 }
+      let compare = graph.node[goe]
+      guard compare.input.count == 2, compare.input[0] == clipped, let gather = producer[compare.input[1]],
+        graph.node[gather].opType == "Gather", graph.node[gather].input.count == 2,
+        let choose = only(compare.output.first ?? "", "Where"), graph.node[choose].input.count == 3,
+        integers(graph.node[choose].input[1]) == [step], integers(graph.node[choose].input[2]) == [0]
+      else { throw fail(node, shape) }
+      let (tableName, index) = (graph.node[gather].input[0], graph.node[gather].input[1])
+      if table == nil { table = (tableName, try values(tableName, positiveInfinity: true)?.values ?? []) }
+      guard tableName == table?.name, table?.values.count == n * padded else { throw fail(node, shape) }
+      nodes += [goe, gather, choose]
+      let grown = graph.node[choose].output.first ?? ""
+      if let sum = count {
+        guard let offset = producer[index], graph.node[offset].opType == "Add",
+          graph.node[offset].input.first == sum, integers(graph.node[offset].input.last ?? "") == probe,
+          let add = (consumers[grown] ?? []).first,
+          graph.node[add].opType == "Add", graph.node[add].input == [sum, grown]
+        else { throw fail(node, shape) }
+        nodes += [offset, add]
+        count = graph.node[add].output.first
+      } else {
+        guard integers(index) == probe else { throw fail(node, shape) }
+        count = grown
+      }
+    }
+    let values = table?.values ?? []
+    let knots = (0..<n).map { i in Array(values[i * padded..<(i + 1) * padded].prefix { $0 != .infinity }) }
+    guard
+      knots.enumerated().allSatisfy({ i, k in
+        values[i * padded + k.count..<(i + 1) * padded].allSatisfy { $0 == .infinity }
+      })
+    else { throw fail(node, shape) }
+    return (count ?? "", knots, nodes)
   }
 
   /// BLASNet's piecewise-linear encoding (`ONNXWriter.piecewiseLinear`),

@@ -176,6 +176,49 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     #expect(try difference(model, imported, on: csv) < 1e-5)
     // Saved, the imported model loads again (version 4).
     #expect(throws: Never.self) { try TabularModel.decode(try imported.encoded()) }
+    // The segments are found by a binary search: one GreaterOrEqual per halving of a
+    // table padded to a power of two above the most inner knots, no comparison with every knot.
+    let graph = try Onnx_ModelProto(serializedBytes: model.onnxModel()).graph
+    let most = maps.map { ($0?.knots.count ?? 2) - 2 }.max()!
+    var padded = 1
+    while padded <= most { padded *= 2 }
+    let halvings = graph.node.filter { $0.opType == "GreaterOrEqual" && $0.input.first != "probability" }
+    #expect(halvings.count == padded.trailingZeroBitCount)
+    #expect(!graph.node.contains { $0.opType == "Less" || $0.opType == "MatMul" })
+    // One row of the table per numeric column (the clip's bounds have one each).
+    let table = try #require(graph.initializer.first { $0.name.hasPrefix("knot_table") })
+    let low = try #require(graph.initializer.first { $0.name.hasPrefix("low") })
+    #expect(table.dims == [low.dims[0] * Int64(padded)])
+  }
+
+  /// A file written by the export before the binary search (the segments
+  /// counted by Gather, Less, Not, Cast and MatMul over every inner knot;
+  /// `blasnet export` of commit ce9e878, iris with 6 hidden units) still
+  /// imports, and predicts what that build's `blasnet predict` wrote.
+  @Test func aQuantileMapExportedBeforeTheSearchImports() throws {
+    let folder = fixtures.deletingLastPathComponent()
+    let model = try TabularModel.importWeights(onnx: folder.appendingPathComponent("iris-quantile-v1.onnx").path).model
+    let iris = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("../../Examples/tables/iris.csv").standardized.path
+    let predictions = try model.predict(csvFile: iris).predictions
+    let rows = try String(
+      contentsOf: folder.appendingPathComponent("iris-quantile-v1-predictions.csv"), encoding: .utf8
+    ).split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+    #expect(predictions.count == 150 && rows.count == 150)
+    var worst = 0.0
+    for (p, row) in zip(predictions, rows) {
+      #expect(p.className == String(row[0]))
+      for (k, q) in p.probabilities.enumerated() {
+        let expected = try #require(Double(row[2 + k]))
+        worst = max(worst, abs(Double(q) - expected) / max(expected, 1e-30))
+      }
+    }
+    #expect(worst < 1e-5, "largest relative difference \(worst)")
+    // Exported again, it has the search, and comes back with the same maps.
+    let again = try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "again.onnx", activations: nil).model
+    #expect(again.standardizer?.quantileMaps == model.standardizer?.quantileMaps)
+    let ops = try Onnx_ModelProto(serializedBytes: model.onnxModel()).graph.node.map(\.opType)
+    #expect(ops.contains("GreaterOrEqual") && !ops.contains("Less"))
   }
 
   /// import(export(model)) predicts as the model does on the raw rows: the
