@@ -3,7 +3,8 @@
 # the breast-cancer table (the test fixture, 569 rows, 30 numbers, label `malignant`) and
 # exported to ONNX; its rows repeated into a CSV file of ROWS rows (default 100,000); then
 #   blasnet predict --model m.json --data big.csv --output p.csv    (the whole process)
-#   blasnet evaluate --model m.json --data big.csv                   (the whole process)
+#   blasnet evaluate --model m.json --data big.csv --bootstrap 0     (the whole process; and with
+#                                                    its default 1,000 bootstrap resamples, untimed by the peers)
 # each timed REPEATS times (default 5), and Benchmarks/Python/csv_predict_peers.py doing the
 # same read, run and write (or score) with pandas and with polars and ONNX Runtime, timed
 # inside Python. Prints the best and the median of each, and the ratios of the best times.
@@ -42,9 +43,11 @@ timed() {
   printf '%s\n' "${times[@]}" | sort -g | awk '{ t[NR] = $1 } END { printf "%.3f %.3f\n", t[1], t[int((NR + 1) / 2)] }'
 }
 read -r predict_best predict_median < <(timed "$blasnet" predict --model "$work/m.json" --data "$work/big.csv" --output "$work/p.csv")
-read -r evaluate_best evaluate_median < <(timed "$blasnet" evaluate --model "$work/m.json" --data "$work/big.csv")
+read -r evaluate_best evaluate_median < <(timed "$blasnet" evaluate --model "$work/m.json" --data "$work/big.csv" --bootstrap 0)
+read -r bootstrap_best bootstrap_median < <(timed "$blasnet" evaluate --model "$work/m.json" --data "$work/big.csv")
 echo "blasnet predict (whole process): best $predict_best s, median $predict_median s over $repeats"
-echo "blasnet evaluate (whole process): best $evaluate_best s, median $evaluate_median s over $repeats"
+echo "blasnet evaluate --bootstrap 0 (whole process; the peers' work): best $evaluate_best s, median $evaluate_median s over $repeats"
+echo "blasnet evaluate (whole process, with its default 1,000 bootstrap resamples): best $bootstrap_best s, median $bootstrap_median s over $repeats"
 "$python" Benchmarks/Python/csv_predict_peers.py "$work/m.onnx" "$work/big.csv" "$work" --repeats "$repeats" \
   --label malignant | tee "$work/peers.txt"
 # The peers wrote the same classes as blasnet predict.
@@ -56,5 +59,5 @@ for peer in pandas polars; do
 done
 awk -v p="$predict_best" -v e="$evaluate_best" '
   / predict: best / { split($0, a, "best "); split(a[2], b, " "); printf "%s: blasnet predict is %.2f× faster\n", $1, b[1] / p }
-  / evaluate: best / { split($0, a, "best "); split(a[2], b, " "); printf "%s: blasnet evaluate is %.2f× faster\n", $1, b[1] / e }
+  / evaluate: best / { split($0, a, "best "); split(a[2], b, " "); printf "%s: blasnet evaluate --bootstrap 0 is %.2f× faster\n", $1, b[1] / e }
 ' "$work/peers.txt"

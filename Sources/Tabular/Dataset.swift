@@ -373,9 +373,10 @@ package struct Dataset {
 
   /// The warning on the first input far from the training data (without a
   /// count), and how many such inputs there are.
-  package func farValues(for model: TabularModel) -> (text: String, count: Int)? {
+  /// `scaled`: the inputs as ``inputs(for:)`` made them, when the caller has them.
+  package func farValues(for model: TabularModel, scaled: Matrix<Float>? = nil) -> (text: String, count: Int)? {
     guard let scaler = model.standardizer, mapped == nil else { return nil }
-    let scaled = scaler.transform(x)
+    let scaled = scaled ?? scaler.transform(x)
     let far = scaler.outliers(in: scaled, raw: x, beyond: Dataset.outlierDeviations)
     guard let first = far.first else { return nil }
     let i = first.feature

@@ -1169,26 +1169,39 @@ extension Fitter {
   static func each<R: Sendable>(
     _ count: Int, inParallel: Bool, _ body: (Int) throws(TableError) -> R
   ) throws(TableError) -> [R] {
-    let workers = inParallel ? Swift.min(count, ProcessInfo.processInfo.activeProcessorCount) : 1
-    if workers <= 1 {
+    if !inParallel || count <= 1 || ProcessInfo.processInfo.activeProcessorCount <= 1 {
       var results: [R] = []
       for k in 0..<count { results.append(try body(k)) }
       return results
     }
-    let results = Mutex([Result<R, TableError>?](repeating: nil, count: count))
+    return try results(count, inParallel: true, body).map { r throws(TableError) in try r.get() }
+  }
+
+  /// `body(k)` for every k in `0..<count`, each call's result or error in
+  /// order of k: on up to as many threads as there are cores when
+  /// `inParallel` (OpenBLAS on one thread meanwhile), else in turn (all
+  /// of them, past an error). The calls share what they read and write
+  /// only their results, which go to the caller once every call is over.
+  static func results<R>(
+    _ count: Int, inParallel: Bool, _ body: (Int) throws(TableError) -> R
+  ) -> [Result<R, TableError>] {
+    let workers = inParallel ? Swift.min(count, ProcessInfo.processInfo.activeProcessorCount) : 1
+    if workers <= 1 {
+      return (0..<count).map { k in Result { () throws(TableError) in try body(k) } }
+    }
+    let results = Mutex([UncheckedBox<Result<R, TableError>>?](repeating: nil, count: count))
     withoutActuallyEscaping(body) { body in
-      // The calls share what they read (rows, options) and write only their results.
       let shared = UncheckedBox(body)
       BLAS.singleThreaded {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
           for k in stride(from: w, to: count, by: workers) {
-            let result = Result { () throws(TableError) in try shared.value(k) }
+            let result = UncheckedBox(Result { () throws(TableError) in try shared.value(k) })
             results.withLock { $0[k] = result }
           }
         }
       }
     }
-    return try results.withLock { $0 }.map { r throws(TableError) in try r!.get() }
+    return results.withLock { $0 }.map { $0!.value }
   }
 
   /// A value handed to concurrent calls that only read it.

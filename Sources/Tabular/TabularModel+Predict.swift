@@ -546,9 +546,11 @@ public struct PredictionChunk: Sendable {
 }
 
 extension TabularModel {
-  /// Predicts every row of the CSV file at `path`, of any size, a chunk of
-  /// about `chunkBytes` at a time: each chunk's predictions go to `body`
-  /// in file order, so memory does not grow with the file. Columns are
+  /// Predicts every row of the CSV file at `path`, of any size, about
+  /// `chunkBytes` at a time (in smaller chunks encoded and predicted on
+  /// every core while `body` takes the ones before): each chunk's
+  /// predictions go to `body` in file order, so memory does not grow with
+  /// the file. Columns are
   /// matched and fields encoded as ``predict(csvFile:keep:)`` does; the
   /// notes (unseen categories, fills, inputs far outside the training
   /// data) come back at the end, summed over the chunks.
@@ -577,50 +579,134 @@ extension TabularModel {
   /// encoded (`requireLabel`: its labels read too) and predicted, then
   /// handed to `body` with its outputs; a bad row hands on its chunk's rows
   /// before it first. Returns the notes, summed over the chunks.
+  ///
+  /// A pipeline over the cores: this thread reads a batch of chunks (as
+  /// many as there are cores, each `chunkBytes` over the cores, at least
+  /// 1 MiB or `chunkBytes`) and hands the batch before it to `body`, in file
+  /// order, while other threads encode and predict the batch's chunks (with
+  /// OpenBLAS on one thread). At most three batches are held at a time. The
+  /// first error in file order is the one thrown, after every row before it.
   func streamChunks(
     _ path: String, requireLabel: Bool, keep: [String], chunkBytes: Int,
     _ body: (CSVFile, Dataset, Matrix<Float>, Double) throws(TableError) -> Void
   ) throws(TableError) -> [DataNote] {
-    var reader = try CSVChunkReader(path: path, chunkBytes: chunkBytes)
+    let cores = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, 16))
+    var reader = try CSVChunkReader(
+      path: path, chunkBytes: Swift.max(chunkBytes / cores, Swift.min(chunkBytes, 1 << 20)))
     defer { reader.close() }
     var columns: ModelColumns?
     var notes = PredictionNotes()
     var far: (text: String, count: Int)?
-    var isFirst = true
+    var handed = 0  // chunks handed to `body`
     var rows = 0
-    func run(_ chunk: CSVFile) throws(TableError) {
-      let (data, found) = try Dataset.forModel(chunk, columns: columns!, model: self)
-      let outputs = try data.predictions(of: self)
-      if let warning = data.farValues(for: self) { far = far.map { ($0.text, $0.count + warning.count) } ?? warning }
-      notes.add(found)
-      try body(chunk, data, outputs, reader.fractionRead)
+    let model = self
+    let work = { (chunk: CSVFile, columns: ModelColumns) throws(TableError) -> EncodedChunk in
+      let (data, found) = try Dataset.forModel(chunk, columns: columns, model: model)
+      let scaled = try data.inputs(for: model)
+      let outputs = try Dataset.checkedOutputs(model, scaled, data, 0)
+      return EncodedChunk(data: data, found: found, outputs: outputs, far: data.farValues(for: model, scaled: scaled))
     }
-    while let chunk = try reader.next() {
-      defer { isFirst = false }
-      rows += chunk.records.count
-      if columns == nil {
-        // (A small chunk may hold the header alone: rows are counted at the end.)
-        try Dataset.checkHeader(chunk, requireRows: false)
-        columns = try ModelColumns(chunk, model: self, requireLabel: requireLabel, keep: keep)
-      }
-      do {
-        try run(chunk)
-      } catch {
-        // The rows before the bad one, then the error.
-        guard let line = error.line, let r = chunk.records.firstIndex(where: { $0.line == line }), r > 0 else {
+    func hand(_ done: EncodedChunk, _ chunk: CSVFile, _ fraction: Double) throws(TableError) {
+      if let warning = done.far { far = far.map { ($0.text, $0.count + warning.count) } ?? warning }
+      notes.add(done.found)
+      try body(chunk, done.data, done.outputs, fraction)
+    }
+    /// Waits for `batch`'s chunks and hands them to `body` in order.
+    func finish(_ batch: ChunkBatch) throws(TableError) {
+      batch.group.wait()
+      for (k, (chunk, fraction)) in batch.chunks.enumerated() {
+        do throws(TableError) {
+          try hand(try batch.result(k), chunk, fraction)
+          handed += 1
+        } catch {
+          // The rows before the bad one, then the error.
+          guard let line = error.line, let r = chunk.records.firstIndex(where: { $0.line == line }), r > 0 else {
+            throw error
+          }
+          let end = chunk.fields[chunk.records[r].firstField].start
+          let before = try CSVFile(
+            path: path, bytes: Array(chunk.bytes[..<end]),
+            continuing: handed == 0 ? nil : .init(header: chunk.header, line: chunk.records[0].line))
+          if before.records.count == r { try hand(try work(before, columns!), before, fraction) }
           throw error
         }
-        let end = chunk.fields[chunk.records[r].firstField].start
-        let before = try CSVFile(
-          path: path, bytes: Array(chunk.bytes[..<end]),
-          continuing: isFirst ? nil : .init(header: chunk.header, line: chunk.records[0].line))
-        if before.records.count == r { try run(before) }
-        throw error
       }
+    }
+    try BLAS.singleThreaded { () throws(TableError) in
+      var inFlight: ChunkBatch?
+      // On an error, the threads still at work finish before the reader closes.
+      defer { inFlight?.group.wait() }
+      var readError: TableError?
+      while readError == nil {
+        var chunks: [(chunk: CSVFile, fraction: Double)] = []
+        do throws(TableError) {
+          while chunks.count < cores, let chunk = try reader.next() {
+            rows += chunk.records.count
+            if columns == nil {
+              // (A small chunk may hold the header alone: rows are counted at the end.)
+              try Dataset.checkHeader(chunk, requireRows: false)
+              columns = try ModelColumns(chunk, model: self, requireLabel: requireLabel, keep: keep)
+            }
+            chunks.append((chunk, reader.fractionRead))
+          }
+        } catch {
+          // The chunks read before the bad one go to `body` first.
+          readError = error
+        }
+        let next = chunks.isEmpty ? nil : ChunkBatch(chunks, columns: columns!, work: work)
+        if let batch = inFlight { try finish(batch) }
+        inFlight = next
+        if next == nil { break }
+      }
+      if let batch = inFlight {
+        inFlight = nil
+        try finish(batch)
+      }
+      if let readError { throw readError }
     }
     if rows == 0 { throw TableError("\(path): the file has a header but no data rows") }
     var result = notes.dataNotes(columns!, model: self)
     if let far { result.append(DataNote(isWarning: true, text: Dataset.farWarning(far.text, count: far.count))) }
     return result
+  }
+}
+
+/// A chunk encoded and predicted: what `body` and the notes of
+/// `TabularModel.streamChunks` need.
+struct EncodedChunk {
+  var data: Dataset
+  var found: PredictionNotes
+  var outputs: Matrix<Float>
+  var far: (text: String, count: Int)?
+}
+
+/// Chunks of a file being encoded and predicted on the global queue, one
+/// task each; ``group`` is done when all are.
+final class ChunkBatch: @unchecked Sendable {
+  let chunks: [(chunk: CSVFile, fraction: Double)]
+  let columns: ModelColumns
+  let work: (CSVFile, ModelColumns) throws(TableError) -> EncodedChunk
+  let group = DispatchGroup()
+  // Each task writes its own result, under the lock; read after `group` is done.
+  private let lock = NSLock()
+  private var results: [Result<EncodedChunk, TableError>?]
+
+  init(
+    _ chunks: [(chunk: CSVFile, fraction: Double)], columns: ModelColumns,
+    work: @escaping (CSVFile, ModelColumns) throws(TableError) -> EncodedChunk
+  ) {
+    (self.chunks, self.columns, self.work) = (chunks, columns, work)
+    results = Array(repeating: nil, count: chunks.count)
+    for k in chunks.indices {
+      DispatchQueue.global().async(group: group) { [self] in
+        let result = Result { () throws(TableError) in try self.work(self.chunks[k].chunk, self.columns) }
+        lock.withLock { results[k] = result }
+      }
+    }
+  }
+
+  /// Chunk `k`'s encoding and outputs, or its error (once ``group`` is done).
+  func result(_ k: Int) throws(TableError) -> EncodedChunk {
+    try lock.withLock { results[k]! }.get()
   }
 }
