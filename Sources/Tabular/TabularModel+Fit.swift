@@ -1163,13 +1163,17 @@ extension Fitter {
     return member
   }
 
+  /// The cores this process may use, read once (Foundation reads it from
+  /// the system on every call, about as long as predicting a record).
+  static let cores = ProcessInfo.processInfo.activeProcessorCount
+
   /// `body(0)`, …, `body(count − 1)`, in order; at the same time over the
   /// cores when `inParallel` and `count` > 1 (each with one BLAS thread, so
   /// every result is the one a call alone gives). The first error, by `k`, is thrown.
   static func each<R: Sendable>(
     _ count: Int, inParallel: Bool, _ body: (Int) throws(TableError) -> R
   ) throws(TableError) -> [R] {
-    if !inParallel || count <= 1 || ProcessInfo.processInfo.activeProcessorCount <= 1 {
+    if !inParallel || count <= 1 || cores <= 1 {
       var results: [R] = []
       for k in 0..<count { results.append(try body(k)) }
       return results
@@ -1182,20 +1186,20 @@ extension Fitter {
   /// `inParallel` (OpenBLAS on one thread meanwhile), else in turn (all
   /// of them, past an error). The calls share what they read and write
   /// only their results, which go to the caller once every call is over.
-  static func results<R>(
-    _ count: Int, inParallel: Bool, _ body: (Int) throws(TableError) -> R
-  ) -> [Result<R, TableError>] {
-    let workers = inParallel ? Swift.min(count, ProcessInfo.processInfo.activeProcessorCount) : 1
+  static func results<R, E: Error>(
+    _ count: Int, inParallel: Bool, _ body: (Int) throws(E) -> R
+  ) -> [Result<R, E>] {
+    let workers = inParallel ? Swift.min(count, cores) : 1
     if workers <= 1 {
-      return (0..<count).map { k in Result { () throws(TableError) in try body(k) } }
+      return (0..<count).map { k in Result { () throws(E) in try body(k) } }
     }
-    let results = Mutex([UncheckedBox<Result<R, TableError>>?](repeating: nil, count: count))
+    let results = Mutex([UncheckedBox<Result<R, E>>?](repeating: nil, count: count))
     withoutActuallyEscaping(body) { body in
       let shared = UncheckedBox(body)
       BLAS.singleThreaded {
         DispatchQueue.concurrentPerform(iterations: workers) { w in
           for k in stride(from: w, to: count, by: workers) {
-            let result = UncheckedBox(Result { () throws(TableError) in try shared.value(k) })
+            let result = UncheckedBox(Result { () throws(E) in try shared.value(k) })
             results.withLock { $0[k] = result }
           }
         }

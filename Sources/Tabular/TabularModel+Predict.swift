@@ -229,14 +229,43 @@ extension TabularModel {
   /// an error (a misspelt column name would otherwise go unnoticed).
   /// Missing values are filled as in training where training allowed them.
   /// Safe to call from many tasks at once on one model (a model is a value).
+  /// A batch of 2,048 records or more is split over the cores (a record's
+  /// prediction is the same in any batch).
   ///
   /// - Throws: ``RecordError`` for the first record that cannot be
   ///   predicted, naming the record, the column and the value.
   public func predict(_ records: [[String: String]], unseenCategories: UnseenCategories = .error) throws(RecordError)
     -> [TabularPrediction]
   {
+    try inParts(records) { (part) throws(RecordError) in
+      try predict(inputsAndNotes(for: part, unseenCategories: unseenCategories))
+    }
+  }
+
+  /// The records a part of ``recordsPerPart`` or more.
+  static let recordsPerPart = 1024
+
+  /// `predict(records)` on parts of `records` on every core, when there are
+  /// at least two parts of ``recordsPerPart`` records: the same predictions
+  /// (a record's do not depend on its batch). After an error in any part,
+  /// the whole batch again in one call, so the error is the one it gives.
+  func inParts<Field>(
+    _ records: [[String: Field]], _ predict: ([[String: Field]]) throws(RecordError) -> [TabularPrediction]
+  ) throws(RecordError) -> [TabularPrediction] {
     if records.isEmpty { return [] }
-    return try predict(inputsAndNotes(for: records, unseenCategories: unseenCategories))
+    if records.count < 2 * Self.recordsPerPart { return try predict(records) }
+    let parts = Swift.min(Fitter.cores, records.count / Self.recordsPerPart)
+    if parts < 2 { return try predict(records) }
+    let results = Fitter.results(parts, inParallel: true) { (k) throws(RecordError) in
+      try predict(Array(records[k * records.count / parts..<(k + 1) * records.count / parts]))
+    }
+    var predictions: [TabularPrediction] = []
+    predictions.reserveCapacity(records.count)
+    for result in results {
+      guard case .success(let part) = result else { return try predict(records) }
+      predictions += part
+    }
+    return predictions
   }
 
   /// Predicts each record of typed values: as the same records as text would be,
@@ -246,8 +275,9 @@ extension TabularModel {
   public func predict(_ records: [[String: TabularValue]], unseenCategories: UnseenCategories = .error)
     throws(RecordError) -> [TabularPrediction]
   {
-    if records.isEmpty { return [] }
-    return try predict(inputsAndNotes(for: records, unseenCategories: unseenCategories))
+    try inParts(records) { (part) throws(RecordError) in
+      try predict(inputsAndNotes(for: part, unseenCategories: unseenCategories))
+    }
   }
 
   /// The predictions of ``inputsAndNotes(for:unseenCategories:)-([[String:String]],_)``'s
@@ -590,7 +620,7 @@ extension TabularModel {
     _ path: String, requireLabel: Bool, keep: [String], chunkBytes: Int,
     _ body: (CSVFile, Dataset, Matrix<Float>, Double) throws(TableError) -> Void
   ) throws(TableError) -> [DataNote] {
-    let cores = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, 16))
+    let cores = Swift.max(1, Swift.min(Fitter.cores, 16))
     var reader = try CSVChunkReader(
       path: path, chunkBytes: Swift.max(chunkBytes / cores, Swift.min(chunkBytes, 1 << 20)))
     defer { reader.close() }

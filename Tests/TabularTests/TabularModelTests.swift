@@ -180,6 +180,29 @@ func clinicalOptions(epochs: Int = 40) -> TabularModel.FitOptions {
       error.description == "record 1, \"c\": category \"z\" was not seen in training; the categories are \"x\", \"y\"")
   }
 
+  /// A batch large enough to be split over the cores (3,001 records: two
+  /// parts or more on any machine with two cores) predicts as each record
+  /// alone does, notes included; a batch with a bad record in a later part
+  /// and another kind of bad record in an earlier one throws what one call
+  /// over the whole batch throws (the check by kind comes first: a missing
+  /// column anywhere before a number that is not one).
+  @Test func aLargeBatchPredictsAsEachRecordAloneAndFailsAsOneCall() throws {
+    let model = try handModel()
+    let records: [[String: String]] = (0..<3001).map { r in
+      ["a": r % 7 == 0 ? "NA" : "\(Double(r % 13) - 6)", "c": r % 2 == 0 ? "x" : "y"]
+    }
+    let batch = try model.predict(records)
+    #expect(batch.count == records.count)
+    #expect(batch == records.map { try! model.predict($0) })
+    #expect(batch[7].notes == [.filled(column: "a", value: 3)])
+    var bad = records
+    bad[100]["a"] = "tall"
+    bad[2900] = ["a": "1"]
+    #expect(throws: RecordError.missingColumn(record: 2900, column: "c")) { try model.predict(bad) }
+    bad[2900] = ["a": "1", "c": "x"]
+    #expect(throws: RecordError.notANumber(record: 100, column: "a", value: "tall")) { try model.predict(bad) }
+  }
+
   @Test func fitOnAFileOnItsBytesAndOnRowsGivesOneModel() throws {
     let file = clinical.appendingPathComponent("breast-masses.csv")
     let options = clinicalOptions()
