@@ -58,11 +58,15 @@ awk -F, -v OFS=, 'NR > 1 && NR % 7 == 0 { $3 = "" } NR > 1 && NR % 11 == 0 { $3 
   NR > 1 && NR % 13 == 0 { $3 = "NULL" } NR > 1 && NR % 17 == 0 { $3 = "N/a" } { print }' \
   "$clinical/breast-masses.csv" > "$work/gaps-in-text.csv"
 check text-gaps "$work/gaps-in-text.csv" --data "$work/gaps-in-text.csv" --label diagnosis --ignore patient_id
+# Past --max-categories: size_band's most frequent two categories, then one input for the others
+# (1 − the kept ones − missing in the graph), with its gaps too.
+check other-categories "$work/gaps-in-text.csv" --data "$work/gaps-in-text.csv" --label diagnosis \
+  --ignore patient_id --max-categories 2
 # Imported back: BLASNet's own exports with missing indicators of numbers (clinical) and of
-# text (text-gaps) predict as the models they came from.
-for name in clinical text-gaps; do
+# text (text-gaps), and with the other categories' input, predict as the models they came from.
+for name in clinical text-gaps other-categories; do
   data="$clinical/breast-masses.csv"
-  [ "$name" = text-gaps ] && data="$work/gaps-in-text.csv"
+  [ "$name" != clinical ] && data="$work/gaps-in-text.csv"
   (cd "$work" && "$root/$blasnet" import "$name.onnx" --save "$name-back.json" >/dev/null &&
     "$root/$blasnet" predict --model "$name-back.json" --data "$data" --output "$name-back.csv" 2>/dev/null)
   echo "== $name, imported back from ONNX"

@@ -240,7 +240,7 @@ struct TrainingArguments: ParsableArguments {
   @Option(
     name: .customLong("max-categories"),
     help:
-      "The most categories of a text column one-hot encoded (its most frequent in the training split; the others encode as no category). A text column with more, and a different value in at least every other row, is left out as an identifier."
+      "The most categories of a text column one-hot encoded (its most frequent in the training split; the others share one more input, as does a category unseen in training). A text column with more, and a different value in at least every other row, is left out as an identifier."
   )
   var maxCategories: Int = 50
   @Option(
@@ -653,12 +653,12 @@ extension BLASNetCommand {
       let oneHot = encoder.columns.compactMap { c -> String? in
         guard case .oneHot(let categories) = c.encoding else { return nil }
         return
-          "\(c.name) (\(categories.count): \(categories.prefix(6).joined(separator: ", "))\(categories.count > 6 ? ", …" : "")\(c.missingIndicator ? "; and missing" : ""))"
+          "\(c.name) (\(categories.count): \(categories.prefix(6).joined(separator: ", "))\(categories.count > 6 ? ", …" : "")\(c.missingIndicator ? "; and missing" : "")\(c.otherCategory ? "; and the others" : ""))"
       }
       if !oneHot.isEmpty { say("Encoded: one-hot \(oneHot.joined(separator: "; "))") }
       for g in p.notes.grouped {
         say(
-          "Grouped: \(encoder.columns[g.column].name): the \(g.kept) most frequent of \(g.distinct) categories one-hot; the \(g.rows) training rows of the others encode as no category (--max-categories)"
+          "Grouped: \(encoder.columns[g.column].name): the \(g.kept) most frequent of \(g.distinct) categories one-hot; the \(g.rows) training rows of the others, and any category unseen in training, share one more input (--max-categories)"
         )
       }
       if !p.notes.filled.isEmpty { say("Missing: \(Dataset.filledSummary(p.notes, encoder: encoder))") }

@@ -59,7 +59,11 @@ import NeuralNetwork
 /// lists the parameters of the others, each as `parameters` does. A
 /// model with a text column's missing indicator (`"missingIndicator": true`
 /// on a one-hot column: an input after its categories, 1 where the value was
-/// missing, so missing is a category of its own) is version 8.
+/// missing, so missing is a category of its own) is version 8. A model
+/// with a text column's input for its other categories (`"otherCategory":
+/// true` on a one-hot column: its last input, 1 for a value that is none of
+/// its categories, which are the most frequent of its training values) is
+/// version 9.
 ///
 /// Version 1 files (no encoder, numeric `classLabels` instead of
 /// `classNames`, no threshold) still load: their inputs are plain numeric
@@ -71,13 +75,14 @@ import NeuralNetwork
 /// over the target, so a crash never leaves a half-written model and an
 /// existing model is replaced only by a complete one.
 public struct TabularModel: Equatable, Sendable {
-  /// The newest format version this library writes and reads (8: a text
-  /// column's missing indicator; 7: an ensemble; 6: a piecewise-linear
+  /// The newest format version this library writes and reads (9: a text
+  /// column's input for its other categories; 8: a text column's missing
+  /// indicator; 7: an ensemble; 6: a piecewise-linear
   /// encoding; 5: missing indicators; 4: numeric inputs mapped by quantiles;
   /// 3: a calibrated model or a regression; others are written as version 2).
-  public static let currentVersion = 8
+  public static let currentVersion = 9
   /// The versions this library reads.
-  public static let readableVersions = 1...8
+  public static let readableVersions = 1...9
   static let formatName = "blasnet-model"
 
   /// The networks whose outputs the model averages: one, or the members
@@ -295,6 +300,7 @@ extension ModelRecord {
   /// The oldest format version that holds everything `model` has.
   static func version(of model: TabularModel) -> Int {
     let columns = model.inputEncoder.columns
+    if columns.contains(where: \.otherCategory) { return 9 }
     if columns.contains(where: { $0.missingIndicator && !$0.isNumeric }) { return 8 }
     if model.networks.count > 1 { return 7 }
     if model.piecewiseLinear != nil { return 6 }
@@ -384,6 +390,8 @@ struct EncoderRecord: Codable {
     /// The column's missing indicator (a numeric column's: version 5; a
     /// one-hot column's: version 8); absent: none.
     var missingIndicator: Bool?
+    /// A one-hot column's input for its other categories (version 9); absent: none.
+    var otherCategory: Bool?
   }
   var missing: String
   var missingMarkers: [String]
@@ -403,7 +411,7 @@ struct EncoderRecord: Codable {
       case .oneHot(let categories):
         return Column(
           name: c.name, kind: "one-hot", fill: nil, categories: categories, allowsMissing: c.allowsMissing,
-          missingIndicator: c.missingIndicator ? true : nil)
+          missingIndicator: c.missingIndicator ? true : nil, otherCategory: c.otherCategory ? true : nil)
       }
     }
   }
@@ -428,6 +436,9 @@ struct EncoderRecord: Codable {
         if c.missingIndicator == true && !c.allowsMissing {
           throw .malformed(path: path, detail: "\(place) has a missing indicator but allows no missing value")
         }
+        if c.otherCategory == true {
+          throw .malformed(path: path, detail: "\(place) is numeric but has an input for other categories")
+        }
         result.append(
           FeatureColumn(
             name: c.name, encoding: .numeric(fill: c.fill), allowsMissing: c.allowsMissing,
@@ -442,7 +453,7 @@ struct EncoderRecord: Codable {
         result.append(
           FeatureColumn(
             name: c.name, encoding: .oneHot(categories: categories), allowsMissing: c.allowsMissing,
-            missingIndicator: c.missingIndicator ?? false))
+            missingIndicator: c.missingIndicator ?? false, otherCategory: c.otherCategory ?? false))
       default:
         throw .malformed(path: path, detail: "\(place) has an unknown kind \"\(c.kind)\"")
       }
@@ -619,6 +630,11 @@ extension TabularModel {
     if let encoder, encoder.columns.contains(where: { $0.missingIndicator && !$0.isNumeric }), version < 8 {
       throw .malformed(
         path: path, detail: "a text column's missing indicator needs format version 8, the file says \(version)")
+    }
+    if let encoder, encoder.columns.contains(where: \.otherCategory), version < 9 {
+      throw .malformed(
+        path: path,
+        detail: "a text column's input for other categories needs format version 9, the file says \(version)")
     }
     if let encoder, encoder.width != inputs {
       throw .malformed(path: path, detail: "the encoder makes \(encoder.width) inputs for \(inputs)")

@@ -71,9 +71,11 @@ public struct FeatureColumn: Equatable, Sendable {
     case numeric(fill: Double?)
     /// Text, one-hot encoded: one input per category, in this order (sorted,
     /// from the training rows). A value that is not among them encodes as
-    /// all zeros; so does a missing value when missing values are allowed,
-    /// unless the column has a missing indicator (then missing is a category
-    /// of its own, the last input).
+    /// all zeros, or as the column's other-category input when it has one
+    /// (``FeatureColumn/otherCategory``); a missing value, when missing
+    /// values are allowed, as all zeros too, unless the column has a
+    /// missing indicator (then missing is a category of its own, the input
+    /// after the categories).
     case oneHot(categories: [String])
   }
 
@@ -90,31 +92,45 @@ public struct FeatureColumn: Equatable, Sendable {
   /// categories, so that missing is a category of its own (scikit-learn's
   /// `OneHotEncoder` on text with missing values, which keeps them as a category).
   public var missingIndicator: Bool
+  /// A one-hot column's input for every other category: 1 where a value
+  /// is given but is none of the column's categories, which are then the
+  /// most frequent of its training values (the rest, grouped, beyond
+  /// ``TabularModel/FitOptions/maxCategories``), and 0 elsewhere. A value
+  /// never seen in training is one of the others too, with no note, as in
+  /// scikit-learn's `OneHotEncoder(max_categories:,
+  /// handle_unknown="infrequent_if_exist")`. The column's last input.
+  public var otherCategory: Bool
 
-  public init(name: String, encoding: Encoding, allowsMissing: Bool, missingIndicator: Bool = false) {
+  public init(
+    name: String, encoding: Encoding, allowsMissing: Bool, missingIndicator: Bool = false, otherCategory: Bool = false
+  ) {
     self.name = name
     self.encoding = encoding
     self.allowsMissing = allowsMissing
     self.missingIndicator = missingIndicator
+    if case .numeric = encoding { self.otherCategory = false } else { self.otherCategory = otherCategory }
   }
 
   /// The number of network inputs the column becomes: 1, or one per
-  /// category; one more with a missing indicator.
+  /// category; one more with a missing indicator, and one more for the
+  /// other categories.
   public var width: Int {
     let indicator = missingIndicator ? 1 : 0
     switch encoding {
     case .numeric: return 1 + indicator
-    case .oneHot(let categories): return categories.count + indicator
+    case .oneHot(let categories): return categories.count + indicator + (otherCategory ? 1 : 0)
     }
   }
 
   /// The inputs' names: the column's name, or `name=category` for each
-  /// category; then `name missing` for its indicator.
+  /// category; then `name missing` for its indicator and `name=(other)` for
+  /// the other categories.
   public var featureNames: [String] {
     let indicator = missingIndicator ? ["\(name) missing"] : []
     switch encoding {
     case .numeric: return [name] + indicator
-    case .oneHot(let categories): return categories.map { "\(name)=\($0)" } + indicator
+    case .oneHot(let categories):
+      return categories.map { "\(name)=\($0)" } + indicator + (otherCategory ? ["\(name)=(other)"] : [])
     }
   }
 
@@ -337,7 +353,8 @@ public struct TabularEncoder: Equatable, Sendable {
 
   /// A text column with more categories in the training rows than one-hot
   /// encodes: the `kept` most frequent are encoded, the rest (`rows` training
-  /// rows) encode as no category, as an unseen one does.
+  /// rows) share one input, the column's other categories
+  /// (``FeatureColumn/otherCategory``), with any category unseen in training.
   public struct GroupedCategories: Equatable, Sendable {
     /// The encoder's column (index into ``columns``).
     public var column: Int
@@ -445,6 +462,8 @@ public struct TabularEncoder: Equatable, Sendable {
         let value = category(f, table, r, c)
         if let i = index[value] {
           out[start + i * m + r] = 1
+        } else if column.otherCategory {
+          out[start + (column.width - 1) * m + r] = 1
         } else if unseen == nil {
           unseen = UnseenCategories(column: k, count: 1, firstRow: r, firstValue: value)
         } else {
@@ -595,7 +614,7 @@ public struct TabularEncoder: Equatable, Sendable {
     let (oneHot, grouped) = Self.keptCategories(categories, limit: maxCategories)
     let feature = FeatureColumn(
       name: name, encoding: .oneHot(categories: oneHot), allowsMissing: missing != .error,
-      missingIndicator: missingIndicator && trainingMissing && missing != .error)
+      missingIndicator: missingIndicator && trainingMissing && missing != .error, otherCategory: grouped != nil)
     return FittedColumn(feature: feature, values: nil, missingRows: [], grouped: grouped)
   }
 
@@ -807,11 +826,12 @@ extension TabularEncoder {
           if s.categories.count > maxCategories && 2 * s.categories.count >= s.textValues {
             throw .tooManyCategories(column: c, count: s.categories.count, limit: maxCategories)
           }
-          let (kept, _) = TabularEncoder.keptCategories(s.categories, limit: maxCategories)
+          let (kept, grouped) = TabularEncoder.keptCategories(s.categories, limit: maxCategories)
           encoder.columns.append(
             FeatureColumn(
               name: names[k], encoding: .oneHot(categories: kept), allowsMissing: missing != .error,
-              missingIndicator: missingIndicators && s.trainingMissing && missing != .error))
+              missingIndicator: missingIndicators && s.trainingMissing && missing != .error,
+              otherCategory: grouped != nil))
         }
       }
       return encoder

@@ -61,7 +61,8 @@ extension TabularModel {
     /// Fields read as missing (case-insensitive); an empty field always is.
     public var missingMarkers: [String] = TabularEncoder.defaultMissingMarkers
     /// The most categories of a text column one-hot encoded: its most
-    /// frequent in the training split (the others encode as no category). A
+    /// frequent in the training split (the others, and any category unseen
+    /// in training, share one more input: ``FeatureColumn/otherCategory``). A
     /// text column with more, and a different value in at least every other
     /// training row, is left out as an identifier (refused when streamed).
     public var maxCategories = 50

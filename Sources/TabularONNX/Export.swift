@@ -257,11 +257,12 @@ struct ONNXWriter {
         guard case .oneHot(let categories) = column.encoding else { continue }
         let j = int64Constant("column", [Int64(k)], shape: [])
         let text = node("Gather", [ONNXNames.categoricalInput, j], attributes: [attribute("axis", int: 1)])
-        pieces.append(
-          node(
-            "OneHotEncoder", [text], domain: "ai.onnx.ml",
-            attributes: [attribute("cats_strings", strings: categories), attribute("zeros", int: 1)]))
+        let oneHot = node(
+          "OneHotEncoder", [text], domain: "ai.onnx.ml",
+          attributes: [attribute("cats_strings", strings: categories), attribute("zeros", int: 1)])
+        pieces.append(oneHot)
         order += (0..<categories.count).flatMap { columns(start[index] + $0) }
+        var missingInput: String?
         if column.missingIndicator {
           // Missing as a category of its own: 1 where the text is a missing
           // marker, in any case (BLASNet compares them case-insensitively).
@@ -270,8 +271,17 @@ struct ONNXWriter {
             "OneHotEncoder", [text], domain: "ai.onnx.ml",
             attributes: [attribute("cats_strings", strings: markers), attribute("zeros", int: 1)])
           let ones = constant("ones", [Float](repeating: 1, count: markers.count), shape: [markers.count, 1])
-          pieces.append(node("MatMul", [spelled, ones]))
+          missingInput = node("MatMul", [spelled, ones])
+          pieces.append(missingInput!)
           order += columns(start[index] + categories.count)
+        }
+        if column.otherCategory {
+          // The other categories: 1 − (a kept category) − (missing), as BLASNet encodes them.
+          let ones = constant("ones", [Float](repeating: 1, count: categories.count), shape: [categories.count, 1])
+          var covered = node("MatMul", [oneHot, ones])
+          if let missingInput { covered = node("Add", [covered, missingInput]) }
+          pieces.append(node("Sub", [constant("one", [1], shape: []), covered]))
+          order += columns(start[index] + column.width - 1)
         }
       }
     }

@@ -161,13 +161,15 @@ struct ONNXGraphReader {
     case text(column: Int, categories: [String])
     /// A text column's missing indicator, one input.
     case textMissing(column: Int)
+    /// A text column's input for its other categories (1 − its categories − missing), one input.
+    case textOther(column: Int)
 
     var width: Int? {
       switch self {
       case .numbers: nil
       case .flags(let columns): columns.count
       case .text(_, let categories): categories.count
-      case .textMissing: 1
+      case .textMissing, .textOther: 1
       }
     }
   }
@@ -537,6 +539,9 @@ struct ONNXGraphReader {
       guard let readers = consumers[tensor], readers.count == 1 else { return nil }
       return readers[0]
     }
+    let other =
+      "a text column's input for its other categories is read only as BLASNet exports it: "
+      + "Sub(1, MatMul(its OneHotEncoder, ones)), or Sub(1, Add(that MatMul, its missing indicator))"
     var front = FrontEnd(output: numeric ?? "")
     var flags: (columns: [Int], output: String)?
     var flagNodes: Set<Int> = []
@@ -640,8 +645,29 @@ struct ONNXGraphReader {
       }
       blocks[encoder.output.first ?? ""] = .text(column: Int(index[0]), categories: names)
       used.formUnion([k, e])
+      // The other categories: Sub(1, MatMul(categories, ones) [+ missing]).
+      let sums = (consumers[encoder.output.first ?? ""] ?? []).filter { graph.node[$0].opType == "MatMul" }
+      if let m = sums.first {
+        let sum = graph.node[m]
+        let missingOutput = missingSum.flatMap { graph.node[$0.sum].output.first }
+        var covered = sum.output.first ?? ""
+        var nodes = [m]
+        if let missingOutput, let a = (consumers[covered] ?? []).first, graph.node[a].opType == "Add" {
+          guard Set(graph.node[a].input) == [covered, missingOutput] else { throw fail(graph.node[a], other) }
+          covered = graph.node[a].output.first ?? ""
+          nodes.append(a)
+        }
+        guard sums.count == 1, sum.input.count == 2, sum.input[0] == encoder.output.first,
+          let (shape, ones) = try values(sum.input[1]), shape == [names.count, 1], ones.allSatisfy({ $0 == 1 }),
+          let d = only(covered), graph.node[d].opType == "Sub", graph.node[d].input.count == 2,
+          graph.node[d].input[1] == covered, try values(graph.node[d].input[0])?.values == [1]
+        else { throw fail(sum, other) }
+        blocks[graph.node[d].output.first ?? ""] = .textOther(column: Int(index[0]))
+        used.formUnion(nodes + [d])
+      }
     }
-    guard let first = blocks.keys.first, let c = only(first), graph.node[c].opType == "Concat" else {
+    let concats = blocks.keys.flatMap { consumers[$0] ?? [] }.filter { graph.node[$0].opType == "Concat" }
+    guard let c = concats.first, Set(concats).count == 1 else {
       throw .malformed(
         path: path, detail: "the one-hot encoded columns and missing indicators do not meet in one Concat")
     }
@@ -932,12 +958,14 @@ struct ONNXGraphReader {
     var texts: [(column: Int, categories: [String])] = []
     var flagged: [Int] = []  // numeric columns with a missing indicator
     var textFlagged: [Int] = []  // text columns with one
+    var textOthered: [Int] = []  // text columns with an input for their other categories
     for block in front.blocks {
       switch block {
       case .numbers: break
       case .flags(let columns): flagged += columns
       case .text(let column, let categories): texts.append((column, categories))
       case .textMissing(let column): textFlagged.append(column)
+      case .textOther(let column): textOthered.append(column)
       }
     }
     let textColumns = texts.map(\.column)
@@ -946,7 +974,8 @@ struct ONNXGraphReader {
       front.blocks.filter({ $0 == .numbers }).count <= 1, Set(textColumns).count == textColumns.count,
       front.fills.map({ $0.count == numeric || $0.count == 1 }) ?? true,
       flagged.allSatisfy({ $0 < numeric }), Set(flagged).count == flagged.count,
-      Set(textFlagged).count == textFlagged.count, Set(textFlagged).isSubset(of: Set(textColumns))
+      Set(textFlagged).count == textFlagged.count, Set(textFlagged).isSubset(of: Set(textColumns)),
+      Set(textOthered).count == textOthered.count, Set(textOthered).isSubset(of: Set(textColumns))
     else {
       throw fail(
         node, "its \(layer.w.columns) inputs do not match the encoded columns (\(widths) one-hot or indicators)")
@@ -957,6 +986,7 @@ struct ONNXGraphReader {
       case flag(Int)  // numeric column i's missing indicator
       case category(column: Int, category: Int)
       case textMissing(column: Int)
+      case textOther(column: Int)
     }
     var graphColumns: [Source] = []
     for block in front.blocks {
@@ -967,6 +997,7 @@ struct ONNXGraphReader {
       case .text(let column, let categories):
         graphColumns += (0..<categories.count).map { .category(column: column, category: $0) }
       case .textMissing(let column): graphColumns.append(.textMissing(column: column))
+      case .textOther(let column): graphColumns.append(.textOther(column: column))
       }
     }
     // Sub/Div on the numeric columns: the standardisation before the bins, or folded into their weights.
@@ -1033,11 +1064,12 @@ struct ONNXGraphReader {
       } else if let j = textNames.firstIndex(of: name) {
         let block = texts[j]
         let indicator = textFlagged.contains(block.column)
-        let width = block.categories.count + (indicator ? 1 : 0)
+        let others = textOthered.contains(block.column)
+        let width = block.categories.count + (indicator ? 1 : 0) + (others ? 1 : 0)
         columns.append(
           FeatureColumn(
             name: name, encoding: .oneHot(categories: block.categories), allowsMissing: true,
-            missingIndicator: indicator))
+            missingIndicator: indicator, otherCategory: others))
         maps += repeatElement(nil, count: width)
         edges += repeatElement(nil, count: width)
         means += repeatElement(0, count: width)
@@ -1046,6 +1078,7 @@ struct ONNXGraphReader {
           graphColumns.firstIndex(of: .category(column: block.column, category: c))!
         }
         if indicator { inputs.append(graphColumns.firstIndex(of: .textMissing(column: block.column))!) }
+        if others { inputs.append(graphColumns.firstIndex(of: .textOther(column: block.column))!) }
       }
     }
     layer.w = layer.w.columns(at: inputs)

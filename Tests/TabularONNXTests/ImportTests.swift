@@ -472,6 +472,31 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     } throws: {
       "\($0)".contains("a text column's missing indicator must spell its markers in every case")
     }
+    // Past maxCategories: two categories kept, then missing, then the others, which the
+    // graph computes as 1 − (the kept ones) − (missing); read back, the same predictions.
+    options.maxCategories = 2
+    let grouped = try TabularModel.fit(.rows(header: header, rows: rows, name: "gaps.csv"), options: options).model
+    let kind = try #require(grouped.inputEncoder.columns.first { $0.name == "kind" })
+    #expect(kind.otherCategory && kind.missingIndicator && kind.width == 4)
+    #expect(grouped.inputEncoder.featureNames.suffix(2) == ["kind missing", "kind=(other)"])
+    let groupedGraph = try Onnx_ModelProto(serializedBytes: grouped.onnxModel()).graph
+    let sums = Set(groupedGraph.node.filter { $0.opType == "Add" }.compactMap(\.output.first))
+    let others = try #require(groupedGraph.node.first { $0.opType == "Sub" && sums.contains($0.input.last ?? "") })
+    #expect(groupedGraph.node.contains { $0.opType == "Concat" && $0.input.contains(others.output[0]) })
+    let back = try TabularModel.importWeights(onnxBytes: grouped.onnxModel(), path: "others.onnx", activations: nil)
+      .model
+    #expect(back.inputEncoder.featureNames == grouped.inputEncoder.featureNames)
+    #expect(back.inputEncoder.columns.first { $0.name == "kind" }?.otherCategory == true)
+    #expect(try difference(grouped, back, on: csv) < 1e-5)
+    // The others subtracted from 2 instead of 1: refused by name.
+    var wrong = try Onnx_ModelProto(serializedBytes: grouped.onnxModel())
+    let one = try #require(wrong.graph.initializer.firstIndex { $0.name == others.input[0] })
+    wrong.graph.initializer[one].floatData = [2]
+    #expect {
+      try TabularModel.importWeights(onnxBytes: wrong.serializedBytes(), path: "others.onnx", activations: nil)
+    } throws: {
+      "\($0)".contains("a text column's input for its other categories is read only as BLASNet exports it")
+    }
   }
 
   /// A model with a piecewise-linear encoding exports the standardisation

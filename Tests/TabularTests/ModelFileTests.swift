@@ -105,7 +105,7 @@ import Testing
 
   @Test func wrongVersion() throws {
     let path = try write(try validJSON().replacingOccurrences(of: #""version":2"#, with: #""version":99"#))
-    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: 8)) {
+    #expect(throws: ModelFileError.unsupportedVersion(path: path, found: 99, supported: TabularModel.currentVersion)) {
       try TabularModel.load(from: path)
     }
   }
@@ -171,6 +171,45 @@ import Testing
     #expect {
       try TabularModel.decode(Data(strict.utf8))
     } throws: { "\($0)".contains("(c) has a missing indicator but allows no missing value") }
+  }
+
+  /// A text column with more categories than `maxCategories` keeps the most
+  /// frequent and gets an input for the others: the file is version 9 and
+  /// comes back equal; a grouped category and one never seen both set that
+  /// input (and no kept one); a file that says 8 is refused, and so is the
+  /// input on a numeric column.
+  @Test func aTextColumnsOtherCategoriesAreVersion9() throws {
+    // c: a 20 rows, b 12, d 8 (the rarest: grouped with maxCategories 2).
+    let rows: [[String]] = (0..<40).map { r in
+      [String(r % 7), r % 2 == 0 ? "a" : r % 5 == 0 ? "d" : r % 3 == 0 ? "d" : "b", r % 3 == 0 ? "yes" : "no"]
+    }
+    var o = TabularModel.FitOptions()
+    o.label = "y"
+    o.epochs = 2
+    o.maxCategories = 2
+    let model = try TabularModel.fit(.rows(header: ["x", "c", "y"], rows: rows, name: "t.csv"), options: o).model
+    let column = model.inputEncoder.columns[1]
+    #expect(column.encoding == .oneHot(categories: ["a", "b"]) && column.otherCategory)
+    let json = String(decoding: try model.encoded(), as: UTF8.self)
+    #expect(json.contains(#""version":9"#) && json.contains(#""otherCategory":true"#))
+    let back = try TabularModel.decode(try model.encoded())
+    #expect(back == model)
+    let x = try back.inputs(for: [["x": "3", "c": "d"], ["x": "3", "c": "never"], ["x": "3", "c": "a"]])
+    let names = back.inputEncoder.featureNames
+    let (a, b, other) = try (
+      #require(names.firstIndex(of: "c=a")), #require(names.firstIndex(of: "c=b")),
+      #require(names.firstIndex(of: "c=(other)"))
+    )
+    #expect((0..<3).map { x[other, $0] } == [1, 1, 0] && (0..<3).map { x[a, $0] + x[b, $0] } == [0, 0, 1])
+    let older = json.replacingOccurrences(of: #""version":9"#, with: #""version":8"#)
+    #expect {
+      try TabularModel.decode(Data(older.utf8))
+    } throws: { "\($0)".contains("a text column's input for other categories needs format version 9, the file says 8") }
+    let onNumbers = json.replacingOccurrences(of: #""kind":"numeric""#, with: #""kind":"numeric","otherCategory":true"#)
+    #expect(onNumbers != json)
+    #expect {
+      try TabularModel.decode(Data(onNumbers.utf8))
+    } throws: { "\($0)".contains("(x) is numeric but has an input for other categories") }
   }
 
   /// A model with quantile maps (the default scaling) is version 4, comes

@@ -306,9 +306,14 @@ import Testing
         TabularEncoder.GroupedCategories(column: 1, kept: 3, distinct: 12, rows: 9),
       ])
     #expect(encoder.columns[1].encoding == .oneHot(categories: ["id0", "id1", "id10"]))
-    // d (row 7), e (row 8) and z (row 12) encode as no category.
+    // d (row 7), e (row 8) and z (row 12, unseen in training) are the other
+    // categories: no kept category, their own input after them (no note).
+    #expect(encoder.columns[0].otherCategory && encoder.columns[1].otherCategory && !encoder.columns[2].otherCategory)
+    #expect(encoder.columns[0].width == 4 && encoder.columns[0].featureNames.last == "state=(other)")
     #expect((0..<3).map { i in x[i, 7] + x[i, 8] + x[i, 12] } == [0, 0, 0])
-    #expect(notes.unseen.first?.column == 0 && notes.unseen.first?.count == 3)
+    #expect([7, 8, 12].map { x[3, $0] } == [1, 1, 1])
+    #expect((0..<13).filter { x[3, $0] == 1 } == [7, 8, 12] && (0..<4).map { x[$0, 0] } == [1, 0, 0, 0])
+    #expect(notes.unseen.isEmpty)
     // id: 12 distinct values in 12 rows; state: 5 in 12 (not half); code: 2 (not more than 3).
     let found = TabularEncoder.identifierColumns(
       table, columns: [0, 1, 2], names: ["state", "id", "code"], trainingRows: rows, maxCategories: 3)
