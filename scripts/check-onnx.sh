@@ -62,9 +62,12 @@ check text-gaps "$work/gaps-in-text.csv" --data "$work/gaps-in-text.csv" --label
 # (1 − the kept ones − missing in the graph), with its gaps too.
 check other-categories "$work/gaps-in-text.csv" --data "$work/gaps-in-text.csv" --label diagnosis \
   --ignore patient_id --max-categories 2
+# The same without missing indicators: a missing size_band is no category, and not one of the others.
+check other-no-indicators "$work/gaps-in-text.csv" --data "$work/gaps-in-text.csv" --label diagnosis \
+  --ignore patient_id --max-categories 2 --no-missing-indicators
 # Imported back: BLASNet's own exports with missing indicators of numbers (clinical) and of
 # text (text-gaps), and with the other categories' input, predict as the models they came from.
-for name in clinical text-gaps other-categories; do
+for name in clinical text-gaps other-categories other-no-indicators; do
   data="$clinical/breast-masses.csv"
   [ "$name" != clinical ] && data="$work/gaps-in-text.csv"
   (cd "$work" && "$root/$blasnet" import "$name.onnx" --save "$name-back.json" >/dev/null &&

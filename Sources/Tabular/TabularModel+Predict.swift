@@ -614,7 +614,7 @@ extension TabularModel {
   /// many as there are cores, each `chunkBytes` over the cores, at least
   /// 1 MiB or `chunkBytes`) and hands the batch before it to `body`, in file
   /// order, while other threads encode and predict the batch's chunks (with
-  /// OpenBLAS on one thread). At most three batches are held at a time. The
+  /// OpenBLAS on one thread). At most two batches are held at a time. The
   /// first error in file order is the one thrown, after every row before it.
   func streamChunks(
     _ path: String, requireLabel: Bool, keep: [String], chunkBytes: Int,

@@ -263,17 +263,20 @@ struct ONNXWriter {
         pieces.append(oneHot)
         order += (0..<categories.count).flatMap { columns(start[index] + $0) }
         var missingInput: String?
-        if column.missingIndicator {
-          // Missing as a category of its own: 1 where the text is a missing
-          // marker, in any case (BLASNet compares them case-insensitively).
+        if column.missingIndicator || (column.otherCategory && column.allowsMissing) {
+          // 1 where the text is a missing marker, in any case (BLASNet compares
+          // them case-insensitively): missing as a category of its own, and
+          // (input or not) not one of the other categories.
           let markers = try Self.markerSpellings(encoder.missingMarkers)
           let spelled = node(
             "OneHotEncoder", [text], domain: "ai.onnx.ml",
             attributes: [attribute("cats_strings", strings: markers), attribute("zeros", int: 1)])
           let ones = constant("ones", [Float](repeating: 1, count: markers.count), shape: [markers.count, 1])
           missingInput = node("MatMul", [spelled, ones])
-          pieces.append(missingInput!)
-          order += columns(start[index] + categories.count)
+          if column.missingIndicator {
+            pieces.append(missingInput!)
+            order += columns(start[index] + categories.count)
+          }
         }
         if column.otherCategory {
           // The other categories: 1 − (a kept category) − (missing), as BLASNet encodes them.

@@ -631,7 +631,14 @@ struct ONNXGraphReader {
           throw fail(graph.node[spelledAt], "two text columns spell different missing markers")
         }
         front.markers = markers
-        blocks[graph.node[sumAt].output.first ?? ""] = .textMissing(column: Int(index[0]))
+        // An input when the Concat takes it; else only what the other categories leave out.
+        let sum = graph.node[sumAt].output.first ?? ""
+        if (consumers[sum] ?? []).contains(where: { graph.node[$0].opType == "Concat" }) {
+          blocks[sum] = .textMissing(column: Int(index[0]))
+        } else if (consumers[graph.node[e].output.first ?? ""] ?? []).count < 2 {
+          // Neither an input nor subtracted for the other categories (below): nothing reads it.
+          throw fail(graph.node[sumAt], "a text column's missing markers summed for nothing")
+        }
         used.formUnion([spelledAt, sumAt])
       }
       let encoder = graph.node[e]
@@ -652,8 +659,10 @@ struct ONNXGraphReader {
         let missingOutput = missingSum.flatMap { graph.node[$0.sum].output.first }
         var covered = sum.output.first ?? ""
         var nodes = [m]
-        if let missingOutput, let a = (consumers[covered] ?? []).first, graph.node[a].opType == "Add" {
-          guard Set(graph.node[a].input) == [covered, missingOutput] else { throw fail(graph.node[a], other) }
+        if let missingOutput {
+          guard let a = (consumers[covered] ?? []).first, graph.node[a].opType == "Add",
+            Set(graph.node[a].input) == [covered, missingOutput]
+          else { throw fail(sum, other) }
           covered = graph.node[a].output.first ?? ""
           nodes.append(a)
         }

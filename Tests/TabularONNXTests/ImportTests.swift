@@ -488,6 +488,18 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     #expect(back.inputEncoder.featureNames == grouped.inputEncoder.featureNames)
     #expect(back.inputEncoder.columns.first { $0.name == "kind" }?.otherCategory == true)
     #expect(try difference(grouped, back, on: csv) < 1e-5)
+    // Without missing indicators, a missing value is no category and not one of the others:
+    // the graph still subtracts the markers' sum, which is no input of its own.
+    options.missingIndicators = false
+    let plain = try TabularModel.fit(.rows(header: header, rows: rows, name: "gaps.csv"), options: options).model
+    let plainKind = try #require(plain.inputEncoder.columns.first { $0.name == "kind" })
+    #expect(plainKind.otherCategory && !plainKind.missingIndicator && plainKind.allowsMissing && plainKind.width == 3)
+    let plainGraph = try Onnx_ModelProto(serializedBytes: plain.onnxModel()).graph
+    #expect(plainGraph.node.filter { $0.opType == "OneHotEncoder" }.count == 2)
+    let plainBack = try TabularModel.importWeights(onnxBytes: plain.onnxModel(), path: "plain.onnx", activations: nil)
+      .model
+    #expect(plainBack.inputEncoder.columns.first { $0.name == "kind" } == plainKind)
+    #expect(try difference(plain, plainBack, on: csv) < 1e-5)
     // The others subtracted from 2 instead of 1: refused by name.
     var wrong = try Onnx_ModelProto(serializedBytes: grouped.onnxModel())
     let one = try #require(wrong.graph.initializer.firstIndex { $0.name == others.input[0] })
