@@ -240,7 +240,7 @@ package struct Dataset {
     var labels: [String] = []
     labels.reserveCapacity(csv.records.count)
     for r in csv.records.indices {
-      let text = csv.text(record: r, field: k).trimmingCharacters(in: .whitespaces)
+      let text = trimmed(csv.text(record: r, field: k))
       if markers.isMissing(text) {
         throw TableError.at(
           csv.path, line: csv.records[r].line, column: k + 1, name: csv.header[k],

@@ -686,7 +686,17 @@ public struct TabularEncoder: Equatable, Sendable {
   }
 }
 
-func trimmed(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces) }
+/// `s` without the blanks (`CharacterSet.whitespaces`) at its ends. A text
+/// whose first and last bytes are ASCII but neither a space nor a tab (nearly
+/// every field) comes back as it is, without Foundation's trimming, which
+/// costs microseconds a call; anything else goes to Foundation (other
+/// Unicode blanks).
+func trimmed(_ s: String) -> String {
+  let utf8 = s.utf8
+  guard let first = utf8.first, let last = utf8.last else { return s }
+  if first < 0x80 && last < 0x80 && first != 0x20 && first != 0x09 && last != 0x20 && last != 0x09 { return s }
+  return s.trimmingCharacters(in: .whitespaces)
+}
 
 extension TabularEncoder {
   /// ``init(fitting:columns:names:trainingRows:missing:maxCategories:missingMarkers:ignoredColumns:missingIndicators:)``

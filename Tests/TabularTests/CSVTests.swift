@@ -1,3 +1,4 @@
+import Foundation
 import Tabular
 import Testing
 
@@ -18,6 +19,20 @@ import Testing
     #expect(csv.text(record: 1, field: 1) == "")
     #expect(csv.number(record: 1, field: 1) == nil)
     #expect(csv.number(record: 1, field: 2) == 2000)
+  }
+
+  /// Blanks at a field's ends go as Foundation's `.whitespaces` trimming
+  /// takes them (spaces, tabs, other Unicode blanks), not line breaks or
+  /// blanks inside; a field with no blank at its ends comes back as it is.
+  @Test func fieldsAreTrimmedAsFoundationTrimsThem() {
+    let cases = [
+      "a", " a", "a ", "\ta\t", "  a b  ", "", " ", "\t", "é", " é ", "\u{00A0}x\u{2003}", "x\u{00A0}", "a\n",
+      "\u{2003}", "名前", "\u{3000}名前",
+    ]
+    for text in cases {
+      #expect(trimmed(text) == text.trimmingCharacters(in: .whitespaces), "\(Array(text.unicodeScalars))")
+    }
+    #expect(trimmed(" a b\t") == "a b" && trimmed("\u{00A0}x\u{2003}") == "x" && trimmed("a\n") == "a\n")
   }
 
   @Test func blankLinesAndSpacesAreIgnored() throws {
