@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Checks `blasnet export --onnx` against ONNX Runtime: trains eight models on the
+# Checks `blasnet export --onnx` against ONNX Runtime: trains ten models on the
 # example tables (two classes with a categorical column and missing values, three
 # classes, a regression, Platt- and temperature-calibrated models of one network, the
 # others ensembles of two (the default; a Mean of two chains), two with other
-# piecewise-linear encodings of their numbers (--bins), and one whose text column has missing values), exports each
+# piecewise-linear encodings of their numbers (--bins), one whose text column has missing values,
+# and two whose text column has an input for its other categories (--max-categories 2), with and
+# without missing indicators), exports each
 # (the first twice: folded, and with --standardization-nodes), and runs Benchmarks/Python/onnx_check.py, which feeds the raw CSV rows to the
 # exported graph in ONNX Runtime (PyPI, in .venv-bench) and compares its outputs with
 # `blasnet predict` on the same rows: the same classes, and probabilities or values
