@@ -511,6 +511,12 @@ struct ONNXWriter {
     let n = knots.count
     var padded = 1
     while padded <= knots.map(\.count).max() ?? 0 { padded *= 2 }
+    if padded == 1 {
+      // No input has a knot: a count of 0 in x's shape.
+      return node(
+        "Cast", [node("Mul", [x, constant("zero", [0], shape: [])])],
+        attributes: [attribute("to", int: Int64(Onnx_TensorProto.DataType.int64.rawValue))])
+    }
     var table = [Float](repeating: .infinity, count: n * padded)
     for (i, k) in knots.enumerated() { table.replaceSubrange(i * padded..<i * padded + k.count, with: k) }
     let flat = constant("knot_table", table, shape: [n * padded])
@@ -531,13 +537,7 @@ struct ONNXWriter {
       count = count.map { node("Add", [$0, grown]) } ?? grown
       step /= 2
     }
-    // No input has a knot (P = 1): a count of 0 in x's shape.
-    return count
-      ?? node(
-        "Cast", [node("Mul", [x, constant("zero", [0], shape: [])])],
-        attributes: [
-          attribute("to", int: Int64(Onnx_TensorProto.DataType.int64.rawValue))
-        ])
+    return count!
   }
 
   /// `W·((x − μ)/σ) + b = (W/σ)·x + (b − W·(μ/σ))`, σ the standardizer's

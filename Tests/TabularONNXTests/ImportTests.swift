@@ -191,6 +191,33 @@ func largestDifference(_ model: TabularModel, expected: String) throws -> Double
     #expect(table.dims == [low.dims[0] * Int64(padded)])
   }
 
+  /// Numeric columns of two values each: quantile maps with no inner knot,
+  /// so no search (a count of 0 as `Cast(Mul(x, 0))`, no table left unused
+  /// in the graph); read back, the same maps and predictions.
+  @Test func quantileMapsWithNoInnerKnotExportWithoutASearch() throws {
+    let rows: [[String]] = (0..<120).map { r in
+      let (a, b) = (r % 2, (r / 2) % 2)
+      return ["\(a)", "\(b)", a + b + (r % 5 == 0 ? 1 : 0) > 1 ? "yes" : "no"]
+    }
+    var options = TabularModel.FitOptions()
+    options.label = "y"
+    options.epochs = 5
+    let model = try TabularModel.fit(.rows(header: ["a", "b", "y"], rows: rows, name: "two.csv"), options: options)
+      .model
+    let maps = try #require(model.standardizer?.quantileMaps)
+    #expect(maps.allSatisfy { ($0?.knots.count ?? 2) == 2 })
+    let graph = try Onnx_ModelProto(serializedBytes: model.onnxModel()).graph
+    #expect(!graph.initializer.contains { $0.name.hasPrefix("knot_table") })
+    #expect(!graph.node.contains { $0.opType == "Where" })
+    let back = try TabularModel.importWeights(onnxBytes: model.onnxModel(), path: "two.onnx", activations: nil).model
+    #expect(back.standardizer?.quantileMaps?.count == maps.count)
+    let csv = FileManager.default.temporaryDirectory.appendingPathComponent("two-\(UUID()).csv").path
+    defer { try? FileManager.default.removeItem(atPath: csv) }
+    try (["a,b,y"] + rows.map { $0.joined(separator: ",") }).joined(separator: "\n").appending("\n")
+      .write(toFile: csv, atomically: true, encoding: .utf8)
+    #expect(try difference(model, back, on: csv) < 1e-5)
+  }
+
   /// A file written by the export before the binary search (the segments
   /// counted by Gather, Less, Not, Cast and MatMul over every inner knot;
   /// `blasnet export` of commit ce9e878, iris with 6 hidden units) still
