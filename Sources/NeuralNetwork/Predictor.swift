@@ -3,7 +3,10 @@ import Foundation
 import LinearAlgebra
 import Synchronization
 
-private let _cores = ProcessInfo.processInfo.activeProcessorCount
+/// The cores this process may use, read once: Foundation reads them from
+/// the system on every call, which takes about as long as predicting a
+/// record (18 µs).
+package let activeCores = ProcessInfo.processInfo.activeProcessorCount
 
 /// Batch prediction: the examples go through the network a block of columns
 /// at a time, through every layer before the next block starts, so that a
@@ -82,7 +85,7 @@ public final class Predictor<Scalar: BLASScalar>: @unchecked Sendable {
   }
 
   /// The active cores, read once.
-  static var cores: Int { _cores }
+  static var cores: Int { activeCores }
 
   /// Columns such that a block's input, widest Z and widest A take about
   /// 256 KiB (a core's L2 on the machines seen here holds 512 KiB to 2 MiB),

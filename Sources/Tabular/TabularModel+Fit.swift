@@ -1164,24 +1164,23 @@ extension Fitter {
     return member
   }
 
-  /// The cores this process may use, read once (Foundation reads it from
-  /// the system on every call, about as long as predicting a record).
-  static let cores = ProcessInfo.processInfo.activeProcessorCount
-
   /// `body(0)`, …, `body(count − 1)`, in order; at the same time over the
   /// cores when `inParallel` and `count` > 1 (each with one BLAS thread, so
   /// every result is the one a call alone gives). The first error, by `k`, is thrown.
   static func each<R: Sendable>(
     _ count: Int, inParallel: Bool, _ body: (Int) throws(TableError) -> R
   ) throws(TableError) -> [R] {
-    if !inParallel || count <= 1 || cores <= 1 {
+    if !inParallel || count <= 1 || activeCores <= 1 {
       var results: [R] = []
       for k in 0..<count { results.append(try body(k)) }
       return results
     }
-    return try results(count, inParallel: true, body).map { r throws(TableError) in try r.get() }
+    return try Parallel.results(count, inParallel: true, body).map { r throws(TableError) in try r.get() }
   }
+}
 
+/// Calls spread over the cores, for the fit and for prediction alike.
+enum Parallel {
   /// `body(k)` for every k in `0..<count`, each call's result or error in
   /// order of k: on up to as many threads as there are cores when
   /// `inParallel` (OpenBLAS on one thread meanwhile), else in turn (all
@@ -1190,7 +1189,7 @@ extension Fitter {
   static func results<R, E: Error>(
     _ count: Int, inParallel: Bool, _ body: (Int) throws(E) -> R
   ) -> [Result<R, E>] {
-    let workers = inParallel ? Swift.min(count, cores) : 1
+    let workers = inParallel ? Swift.min(count, activeCores) : 1
     if workers <= 1 {
       return (0..<count).map { k in Result { () throws(E) in try body(k) } }
     }
@@ -1214,7 +1213,9 @@ extension Fitter {
     let value: T
     init(_ value: T) { self.value = value }
   }
+}
 
+extension Fitter {
   /// Fits `options.calibration`, if any, on the validation rows into
   /// `model` (the networks that did not learn from them; `refit`: not the
   /// ones saved); says what it did (nil: nothing to do).

@@ -254,9 +254,9 @@ extension TabularModel {
   ) throws(RecordError) -> [TabularPrediction] {
     if records.isEmpty { return [] }
     if records.count < 2 * Self.recordsPerPart { return try predict(records) }
-    let parts = Swift.min(Fitter.cores, records.count / Self.recordsPerPart)
+    let parts = Swift.min(activeCores, records.count / Self.recordsPerPart)
     if parts < 2 { return try predict(records) }
-    let results = Fitter.results(parts, inParallel: true) { (k) throws(RecordError) in
+    let results = Parallel.results(parts, inParallel: true) { (k) throws(RecordError) in
       try predict(Array(records[k * records.count / parts..<(k + 1) * records.count / parts]))
     }
     var predictions: [TabularPrediction] = []
@@ -620,7 +620,7 @@ extension TabularModel {
     _ path: String, requireLabel: Bool, keep: [String], chunkBytes: Int,
     _ body: (CSVFile, Dataset, Matrix<Float>, Double) throws(TableError) -> Void
   ) throws(TableError) -> [DataNote] {
-    let cores = Swift.max(1, Swift.min(Fitter.cores, 16))
+    let cores = Swift.max(1, Swift.min(activeCores, 16))
     var reader = try CSVChunkReader(
       path: path, chunkBytes: Swift.max(chunkBytes / cores, Swift.min(chunkBytes, 1 << 20)))
     defer { reader.close() }
